@@ -1,0 +1,70 @@
+# memmon: the commands a developer and CI use. CMake does the building.
+#
+#   make demo      install what is missing, build, run the demo
+#   make test      install what is missing, build (warnings are errors),
+#                  run every test, then again under ASan+UBSan and TSan
+#   make build     optimised build with debug info into build/
+#   make bench     run the benchmarks (results: docs/benchmarks.md)
+#   make install PREFIX=DIR
+#   make format    clang-format every source file
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+JOBS    ?= $(shell nproc)
+CMAKE_FLAGS ?=
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+.PHONY: all build deps test test-release test-asan test-tsan demo bench install format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+# configure(dir, extra flags)
+define configure
+	@if [ ! -f $(1)/CMakeCache.txt ]; then \
+	  cmake -S . -B $(1) $(GENERATOR) $(2) $(CMAKE_FLAGS) >/dev/null; \
+	else \
+	  cmake $(1) $(2) >/dev/null; \
+	fi
+endef
+
+build:
+	$(call configure,$(BUILD),-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: deps test-release test-asan test-tsan
+	@echo "make test: all suites passed"
+
+test-release:
+	$(call configure,$(BUILD),-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMMON_WERROR=ON)
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+
+test-asan:
+	$(call configure,$(BUILD)-asan,-DCMAKE_BUILD_TYPE=Debug -DMEMMON_WERROR=ON -DMEMMON_SANITIZE=address$(,)undefined -DMEMMON_BUILD_BENCH=OFF)
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ctest -j $(JOBS) --output-on-failure
+
+test-tsan:
+	$(call configure,$(BUILD)-tsan,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMMON_WERROR=ON -DMEMMON_SANITIZE=thread -DMEMMON_BUILD_BENCH=OFF)
+	cmake --build $(BUILD)-tsan -j $(JOBS)
+	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -j $(JOBS) --output-on-failure
+
+demo: deps build
+	@$(BUILD)/bin/demo_service
+
+bench: build
+	$(BUILD)/bin/sample_benchmark --benchmark_min_time=0.2
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
+
+, := ,

@@ -1,0 +1,89 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// MonitorConfig: what a MemoryMonitor samples, how often, and when it alerts.
+// DefaultMonitorConfig() gives the values of the Go original (30 s, 20 %,
+// 100 samples) plus the limits it hard-coded, as named fields.
+//
+// Every alert rule has a ratio *and* an absolute floor, so a 2 MiB process
+// growing to 3 MiB (50 %) does not page anyone, and a sustain/hysteresis/
+// cooldown triple so one condition raises one alert per episode.
+#ifndef MEMMON_CONFIG_H_
+#define MEMMON_CONFIG_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "memmon/status.h"
+
+namespace memmon {
+
+struct MonitorConfig {
+  // Time between two samples taken by the monitor's thread. Must be > 0.
+  std::chrono::nanoseconds sample_interval = std::chrono::seconds(30);
+  // memory_growth: growth of heap in use (RSS when the heap is unknown) over
+  // the baseline, in percent, that a sustained rise must pass. >= 0.
+  double alert_threshold_pct = 20.0;
+  // Samples kept in memory (oldest dropped first). Must be >= 1.
+  std::size_t max_samples = 100;
+  // Read the allocator's statistics (glibc, jemalloc, tcmalloc) each sample.
+  bool enable_allocator_stats = true;
+  // Attach allocation-site stacks to profiles and growth alerts when the heap
+  // sampler is loaded (no effect otherwise).
+  bool enable_stack_traces = false;
+  // Read PSS from /proc/self/smaps_rollup each sample. Costly (30 us small,
+  // milliseconds at gigabytes resident), so off by default.
+  bool enable_pss = false;
+
+  // --- memory_growth ---
+  // Absolute floor: growth below this many bytes never alerts.
+  uint64_t growth_floor_bytes = 16ull << 20;
+  // Samples (most recent, at or after the baseline) the trend is fitted
+  // over. 4..64.
+  std::size_t trend_window = 10;
+
+  // --- thread_leak (the Go original's goroutine_leak: 50 %) ---
+  double thread_growth_pct = 50.0;
+  uint64_t thread_growth_floor = 10;  // threads
+
+  // --- fd_leak ---
+  double fd_growth_pct = 50.0;
+  uint64_t fd_growth_floor = 32;  // descriptors
+
+  // --- allocator_pressure (the Go original's gc_pressure: 5 % CPU) ---
+  double allocator_cpu_pct = 5.0;
+
+  // --- heap_fragmentation (the Go original's 50 % idle) ---
+  // Free-but-held bytes as a percentage of (in use + free).
+  double fragmentation_pct = 50.0;
+  uint64_t fragmentation_floor_bytes = 64ull << 20;  // free bytes
+
+  // --- episodes ---
+  // Samples taken before the baseline is set (start-up allocations are not
+  // growth). The baseline is the first sample after them.
+  std::size_t warmup_samples = 1;
+  // A condition must hold on this many consecutive samples to alert.
+  std::size_t sustain_samples = 3;
+  // ...and be absent on this many consecutive samples to end its episode.
+  std::size_t hysteresis_samples = 3;
+  // Minimum time between two alerts of the same type.
+  std::chrono::nanoseconds alert_cooldown = std::chrono::minutes(10);
+  // Alerts kept in memory (oldest dropped first). Must be >= 1.
+  std::size_t max_alerts = 1000;
+
+  // Where each alert is logged as one JSON line: "stderr" (default),
+  // "none", or a file path (opened for append, created 0600).
+  std::string alert_log = "stderr";
+};
+
+// The defaults above: 30 s interval, 20 % growth, 100 samples.
+MonitorConfig DefaultMonitorConfig();
+
+// Ok, or InvalidArgument naming the first field that is out of range.
+Status Validate(const MonitorConfig& config);
+
+}  // namespace memmon
+
+#endif  // MEMMON_CONFIG_H_

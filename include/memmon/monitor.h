@@ -1,0 +1,131 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// MemoryMonitor samples the current process on a background thread, keeps a
+// bounded history, runs the detectors over it and raises alerts.
+//
+// Thread-safety: every method may be called from any thread at any time,
+// including while the monitor runs and from inside an OnAlert callback
+// (callbacks run on the thread that took the sample, with no memmon lock
+// held).
+//
+// Cost: a steady-state sample reads two kept-open /proc files, stats
+// /proc/self/fd and asks the allocator for its statistics; it does not
+// allocate. docs/benchmarks.md has the measured figures.
+//
+// Typical use:
+//   memmon::MemoryMonitor monitor(memmon::DefaultMonitorConfig());
+//   if (memmon::Status s = monitor.Start(); !s.ok()) { ...s.message()... }
+//   ...
+//   for (const memmon::MemoryAlert& a : monitor.GetAlerts()) ...
+#ifndef MEMMON_MONITOR_H_
+#define MEMMON_MONITOR_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "memmon/alert.h"
+#include "memmon/config.h"
+#include "memmon/detectors.h"
+#include "memmon/sample.h"
+#include "memmon/status.h"
+
+namespace memmon {
+
+struct MemoryStats {
+  // The latest sample, and the baseline growth is measured against. Both are
+  // empty until the first sample (the baseline until warm-up is over).
+  std::optional<Sample> current_sample;
+  std::optional<Sample> baseline_sample;
+  uint64_t sample_count = 0;  // samples taken since construction
+  uint64_t alert_count = 0;   // alerts raised since construction
+  std::size_t retained_samples = 0;  // <= max_samples
+  // Heap in use (RSS when the heap is unknown) now versus the baseline, in
+  // percent; empty without a baseline.
+  std::optional<double> growth_since_baseline_pct;
+  bool running = false;
+};
+
+// A point-in-time picture of the process's memory (the Go GetMemoryProfile).
+struct MemoryProfile {
+  Sample sample;
+};
+
+// What changed between two MemoryProfiles.
+struct ProfileDiff {
+  Sample before;
+  Sample after;
+  std::chrono::nanoseconds elapsed{};
+  // after - before, for the fields known in both (empty otherwise).
+  std::optional<int64_t> heap_inuse_bytes;
+  std::optional<int64_t> heap_free_bytes;
+  std::optional<int64_t> heap_system_bytes;
+  std::optional<int64_t> rss_bytes;
+  std::optional<int64_t> threads;
+  std::optional<int64_t> open_fds;
+  std::optional<int64_t> allocations;
+  std::optional<int64_t> frees;
+  // Several lines, one per known field: "heap in use: +12.0 MiB (+35.2 %)".
+  std::string ToString() const;
+};
+
+class MemoryMonitor {
+ public:
+  using AlertCallback = std::function<void(const MemoryAlert&)>;
+
+  explicit MemoryMonitor(MonitorConfig config = DefaultMonitorConfig());
+  ~MemoryMonitor();  // Stop()s
+  MemoryMonitor(const MemoryMonitor&) = delete;
+  MemoryMonitor& operator=(const MemoryMonitor&) = delete;
+
+  // Validates the config (InvalidArgument naming the field), opens the
+  // sources and starts the sampling thread, which takes a first sample at
+  // once. FailedPrecondition when already running.
+  Status Start();
+  // Stops the sampling thread without waiting out the interval. Idempotent.
+  // The monitor can be started again afterwards; history is kept.
+  void Stop();
+  bool running() const;
+
+  // Takes a sample now (whether or not the monitor runs), appends it to the
+  // history, runs the detectors and delivers any alert. Returns the sample.
+  Sample TakeSample();
+
+  MemoryStats GetStats() const;
+  // Retained samples, oldest first; at most max_samples.
+  std::vector<Sample> GetSamples() const;
+  // Retained alerts, oldest first; at most max_alerts.
+  std::vector<MemoryAlert> GetAlerts() const;
+  void ClearAlerts();
+  // Takes a sample now and makes it the baseline.
+  void ResetBaseline();
+  // The C++ meaning of Go's ForceGC: returns free memory to the OS through
+  // whichever allocator is in use (malloc_trim, jemalloc purge, tcmalloc
+  // ReleaseFreeMemory), then takes a sample and returns it.
+  Sample ReleaseFreeMemory();
+
+  MemoryProfile GetMemoryProfile();
+  static ProfileDiff CompareProfiles(const MemoryProfile& before,
+                                     const MemoryProfile& after);
+
+  // Calls `callback` for every alert raised after this call.
+  void OnAlert(AlertCallback callback);
+  // Replaces the rule for one alert type; an empty Detector disables it.
+  void SetDetector(AlertType type, Detector detector);
+
+  const MonitorConfig& config() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace memmon
+
+#endif  // MEMMON_MONITOR_H_

@@ -1,0 +1,65 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// A Sample is one reading of a process's memory, threads and descriptors.
+//
+// Every measured quantity is a std::optional: a value memmon could not read
+// (no allocator statistics, a field missing from /proc, PSS not requested) is
+// std::nullopt, never 0, so a detector can tell "unknown" from "none".
+//
+// A Sample is a plain value with no heap-owning members: copying it never
+// allocates, which keeps the monitor's per-tick path allocation-free.
+#ifndef MEMMON_SAMPLE_H_
+#define MEMMON_SAMPLE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace memmon {
+
+// Which allocator's statistics filled the heap fields of a sample.
+enum class AllocatorKind {
+  kUnknown = 0,  // none detected (or statistics disabled): heap fields unknown
+  kGlibc,        // glibc ptmalloc, read through mallinfo2()
+  kJemalloc,     // jemalloc, read through mallctl("stats.*") after an epoch bump
+  kTcmalloc,     // gperftools tcmalloc, read through numeric properties
+};
+
+// "unknown", "glibc", "jemalloc" or "tcmalloc".
+std::string_view ToString(AllocatorKind kind);
+
+struct Sample {
+  // Wall-clock time, for display and logs.
+  std::chrono::system_clock::time_point time{};
+  // Monotonic time, for rates and windows (immune to clock steps).
+  std::chrono::steady_clock::time_point monotonic{};
+
+  // --- allocator (AllocatorKind says which) ---
+  std::optional<uint64_t> heap_inuse_bytes;   // bytes handed out to the program
+  std::optional<uint64_t> heap_free_bytes;    // free but held by the allocator
+  std::optional<uint64_t> heap_system_bytes;  // bytes the allocator holds from the OS
+  std::optional<uint64_t> total_allocated_bytes;  // cumulative, when known
+  std::optional<uint64_t> allocations;            // cumulative calls, when known
+  std::optional<uint64_t> frees;                  // cumulative calls, when known
+  // Share of CPU time spent inside the allocator over the last interval
+  // (0..1), when something measures it.
+  std::optional<double> allocator_cpu_fraction;
+  AllocatorKind allocator = AllocatorKind::kUnknown;
+
+  // --- process (procfs) ---
+  std::optional<uint64_t> rss_bytes;      // resident set size
+  std::optional<uint64_t> virtual_bytes;  // virtual address space size
+  std::optional<uint64_t> pss_bytes;      // proportional set size (costly; opt-in)
+  std::optional<uint64_t> threads;
+  std::optional<uint64_t> open_fds;
+  std::optional<uint64_t> minor_faults;  // cumulative
+  std::optional<uint64_t> major_faults;  // cumulative
+  // Process CPU time (user + system), cumulative seconds.
+  std::optional<double> cpu_seconds;
+};
+
+}  // namespace memmon
+
+#endif  // MEMMON_SAMPLE_H_

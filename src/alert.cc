@@ -1,0 +1,59 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "memmon/alert.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace memmon {
+namespace {
+
+constexpr std::string_view kAlertNames[kAlertTypeCount] = {
+    "memory_growth",      "thread_leak",      "allocator_pressure",
+    "heap_fragmentation", "object_threshold", "fd_leak",
+};
+
+}  // namespace
+
+std::string_view ToString(AlertType type) {
+  auto i = static_cast<int>(type);
+  return i >= 0 && i < kAlertTypeCount ? kAlertNames[i] : "unknown";
+}
+
+bool ParseAlertType(std::string_view name, AlertType* type) {
+  for (int i = 0; i < kAlertTypeCount; ++i) {
+    if (kAlertNames[i] == name) {
+      *type = static_cast<AlertType>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view ToString(AllocatorKind kind) {
+  switch (kind) {
+    case AllocatorKind::kUnknown: return "unknown";
+    case AllocatorKind::kGlibc: return "glibc";
+    case AllocatorKind::kJemalloc: return "jemalloc";
+    case AllocatorKind::kTcmalloc: return "tcmalloc";
+  }
+  return "unknown";
+}
+
+std::string ToJson(const MemoryAlert& alert) {
+  auto secs = std::chrono::floor<std::chrono::seconds>(alert.time);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(alert.time - secs);
+  nlohmann::ordered_json j;
+  j["type"] = ToString(alert.type);
+  j["time"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", secs, ms.count());
+  j["time_s"] = alert.time_s;
+  j["message"] = alert.message;
+  j["value"] = alert.value;
+  j["threshold"] = alert.threshold;
+  return j.dump();
+}
+
+}  // namespace memmon

@@ -1,0 +1,386 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// MemoryMonitor end to end in this process: every case of the Go original's
+// test file, asserting what it only logged, plus episodes and the JSON log.
+
+#include "memmon/monitor.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <latch>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+namespace memmon {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A config for tests: fast, quiet, and with a baseline at the first sample.
+MonitorConfig TestConfig() {
+  MonitorConfig c = DefaultMonitorConfig();
+  c.sample_interval = 5ms;
+  c.warmup_samples = 0;
+  c.alert_log = "none";
+  c.alert_cooldown = 0s;
+  return c;
+}
+
+// Waits until `done()` holds, re-checking on every poll of `m`; fails the
+// test after `limit`. This is condition waiting with a deadline, not a sleep
+// standing in for synchronisation.
+template <typename Pred>
+bool WaitFor(Pred done, std::chrono::seconds limit = 30s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+std::size_t CountAlerts(const MemoryMonitor& m, AlertType type) {
+  std::size_t n = 0;
+  for (const MemoryAlert& a : m.GetAlerts()) n += a.type == type;
+  return n;
+}
+
+TEST(MemoryMonitor, StartStopRestart) {
+  MemoryMonitor m(TestConfig());
+  EXPECT_FALSE(m.running());
+  ASSERT_TRUE(m.Start().ok());
+  EXPECT_TRUE(m.running());
+  Status again = m.Start();
+  EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition);
+  m.Stop();
+  EXPECT_FALSE(m.running());
+  m.Stop();  // idempotent
+  ASSERT_TRUE(m.Start().ok());
+  EXPECT_TRUE(m.GetStats().running);
+}
+
+TEST(MemoryMonitor, StopDoesNotWaitOutTheInterval) {
+  MonitorConfig c = TestConfig();
+  c.sample_interval = 1h;  // a broken Stop() hangs here until ctest's timeout
+  MemoryMonitor m(c);
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return m.GetStats().sample_count >= 1; }));
+  m.Stop();
+  EXPECT_FALSE(m.running());
+}
+
+TEST(MemoryMonitor, DestructorStops) {
+  auto m = std::make_unique<MemoryMonitor>(TestConfig());
+  ASSERT_TRUE(m->Start().ok());
+  m.reset();  // must join the sampling thread, not crash or hang
+  SUCCEED();
+}
+
+TEST(MemoryMonitor, CollectsSamplesInTheBackground) {
+  MemoryMonitor m(TestConfig());
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return m.GetStats().sample_count >= 3; }));
+  MemoryStats st = m.GetStats();
+  ASSERT_TRUE(st.current_sample && st.baseline_sample);
+  const Sample& s = *st.current_sample;
+  EXPECT_GT(s.rss_bytes.value_or(0), 0u);
+  EXPECT_GE(s.threads.value_or(0), 2u);  // this one and the sampler
+  EXPECT_GT(s.open_fds.value_or(0), 0u);
+  EXPECT_FALSE(s.pss_bytes.has_value());  // not requested
+  // Sampled times move forward.
+  auto samples = m.GetSamples();
+  for (std::size_t i = 1; i < samples.size(); ++i) {
+    EXPECT_GE(samples[i].monotonic, samples[i - 1].monotonic);
+  }
+}
+
+TEST(MemoryMonitor, InvalidConfigStartsNothing) {
+  MonitorConfig c = TestConfig();
+  c.max_samples = 0;
+  MemoryMonitor m(c);
+  Status s = m.Start();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("max_samples"), std::string::npos);
+  EXPECT_FALSE(m.running());
+  EXPECT_EQ(m.GetStats().sample_count, 0u);
+}
+
+TEST(MemoryMonitor, UnwritableAlertLogIsReported) {
+  MonitorConfig c = TestConfig();
+  c.alert_log = "/nonexistent-dir/alerts.jsonl";
+  MemoryMonitor m(c);
+  Status s = m.Start();
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_NE(s.message().find("/nonexistent-dir/alerts.jsonl"), std::string::npos);
+  EXPECT_FALSE(m.running());
+}
+
+TEST(MemoryMonitor, GetSamplesStaysBounded) {
+  MonitorConfig c = TestConfig();
+  c.max_samples = 5;
+  MemoryMonitor m(c);
+  std::vector<Sample> taken;
+  for (int i = 0; i < 23; ++i) taken.push_back(m.TakeSample());
+  auto samples = m.GetSamples();
+  ASSERT_EQ(samples.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(samples[i].monotonic, taken[18 + i].monotonic);  // oldest first
+  }
+  EXPECT_EQ(m.GetStats().sample_count, 23u);
+  EXPECT_EQ(m.GetStats().retained_samples, 5u);
+}
+
+TEST(MemoryMonitor, WarmupDelaysTheBaseline) {
+  MonitorConfig c = TestConfig();
+  c.warmup_samples = 3;
+  MemoryMonitor m(c);
+  for (int i = 0; i < 3; ++i) m.TakeSample();
+  EXPECT_FALSE(m.GetStats().baseline_sample.has_value());
+  Sample fourth = m.TakeSample();
+  ASSERT_TRUE(m.GetStats().baseline_sample.has_value());
+  EXPECT_EQ(m.GetStats().baseline_sample->monotonic, fourth.monotonic);
+}
+
+TEST(MemoryMonitor, ResetBaselineMovesTheBaseline) {
+  MemoryMonitor m(TestConfig());
+  Sample first = m.TakeSample();
+  m.TakeSample();
+  ASSERT_EQ(m.GetStats().baseline_sample->monotonic, first.monotonic);
+  std::vector<char> block(64 << 20, 1);  // something to grow by
+  m.ResetBaseline();
+  MemoryStats st = m.GetStats();
+  ASSERT_TRUE(st.baseline_sample && st.current_sample);
+  EXPECT_GT(st.baseline_sample->monotonic, first.monotonic);
+  EXPECT_EQ(st.baseline_sample->monotonic, st.current_sample->monotonic);
+  EXPECT_EQ(st.growth_since_baseline_pct.value_or(-1), 0.0);
+  EXPECT_GT(*st.baseline_sample->rss_bytes, *first.rss_bytes);
+}
+
+// Allocates `step` bytes at a time, touching every page so RSS follows.
+struct GradualLeak {
+  std::vector<std::unique_ptr<char[]>> blocks;
+  void Grow(std::size_t step) {
+    blocks.emplace_back(new char[step]);
+    std::memset(blocks.back().get(), 0x5a, step);
+  }
+};
+
+TEST(MemoryMonitor, GradualAllocationRaisesOneMemoryGrowth) {
+  MemoryMonitor m(TestConfig());
+  GradualLeak leak;
+  m.TakeSample();  // baseline
+  for (int i = 0; i < 40; ++i) {  // 400 MiB, 10 MiB per sample
+    leak.Grow(10 << 20);
+    m.TakeSample();
+  }
+  ASSERT_EQ(CountAlerts(m, AlertType::kMemoryGrowth), 1u);
+  const MemoryAlert& a = m.GetAlerts().front();
+  EXPECT_GE(a.value, 20.0);
+  EXPECT_EQ(a.threshold, 20.0);
+  EXPECT_NE(a.message.find("rising steadily"), std::string::npos) << a.message;
+  EXPECT_GT(*m.GetStats().growth_since_baseline_pct, 100.0);
+}
+
+TEST(MemoryMonitor, GradualAllocationRaisesAnAlertInTheBackground) {
+  MonitorConfig c = TestConfig();
+  c.sample_interval = 2ms;
+  MemoryMonitor m(c);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool grew = false;
+  m.OnAlert([&](const MemoryAlert& a) {
+    if (a.type != AlertType::kMemoryGrowth) return;
+    std::lock_guard l(mu);
+    grew = true;
+    cv.notify_all();
+  });
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return m.GetStats().baseline_sample.has_value(); }));
+  GradualLeak leak;
+  std::unique_lock l(mu);
+  // Grow 4 MiB, then wait for two more samples, until the alert comes (at
+  // most 600 MiB).
+  for (int i = 0; i < 150 && !grew; ++i) {
+    l.unlock();
+    leak.Grow(4 << 20);
+    uint64_t seen = m.GetStats().sample_count;
+    ASSERT_TRUE(WaitFor([&] { return m.GetStats().sample_count >= seen + 2; }));
+    l.lock();
+  }
+  EXPECT_TRUE(grew);
+}
+
+TEST(MemoryMonitor, ParkedThreadsRaiseOneThreadLeak) {
+  MemoryMonitor m(TestConfig());
+  m.TakeSample();  // baseline
+  std::latch release(1);
+  std::vector<std::thread> parked;
+  for (int i = 0; i < 100; ++i) parked.emplace_back([&] { release.wait(); });
+  for (int i = 0; i < 20; ++i) m.TakeSample();  // a sustained condition
+  release.count_down();
+  for (auto& t : parked) t.join();
+
+  ASSERT_EQ(CountAlerts(m, AlertType::kThreadLeak), 1u);
+  MemoryAlert a;
+  for (const MemoryAlert& x : m.GetAlerts()) {
+    if (x.type == AlertType::kThreadLeak) a = x;
+  }
+  EXPECT_GE(a.value, 100.0);
+  EXPECT_NE(a.message.find("threads grew"), std::string::npos) << a.message;
+  EXPECT_EQ(CountAlerts(m, AlertType::kMemoryGrowth), 0u);
+}
+
+TEST(MemoryMonitor, AThreadBurstShorterThanSustainDoesNotAlert) {
+  MemoryMonitor m(TestConfig());  // sustain 3
+  m.TakeSample();
+  {
+    std::latch release(1);
+    std::vector<std::thread> burst;
+    for (int i = 0; i < 50; ++i) burst.emplace_back([&] { release.wait(); });
+    m.TakeSample();
+    m.TakeSample();
+    release.count_down();
+    for (auto& t : burst) t.join();
+  }
+  for (int i = 0; i < 5; ++i) m.TakeSample();
+  EXPECT_EQ(CountAlerts(m, AlertType::kThreadLeak), 0u);
+}
+
+TEST(MemoryMonitor, ClearAlertsEmpties) {
+  MemoryMonitor m(TestConfig());
+  m.TakeSample();
+  std::latch release(1);
+  std::vector<std::thread> parked;
+  for (int i = 0; i < 30; ++i) parked.emplace_back([&] { release.wait(); });
+  for (int i = 0; i < 4; ++i) m.TakeSample();
+  release.count_down();
+  for (auto& t : parked) t.join();
+  ASSERT_FALSE(m.GetAlerts().empty());
+  m.ClearAlerts();
+  EXPECT_TRUE(m.GetAlerts().empty());
+  EXPECT_EQ(m.GetStats().alert_count, 1u);  // raised since construction
+}
+
+TEST(MemoryMonitor, AlertsGoToTheJsonLogAndCallbacks) {
+  char path[] = "/tmp/memmon-alerts-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  MonitorConfig c = TestConfig();
+  c.alert_log = path;
+  std::vector<std::string> seen;
+  {
+    MemoryMonitor m(c);
+    m.OnAlert([&](const MemoryAlert& a) { seen.emplace_back(ToString(a.type)); });
+    m.OnAlert([](const MemoryAlert&) { throw std::runtime_error("boom"); });
+    m.TakeSample();
+    std::latch release(1);
+    std::vector<std::thread> parked;
+    for (int i = 0; i < 30; ++i) parked.emplace_back([&] { release.wait(); });
+    for (int i = 0; i < 4; ++i) m.TakeSample();
+    release.count_down();
+    for (auto& t : parked) t.join();
+  }
+  EXPECT_EQ(seen, std::vector<std::string>{"thread_leak"});
+  std::ifstream in(path);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["type"], "thread_leak");
+  EXPECT_GT(j["time_s"].get<double>(), 0.0);
+  ASSERT_TRUE(std::getline(in, line));  // the throwing callback is reported
+  EXPECT_NE(line.find("OnAlert callback threw: boom"), std::string::npos) << line;
+  EXPECT_FALSE(std::getline(in, line));
+  unlink(path);
+}
+
+TEST(MemoryMonitor, ReplacedDetectorIsUsed) {
+  MemoryMonitor m(TestConfig());
+  int calls = 0;
+  m.SetDetector(AlertType::kFdLeak, [&](const DetectionInput& in) -> std::optional<Finding> {
+    ++calls;
+    EXPECT_NE(in.baseline, nullptr);
+    Finding f;
+    f.type = AlertType::kFdLeak;
+    f.value = 1;
+    return f;
+  });
+  m.SetDetector(AlertType::kThreadLeak, nullptr);  // disabled
+  for (int i = 0; i < 5; ++i) m.TakeSample();
+  EXPECT_EQ(calls, 5);
+  EXPECT_EQ(CountAlerts(m, AlertType::kFdLeak), 1u);
+}
+
+TEST(MemoryMonitor, ReleaseFreeMemoryReturnsASample) {
+  MemoryMonitor m(TestConfig());
+  uint64_t before = m.GetStats().sample_count;
+  Sample s = m.ReleaseFreeMemory();
+  EXPECT_EQ(m.GetStats().sample_count, before + 1);
+  EXPECT_TRUE(s.rss_bytes.has_value());
+}
+
+TEST(MemoryMonitor, CompareProfiles) {
+  MemoryMonitor m(TestConfig());
+  MemoryProfile before = m.GetMemoryProfile();
+  std::vector<char> block(32 << 20, 1);
+  std::latch release(1);
+  std::thread t([&] { release.wait(); });
+  MemoryProfile after = m.GetMemoryProfile();
+  release.count_down();
+  t.join();
+  ProfileDiff d = MemoryMonitor::CompareProfiles(before, after);
+  ASSERT_TRUE(d.rss_bytes && d.threads);
+  EXPECT_GE(*d.rss_bytes, 30 << 20);
+  EXPECT_EQ(*d.threads, 1);
+  EXPECT_GT(d.elapsed.count(), 0);
+  std::string text = d.ToString();
+  EXPECT_NE(text.find("rss: +"), std::string::npos) << text;
+  EXPECT_NE(text.find("threads: +1"), std::string::npos) << text;
+}
+
+// Readers and writers from many threads while the sampler runs (meant for
+// the TSan build; also checks nothing deadlocks).
+TEST(MemoryMonitor, ConcurrentReadersAndWriters) {
+  MonitorConfig c = TestConfig();
+  c.sample_interval = 1ms;
+  c.max_samples = 16;
+  MemoryMonitor m(c);
+  std::atomic<int> callbacks{0};
+  m.OnAlert([&](const MemoryAlert&) {
+    ++callbacks;
+    (void)m.GetStats();  // re-entering from a callback is allowed
+  });
+  ASSERT_TRUE(m.Start().ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        switch ((t + i) % 6) {
+          case 0: (void)m.GetStats(); break;
+          case 1: EXPECT_LE(m.GetSamples().size(), 16u); break;
+          case 2: (void)m.GetAlerts(); break;
+          case 3: m.TakeSample(); break;
+          case 4: m.ClearAlerts(); break;
+          case 5: if (i % 50 == 0) m.ResetBaseline(); break;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  m.Stop();
+  EXPECT_LE(m.GetSamples().size(), 16u);
+  EXPECT_GE(m.GetStats().sample_count, 200u);
+}
+
+}  // namespace
+}  // namespace memmon
