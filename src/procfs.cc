@@ -37,17 +37,20 @@ bool ToU64(std::string_view tok, uint64_t* out) {
   return ec == std::errc() && ptr == tok.data() + tok.size();
 }
 
-// Retries a pread interrupted by a signal.
+// Reads a /proc file from offset 0. procfs regenerates the whole text on
+// every read call, so a short read is taken as the end: asking again would
+// cost a second generation just to learn that it returns 0 bytes.
 ssize_t PreadAll(int fd, char* buf, size_t size) {
   size_t got = 0;
   while (got < size) {
-    ssize_t n = pread(fd, buf + got, size - got, static_cast<off_t>(got));
+    size_t want = size - got;
+    ssize_t n = pread(fd, buf + got, want, static_cast<off_t>(got));
     if (n < 0) {
       if (errno == EINTR) continue;
       return -1;
     }
-    if (n == 0) break;
     got += static_cast<size_t>(n);
+    if (static_cast<size_t>(n) < want) break;
   }
   return static_cast<ssize_t>(got);
 }

@@ -184,7 +184,8 @@ TEST(MemoryMonitor, GradualAllocationRaisesOneMemoryGrowth) {
     m.TakeSample();
   }
   ASSERT_EQ(CountAlerts(m, AlertType::kMemoryGrowth), 1u);
-  const MemoryAlert& a = m.GetAlerts().front();
+  std::vector<MemoryAlert> alerts = m.GetAlerts();
+  const MemoryAlert& a = alerts.front();
   EXPECT_GE(a.value, 20.0);
   EXPECT_EQ(a.threshold, 20.0);
   EXPECT_NE(a.message.find("rising steadily"), std::string::npos) << a.message;
@@ -237,7 +238,12 @@ TEST(MemoryMonitor, ParkedThreadsRaiseOneThreadLeak) {
   }
   EXPECT_GE(a.value, 100.0);
   EXPECT_NE(a.message.find("threads grew"), std::string::npos) << a.message;
-  EXPECT_EQ(CountAlerts(m, AlertType::kMemoryGrowth), 0u);
+  // The stacks are not heap: with the heap known, no memory_growth. (Under
+  // a sanitizer the heap is unknown and RSS, with its shadow memory for 100
+  // new stacks, may rise steadily while they start.)
+  if (a.sample.allocator != AllocatorKind::kUnknown) {
+    EXPECT_EQ(CountAlerts(m, AlertType::kMemoryGrowth), 0u);
+  }
 }
 
 TEST(MemoryMonitor, AThreadBurstShorterThanSustainDoesNotAlert) {
@@ -330,6 +336,9 @@ TEST(MemoryMonitor, ReleaseFreeMemoryReturnsASample) {
 }
 
 TEST(MemoryMonitor, CompareProfiles) {
+  // Sanitizer runtimes start a helper thread with the first thread; start
+  // it now so the count below sees only ours.
+  std::thread([] {}).join();
   MemoryMonitor m(TestConfig());
   MemoryProfile before = m.GetMemoryProfile();
   std::vector<char> block(32 << 20, 1);
