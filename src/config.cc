@@ -45,6 +45,13 @@ Status Validate(const MonitorConfig& c) {
                          std::pair{"fragmentation_pct", c.fragmentation_pct}}) {
     if (Status s = CheckPct(name, v); !s.ok()) return s;
   }
+  if (Status s = CheckPct("object_rearm_pct", c.object_rearm_pct); !s.ok()) {
+    return s;
+  }
+  if (c.object_rearm_pct > 100) {
+    return Status::InvalidArgument(fmt::format(
+        "object_rearm_pct must be at most 100, got {}", c.object_rearm_pct));
+  }
   if (c.trend_window < 4 || c.trend_window > internal::kMaxTrendPoints) {
     return Status::InvalidArgument(
         fmt::format("trend_window must be between 4 and {}, got {}",

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -17,6 +19,7 @@
 #include "alert_gate.h"
 #include "alert_log.h"
 #include "allocator_stats.h"
+#include "object_registry.h"
 #include "procfs.h"
 #include "sample_history.h"
 
@@ -91,6 +94,7 @@ struct MemoryMonitor::Impl {
 
   Sample Take(bool make_baseline) {
     std::vector<MemoryAlert> fired;  // allocates only when an alert fires
+    std::vector<std::string> errors;  // tracking errors, as JSON lines
     std::shared_ptr<const std::vector<AlertCallback>> cbs;
     Sample s;
     {
@@ -109,6 +113,7 @@ struct MemoryMonitor::Impl {
         }
       }
       if (!make_baseline) Detect(s, &fired);
+      ObserveObjects(s, &fired, &errors);
       if (!fired.empty()) {
         std::lock_guard l(mu);
         for (const MemoryAlert& a : fired) {
@@ -119,8 +124,45 @@ struct MemoryMonitor::Impl {
         cbs = callbacks;
       }
     }
+    for (const std::string& line : errors) log.Write(line);
     for (const MemoryAlert& a : fired) Deliver(a, *cbs);
     return s;
+  }
+
+  // Requires sample_mu. Object thresholds fire once per crossing and re-arm
+  // below threshold x (1 - object_rearm_pct); they do not use the gates.
+  void ObserveObjects(const Sample& s, std::vector<MemoryAlert>* fired,
+                      std::vector<std::string>* errors) {
+    std::vector<internal::ObjectEvent> events;
+    internal::ObjectRegistry::Get().Observe(s.time, config.object_rearm_pct / 100,
+                                            &events);
+    double time_s = std::chrono::duration<double>(s.monotonic - created).count();
+    for (const internal::ObjectEvent& e : events) {
+      if (e.kind == internal::ObjectEvent::kNegativeCount) {
+        nlohmann::ordered_json j;
+        j["error"] = "tracking_error";
+        j["object"] = e.counter->name();
+        j["count"] = e.count;
+        j["time_s"] = time_s;
+        j["message"] = fmt::format(
+            "{} count is {}: more decrements than increments", e.counter->name(),
+            e.count);
+        errors->push_back(j.dump());
+        continue;
+      }
+      MemoryAlert a;
+      a.type = AlertType::kObjectThreshold;
+      a.time = s.time;
+      a.time_s = time_s;
+      a.message = fmt::format(
+          "{} reached {} objects ({:.1f} MiB), at or above the threshold of {}",
+          e.counter->name(), e.count, static_cast<double>(e.bytes) / (1 << 20),
+          e.threshold);
+      a.value = static_cast<double>(e.count);
+      a.threshold = static_cast<double>(e.threshold);
+      a.sample = s;
+      fired->push_back(std::move(a));
+    }
   }
 
   // Requires sample_mu (not mu: detectors may call GetStats()).
@@ -228,9 +270,42 @@ Sample MemoryMonitor::ReleaseFreeMemory() {
   return impl_->Take(false);
 }
 
+namespace {
+
+std::map<std::string, TrackedObject> TrackedObjectsNow() {
+  auto& registry = internal::ObjectRegistry::Get();
+  registry.Observe(std::chrono::system_clock::now(), 0, nullptr);
+  std::map<std::string, TrackedObject> out;
+  for (TrackedObject& o : registry.Snapshot()) {
+    std::string name = o.name;
+    out.emplace(std::move(name), std::move(o));
+  }
+  return out;
+}
+
+}  // namespace
+
+ObjectCounter& MemoryMonitor::TrackObject(std::string_view name,
+                                          uint64_t alert_threshold) {
+  return memmon::TrackObject(name, alert_threshold);
+}
+
+void MemoryMonitor::IncrementObject(std::string_view name, uint64_t bytes) {
+  GetObjectCounter(name).Increment(bytes);
+}
+
+void MemoryMonitor::DecrementObject(std::string_view name, uint64_t bytes) {
+  GetObjectCounter(name).Decrement(bytes);
+}
+
+std::map<std::string, TrackedObject> MemoryMonitor::GetTrackedObjects() const {
+  return TrackedObjectsNow();
+}
+
 MemoryStats MemoryMonitor::GetStats() const {
   MemoryStats st;
   st.running = impl_->running;
+  st.tracked_objects = TrackedObjectsNow();
   std::lock_guard l(impl_->mu);
   st.sample_count = impl_->sample_count;
   st.alert_count = impl_->alert_count;
@@ -271,6 +346,7 @@ void MemoryMonitor::ClearAlerts() {
 MemoryProfile MemoryMonitor::GetMemoryProfile() {
   MemoryProfile p;
   p.sample = TakeSample();
+  p.objects = TrackedObjectsNow();
   return p;
 }
 
@@ -295,6 +371,14 @@ ProfileDiff MemoryMonitor::CompareProfiles(const MemoryProfile& before,
   d.frees = delta(&Sample::frees);
   d.before = before.sample;
   d.after = after.sample;
+  for (const auto& [name, o] : before.objects) {
+    d.objects[name] = {-o.count, -o.bytes};
+  }
+  for (const auto& [name, o] : after.objects) {
+    ProfileDiff::ObjectDelta& delta = d.objects[name];
+    delta.count += o.count;
+    delta.bytes += o.bytes;
+  }
   return d;
 }
 
@@ -342,6 +426,10 @@ std::string ProfileDiff::ToString() const {
   line("open descriptors", open_fds, &Sample::open_fds, false);
   line("allocations", allocations, &Sample::allocations, false);
   line("frees", frees, &Sample::frees, false);
+  for (const auto& [name, delta] : objects) {
+    out += fmt::format("  object {}: {:+d} ({:+.1f} MiB)\n", name, delta.count,
+                       static_cast<double>(delta.bytes) / (1 << 20));
+  }
   return out;
 }
 

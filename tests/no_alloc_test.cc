@@ -43,12 +43,19 @@ TEST(SteadyPath, TakeSampleDoesNotAllocate) {
   c.max_samples = 10;
   c.alert_log = "none";
   MemoryMonitor m(c);
+  // Tracked objects are observed on every sample too.
+  ObjectCounter& objects = m.TrackObject("no-alloc-objects", 1000000);
+  objects.Increment(10);
   // Warm up: open sources, fill and wrap the history once.
   for (int i = 0; i < 25; ++i) m.TakeSample();
   ASSERT_EQ(m.TakeSample().allocator, AllocatorKind::kGlibc);
 
   counting = true;
-  for (int i = 0; i < 200; ++i) m.TakeSample();
+  for (int i = 0; i < 200; ++i) {
+    m.TakeSample();
+    objects.Increment(10);
+    objects.Decrement(10);
+  }
   counting = false;
   EXPECT_EQ(counted.load(), 0);
 

@@ -60,6 +60,11 @@ struct MonitorConfig {
   double fragmentation_pct = 50.0;
   uint64_t fragmentation_floor_bytes = 64ull << 20;  // free bytes
 
+  // --- object_threshold ---
+  // After a crossing, a counter re-arms when its count falls below
+  // threshold x (1 - object_rearm_pct / 100). 0..100.
+  double object_rearm_pct = 10.0;
+
   // --- episodes ---
   // Samples taken before the baseline is set (start-up allocations are not
   // growth). The baseline is the first sample after them.

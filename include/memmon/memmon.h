@@ -9,6 +9,7 @@
 #include "memmon/config.h"
 #include "memmon/detectors.h"
 #include "memmon/monitor.h"
+#include "memmon/object_counter.h"
 #include "memmon/sample.h"
 #include "memmon/status.h"
 #include "memmon/version.h"

@@ -25,14 +25,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "memmon/alert.h"
 #include "memmon/config.h"
 #include "memmon/detectors.h"
+#include "memmon/object_counter.h"
 #include "memmon/sample.h"
 #include "memmon/status.h"
 
@@ -50,11 +53,14 @@ struct MemoryStats {
   // percent; empty without a baseline.
   std::optional<double> growth_since_baseline_pct;
   bool running = false;
+  // Every tracked object, by name (see TrackObject).
+  std::map<std::string, TrackedObject> tracked_objects;
 };
 
 // A point-in-time picture of the process's memory (the Go GetMemoryProfile).
 struct MemoryProfile {
   Sample sample;
+  std::map<std::string, TrackedObject> objects;
 };
 
 // What changed between two MemoryProfiles.
@@ -71,9 +77,23 @@ struct ProfileDiff {
   std::optional<int64_t> open_fds;
   std::optional<int64_t> allocations;
   std::optional<int64_t> frees;
+  struct ObjectDelta {
+    int64_t count = 0;
+    int64_t bytes = 0;
+  };
+  // after - before for every tracked object in either (absent = 0).
+  std::map<std::string, ObjectDelta> objects;
   // Several lines, one per known field: "heap in use: +12.0 MiB (+35.2 %)".
   std::string ToString() const;
 };
+
+// The stats as one JSON object: {"sample_count":..,"alert_count":..,
+// "running":..,"growth_since_baseline_pct":..|null,"current_sample":{..}|null,
+// "baseline_sample":{..}|null,"tracked_objects":{"name":{..},..}}. Unknown
+// sample fields are null. docs/api.md lists every key.
+std::string ToJson(const MemoryStats& stats);
+// One sample as a JSON object (unknown fields null).
+std::string ToJson(const Sample& sample);
 
 class MemoryMonitor {
  public:
@@ -113,6 +133,20 @@ class MemoryMonitor {
   MemoryProfile GetMemoryProfile();
   static ProfileDiff CompareProfiles(const MemoryProfile& before,
                                      const MemoryProfile& after);
+
+  // --- object tracking (memmon/object_counter.h) ---
+  // The counter for `name`, created on first use; tracking a name again
+  // returns the same counter with its threshold set to `alert_threshold`
+  // (0: no object_threshold alert). The handle stays valid for the life of
+  // the process. Counters are process-wide: every monitor sees them all.
+  ObjectCounter& TrackObject(std::string_view name, uint64_t alert_threshold = 0);
+  // By name, as in the Go API: a lock-free lookup, then the counter's
+  // Increment/Decrement. A name never tracked is tracked now (no threshold),
+  // so nothing is lost; a decrement of it shows as a negative count, which
+  // the next sample reports as a tracking error.
+  void IncrementObject(std::string_view name, uint64_t bytes = 0);
+  void DecrementObject(std::string_view name, uint64_t bytes = 0);
+  std::map<std::string, TrackedObject> GetTrackedObjects() const;
 
   // Calls `callback` for every alert raised after this call.
   void OnAlert(AlertCallback callback);
