@@ -57,6 +57,7 @@ demo: deps build
 
 bench: build
 	$(BUILD)/bin/sample_benchmark --benchmark_min_time=0.2
+	$(BUILD)/bin/object_counter_benchmark --benchmark_min_time=0.2
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -5,7 +5,8 @@
 // would start it (two lines), with realistic noise around one real leak:
 //   - a response cache that fills to its cap and then evicts (bounded),
 //   - scratch buffers allocated and freed on every request (sawtooth),
-//   - SessionRegistry::Remember(), which keeps 192 KiB per request forever,
+//   - SessionRegistry::Remember(), which keeps 192 KiB per request forever
+//     (Session objects count themselves: an object_threshold at 500),
 //   - a descriptor leak in AuditLog::Open() that starts half-way through.
 // memmon must alert on the leak and the descriptors, and on nothing else.
 //
@@ -29,29 +30,41 @@
 
 namespace {
 
+// A cache entry counts itself (object tracking with Tracked<T>).
+struct CacheEntry : memmon::Tracked<CacheEntry> {
+  static constexpr std::string_view kTrackedName = "cache-entries";
+  std::vector<char> value;
+};
+
 // Bounded: at most 256 entries of 64 KiB (16 MiB), oldest evicted.
 class ResponseCache {
  public:
   void Put(std::vector<char> value) {
-    entries_.push_back(std::move(value));
+    entries_.emplace_back().value = std::move(value);
     if (entries_.size() > 256) entries_.pop_front();
   }
 
  private:
-  std::deque<std::vector<char>> entries_;
+  std::deque<CacheEntry> entries_;
+};
+
+// A session counts itself with its real size (an ObjectGuard member), so the
+// leak also shows as a "sessions" count that crosses its threshold.
+struct Session {
+  explicit Session(int request_id) : blob(std::make_unique<char[]>(192 << 10)) {
+    std::memset(blob.get(), request_id & 0xff, 192 << 10);
+  }
+  std::unique_ptr<char[]> blob;
+  memmon::ObjectGuard counted{memmon::GetObjectCounter("sessions"), 192 << 10};
 };
 
 // The leak: every session is remembered and never forgotten.
 class SessionRegistry {
  public:
-  void Remember(int request_id) {
-    auto blob = std::make_unique<char[]>(192 << 10);
-    std::memset(blob.get(), request_id & 0xff, 192 << 10);
-    sessions_.push_back(std::move(blob));
-  }
+  void Remember(int request_id) { sessions_.emplace_back(request_id); }
 
  private:
-  std::vector<std::unique_ptr<char[]>> sessions_;
+  std::deque<Session> sessions_;
 };
 
 // The second leak: one descriptor per call, never closed.
@@ -80,6 +93,7 @@ int main(int argc, char** argv) {
   config.sample_interval = std::chrono::milliseconds(100);
   config.alert_log = "none";  // printed below instead
   memmon::MemoryMonitor monitor(config);
+  monitor.TrackObject("sessions", /*alert_threshold=*/500);
   monitor.OnAlert([](const memmon::MemoryAlert& a) {
     std::printf("  ALERT at %5.1f s  %-18s %s\n", a.time_s,
                 std::string(memmon::ToString(a.type)).c_str(), a.message.c_str());
@@ -132,6 +146,12 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(st.sample_count),
               static_cast<unsigned long long>(st.alert_count),
               st.growth_since_baseline_pct.value_or(0));
+  for (const auto& [name, o] : st.tracked_objects) {
+    std::printf("tracked object %s: %lld live (%.1f MiB), peak %lld\n",
+                name.c_str(), static_cast<long long>(o.count),
+                static_cast<double>(o.bytes) / (1 << 20),
+                static_cast<long long>(o.peak_count));
+  }
   std::printf(
       "Which allocation site leaks is the heap profiler's job (docs/"
       "design.md); this demo shows the monitor's alerts.\n");
