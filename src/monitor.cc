@@ -19,6 +19,7 @@
 #include "alert_gate.h"
 #include "alert_log.h"
 #include "allocator_stats.h"
+#include "cost_budget.h"
 #include "object_registry.h"
 #include "procfs.h"
 #include "sample_history.h"
@@ -47,6 +48,8 @@ struct MemoryMonitor::Impl {
   bool sources_open = false;
   internal::ProcReader proc;
   internal::AllocatorStats allocator;
+  // mallinfo2() walks free chunks: keep it under 1 % of a core.
+  internal::CostBudget allocator_budget{std::chrono::microseconds(200), 0.01};
   internal::AlertLog log;
   std::array<Detector, kAlertTypeCount> detectors;
   std::array<internal::AlertGate, kAlertTypeCount> gates;
@@ -88,7 +91,11 @@ struct MemoryMonitor::Impl {
     s.monotonic = std::chrono::steady_clock::now();
     if (!sources_open) OpenSources().IgnoreError();  // fields stay unknown
     proc.Read(&s, config.enable_pss);
-    if (config.enable_allocator_stats) allocator.Read(&s);
+    if (config.enable_allocator_stats && allocator_budget.Due(s.monotonic)) {
+      auto start = std::chrono::steady_clock::now();
+      allocator.Read(&s);
+      allocator_budget.Record(start, std::chrono::steady_clock::now());
+    }
     return s;
   }
 

@@ -327,6 +327,28 @@ TEST(MemoryMonitor, ReplacedDetectorIsUsed) {
   EXPECT_EQ(CountAlerts(m, AlertType::kFdLeak), 1u);
 }
 
+TEST(MemoryMonitor, StopFromAnAlertCallback) {
+  MonitorConfig c = TestConfig();
+  c.sample_interval = 1ms;
+  MemoryMonitor m(c);
+  m.SetDetector(AlertType::kFdLeak, [](const DetectionInput&) {
+    Finding f;
+    f.type = AlertType::kFdLeak;
+    return std::optional<Finding>(f);
+  });
+  std::atomic<int> calls{0};
+  m.OnAlert([&](const MemoryAlert&) {
+    ++calls;
+    m.Stop();  // on the sampling thread: must not join itself
+  });
+  ASSERT_TRUE(m.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return calls.load() == 1 && !m.running(); }));
+  // The stopped thread is joined by the next Start().
+  ASSERT_TRUE(m.Start().ok());
+  m.Stop();
+  EXPECT_EQ(calls.load(), 1);  // one episode, one alert
+}
+
 TEST(MemoryMonitor, ReleaseFreeMemoryReturnsASample) {
   MemoryMonitor m(TestConfig());
   uint64_t before = m.GetStats().sample_count;
