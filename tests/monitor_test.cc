@@ -6,6 +6,8 @@
 
 #include "memmon/monitor.h"
 
+#include "test_util.h"
+
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -26,34 +28,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A config for tests: fast, quiet, and with a baseline at the first sample.
-MonitorConfig TestConfig() {
-  MonitorConfig c = DefaultMonitorConfig();
-  c.sample_interval = 5ms;
-  c.warmup_samples = 0;
-  c.alert_log = "none";
-  c.alert_cooldown = 0s;
-  return c;
-}
-
-// Waits until `done()` holds, re-checking on every poll of `m`; fails the
-// test after `limit`. This is condition waiting with a deadline, not a sleep
-// standing in for synchronisation.
-template <typename Pred>
-bool WaitFor(Pred done, std::chrono::seconds limit = 30s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
-std::size_t CountAlerts(const MemoryMonitor& m, AlertType type) {
-  std::size_t n = 0;
-  for (const MemoryAlert& a : m.GetAlerts()) n += a.type == type;
-  return n;
-}
+using testing_util::CountAlerts;
+using testing_util::TempFile;
+using testing_util::TestConfig;
+using testing_util::WaitFor;
 
 TEST(MemoryMonitor, StartStopRestart) {
   MemoryMonitor m(TestConfig());
@@ -278,12 +256,10 @@ TEST(MemoryMonitor, ClearAlertsEmpties) {
 }
 
 TEST(MemoryMonitor, AlertsGoToTheJsonLogAndCallbacks) {
-  char path[] = "/tmp/memmon-alerts-XXXXXX";
-  int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  close(fd);
+  TempFile log;
+  ASSERT_FALSE(log.path().empty());
   MonitorConfig c = TestConfig();
-  c.alert_log = path;
+  c.alert_log = log.path();
   std::vector<std::string> seen;
   {
     MemoryMonitor m(c);
@@ -298,7 +274,7 @@ TEST(MemoryMonitor, AlertsGoToTheJsonLogAndCallbacks) {
     for (auto& t : parked) t.join();
   }
   EXPECT_EQ(seen, std::vector<std::string>{"thread_leak"});
-  std::ifstream in(path);
+  std::ifstream in(log.path());
   std::string line;
   ASSERT_TRUE(std::getline(in, line));
   auto j = nlohmann::json::parse(line);
@@ -307,7 +283,6 @@ TEST(MemoryMonitor, AlertsGoToTheJsonLogAndCallbacks) {
   ASSERT_TRUE(std::getline(in, line));  // the throwing callback is reported
   EXPECT_NE(line.find("OnAlert callback threw: boom"), std::string::npos) << line;
   EXPECT_FALSE(std::getline(in, line));
-  unlink(path);
 }
 
 TEST(MemoryMonitor, ReplacedDetectorIsUsed) {

@@ -22,24 +22,20 @@
 #include <vector>
 
 #include "memmon/monitor.h"
+#include "test_util.h"
 
 namespace memmon {
 namespace {
 
 using namespace std::chrono_literals;
 
-MonitorConfig QuietConfig() {
-  MonitorConfig c = DefaultMonitorConfig();
-  c.sample_interval = 5ms;
-  c.warmup_samples = 0;
-  c.alert_log = "none";
-  return c;
-}
+using testing_util::CountAlerts;
+using testing_util::TempFile;
 
-std::size_t CountAlerts(const MemoryMonitor& m, AlertType type) {
-  std::size_t n = 0;
-  for (const MemoryAlert& a : m.GetAlerts()) n += a.type == type;
-  return n;
+MonitorConfig QuietConfig() {
+  MonitorConfig c = testing_util::TestConfig();
+  c.alert_cooldown = DefaultMonitorConfig().alert_cooldown;
+  return c;
 }
 
 TEST(ObjectCounter, HandleCountsAndTrackingTwiceIsTheSameCounter) {
@@ -77,12 +73,10 @@ TEST(ObjectCounter, ByNameCountsAndUnknownNamesAreTrackedNotLost) {
 }
 
 TEST(ObjectCounter, NegativeCountIsATrackingErrorInStatsAndLog) {
-  char path[] = "/tmp/memmon-objects-XXXXXX";
-  int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  close(fd);
+  TempFile log;
+  ASSERT_FALSE(log.path().empty());
   MonitorConfig c = QuietConfig();
-  c.alert_log = path;
+  c.alert_log = log.path();
   {
     MemoryMonitor m(c);
     m.DecrementObject("oc-negative", 100);  // never incremented
@@ -95,7 +89,7 @@ TEST(ObjectCounter, NegativeCountIsATrackingErrorInStatsAndLog) {
     EXPECT_TRUE(m.GetTrackedObjects()["oc-negative"].tracking_error);  // sticky
   }
   // Counters are process-wide: other tests' objects may alert here too.
-  std::ifstream in(path);
+  std::ifstream in(log.path());
   std::string line;
   int errors = 0;
   while (std::getline(in, line)) {
@@ -109,7 +103,6 @@ TEST(ObjectCounter, NegativeCountIsATrackingErrorInStatsAndLog) {
               std::string::npos);
   }
   EXPECT_EQ(errors, 1);
-  unlink(path);
 }
 
 // The exactness promise: any interleaving, any number of threads, some
