@@ -28,6 +28,10 @@ MonitorConfig DefaultMonitorConfig() { return MonitorConfig{}; }
 Status Validate(const MonitorConfig& c) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
+  if (c.pid < 0) {
+    return Status::InvalidArgument(
+        fmt::format("pid must be 0 (this process) or a process id, got {}", c.pid));
+  }
   if (c.sample_interval.count() <= 0) {
     return Status::InvalidArgument(fmt::format(
         "sample_interval must be positive, got {}", c.sample_interval));

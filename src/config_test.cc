@@ -49,6 +49,7 @@ const double kNaN = std::numeric_limits<double>::quiet_NaN();
 INSTANTIATE_TEST_SUITE_P(
     EveryField, ConfigValidation,
     testing::Values(
+        BadField{"pid", [](MonitorConfig& c) { c.pid = -4; }},
         BadField{"sample_interval", [](MonitorConfig& c) { c.sample_interval = {}; }},
         BadField{"sample_interval",
                  [](MonitorConfig& c) { c.sample_interval = std::chrono::seconds(-1); }},

@@ -34,6 +34,7 @@ namespace memmon {
 struct MemoryMonitor::Impl {
   explicit Impl(MonitorConfig c)
       : config(std::move(c)),
+        proc(config.pid),
         history(std::max<std::size_t>(1, config.max_samples)),
         created(std::chrono::steady_clock::now()) {
     for (int i = 0; i < kAlertTypeCount; ++i) {
@@ -47,6 +48,7 @@ struct MemoryMonitor::Impl {
   std::mutex sample_mu;
   bool sources_open = false;
   internal::ProcReader proc;
+  std::atomic<bool> target_exited{false};
   internal::AllocatorStats allocator;
   // mallinfo2() walks free chunks: keep it under 1 % of a core.
   internal::CostBudget allocator_budget{std::chrono::microseconds(200), 0.01};
@@ -79,7 +81,7 @@ struct MemoryMonitor::Impl {
     if (sources_open) return Status::Ok();
     if (Status s = proc.Open(); !s.ok()) return s;
     if (Status s = log.Open(config.alert_log); !s.ok()) return s;
-    allocator = internal::AllocatorStats::Detect();
+    if (config.pid == 0) allocator = internal::AllocatorStats::Detect();
     sources_open = true;
     return Status::Ok();
   }
@@ -90,7 +92,9 @@ struct MemoryMonitor::Impl {
     s.time = std::chrono::system_clock::now();
     s.monotonic = std::chrono::steady_clock::now();
     if (!sources_open) OpenSources().IgnoreError();  // fields stay unknown
-    proc.Read(&s, config.enable_pss);
+    if (!proc.Read(&s, config.enable_pss) && sources_open) {
+      target_exited.store(true, std::memory_order_relaxed);
+    }
     if (config.enable_allocator_stats && allocator_budget.Due(s.monotonic)) {
       auto start = std::chrono::steady_clock::now();
       allocator.Read(&s);
@@ -107,6 +111,7 @@ struct MemoryMonitor::Impl {
     {
       std::lock_guard sl(sample_mu);
       s = Collect();
+      if (target_exited.load(std::memory_order_relaxed)) return s;  // nothing to keep
       {
         std::lock_guard l(mu);
         history.Push(s);
@@ -263,6 +268,10 @@ void MemoryMonitor::Stop() {
 }
 
 bool MemoryMonitor::running() const { return impl_->running; }
+
+bool MemoryMonitor::target_exited() const {
+  return impl_->target_exited.load(std::memory_order_relaxed);
+}
 
 Sample MemoryMonitor::TakeSample() { return impl_->Take(false); }
 

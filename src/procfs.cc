@@ -193,6 +193,9 @@ bool ProcReader::Read(Sample* sample, bool with_pss) const {
   if (n <= 0) return false;  // ESRCH once the process has exited
   ProcStat st;
   if (ParseProcStat(std::string_view(buf, static_cast<size_t>(n)), &st)) {
+    // A zombie (exited, not yet reaped) or dead process has nothing left
+    // to measure.
+    if (st.state == 'Z' || st.state == 'X' || st.state == 'x') return false;
     sample->rss_bytes = st.rss_pages * static_cast<uint64_t>(page_size_);
     sample->virtual_bytes = st.vsize_bytes;
     sample->threads = st.num_threads;

@@ -68,7 +68,8 @@ class ProcReader {
 
   // Fills rss, virtual size, threads, faults, CPU time and open descriptors
   // of `sample`; PSS too when `with_pss` (reads smaps_rollup, costly).
-  // Fields it cannot read stay unknown. False when the process is gone.
+  // Fields it cannot read stay unknown. False when the process is gone
+  // (exited, including a zombie not yet reaped).
   bool Read(Sample* sample, bool with_pss) const;
 
  private:

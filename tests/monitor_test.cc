@@ -8,6 +8,7 @@
 
 #include "test_util.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -322,6 +323,54 @@ TEST(MemoryMonitor, StopFromAnAlertCallback) {
   ASSERT_TRUE(m.Start().ok());
   m.Stop();
   EXPECT_EQ(calls.load(), 1);  // one episode, one alert
+}
+
+TEST(MemoryMonitor, WatchesAnotherProcessUntilItExits) {
+  int gate[2];
+  ASSERT_EQ(pipe(gate), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // waits for the parent to close the pipe, then exits
+    close(gate[1]);
+    char c;
+    while (read(gate[0], &c, 1) > 0) {
+    }
+    _exit(0);
+  }
+  close(gate[0]);
+  MonitorConfig c = TestConfig();
+  c.pid = child;
+  c.enable_pss = true;
+  MemoryMonitor m(c);
+  Sample s = m.TakeSample();
+  EXPECT_GT(s.rss_bytes.value_or(0), 0u);
+  EXPECT_EQ(s.threads.value_or(0), 1u);
+  EXPECT_GT(s.pss_bytes.value_or(0), 0u);
+  EXPECT_EQ(s.allocator, AllocatorKind::kUnknown);  // not ours to ask
+  EXPECT_FALSE(s.heap_inuse_bytes.has_value());
+  EXPECT_FALSE(m.target_exited());
+
+  close(gate[1]);  // the child exits and stays a zombie until reaped
+  EXPECT_TRUE(WaitFor([&] {
+    m.TakeSample();
+    return m.target_exited();
+  }));
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  Sample after = m.TakeSample();
+  EXPECT_FALSE(after.rss_bytes.has_value());
+  EXPECT_EQ(m.GetStats().retained_samples, m.GetSamples().size());
+  for (const Sample& kept : m.GetSamples()) EXPECT_TRUE(kept.rss_bytes.has_value());
+}
+
+TEST(MemoryMonitor, WatchingAMissingProcessFailsToStart) {
+  MonitorConfig c = TestConfig();
+  c.pid = 1 << 23;  // above any pid_max
+  MemoryMonitor m(c);
+  Status s = m.Start();
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_NE(s.message().find("8388608"), std::string::npos) << s.message();
+  EXPECT_FALSE(m.running());
 }
 
 TEST(MemoryMonitor, ReleaseFreeMemoryReturnsASample) {

@@ -21,6 +21,9 @@
 namespace memmon {
 
 struct MonitorConfig {
+  // The process to watch: 0 (default) is this process. Another process is
+  // read from /proc only: no allocator statistics, no object counters.
+  int pid = 0;
   // Time between two samples taken by the monitor's thread. Must be > 0.
   std::chrono::nanoseconds sample_interval = std::chrono::seconds(30);
   // memory_growth: growth of heap in use (RSS when the heap is unknown) over

@@ -105,13 +105,17 @@ class MemoryMonitor {
   MemoryMonitor& operator=(const MemoryMonitor&) = delete;
 
   // Validates the config (InvalidArgument naming the field), opens the
-  // sources and starts the sampling thread, which takes a first sample at
+  // sources (NotFound when config.pid names no process) and starts the
+  // sampling thread, which takes a first sample at
   // once. FailedPrecondition when already running.
   Status Start();
   // Stops the sampling thread without waiting out the interval. Idempotent.
   // The monitor can be started again afterwards; history is kept.
   void Stop();
   bool running() const;
+  // True once the watched process (config.pid) has exited; samples taken
+  // after that are returned empty and not kept.
+  bool target_exited() const;
 
   // Takes a sample now (whether or not the monitor runs), appends it to the
   // history, runs the detectors and delivers any alert. Returns the sample.
