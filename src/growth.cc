@@ -32,13 +32,13 @@ double Median(double* first, std::size_t n) {
   return (*std::max_element(first, mid) + upper) / 2;
 }
 
-// Samples per floor block: enough for at most 64 blocks, and enough that
-// every block holds one trough of a sawtooth (the longest distance between
-// two large drops, plus a quarter for irregular periods).
-std::size_t AutoBlock(std::span<const double> y) {
+// Samples per floor block so that every block holds one trough of a
+// sawtooth: the longest distance between two large drops, plus a quarter
+// for irregular periods. 1 when there is no sawtooth.
+std::size_t SawtoothBlock(std::span<const double> y) {
   std::size_t n = y.size();
-  std::size_t block = (n + kMaxTrendPoints - 1) / kMaxTrendPoints;
-  if (n < 3) return std::max<std::size_t>(block, 1);
+  std::size_t block = 1;
+  if (n < 3) return block;
   std::array<double, kMaxGrowthSamples> d;
   std::size_t m = n - 1;
   double scale = 0;
@@ -58,32 +58,81 @@ std::size_t AutoBlock(std::span<const double> y) {
     last = i;
     ++drops;
   }
-  if (drops >= 2) block = std::max(block, longest + longest / 4 + 1);
-  return std::max<std::size_t>(block, 1);
+  if (drops >= 2) block = longest + longest / 4 + 1;
+  return block;
+}
+
+// Lag-1 autocorrelation of the noise in raw samples, from their first
+// differences so that a trend does not count: for AR(1) noise with
+// coefficient rho the differences have lag-1 autocorrelation -(1 - rho) / 2,
+// for white noise -1/2. Each difference is centred on the mean of its
+// neighbours (+-8), so a change of slope (a leak starting) is not taken for
+// correlation. Clamped to [0, 0.9].
+double SerialCorrelation(std::span<const double> y) {
+  std::size_t n = y.size();
+  if (n < 12) return 0;
+  constexpr std::size_t kReach = 4;
+  std::array<double, kMaxGrowthSamples> prefix;  // prefix[i] = sum of d[0..i)
+  prefix[0] = 0;
+  for (std::size_t i = 1; i < n; ++i) prefix[i] = prefix[i - 1] + (y[i] - y[i - 1]);
+  std::size_t m = n - 1;  // differences d[i] = y[i + 1] - y[i]
+  double num = 0, den = 0, prev = 0;
+  for (std::size_t i = 0; i < m; ++i) {
+    std::size_t lo = i >= kReach ? i - kReach : 0;
+    std::size_t hi = std::min(m, i + kReach + 1);
+    double local = (prefix[hi] - prefix[lo]) / static_cast<double>(hi - lo);
+    double d = (y[i + 1] - y[i]) - local;
+    den += d * d;
+    if (i > 0) num += prev * d;
+    prev = d;
+  }
+  if (!(den > 0)) return 0;
+  return std::clamp(1 + 2 * num / den, 0.0, 0.9);
 }
 
 struct Window {
   std::span<const double> x, y;
 };
 
-bool RisesSteadily(Window w, double confidence) {
-  if (internal::MannKendallRising(w.y) < confidence) return false;
-  if (internal::TheilSenSlope(w.x, w.y) <= 0) return false;
-  if (internal::RiseWithinSegmentsConfidence(w.y) < kWithinConfidence) {
-    return false;
-  }
+// Levelling off, strongly: the recent half rises at under this share of a
+// significantly rising earlier half. Seen in a longer window, it vetoes
+// the shorter ones (a warm-up curve looks straight through a short window).
+constexpr double kDeceleratingRatio = 0.25;
+
+struct Judgement {
+  bool steady = false;
+  bool decelerating = false;
+  double variance_factor = 1;
+};
+
+// `block_rho`: the raw series' serial correlation carried to floor points
+// `b` samples apart (rho^b).
+Judgement Judge(Window w, double confidence, double block_rho) {
+  Judgement j;
+  double slope = internal::TheilSenSlope(w.x, w.y);
+  j.variance_factor =
+      std::max(internal::AutocorrelationVarianceFactor(w.x, w.y, slope),
+               (1 + block_rho) / (1 - block_rho));
   std::size_t half = w.y.size() / 2;
   double earlier = internal::TheilSenSlope(w.x.first(half), w.y.first(half));
   double recent = internal::TheilSenSlope(w.x.last(half), w.y.last(half));
-  return recent > 0 && recent >= kLevellingRatio * earlier;
+  j.decelerating = earlier > 0 && recent < kDeceleratingRatio * earlier &&
+                   internal::MannKendallRising(w.y.first(half)) >= confidence;
+  j.steady = slope > 0 &&
+             internal::MannKendallRising(w.y, j.variance_factor) >= confidence &&
+             internal::RiseWithinSegmentsConfidence(w.y, j.variance_factor) >=
+                 kWithinConfidence &&
+             recent > 0 && recent >= kLevellingRatio * earlier;
+  return j;
 }
 
 // Fills the numbers of `out` for window `w`; x is relative to `now` (<= 0).
-void Describe(Window w, double confidence, double window_start,
-              GrowthTrend* out) {
+void Describe(Window w, double confidence, double variance_factor,
+              double window_start, GrowthTrend* out) {
   out->slope_per_s = internal::TheilSenSlope(w.x, w.y);
-  out->slope_lower_per_s = internal::SenSlopeLowerBound(w.x, w.y, confidence);
-  out->confidence = internal::MannKendallRising(w.y);
+  out->slope_lower_per_s =
+      internal::SenSlopeLowerBound(w.x, w.y, confidence, variance_factor);
+  out->confidence = internal::MannKendallRising(w.y, variance_factor);
   std::array<double, kMaxTrendPoints> r;
   for (std::size_t i = 0; i < w.y.size(); ++i) {
     r[i] = w.y[i] - out->slope_per_s * w.x[i];
@@ -118,44 +167,62 @@ GrowthTrend ClassifyGrowth(std::span<const double> times_s,
   double confidence = std::clamp(options.confidence, 0.5, 1 - 1e-12);
 
   GrowthTrend out;
-  out.block_samples =
-      options.block_samples > 0 ? options.block_samples : AutoBlock(v);
-  std::size_t b = out.block_samples;
-  std::size_t m = std::min(n / b, kMaxTrendPoints);
-  if (m < min_points) return out;
-
-  // The floor: each block's minimum, at the time it occurred, relative to
-  // the last sample's time (x <= 0 keeps large clock values precise).
+  std::size_t sawtooth = SawtoothBlock(v);
   double now = t[n - 1];
-  std::size_t offset = n - m * b;
-  std::array<double, kMaxTrendPoints> x, y, starts;
-  for (std::size_t j = 0; j < m; ++j) {
-    std::size_t begin = offset + j * b;
-    std::size_t arg = begin;
-    for (std::size_t i = begin + 1; i < begin + b; ++i) {
-      if (v[i] < v[arg]) arg = i;
-    }
-    x[j] = t[arg] - now;
-    y[j] = v[arg];
-    starts[j] = t[begin] - now;
-  }
-
-  auto window = [&](std::size_t len) {
-    return Window{std::span<const double>(x.data() + m - len, len),
-                  std::span<const double>(y.data() + m - len, len)};
+  std::array<double, kMaxTrendPoints> x, y;
+  // Windows of the last `len` samples, shrinking by a third down to the
+  // shortest that still has min_points floor points; each is judged on at
+  // most 64 floor points.
+  auto block_for = [&](std::size_t len) {
+    return options.block_samples > 0
+               ? options.block_samples
+               : std::max(sawtooth, (len + kMaxTrendPoints - 1) / kMaxTrendPoints);
   };
-  for (std::size_t len = m; len >= min_points; len /= 2) {
-    if (!RisesSteadily(window(len), confidence)) continue;
-    out.kind = GrowthKind::kUnbounded;
-    Describe(window(len), confidence, starts[m - len], &out);
-    out.window_samples = len * b;
-    return out;
+  std::size_t shortest = min_points * block_for(min_points);
+  bool first = true;
+  bool decelerating = false;  // a longer window is levelling off
+  for (std::size_t len = n; len >= shortest;
+       len = len == shortest ? 0 : std::max(shortest, len * 2 / 3)) {
+    std::size_t b = block_for(len);
+    std::size_t m = std::min(len / b, kMaxTrendPoints);
+    if (m < min_points) break;
+    // The floor: each block's minimum, at the time it occurred, relative
+    // to the last sample's time (x <= 0 keeps large clock values precise).
+    std::size_t offset = n - m * b;
+    for (std::size_t j = 0; j < m; ++j) {
+      std::size_t begin = offset + j * b;
+      std::size_t arg = begin;
+      for (std::size_t i = begin + 1; i < begin + b; ++i) {
+        if (v[i] < v[arg]) arg = i;
+      }
+      x[j] = t[arg] - now;
+      y[j] = v[arg];
+    }
+    Window w{std::span<const double>(x.data(), m), std::span<const double>(y.data(), m)};
+    // The noise's serial correlation, from the window's own samples and,
+    // as a short window's estimate is weak, from the samples before it.
+    double rho = std::max(SerialCorrelation(v.first(offset)),
+                          SerialCorrelation(v.subspan(offset)));
+    Judgement j = Judge(w, confidence, std::pow(rho, static_cast<double>(b)));
+    bool steady = j.steady && !decelerating;
+    decelerating = decelerating || j.decelerating;
+    if (steady || first) {
+      Describe(w, confidence, j.variance_factor, t[offset] - now, &out);
+      out.window_samples = m * b;
+      out.block_samples = b;
+    }
+    if (steady) {
+      out.kind = GrowthKind::kUnbounded;
+      return out;
+    }
+    if (first) {
+      out.kind = out.confidence >= confidence && out.slope_per_s > 0
+                     ? GrowthKind::kBounded
+                     : GrowthKind::kFlat;
+      first = false;
+    }
   }
-  Describe(window(m), confidence, starts[0], &out);
-  out.window_samples = m * b;
-  out.kind = out.confidence >= confidence && out.slope_per_s > 0
-                 ? GrowthKind::kBounded
-                 : GrowthKind::kFlat;
+  if (first) out.block_samples = std::max<std::size_t>(sawtooth, 1);
   return out;
 }
 

@@ -77,12 +77,13 @@ double TheilSenSlope(std::span<const double> x, std::span<const double> y) {
 }
 
 double SenSlopeLowerBound(std::span<const double> x, std::span<const double> y,
-                          double confidence) {
+                          double confidence, double variance_factor) {
   PairSlopes slopes;
   std::size_t m = CollectPairSlopes(x, y, &slopes);
   if (m == 0) return 0;
   std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
-  double c = NormalQuantile(confidence) * std::sqrt(MannKendallStatistic(y.last(n)).variance);
+  double c = NormalQuantile(confidence) *
+             std::sqrt(MannKendallStatistic(y.last(n)).variance * variance_factor);
   double rank = std::floor((static_cast<double>(m) - c) / 2);
   std::size_t k = rank <= 0 ? 0 : std::min(static_cast<std::size_t>(rank), m - 1);
   return KthSmallest(&slopes, m, k);
@@ -112,13 +113,37 @@ MannKendall MannKendallStatistic(std::span<const double> y) {
   return mk;
 }
 
-double MannKendallRising(std::span<const double> y) {
+double MannKendallRising(std::span<const double> y, double variance_factor) {
   if (std::min(y.size(), kMaxTrendPoints) < 3) return 0.5;
   MannKendall mk = MannKendallStatistic(y);
-  return Confidence(static_cast<double>(mk.s), mk.variance);
+  return Confidence(static_cast<double>(mk.s), mk.variance * variance_factor);
 }
 
-double RiseWithinSegmentsConfidence(std::span<const double> y) {
+double AutocorrelationVarianceFactor(std::span<const double> x,
+                                     std::span<const double> y, double slope) {
+  std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
+  x = x.last(n);
+  y = y.last(n);
+  if (n < 4) return 1;
+  std::array<double, kMaxTrendPoints> r;
+  double mean = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    r[i] = y[i] - slope * x[i];
+    mean += r[i];
+  }
+  mean /= static_cast<double>(n);
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    den += (r[i] - mean) * (r[i] - mean);
+    if (i + 1 < n) num += (r[i] - mean) * (r[i + 1] - mean);
+  }
+  if (!(den > 0)) return 1;
+  double rho = std::min(num / den, 0.8);
+  return rho > 0 ? (1 + rho) / (1 - rho) : 1;
+}
+
+double RiseWithinSegmentsConfidence(std::span<const double> y,
+                                    double variance_factor) {
   std::size_t n = std::min(y.size(), kMaxTrendPoints);
   y = y.last(n);
   if (n < 4) return 0.5;
@@ -137,8 +162,9 @@ double RiseWithinSegmentsConfidence(std::span<const double> y) {
   for (std::size_t k = 1; k + 1 < n; ++k) {
     if (k >= 2) {
       double within = static_cast<double>(total - cross);
-      double variance = MannKendallStatistic(y.first(k)).variance +
-                        MannKendallStatistic(y.subspan(k)).variance;
+      double variance = (MannKendallStatistic(y.first(k)).variance +
+                         MannKendallStatistic(y.subspan(k)).variance) *
+                        variance_factor;
       worst = std::min(worst, Confidence(within, variance));
     }
     long left = 0, right = 0;

@@ -34,8 +34,11 @@ double TheilSenSlope(std::span<const double> x, std::span<const double> y);
 // The one-sided lower confidence bound, at `confidence` (0.5..1), of the
 // Theil-Sen slope (Sen 1968). Same point limit; 0 with fewer than two points.
 // Below the slope itself; may be negative.
+//
+// `variance_factor` (>= 1) inflates Var S for serially correlated data (see
+// AutocorrelationVarianceFactor); 1 for independent points.
 double SenSlopeLowerBound(std::span<const double> x, std::span<const double> y,
-                          double confidence);
+                          double confidence, double variance_factor = 1);
 
 // Mann-Kendall S statistic and its null variance, with the tie correction.
 struct MannKendall {
@@ -46,8 +49,17 @@ MannKendall MannKendallStatistic(std::span<const double> y);
 
 // Confidence in (0, 1) that `y` increases (one-sided Mann-Kendall, with the
 // tie correction and a continuity correction); 0.5 for no evidence either
-// way. Uses at most the last kMaxTrendPoints points.
-double MannKendallRising(std::span<const double> y);
+// way. Uses at most the last kMaxTrendPoints points. `variance_factor` as
+// for SenSlopeLowerBound.
+double MannKendallRising(std::span<const double> y, double variance_factor = 1);
+
+// Serial correlation makes Mann-Kendall see trends in noise: a wandering
+// (AR(1)) series has runs that look like rises. The factor by which Var S
+// grows for lag-1 autocorrelation r of the residuals around the Theil-Sen
+// line (the first-order Hamed-Rao / Yue-Wang correction): (1 + r) / (1 - r)
+// for r > 0, with r capped at 0.8 (factor 9); 1 for r <= 0.
+double AutocorrelationVarianceFactor(std::span<const double> x,
+                                     std::span<const double> y, double slope);
 
 // Whether the rise of `y` survives the single step that best explains it:
 // over every split of the series into two segments of at least two points,
@@ -55,7 +67,8 @@ double MannKendallRising(std::span<const double> y);
 // (S_left + S_right against Var_left + Var_right). Returns the smallest of
 // these confidences: near 0.5 for one step between two flat stretches,
 // high for a steady rise, a staircase, or a flat stretch followed by a rise.
-double RiseWithinSegmentsConfidence(std::span<const double> y);
+double RiseWithinSegmentsConfidence(std::span<const double> y,
+                                    double variance_factor = 1);
 
 // Standard normal distribution function and its inverse (p in (0, 1)).
 double NormalCdf(double z);

@@ -20,7 +20,7 @@
 
 #include "command.h"
 #include "memmon/config.h"
-#include "replay.h"
+#include "analyze.h"
 #include "samples_csv.h"
 
 namespace memmon::cli {
@@ -29,37 +29,10 @@ namespace {
 struct AnalyzeOptions {
   std::string file;
   bool json = false;
-  std::size_t max_samples = DefaultMonitorConfig().max_samples;
-  double threshold_pct = DefaultMonitorConfig().alert_threshold_pct;
-  std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
+  std::size_t max_samples = internal::AnalyzeDefaultConfig().max_samples;
+  double threshold_pct = internal::AnalyzeDefaultConfig().alert_threshold_pct;
+  std::size_t warmup_samples = internal::AnalyzeDefaultConfig().warmup_samples;
   bool no_early = false;
-};
-
-// What each detector needs, for "a missing column disables it".
-struct Requirement {
-  AlertType type;
-  bool (*met)(const internal::SamplesCsv&);
-  const char* needs;
-};
-
-constexpr Requirement kRequirements[] = {
-    {AlertType::kMemoryGrowth,
-     [](const internal::SamplesCsv& c) {
-       return c.Has("heap_inuse_bytes") || c.Has("rss_bytes");
-     },
-     "heap_inuse_bytes or rss_bytes"},
-    {AlertType::kThreadLeak,
-     [](const internal::SamplesCsv& c) { return c.Has("threads"); }, "threads"},
-    {AlertType::kFdLeak, [](const internal::SamplesCsv& c) { return c.Has("fds"); },
-     "fds"},
-    {AlertType::kHeapFragmentation,
-     [](const internal::SamplesCsv& c) {
-       return c.Has("heap_inuse_bytes") && c.Has("heap_free_bytes");
-     },
-     "heap_inuse_bytes and heap_free_bytes"},
-    {AlertType::kAllocatorPressure,
-     [](const internal::SamplesCsv& c) { return c.Has("allocator_cpu_fraction"); },
-     "allocator_cpu_fraction"},
 };
 
 bool ReadAll(const std::string& path, std::string* text, std::string* error) {
@@ -89,7 +62,7 @@ bool ReadAll(const std::string& path, std::string* text, std::string* error) {
 }
 
 int RunAnalyze(const AnalyzeOptions& o) {
-  MonitorConfig config = DefaultMonitorConfig();
+  MonitorConfig config = internal::AnalyzeDefaultConfig();
   config.max_samples = o.max_samples;
   config.alert_threshold_pct = o.threshold_pct;
   config.warmup_samples = o.warmup_samples;
@@ -112,34 +85,25 @@ int RunAnalyze(const AnalyzeOptions& o) {
     return kExitUsage;
   }
 
-  internal::Replay replay(config);
-  std::vector<std::string> disabled;
-  for (const Requirement& r : kRequirements) {
-    if (r.met(csv)) continue;
-    replay.SetDetector(r.type, nullptr);
-    disabled.push_back(fmt::format("{} (needs {})", ToString(r.type), r.needs));
-  }
-
-  std::size_t alerts = 0;
-  for (const internal::TimedSample& ts : csv.samples) {
-    for (const MemoryAlert& a : replay.Push(ts.time_s, ts.sample)) {
-      ++alerts;
-      if (o.json) {
-        nlohmann::ordered_json j;
-        j["type"] = ToString(a.type);
-        j["time_s"] = a.time_s;
-        j["message"] = a.message;
-        j["value"] = a.value;
-        j["threshold"] = a.threshold;
-        std::fputs((j.dump() + "\n").c_str(), stdout);
-      } else {
-        std::fputs(fmt::format("{:>10.1f} s  {:<18}  {}\n", a.time_s,
-                               ToString(a.type), a.message)
-                       .c_str(),
-                   stdout);
-      }
+  internal::Analysis result = internal::AnalyzeSamples(csv, config);
+  for (const MemoryAlert& a : result.alerts) {
+    if (o.json) {
+      nlohmann::ordered_json j;
+      j["type"] = ToString(a.type);
+      j["time_s"] = a.time_s;
+      j["message"] = a.message;
+      j["value"] = a.value;
+      j["threshold"] = a.threshold;
+      std::fputs((j.dump() + "\n").c_str(), stdout);
+    } else {
+      std::fputs(fmt::format("{:>10.1f} s  {:<18}  {}\n", a.time_s,
+                             ToString(a.type), a.message)
+                     .c_str(),
+                 stdout);
     }
   }
+  std::size_t alerts = result.alerts.size();
+  const std::vector<std::string>& disabled = result.not_judged;
   if (!o.json) {
     std::string span = csv.samples.empty()
                            ? std::string()
@@ -183,7 +147,8 @@ Subcommand AddAnalyze(CLI::App& parent) {
                 "one JSON object per alert per line: type, time_s, message, "
                 "value, threshold");
   app->add_option("--max-samples", o->max_samples,
-                  "history the detectors see, in samples (MonitorConfig::max_samples)")
+                  "history the detectors see, in samples (MonitorConfig::max_samples; "
+                  "the monitor's default is 100)")
       ->capture_default_str();
   app->add_option("--threshold-pct", o->threshold_pct,
                   "memory_growth threshold over the baseline, percent "
