@@ -167,6 +167,7 @@ GrowthTrend ClassifyGrowth(std::span<const double> times_s,
   double confidence = std::clamp(options.confidence, 0.5, 1 - 1e-12);
 
   GrowthTrend out;
+  if (n < min_points) return out;
   std::size_t sawtooth = SawtoothBlock(v);
   double now = t[n - 1];
   std::array<double, kMaxTrendPoints> x, y;
@@ -216,7 +217,9 @@ GrowthTrend ClassifyGrowth(std::span<const double> times_s,
       return out;
     }
     if (first) {
-      out.kind = out.confidence >= confidence && out.slope_per_s > 0
+      // Rose at all, judged without the serial-correlation correction: a
+      // step or a levelled curve leaves residuals that look correlated.
+      out.kind = internal::MannKendallRising(w.y) >= confidence && out.slope_per_s > 0
                      ? GrowthKind::kBounded
                      : GrowthKind::kFlat;
       first = false;
