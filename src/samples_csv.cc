@@ -41,6 +41,7 @@ constexpr std::array<std::string_view, kColumns.size() + 1> kColumnNames{
 
 constexpr int kTimeColumn = -1;
 constexpr std::size_t kMaxColumns = 1000;
+constexpr double kMaxAbsTime = 4e9;
 constexpr int kIgnored = -2;
 
 std::string_view Trim(std::string_view s) {
@@ -187,8 +188,11 @@ Status ParseSamplesCsv(std::string_view text, SamplesCsv* out) {
                                         : fmt::format("time_s: expected a number, got '{}'",
                                                       Shown(cell)));
         }
-        if (std::fabs(*t) > 1e12) {
-          return LineError(line_no, fmt::format("time_s {} is out of range (|t| <= 1e12 s)", *t));
+        // Within +-4e9 s (Unix times up to 2096), so that the time in
+        // nanoseconds fits the clocks' 64-bit counts.
+        if (std::fabs(*t) > kMaxAbsTime) {
+          return LineError(line_no, fmt::format("time_s {} is out of range (|time_s| <= {:.0e})",
+                                                *t, kMaxAbsTime));
         }
         ts.time_s = *t;
         time_set = true;

@@ -8,7 +8,8 @@
 //   0,104857600,73400320,8388608,12,40
 //   30,,73412000,8388608,12,41          <- empty cell: unknown
 //
-// - `time_s` (seconds, any origin, strictly increasing) is required; the
+// - `time_s` (seconds, any origin -- Unix time works -- within +-4e9, strictly
+//   increasing) is required; the
 //   other known columns (SamplesCsvColumns() lists them) are optional, in any
 //   order; unknown columns are ignored. A missing column leaves that field
 //   unknown in every sample, which disables the detectors that need it.
