@@ -75,6 +75,7 @@ demo: deps build
 
 bench: build
 	$(BUILD)/bin/sample_benchmark --benchmark_min_time=0.2
+	$(BUILD)/bin/detect_benchmark --benchmark_min_time=0.2
 	$(BUILD)/bin/corpus_eval tests/corpus
 
 install: build

@@ -182,6 +182,7 @@ GrowthTrend ClassifyGrowth(std::span<const double> times_s,
   std::size_t shortest = min_points * block_for(min_points);
   bool first = true;
   bool decelerating = false;  // a longer window is levelling off
+  GrowthTrend best;           // the steady window reported
   for (std::size_t len = n; len >= shortest;
        len = len == shortest ? 0 : std::max(shortest, len * 2 / 3)) {
     std::size_t b = block_for(len);
@@ -207,16 +208,24 @@ GrowthTrend ClassifyGrowth(std::span<const double> times_s,
     Judgement j = Judge(w, confidence, std::pow(rho, static_cast<double>(b)));
     bool steady = j.steady && !decelerating;
     decelerating = decelerating || j.decelerating;
-    if (steady || first) {
+    if (steady) {
+      // Of the windows that rise steadily, report the one whose rate is
+      // surest (the largest lower bound): for a leak that started late, the
+      // window that holds only the leak.
+      GrowthTrend candidate;
+      Describe(w, confidence, j.variance_factor, t[offset] - now, &candidate);
+      candidate.window_samples = m * b;
+      candidate.block_samples = b;
+      candidate.kind = GrowthKind::kUnbounded;
+      if (best.kind != GrowthKind::kUnbounded ||
+          candidate.slope_lower_per_s > best.slope_lower_per_s) {
+        best = candidate;
+      }
+    }
+    if (first) {
       Describe(w, confidence, j.variance_factor, t[offset] - now, &out);
       out.window_samples = m * b;
       out.block_samples = b;
-    }
-    if (steady) {
-      out.kind = GrowthKind::kUnbounded;
-      return out;
-    }
-    if (first) {
       // Rose at all, judged without the serial-correlation correction: a
       // step or a levelled curve leaves residuals that look correlated.
       out.kind = internal::MannKendallRising(w.y) >= confidence && out.slope_per_s > 0
@@ -225,6 +234,7 @@ GrowthTrend ClassifyGrowth(std::span<const double> times_s,
       first = false;
     }
   }
+  if (best.kind == GrowthKind::kUnbounded) return best;
   if (first) out.block_samples = std::max<std::size_t>(sawtooth, 1);
   return out;
 }

@@ -19,16 +19,21 @@
 //      is at least n / 64 samples, and at least the longest distance between
 //      two large drops (drops more than 6 robust standard deviations of the
 //      sample-to-sample change), so every block holds a trough.
-//   2. Windows. The most recent L floor points are judged for L = all, then
-//      halving, down to `min_points`; a leak that started late is seen in a
-//      short window, a slow one in a long one.
+//   2. Windows. The most recent samples are judged over windows from all of
+//      them down, shrinking by a third, to `min_points` floor points; a leak
+//      that started late shows in a short window, a slow one in a long one.
 //   3. A window rises steadily when
-//      - Mann-Kendall: the floor rises with confidence >= `confidence`,
+//      - Mann-Kendall: the floor rises with confidence >= `confidence`, the
+//        variance of S corrected for ties and for serial correlation (a
+//        wandering series has runs that look like rises),
 //      - no single step explains it: for every split of the window in two,
-//        the segments still rise within themselves (confidence >= 0.9), and
+//        the segments still rise within themselves (confidence >= 0.9),
 //      - it is not levelling off: the Theil-Sen slope of the recent half is
-//        at least half that of the earlier half.
-//   4. kUnbounded when some window rises steadily (the longest is reported);
+//        at least half that of the earlier half, and no longer window shows
+//        a strong deceleration (a warm-up curve looks straight through a
+//        short window).
+//   4. kUnbounded when some window rises steadily (of those, the one with
+//      the largest slope_lower_per_s is reported);
 //      kBounded when the whole series rose significantly but no window rises
 //      steadily now (warm-up, a cache that filled, a one-off step); kFlat
 //      otherwise (noise, flat, falling); kUnknown below `min_points` points.
