@@ -15,6 +15,10 @@
 #include "corpus.h"
 
 namespace memmon::corpus {
+
+// Test output shows the series' name, not its bytes.
+void PrintTo(const Series& s, std::ostream* os) { *os << s.name; }
+
 namespace {
 
 const std::string kDir = MEMMON_CORPUS_DIR;
