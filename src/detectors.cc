@@ -154,8 +154,19 @@ std::optional<Finding> CountLeak(const DetectionInput& in, U64Field field,
     return f;
   }
 
-  // Early: a steady rise projected to pass the limit.
+  // Early: a steady rise projected to pass the limit. A count that never
+  // rose above its baseline has no trend to judge (and a steady count is
+  // the usual case, so this skips most of the cost).
   if (Seconds(cfg.growth_projection_horizon) <= 0) return std::nullopt;
+  bool rose = false;
+  for (const Sample& x : in.history) {
+    const std::optional<uint64_t>& v = x.*field;
+    if (v && *v > *base) {
+      rose = true;
+      break;
+    }
+  }
+  if (!rose) return std::nullopt;
   Series s;
   Collect(in, field, &s);
   GrowthTrend trend = ClassifyGrowth(s.times(), s.values(), TrendOptions(cfg));

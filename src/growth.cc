@@ -118,11 +118,11 @@ Judgement Judge(Window w, double confidence, double block_rho) {
   double recent = internal::TheilSenSlope(w.x.last(half), w.y.last(half));
   j.decelerating = earlier > 0 && recent < kDeceleratingRatio * earlier &&
                    internal::MannKendallRising(w.y.first(half)) >= confidence;
-  j.steady = slope > 0 &&
+  // Cheapest tests first.
+  j.steady = slope > 0 && recent > 0 && recent >= kLevellingRatio * earlier &&
              internal::MannKendallRising(w.y, j.variance_factor) >= confidence &&
              internal::RiseWithinSegmentsConfidence(w.y, j.variance_factor) >=
-                 kWithinConfidence &&
-             recent > 0 && recent >= kLevellingRatio * earlier;
+                 kWithinConfidence;
   return j;
 }
 

@@ -156,15 +156,27 @@ double RiseWithinSegmentsConfidence(std::span<const double> y,
   // the split before index k. Moving point k from the right segment to the
   // left removes its pairs with the left (i < k) from the straddling ones and
   // adds its pairs with the rest of the right (j > k).
+  // Segment variances: closed form when the window has no ties (the usual
+  // case for byte counts), else sorted and counted per segment.
+  std::array<double, kMaxTrendPoints> sorted;
+  std::copy(y.begin(), y.end(), sorted.begin());
+  std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
+  bool ties = std::adjacent_find(sorted.begin(),
+                                 sorted.begin() + static_cast<std::ptrdiff_t>(n)) !=
+              sorted.begin() + static_cast<std::ptrdiff_t>(n);
+  auto segment_variance = [&](std::span<const double> seg) {
+    return ties ? MannKendallStatistic(seg).variance
+                : VarianceTerm(static_cast<double>(seg.size())) / 18.0;
+  };
   long cross = 0;
   for (std::size_t j = 1; j < n; ++j) cross += sign(y[j] - y[0]);  // k = 1
   double worst = 1.0;
   for (std::size_t k = 1; k + 1 < n; ++k) {
     if (k >= 2) {
       double within = static_cast<double>(total - cross);
-      double variance = (MannKendallStatistic(y.first(k)).variance +
-                         MannKendallStatistic(y.subspan(k)).variance) *
-                        variance_factor;
+      double variance =
+          (segment_variance(y.first(k)) + segment_variance(y.subspan(k))) *
+          variance_factor;
       worst = std::min(worst, Confidence(within, variance));
     }
     long left = 0, right = 0;
