@@ -4,7 +4,9 @@
 #   make test      install what is missing, build (warnings are errors),
 #                  run every test, then again under ASan+UBSan and TSan
 #   make build     optimised build with debug info into build/
-#   make bench     run the benchmarks (results: docs/benchmarks.md)
+#   make bench     run the benchmarks and the detection evaluation
+#                  (results: docs/benchmarks.md, docs/detection.md)
+#   make fuzz      fuzz the samples CSV parser for FUZZ_SECONDS (clang, libFuzzer)
 #   make install PREFIX=DIR
 #   make format    clang-format every source file
 
@@ -14,7 +16,7 @@ JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?=
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all build deps test test-release test-asan test-tsan demo bench install format clean
+.PHONY: all build deps test test-release test-asan test-tsan test-fuzz fuzz demo bench install format clean
 
 all: build
 
@@ -34,7 +36,7 @@ build:
 	$(call configure,$(BUILD),-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: deps test-release test-asan test-tsan
+test: deps test-release test-asan test-tsan test-fuzz
 	@echo "make test: all suites passed"
 
 test-release:
@@ -52,12 +54,30 @@ test-tsan:
 	cmake --build $(BUILD)-tsan -j $(JOBS)
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -j $(JOBS) --output-on-failure
 
+# A short, bounded fuzz run of the CSV parser (the seed corpus is also a
+# unit test). `make fuzz FUZZ_SECONDS=600` for a longer one.
+FUZZ_SECONDS ?= 20
+test-fuzz: fuzz
+
+fuzz:
+	$(call configure,$(BUILD)-fuzz,-DCMAKE_BUILD_TYPE=Debug -DMEMMON_FUZZ=ON -DMEMMON_BUILD_TESTS=OFF -DMEMMON_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14)
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target samples_csv_fuzz
+	@mkdir -p $(BUILD)-fuzz/corpus
+	@$(BUILD)-fuzz/bin/samples_csv_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -artifact_prefix=$(BUILD)-fuzz/ \
+	  -print_final_stats=1 $(BUILD)-fuzz/corpus tests/fuzz/samples_csv \
+	  >$(BUILD)-fuzz/fuzz.log 2>&1 || { tail -40 $(BUILD)-fuzz/fuzz.log; exit 1; }
+	@grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)-fuzz/fuzz.log || tail -3 $(BUILD)-fuzz/fuzz.log
+	@echo "fuzz: samples CSV parser, $(FUZZ_SECONDS) s, no crash"
+
 demo: deps build
 	@$(BUILD)/bin/demo_service
 
 bench: build
 	$(BUILD)/bin/sample_benchmark --benchmark_min_time=0.2
 	$(BUILD)/bin/object_counter_benchmark --benchmark_min_time=0.2
+	$(BUILD)/bin/detect_benchmark --benchmark_min_time=0.2
+	$(BUILD)/bin/corpus_eval tests/corpus
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
@@ -66,6 +86,6 @@ format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-fuzz
 
 , := ,

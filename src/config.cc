@@ -68,6 +68,14 @@ Status Validate(const MonitorConfig& c) {
     return Status::InvalidArgument(
         "hysteresis_samples must be at least 1, got 0");
   }
+  if (c.growth_projection_horizon.count() < 0) {
+    return Status::InvalidArgument(
+        fmt::format("growth_projection_horizon must not be negative, got {}",
+                    c.growth_projection_horizon));
+  }
+  if (c.hold_samples == 0) {
+    return Status::InvalidArgument("hold_samples must be at least 1, got 0");
+  }
   if (c.alert_cooldown.count() < 0) {
     return Status::InvalidArgument(fmt::format(
         "alert_cooldown must not be negative, got {}", c.alert_cooldown));

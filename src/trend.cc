@@ -8,44 +8,183 @@
 #include <cmath>
 
 namespace memmon::internal {
+namespace {
 
-double TheilSenSlope(std::span<const double> x, std::span<const double> y) {
+using PairSlopes = std::array<double, kMaxTrendPoints*(kMaxTrendPoints - 1) / 2>;
+
+// Fills `slopes` with the slopes of every pair with distinct x; returns how
+// many.
+std::size_t CollectPairSlopes(std::span<const double> x,
+                              std::span<const double> y, PairSlopes* slopes) {
   std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
   x = x.last(n);
   y = y.last(n);
-  std::array<double, kMaxTrendPoints*(kMaxTrendPoints - 1) / 2> slopes;
   std::size_t m = 0;
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = i + 1; j < n; ++j) {
       double dx = x[j] - x[i];
-      if (dx != 0) slopes[m++] = (y[j] - y[i]) / dx;
+      if (dx != 0) (*slopes)[m++] = (y[j] - y[i]) / dx;
     }
   }
+  return m;
+}
+
+// The k-th smallest (0-based) of the first m slopes; reorders them.
+double KthSmallest(PairSlopes* slopes, std::size_t m, std::size_t k) {
+  auto first = slopes->begin();
+  auto kth = first + static_cast<std::ptrdiff_t>(k);
+  std::nth_element(first, kth, first + static_cast<std::ptrdiff_t>(m));
+  return *kth;
+}
+
+// n(n-1)(2n+5): the building block of the Mann-Kendall variance.
+double VarianceTerm(double n) { return n * (n - 1) * (2 * n + 5); }
+
+double Confidence(double s, double variance) {
+  if (variance <= 0) return 0.5;
+  // Continuity correction towards zero.
+  double z = s > 0 ? (s - 1) / std::sqrt(variance)
+                   : s < 0 ? (s + 1) / std::sqrt(variance) : 0.0;
+  return NormalCdf(z);
+}
+
+}  // namespace
+
+double NormalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+
+double NormalQuantile(double p) {
+  if (!(p > 0)) return -INFINITY;
+  if (!(p < 1)) return INFINITY;
+  // Bisection on the monotone CDF: 80 halvings of [-40, 40] reach double
+  // precision; this runs a few times per detection, so speed is moot.
+  double lo = -40, hi = 40;
+  for (int i = 0; i < 80; ++i) {
+    double mid = (lo + hi) / 2;
+    (NormalCdf(mid) < p ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+double TheilSenSlope(std::span<const double> x, std::span<const double> y) {
+  PairSlopes slopes;
+  std::size_t m = CollectPairSlopes(x, y, &slopes);
   if (m == 0) return 0;
-  auto mid = slopes.begin() + static_cast<std::ptrdiff_t>(m / 2);
-  std::nth_element(slopes.begin(), mid, slopes.begin() + static_cast<std::ptrdiff_t>(m));
-  if (m % 2 == 1) return *mid;
-  double upper = *mid;
-  double lower = *std::max_element(slopes.begin(), mid);
+  double upper = KthSmallest(&slopes, m, m / 2);
+  if (m % 2 == 1) return upper;
+  double lower = *std::max_element(
+      slopes.begin(), slopes.begin() + static_cast<std::ptrdiff_t>(m / 2));
   return (lower + upper) / 2;
 }
 
-double MannKendallRising(std::span<const double> y) {
+double SenSlopeLowerBound(std::span<const double> x, std::span<const double> y,
+                          double confidence, double variance_factor) {
+  PairSlopes slopes;
+  std::size_t m = CollectPairSlopes(x, y, &slopes);
+  if (m == 0) return 0;
+  std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
+  double c = NormalQuantile(confidence) *
+             std::sqrt(MannKendallStatistic(y.last(n)).variance * variance_factor);
+  double rank = std::floor((static_cast<double>(m) - c) / 2);
+  std::size_t k = rank <= 0 ? 0 : std::min(static_cast<std::size_t>(rank), m - 1);
+  return KthSmallest(&slopes, m, k);
+}
+
+MannKendall MannKendallStatistic(std::span<const double> y) {
   std::size_t n = std::min(y.size(), kMaxTrendPoints);
   y = y.last(n);
-  if (n < 3) return 0.5;
-  long s = 0;
+  MannKendall mk;
+  if (n < 2) return mk;
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = i + 1; j < n; ++j) {
-      s += (y[j] > y[i]) - (y[j] < y[i]);
+      mk.s += (y[j] > y[i]) - (y[j] < y[i]);
     }
   }
-  double dn = static_cast<double>(n);
-  double var = dn * (dn - 1) * (2 * dn + 5) / 18.0;
-  // Continuity correction towards zero.
-  double z = s > 0 ? (s - 1) / std::sqrt(var)
-                   : s < 0 ? (s + 1) / std::sqrt(var) : 0.0;
-  return 0.5 * std::erfc(-z / std::sqrt(2.0));
+  std::array<double, kMaxTrendPoints> sorted;
+  std::copy(y.begin(), y.end(), sorted.begin());
+  std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
+  double ties = 0;
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j < n && sorted[j] == sorted[i]) ++j;
+    if (j - i > 1) ties += VarianceTerm(static_cast<double>(j - i));
+    i = j;
+  }
+  mk.variance = (VarianceTerm(static_cast<double>(n)) - ties) / 18.0;
+  return mk;
+}
+
+double MannKendallRising(std::span<const double> y, double variance_factor) {
+  if (std::min(y.size(), kMaxTrendPoints) < 3) return 0.5;
+  MannKendall mk = MannKendallStatistic(y);
+  return Confidence(static_cast<double>(mk.s), mk.variance * variance_factor);
+}
+
+double AutocorrelationVarianceFactor(std::span<const double> x,
+                                     std::span<const double> y, double slope) {
+  std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
+  x = x.last(n);
+  y = y.last(n);
+  if (n < 4) return 1;
+  std::array<double, kMaxTrendPoints> r;
+  double mean = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    r[i] = y[i] - slope * x[i];
+    mean += r[i];
+  }
+  mean /= static_cast<double>(n);
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    den += (r[i] - mean) * (r[i] - mean);
+    if (i + 1 < n) num += (r[i] - mean) * (r[i + 1] - mean);
+  }
+  if (!(den > 0)) return 1;
+  double rho = std::min(num / den, 0.8);
+  return rho > 0 ? (1 + rho) / (1 - rho) : 1;
+}
+
+double RiseWithinSegmentsConfidence(std::span<const double> y,
+                                    double variance_factor) {
+  std::size_t n = std::min(y.size(), kMaxTrendPoints);
+  y = y.last(n);
+  if (n < 4) return 0.5;
+  auto sign = [](double d) { return static_cast<long>(d > 0) - (d < 0); };
+  long total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) total += sign(y[j] - y[i]);
+  }
+  // cross = sum over i < k <= j of sign(y_j - y_i), the pairs that straddle
+  // the split before index k. Moving point k from the right segment to the
+  // left removes its pairs with the left (i < k) from the straddling ones and
+  // adds its pairs with the rest of the right (j > k).
+  // Segment variances: closed form when the window has no ties (the usual
+  // case for byte counts), else sorted and counted per segment.
+  std::array<double, kMaxTrendPoints> sorted;
+  std::copy(y.begin(), y.end(), sorted.begin());
+  std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
+  bool ties = std::adjacent_find(sorted.begin(),
+                                 sorted.begin() + static_cast<std::ptrdiff_t>(n)) !=
+              sorted.begin() + static_cast<std::ptrdiff_t>(n);
+  auto segment_variance = [&](std::span<const double> seg) {
+    return ties ? MannKendallStatistic(seg).variance
+                : VarianceTerm(static_cast<double>(seg.size())) / 18.0;
+  };
+  long cross = 0;
+  for (std::size_t j = 1; j < n; ++j) cross += sign(y[j] - y[0]);  // k = 1
+  double worst = 1.0;
+  for (std::size_t k = 1; k + 1 < n; ++k) {
+    if (k >= 2) {
+      double within = static_cast<double>(total - cross);
+      double variance =
+          (segment_variance(y.first(k)) + segment_variance(y.subspan(k))) *
+          variance_factor;
+      worst = std::min(worst, Confidence(within, variance));
+    }
+    long left = 0, right = 0;
+    for (std::size_t i = 0; i < k; ++i) left += sign(y[k] - y[i]);
+    for (std::size_t j = k + 1; j < n; ++j) right += sign(y[j] - y[k]);
+    cross += right - left;
+  }
+  return worst;
 }
 
 }  // namespace memmon::internal

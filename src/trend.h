@@ -4,13 +4,19 @@
 // Robust trend statistics over short series, without allocation.
 //
 // Theil-Sen: the slope is the median of the slopes of all pairs of points,
-// so up to ~29 % of the points may be outliers without moving it.
+// so up to ~29 % of the points may be outliers without moving it. Sen's
+// confidence interval for it takes ranks of the same pair slopes: with
+// C = z * sqrt(Var S), the lower bound is the ((N - C) / 2)-th smallest of
+// the N pair slopes.
 // Mann-Kendall: S = sum over pairs i < j of sign(y_j - y_i); under "no
-// trend", S is near-normal with variance n(n-1)(2n+5)/18 (ties ignored), and
-// Phi((S - 1) / sqrt(var)) is the confidence that the series rises.
+// trend", S is near-normal with variance
+//   (n(n-1)(2n+5) - sum over tie groups t(t-1)(2t+5)) / 18
+// and Phi((S - 1) / sqrt(var)) is the confidence that the series rises.
 //
-// Both are O(n^2); n is capped at kMaxTrendPoints so the pair slopes fit on
-// the stack (2016 doubles).
+// Everything is O(n^2); n is capped at kMaxTrendPoints so the pair slopes
+// fit on the stack (2016 doubles).
+//
+// Thread-safety: pure functions. Allocation: none.
 #ifndef MEMMON_SRC_TREND_H_
 #define MEMMON_SRC_TREND_H_
 
@@ -25,9 +31,48 @@ inline constexpr std::size_t kMaxTrendPoints = 64;
 // 0 with fewer than two or when every pair has equal x.
 double TheilSenSlope(std::span<const double> x, std::span<const double> y);
 
-// Confidence in (0, 1) that `y` increases (one-sided Mann-Kendall); 0.5 for
-// no evidence either way. Uses at most the last kMaxTrendPoints points.
-double MannKendallRising(std::span<const double> y);
+// The one-sided lower confidence bound, at `confidence` (0.5..1), of the
+// Theil-Sen slope (Sen 1968). Same point limit; 0 with fewer than two points.
+// Below the slope itself; may be negative.
+//
+// `variance_factor` (>= 1) inflates Var S for serially correlated data (see
+// AutocorrelationVarianceFactor); 1 for independent points.
+double SenSlopeLowerBound(std::span<const double> x, std::span<const double> y,
+                          double confidence, double variance_factor = 1);
+
+// Mann-Kendall S statistic and its null variance, with the tie correction.
+struct MannKendall {
+  long s = 0;
+  double variance = 0;
+};
+MannKendall MannKendallStatistic(std::span<const double> y);
+
+// Confidence in (0, 1) that `y` increases (one-sided Mann-Kendall, with the
+// tie correction and a continuity correction); 0.5 for no evidence either
+// way. Uses at most the last kMaxTrendPoints points. `variance_factor` as
+// for SenSlopeLowerBound.
+double MannKendallRising(std::span<const double> y, double variance_factor = 1);
+
+// Serial correlation makes Mann-Kendall see trends in noise: a wandering
+// (AR(1)) series has runs that look like rises. The factor by which Var S
+// grows for lag-1 autocorrelation r of the residuals around the Theil-Sen
+// line (the first-order Hamed-Rao / Yue-Wang correction): (1 + r) / (1 - r)
+// for r > 0, with r capped at 0.8 (factor 9); 1 for r <= 0.
+double AutocorrelationVarianceFactor(std::span<const double> x,
+                                     std::span<const double> y, double slope);
+
+// Whether the rise of `y` survives the single step that best explains it:
+// over every split of the series into two segments of at least two points,
+// the Mann-Kendall confidence that the segments rise *within themselves*
+// (S_left + S_right against Var_left + Var_right). Returns the smallest of
+// these confidences: near 0.5 for one step between two flat stretches,
+// high for a steady rise, a staircase, or a flat stretch followed by a rise.
+double RiseWithinSegmentsConfidence(std::span<const double> y,
+                                    double variance_factor = 1);
+
+// Standard normal distribution function and its inverse (p in (0, 1)).
+double NormalCdf(double z);
+double NormalQuantile(double p);
 
 }  // namespace memmon::internal
 

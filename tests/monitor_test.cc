@@ -247,7 +247,8 @@ TEST(MemoryMonitor, ClearAlertsEmpties) {
   std::latch release(1);
   std::vector<std::thread> parked;
   for (int i = 0; i < 30; ++i) parked.emplace_back([&] { release.wait(); });
-  for (int i = 0; i < 4; ++i) m.TakeSample();
+  // hold_samples (5) above the limit, then sustain (3): 7 samples.
+  for (int i = 0; i < 8; ++i) m.TakeSample();
   release.count_down();
   for (auto& t : parked) t.join();
   ASSERT_FALSE(m.GetAlerts().empty());
@@ -270,7 +271,7 @@ TEST(MemoryMonitor, AlertsGoToTheJsonLogAndCallbacks) {
     std::latch release(1);
     std::vector<std::thread> parked;
     for (int i = 0; i < 30; ++i) parked.emplace_back([&] { release.wait(); });
-    for (int i = 0; i < 4; ++i) m.TakeSample();
+    for (int i = 0; i < 8; ++i) m.TakeSample();  // hold 5 + sustain 3
     release.count_down();
     for (auto& t : parked) t.join();
   }

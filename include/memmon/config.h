@@ -46,6 +46,11 @@ struct MonitorConfig {
   // Samples (most recent, at or after the baseline) the trend is fitted
   // over. 4..64.
   std::size_t trend_window = 10;
+  // Early warning: a steady rise that is below the threshold but, at the
+  // lower confidence bound of its slope, will pass it within this horizon
+  // alerts now (when its trend confidence is >= 99.9 %). Also applies to
+  // thread_leak and fd_leak. Zero disables early warnings. >= 0.
+  std::chrono::nanoseconds growth_projection_horizon = std::chrono::hours(24);
 
   // --- thread_leak (the Go original's goroutine_leak: 50 %) ---
   double thread_growth_pct = 50.0;
@@ -80,6 +85,13 @@ struct MonitorConfig {
   std::chrono::nanoseconds alert_cooldown = std::chrono::minutes(10);
   // Alerts kept in memory (oldest dropped first). Must be >= 1.
   std::size_t max_alerts = 1000;
+  // thread_leak, fd_leak, heap_fragmentation, allocator_pressure judge a
+  // level over this many consecutive samples, not one reading: the count's
+  // minimum must be above the limit (a burst that returns is not a leak),
+  // fragmentation must have held and the heap must be off its peak for
+  // twice as many, the allocator's median share must be above its limit.
+  // Must be >= 1.
+  std::size_t hold_samples = 5;
 
   // Where each alert is logged as one JSON line: "stderr" (default),
   // "none", or a file path (opened for append, created 0600).

@@ -11,6 +11,7 @@
 #ifndef MEMMON_DETECTORS_H_
 #define MEMMON_DETECTORS_H_
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <span>
@@ -45,6 +46,23 @@ struct Finding {
   double confidence = 0;
   // What was measured: "heap_inuse_bytes", "rss_bytes", "threads", ...
   const char* metric = "";
+
+  // --- trend rules (memory_growth; thread_leak and fd_leak when projected)
+  // The slope's lower confidence bound (units per second): the growth rate
+  // the projection relies on.
+  double slope_lower_per_s = 0;
+  // The fitted floor now (bytes or count); growth is measured on it, so a
+  // sawtooth's peaks and single outliers do not count.
+  double level = 0;
+  // The absolute limit (bytes or count) the rule compares the level with:
+  // the larger of the ratio and the absolute floor over the baseline.
+  double limit = 0;
+  // Samples in the trend window.
+  std::size_t window_samples = 0;
+  // True when raised by projection before the limit was reached; then
+  // `time_to_limit_s` says when the trend (at slope_lower_per_s) passes it.
+  bool projected = false;
+  double time_to_limit_s = 0;
 };
 
 using Detector = std::function<std::optional<Finding>(const DetectionInput&)>;
@@ -54,26 +72,39 @@ using Detector = std::function<std::optional<Finding>(const DetectionInput&)>;
 // sustain_samples consecutive samples, so detectors need not repeat that.
 
 // memory_growth: heap in use (then RSS, which also sees mmap and
-// fragmentation) has grown past both alert_threshold_pct and
-// growth_floor_bytes over the baseline, *and* the last trend_window samples
-// rise steadily: a Mann-Kendall trend test is significant at 95 % and each
-// half of the window rises on its own (a Theil-Sen slope of at least a
-// quarter of the whole window's), which a single step cannot do.
+// fragmentation) rises steadily -- ClassifyGrowth (memmon/growth.h) over the
+// samples since the baseline says kUnbounded at 99 % confidence, judging the
+// floor of the series over windows of at least trend_window floor points --
+// and either
+//   - its fitted floor is above the baseline by both alert_threshold_pct and
+//     growth_floor_bytes, or
+//   - (early warning) the trend's confidence is >= 99.9 % and, rising at the
+//     lower confidence bound of its slope, it passes that limit within
+//     growth_projection_horizon.
+// Warm-up that levels off, single steps, a sawtooth's teeth and noise are
+// not steady rises; docs/detection.md has the reasoning and the evaluation.
 std::optional<Finding> DetectMemoryGrowth(const DetectionInput& in);
 
-// thread_leak: threads above the baseline by both thread_growth_pct and
-// thread_growth_floor.
+// thread_leak: the minimum thread count over the last hold_samples samples
+// is above the baseline by both thread_growth_pct and thread_growth_floor
+// (a burst that returns within hold_samples is not a leak); or, early, the
+// count rises steadily (as memory_growth) and is projected to pass that
+// limit within growth_projection_horizon.
 std::optional<Finding> DetectThreadLeak(const DetectionInput& in);
 
 // fd_leak: as thread_leak, for open descriptors (fd_growth_pct, _floor).
 std::optional<Finding> DetectFdLeak(const DetectionInput& in);
 
-// heap_fragmentation: free-but-held bytes are at least fragmentation_pct of
-// (in use + free) and at least fragmentation_floor_bytes.
+// heap_fragmentation: over each of the last hold_samples samples, free-but-
+// held bytes are at least fragmentation_pct of (in use + free) and at least
+// fragmentation_floor_bytes; and the heap is not just past a peak: in use now
+// is at least 80 % of its maximum over the last 2 x hold_samples samples
+// (right after a peak, free-but-held memory is normal and gets reused).
 std::optional<Finding> DetectHeapFragmentation(const DetectionInput& in);
 
-// allocator_pressure: the allocator's CPU share is at least
-// allocator_cpu_pct. Never fires when the share is unknown.
+// allocator_pressure: the median allocator CPU share over the last
+// hold_samples samples that know it is at least allocator_cpu_pct. Never
+// fires when the share is unknown.
 std::optional<Finding> DetectAllocatorPressure(const DetectionInput& in);
 
 // The built-in detector for a type (nullptr for object_threshold, which the

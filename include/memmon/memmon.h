@@ -8,6 +8,7 @@
 #include "memmon/alert.h"
 #include "memmon/config.h"
 #include "memmon/detectors.h"
+#include "memmon/growth.h"
 #include "memmon/monitor.h"
 #include "memmon/object_counter.h"
 #include "memmon/sample.h"

@@ -1,0 +1,38 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// How a subcommand plugs into the memmon command line: a function that adds
+// it (its options, its help) to the top-level CLI::App and returns what to
+// run when it was chosen. main.cc lists them; adding a subcommand is one
+// new file and one line there.
+//
+// Exit status, shared by every subcommand (docs/cli.md):
+//   0  success (alerts found or not)
+//   1  an operating-system failure while working (cannot write output, ...)
+//   2  bad usage, or an input that cannot be read or parsed
+#ifndef MEMMON_SRC_CLI_COMMAND_H_
+#define MEMMON_SRC_CLI_COMMAND_H_
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace memmon::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct Subcommand {
+  CLI::App* app = nullptr;    // owned by the parent App
+  std::function<int()> run;  // called after parsing when `app` was chosen
+};
+
+// memmon analyze FILE.csv [--json]: src/cli/analyze.cc
+Subcommand AddAnalyze(CLI::App& parent);
+
+// memmon watch PID [--interval DUR] [--duration DUR] [--json]: src/cli/watch.cc
+Subcommand AddWatch(CLI::App& parent);
+
+}  // namespace memmon::cli
+
+#endif  // MEMMON_SRC_CLI_COMMAND_H_

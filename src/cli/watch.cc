@@ -1,0 +1,184 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// memmon watch PID [--interval DUR] [--duration DUR] [--json]: monitors
+// another process from /proc only (no injection) with the monitor's own
+// detectors, printing alerts as they fire, until --duration passes, the
+// process exits, or SIGINT/SIGTERM.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "cli/units.h"
+#include "command.h"
+#include "memmon/monitor.h"
+
+namespace memmon::cli {
+namespace {
+
+struct WatchOptions {
+  int pid = 0;
+  std::string interval = "1s";
+  std::string duration;  // empty: until the process exits
+  double threshold_pct = DefaultMonitorConfig().alert_threshold_pct;
+  bool json = false;
+};
+
+std::string MiB(const std::optional<uint64_t>& v) {
+  return v ? fmt::format("{:.1f} MiB", static_cast<double>(*v) / (1 << 20)) : "?";
+}
+
+std::string Count(const std::optional<uint64_t>& v) {
+  return v ? std::to_string(*v) : "?";
+}
+
+// One line: what a person watching wants at a glance.
+std::string StatusLine(double elapsed_s, const Sample& s, uint64_t alerts) {
+  return fmt::format("{:7.1f} s  rss {}  pss {}  threads {}  fds {}  faults {}/{}  alerts {}",
+                     elapsed_s, MiB(s.rss_bytes), MiB(s.pss_bytes), Count(s.threads),
+                     Count(s.open_fds), Count(s.minor_faults), Count(s.major_faults),
+                     alerts);
+}
+
+int RunWatch(const WatchOptions& o) {
+  MonitorConfig config = DefaultMonitorConfig();
+  config.pid = o.pid;
+  config.enable_pss = true;
+  config.alert_log = "none";  // printed below, in the chosen format
+  config.alert_threshold_pct = o.threshold_pct;
+  std::chrono::nanoseconds limit{0};
+  if (Status s = ParseDuration(o.interval, &config.sample_interval); !s.ok()) {
+    std::fprintf(stderr, "memmon: watch: --interval: %s\n", s.message().c_str());
+    return kExitUsage;
+  }
+  if (!o.duration.empty()) {
+    if (Status s = ParseDuration(o.duration, &limit); !s.ok() || limit.count() <= 0) {
+      std::fprintf(stderr, "memmon: watch: --duration: %s\n",
+                   s.ok() ? "must be positive" : s.message().c_str());
+      return kExitUsage;
+    }
+  }
+  if (o.pid <= 0) {
+    std::fprintf(stderr, "memmon: watch: PID must be a positive process id, got %d\n", o.pid);
+    return kExitUsage;
+  }
+
+  // SIGINT and SIGTERM end the watch cleanly; block them before the
+  // sampling thread starts so only sigtimedwait() below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  MemoryMonitor monitor(config);
+  std::mutex out_mu;
+  const bool live = !o.json && isatty(STDERR_FILENO);
+  monitor.OnAlert([&](const MemoryAlert& a) {
+    std::lock_guard l(out_mu);
+    if (live) std::fputs("\r\033[K", stderr);  // clear the status line
+    std::string line = o.json ? ToJson(a)
+                              : fmt::format("{:7.1f} s  ALERT {}: {}", a.time_s,
+                                            ToString(a.type), a.message);
+    std::fputs((line + "\n").c_str(), stdout);
+    std::fflush(stdout);
+  });
+  if (Status s = monitor.Start(); !s.ok()) {
+    if (s.code() == StatusCode::kNotFound) {
+      std::fprintf(stderr, "memmon: watch: no process with PID %d\n", o.pid);
+    } else {
+      std::fprintf(stderr, "memmon: watch: %s\n", s.message().c_str());
+    }
+    return kExitUsage;
+  }
+
+  auto start = std::chrono::steady_clock::now();
+  const char* ended = "the watch was interrupted";
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    if (limit.count() > 0 && now - start >= limit) {
+      ended = "--duration passed";
+      break;
+    }
+    if (monitor.target_exited()) {
+      ended = "the process exited";
+      break;
+    }
+    // Wake at least every 100 ms to notice an exit or the deadline.
+    auto wait = std::chrono::milliseconds(100);
+    timespec ts{0, std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count()};
+    int sig = sigtimedwait(&stop_signals, nullptr, &ts);
+    if (sig == SIGINT || sig == SIGTERM) {
+      ended = sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)";
+      break;
+    }
+    if (live) {
+      MemoryStats st = monitor.GetStats();
+      if (st.current_sample) {
+        std::lock_guard l(out_mu);
+        double elapsed = std::chrono::duration<double>(now - start).count();
+        std::fputs(("\r\033[K" + StatusLine(elapsed, *st.current_sample, st.alert_count))
+                       .c_str(),
+                   stderr);
+      }
+    }
+  }
+  monitor.Stop();
+
+  MemoryStats st = monitor.GetStats();
+  if (live) std::fputs("\r\033[K", stderr);
+  if (!o.json) {
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::string summary = fmt::format("watched PID {} for {:.1f} s: {} samples, {} alert{}; {}",
+                                      o.pid, elapsed, st.sample_count, st.alert_count,
+                                      st.alert_count == 1 ? "" : "s", ended);
+    if (st.baseline_sample && st.current_sample) {
+      summary += fmt::format("; rss {} -> {}", MiB(st.baseline_sample->rss_bytes),
+                             MiB(st.current_sample->rss_bytes));
+    }
+    std::fputs((summary + "\n").c_str(), stdout);
+  }
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "memmon: watch: cannot write the output: %s\n", std::strerror(errno));
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Subcommand AddWatch(CLI::App& parent) {
+  auto o = std::make_shared<WatchOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "watch",
+      "Monitor another process from /proc only (no injection): RSS, PSS, "
+      "threads, descriptors and faults, with memmon's detectors; alerts print "
+      "as they fire. Ends at --duration, when the process exits, or on "
+      "Ctrl-C.");
+  app->add_option("pid", o->pid, "the process to watch")->required();
+  app->add_option("--interval", o->interval, "time between samples (100ms, 2s, 5m)")
+      ->capture_default_str();
+  app->add_option("--duration", o->duration,
+                  "stop after this long (default: until the process exits)");
+  app->add_option("--threshold", o->threshold_pct,
+                  "memory_growth threshold over the baseline, percent")
+      ->capture_default_str();
+  app->add_flag("--json", o->json,
+                "one JSON object per alert per line (type, time, time_s, message, "
+                "value, threshold); no status line or summary");
+  return {app, [o] { return RunWatch(*o); }};
+}
+
+}  // namespace memmon::cli

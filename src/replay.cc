@@ -1,0 +1,72 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "replay.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace memmon::internal {
+
+Replay::Replay(MonitorConfig config)
+    : config_(std::move(config)),
+      history_(std::max<std::size_t>(1, config_.max_samples)) {
+  for (int i = 0; i < kAlertTypeCount; ++i) {
+    detectors_[i] = DefaultDetector(static_cast<AlertType>(i));
+  }
+}
+
+void Replay::SetDetector(AlertType type, Detector detector) {
+  int i = static_cast<int>(type);
+  if (i < 0 || i >= kAlertTypeCount) return;
+  detectors_[i] = std::move(detector);
+  gates_[i].ResetEpisode();
+}
+
+void Replay::ResetBaseline() { reset_pending_ = true; }
+
+// Mirrors MemoryMonitor::Impl::Take and Detect (src/monitor.cc): the same
+// baseline rule, the same window (samples since the baseline, within the
+// history), the same gate parameters.
+std::vector<MemoryAlert> Replay::Push(double time_s, const Sample& s) {
+  std::vector<MemoryAlert> fired;
+  history_.Push(s);
+  ++sample_count_;
+  if (reset_pending_ || (!baseline_ && sample_count_ > config_.warmup_samples)) {
+    baseline_ = s;
+    baseline_seq_ = sample_count_;
+    if (reset_pending_) {
+      for (AlertGate& g : gates_) g.ResetEpisode();
+      reset_pending_ = false;
+      return fired;  // the monitor does not judge the sample it resets on
+    }
+  }
+  if (!baseline_) return fired;  // warming up
+
+  std::span<const Sample> view = history_.view();
+  std::size_t since = static_cast<std::size_t>(
+      std::min<uint64_t>(sample_count_ - baseline_seq_ + 1, view.size()));
+  DetectionInput in{view.last(since), &*baseline_, &config_};
+  auto cooldown = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      config_.alert_cooldown);
+  for (int i = 0; i < kAlertTypeCount; ++i) {
+    if (!detectors_[i]) continue;
+    std::optional<Finding> f = detectors_[i](in);
+    if (!gates_[i].Update(f.has_value(), s.monotonic, config_.sustain_samples,
+                          config_.hysteresis_samples, cooldown)) {
+      continue;
+    }
+    MemoryAlert a;
+    a.type = static_cast<AlertType>(i);
+    a.time = s.time;
+    a.time_s = time_s;
+    a.message = Describe(*f);
+    a.value = f->value;
+    a.threshold = f->threshold;
+    a.sample = s;
+    fired.push_back(std::move(a));
+  }
+  return fired;
+}
+
+}  // namespace memmon::internal

@@ -1,0 +1,72 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Replay: the monitor's detection path without a process behind it. Feed it
+// samples (from a CSV, from another process's /proc, from a test) one at a
+// time; it keeps the same bounded history and baseline as MemoryMonitor,
+// runs the same detectors through the same AlertGates with the same config,
+// and returns the alerts the monitor would have raised. `memmon analyze`
+// uses it; `memmon run` and `memmon watch` are meant to.
+//
+// Time comes from the samples (`Sample::monotonic` for windows, rates and
+// the cooldown; the caller's `time_s` for the alert), never from a clock,
+// so a replay of a recorded series is deterministic.
+//
+// Thread-safety: none; one replay per thread. Allocation: the history at
+// construction; then only when an alert fires (its message).
+//
+// Typical use:
+//   internal::Replay replay(config);
+//   for (const TimedSample& s : csv.samples)
+//     for (const MemoryAlert& a : replay.Push(s.time_s, s.sample)) print(a);
+#ifndef MEMMON_SRC_REPLAY_H_
+#define MEMMON_SRC_REPLAY_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "alert_gate.h"
+#include "memmon/alert.h"
+#include "memmon/config.h"
+#include "memmon/detectors.h"
+#include "sample_history.h"
+
+namespace memmon::internal {
+
+class Replay {
+ public:
+  // `config` is used as given (callers Validate() it first).
+  explicit Replay(MonitorConfig config);
+
+  // Replaces the rule for one type; an empty Detector disables it.
+  void SetDetector(AlertType type, Detector detector);
+
+  // Feeds the next sample, taken `time_s` seconds into the series; returns
+  // the alerts it raises (usually none). The first warmup_samples samples
+  // only fill the history; the next one becomes the baseline.
+  std::vector<MemoryAlert> Push(double time_s, const Sample& sample);
+
+  // Makes the next pushed sample the baseline and ends open episodes (the
+  // cooldown still applies), as MemoryMonitor::ResetBaseline() does.
+  void ResetBaseline();
+
+  uint64_t sample_count() const { return sample_count_; }
+  const std::optional<Sample>& baseline() const { return baseline_; }
+  const MonitorConfig& config() const { return config_; }
+
+ private:
+  MonitorConfig config_;
+  SampleHistory history_;
+  std::optional<Sample> baseline_;
+  uint64_t baseline_seq_ = 0;
+  uint64_t sample_count_ = 0;
+  bool reset_pending_ = false;
+  std::array<Detector, kAlertTypeCount> detectors_;
+  std::array<AlertGate, kAlertTypeCount> gates_;
+};
+
+}  // namespace memmon::internal
+
+#endif  // MEMMON_SRC_REPLAY_H_
