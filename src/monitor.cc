@@ -16,31 +16,29 @@
 #include <stop_token>
 #include <thread>
 
-#include "alert_gate.h"
 #include "alert_log.h"
 #include "allocator_stats.h"
 #include "cost_budget.h"
 #include "object_registry.h"
 #include "procfs.h"
-#include "sample_history.h"
+#include "replay.h"
 
 namespace memmon {
 
+// Detection is internal::Replay's (history, baseline, detectors, gates), the
+// same path `memmon analyze` and `memmon watch` take.
+//
 // Locking: `sample_mu` serialises everything that takes a sample or runs
 // detectors (TakeSample, ResetBaseline, SetDetector); `mu` guards what
-// readers see. Writers of the history hold both, so detection may read the
-// history under `sample_mu` alone while readers hold `mu` alone. Callbacks
-// and the alert log run with neither held.
+// readers see. Replay::Append (which writes the history) runs under both;
+// Replay::Judge (which only reads it) under `sample_mu` alone, so a detector
+// may call GetStats(). Callbacks and the alert log run with neither held.
 struct MemoryMonitor::Impl {
   explicit Impl(MonitorConfig c)
       : config(std::move(c)),
         proc(config.pid),
-        history(std::max<std::size_t>(1, config.max_samples)),
-        created(std::chrono::steady_clock::now()) {
-    for (int i = 0; i < kAlertTypeCount; ++i) {
-      detectors[i] = DefaultDetector(static_cast<AlertType>(i));
-    }
-  }
+        replay(config),
+        created(std::chrono::steady_clock::now()) {}
 
   const MonitorConfig config;
 
@@ -53,15 +51,10 @@ struct MemoryMonitor::Impl {
   // mallinfo2() walks free chunks: keep it under 1 % of a core.
   internal::CostBudget allocator_budget{std::chrono::microseconds(200), 0.01};
   internal::AlertLog log;
-  std::array<Detector, kAlertTypeCount> detectors;
-  std::array<internal::AlertGate, kAlertTypeCount> gates;
 
-  // --- guarded by mu (history written under both) ---
+  // --- guarded by mu (replay written under both) ---
   mutable std::mutex mu;
-  internal::SampleHistory history;
-  std::optional<Sample> baseline;
-  uint64_t baseline_seq = 0;  // 1-based sample number of the baseline
-  uint64_t sample_count = 0;
+  internal::Replay replay;
   uint64_t alert_count = 0;
   std::deque<MemoryAlert> alerts;
   std::shared_ptr<const std::vector<AlertCallback>> callbacks =
@@ -112,19 +105,16 @@ struct MemoryMonitor::Impl {
       std::lock_guard sl(sample_mu);
       s = Collect();
       if (target_exited.load(std::memory_order_relaxed)) return s;  // nothing to keep
+      bool judge;
       {
         std::lock_guard l(mu);
-        history.Push(s);
-        ++sample_count;
-        if (make_baseline || (!baseline && sample_count > config.warmup_samples)) {
-          baseline = s;
-          baseline_seq = sample_count;
-          if (make_baseline) {
-            for (auto& g : gates) g.ResetEpisode();
-          }
-        }
+        if (make_baseline) replay.ResetBaseline();
+        judge = replay.Append(s);
       }
-      if (!make_baseline) Detect(s, &fired);
+      if (judge) {
+        fired = replay.Judge(
+            std::chrono::duration<double>(s.monotonic - created).count(), s);
+      }
       ObserveObjects(s, &fired, &errors);
       if (!fired.empty()) {
         std::lock_guard l(mu);
@@ -172,34 +162,6 @@ struct MemoryMonitor::Impl {
           e.threshold);
       a.value = static_cast<double>(e.count);
       a.threshold = static_cast<double>(e.threshold);
-      a.sample = s;
-      fired->push_back(std::move(a));
-    }
-  }
-
-  // Requires sample_mu (not mu: detectors may call GetStats()).
-  void Detect(const Sample& s, std::vector<MemoryAlert>* fired) {
-    if (!baseline) return;  // warming up
-    std::span<const Sample> view = history.view();
-    std::size_t since = static_cast<std::size_t>(
-        std::min<uint64_t>(sample_count - baseline_seq + 1, view.size()));
-    DetectionInput in{view.last(since), &*baseline, &config};
-    for (int i = 0; i < kAlertTypeCount; ++i) {
-      if (!detectors[i]) continue;
-      std::optional<Finding> f = detectors[i](in);
-      if (!gates[i].Update(f.has_value(), s.monotonic, config.sustain_samples,
-                           config.hysteresis_samples,
-                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                               config.alert_cooldown))) {
-        continue;
-      }
-      MemoryAlert a;
-      a.type = static_cast<AlertType>(i);
-      a.time = s.time;
-      a.time_s = std::chrono::duration<double>(s.monotonic - created).count();
-      a.message = Describe(*f);
-      a.value = f->value;
-      a.threshold = f->threshold;
       a.sample = s;
       fired->push_back(std::move(a));
     }
@@ -323,11 +285,12 @@ MemoryStats MemoryMonitor::GetStats() const {
   st.running = impl_->running;
   st.tracked_objects = TrackedObjectsNow();
   std::lock_guard l(impl_->mu);
-  st.sample_count = impl_->sample_count;
+  const internal::Replay& replay = impl_->replay;
+  st.sample_count = replay.sample_count();
   st.alert_count = impl_->alert_count;
-  st.retained_samples = impl_->history.size();
-  if (!impl_->history.empty()) st.current_sample = impl_->history.view().back();
-  st.baseline_sample = impl_->baseline;
+  st.retained_samples = replay.history().size();
+  if (!replay.history().empty()) st.current_sample = replay.history().back();
+  st.baseline_sample = replay.baseline();
   if (st.current_sample && st.baseline_sample) {
     for (auto field : {&Sample::heap_inuse_bytes, &Sample::rss_bytes}) {
       const auto& base = (*st.baseline_sample).*field;
@@ -345,7 +308,7 @@ MemoryStats MemoryMonitor::GetStats() const {
 
 std::vector<Sample> MemoryMonitor::GetSamples() const {
   std::lock_guard l(impl_->mu);
-  auto v = impl_->history.view();
+  auto v = impl_->replay.history();
   return {v.begin(), v.end()};
 }
 
@@ -406,11 +369,8 @@ void MemoryMonitor::OnAlert(AlertCallback callback) {
 }
 
 void MemoryMonitor::SetDetector(AlertType type, Detector detector) {
-  int i = static_cast<int>(type);
-  if (i < 0 || i >= kAlertTypeCount) return;
   std::lock_guard sl(impl_->sample_mu);
-  impl_->detectors[i] = std::move(detector);
-  impl_->gates[i].ResetEpisode();
+  impl_->replay.SetDetector(type, std::move(detector));
 }
 
 const MonitorConfig& MemoryMonitor::config() const { return impl_->config; }

@@ -25,11 +25,14 @@ void Replay::SetDetector(AlertType type, Detector detector) {
 
 void Replay::ResetBaseline() { reset_pending_ = true; }
 
-// Mirrors MemoryMonitor::Impl::Take and Detect (src/monitor.cc): the same
-// baseline rule, the same window (samples since the baseline, within the
-// history), the same gate parameters.
 std::vector<MemoryAlert> Replay::Push(double time_s, const Sample& s) {
-  std::vector<MemoryAlert> fired;
+  if (!Append(s)) return {};
+  return Judge(time_s, s);
+}
+
+// MemoryMonitor takes its samples through Append and Judge too, so the
+// monitor, `memmon analyze` and `memmon watch` share one detection path.
+bool Replay::Append(const Sample& s) {
   history_.Push(s);
   ++sample_count_;
   if (reset_pending_ || (!baseline_ && sample_count_ > config_.warmup_samples)) {
@@ -38,11 +41,14 @@ std::vector<MemoryAlert> Replay::Push(double time_s, const Sample& s) {
     if (reset_pending_) {
       for (AlertGate& g : gates_) g.ResetEpisode();
       reset_pending_ = false;
-      return fired;  // the monitor does not judge the sample it resets on
+      return false;  // the sample a reset lands on is not judged
     }
   }
-  if (!baseline_) return fired;  // warming up
+  return baseline_.has_value();  // false while warming up
+}
 
+std::vector<MemoryAlert> Replay::Judge(double time_s, const Sample& s) {
+  std::vector<MemoryAlert> fired;
   std::span<const Sample> view = history_.view();
   std::size_t since = static_cast<std::size_t>(
       std::min<uint64_t>(sample_count_ - baseline_seq_ + 1, view.size()));

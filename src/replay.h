@@ -25,6 +25,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "alert_gate.h"
@@ -46,13 +47,24 @@ class Replay {
   // Feeds the next sample, taken `time_s` seconds into the series; returns
   // the alerts it raises (usually none). The first warmup_samples samples
   // only fill the history; the next one becomes the baseline.
+  // Push = Append, then Judge if Append says so.
   std::vector<MemoryAlert> Push(double time_s, const Sample& sample);
+
+  // The two halves of Push, for a caller that guards the history with one
+  // lock and the detectors with another (MemoryMonitor): Append adds the
+  // sample and moves the baseline, and says whether the sample is to be
+  // judged (not while warming up, nor on the sample a reset lands on);
+  // Judge runs the detectors and gates over the history, reading it only.
+  bool Append(const Sample& sample);
+  std::vector<MemoryAlert> Judge(double time_s, const Sample& sample);
 
   // Makes the next pushed sample the baseline and ends open episodes (the
   // cooldown still applies), as MemoryMonitor::ResetBaseline() does.
   void ResetBaseline();
 
   uint64_t sample_count() const { return sample_count_; }
+  // Retained samples, oldest first (at most config.max_samples).
+  std::span<const Sample> history() const { return history_.view(); }
   const std::optional<Sample>& baseline() const { return baseline_; }
   const MonitorConfig& config() const { return config_; }
 
