@@ -6,7 +6,7 @@
 #   make build     optimised build with debug info into build/
 #   make bench     run the benchmarks and the detection evaluation
 #                  (results: docs/benchmarks.md, docs/detection.md)
-#   make fuzz      fuzz the samples CSV parser for FUZZ_SECONDS (clang, libFuzzer)
+#   make fuzz      fuzz each parser for FUZZ_SECONDS (clang, libFuzzer)
 #   make install PREFIX=DIR
 #   make format    clang-format every source file
 
@@ -54,21 +54,25 @@ test-tsan:
 	cmake --build $(BUILD)-tsan -j $(JOBS)
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -j $(JOBS) --output-on-failure
 
-# A short, bounded fuzz run of the CSV parser (the seed corpus is also a
-# unit test). `make fuzz FUZZ_SECONDS=600` for a longer one.
+# A short, bounded fuzz run of each parser (their seed corpora are also unit
+# tests). `make fuzz FUZZ_SECONDS=600` for a longer one. Targets: src/*_fuzz.cc,
+# seeds: tests/fuzz/NAME/.
 FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := samples_csv procfs
 test-fuzz: fuzz
 
 fuzz:
 	$(call configure,$(BUILD)-fuzz,-DCMAKE_BUILD_TYPE=Debug -DMEMMON_FUZZ=ON -DMEMMON_BUILD_TESTS=OFF -DMEMMON_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14)
-	cmake --build $(BUILD)-fuzz -j $(JOBS) --target samples_csv_fuzz
-	@mkdir -p $(BUILD)-fuzz/corpus
-	@$(BUILD)-fuzz/bin/samples_csv_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-	  -artifact_prefix=$(BUILD)-fuzz/ \
-	  -print_final_stats=1 $(BUILD)-fuzz/corpus tests/fuzz/samples_csv \
-	  >$(BUILD)-fuzz/fuzz.log 2>&1 || { tail -40 $(BUILD)-fuzz/fuzz.log; exit 1; }
-	@grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)-fuzz/fuzz.log || tail -3 $(BUILD)-fuzz/fuzz.log
-	@echo "fuzz: samples CSV parser, $(FUZZ_SECONDS) s, no crash"
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)-fuzz/corpus-$$t; \
+	  $(BUILD)-fuzz/bin/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -artifact_prefix=$(BUILD)-fuzz/$$t- -print_final_stats=1 \
+	    $(BUILD)-fuzz/corpus-$$t tests/fuzz/$$t >$(BUILD)-fuzz/$$t.log 2>&1 \
+	    || { tail -40 $(BUILD)-fuzz/$$t.log; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units' $(BUILD)-fuzz/$$t.log; \
+	  echo "fuzz: $$t, $(FUZZ_SECONDS) s, no crash"; \
+	done
 
 demo: deps build
 	@$(BUILD)/bin/demo_service

@@ -110,15 +110,19 @@ std::optional<uint64_t> ParseKeyedValue(std::string_view text,
 uint64_t CountDirents(const char* buf, long len) {
   // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type;
   //                         char d_name[]; }
+  // Every read stays inside [buf, buf + len), whatever the buffer holds.
+  constexpr long kNameOffset = 19;
   uint64_t count = 0;
   long off = 0;
-  while (off + 19 < len) {
+  while (off + kNameOffset < len) {
     uint16_t reclen;
     std::memcpy(&reclen, buf + off + 16, sizeof(reclen));
-    if (reclen == 0) break;
-    const char* name = buf + off + 19;
-    bool dot = name[0] == '.' && (name[1] == '\0' ||
-                                  (name[1] == '.' && name[2] == '\0'));
+    if (reclen <= kNameOffset || reclen > len - off) break;
+    const char* name = buf + off + kNameOffset;
+    long room = reclen - kNameOffset;
+    bool dot = name[0] == '.' &&
+               ((room >= 2 && name[1] == '\0') ||
+                (room >= 3 && name[1] == '.' && name[2] == '\0'));
     if (!dot) ++count;
     off += reclen;
   }

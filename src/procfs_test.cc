@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
@@ -75,6 +78,39 @@ TEST(CountDirents, SkipsDotEntries) {
     off += reclen;
   }
   EXPECT_EQ(CountDirents(buf, off), 3u);
+}
+
+TEST(CountDirents, StaysInsideTheBuffer) {
+  // Found by the fuzzer: a record whose length runs past the buffer, and a
+  // name at the buffer's very end. (The ASan build checks the reads.)
+  alignas(8) char buf[24] = {};
+  uint16_t reclen = 200;
+  std::memcpy(buf + 16, &reclen, sizeof(reclen));
+  EXPECT_EQ(CountDirents(buf, sizeof(buf)), 0u);
+  reclen = 20;  // room for one name byte: "." without its terminator
+  std::memcpy(buf + 16, &reclen, sizeof(reclen));
+  buf[19] = '.';
+  EXPECT_EQ(CountDirents(buf, 20), 1u);
+}
+
+// The fuzzer's seeds (tests/fuzz/procfs/) go through every parser in the
+// sanitizer builds too.
+TEST(ProcParsers, SeedCorpus) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(MEMMON_PROCFS_SEEDS)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    ProcStat st;
+    (void)ParseProcStat(text, &st);
+    (void)ParseKeyedValue(text, "VmRSS");
+    (void)CountDirents(text.data(), static_cast<long>(text.size()));
+    ++files;
+  }
+  EXPECT_GE(files, 4);
+  std::ifstream stat_seed(std::string(MEMMON_PROCFS_SEEDS) + "/stat_self");
+  std::string line((std::istreambuf_iterator<char>(stat_seed)), {});
+  ProcStat st;
+  EXPECT_TRUE(ParseProcStat(line, &st));  // a real /proc/self/stat parses
 }
 
 TEST(ProcReader, ReadsThisProcess) {
