@@ -175,6 +175,16 @@ void InitSlow() {
   g_real.usable_size =
       reinterpret_cast<UsableSizeFn>(dlsym(RTLD_NEXT, "malloc_usable_size"));
 
+  // Warm up: tcmalloc's malloc_usable_size constructs its MallocExtension
+  // with operator new on first use, which would recurse into the hooks from
+  // every later call. Done now, the nested allocation lands in the arena.
+  if (g_real.malloc != nullptr && g_real.free != nullptr) {
+    if (void* p = g_real.malloc(16)) {
+      if (g_real.usable_size != nullptr) g_real.usable_size(p);
+      g_real.free(p);
+    }
+  }
+
   g_config.rate = EnvNumber("MEMMON_SAMPLE_RATE", kDefaultSampleRate);
   g_config.seed = EnvNumber("MEMMON_SEED", 0);
   const char* off = getenv("MEMMON_DISABLE");
