@@ -14,10 +14,13 @@ namespace memmon::profile {
 bool IsAllocationApiFrame(const std::string& function) {
   std::string_view f = function;
   // glibc's internal aliases.
-  for (std::string_view prefix : {"__GI___", "__GI_", "__libc_"}) {
-    if (f.substr(0, prefix.size()) == prefix) {
-      f.remove_prefix(prefix.size());
-      break;
+  for (bool stripped = true; stripped;) {
+    stripped = false;
+    for (std::string_view prefix : {"__GI_", "__libc_", "__"}) {
+      if (f.substr(0, prefix.size()) == prefix) {
+        f.remove_prefix(prefix.size());
+        stripped = true;
+      }
     }
   }
   std::size_t paren = f.find('(');
@@ -29,9 +32,9 @@ bool IsAllocationApiFrame(const std::string& function) {
   static constexpr std::string_view kNames[] = {
       "malloc",   "calloc",     "realloc",       "reallocarray", "free",
       "memalign", "valloc",     "pvalloc",       "posix_memalign",
-      "aligned_alloc", "strdup", "__strdup",     "strndup",      "__strndup",
-      "wcsdup",   "getline",    "getdelim",      "__getdelim",   "asprintf",
-      "__asprintf", "vasprintf", "__vasprintf_internal", "__vasprintf",
+      "aligned_alloc", "strdup", "strndup",
+      "wcsdup",   "getline",    "getdelim",      "asprintf",
+      "vasprintf", "vasprintf_internal",
       "_mid_memalign", "tcache_init", "_int_malloc"};
   for (std::string_view n : kNames) {
     if (base == n) return true;
