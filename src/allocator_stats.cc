@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "preload/memmon_preload.h"
+
 namespace memmon::internal {
 namespace {
 
@@ -27,6 +29,14 @@ Fn As(void* p) {
 }  // namespace
 
 AllocatorStats AllocatorStats::Detect() {
+  AllocatorStats stats = DetectAllocator();
+  // The heap sampler, looked up by name: no link-time dependency on it.
+  stats.preload_counters_ = As<PreloadCountersFn>(
+      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
+  return stats;
+}
+
+AllocatorStats AllocatorStats::DetectAllocator() {
   AllocatorStats stats;
   void* malloc_addr = nullptr;
   const void* malloc_object = DefiningObject("malloc", &malloc_addr);
@@ -61,6 +71,17 @@ AllocatorStats AllocatorStats::Detect() {
 }
 
 void AllocatorStats::Read(Sample* sample) const {
+  ReadAllocator(sample);
+  if (preload_counters_ == nullptr) return;
+  memmon_preload_counters c{};
+  if (preload_counters_(&c, sizeof(c)) != 0) return;
+  sample->total_allocated_bytes = c.allocated_bytes;
+  sample->allocations = c.allocations;
+  sample->frees = c.frees;
+  sample->heap_inuse_bytes = c.inuse_bytes;
+}
+
+void AllocatorStats::ReadAllocator(Sample* sample) const {
   sample->allocator = kind_;
   switch (kind_) {
     case AllocatorKind::kGlibc: {

@@ -29,6 +29,8 @@
 
 #include "memmon/sample.h"
 
+struct memmon_preload_counters;  // src/preload/memmon_preload.h
+
 namespace memmon::internal {
 
 class AllocatorStats {
@@ -38,7 +40,9 @@ class AllocatorStats {
 
   AllocatorKind kind() const { return kind_; }
   // Fills the heap fields of `sample` and its `allocator`; leaves them
-  // unknown for AllocatorKind::kUnknown.
+  // unknown for AllocatorKind::kUnknown. When the heap sampler is loaded
+  // (libmemmon_preload.so), its exact counters fill total_allocated_bytes,
+  // allocations and frees, and its bytes in use replace the allocator's.
   void Read(Sample* sample) const;
   // Returns free memory to the OS. False when the allocator offers no way.
   bool ReleaseFreeMemory() const;
@@ -54,7 +58,13 @@ class AllocatorStats {
   using Mallinfo2Fn = GlibcInfo (*)();
   using MallocTrimFn = int (*)(size_t);
 
+  static AllocatorStats DetectAllocator();
+  void ReadAllocator(Sample* sample) const;
+
   AllocatorKind kind_ = AllocatorKind::kUnknown;
+  // memmon_preload_read_counters, when the heap sampler is loaded.
+  using PreloadCountersFn = int (*)(memmon_preload_counters* out, size_t size);
+  PreloadCountersFn preload_counters_ = nullptr;
   MallctlFn mallctl_ = nullptr;
   TcPropertyFn tc_property_ = nullptr;
   TcReleaseFn tc_release_ = nullptr;

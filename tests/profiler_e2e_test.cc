@@ -341,6 +341,28 @@ TEST(PreloadTest, DlopenAndDlclose) {
   EXPECT_EQ(LeafTotal(at_exit, "inuse_space", "MainLeak"), 3e7);
 }
 
+// The core monitor finds the sampler by name and fills the exact counters;
+// without it they stay unknown.
+TEST(PreloadTest, MonitorSamplesCarryExactCounters) {
+  RunResult r = Shell(std::string("env LD_PRELOAD=") + MEMMON_PRELOAD_PATH + " " +
+                      MEMMON_COUNTERS_PROBE);
+  ASSERT_EQ(r.status, 0) << r.out;
+  // Exactly what the loop did, plus what TakeSample itself allocates (none
+  // in steady state).
+  EXPECT_EQ(Field(r.out, "allocations"), 10000) << r.out;
+  EXPECT_EQ(Field(r.out, "frees"), 4000) << r.out;
+  EXPECT_EQ(Field(r.out, "allocated_bytes"), 1000000) << r.out;
+  // Usable sizes: glibc gives 104 bytes for a 100-byte request.
+  long inuse = Field(r.out, "inuse_bytes");
+  EXPECT_GE(inuse, 6000 * 100) << r.out;
+  EXPECT_LE(inuse, 6000 * 128) << r.out;
+  RunResult native = Shell(MEMMON_COUNTERS_PROBE);
+  ASSERT_EQ(native.status, 0) << native.out;
+  EXPECT_NE(native.out.find("allocations=unknown frees=unknown allocated_bytes=unknown"),
+            std::string::npos)
+      << native.out;
+}
+
 // An output directory that cannot be created: one line on stderr, the
 // program runs on unharmed.
 TEST(PreloadTest, UnwritableOutputDirectory) {
