@@ -68,6 +68,9 @@ struct RealAllocator {
 };
 RealAllocator g_real;
 
+// The next malloc is glibc's: block sizes are read from chunk headers.
+bool g_glibc_chunks = false;
+
 // 0: nothing done, 1: resolving, 2: ready.
 std::atomic<int> g_init_state{0};
 SamplerConfig g_config;
@@ -175,6 +178,14 @@ void InitSlow() {
   g_real.usable_size =
       reinterpret_cast<UsableSizeFn>(dlsym(RTLD_NEXT, "malloc_usable_size"));
 
+  // glibc's malloc is recognised by its mallinfo2 living in the same object.
+  if (g_real.malloc != nullptr) {
+    void* mallinfo2 = dlsym(RTLD_NEXT, "mallinfo2");
+    Dl_info a, b;
+    g_glibc_chunks = mallinfo2 != nullptr &&
+                     dladdr(reinterpret_cast<void*>(g_real.malloc), &a) != 0 &&
+                     dladdr(mallinfo2, &b) != 0 && a.dli_fbase == b.dli_fbase;
+  }
   // Warm up: tcmalloc's malloc_usable_size constructs its MallocExtension
   // with operator new on first use, which would recurse into the hooks from
   // every later call. Done now, the nested allocation lands in the arena.
@@ -337,7 +348,16 @@ MEMMON_NOINLINE void SampleSlow(void* p, size_t size) {
   errno = saved_errno;
 }
 
+// Bytes in use are counted in the allocator's own unit. Under glibc that is
+// the chunk size, read from the chunk header (the word before the block,
+// low three bits are flags): free() reads that word next anyway, whereas
+// malloc_usable_size() also inspects the following chunk, a second cache
+// miss that cost 12 % of an allocation-heavy program. Under jemalloc and
+// tcmalloc it is malloc_usable_size(), a size-class lookup.
 inline size_t UsableSize(void* p) {
+  if (MEMMON_LIKELY(g_glibc_chunks)) {
+    return reinterpret_cast<const size_t*>(p)[-1] & ~static_cast<size_t>(7);
+  }
   return g_real.usable_size != nullptr ? g_real.usable_size(p) : 0;
 }
 
