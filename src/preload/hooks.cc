@@ -200,8 +200,9 @@ void InitSlow() {
   g_config.seed = EnvNumber("MEMMON_SEED", 0);
   const char* off = getenv("MEMMON_DISABLE");
   g_config.enabled = !(off != nullptr && *off != '\0' && *off != '0');
-  uint64_t slots = EnvNumber("MEMMON_MAX_LIVE_SAMPLES", 1u << 17);
-  if (slots < 1024) slots = 1024;
+  // Room for 4096 x (1 + 8 + 64 + 512) live samples; pages are touched
+  // level by level as samples need them.
+  uint64_t slots = EnvNumber("MEMMON_LIVE_TABLE_SLOTS", 4096);
   if (!g_live.Init(static_cast<size_t>(slots))) g_config.enabled = false;
   if (!g_stacks.Init(1u << 16, 64u << 20)) g_config.enabled = false;
   g_thread_key_ok = pthread_key_create(&g_thread_key, ThreadExit) == 0;
@@ -321,7 +322,7 @@ MEMMON_NOINLINE void RecordSample(void* p, size_t size) {
                             0.5),
       std::memory_order_relaxed);
   g_samples.fetch_add(1, std::memory_order_relaxed);
-  if (!g_live.Insert(p, size, stack)) {
+  if (!g_live.Insert(p, size, g_stacks.Ref(stack))) {
     g_dropped.fetch_add(1, std::memory_order_relaxed);
   }
 }

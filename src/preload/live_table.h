@@ -20,6 +20,11 @@
 //
 // Readers (snapshots) read a key, then the payload, then the key again and
 // keep the entry only if the key did not change.
+//
+// An entry is 16 bytes (the address, and the size packed with a 24-bit
+// stack reference), because its pages are what the table costs in RSS:
+// samples land in random slots, so a long-running process touches them all.
+// Sizes above 2^40 - 1 bytes are recorded as 2^40 - 1.
 #ifndef MEMMON_SRC_PRELOAD_LIVE_TABLE_H_
 #define MEMMON_SRC_PRELOAD_LIVE_TABLE_H_
 
@@ -29,49 +34,66 @@
 
 namespace memmon::preload {
 
-struct StackRecord;
-
 class LiveTable {
  public:
   static constexpr int kMaxProbe = 64;
   static constexpr int kFilterBits = 16;
+  static constexpr int kLevels = 4;
 
-  // Maps `slots` (a power of two) entries. False when mmap fails.
-  bool Init(std::size_t slots);
-  bool initialized() const { return slots_ != nullptr; }
+  // Reserves the levels (1/8/64/512 x `first_level_slots` entries) with
+  // mmap. False when mmap fails.
+  bool Init(std::size_t first_level_slots = 4096);
+  bool initialized() const { return levels_[0].slots != nullptr; }
 
   // Fast test: false means `p` is certainly not in the table.
   bool MaybeContains(const void* p) const {
     return filter_[FilterIndex(p)].load(std::memory_order_relaxed) != 0;
   }
 
-  bool Insert(const void* p, std::size_t size, StackRecord* stack);
+  static constexpr uint64_t kMaxSize = (uint64_t{1} << 40) - 1;
+  static constexpr uint32_t kMaxStackRef = (1u << 24) - 1;
+
+  // `stack_ref` < 2^24 (StackTable::Ref). False when every level is full
+  // around `p`.
+  bool Insert(const void* p, std::size_t size, uint32_t stack_ref);
   // Removes `p`; false when it was not there.
   bool Erase(const void* p);
 
-  // Calls fn(address, size, stack) for every entry seen stably.
+  // Calls fn(address, size, stack_ref) for every entry seen stably.
   template <typename Fn>
   void ForEach(Fn fn) const {
-    for (std::size_t i = 0; i < slots_count_; ++i) {
-      const Entry& e = slots_[i];
-      uintptr_t k = e.key.load(std::memory_order_acquire);
-      if (k <= kBusy) continue;
-      std::size_t size = e.size.load(std::memory_order_relaxed);
-      StackRecord* s = e.stack.load(std::memory_order_relaxed);
-      if (e.key.load(std::memory_order_acquire) != k) continue;
-      fn(k, size, s);
+    for (const Level& level : levels_) {
+      if (!level.active.load(std::memory_order_acquire)) break;
+      for (std::size_t i = 0; i <= level.mask; ++i) {
+        const Entry& e = level.slots[i];
+        uintptr_t k = e.key.load(std::memory_order_acquire);
+        if (k <= kBusy) continue;
+        uint64_t meta = e.meta.load(std::memory_order_relaxed);
+        if (e.key.load(std::memory_order_acquire) != k) continue;
+        fn(k, static_cast<std::size_t>(meta >> 24),
+           static_cast<uint32_t>(meta & kMaxStackRef));
+      }
     }
   }
 
   uint64_t live() const { return live_.load(std::memory_order_relaxed); }
-  std::size_t capacity() const { return slots_count_; }
+  // Entries of the levels in use.
+  std::size_t capacity() const;
 
  private:
   static constexpr uintptr_t kEmpty = 0, kTomb = 1, kBusy = 2;
   struct Entry {
     std::atomic<uintptr_t> key;
-    std::atomic<std::size_t> size;
-    std::atomic<StackRecord*> stack;
+    std::atomic<uint64_t> meta;  // size << 24 | stack_ref
+  };
+  static_assert(sizeof(Entry) == 16);
+  // Levels fill in order: a level is used only once an insert found no room
+  // in the ones before it, so the pages touched (the RSS cost) follow the
+  // number of live samples instead of the capacity.
+  struct Level {
+    Entry* slots = nullptr;
+    std::size_t mask = 0;
+    std::atomic<bool> active{false};
   };
 
   static std::size_t Hash(const void* p) {
@@ -85,9 +107,7 @@ class LiveTable {
   }
   void FilterAdd(const void* p, int delta);
 
-  Entry* slots_ = nullptr;
-  std::size_t slots_count_ = 0;
-  std::size_t mask_ = 0;
+  Level levels_[kLevels];
   std::atomic<uint8_t>* filter_ = nullptr;
   std::atomic<uint64_t> live_{0};
 };

@@ -58,6 +58,34 @@ typedef int (*memmon_preload_snapshot_fn)(const char* reason);
 #define MEMMON_PRELOAD_SNAPSHOT_SYMBOL "memmon_preload_snapshot"
 int memmon_preload_snapshot(const char* reason);
 
+/* The raw heap data the sampler hands to the profile writer
+ * (libmemmon_writer.so, loaded with dlopen only when a profile is written, so
+ * that libdw, zlib and the rest never sit in a process that writes none). */
+struct memmon_raw_site {
+  const uintptr_t* frames; /* return addresses, innermost first */
+  uint32_t depth;
+  double alloc_objects;
+  double alloc_bytes;
+  double inuse_objects;
+  double inuse_bytes;
+};
+struct memmon_raw_heap {
+  uint64_t sample_rate;
+  int64_t time_nanos;     /* wall clock */
+  int64_t duration_nanos; /* since the sampler started */
+  size_t site_count;
+  const struct memmon_raw_site* sites;
+  size_t comment_count;
+  const char* const* comments;
+};
+/* Symbolizes, encodes and writes `heap` to `path` (gzip pprof, atomically,
+ * mode 0600). Returns 0, or -1 with a reason in error[0..error_len). */
+typedef int (*memmon_writer_write_heap_fn)(const struct memmon_raw_heap* heap,
+                                           const char* path, char* error,
+                                           size_t error_len);
+#define MEMMON_WRITER_WRITE_HEAP_SYMBOL "memmon_writer_write_heap"
+#define MEMMON_WRITER_LIBRARY "libmemmon_writer.so"
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,7 +19,12 @@ bool StackTable::Init(std::size_t index_slots, std::size_t arena_bytes) {
   index_ = static_cast<std::atomic<StackRecord*>*>(mem);
   index_slots_ = n;
   arena_ = static_cast<char*>(mem) + index_bytes;
+  // References are 24-bit multiples of 16 bytes; offset 0 means "overflow".
+  if (arena_bytes > (std::size_t{1} << 24) * kRecordAlign) {
+    arena_bytes = (std::size_t{1} << 24) * kRecordAlign;
+  }
   arena_bytes_ = arena_bytes;
+  arena_used_.store(kRecordAlign, std::memory_order_relaxed);
   return true;
 }
 

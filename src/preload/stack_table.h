@@ -47,6 +47,19 @@ class StackTable {
   StackRecord* Intern(const uintptr_t* frames, int depth);
   StackRecord* overflow() { return &overflow_record_; }
 
+  // A 24-bit reference to a record (its arena offset / 16; 0 is the
+  // overflow record), for the live table's packed entries.
+  uint32_t Ref(const StackRecord* r) const {
+    if (r == &overflow_record_) return 0;
+    return static_cast<uint32_t>(
+        (reinterpret_cast<const char*>(r) - arena_) / kRecordAlign);
+  }
+  StackRecord* FromRef(uint32_t ref) {
+    if (ref == 0 || arena_ == nullptr) return &overflow_record_;
+    return reinterpret_cast<StackRecord*>(arena_ + std::size_t{ref} * kRecordAlign);
+  }
+  static constexpr std::size_t kRecordAlign = 16;
+
   template <typename Fn>
   void ForEach(Fn fn) const {
     for (std::size_t i = 0; i < index_slots_; ++i) {
