@@ -79,11 +79,22 @@ StackTable g_stacks;
 pthread_key_t g_thread_key;
 bool g_thread_key_ok = false;
 
-// Process-wide counters, fed by per-thread batches.
-std::atomic<uint64_t> g_allocations{0};
-std::atomic<uint64_t> g_frees{0};
-std::atomic<uint64_t> g_allocated_bytes{0};
-std::atomic<int64_t> g_inuse_bytes{0};
+// Exact counters. Each thread owns a cache-line slot that only it writes
+// (a plain load and store, no locked instruction, no line shared between
+// threads); readers sum the slots. A thread's slot is folded into `retired`
+// and freed when it exits. Threads beyond kCounterSlots share `overflow`,
+// updated with atomic adds.
+struct alignas(64) CounterSlot {
+  std::atomic<uint64_t> allocations;
+  std::atomic<uint64_t> frees;
+  std::atomic<uint64_t> allocated_bytes;
+  std::atomic<int64_t> inuse_bytes;
+  std::atomic<uint32_t> in_use;
+};
+constexpr size_t kCounterSlots = 4096;
+CounterSlot* g_slots = nullptr;  // mmap'd: pages are touched as threads come
+CounterSlot g_retired;
+CounterSlot g_overflow;
 std::atomic<uint64_t> g_samples{0};
 std::atomic<uint64_t> g_dropped{0};
 std::atomic<uint64_t> g_unwind_failures{0};
@@ -94,21 +105,16 @@ std::atomic<uintptr_t> g_self_lo{0};
 std::atomic<uintptr_t> g_self_hi{0};
 std::atomic<bool> g_unwinder_ready{false};
 
-constexpr uint32_t kFlushEvery = 64;
 
 struct ThreadState {
   int64_t until_sample;  // bytes left before the next sample
   uint64_t rng;
-  uint64_t allocations;
-  uint64_t frees;
-  uint64_t allocated_bytes;
-  int64_t inuse_delta;
-  uint32_t ops;
+  CounterSlot* slot;  // null until the thread's first allocation
   bool rng_ready;
   bool in_hook;      // reentrancy guard: set while recording a sample
   bool no_sampling;  // ScopedNoSampling
   bool in_init;
-  bool registered;   // thread-exit flush registered
+  bool shared_slot;  // beyond kCounterSlots: atomic adds on g_overflow
 };
 // initial-exec: a plain %fs-relative access, no __tls_get_addr (which may
 // allocate) in the hooks. The library is loaded at start-up (LD_PRELOAD or
@@ -206,6 +212,10 @@ void InitSlow() {
   if (!g_live.Init(static_cast<size_t>(slots))) g_config.enabled = false;
   if (!g_stacks.Init(1u << 16, 64u << 20)) g_config.enabled = false;
   g_thread_key_ok = pthread_key_create(&g_thread_key, ThreadExit) == 0;
+  void* slot_mem = mmap(nullptr, kCounterSlots * sizeof(CounterSlot),
+                        PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (slot_mem != MAP_FAILED) g_slots = static_cast<CounterSlot*>(slot_mem);
   t.in_init = false;
   errno = saved_errno;
   g_init_state.store(2, std::memory_order_release);
@@ -216,24 +226,71 @@ inline bool Ready() {
 }
 
 // ---- counters ------------------------------------------------------------
-MEMMON_NOINLINE void Flush(ThreadState& t) {
-  t.ops = 0;
-  g_allocations.fetch_add(t.allocations, std::memory_order_relaxed);
-  g_frees.fetch_add(t.frees, std::memory_order_relaxed);
-  g_allocated_bytes.fetch_add(t.allocated_bytes, std::memory_order_relaxed);
-  g_inuse_bytes.fetch_add(t.inuse_delta, std::memory_order_relaxed);
-  t.allocations = t.frees = t.allocated_bytes = 0;
-  t.inuse_delta = 0;
-  if (!t.registered && g_thread_key_ok) {
-    // Keys below 32 live in the thread descriptor: no allocation.
-    t.registered = pthread_setspecific(g_thread_key, &t) == 0;
+void Fold(CounterSlot* from, CounterSlot* into) {
+  into->allocations.fetch_add(from->allocations.exchange(0), std::memory_order_relaxed);
+  into->frees.fetch_add(from->frees.exchange(0), std::memory_order_relaxed);
+  into->allocated_bytes.fetch_add(from->allocated_bytes.exchange(0),
+                                  std::memory_order_relaxed);
+  into->inuse_bytes.fetch_add(from->inuse_bytes.exchange(0), std::memory_order_relaxed);
+}
+
+MEMMON_NOINLINE CounterSlot* ClaimSlot(ThreadState& t) {
+  if (g_slots != nullptr) {
+    for (size_t i = 0; i < kCounterSlots; ++i) {
+      uint32_t expected = 0;
+      if (g_slots[i].in_use.load(std::memory_order_relaxed) == 0 &&
+          g_slots[i].in_use.compare_exchange_strong(expected, 1)) {
+        t.slot = &g_slots[i];
+        // Keys below 32 live in the thread descriptor: no allocation.
+        if (g_thread_key_ok) pthread_setspecific(g_thread_key, &t);
+        return t.slot;
+      }
+    }
   }
+  t.shared_slot = true;
+  t.slot = &g_overflow;
+  return t.slot;
 }
 
 void ThreadExit(void*) {
   ThreadState& t = t_state;
-  t.registered = false;
-  Flush(t);
+  CounterSlot* slot = t.slot;
+  if (slot == nullptr || t.shared_slot) return;
+  // Allocations after this point (later TLS destructors) go to `overflow`.
+  t.slot = &g_overflow;
+  t.shared_slot = true;
+  Fold(slot, &g_retired);
+  slot->in_use.store(0, std::memory_order_release);
+}
+
+// The owner's update of its own slot: a plain load and store.
+inline void Add(std::atomic<uint64_t>& c, uint64_t v) {
+  c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+}
+inline void Add(std::atomic<int64_t>& c, int64_t v) {
+  c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+}
+
+MEMMON_NOINLINE void CountShared(uint64_t allocations, uint64_t frees,
+                                 uint64_t bytes, int64_t inuse) {
+  g_overflow.allocations.fetch_add(allocations, std::memory_order_relaxed);
+  g_overflow.frees.fetch_add(frees, std::memory_order_relaxed);
+  g_overflow.allocated_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  g_overflow.inuse_bytes.fetch_add(inuse, std::memory_order_relaxed);
+}
+
+inline void Count(ThreadState& t, uint64_t allocations, uint64_t frees,
+                  uint64_t bytes, int64_t inuse) {
+  CounterSlot* c = t.slot;
+  if (MEMMON_UNLIKELY(c == nullptr)) c = ClaimSlot(t);
+  if (MEMMON_UNLIKELY(t.shared_slot)) {
+    CountShared(allocations, frees, bytes, inuse);
+    return;
+  }
+  if (allocations != 0) Add(c->allocations, allocations);
+  if (frees != 0) Add(c->frees, frees);
+  if (bytes != 0) Add(c->allocated_bytes, bytes);
+  Add(c->inuse_bytes, inuse);
 }
 
 // ---- sampling ------------------------------------------------------------
@@ -364,19 +421,14 @@ inline size_t UsableSize(void* p) {
 
 inline void OnAlloc(void* p, size_t size) {
   ThreadState& t = t_state;
-  ++t.allocations;
-  t.allocated_bytes += size;
-  t.inuse_delta += static_cast<int64_t>(UsableSize(p));
-  if (MEMMON_UNLIKELY(++t.ops >= kFlushEvery)) Flush(t);
+  Count(t, 1, 0, size, static_cast<int64_t>(UsableSize(p)));
   t.until_sample -= static_cast<int64_t>(size);
   if (MEMMON_UNLIKELY(t.until_sample <= 0)) SampleSlow(p, size);
 }
 
 inline void OnFree(void* p) {
   ThreadState& t = t_state;
-  ++t.frees;
-  t.inuse_delta -= static_cast<int64_t>(UsableSize(p));
-  if (MEMMON_UNLIKELY(++t.ops >= kFlushEvery)) Flush(t);
+  Count(t, 0, 1, 0, -static_cast<int64_t>(UsableSize(p)));
   if (MEMMON_UNLIKELY(g_live.MaybeContains(p))) g_live.Erase(p);
 }
 
@@ -438,14 +490,12 @@ void* DoRealloc(void* old, size_t n) {
   ThreadState& t = t_state;
   if (p == nullptr) {
     if (n == 0) {  // glibc: realloc(p, 0) frees p
-      ++t.frees;
-      t.inuse_delta -= static_cast<int64_t>(old_usable);
+      Count(t, 0, 1, 0, -static_cast<int64_t>(old_usable));
     }
     (void)was_sampled;  // a failed realloc keeps `old`; its sample is lost
     return p;
   }
-  ++t.frees;
-  t.inuse_delta -= static_cast<int64_t>(old_usable);
+  Count(t, 0, 1, 0, -static_cast<int64_t>(old_usable));
   OnAlloc(p, n);
   return p;
 }
@@ -541,11 +591,24 @@ void EnsureInitialized() {
 
 void ReadCounters(memmon_preload_counters* out) {
   EnsureInitialized();
-  Flush(t_state);
-  int64_t inuse = g_inuse_bytes.load(std::memory_order_relaxed);
-  out->allocations = g_allocations.load(std::memory_order_relaxed);
-  out->frees = g_frees.load(std::memory_order_relaxed);
-  out->allocated_bytes = g_allocated_bytes.load(std::memory_order_relaxed);
+  uint64_t allocations = 0, frees = 0, bytes = 0;
+  int64_t inuse = 0;
+  auto sum = [&](const CounterSlot& c) {
+    allocations += c.allocations.load(std::memory_order_relaxed);
+    frees += c.frees.load(std::memory_order_relaxed);
+    bytes += c.allocated_bytes.load(std::memory_order_relaxed);
+    inuse += c.inuse_bytes.load(std::memory_order_relaxed);
+  };
+  sum(g_retired);
+  sum(g_overflow);
+  if (g_slots != nullptr) {
+    for (size_t i = 0; i < kCounterSlots; ++i) {
+      if (g_slots[i].in_use.load(std::memory_order_acquire) != 0) sum(g_slots[i]);
+    }
+  }
+  out->allocations = allocations;
+  out->frees = frees;
+  out->allocated_bytes = bytes;
   out->inuse_bytes = inuse > 0 ? static_cast<uint64_t>(inuse) : 0;
   out->sample_rate = g_config.rate;
   out->samples = g_samples.load(std::memory_order_relaxed);
@@ -564,7 +627,8 @@ ScopedNoSampling::~ScopedNoSampling() { t_state.no_sampling = previous_; }
 void ResetAfterFork() {
   // The forking thread's state is intact; a fresh key registration is
   // needed because the child has only this thread.
-  t_state.registered = false;
+  // The child has only this thread; the other threads' slots keep their
+  // counts (their blocks live on in the child's copy of the heap).
   t_state.in_hook = false;
 }
 
