@@ -33,7 +33,13 @@ AllocatorStats AllocatorStats::Detect() {
   // The heap sampler, looked up by name: no link-time dependency on it.
   stats.preload_counters_ = As<PreloadCountersFn>(
       dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
+  stats.preload_snapshot_ = As<PreloadSnapshotFn>(
+      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_SNAPSHOT_SYMBOL));
   return stats;
+}
+
+void AllocatorStats::SnapshotHeap(const char* reason) const {
+  if (preload_snapshot_ != nullptr) preload_snapshot_(reason);
 }
 
 AllocatorStats AllocatorStats::DetectAllocator() {

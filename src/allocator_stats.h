@@ -46,6 +46,10 @@ class AllocatorStats {
   void Read(Sample* sample) const;
   // Returns free memory to the OS. False when the allocator offers no way.
   bool ReleaseFreeMemory() const;
+  // Asks the heap sampler, when loaded, for a numbered heap snapshot in its
+  // MEMMON_OUTPUT directory (memmon_preload_snapshot); otherwise nothing.
+  // Takes milliseconds (symbolization): call it with no lock held.
+  void SnapshotHeap(const char* reason) const;
 
  private:
   using MallctlFn = int (*)(const char*, void*, size_t*, void*, size_t);
@@ -65,6 +69,8 @@ class AllocatorStats {
   // memmon_preload_read_counters, when the heap sampler is loaded.
   using PreloadCountersFn = int (*)(memmon_preload_counters* out, size_t size);
   PreloadCountersFn preload_counters_ = nullptr;
+  using PreloadSnapshotFn = int (*)(const char* reason);
+  PreloadSnapshotFn preload_snapshot_ = nullptr;
   MallctlFn mallctl_ = nullptr;
   TcPropertyFn tc_property_ = nullptr;
   TcReleaseFn tc_release_ = nullptr;

@@ -93,6 +93,7 @@ struct MemoryMonitor::Impl {
     std::vector<MemoryAlert> fired;  // allocates only when an alert fires
     std::shared_ptr<const std::vector<AlertCallback>> cbs;
     Sample s;
+    bool new_baseline = false;
     {
       std::lock_guard sl(sample_mu);
       s = Collect();
@@ -103,6 +104,7 @@ struct MemoryMonitor::Impl {
         if (make_baseline || (!baseline && sample_count > config.warmup_samples)) {
           baseline = s;
           baseline_seq = sample_count;
+          new_baseline = true;
           if (make_baseline) {
             for (auto& g : gates) g.ResetEpisode();
           }
@@ -119,6 +121,9 @@ struct MemoryMonitor::Impl {
         cbs = callbacks;
       }
     }
+    // Heap profiles at the baseline and at each growth alert give a
+    // before/after pair (no-op without the heap sampler and MEMMON_OUTPUT).
+    if (new_baseline) allocator.SnapshotHeap("baseline");
     for (const MemoryAlert& a : fired) Deliver(a, *cbs);
     return s;
   }
@@ -153,6 +158,7 @@ struct MemoryMonitor::Impl {
 
   void Deliver(const MemoryAlert& a,
                const std::vector<AlertCallback>& cbs) {
+    if (a.type == AlertType::kMemoryGrowth) allocator.SnapshotHeap("memory_growth");
     log.Write(ToJson(a));
     for (const AlertCallback& cb : cbs) {
       try {

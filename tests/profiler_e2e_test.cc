@@ -363,6 +363,40 @@ TEST(PreloadTest, MonitorSamplesCarryExactCounters) {
       << native.out;
 }
 
+std::string Reason(const Profile& p) {
+  for (const std::string& c : p.comments) {
+    auto at = c.find("reason: ");
+    if (at != std::string::npos) return c.substr(at + 8);
+  }
+  return "";
+}
+
+// Numbered snapshots: at the monitor's baseline and growth alert, and on
+// MEMMON_SIGNAL; then the Profiler API writes heap and thread profiles.
+TEST(PreloadTest, SnapshotsOnBaselineAlertSignalAndApi) {
+  TempDir dir, api;
+  RunResult r = RunPreloaded(dir.path(), "MEMMON_SIGNAL=SIGUSR2 MEMMON_SAMPLE_RATE=65536",
+                             std::string(MEMMON_SNAPSHOT_TARGET) + " " + dir.path() +
+                                 " " + api.path());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(Field(r.out, "alerts"), 1) << r.out;
+  EXPECT_EQ(Field(r.out, "signal_snapshot"), 1) << r.out;
+  EXPECT_NE(r.out.find("api=ok"), std::string::npos) << r.out;
+  Profile baseline = ReadProfile(dir.path() + "/heap.0001.pb.gz");
+  Profile alert = ReadProfile(dir.path() + "/heap.0002.pb.gz");
+  Profile signal = ReadProfile(dir.path() + "/heap.0003.pb.gz");
+  EXPECT_EQ(Reason(baseline), "baseline");
+  EXPECT_EQ(Reason(alert), "memory_growth");
+  EXPECT_EQ(Reason(signal), "signal");
+  // The pair shows what grew in between.
+  EXPECT_EQ(LeafTotal(baseline, "inuse_space", "LeakSteadily"), 0);
+  EXPECT_GT(LeafTotal(alert, "inuse_space", "LeakSteadily"), 4 << 20);
+  Profile api_heap = ReadProfile(api.path() + "/api-heap.pb.gz");
+  EXPECT_GT(LeafTotal(api_heap, "inuse_space", "LeakSteadily"), 4 << 20);
+  Profile threads = ReadProfile(api.path() + "/api-threads.pb.gz");
+  EXPECT_GE(threads.samples.size(), 2u);  // main and memmon-writer
+}
+
 // An output directory that cannot be created: one line on stderr, the
 // program runs on unharmed.
 TEST(PreloadTest, UnwritableOutputDirectory) {
