@@ -15,6 +15,14 @@
 
 #include "profile/pprof.h"
 
+#if defined(__SANITIZE_THREAD__)
+#define MEMMON_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MEMMON_TSAN 1
+#endif
+#endif
+
 namespace memmon {
 namespace {
 
@@ -111,7 +119,13 @@ TEST(ProfilerTest, ThreadProfileHasEveryThreadNameAndStack) {
   next:;
   }
   EXPECT_EQ(workers, 2);
+#ifndef MEMMON_TSAN
   EXPECT_EQ(with_loop, 2);
+#else
+  // TSan runs signal handlers later, from its own frames, with a context
+  // that is not the interrupted one: stacks are not meaningful there.
+  (void)with_loop;
+#endif
   EXPECT_GE(prof.samples.size(), 3u);  // and this thread
 }
 
