@@ -246,6 +246,40 @@ TEST(PreloadTest, RateOneIsExact) {
   EXPECT_EQ(p.period, 1);
 }
 
+// Every entry point is intercepted and attributed to its caller, exactly at
+// rate 1; errno survives; failures look as they would without memmon.
+TEST(PreloadTest, EveryAllocationEntryPoint) {
+  TempDir dir;
+  RunResult r = RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=1", MEMMON_ALLOC_API_TARGET);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(Field(r.out, "errno_ok"), 1) << r.out;
+  EXPECT_EQ(Field(r.out, "failures_ok"), 1) << r.out;
+  EXPECT_EQ(Field(r.out, "data_ok"), 1) << r.out;
+  Profile p = ReadProfile(dir.path() + "/heap.pb.gz");
+  for (const char* fn :
+       {"UseMalloc", "UseCalloc", "UseRealloc", "UseReallocarray", "UseMemalign",
+        "UseAlignedAlloc", "UseValloc", "UseNew", "UseNewArray", "UseNewNothrow",
+        "UseNewAligned", "UsePosixMemalign"}) {
+    std::string name = std::string("::") + fn + "(";  // UseNew, not UseNewArray
+    EXPECT_EQ(LeafTotal(p, "inuse_objects", name), 100) << fn;
+    EXPECT_EQ(LeafTotal(p, "inuse_space", name), 100 * 256) << fn;
+  }
+  // pvalloc rounds the request up to a page.
+  EXPECT_EQ(LeafTotal(p, "inuse_space", "::UsePvalloc("), 100 * 4096);
+  // realloc's first malloc(16) was freed by the realloc.
+  EXPECT_EQ(LeafTotal(p, "alloc_objects", "::UseRealloc("), 200);
+}
+
+// Linked instead of preloaded (libmemmon_heap.so as a dependency).
+TEST(PreloadTest, LinkedInsteadOfPreloaded) {
+  TempDir dir;
+  RunResult r = Shell("env MEMMON_OUTPUT=" + dir.path() + " MEMMON_SEED=1 " +
+                      MEMMON_LEAK_TARGET_LINKED + " new");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(PprofTopFunction(dir.path() + "/heap.pb.gz", dir.path()).find("LeakWithNew"),
+            std::string::npos);
+}
+
 // The allocator underneath may be jemalloc or tcmalloc.
 TEST(PreloadTest, OverOtherAllocators) {
   for (const char* lib : {MEMMON_JEMALLOC_SO, MEMMON_TCMALLOC_SO}) {

@@ -476,13 +476,13 @@ void* DoCalloc(size_t count, size_t size) {
 
 void* DoRealloc(void* old, size_t n) {
   if (old == nullptr) return DoMalloc(n);
-  if (MEMMON_UNLIKELY(IsBoot(old) || !Ready())) {
-    if (!IsBoot(old)) InitSlow();
-    size_t old_size = IsBoot(old) ? BootSize(old) : 0;
+  if (MEMMON_UNLIKELY(IsBoot(old))) {  // arena blocks move out, never freed
+    size_t old_size = BootSize(old);
     void* p = DoMalloc(n);
-    if (p != nullptr && old_size > 0) memcpy(p, old, old_size < n ? old_size : n);
+    if (p != nullptr) memcpy(p, old, old_size < n ? old_size : n);
     return p;
   }
+  if (MEMMON_UNLIKELY(!Ready())) InitSlow();  // only arena blocks exist before
   // The old block leaves the live set before the allocator may reuse it.
   size_t old_usable = UsableSize(old);
   bool was_sampled = g_live.MaybeContains(old) && g_live.Erase(old);
