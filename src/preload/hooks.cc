@@ -10,10 +10,11 @@
 // no stdio, no exceptions (except operator new's bad_alloc, thrown as the
 // standard requires after the hook's work is done), errno preserved.
 //
-// Fast path (what an unsampled malloc+free pair adds): one initialised flag
-// test, two thread-local counter updates and one subtract-and-branch on
-// malloc; a counter update, one malloc_usable_size() and one filter byte
-// load on free. Everything else is in noinline functions so the fast path
+// Fast path (what an unsampled malloc+free pair adds): on malloc, an
+// "initialised?" test, three thread-local counter adds (one reads the chunk
+// header malloc just wrote) and the sampling subtract-and-branch; on free,
+// one byte of the filter, two counter adds (the header read is the one
+// free() makes next anyway) and a flush countdown. Everything else is in noinline functions so the fast path
 // stays a handful of instructions with no stack frame to set up.
 
 #include <dlfcn.h>
@@ -79,11 +80,16 @@ StackTable g_stacks;
 pthread_key_t g_thread_key;
 bool g_thread_key_ok = false;
 
-// Exact counters. Each thread owns a cache-line slot that only it writes
-// (a plain load and store, no locked instruction, no line shared between
-// threads); readers sum the slots. A thread's slot is folded into `retired`
-// and freed when it exits. Threads beyond kCounterSlots share `overflow`,
-// updated with atomic adds.
+// Exact counters, batched per thread: the hooks add to plain thread-local
+// fields (one %fs-relative instruction each), moved now and then (every
+// kFlushEvery frees, at each sampling point) to the thread's own slot, a
+// cache line which only that
+// thread writes (a plain load and store: no locked instruction, no line
+// shared between threads). Readers sum the slots, after flushing their own
+// thread; another live thread may hold up to kFlushEvery - 1 frees and one
+// sampling interval of allocations (MEMMON_SAMPLE_RATE bytes on average)
+// not yet in its slot. A thread's slot is folded into `retired` and freed when
+// it exits. Threads beyond kCounterSlots share `overflow` (atomic adds).
 struct alignas(64) CounterSlot {
   std::atomic<uint64_t> allocations;
   std::atomic<uint64_t> frees;
@@ -92,6 +98,7 @@ struct alignas(64) CounterSlot {
   std::atomic<uint32_t> in_use;
 };
 constexpr size_t kCounterSlots = 4096;
+constexpr int32_t kFlushEvery = 256;
 CounterSlot* g_slots = nullptr;  // mmap'd: pages are touched as threads come
 CounterSlot g_retired;
 CounterSlot g_overflow;
@@ -108,8 +115,15 @@ std::atomic<bool> g_unwinder_ready{false};
 
 struct ThreadState {
   int64_t until_sample;  // bytes left before the next sample
+  // This thread's counts not yet moved to its slot (every kFlushEvery
+  // operations, before a read by this thread, and at thread exit).
+  uint64_t allocations;
+  uint64_t frees;
+  uint64_t allocated_bytes;
+  int64_t inuse_bytes;
+  int32_t ops_left;
   uint64_t rng;
-  CounterSlot* slot;  // null until the thread's first allocation
+  CounterSlot* slot;  // null until the thread's first flush
   bool rng_ready;
   bool in_hook;      // reentrancy guard: set while recording a sample
   bool no_sampling;  // ScopedNoSampling
@@ -127,8 +141,8 @@ alignas(64) char g_boot[kBootBytes];
 std::atomic<size_t> g_boot_used{0};
 
 bool IsBoot(const void* p) {
-  return p >= static_cast<const void*>(g_boot) &&
-         p < static_cast<const void*>(g_boot + kBootBytes);
+  return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(g_boot) <
+         kBootBytes;
 }
 
 void* BootAlloc(size_t n, size_t align) {
@@ -141,6 +155,7 @@ void* BootAlloc(size_t n, size_t align) {
     if (g_boot_used.compare_exchange_weak(used, end,
                                           std::memory_order_relaxed)) {
       *reinterpret_cast<size_t*>(g_boot + start - 16) = n;
+      LiveTable::MarkForever(g_boot + start);  // free() takes its slow path
       return g_boot + start;  // zero: the arena is never reused
     }
   }
@@ -234,7 +249,7 @@ void Fold(CounterSlot* from, CounterSlot* into) {
   into->inuse_bytes.fetch_add(from->inuse_bytes.exchange(0), std::memory_order_relaxed);
 }
 
-MEMMON_NOINLINE CounterSlot* ClaimSlot(ThreadState& t) {
+CounterSlot* ClaimSlot(ThreadState& t) {
   if (g_slots != nullptr) {
     for (size_t i = 0; i < kCounterSlots; ++i) {
       uint32_t expected = 0;
@@ -252,8 +267,34 @@ MEMMON_NOINLINE CounterSlot* ClaimSlot(ThreadState& t) {
   return t.slot;
 }
 
+// The owner's update of its own slot: a plain load and store.
+template <typename T>
+inline void Add(std::atomic<T>& c, T v) {
+  c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+}
+
+MEMMON_NOINLINE void Flush(ThreadState& t) {
+  t.ops_left = kFlushEvery;
+  CounterSlot* c = t.slot;
+  if (c == nullptr) c = ClaimSlot(t);
+  if (t.shared_slot) {
+    g_overflow.allocations.fetch_add(t.allocations, std::memory_order_relaxed);
+    g_overflow.frees.fetch_add(t.frees, std::memory_order_relaxed);
+    g_overflow.allocated_bytes.fetch_add(t.allocated_bytes, std::memory_order_relaxed);
+    g_overflow.inuse_bytes.fetch_add(t.inuse_bytes, std::memory_order_relaxed);
+  } else {
+    Add(c->allocations, t.allocations);
+    Add(c->frees, t.frees);
+    Add(c->allocated_bytes, t.allocated_bytes);
+    Add(c->inuse_bytes, t.inuse_bytes);
+  }
+  t.allocations = t.frees = t.allocated_bytes = 0;
+  t.inuse_bytes = 0;
+}
+
 void ThreadExit(void*) {
   ThreadState& t = t_state;
+  Flush(t);
   CounterSlot* slot = t.slot;
   if (slot == nullptr || t.shared_slot) return;
   // Allocations after this point (later TLS destructors) go to `overflow`.
@@ -261,36 +302,6 @@ void ThreadExit(void*) {
   t.shared_slot = true;
   Fold(slot, &g_retired);
   slot->in_use.store(0, std::memory_order_release);
-}
-
-// The owner's update of its own slot: a plain load and store.
-inline void Add(std::atomic<uint64_t>& c, uint64_t v) {
-  c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
-}
-inline void Add(std::atomic<int64_t>& c, int64_t v) {
-  c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
-}
-
-MEMMON_NOINLINE void CountShared(uint64_t allocations, uint64_t frees,
-                                 uint64_t bytes, int64_t inuse) {
-  g_overflow.allocations.fetch_add(allocations, std::memory_order_relaxed);
-  g_overflow.frees.fetch_add(frees, std::memory_order_relaxed);
-  g_overflow.allocated_bytes.fetch_add(bytes, std::memory_order_relaxed);
-  g_overflow.inuse_bytes.fetch_add(inuse, std::memory_order_relaxed);
-}
-
-inline void Count(ThreadState& t, uint64_t allocations, uint64_t frees,
-                  uint64_t bytes, int64_t inuse) {
-  CounterSlot* c = t.slot;
-  if (MEMMON_UNLIKELY(c == nullptr)) c = ClaimSlot(t);
-  if (MEMMON_UNLIKELY(t.shared_slot)) {
-    CountShared(allocations, frees, bytes, inuse);
-    return;
-  }
-  if (allocations != 0) Add(c->allocations, allocations);
-  if (frees != 0) Add(c->frees, frees);
-  if (bytes != 0) Add(c->allocated_bytes, bytes);
-  Add(c->inuse_bytes, inuse);
 }
 
 // ---- sampling ------------------------------------------------------------
@@ -388,6 +399,7 @@ MEMMON_NOINLINE void RecordSample(void* p, size_t size) {
 MEMMON_NOINLINE void SampleSlow(void* p, size_t size) {
   ThreadState& t = t_state;
   int saved_errno = errno;
+  Flush(t);
   if (!t.rng_ready) {
     // First allocation on this thread: draw the first gap, then decide.
     SeedThread(t);
@@ -421,15 +433,30 @@ inline size_t UsableSize(void* p) {
 
 inline void OnAlloc(void* p, size_t size) {
   ThreadState& t = t_state;
-  Count(t, 1, 0, size, static_cast<int64_t>(UsableSize(p)));
+  ++t.allocations;
+  t.allocated_bytes += size;
+  t.inuse_bytes += static_cast<int64_t>(UsableSize(p));
+  // The allocation side is flushed when the sampling countdown crosses
+  // zero (every `rate` bytes on average), saving a countdown per malloc.
   t.until_sample -= static_cast<int64_t>(size);
   if (MEMMON_UNLIKELY(t.until_sample <= 0)) SampleSlow(p, size);
 }
 
-inline void OnFree(void* p) {
+inline void CountFree(void* p) {
   ThreadState& t = t_state;
-  Count(t, 0, 1, 0, -static_cast<int64_t>(UsableSize(p)));
-  if (MEMMON_UNLIKELY(g_live.MaybeContains(p))) g_live.Erase(p);
+  ++t.frees;
+  t.inuse_bytes -= static_cast<int64_t>(UsableSize(p));
+  if (MEMMON_UNLIKELY(--t.ops_left <= 0)) Flush(t);
+}
+
+// p's filter counter is set: a sampled block, an arena block, or a block
+// that shares its counter with one of those.
+MEMMON_NOINLINE void FreeSlow(void* p) {
+  if (IsBoot(p)) return;  // arena blocks are never reused
+  if (!Ready()) InitSlow();  // only arena blocks exist before: not reached
+  CountFree(p);
+  g_live.Erase(p);
+  g_real.free(p);
 }
 
 // ---- the entry points, as functions the exported symbols share -----------
@@ -448,14 +475,12 @@ inline void* DoMalloc(size_t n) {
   return p;
 }
 
+// No "initialised?" test: before initialisation only arena blocks exist,
+// and the filter sends those to FreeSlow.
 inline void DoFree(void* p) {
   if (p == nullptr) return;
-  if (MEMMON_UNLIKELY(IsBoot(p))) return;
-  if (MEMMON_UNLIKELY(!Ready())) {
-    InitSlow();
-    if (!Ready()) return;  // cannot happen: only the arena exists then
-  }
-  OnFree(p);
+  if (MEMMON_UNLIKELY(LiveTable::MaybeContains(p))) return FreeSlow(p);
+  CountFree(p);
   g_real.free(p);
 }
 
@@ -485,17 +510,19 @@ void* DoRealloc(void* old, size_t n) {
   if (MEMMON_UNLIKELY(!Ready())) InitSlow();  // only arena blocks exist before
   // The old block leaves the live set before the allocator may reuse it.
   size_t old_usable = UsableSize(old);
-  bool was_sampled = g_live.MaybeContains(old) && g_live.Erase(old);
+  bool was_sampled = LiveTable::MaybeContains(old) && g_live.Erase(old);
   void* p = g_real.realloc(old, n);
   ThreadState& t = t_state;
   if (p == nullptr) {
     if (n == 0) {  // glibc: realloc(p, 0) frees p
-      Count(t, 0, 1, 0, -static_cast<int64_t>(old_usable));
+      ++t.frees;
+      t.inuse_bytes -= static_cast<int64_t>(old_usable);
     }
     (void)was_sampled;  // a failed realloc keeps `old`; its sample is lost
     return p;
   }
-  Count(t, 0, 1, 0, -static_cast<int64_t>(old_usable));
+  ++t.frees;
+  t.inuse_bytes -= static_cast<int64_t>(old_usable);
   OnAlloc(p, n);
   return p;
 }
@@ -591,6 +618,7 @@ void EnsureInitialized() {
 
 void ReadCounters(memmon_preload_counters* out) {
   EnsureInitialized();
+  Flush(t_state);
   uint64_t allocations = 0, frees = 0, bytes = 0;
   int64_t inuse = 0;
   auto sum = [&](const CounterSlot& c) {

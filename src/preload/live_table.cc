@@ -7,18 +7,18 @@
 
 namespace memmon::preload {
 
+std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits];
+
 bool LiveTable::Init(std::size_t first_level_slots) {
   std::size_t n = 64;
   while (n < first_level_slots) n <<= 1;
-  std::size_t filter_bytes = std::size_t{1} << kFilterBits;
-  std::size_t bytes = filter_bytes;
+  std::size_t bytes = 0;
   for (int l = 0; l < kLevels; ++l) bytes += (n << (3 * l)) * sizeof(Entry);
   // Untouched pages cost nothing: RSS grows with the entries actually used.
   void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem == MAP_FAILED) return false;
-  filter_ = static_cast<std::atomic<uint8_t>*>(mem);
-  char* at = static_cast<char*>(mem) + filter_bytes;
+  char* at = static_cast<char*>(mem);
   for (int l = 0; l < kLevels; ++l) {
     std::size_t slots = n << (3 * l);
     levels_[l].slots = reinterpret_cast<Entry*>(at);
@@ -38,7 +38,7 @@ std::size_t LiveTable::capacity() const {
 }
 
 void LiveTable::FilterAdd(const void* p, int delta) {
-  std::atomic<uint8_t>& c = filter_[FilterIndex(p)];
+  std::atomic<uint8_t>& c = g_live_filter[FilterIndex(p)];
   uint8_t v = c.load(std::memory_order_relaxed);
   for (;;) {
     if (v == 255) return;  // saturated: sticky, never decremented

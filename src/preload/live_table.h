@@ -34,10 +34,17 @@
 
 namespace memmon::preload {
 
+// The counting filter, static so that it exists before anything is
+// initialised: the bootstrap arena marks its blocks in it (saturated
+// counters) and free() sends every block with a non-zero counter to its
+// slow path, which is how arena blocks are recognised at no cost to the
+// fast path.
+inline constexpr int kFilterBits = 16;
+extern std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits];
+
 class LiveTable {
  public:
   static constexpr int kMaxProbe = 64;
-  static constexpr int kFilterBits = 16;
   static constexpr int kLevels = 4;
 
   // Reserves the levels (1/8/64/512 x `first_level_slots` entries) with
@@ -46,8 +53,12 @@ class LiveTable {
   bool initialized() const { return levels_[0].slots != nullptr; }
 
   // Fast test: false means `p` is certainly not in the table.
-  bool MaybeContains(const void* p) const {
-    return filter_[FilterIndex(p)].load(std::memory_order_relaxed) != 0;
+  static bool MaybeContains(const void* p) {
+    return g_live_filter[FilterIndex(p)].load(std::memory_order_relaxed) != 0;
+  }
+  // Saturates p's filter counter for good (bootstrap arena blocks).
+  static void MarkForever(const void* p) {
+    g_live_filter[FilterIndex(p)].store(255, std::memory_order_relaxed);
   }
 
   static constexpr uint64_t kMaxSize = (uint64_t{1} << 40) - 1;
@@ -100,15 +111,17 @@ class LiveTable {
     uint64_t x = reinterpret_cast<uintptr_t>(p) >> 4;
     return static_cast<std::size_t>((x * 0x9E3779B97F4A7C15ull) >> 20);
   }
+  // Blocks are 16-byte aligned; the next 16 bits index the filter (a shift
+  // and a mask on the free path, no multiply). Live samples are sparse, so
+  // aliasing within 1 MiB strides costs little.
   static std::size_t FilterIndex(const void* p) {
-    uint64_t x = reinterpret_cast<uintptr_t>(p) >> 4;
-    return static_cast<std::size_t>((x * 0xD6E8FEB86659FD93ull) >>
-                                    (64 - kFilterBits));
+    // (see the comment above)
+    return (reinterpret_cast<uintptr_t>(p) >> 4) &
+           ((std::size_t{1} << kFilterBits) - 1);
   }
-  void FilterAdd(const void* p, int delta);
+  static void FilterAdd(const void* p, int delta);
 
   Level levels_[kLevels];
-  std::atomic<uint8_t>* filter_ = nullptr;
   std::atomic<uint64_t> live_{0};
 };
 
