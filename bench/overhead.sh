@@ -4,7 +4,7 @@
 # the same run for scale. Runs are interleaved (native, memmon, heaptrack,
 # native, ...) so load from elsewhere hits all alike; medians are reported.
 #
-#   bench/overhead.sh [build-dir] [ops-per-thread] [runs]
+#   bench/overhead.sh [build-dir] [ops-per-thread] [runs] [churn|service]
 #
 # CPU is user + system time of the whole command (heaptrack's included
 # interpreter process too); memory is peak RSS (/usr/bin/time %M). memmon
@@ -13,6 +13,7 @@ set -euo pipefail
 build=${1:-build}
 ops=${2:-2000000}
 runs=${3:-5}
+mode=${4:-churn}
 workload=$build/bin/alloc_workload
 preload=$build/lib/libmemmon_preload.so
 [[ -x $workload && -f $preload ]] || { echo "build first: make build" >&2; exit 1; }
@@ -30,11 +31,11 @@ run() {  # run NAME COMMAND...: appends "cpu rss" to $tmp/NAME
 have_heaptrack=0
 command -v heaptrack >/dev/null && have_heaptrack=1
 for ((i = 0; i < runs; i++)); do
-  run native "$workload" "$ops"
-  run memmon env LD_PRELOAD="$preload" MEMMON_OUTPUT="$tmp/out$i" "$workload" "$ops"
-  run memmon_off env LD_PRELOAD="$preload" MEMMON_DISABLE=1 "$workload" "$ops"
+  run native "$workload" "$ops" "$mode"
+  run memmon env LD_PRELOAD="$preload" MEMMON_OUTPUT="$tmp/out$i" "$workload" "$ops" "$mode"
+  run memmon_off env LD_PRELOAD="$preload" MEMMON_DISABLE=1 "$workload" "$ops" "$mode"
   if ((have_heaptrack)); then
-    run heaptrack heaptrack -o "$tmp/ht$i" "$workload" "$ops"
+    run heaptrack heaptrack -o "$tmp/ht$i" "$workload" "$ops" "$mode"
   fi
 done
 
@@ -43,7 +44,7 @@ median() {  # median COLUMN FILE
 }
 base_cpu=$(median 1 "$tmp/native")
 base_rss=$(median 2 "$tmp/native")
-echo "workload: $workload $ops (2 threads), $runs interleaved runs, medians"
+echo "workload: $workload $ops $mode (2 threads), $runs interleaved runs, medians"
 printf "%-34s %10s %10s %12s %10s\n" config "cpu s" "cpu +%" "peak RSS KB" "RSS +%"
 for name in native memmon_off memmon heaptrack; do
   [[ -f $tmp/$name ]] || continue

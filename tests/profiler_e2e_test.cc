@@ -431,6 +431,21 @@ TEST(PreloadTest, SnapshotsOnBaselineAlertSignalAndApi) {
   EXPECT_GE(threads.samples.size(), 2u);  // main and memmon-writer
 }
 
+// MEMMON_SNAPSHOT_INTERVAL: numbered snapshots while the program runs (it
+// runs for hundreds of intervals; at least one must be written).
+TEST(PreloadTest, PeriodicSnapshots) {
+  TempDir dir;
+  RunResult r = RunPreloaded(dir.path(), "MEMMON_SNAPSHOT_INTERVAL=0.002",
+                             std::string(MEMMON_THREADED_TARGET) + " 10 100");
+  ASSERT_EQ(r.status, 0) << r.out;
+  ASSERT_TRUE(fs::exists(dir.path() + "/heap.0001.pb.gz"));
+  EXPECT_EQ(Reason(ReadProfile(dir.path() + "/heap.0001.pb.gz")), "periodic");
+  EXPECT_EQ(Reason(ReadProfile(dir.path() + "/heap.pb.gz")), "exit");
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+  }
+}
+
 // An output directory that cannot be created: one line on stderr, the
 // program runs on unharmed.
 TEST(PreloadTest, UnwritableOutputDirectory) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <unordered_map>
 
 namespace memmon::profile {
 
@@ -28,6 +29,7 @@ struct Symbolizer::Impl {
   Dwfl_Callbacks callbacks{};
   char* debuginfo_path = nullptr;
   Dwfl* dwfl = nullptr;
+  std::unordered_map<uintptr_t, std::vector<SymbolFrame>> cache;
 
   Impl() {
     callbacks.find_elf = dwfl_linux_proc_find_elf;
@@ -76,6 +78,14 @@ void DladdrFallback(uintptr_t pc, SymbolFrame* f) {
 }  // namespace
 
 std::vector<SymbolFrame> Symbolizer::Symbolize(uintptr_t pc) {
+  auto it = impl_->cache.find(pc);
+  if (it != impl_->cache.end()) return it->second;
+  std::vector<SymbolFrame> frames = Lookup(pc);
+  impl_->cache.emplace(pc, frames);
+  return frames;
+}
+
+std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc) {
   std::vector<SymbolFrame> frames;
   Dwfl_Module* mod =
       impl_->dwfl ? dwfl_addrmodule(impl_->dwfl, static_cast<Dwarf_Addr>(pc))

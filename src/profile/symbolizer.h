@@ -45,9 +45,12 @@ class Symbolizer {
   // instruction itself), innermost inlined function first, the function
   // that contains the code last. Never empty: an unknown address gives one
   // frame with an empty function.
+  // Results are cached per address for the life of the Symbolizer.
   std::vector<SymbolFrame> Symbolize(uintptr_t pc);
 
  private:
+  std::vector<SymbolFrame> Lookup(uintptr_t pc);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

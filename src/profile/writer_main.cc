@@ -9,12 +9,40 @@
 // the sampler keeps those allocations out of the samples.
 
 #include <cstdio>
+#include <memory>
 
 #include "heap_profile.h"
 #include "modules.h"
 #include "pprof.h"
 #include "preload/memmon_preload.h"
 #include "symbolizer.h"
+
+namespace {
+
+// One symbolizer for the life of the process, rebuilt only when the set of
+// loaded objects changes: reading DWARF (and inflating compressed debug
+// sections, such as libc6-dbg's) is most of what a profile costs, and
+// periodic snapshots need not pay it again. The sampler serialises calls.
+struct CachedSymbolizer {
+  std::vector<std::pair<std::string, uintptr_t>> key;
+  std::unique_ptr<memmon::profile::Symbolizer> symbolizer;
+};
+CachedSymbolizer* g_cache = nullptr;
+
+memmon::profile::Symbolizer* SymbolizerFor(
+    const std::vector<memmon::profile::Module>& modules) {
+  std::vector<std::pair<std::string, uintptr_t>> key;
+  key.reserve(modules.size());
+  for (const auto& m : modules) key.emplace_back(m.path, m.bias);
+  if (g_cache == nullptr) g_cache = new CachedSymbolizer();
+  if (g_cache->symbolizer == nullptr || g_cache->key != key) {
+    g_cache->symbolizer = std::make_unique<memmon::profile::Symbolizer>();
+    g_cache->key = std::move(key);
+  }
+  return g_cache->symbolizer.get();
+}
+
+}  // namespace
 
 extern "C" __attribute__((visibility("default"))) int memmon_writer_write_heap(
     const memmon_raw_heap* heap, const char* path, char* error,
@@ -41,8 +69,7 @@ extern "C" __attribute__((visibility("default"))) int memmon_writer_write_heap(
       snap.sites.push_back(std::move(site));
     }
     std::vector<Module> modules = LoadedModules();
-    Symbolizer symbolizer;
-    Profile profile = BuildHeapProfile(snap, modules, &symbolizer);
+    Profile profile = BuildHeapProfile(snap, modules, SymbolizerFor(modules));
     status = WriteProfileFile(profile, path);
   } catch (const std::exception& e) {
     status = memmon::Status(memmon::StatusCode::kInternal, e.what());
