@@ -21,17 +21,19 @@ count() {  # count ENV... -- ARGS...: prints instructions
     --cachegrind-out-file=/dev/null "$workload" "$@" 2>&1 >/dev/null |
     awk '/I +refs:/ {gsub(",", "", $NF); print $NF}'
 }
-printf "%-8s %-36s %15s %9s\n" workload config instructions "+%"
+printf "%-8s %-38s %15s %9s\n" workload config instructions "+%"
 for mode in churn service; do
   ops=$churn_ops
   [[ $mode == service ]] && ops=$service_ops
   base=$(count X=1 -- "$ops" "$mode")
   off=$(count LD_PRELOAD="$preload" MEMMON_DISABLE=1 -- "$ops" "$mode")
-  on=$(count LD_PRELOAD="$preload" MEMMON_OUTPUT="$tmp/out-$mode" -- "$ops" "$mode")
+  on=$(count LD_PRELOAD="$preload" -- "$ops" "$mode")
+  exit_profile=$(count LD_PRELOAD="$preload" MEMMON_OUTPUT="$tmp/out-$mode" -- "$ops" "$mode")
   for row in "native:$base" "memmon, sampling off (counters):$off" \
-             "memmon (default rate, exit profile):$on"; do
+             "memmon (default rate):$on" \
+             "memmon (default rate) + exit profile:$exit_profile"; do
     label=${row%%:*} n=${row##*:}
     awk -v m="$mode" -v l="$label" -v n="$n" -v b="$base" \
-      'BEGIN {printf "%-8s %-36s %15d %8.1f%%\n", m, l, n, (n / b - 1) * 100}'
+      'BEGIN {printf "%-8s %-38s %15d %8.1f%%\n", m, l, n, (n / b - 1) * 100}'
   done
 done

@@ -8,7 +8,8 @@
 #
 # CPU is user + system time of the whole command (heaptrack's included
 # interpreter process too); memory is peak RSS (/usr/bin/time %M). memmon
-# runs with MEMMON_OUTPUT set, so writing heap.pb.gz at exit is included.
+# runs without and with MEMMON_OUTPUT (the second includes writing
+# heap.pb.gz at exit, a one-off cost that does not grow with the run).
 set -euo pipefail
 build=${1:-build}
 ops=${2:-2000000}
@@ -32,7 +33,8 @@ have_heaptrack=0
 command -v heaptrack >/dev/null && have_heaptrack=1
 for ((i = 0; i < runs; i++)); do
   run native "$workload" "$ops" "$mode"
-  run memmon env LD_PRELOAD="$preload" MEMMON_OUTPUT="$tmp/out$i" "$workload" "$ops" "$mode"
+  run memmon env LD_PRELOAD="$preload" "$workload" "$ops" "$mode"
+  run memmon_exit env LD_PRELOAD="$preload" MEMMON_OUTPUT="$tmp/out$i" "$workload" "$ops" "$mode"
   run memmon_off env LD_PRELOAD="$preload" MEMMON_DISABLE=1 "$workload" "$ops" "$mode"
   if ((have_heaptrack)); then
     run heaptrack heaptrack -o "$tmp/ht$i" "$workload" "$ops" "$mode"
@@ -45,16 +47,17 @@ median() {  # median COLUMN FILE
 base_cpu=$(median 1 "$tmp/native")
 base_rss=$(median 2 "$tmp/native")
 echo "workload: $workload $ops $mode (2 threads), $runs interleaved runs, medians"
-printf "%-34s %10s %10s %12s %10s\n" config "cpu s" "cpu +%" "peak RSS KB" "RSS +%"
-for name in native memmon_off memmon heaptrack; do
+printf "%-38s %10s %10s %12s %10s\n" config "cpu s" "cpu +%" "peak RSS KB" "RSS +%"
+for name in native memmon_off memmon memmon_exit heaptrack; do
   [[ -f $tmp/$name ]] || continue
   cpu=$(median 1 "$tmp/$name")
   rss=$(median 2 "$tmp/$name")
   label=$name
   case $name in
-    memmon) label="memmon (default rate, exit profile)" ;;
+    memmon) label="memmon (default rate)" ;;
+    memmon_exit) label="memmon (default rate) + exit profile" ;;
     memmon_off) label="memmon, sampling off (counters)" ;;
   esac
   awk -v l="$label" -v c="$cpu" -v r="$rss" -v bc="$base_cpu" -v br="$base_rss" \
-    'BEGIN {printf "%-34s %10.3f %9.1f%% %12d %9.2f%%\n", l, c, (c / bc - 1) * 100, r, (r / br - 1) * 100}'
+    'BEGIN {printf "%-38s %10.3f %9.1f%% %12d %9.2f%%\n", l, c, (c / bc - 1) * 100, r, (r / br - 1) * 100}'
 done

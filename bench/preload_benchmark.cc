@@ -14,6 +14,9 @@
 //
 // Results and the machine are recorded in docs/benchmarks.md.
 
+#include <dlfcn.h>
+#include <unistd.h>
+
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -66,6 +69,24 @@ void BM_WorkingSet(benchmark::State& state) {
   for (void* p : slots) std::free(p);
 }
 BENCHMARK(BM_WorkingSet);
+
+// Writing a heap profile (the sampler's memmon_preload_write_profile): the
+// first call loads the writer and reads DWARF, later ones reuse both.
+void BM_WriteHeapProfile(benchmark::State& state) {
+  using WriteFn = int (*)(const char*, char*, size_t);
+  auto write = reinterpret_cast<WriteFn>(dlsym(RTLD_DEFAULT, "memmon_preload_write_profile"));
+  if (write == nullptr) {
+    state.SkipWithError("needs LD_PRELOAD=libmemmon_preload.so");
+    return;
+  }
+  char path[] = "/tmp/memmon-bench-heap.pb.gz";
+  char error[256];
+  for (auto _ : state) {
+    if (write(path, error, sizeof(error)) != 0) state.SkipWithError(error);
+  }
+  unlink(path);
+}
+BENCHMARK(BM_WriteHeapProfile)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -14,7 +14,7 @@ bin=$build/bin/preload_benchmark
 preload=$build/lib/libmemmon_preload.so
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-args=(--benchmark_min_time=0.2 --benchmark_format=csv)
+args=(--benchmark_min_time=0.2 --benchmark_format=csv --benchmark_filter=-BM_WriteHeapProfile)
 for ((i = 0; i < reps; i++)); do
   "$bin" "${args[@]}" 2>/dev/null | grep '^"BM' >>"$tmp/native"
   env LD_PRELOAD="$preload" MEMMON_DISABLE=1 "$bin" "${args[@]}" 2>/dev/null | grep '^"BM' >>"$tmp/off"
