@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "preload/memmon_preload.h"
+
 namespace memmon::internal {
 namespace {
 
@@ -27,6 +29,20 @@ Fn As(void* p) {
 }  // namespace
 
 AllocatorStats AllocatorStats::Detect() {
+  AllocatorStats stats = DetectAllocator();
+  // The heap sampler, looked up by name: no link-time dependency on it.
+  stats.preload_counters_ = As<PreloadCountersFn>(
+      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
+  stats.preload_snapshot_ = As<PreloadSnapshotFn>(
+      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_SNAPSHOT_SYMBOL));
+  return stats;
+}
+
+void AllocatorStats::SnapshotHeap(const char* reason) const {
+  if (preload_snapshot_ != nullptr) preload_snapshot_(reason);
+}
+
+AllocatorStats AllocatorStats::DetectAllocator() {
   AllocatorStats stats;
   void* malloc_addr = nullptr;
   const void* malloc_object = DefiningObject("malloc", &malloc_addr);
@@ -61,6 +77,21 @@ AllocatorStats AllocatorStats::Detect() {
 }
 
 void AllocatorStats::Read(Sample* sample) const {
+  ReadAllocator(sample);
+  ReadSamplerCounters(sample);
+}
+
+void AllocatorStats::ReadSamplerCounters(Sample* sample) const {
+  if (preload_counters_ == nullptr) return;
+  memmon_preload_counters c{};
+  if (preload_counters_(&c, sizeof(c)) != 0) return;
+  sample->total_allocated_bytes = c.allocated_bytes;
+  sample->allocations = c.allocations;
+  sample->frees = c.frees;
+  sample->heap_inuse_bytes = c.inuse_bytes;
+}
+
+void AllocatorStats::ReadAllocator(Sample* sample) const {
   sample->allocator = kind_;
   switch (kind_) {
     case AllocatorKind::kGlibc: {

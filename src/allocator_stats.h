@@ -29,6 +29,8 @@
 
 #include "memmon/sample.h"
 
+struct memmon_preload_counters;  // src/preload/memmon_preload.h
+
 namespace memmon::internal {
 
 class AllocatorStats {
@@ -38,10 +40,22 @@ class AllocatorStats {
 
   AllocatorKind kind() const { return kind_; }
   // Fills the heap fields of `sample` and its `allocator`; leaves them
-  // unknown for AllocatorKind::kUnknown.
+  // unknown for AllocatorKind::kUnknown. When the heap sampler is loaded
+  // (libmemmon_preload.so), its exact counters fill total_allocated_bytes,
+  // allocations and frees, and its bytes in use replace the allocator's.
+  // Read = ReadAllocator + ReadSamplerCounters.
   void Read(Sample* sample) const;
+  // The allocator's own statistics: cheap on a tidy heap, but glibc's
+  // walks every free chunk (the monitor budgets it; src/cost_budget.h).
+  void ReadAllocator(Sample* sample) const;
+  // The heap sampler's exact counters, when it is loaded: always cheap.
+  void ReadSamplerCounters(Sample* sample) const;
   // Returns free memory to the OS. False when the allocator offers no way.
   bool ReleaseFreeMemory() const;
+  // Asks the heap sampler, when loaded, for a numbered heap snapshot in its
+  // MEMMON_OUTPUT directory (memmon_preload_snapshot); otherwise nothing.
+  // Takes milliseconds (symbolization): call it with no lock held.
+  void SnapshotHeap(const char* reason) const;
 
  private:
   using MallctlFn = int (*)(const char*, void*, size_t*, void*, size_t);
@@ -54,7 +68,14 @@ class AllocatorStats {
   using Mallinfo2Fn = GlibcInfo (*)();
   using MallocTrimFn = int (*)(size_t);
 
+  static AllocatorStats DetectAllocator();
+
   AllocatorKind kind_ = AllocatorKind::kUnknown;
+  // memmon_preload_read_counters, when the heap sampler is loaded.
+  using PreloadCountersFn = int (*)(memmon_preload_counters* out, size_t size);
+  PreloadCountersFn preload_counters_ = nullptr;
+  using PreloadSnapshotFn = int (*)(const char* reason);
+  PreloadSnapshotFn preload_snapshot_ = nullptr;
   MallctlFn mallctl_ = nullptr;
   TcPropertyFn tc_property_ = nullptr;
   TcReleaseFn tc_release_ = nullptr;

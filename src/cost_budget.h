@@ -5,10 +5,12 @@
 //
 // Some sources cost almost nothing on a tidy process and a lot on a big one
 // (glibc's mallinfo2() walks every free chunk: 0.1 us on a tidy heap, 10 ms
-// with 100 000 free chunks). A reading that took longer than `free_cost` is
-// followed by a pause of cost / duty_cycle, so over time the reading uses at
-// most `duty_cycle` of one core, and a cheap reading runs on every sample.
-// A skipped reading leaves its fields unknown rather than stale.
+// with 100 000 free chunks). When two readings in a row took longer than
+// `free_cost`, the second is followed by a pause of cost x (1/duty_cycle - 1),
+// so over time the reading uses at most about `duty_cycle` of one core; a
+// cheap reading runs on every sample, and one slow reading alone (the first
+// call's lazy binding, a preemption) pauses nothing. A skipped reading leaves
+// its fields unknown rather than stale.
 //
 // Thread-safety: none (the monitor holds its sampling lock). No allocation.
 #ifndef MEMMON_SRC_COST_BUDGET_H_
@@ -31,16 +33,19 @@ class CostBudget {
   // Records a reading that ran from `start` to `end`.
   void Record(Clock::time_point start, Clock::time_point end) {
     Clock::duration cost = end - start;
-    next_ = cost <= free_cost_
-                ? end
-                : end + std::chrono::duration_cast<Clock::duration>(
-                            cost * (1.0 / duty_cycle_ - 1.0));
+    bool costly = cost > free_cost_;
+    next_ = costly && last_costly_
+                ? end + std::chrono::duration_cast<Clock::duration>(
+                            cost * (1.0 / duty_cycle_ - 1.0))
+                : end;
+    last_costly_ = costly;
   }
 
  private:
   Clock::duration free_cost_;
   double duty_cycle_;
   Clock::time_point next_{};
+  bool last_costly_ = false;
 };
 
 }  // namespace memmon::internal

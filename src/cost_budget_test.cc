@@ -21,17 +21,26 @@ TEST(CostBudget, CheapReadingsRunEveryTime) {
   }
 }
 
+TEST(CostBudget, OneSlowReadingAlonePausesNothing) {
+  CostBudget b(microseconds(100), 0.01);
+  CostBudget::Clock::time_point t{};
+  b.Record(t, t + milliseconds(10));  // e.g. the first call's lazy binding
+  EXPECT_TRUE(b.Due(t + milliseconds(10)));
+  b.Record(t + milliseconds(10), t + milliseconds(10) + microseconds(5));
+  EXPECT_TRUE(b.Due(t + milliseconds(11)));
+}
+
 TEST(CostBudget, CostlyReadingsAreSpacedToTheDutyCycle) {
   CostBudget b(microseconds(100), 0.01);
   CostBudget::Clock::time_point t{};
-  // A 10 ms reading at 1 % may run again 990 ms after it ended.
-  ASSERT_TRUE(b.Due(t));
+  // Two 10 ms readings in a row at 1 %: the second is followed by 990 ms.
   b.Record(t, t + milliseconds(10));
-  EXPECT_FALSE(b.Due(t + milliseconds(10)));
-  EXPECT_FALSE(b.Due(t + milliseconds(999)));
-  EXPECT_TRUE(b.Due(t + milliseconds(1000)));
-  // Sampling every 100 ms for 100 s: the reading runs about 100 times and
-  // uses 1 % of the time.
+  b.Record(t + milliseconds(100), t + milliseconds(110));
+  EXPECT_FALSE(b.Due(t + milliseconds(111)));
+  EXPECT_FALSE(b.Due(t + milliseconds(1099)));
+  EXPECT_TRUE(b.Due(t + milliseconds(1100)));
+  // Sampling every 100 ms for 100 s: readings at 0 and 100 ms, then every
+  // 1000 ms from 1100 ms: 101 readings, 1.01 s of 100 s.
   CostBudget c(microseconds(100), 0.01);
   int runs = 0;
   for (int i = 0; i < 1000; ++i) {
@@ -40,17 +49,18 @@ TEST(CostBudget, CostlyReadingsAreSpacedToTheDutyCycle) {
     ++runs;
     c.Record(now, now + milliseconds(10));
   }
-  EXPECT_EQ(runs, 100);
+  EXPECT_EQ(runs, 101);
 }
 
 TEST(CostBudget, BecomesCheapAgain) {
   CostBudget b(microseconds(100), 0.5);
   CostBudget::Clock::time_point t{};
-  b.Record(t, t + milliseconds(10));  // pause 10 ms
-  EXPECT_FALSE(b.Due(t + milliseconds(15)));
-  EXPECT_TRUE(b.Due(t + milliseconds(20)));
-  b.Record(t + milliseconds(20), t + milliseconds(20) + microseconds(1));
-  EXPECT_TRUE(b.Due(t + milliseconds(21)));
+  b.Record(t, t + milliseconds(10));
+  b.Record(t + milliseconds(10), t + milliseconds(20));  // pause 10 ms
+  EXPECT_FALSE(b.Due(t + milliseconds(25)));
+  EXPECT_TRUE(b.Due(t + milliseconds(30)));
+  b.Record(t + milliseconds(30), t + milliseconds(30) + microseconds(1));
+  EXPECT_TRUE(b.Due(t + milliseconds(31)));
 }
 
 }  // namespace

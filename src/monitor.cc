@@ -75,6 +75,9 @@ struct MemoryMonitor::Impl {
     if (Status s = proc.Open(); !s.ok()) return s;
     if (Status s = log.Open(config.alert_log); !s.ok()) return s;
     if (config.pid == 0) allocator = internal::AllocatorStats::Detect();
+    // Created now, so that its one-time allocations are not counted between
+    // two samples by the heap sampler's exact counters.
+    internal::ObjectRegistry::Get();
     sources_open = true;
     return Status::Ok();
   }
@@ -88,10 +91,13 @@ struct MemoryMonitor::Impl {
     if (!proc.Read(&s, config.enable_pss) && sources_open) {
       target_exited.store(true, std::memory_order_relaxed);
     }
-    if (config.enable_allocator_stats && allocator_budget.Due(s.monotonic)) {
-      auto start = std::chrono::steady_clock::now();
-      allocator.Read(&s);
-      allocator_budget.Record(start, std::chrono::steady_clock::now());
+    if (config.enable_allocator_stats) {
+      if (allocator_budget.Due(s.monotonic)) {
+        auto start = std::chrono::steady_clock::now();
+        allocator.ReadAllocator(&s);
+        allocator_budget.Record(start, std::chrono::steady_clock::now());
+      }
+      allocator.ReadSamplerCounters(&s);  // exact and cheap: every sample
     }
     return s;
   }
@@ -101,6 +107,7 @@ struct MemoryMonitor::Impl {
     std::vector<std::string> errors;  // tracking errors, as JSON lines
     std::shared_ptr<const std::vector<AlertCallback>> cbs;
     Sample s;
+    bool new_baseline = false;
     {
       std::lock_guard sl(sample_mu);
       s = Collect();
@@ -108,8 +115,10 @@ struct MemoryMonitor::Impl {
       bool judge;
       {
         std::lock_guard l(mu);
+        bool had_baseline = replay.baseline().has_value();
         if (make_baseline) replay.ResetBaseline();
         judge = replay.Append(s);
+        new_baseline = make_baseline || (!had_baseline && replay.baseline());
       }
       if (judge) {
         fired = replay.Judge(
@@ -127,6 +136,9 @@ struct MemoryMonitor::Impl {
       }
     }
     for (const std::string& line : errors) log.Write(line);
+    // Heap profiles at the baseline and at each growth alert give a
+    // before/after pair (no-op without the heap sampler and MEMMON_OUTPUT).
+    if (new_baseline) allocator.SnapshotHeap("baseline");
     for (const MemoryAlert& a : fired) Deliver(a, *cbs);
     return s;
   }
@@ -169,6 +181,7 @@ struct MemoryMonitor::Impl {
 
   void Deliver(const MemoryAlert& a,
                const std::vector<AlertCallback>& cbs) {
+    if (a.type == AlertType::kMemoryGrowth) allocator.SnapshotHeap("memory_growth");
     log.Write(ToJson(a));
     for (const AlertCallback& cb : cbs) {
       try {

@@ -1,0 +1,86 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Allocation-heavy two-thread workloads for whole-program overhead
+// (bench/overhead.sh runs them natively, under memmon and under heaptrack).
+//
+//   alloc_workload [ops_per_thread] [churn|service]
+//
+// churn    the worst case: nothing but allocation. Each thread keeps 20000
+//          blocks (16 B - 4 KiB, a few 64 KiB) and replaces a random one
+//          `ops` times, touching one byte of it, with std::string and
+//          std::vector churn in between (~2.5 allocations per op).
+// service  allocation-heavy like a cache server: each thread keeps an
+//          unordered_map<string, string> of up to 50000 entries; an op
+//          builds a key, then replaces that key's value (16 B - 2 KiB,
+//          written) or erases it, and reads another (~3 allocations and
+//          frees per op).
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+std::size_t Work(long ops, uint32_t seed) {
+  std::vector<char*> slots(20000, nullptr);
+  std::size_t checksum = 0;
+  uint32_t x = seed;
+  for (long i = 0; i < ops; ++i) {
+    x = x * 1664525u + 1013904223u;
+    std::size_t slot = (x >> 8) % slots.size();
+    delete[] slots[slot];
+    std::size_t size = 16 + ((x >> 16) & 4095);
+    if ((x & 1023) == 0) size = 64 << 10;
+    slots[slot] = new char[size];
+    slots[slot][0] = static_cast<char>(i);
+    checksum += static_cast<unsigned char>(slots[(x >> 4) % slots.size()] ?
+                                           slots[(x >> 4) % slots.size()][0] : 0);
+    if ((i & 7) == 0) {
+      std::string s(24 + (x & 63), 'x');
+      std::vector<int> v(8 + (x & 31));
+      checksum += s.size() + v.size();
+    }
+  }
+  for (char* p : slots) delete[] p;
+  return checksum;
+}
+
+std::size_t Service(long ops, uint32_t seed) {
+  std::unordered_map<std::string, std::string> cache;
+  std::size_t checksum = 0;
+  uint32_t x = seed;
+  for (long i = 0; i < ops; ++i) {
+    x = x * 1664525u + 1013904223u;
+    std::string key = "session:" + std::to_string((x >> 8) % 50000) + ":user";
+    if ((x & 7) == 0) {
+      cache.erase(key);
+    } else {
+      std::size_t size = 16 + ((x >> 12) & 2047);
+      cache[key] = std::string(size, static_cast<char>('a' + (x & 15)));
+    }
+    x = x * 1664525u + 1013904223u;
+    auto it = cache.find("session:" + std::to_string((x >> 8) % 50000) + ":user");
+    if (it != cache.end()) checksum += static_cast<unsigned char>(it->second[0]);
+  }
+  return checksum + cache.size();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long ops = argc > 1 ? std::atol(argv[1]) : 5000000;
+  bool service = argc > 2 && std::string(argv[2]) == "service";
+  auto work = service ? Service : Work;
+  std::size_t a = 0, b = 0;
+  std::thread t1([&] { a = work(ops, 1); });
+  std::thread t2([&] { b = work(ops, 2); });
+  t1.join();
+  t2.join();
+  std::printf("checksum=%zu\n", a + b);
+  return 0;
+}

@@ -1,0 +1,93 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// What the heap sampler adds to one allocation. The same binary runs
+// natively and under libmemmon_preload.so; bench/preload_overhead.sh runs it
+// four ways in one go and prints the differences:
+//   native                      no preload
+//   preload, sampling off       MEMMON_DISABLE=1: hooks and counters only
+//   preload, default rate       MEMMON_SAMPLE_RATE unset (512 KiB)
+//   preload, every allocation   MEMMON_SAMPLE_RATE=1: the cost of a sample
+//                               (stack capture, interning, live-set insert)
+//
+//   LD_PRELOAD=build/lib/libmemmon_preload.so build/bin/preload_benchmark
+//
+// Results and the machine are recorded in docs/benchmarks.md.
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
+namespace {
+
+void BM_MallocFree(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  for (auto _ : state) {
+    void* p = std::malloc(n);
+    benchmark::DoNotOptimize(p);
+    std::free(p);
+  }
+}
+BENCHMARK(BM_MallocFree)->Arg(16)->Arg(64)->Arg(1024)->Arg(8192);
+
+void BM_NewDelete(benchmark::State& state) {
+  for (auto _ : state) {
+    char* p = new char[64];
+    benchmark::DoNotOptimize(p);
+    delete[] p;
+  }
+}
+BENCHMARK(BM_NewDelete);
+
+void BM_CallocFree(benchmark::State& state) {
+  for (auto _ : state) {
+    void* p = std::calloc(8, 8);
+    benchmark::DoNotOptimize(p);
+    std::free(p);
+  }
+}
+BENCHMARK(BM_CallocFree);
+
+// A working set of 4096 blocks replaced in random order: frees hit cold
+// blocks, as in a real program, instead of the block just allocated.
+void BM_WorkingSet(benchmark::State& state) {
+  std::vector<void*> slots(4096, nullptr);
+  uint32_t x = 12345;
+  for (auto _ : state) {
+    x = x * 1664525u + 1013904223u;
+    std::size_t i = (x >> 8) & 4095;
+    std::free(slots[i]);
+    slots[i] = std::malloc(16 + ((x >> 20) & 511));
+    benchmark::DoNotOptimize(slots[i]);
+  }
+  for (void* p : slots) std::free(p);
+}
+BENCHMARK(BM_WorkingSet);
+
+// Writing a heap profile (the sampler's memmon_preload_write_profile): the
+// first call loads the writer and reads DWARF, later ones reuse both.
+void BM_WriteHeapProfile(benchmark::State& state) {
+  using WriteFn = int (*)(const char*, char*, size_t);
+  auto write = reinterpret_cast<WriteFn>(dlsym(RTLD_DEFAULT, "memmon_preload_write_profile"));
+  if (write == nullptr) {
+    state.SkipWithError("needs LD_PRELOAD=libmemmon_preload.so");
+    return;
+  }
+  char path[] = "/tmp/memmon-bench-heap.pb.gz";
+  char error[256];
+  for (auto _ : state) {
+    if (write(path, error, sizeof(error)) != 0) state.SkipWithError(error);
+  }
+  unlink(path);
+}
+BENCHMARK(BM_WriteHeapProfile)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

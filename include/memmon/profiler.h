@@ -1,0 +1,99 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Profiler writes profiles of this process into a directory, in pprof's
+// format (gzip-compressed profile.proto, readable by `go tool pprof`):
+// the heap profile of memmon's sampler, and a thread profile (every
+// thread's name and stack: the C++ meaning of Go's goroutine profile). It
+// also samples memory over a period and finds leaks in such a series.
+//
+// The heap profile needs the heap sampler in the process: run the program
+// with LD_PRELOAD=libmemmon_preload.so, or link libmemmon_heap.so. Without
+// it WriteHeapProfile returns kUnavailable and says so.
+//
+// Files are written atomically (a temporary name, then rename) with mode
+// 0600.
+//
+// Thread-safety: every method may be called from any thread; writes are
+// serialised.
+//
+// Typical use:
+//   memmon::Profiler profiler("/var/tmp/myservice-profiles");
+//   if (!profiler.status().ok()) { ...profiler.status().message()... }
+//   memmon::Status s = profiler.WriteAllProfiles("before-");
+#ifndef MEMMON_PROFILER_H_
+#define MEMMON_PROFILER_H_
+
+#include <chrono>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "memmon/sample.h"
+#include "memmon/status.h"
+
+namespace memmon {
+
+// A leak found in a series of samples (the Go LeakDetection).
+struct LeakDetection {
+  // "memory_leak" (heap in use, RSS when the heap is unknown),
+  // "thread_leak" or "fd_leak".
+  std::string type;
+  std::string description;  // one line, with the figures
+  std::chrono::system_clock::time_point start;  // first sample
+  std::chrono::system_clock::time_point end;    // last sample
+  double growth_pct = 0;                        // last over first
+};
+
+class Profiler {
+ public:
+  // Creates `output_dir` (and its parents, mode 0700) when missing. When it
+  // cannot, status() says why and every Write* returns that error.
+  explicit Profiler(std::string output_dir);
+  Profiler(const Profiler&) = delete;
+  Profiler& operator=(const Profiler&) = delete;
+
+  const Status& status() const { return status_; }
+  const std::string& output_dir() const { return output_dir_; }
+
+  // output_dir/name: the heap sampler's profile (alloc_objects,
+  // alloc_space, inuse_objects, inuse_space). kUnavailable without the
+  // sampler.
+  Status WriteHeapProfile(const std::string& name);
+
+  // output_dir/name: one sample per thread (sample type threads/count),
+  // labelled thread_name (from /proc/self/task/*/comm) and tid, with the
+  // thread's stack. Other threads' stacks are captured by signalling them
+  // (MEMMON_THREAD_SIGNAL, default SIGRTMIN+7) and unwinding in their
+  // handler; a thread that blocks the signal or does not answer within
+  // 100 ms appears with its name and no stack.
+  Status WriteThreadProfile(const std::string& name);
+
+  // prefix + "heap.pb.gz" and prefix + "threads.pb.gz". Both are attempted;
+  // returns the first error.
+  Status WriteAllProfiles(const std::string& prefix);
+
+  // Samples the process every `interval` for `duration` (the first at
+  // once), or until `stop` is requested. Returns the samples taken.
+  std::vector<Sample> ProfileMemoryUsage(std::chrono::nanoseconds duration,
+                                         std::chrono::nanoseconds interval,
+                                         std::stop_token stop = {});
+
+  // Leaks in `samples` (oldest first): a quantity that grew by at least
+  // `threshold_pct` percent from the first sample to the last and, with
+  // four samples or more, rose steadily (Mann-Kendall confidence >= 95 %).
+  static std::vector<LeakDetection> DetectLeaks(
+      const std::vector<Sample>& samples, double threshold_pct);
+
+ private:
+  std::string Path(const std::string& name) const;
+
+  std::string output_dir_;
+  Status status_;
+  std::mutex mu_;
+};
+
+}  // namespace memmon
+
+#endif  // MEMMON_PROFILER_H_

@@ -1,0 +1,783 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// The allocation hooks: every entry point of the allocation API, defined
+// here so that a preloaded (or linked-first) libmemmon_preload.so takes the
+// place of the allocator's own symbols, and forwards to the next definition
+// found with dlsym(RTLD_NEXT) -- glibc, jemalloc or tcmalloc.
+//
+// Runs inside malloc: no allocation through the hooked allocator, no lock,
+// no stdio, no exceptions (except operator new's bad_alloc, thrown as the
+// standard requires after the hook's work is done), errno preserved.
+//
+// Fast path (what an unsampled malloc+free pair adds): on malloc, an
+// "initialised?" test, three thread-local counter adds (one reads the chunk
+// header malloc just wrote) and the sampling subtract-and-branch; on free,
+// one byte of the filter, two counter adds (the header read is the one
+// free() makes next anyway) and a flush countdown. Everything else is in noinline functions so the fast path
+// stays a handful of instructions with no stack frame to set up.
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <new>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "sampler.h"
+
+#define MEMMON_EXPORT extern "C" __attribute__((visibility("default")))
+#define MEMMON_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MEMMON_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define MEMMON_NOINLINE __attribute__((noinline))
+
+namespace memmon::preload {
+namespace {
+
+using MallocFn = void* (*)(size_t);
+using FreeFn = void (*)(void*);
+using CallocFn = void* (*)(size_t, size_t);
+using ReallocFn = void* (*)(void*, size_t);
+using PosixMemalignFn = int (*)(void**, size_t, size_t);
+using UsableSizeFn = size_t (*)(void*);
+
+// The next allocator. Aligned allocation goes through posix_memalign alone,
+// which glibc, jemalloc and tcmalloc all define; memalign, valloc, pvalloc
+// and aligned_alloc are built on it here, so a block never comes from one
+// allocator and goes back to another (jemalloc has no pvalloc: forwarding
+// to "the next pvalloc" would reach glibc's).
+struct RealAllocator {
+  MallocFn malloc = nullptr;
+  FreeFn free = nullptr;
+  CallocFn calloc = nullptr;
+  ReallocFn realloc = nullptr;
+  PosixMemalignFn posix_memalign = nullptr;
+  UsableSizeFn usable_size = nullptr;
+};
+RealAllocator g_real;
+
+// The next malloc is glibc's: block sizes are read from chunk headers.
+bool g_glibc_chunks = false;
+
+// 0: nothing done, 1: resolving, 2: ready.
+std::atomic<int> g_init_state{0};
+SamplerConfig g_config;
+LiveTable g_live;
+StackTable g_stacks;
+pthread_key_t g_thread_key;
+bool g_thread_key_ok = false;
+
+// Exact counters, batched per thread: the hooks add to plain thread-local
+// fields (one %fs-relative instruction each), moved now and then (every
+// kFlushEvery frees, at each sampling point) to the thread's own slot, a
+// cache line which only that
+// thread writes (a plain load and store: no locked instruction, no line
+// shared between threads). Readers sum the slots, after flushing their own
+// thread; another live thread may hold up to kFlushEvery - 1 frees and one
+// sampling interval of allocations (MEMMON_SAMPLE_RATE bytes on average)
+// not yet in its slot. A thread's slot is folded into `retired` and freed when
+// it exits. Threads beyond kCounterSlots share `overflow` (atomic adds).
+struct alignas(64) CounterSlot {
+  std::atomic<uint64_t> allocations;
+  std::atomic<uint64_t> frees;
+  std::atomic<uint64_t> allocated_bytes;
+  std::atomic<int64_t> inuse_bytes;
+  std::atomic<uint32_t> in_use;
+};
+constexpr size_t kCounterSlots = 4096;
+constexpr int32_t kFlushEvery = 256;
+CounterSlot* g_slots = nullptr;  // mmap'd: pages are touched as threads come
+CounterSlot g_retired;
+CounterSlot g_overflow;
+std::atomic<uint64_t> g_samples{0};
+std::atomic<uint64_t> g_dropped{0};
+std::atomic<uint64_t> g_unwind_failures{0};
+std::atomic<uint64_t> g_thread_seq{0};
+
+// This library's own address range, whose frames are trimmed from stacks.
+std::atomic<uintptr_t> g_self_lo{0};
+std::atomic<uintptr_t> g_self_hi{0};
+std::atomic<bool> g_unwinder_ready{false};
+
+
+struct ThreadState {
+  int64_t until_sample;  // bytes left before the next sample
+  // This thread's counts not yet moved to its slot (every kFlushEvery
+  // operations, before a read by this thread, and at thread exit).
+  uint64_t allocations;
+  uint64_t frees;
+  uint64_t allocated_bytes;
+  int64_t inuse_bytes;
+  int32_t ops_left;
+  uint64_t rng;
+  CounterSlot* slot;  // null until the thread's first flush
+  bool rng_ready;
+  bool in_hook;      // reentrancy guard: set while recording a sample
+  bool no_sampling;  // ScopedNoSampling
+  bool in_init;
+  bool shared_slot;  // beyond kCounterSlots: atomic adds on g_overflow
+};
+// initial-exec: a plain %fs-relative access, no __tls_get_addr (which may
+// allocate) in the hooks. The library is loaded at start-up (LD_PRELOAD or
+// DT_NEEDED), where static TLS is available.
+__thread ThreadState t_state __attribute__((tls_model("initial-exec")));
+
+// ---- bootstrap arena: answers allocations made while dlsym runs ----------
+constexpr size_t kBootBytes = 256 * 1024;
+alignas(64) char g_boot[kBootBytes];
+std::atomic<size_t> g_boot_used{0};
+
+bool IsBoot(const void* p) {
+  return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(g_boot) <
+         kBootBytes;
+}
+
+void* BootAlloc(size_t n, size_t align) {
+  if (align < 16) align = 16;
+  size_t used = g_boot_used.load(std::memory_order_relaxed);
+  for (;;) {
+    size_t start = (used + 16 + align - 1) & ~(align - 1);
+    size_t end = start + n;
+    if (end > kBootBytes || end < start) return nullptr;
+    if (g_boot_used.compare_exchange_weak(used, end,
+                                          std::memory_order_relaxed)) {
+      *reinterpret_cast<size_t*>(g_boot + start - 16) = n;
+      LiveTable::MarkForever(g_boot + start);  // free() takes its slow path
+      return g_boot + start;  // zero: the arena is never reused
+    }
+  }
+}
+
+size_t BootSize(const void* p) {
+  return *reinterpret_cast<const size_t*>(static_cast<const char*>(p) - 16);
+}
+
+// ---- configuration, parsed without allocating ----------------------------
+uint64_t EnvNumber(const char* name, uint64_t fallback) {
+  const char* s = getenv(name);
+  if (s == nullptr || *s == '\0') return fallback;
+  uint64_t v = 0;
+  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + static_cast<uint64_t>(*s - '0');
+  if (*s == 'k' || *s == 'K') v <<= 10;
+  else if (*s == 'm' || *s == 'M') v <<= 20;
+  else if (*s != '\0') return fallback;
+  return v;
+}
+
+void ThreadExit(void*);
+
+void InitSlow() {
+  ThreadState& t = t_state;
+  if (t.in_init) return;  // dlsym allocating: the caller uses the arena
+  int expected = 0;
+  if (!g_init_state.compare_exchange_strong(expected, 1,
+                                            std::memory_order_acq_rel)) {
+    while (g_init_state.load(std::memory_order_acquire) != 2) sched_yield();
+    return;
+  }
+  int saved_errno = errno;
+  t.in_init = true;
+  g_real.malloc = reinterpret_cast<MallocFn>(dlsym(RTLD_NEXT, "malloc"));
+  g_real.free = reinterpret_cast<FreeFn>(dlsym(RTLD_NEXT, "free"));
+  g_real.calloc = reinterpret_cast<CallocFn>(dlsym(RTLD_NEXT, "calloc"));
+  g_real.realloc = reinterpret_cast<ReallocFn>(dlsym(RTLD_NEXT, "realloc"));
+  g_real.posix_memalign =
+      reinterpret_cast<PosixMemalignFn>(dlsym(RTLD_NEXT, "posix_memalign"));
+  g_real.usable_size =
+      reinterpret_cast<UsableSizeFn>(dlsym(RTLD_NEXT, "malloc_usable_size"));
+
+  // glibc's malloc is recognised by its mallinfo2 living in the same object.
+  if (g_real.malloc != nullptr) {
+    void* mallinfo2 = dlsym(RTLD_NEXT, "mallinfo2");
+    Dl_info a, b;
+    g_glibc_chunks = mallinfo2 != nullptr &&
+                     dladdr(reinterpret_cast<void*>(g_real.malloc), &a) != 0 &&
+                     dladdr(mallinfo2, &b) != 0 && a.dli_fbase == b.dli_fbase;
+  }
+  // Warm up: tcmalloc's malloc_usable_size constructs its MallocExtension
+  // with operator new on first use, which would recurse into the hooks from
+  // every later call. Done now, the nested allocation lands in the arena.
+  if (g_real.malloc != nullptr && g_real.free != nullptr) {
+    if (void* p = g_real.malloc(16)) {
+      if (g_real.usable_size != nullptr) g_real.usable_size(p);
+      g_real.free(p);
+    }
+  }
+
+  g_config.rate = EnvNumber("MEMMON_SAMPLE_RATE", kDefaultSampleRate);
+  g_config.seed = EnvNumber("MEMMON_SEED", 0);
+  const char* off = getenv("MEMMON_DISABLE");
+  g_config.enabled = !(off != nullptr && *off != '\0' && *off != '0');
+  // Room for 4096 x (1 + 8 + 64 + 512) live samples; pages are touched
+  // level by level as samples need them.
+  uint64_t slots = EnvNumber("MEMMON_LIVE_TABLE_SLOTS", 4096);
+  if (!g_live.Init(static_cast<size_t>(slots))) g_config.enabled = false;
+  if (!g_stacks.Init(1u << 16, 64u << 20)) g_config.enabled = false;
+  g_thread_key_ok = pthread_key_create(&g_thread_key, ThreadExit) == 0;
+  void* slot_mem = mmap(nullptr, kCounterSlots * sizeof(CounterSlot),
+                        PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (slot_mem != MAP_FAILED) g_slots = static_cast<CounterSlot*>(slot_mem);
+  t.in_init = false;
+  errno = saved_errno;
+  g_init_state.store(2, std::memory_order_release);
+}
+
+inline bool Ready() {
+  return MEMMON_LIKELY(g_init_state.load(std::memory_order_acquire) == 2);
+}
+
+// ---- counters ------------------------------------------------------------
+void Fold(CounterSlot* from, CounterSlot* into) {
+  into->allocations.fetch_add(from->allocations.exchange(0), std::memory_order_relaxed);
+  into->frees.fetch_add(from->frees.exchange(0), std::memory_order_relaxed);
+  into->allocated_bytes.fetch_add(from->allocated_bytes.exchange(0),
+                                  std::memory_order_relaxed);
+  into->inuse_bytes.fetch_add(from->inuse_bytes.exchange(0), std::memory_order_relaxed);
+}
+
+CounterSlot* ClaimSlot(ThreadState& t) {
+  if (g_slots != nullptr) {
+    for (size_t i = 0; i < kCounterSlots; ++i) {
+      uint32_t expected = 0;
+      if (g_slots[i].in_use.load(std::memory_order_relaxed) == 0 &&
+          g_slots[i].in_use.compare_exchange_strong(expected, 1)) {
+        t.slot = &g_slots[i];
+        // Keys below 32 live in the thread descriptor: no allocation.
+        if (g_thread_key_ok) pthread_setspecific(g_thread_key, &t);
+        return t.slot;
+      }
+    }
+  }
+  t.shared_slot = true;
+  t.slot = &g_overflow;
+  return t.slot;
+}
+
+// The owner's update of its own slot: a plain load and store.
+template <typename T>
+inline void Add(std::atomic<T>& c, T v) {
+  c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+}
+
+MEMMON_NOINLINE void Flush(ThreadState& t) {
+  t.ops_left = kFlushEvery;
+  CounterSlot* c = t.slot;
+  if (c == nullptr) c = ClaimSlot(t);
+  if (t.shared_slot) {
+    g_overflow.allocations.fetch_add(t.allocations, std::memory_order_relaxed);
+    g_overflow.frees.fetch_add(t.frees, std::memory_order_relaxed);
+    g_overflow.allocated_bytes.fetch_add(t.allocated_bytes, std::memory_order_relaxed);
+    g_overflow.inuse_bytes.fetch_add(t.inuse_bytes, std::memory_order_relaxed);
+  } else {
+    Add(c->allocations, t.allocations);
+    Add(c->frees, t.frees);
+    Add(c->allocated_bytes, t.allocated_bytes);
+    Add(c->inuse_bytes, t.inuse_bytes);
+  }
+  t.allocations = t.frees = t.allocated_bytes = 0;
+  t.inuse_bytes = 0;
+}
+
+void ThreadExit(void*) {
+  ThreadState& t = t_state;
+  Flush(t);
+  CounterSlot* slot = t.slot;
+  if (slot == nullptr || t.shared_slot) return;
+  // Allocations after this point (later TLS destructors) go to `overflow`.
+  t.slot = &g_overflow;
+  t.shared_slot = true;
+  Fold(slot, &g_retired);
+  slot->in_use.store(0, std::memory_order_release);
+}
+
+// ---- sampling ------------------------------------------------------------
+uint64_t NextRandom(ThreadState& t) {  // xorshift64*
+  uint64_t x = t.rng;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  t.rng = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+int64_t NextGap(ThreadState& t) {
+  const uint64_t rate = g_config.rate;
+  if (rate <= 1) return 0;
+  // u in (0, 1]: 53 random bits.
+  double u = (static_cast<double>(NextRandom(t) >> 11) + 1.0) * 0x1.0p-53;
+  double gap = -std::log(u) * static_cast<double>(rate);
+  if (gap > 9.0e18) gap = 9.0e18;
+  return static_cast<int64_t>(gap) + 1;
+}
+
+void SeedThread(ThreadState& t) {
+  uint64_t seq = g_thread_seq.fetch_add(1, std::memory_order_relaxed);
+  uint64_t s;
+  if (g_config.seed != 0) {
+    s = g_config.seed * 0x9E3779B97F4A7C15ull + seq * 0xBF58476D1CE4E5B9ull;
+  } else {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    s = static_cast<uint64_t>(ts.tv_nsec) ^
+        (static_cast<uint64_t>(ts.tv_sec) << 32) ^
+        reinterpret_cast<uintptr_t>(&t) ^ (seq << 48);
+  }
+  t.rng = s == 0 ? 0x853C49E6748FEA9Bull : s;
+  for (int i = 0; i < 4; ++i) NextRandom(t);
+  t.rng_ready = true;
+}
+
+int FindSelf(dl_phdr_info* info, size_t, void* data) {
+  const uintptr_t me = reinterpret_cast<uintptr_t>(data);
+  uintptr_t lo = UINTPTR_MAX, hi = 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD) continue;
+    uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+    uintptr_t end = start + ph.p_memsz;
+    if (start < lo) lo = start;
+    if (end > hi) hi = end;
+  }
+  if (me < lo || me >= hi) return 0;
+  g_self_lo.store(lo, std::memory_order_relaxed);
+  g_self_hi.store(hi, std::memory_order_relaxed);
+  return 1;
+}
+
+void PrepareUnwinder() {
+  if (g_unwinder_ready.load(std::memory_order_acquire)) return;
+  dl_iterate_phdr(FindSelf, reinterpret_cast<void*>(&PrepareUnwinder));
+  // Per-thread caches: no global lock taken while unwinding.
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  g_unwinder_ready.store(true, std::memory_order_release);
+}
+
+MEMMON_NOINLINE void RecordSample(void* p, size_t size) {
+  PrepareUnwinder();
+  uintptr_t frames[kMaxStackDepth + 16];
+  int n = unw_backtrace(reinterpret_cast<void**>(frames), kMaxStackDepth + 16);
+  const uintptr_t lo = g_self_lo.load(std::memory_order_relaxed);
+  const uintptr_t hi = g_self_hi.load(std::memory_order_relaxed);
+  int skip = 0;
+  while (skip < n && frames[skip] >= lo && frames[skip] < hi) ++skip;
+  int depth = n - skip;
+  if (depth > kMaxStackDepth) depth = kMaxStackDepth;
+  if (depth <= 0) {
+    g_unwind_failures.fetch_add(1, std::memory_order_relaxed);
+    depth = 0;
+  }
+  StackRecord* stack = g_stacks.Intern(frames + skip, depth);
+  double weight = SampleWeightBytes(size, g_config.rate);
+  stack->alloc_bytes.fetch_add(static_cast<uint64_t>(weight + 0.5),
+                               std::memory_order_relaxed);
+  stack->alloc_objects_scaled.fetch_add(
+      static_cast<uint64_t>(weight / static_cast<double>(size) *
+                                static_cast<double>(kObjectScale) +
+                            0.5),
+      std::memory_order_relaxed);
+  g_samples.fetch_add(1, std::memory_order_relaxed);
+  if (!g_live.Insert(p, size, g_stacks.Ref(stack))) {
+    g_dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// The countdown crossed zero: maybe sample `p`.
+MEMMON_NOINLINE void SampleSlow(void* p, size_t size) {
+  ThreadState& t = t_state;
+  int saved_errno = errno;
+  Flush(t);
+  if (!t.rng_ready) {
+    // First allocation on this thread: draw the first gap, then decide.
+    SeedThread(t);
+    t.until_sample = NextGap(t) - static_cast<int64_t>(size);
+    if (t.until_sample > 0 && g_config.rate > 1) {
+      errno = saved_errno;
+      return;
+    }
+  }
+  t.until_sample = NextGap(t);
+  if (!t.in_hook && !t.no_sampling && g_config.enabled && size > 0) {
+    t.in_hook = true;
+    RecordSample(p, size);
+    t.in_hook = false;
+  }
+  errno = saved_errno;
+}
+
+// Bytes in use are counted in the allocator's own unit. Under glibc that is
+// the chunk size, read from the chunk header (the word before the block,
+// low three bits are flags): free() reads that word next anyway, whereas
+// malloc_usable_size() also inspects the following chunk, a second cache
+// miss that cost 12 % of an allocation-heavy program. Under jemalloc and
+// tcmalloc it is malloc_usable_size(), a size-class lookup.
+inline size_t UsableSize(void* p) {
+  if (MEMMON_LIKELY(g_glibc_chunks)) {
+    return reinterpret_cast<const size_t*>(p)[-1] & ~static_cast<size_t>(7);
+  }
+  return g_real.usable_size != nullptr ? g_real.usable_size(p) : 0;
+}
+
+inline void OnAlloc(void* p, size_t size) {
+  ThreadState& t = t_state;
+  ++t.allocations;
+  t.allocated_bytes += size;
+  t.inuse_bytes += static_cast<int64_t>(UsableSize(p));
+  // The allocation side is flushed when the sampling countdown crosses
+  // zero (every `rate` bytes on average), saving a countdown per malloc.
+  t.until_sample -= static_cast<int64_t>(size);
+  if (MEMMON_UNLIKELY(t.until_sample <= 0)) SampleSlow(p, size);
+}
+
+inline void CountFree(void* p) {
+  ThreadState& t = t_state;
+  ++t.frees;
+  t.inuse_bytes -= static_cast<int64_t>(UsableSize(p));
+  if (MEMMON_UNLIKELY(--t.ops_left <= 0)) Flush(t);
+}
+
+// p's filter counter is set: a sampled block, an arena block, or a block
+// that shares its counter with one of those.
+MEMMON_NOINLINE void FreeSlow(void* p) {
+  if (IsBoot(p)) return;  // arena blocks are never reused
+  if (!Ready()) InitSlow();  // only arena blocks exist before: not reached
+  CountFree(p);
+  g_live.Erase(p);
+  g_real.free(p);
+}
+
+// ---- the entry points, as functions the exported symbols share -----------
+MEMMON_NOINLINE void* MallocSlow(size_t n) {
+  InitSlow();
+  if (!Ready()) return BootAlloc(n, 16);
+  void* p = g_real.malloc(n);
+  if (p != nullptr) OnAlloc(p, n);
+  return p;
+}
+
+inline void* DoMalloc(size_t n) {
+  if (MEMMON_UNLIKELY(!Ready())) return MallocSlow(n);
+  void* p = g_real.malloc(n);
+  if (MEMMON_LIKELY(p != nullptr)) OnAlloc(p, n);
+  return p;
+}
+
+// No "initialised?" test: before initialisation only arena blocks exist,
+// and the filter sends those to FreeSlow.
+inline void DoFree(void* p) {
+  if (p == nullptr) return;
+  if (MEMMON_UNLIKELY(LiveTable::MaybeContains(p))) return FreeSlow(p);
+  CountFree(p);
+  g_real.free(p);
+}
+
+void* DoCalloc(size_t count, size_t size) {
+  size_t n;
+  if (__builtin_mul_overflow(count, size, &n)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  if (MEMMON_UNLIKELY(!Ready())) {
+    InitSlow();
+    if (!Ready()) return BootAlloc(n, 16);
+  }
+  void* p = g_real.calloc(count, size);
+  if (p != nullptr) OnAlloc(p, n);
+  return p;
+}
+
+void* DoRealloc(void* old, size_t n) {
+  if (old == nullptr) return DoMalloc(n);
+  if (MEMMON_UNLIKELY(IsBoot(old))) {  // arena blocks move out, never freed
+    size_t old_size = BootSize(old);
+    void* p = DoMalloc(n);
+    if (p != nullptr) memcpy(p, old, old_size < n ? old_size : n);
+    return p;
+  }
+  if (MEMMON_UNLIKELY(!Ready())) InitSlow();  // only arena blocks exist before
+  // The old block leaves the live set before the allocator may reuse it.
+  size_t old_usable = UsableSize(old);
+  bool was_sampled = LiveTable::MaybeContains(old) && g_live.Erase(old);
+  void* p = g_real.realloc(old, n);
+  ThreadState& t = t_state;
+  if (p == nullptr) {
+    if (n == 0) {  // glibc: realloc(p, 0) frees p
+      ++t.frees;
+      t.inuse_bytes -= static_cast<int64_t>(old_usable);
+    }
+    (void)was_sampled;  // a failed realloc keeps `old`; its sample is lost
+    return p;
+  }
+  ++t.frees;
+  t.inuse_bytes -= static_cast<int64_t>(old_usable);
+  OnAlloc(p, n);
+  return p;
+}
+
+void* DoAligned(size_t align, size_t n, bool posix_semantics, int* err) {
+  // posix_memalign wants a power of two that is a multiple of sizeof(void*);
+  // memalign and aligned_alloc round smaller or odd alignments up.
+  if (!posix_semantics) {
+    size_t a = sizeof(void*);
+    while (a < align) a <<= 1;
+    align = a;
+  }
+  if (MEMMON_UNLIKELY(!Ready())) {
+    InitSlow();
+    if (!Ready()) {
+      void* p = BootAlloc(n, align);
+      *err = p ? 0 : ENOMEM;
+      return p;
+    }
+  }
+  void* p = nullptr;
+  *err = g_real.posix_memalign(&p, align, n);
+  if (*err != 0) return nullptr;
+  OnAlloc(p, n);
+  return p;
+}
+
+size_t PageSize() {
+  static size_t page = 0;
+  if (page == 0) page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+void* AlignedOrErrno(size_t align, size_t n) {
+  int err = 0;
+  void* p = DoAligned(align, n, false, &err);
+  if (p == nullptr) errno = err;
+  return p;
+}
+
+void* NewOrThrow(size_t n) {
+  for (;;) {
+    if (void* p = DoMalloc(n == 0 ? 1 : n)) return p;
+    std::new_handler handler = std::get_new_handler();
+    if (handler == nullptr) throw std::bad_alloc();
+    handler();
+  }
+}
+
+void* NewAlignedOrThrow(size_t n, std::align_val_t al) {
+  for (;;) {
+    if (void* p = AlignedOrErrno(static_cast<size_t>(al), n == 0 ? 1 : n)) {
+      return p;
+    }
+    std::new_handler handler = std::get_new_handler();
+    if (handler == nullptr) throw std::bad_alloc();
+    handler();
+  }
+}
+
+void* NewNothrow(size_t n) noexcept {
+  try {
+    return NewOrThrow(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void* NewAlignedNothrow(size_t n, std::align_val_t al) noexcept {
+  try {
+    return NewAlignedOrThrow(n, al);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+// ---- what the rest of the sampler sees ------------------------------------
+LiveTable& Live() { return g_live; }
+StackTable& Stacks() { return g_stacks; }
+const SamplerConfig& Config() { return g_config; }
+
+double SampleWeightBytes(size_t size, uint64_t rate) {
+  if (rate <= 1 || size == 0) return static_cast<double>(size);
+  double s = static_cast<double>(size);
+  return s / (1.0 - std::exp(-s / static_cast<double>(rate)));
+}
+
+void EnsureInitialized() {
+  if (!Ready()) InitSlow();
+}
+
+void ReadCounters(memmon_preload_counters* out) {
+  EnsureInitialized();
+  Flush(t_state);
+  uint64_t allocations = 0, frees = 0, bytes = 0;
+  int64_t inuse = 0;
+  auto sum = [&](const CounterSlot& c) {
+    allocations += c.allocations.load(std::memory_order_relaxed);
+    frees += c.frees.load(std::memory_order_relaxed);
+    bytes += c.allocated_bytes.load(std::memory_order_relaxed);
+    inuse += c.inuse_bytes.load(std::memory_order_relaxed);
+  };
+  sum(g_retired);
+  sum(g_overflow);
+  if (g_slots != nullptr) {
+    for (size_t i = 0; i < kCounterSlots; ++i) {
+      if (g_slots[i].in_use.load(std::memory_order_acquire) != 0) sum(g_slots[i]);
+    }
+  }
+  out->allocations = allocations;
+  out->frees = frees;
+  out->allocated_bytes = bytes;
+  out->inuse_bytes = inuse > 0 ? static_cast<uint64_t>(inuse) : 0;
+  out->sample_rate = g_config.rate;
+  out->samples = g_samples.load(std::memory_order_relaxed);
+  out->live_samples = g_live.live();
+  out->dropped_samples = g_dropped.load(std::memory_order_relaxed) +
+                         g_stacks.dropped();
+  out->unwind_failures = g_unwind_failures.load(std::memory_order_relaxed);
+  out->stacks = g_stacks.count();
+}
+
+ScopedNoSampling::ScopedNoSampling() : previous_(t_state.no_sampling) {
+  t_state.no_sampling = true;
+}
+ScopedNoSampling::~ScopedNoSampling() { t_state.no_sampling = previous_; }
+
+void ResetAfterFork() {
+  // The forking thread's state is intact; a fresh key registration is
+  // needed because the child has only this thread.
+  // The child has only this thread; the other threads' slots keep their
+  // counts (their blocks live on in the child's copy of the heap).
+  t_state.in_hook = false;
+}
+
+}  // namespace memmon::preload
+
+// ---- exported symbols ------------------------------------------------------
+using namespace memmon::preload;  // NOLINT: the C entry points below
+
+MEMMON_EXPORT void* malloc(size_t n) noexcept { return DoMalloc(n); }
+MEMMON_EXPORT void free(void* p) noexcept { DoFree(p); }
+MEMMON_EXPORT void* calloc(size_t c, size_t n) noexcept {
+  return DoCalloc(c, n);
+}
+MEMMON_EXPORT void* realloc(void* p, size_t n) noexcept {
+  return DoRealloc(p, n);
+}
+MEMMON_EXPORT void* reallocarray(void* p, size_t c, size_t n) noexcept {
+  size_t bytes;
+  if (__builtin_mul_overflow(c, n, &bytes)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return DoRealloc(p, bytes);
+}
+MEMMON_EXPORT int posix_memalign(void** out, size_t align, size_t n) noexcept {
+  if (align < sizeof(void*) || (align & (align - 1)) != 0) return EINVAL;
+  int err = 0;
+  void* p = DoAligned(align, n, true, &err);
+  if (p != nullptr) *out = p;
+  return err;
+}
+MEMMON_EXPORT void* aligned_alloc(size_t align, size_t n) noexcept {
+  if (align == 0 || (align & (align - 1)) != 0) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  return AlignedOrErrno(align, n);
+}
+MEMMON_EXPORT void* memalign(size_t align, size_t n) noexcept {
+  return AlignedOrErrno(align, n);
+}
+MEMMON_EXPORT void* valloc(size_t n) noexcept {
+  return AlignedOrErrno(PageSize(), n);
+}
+MEMMON_EXPORT void* pvalloc(size_t n) noexcept {
+  size_t page = PageSize();
+  size_t rounded = n == 0 ? page : (n + page - 1) & ~(page - 1);
+  if (rounded < n) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return AlignedOrErrno(page, rounded);
+}
+MEMMON_EXPORT size_t malloc_usable_size(void* p) noexcept {
+  if (p == nullptr) return 0;
+  if (IsBoot(p)) return BootSize(p);
+  EnsureInitialized();
+  return UsableSize(p);
+}
+
+MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,
+                                          size_t out_size) {
+  memmon_preload_counters c{};
+  ReadCounters(&c);
+  memcpy(out, &c, out_size < sizeof(c) ? out_size : sizeof(c));
+  return 0;
+}
+
+// operator new and delete: every form, so that none reaches libstdc++'s
+// (which would call malloc and be counted twice) or another allocator's.
+#define MEMMON_VISIBLE __attribute__((visibility("default")))
+MEMMON_VISIBLE void* operator new(size_t n) { return NewOrThrow(n); }
+MEMMON_VISIBLE void* operator new[](size_t n) { return NewOrThrow(n); }
+MEMMON_VISIBLE void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  return NewNothrow(n);
+}
+MEMMON_VISIBLE void* operator new[](size_t n, const std::nothrow_t&) noexcept {
+  return NewNothrow(n);
+}
+MEMMON_VISIBLE void* operator new(size_t n, std::align_val_t al) {
+  return NewAlignedOrThrow(n, al);
+}
+MEMMON_VISIBLE void* operator new[](size_t n, std::align_val_t al) {
+  return NewAlignedOrThrow(n, al);
+}
+MEMMON_VISIBLE void* operator new(size_t n, std::align_val_t al,
+                                  const std::nothrow_t&) noexcept {
+  return NewAlignedNothrow(n, al);
+}
+MEMMON_VISIBLE void* operator new[](size_t n, std::align_val_t al,
+                                    const std::nothrow_t&) noexcept {
+  return NewAlignedNothrow(n, al);
+}
+MEMMON_VISIBLE void operator delete(void* p) noexcept { DoFree(p); }
+MEMMON_VISIBLE void operator delete[](void* p) noexcept { DoFree(p); }
+MEMMON_VISIBLE void operator delete(void* p, size_t) noexcept { DoFree(p); }
+MEMMON_VISIBLE void operator delete[](void* p, size_t) noexcept { DoFree(p); }
+MEMMON_VISIBLE void operator delete(void* p, const std::nothrow_t&) noexcept {
+  DoFree(p);
+}
+MEMMON_VISIBLE void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  DoFree(p);
+}
+MEMMON_VISIBLE void operator delete(void* p, std::align_val_t) noexcept {
+  DoFree(p);
+}
+MEMMON_VISIBLE void operator delete[](void* p, std::align_val_t) noexcept {
+  DoFree(p);
+}
+MEMMON_VISIBLE void operator delete(void* p, size_t, std::align_val_t) noexcept {
+  DoFree(p);
+}
+MEMMON_VISIBLE void operator delete[](void* p, size_t,
+                                      std::align_val_t) noexcept {
+  DoFree(p);
+}
+MEMMON_VISIBLE void operator delete(void* p, std::align_val_t,
+                                    const std::nothrow_t&) noexcept {
+  DoFree(p);
+}
+MEMMON_VISIBLE void operator delete[](void* p, std::align_val_t,
+                                      const std::nothrow_t&) noexcept {
+  DoFree(p);
+}

@@ -1,0 +1,100 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "live_table.h"
+
+#include <sys/mman.h>
+
+namespace memmon::preload {
+
+std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits];
+
+bool LiveTable::Init(std::size_t first_level_slots) {
+  std::size_t n = 64;
+  while (n < first_level_slots) n <<= 1;
+  std::size_t bytes = 0;
+  for (int l = 0; l < kLevels; ++l) bytes += (n << (3 * l)) * sizeof(Entry);
+  // Untouched pages cost nothing: RSS grows with the entries actually used.
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) return false;
+  char* at = static_cast<char*>(mem);
+  for (int l = 0; l < kLevels; ++l) {
+    std::size_t slots = n << (3 * l);
+    levels_[l].slots = reinterpret_cast<Entry*>(at);
+    levels_[l].mask = slots - 1;
+    at += slots * sizeof(Entry);
+  }
+  return true;
+}
+
+std::size_t LiveTable::capacity() const {
+  std::size_t total = 0;
+  for (const Level& level : levels_) {
+    if (!level.active.load(std::memory_order_relaxed)) break;
+    total += level.mask + 1;
+  }
+  return total;
+}
+
+void LiveTable::FilterAdd(const void* p, int delta) {
+  std::atomic<uint8_t>& c = g_live_filter[FilterIndex(p)];
+  uint8_t v = c.load(std::memory_order_relaxed);
+  for (;;) {
+    if (v == 255) return;  // saturated: sticky, never decremented
+    if (delta < 0 && v == 0) return;
+    uint8_t next = static_cast<uint8_t>(v + delta);
+    if (c.compare_exchange_weak(v, next, std::memory_order_relaxed)) return;
+  }
+}
+
+bool LiveTable::Insert(const void* p, std::size_t size, uint32_t stack_ref) {
+  if (!initialized()) return false;
+  const uintptr_t key = reinterpret_cast<uintptr_t>(p);
+  const uint64_t sz = size < kMaxSize ? size : kMaxSize;
+  for (Level& level : levels_) {
+    if (!level.active.load(std::memory_order_acquire)) {
+      level.active.store(true, std::memory_order_release);
+    }
+    std::size_t i = Hash(p) & level.mask;
+    for (int probe = 0; probe < kMaxProbe; ++probe, i = (i + 1) & level.mask) {
+      Entry& e = level.slots[i];
+      uintptr_t k = e.key.load(std::memory_order_relaxed);
+      if (k != kEmpty && k != kTomb) continue;
+      if (!e.key.compare_exchange_strong(k, kBusy, std::memory_order_acquire)) {
+        continue;
+      }
+      e.meta.store(sz << 24 | (stack_ref & kMaxStackRef), std::memory_order_relaxed);
+      e.key.store(key, std::memory_order_release);
+      FilterAdd(p, +1);
+      live_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool LiveTable::Erase(const void* p) {
+  if (!initialized()) return false;
+  const uintptr_t key = reinterpret_cast<uintptr_t>(p);
+  for (Level& level : levels_) {
+    if (!level.active.load(std::memory_order_acquire)) return false;
+    std::size_t i = Hash(p) & level.mask;
+    for (int probe = 0; probe < kMaxProbe; ++probe, i = (i + 1) & level.mask) {
+      Entry& e = level.slots[i];
+      uintptr_t k = e.key.load(std::memory_order_acquire);
+      if (k == kEmpty) break;  // not in this level
+      if (k != key) continue;
+      if (!e.key.compare_exchange_strong(k, kBusy, std::memory_order_acquire)) {
+        return false;
+      }
+      e.key.store(kTomb, std::memory_order_release);
+      FilterAdd(p, -1);
+      live_.fetch_sub(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace memmon::preload

@@ -1,0 +1,130 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// LiveTable: the set of sampled blocks not yet freed, keyed by address.
+//
+// Contract: lock-free, allocation-free after Init() (which mmaps), safe to
+// call from inside malloc and free on any thread. An address is inserted by
+// the thread that got it from malloc before the program sees it, and erased
+// before it goes back to the allocator, so one address is never inserted
+// twice at once.
+//
+// Why it looks like this: most frees are of unsampled blocks, so the free
+// path first reads one byte of a counting filter (64 KiB, cache resident):
+// zero means "certainly not sampled" and costs one load. Only a non-zero
+// counter leads to the table, an open-addressing array probed linearly for
+// at most kMaxProbe slots. Keys move EMPTY -> BUSY -> address -> BUSY ->
+// TOMB -> BUSY -> ...; EMPTY never comes back, so a key always sits before
+// the first EMPTY slot of its probe run and a lookup may stop there. When no
+// slot is free within kMaxProbe the sample is dropped and counted.
+//
+// Readers (snapshots) read a key, then the payload, then the key again and
+// keep the entry only if the key did not change.
+//
+// An entry is 16 bytes (the address, and the size packed with a 24-bit
+// stack reference), because its pages are what the table costs in RSS:
+// samples land in random slots, so a long-running process touches them all.
+// Sizes above 2^40 - 1 bytes are recorded as 2^40 - 1.
+#ifndef MEMMON_SRC_PRELOAD_LIVE_TABLE_H_
+#define MEMMON_SRC_PRELOAD_LIVE_TABLE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace memmon::preload {
+
+// The counting filter, static so that it exists before anything is
+// initialised: the bootstrap arena marks its blocks in it (saturated
+// counters) and free() sends every block with a non-zero counter to its
+// slow path, which is how arena blocks are recognised at no cost to the
+// fast path.
+inline constexpr int kFilterBits = 16;
+extern std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits];
+
+class LiveTable {
+ public:
+  static constexpr int kMaxProbe = 64;
+  static constexpr int kLevels = 4;
+
+  // Reserves the levels (1/8/64/512 x `first_level_slots` entries) with
+  // mmap. False when mmap fails.
+  bool Init(std::size_t first_level_slots = 4096);
+  bool initialized() const { return levels_[0].slots != nullptr; }
+
+  // Fast test: false means `p` is certainly not in the table.
+  static bool MaybeContains(const void* p) {
+    return g_live_filter[FilterIndex(p)].load(std::memory_order_relaxed) != 0;
+  }
+  // Saturates p's filter counter for good (bootstrap arena blocks).
+  static void MarkForever(const void* p) {
+    g_live_filter[FilterIndex(p)].store(255, std::memory_order_relaxed);
+  }
+
+  static constexpr uint64_t kMaxSize = (uint64_t{1} << 40) - 1;
+  static constexpr uint32_t kMaxStackRef = (1u << 24) - 1;
+
+  // `stack_ref` < 2^24 (StackTable::Ref). False when every level is full
+  // around `p`.
+  bool Insert(const void* p, std::size_t size, uint32_t stack_ref);
+  // Removes `p`; false when it was not there.
+  bool Erase(const void* p);
+
+  // Calls fn(address, size, stack_ref) for every entry seen stably.
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    for (const Level& level : levels_) {
+      if (!level.active.load(std::memory_order_acquire)) break;
+      for (std::size_t i = 0; i <= level.mask; ++i) {
+        const Entry& e = level.slots[i];
+        uintptr_t k = e.key.load(std::memory_order_acquire);
+        if (k <= kBusy) continue;
+        uint64_t meta = e.meta.load(std::memory_order_relaxed);
+        if (e.key.load(std::memory_order_acquire) != k) continue;
+        fn(k, static_cast<std::size_t>(meta >> 24),
+           static_cast<uint32_t>(meta & kMaxStackRef));
+      }
+    }
+  }
+
+  uint64_t live() const { return live_.load(std::memory_order_relaxed); }
+  // Entries of the levels in use.
+  std::size_t capacity() const;
+
+ private:
+  static constexpr uintptr_t kEmpty = 0, kTomb = 1, kBusy = 2;
+  struct Entry {
+    std::atomic<uintptr_t> key;
+    std::atomic<uint64_t> meta;  // size << 24 | stack_ref
+  };
+  static_assert(sizeof(Entry) == 16);
+  // Levels fill in order: a level is used only once an insert found no room
+  // in the ones before it, so the pages touched (the RSS cost) follow the
+  // number of live samples instead of the capacity.
+  struct Level {
+    Entry* slots = nullptr;
+    std::size_t mask = 0;
+    std::atomic<bool> active{false};
+  };
+
+  static std::size_t Hash(const void* p) {
+    uint64_t x = reinterpret_cast<uintptr_t>(p) >> 4;
+    return static_cast<std::size_t>((x * 0x9E3779B97F4A7C15ull) >> 20);
+  }
+  // Blocks are 16-byte aligned; the next 16 bits index the filter (a shift
+  // and a mask on the free path, no multiply). Live samples are sparse, so
+  // aliasing within 1 MiB strides costs little.
+  static std::size_t FilterIndex(const void* p) {
+    // (see the comment above)
+    return (reinterpret_cast<uintptr_t>(p) >> 4) &
+           ((std::size_t{1} << kFilterBits) - 1);
+  }
+  static void FilterAdd(const void* p, int delta);
+
+  Level levels_[kLevels];
+  std::atomic<uint64_t> live_{0};
+};
+
+}  // namespace memmon::preload
+
+#endif  // MEMMON_SRC_PRELOAD_LIVE_TABLE_H_

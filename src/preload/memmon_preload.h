@@ -1,0 +1,93 @@
+/* Copyright 2026 The memmon Authors.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The C interface the heap sampler (libmemmon_preload.so, or the linkable
+ * libmemmon_heap.so) exports to the rest of memmon and to applications.
+ *
+ * Nothing links against these symbols: callers look them up with
+ * dlsym(RTLD_DEFAULT, name) and fall back when they are absent, so the core
+ * library carries no link-time dependency on the sampler.
+ *
+ * Thread-safety: every function may be called from any thread, never from a
+ * signal handler and never from inside malloc.
+ */
+#ifndef MEMMON_SRC_PRELOAD_MEMMON_PRELOAD_H_
+#define MEMMON_SRC_PRELOAD_MEMMON_PRELOAD_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Exact counters since the process started (the calling thread's pending
+ * batch is flushed first; other threads flush every 64 operations and when
+ * they exit). Bytes in use count malloc_usable_size() of live blocks. */
+struct memmon_preload_counters {
+  uint64_t allocations;      /* calls that returned memory */
+  uint64_t frees;            /* calls that released memory (free(NULL) not counted) */
+  uint64_t allocated_bytes;  /* cumulative requested bytes */
+  uint64_t inuse_bytes;      /* usable bytes of blocks not yet freed */
+  uint64_t sample_rate;      /* mean bytes between samples */
+  uint64_t samples;          /* allocations sampled */
+  uint64_t live_samples;     /* sampled blocks not yet freed */
+  uint64_t dropped_samples;  /* sampled but not recorded (table full) */
+  uint64_t unwind_failures;  /* stacks that could not be captured */
+  uint64_t stacks;           /* distinct stacks recorded */
+};
+typedef int (*memmon_preload_counters_fn)(struct memmon_preload_counters* out,
+                                          size_t out_size);
+#define MEMMON_PRELOAD_COUNTERS_SYMBOL "memmon_preload_read_counters"
+/* Fills min(out_size, sizeof) bytes of *out; returns 0. */
+int memmon_preload_read_counters(struct memmon_preload_counters* out,
+                                 size_t out_size);
+
+/* Writes the current heap profile (pprof, gzip) to `path` atomically, mode
+ * 0600. Returns 0, or -1 with a one-line reason in error[0..error_len). */
+typedef int (*memmon_preload_write_profile_fn)(const char* path, char* error,
+                                               size_t error_len);
+#define MEMMON_PRELOAD_WRITE_PROFILE_SYMBOL "memmon_preload_write_profile"
+int memmon_preload_write_profile(const char* path, char* error,
+                                 size_t error_len);
+
+/* Writes the next numbered snapshot (heap.NNNN.pb.gz) into MEMMON_OUTPUT.
+ * `reason` is recorded as a comment in the profile. Returns the snapshot
+ * number, or -1 when no output directory is configured or writing failed. */
+typedef int (*memmon_preload_snapshot_fn)(const char* reason);
+#define MEMMON_PRELOAD_SNAPSHOT_SYMBOL "memmon_preload_snapshot"
+int memmon_preload_snapshot(const char* reason);
+
+/* The raw heap data the sampler hands to the profile writer
+ * (libmemmon_writer.so, loaded with dlopen only when a profile is written, so
+ * that libdw, zlib and the rest never sit in a process that writes none). */
+struct memmon_raw_site {
+  const uintptr_t* frames; /* return addresses, innermost first */
+  uint32_t depth;
+  double alloc_objects;
+  double alloc_bytes;
+  double inuse_objects;
+  double inuse_bytes;
+};
+struct memmon_raw_heap {
+  uint64_t sample_rate;
+  int64_t time_nanos;     /* wall clock */
+  int64_t duration_nanos; /* since the sampler started */
+  size_t site_count;
+  const struct memmon_raw_site* sites;
+  size_t comment_count;
+  const char* const* comments;
+};
+/* Symbolizes, encodes and writes `heap` to `path` (gzip pprof, atomically,
+ * mode 0600). Returns 0, or -1 with a reason in error[0..error_len). */
+typedef int (*memmon_writer_write_heap_fn)(const struct memmon_raw_heap* heap,
+                                           const char* path, char* error,
+                                           size_t error_len);
+#define MEMMON_WRITER_WRITE_HEAP_SYMBOL "memmon_writer_write_heap"
+#define MEMMON_WRITER_LIBRARY "libmemmon_writer.so"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMMON_SRC_PRELOAD_MEMMON_PRELOAD_H_ */

@@ -1,0 +1,406 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// The heap sampler's life outside malloc: reads the environment, writes
+// profiles at exit, on a period, on a signal and on request, and exports
+// the C entry points of memmon_preload.h that do so.
+//
+// Runs on ordinary threads (the caller's, the writer thread, or exit), never
+// inside malloc. Written against libc alone, like the hooks: the heavy part
+// (symbolization, protobuf, gzip) is in libmemmon_writer.so, dlopen'ed from
+// beside this library the first time a profile is written. Allocations made
+// while writing are counted but never sampled (ScopedNoSampling).
+//
+// Files (docs/profiler.md): the first process of a run (the one that found
+// MEMMON_ROOT_PID unset, and whatever it execs, which keeps its pid) writes
+// DIR/heap.pb.gz and DIR/heap.NNNN.pb.gz; any other process (a fork child,
+// a child that exec'd a new program) writes DIR/heap.<pid>.pb.gz and
+// DIR/heap.<pid>.NNNN.pb.gz, so two processes never write the same file.
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "memmon_preload.h"
+#include "sampler.h"
+
+#define MEMMON_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace memmon::preload {
+namespace {
+
+struct Runtime {
+  char output_dir[PATH_MAX];  // empty: no automatic files
+  bool root;
+  pid_t pid;
+  double interval_s;
+  int signal;
+  int64_t start_nanos;
+  std::atomic<int> snapshot_seq;
+  pthread_mutex_t write_mu;  // one profile written at a time
+  sem_t wake;
+  std::atomic<bool> writer_running;
+  std::atomic<bool> stopping;
+  std::atomic<int> pending_signal_snapshots;
+  void* writer_handle;
+  memmon_writer_write_heap_fn write_heap;
+};
+Runtime g_rt{};
+
+int64_t NowNanos(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+void Warn(const char* what, const char* detail) {
+  char line[PATH_MAX + 256];
+  int n = snprintf(line, sizeof(line), "memmon: %s%s%s\n", what,
+                   detail ? ": " : "", detail ? detail : "");
+  if (n > 0) {
+    ssize_t w = write(2, line, static_cast<size_t>(n) < sizeof(line)
+                                   ? static_cast<size_t>(n)
+                                   : sizeof(line) - 1);
+    (void)w;
+  }
+}
+
+int ParseSignal(const char* s) {
+  if (s == nullptr || *s == '\0') return 0;
+  const char* name = strncmp(s, "SIG", 3) == 0 ? s + 3 : s;
+  static const struct {
+    const char* name;
+    int number;
+  } kSignals[] = {{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"HUP", SIGHUP},
+                  {"PROF", SIGPROF}, {"URG", SIGURG},   {"WINCH", SIGWINCH}};
+  for (const auto& k : kSignals) {
+    if (strcmp(name, k.name) == 0) return k.number;
+  }
+  char* end = nullptr;
+  if (strncmp(name, "RTMIN+", 6) == 0) {
+    long off = strtol(name + 6, &end, 10);
+    if (*end == '\0' && off >= 0 && SIGRTMIN + off <= SIGRTMAX) {
+      return SIGRTMIN + static_cast<int>(off);
+    }
+    return -1;
+  }
+  long v = strtol(s, &end, 10);
+  if (end != s && *end == '\0' && v > 0 && v < NSIG) return static_cast<int>(v);
+  return -1;
+}
+
+// mkdir -p, 0700 for what it creates. False with errno set.
+bool MakeDirectories(const char* dir) {
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof(path), "%s", dir) >= static_cast<int>(sizeof(path))) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  for (char* p = path + 1; *p != '\0'; ++p) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) return false;
+    *p = '/';
+  }
+  if (mkdir(path, 0700) != 0 && errno != EEXIST) return false;
+  struct stat st;
+  if (stat(path, &st) != 0) return false;
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return false;
+  }
+  return access(path, W_OK | X_OK) == 0;
+}
+
+// Finds libmemmon_writer.so beside this library (or at $MEMMON_WRITER).
+bool LoadWriter(char* error, size_t error_len) {
+  if (g_rt.write_heap != nullptr) return true;
+  char path[PATH_MAX];
+  const char* env = getenv("MEMMON_WRITER");
+  if (env != nullptr && *env != '\0') {
+    snprintf(path, sizeof(path), "%s", env);
+  } else {
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void*>(&LoadWriter), &info) == 0 ||
+        info.dli_fname == nullptr) {
+      snprintf(error, error_len, "cannot find where libmemmon_preload.so lives");
+      return false;
+    }
+    snprintf(path, sizeof(path), "%s", info.dli_fname);
+    char* slash = strrchr(path, '/');
+    size_t dir_len = slash ? static_cast<size_t>(slash - path + 1) : 0;
+    snprintf(path + dir_len, sizeof(path) - dir_len, "%s", MEMMON_WRITER_LIBRARY);
+  }
+  void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (h == nullptr) {
+    snprintf(error, error_len, "cannot load the profile writer: %s", dlerror());
+    return false;
+  }
+  auto fn = reinterpret_cast<memmon_writer_write_heap_fn>(
+      dlsym(h, MEMMON_WRITER_WRITE_HEAP_SYMBOL));
+  if (fn == nullptr) {
+    snprintf(error, error_len, "%s has no %s", path, MEMMON_WRITER_WRITE_HEAP_SYMBOL);
+    return false;
+  }
+  g_rt.writer_handle = h;
+  g_rt.write_heap = fn;
+  return true;
+}
+
+// Requires write_mu. Gathers every stack's totals and the live samples into
+// `sites` (malloc'd; the caller frees). StackRecord::reserved holds each
+// stack's 1-based site index while this runs.
+size_t CollectSites(memmon_raw_site** out) {
+  StackTable& stacks = Stacks();
+  size_t cap = static_cast<size_t>(stacks.count()) + 1 + 4096;
+  auto* sites = static_cast<memmon_raw_site*>(calloc(cap, sizeof(memmon_raw_site)));
+  *out = sites;
+  if (sites == nullptr) return 0;
+  size_t n = 0;
+  stacks.ForEach([&](StackRecord* r) { r->reserved = 0; });
+  auto site_of = [&](StackRecord* r) -> memmon_raw_site* {
+    if (r->reserved == 0) {
+      if (n >= cap) return nullptr;
+      sites[n].frames = r->frames;
+      sites[n].depth = r->depth;
+      r->reserved = static_cast<uint32_t>(++n);
+    }
+    return &sites[r->reserved - 1];
+  };
+  stacks.ForEach([&](StackRecord* r) {
+    uint64_t objects = r->alloc_objects_scaled.load(std::memory_order_relaxed);
+    uint64_t bytes = r->alloc_bytes.load(std::memory_order_relaxed);
+    if (objects == 0 && bytes == 0) return;
+    if (memmon_raw_site* s = site_of(r)) {
+      s->alloc_objects = static_cast<double>(objects) / kObjectScale;
+      s->alloc_bytes = static_cast<double>(bytes);
+    }
+  });
+  const uint64_t rate = Config().rate;
+  Live().ForEach([&](uintptr_t, size_t size, uint32_t ref) {
+    if (size == 0) return;
+    StackRecord* r = stacks.FromRef(ref);
+    memmon_raw_site* s = site_of(r);
+    if (s == nullptr) return;
+    double w = SampleWeightBytes(size, rate);
+    s->inuse_bytes += w;
+    s->inuse_objects += w / static_cast<double>(size);
+  });
+  return n;
+}
+
+int WriteProfile(const char* path, const char* reason, char* error,
+                 size_t error_len) {
+  ScopedNoSampling no_sampling;
+  char scratch[256];
+  if (error == nullptr || error_len == 0) {
+    error = scratch;
+    error_len = sizeof(scratch);
+  }
+  error[0] = '\0';
+  pthread_mutex_lock(&g_rt.write_mu);
+  int rc = -1;
+  if (LoadWriter(error, error_len)) {
+    memmon_raw_site* sites = nullptr;
+    size_t count = CollectSites(&sites);
+    memmon_preload_counters c{};
+    ReadCounters(&c);
+    char line1[256], line2[512];
+    snprintf(line1, sizeof(line1), "memmon heap profile; reason: %s",
+             reason ? reason : "request");
+    snprintf(line2, sizeof(line2),
+             "counters: allocations=%llu frees=%llu allocated_bytes=%llu "
+             "inuse_bytes=%llu samples=%llu live_samples=%llu "
+             "dropped_samples=%llu unwind_failures=%llu",
+             static_cast<unsigned long long>(c.allocations),
+             static_cast<unsigned long long>(c.frees),
+             static_cast<unsigned long long>(c.allocated_bytes),
+             static_cast<unsigned long long>(c.inuse_bytes),
+             static_cast<unsigned long long>(c.samples),
+             static_cast<unsigned long long>(c.live_samples),
+             static_cast<unsigned long long>(c.dropped_samples),
+             static_cast<unsigned long long>(c.unwind_failures));
+    const char* comments[] = {line1, line2};
+    memmon_raw_heap heap{};
+    heap.sample_rate = Config().rate;
+    heap.time_nanos = NowNanos(CLOCK_REALTIME);
+    heap.duration_nanos = NowNanos(CLOCK_MONOTONIC) - g_rt.start_nanos;
+    heap.site_count = count;
+    heap.sites = sites;
+    heap.comment_count = 2;
+    heap.comments = comments;
+    rc = sites == nullptr ? -1 : g_rt.write_heap(&heap, path, error, error_len);
+    if (sites == nullptr) snprintf(error, error_len, "out of memory");
+    free(sites);
+  }
+  pthread_mutex_unlock(&g_rt.write_mu);
+  return rc;
+}
+
+void FileName(char* out, size_t len, int seq) {
+  char pid[32] = "", num[16] = "";
+  if (!g_rt.root) snprintf(pid, sizeof(pid), ".%d", static_cast<int>(g_rt.pid));
+  if (seq > 0) snprintf(num, sizeof(num), ".%04d", seq);
+  if (snprintf(out, len, "%s/heap%s%s.pb.gz", g_rt.output_dir, pid, num) >=
+      static_cast<int>(len)) {
+    out[0] = '\0';  // too long: the write fails with a clear error
+  }
+}
+
+int WriteNumberedSnapshot(const char* reason) {
+  if (g_rt.output_dir[0] == '\0') return -1;
+  int n = g_rt.snapshot_seq.fetch_add(1) + 1;
+  char path[PATH_MAX];
+  FileName(path, sizeof(path), n);
+  char error[256];
+  if (WriteProfile(path, reason, error, sizeof(error)) != 0) {
+    Warn("snapshot failed", error);
+    return -1;
+  }
+  return n;
+}
+
+void OnSignal(int) {
+  int saved = errno;
+  g_rt.pending_signal_snapshots.fetch_add(1, std::memory_order_relaxed);
+  sem_post(&g_rt.wake);  // async-signal-safe
+  errno = saved;
+}
+
+void* WriterThread(void*) {
+  ScopedNoSampling no_sampling;
+  const int64_t period = static_cast<int64_t>(g_rt.interval_s * 1e9);
+  int64_t next = NowNanos(CLOCK_MONOTONIC) + period;
+  while (!g_rt.stopping.load()) {
+    int rc;
+    if (period > 0) {
+      int64_t deadline = NowNanos(CLOCK_REALTIME) + (next - NowNanos(CLOCK_MONOTONIC));
+      timespec ts{static_cast<time_t>(deadline / 1000000000),
+                  static_cast<long>(deadline % 1000000000)};
+      rc = sem_timedwait(&g_rt.wake, &ts);
+    } else {
+      rc = sem_wait(&g_rt.wake);
+    }
+    if (g_rt.stopping.load()) break;
+    if (rc != 0 && errno == EINTR) continue;
+    if (g_rt.pending_signal_snapshots.exchange(0) > 0) {
+      WriteNumberedSnapshot("signal");
+    }
+    if (period > 0 && NowNanos(CLOCK_MONOTONIC) >= next) {
+      WriteNumberedSnapshot("periodic");
+      next = NowNanos(CLOCK_MONOTONIC) + period;
+    }
+  }
+  return nullptr;
+}
+
+void AtForkChild() {
+  ResetAfterFork();
+  // A new process: its own files, no writer thread (threads do not survive
+  // fork and none is started inside it), a fresh lock.
+  g_rt.pid = getpid();
+  g_rt.root = false;
+  g_rt.snapshot_seq.store(0);
+  g_rt.writer_running.store(false);
+  pthread_mutex_init(&g_rt.write_mu, nullptr);
+}
+
+void WriteAtExit() {
+  g_rt.stopping.store(true);
+  if (g_rt.writer_running.load()) sem_post(&g_rt.wake);
+  if (g_rt.output_dir[0] == '\0') return;
+  char path[PATH_MAX], error[256];
+  FileName(path, sizeof(path), 0);
+  if (WriteProfile(path, "exit", error, sizeof(error)) != 0) {
+    Warn("heap profile at exit", error);
+  }
+}
+
+void StartWriterThread() {
+  sem_init(&g_rt.wake, 0, 0);
+  if (g_rt.signal != 0) {
+    struct sigaction sa {};
+    sa.sa_handler = OnSignal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(g_rt.signal, &sa, nullptr);
+  }
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  // The writer blocks every signal so the program's signals go to its own
+  // threads (the snapshot signal's handler only posts a semaphore).
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t t;
+  if (pthread_create(&t, &attr, WriterThread, nullptr) == 0) {
+    g_rt.writer_running.store(true);
+    pthread_setname_np(t, "memmon-writer");
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+}
+
+__attribute__((constructor)) void StartRuntime() {
+  EnsureInitialized();
+  ScopedNoSampling no_sampling;
+  pthread_mutex_init(&g_rt.write_mu, nullptr);
+  g_rt.start_nanos = NowNanos(CLOCK_MONOTONIC);
+  g_rt.pid = getpid();
+  const char* root = getenv("MEMMON_ROOT_PID");
+  if (root == nullptr || *root == '\0') {
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%d", static_cast<int>(g_rt.pid));
+    setenv("MEMMON_ROOT_PID", buf, 1);  // inherited: children know the root
+    g_rt.root = true;
+  } else {
+    g_rt.root = strtol(root, nullptr, 10) == g_rt.pid;
+  }
+  pthread_atfork(nullptr, nullptr, AtForkChild);
+  const char* out = getenv("MEMMON_OUTPUT");
+  if (out == nullptr || *out == '\0') return;
+  if (!MakeDirectories(out)) {
+    char detail[PATH_MAX + 128];
+    snprintf(detail, sizeof(detail), "cannot use %s (%s); no profiles will be written",
+             out, strerror(errno));
+    Warn("MEMMON_OUTPUT", detail);
+    return;
+  }
+  snprintf(g_rt.output_dir, sizeof(g_rt.output_dir), "%s", out);
+  atexit(WriteAtExit);
+  if (const char* iv = getenv("MEMMON_SNAPSHOT_INTERVAL")) {
+    g_rt.interval_s = strtod(iv, nullptr);
+    if (!(g_rt.interval_s > 0)) g_rt.interval_s = 0;
+  }
+  const char* sig = getenv("MEMMON_SIGNAL");
+  g_rt.signal = ParseSignal(sig);
+  if (g_rt.signal < 0) {
+    Warn("MEMMON_SIGNAL: unknown signal", sig);
+    g_rt.signal = 0;
+  }
+  if (g_rt.interval_s > 0 || g_rt.signal != 0) StartWriterThread();
+}
+
+}  // namespace
+}  // namespace memmon::preload
+
+MEMMON_EXPORT int memmon_preload_write_profile(const char* path, char* error,
+                                               size_t error_len) {
+  return memmon::preload::WriteProfile(path, "request", error, error_len);
+}
+
+MEMMON_EXPORT int memmon_preload_snapshot(const char* reason) {
+  return memmon::preload::WriteNumberedSnapshot(reason);
+}

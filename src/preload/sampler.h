@@ -1,0 +1,67 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// The heap sampler's shared state, as seen from outside the hooks (the
+// profile writer in src/profile/ and the exported C functions).
+//
+// Sampling: each thread counts down the bytes it allocates; when the count
+// crosses zero the allocation is sampled and a new gap is drawn from an
+// exponential distribution of mean `rate` bytes. An allocation of `size`
+// bytes is thus sampled with probability 1 - exp(-size/rate), and each
+// sample stands for weight = size / (1 - exp(-size/rate)) bytes, i.e.
+// weight/size objects. rate <= 1 samples every allocation with weight = size.
+//
+// Thread-safety: every function may be called from any thread.
+#ifndef MEMMON_SRC_PRELOAD_SAMPLER_H_
+#define MEMMON_SRC_PRELOAD_SAMPLER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "live_table.h"
+#include "memmon_preload.h"
+#include "stack_table.h"
+
+namespace memmon::preload {
+
+inline constexpr uint64_t kDefaultSampleRate = 512 * 1024;
+
+struct SamplerConfig {
+  uint64_t rate = kDefaultSampleRate;
+  uint64_t seed = 0;  // 0: seeded from the clock and the thread
+  bool enabled = true;
+};
+
+// The process-wide tables (initialised on first use).
+LiveTable& Live();
+StackTable& Stacks();
+const SamplerConfig& Config();
+
+// Bytes and objects that one sample of `size` bytes stands for.
+double SampleWeightBytes(std::size_t size, uint64_t rate);
+
+// Fills the counters (flushing the calling thread's batch).
+void ReadCounters(memmon_preload_counters* out);
+
+// While a thread holds a ScopedNoSampling, its allocations are counted but
+// never sampled (the profile writer's own allocations are not the program's).
+class ScopedNoSampling {
+ public:
+  ScopedNoSampling();
+  ~ScopedNoSampling();
+  ScopedNoSampling(const ScopedNoSampling&) = delete;
+  ScopedNoSampling& operator=(const ScopedNoSampling&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Ensures the real allocator is resolved and the tables exist.
+void EnsureInitialized();
+
+// Called in the child after fork (from the runtime's atfork handler).
+void ResetAfterFork();
+
+}  // namespace memmon::preload
+
+#endif  // MEMMON_SRC_PRELOAD_SAMPLER_H_

@@ -1,0 +1,152 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "heap_profile.h"
+
+#include <cmath>
+#include <map>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+
+namespace memmon::profile {
+
+bool IsAllocationApiFrame(const std::string& function) {
+  std::string_view f = function;
+  // glibc's internal aliases.
+  for (bool stripped = true; stripped;) {
+    stripped = false;
+    for (std::string_view prefix : {"__GI_", "__libc_", "__"}) {
+      if (f.substr(0, prefix.size()) == prefix) {
+        f.remove_prefix(prefix.size());
+        stripped = true;
+      }
+    }
+  }
+  std::size_t paren = f.find('(');
+  std::string_view base = f.substr(0, paren);
+  if (base.substr(0, 12) == "operator new" ||
+      base.substr(0, 15) == "operator delete") {
+    return true;
+  }
+  static constexpr std::string_view kNames[] = {
+      "malloc",   "calloc",     "realloc",       "reallocarray", "free",
+      "memalign", "valloc",     "pvalloc",       "posix_memalign",
+      "aligned_alloc", "strdup", "strndup",
+      "wcsdup",   "getline",    "getdelim",      "asprintf",
+      "vasprintf", "vasprintf_internal",
+      "_mid_memalign", "tcache_init", "_int_malloc"};
+  for (std::string_view n : kNames) {
+    if (base == n) return true;
+  }
+  return false;
+}
+
+namespace {
+
+int64_t Round(double v) { return static_cast<int64_t>(std::llround(v)); }
+
+}  // namespace
+
+Profile BuildHeapProfile(const HeapSnapshot& snapshot,
+                         const std::vector<Module>& modules,
+                         Symbolizer* symbolizer) {
+  Profile p;
+  p.sample_types = {{"alloc_objects", "count"},
+                    {"alloc_space", "bytes"},
+                    {"inuse_objects", "count"},
+                    {"inuse_space", "bytes"}};
+  p.period_type = {"space", "bytes"};
+  p.period = static_cast<int64_t>(snapshot.sample_rate);
+  p.time_nanos = snapshot.time_nanos;
+  p.duration_nanos = snapshot.duration_nanos;
+  p.comments = snapshot.comments;
+  p.default_sample_type = "inuse_space";
+
+  for (std::size_t i = 0; i < modules.size(); ++i) {
+    const Module& m = modules[i];
+    Mapping map;
+    map.id = i + 1;
+    map.memory_start = m.exec_start;
+    map.memory_limit = m.exec_end;
+    map.file_offset = m.exec_file_offset;
+    map.filename = m.path;
+    map.build_id = m.build_id;
+    map.has_functions = map.has_filenames = map.has_line_numbers =
+        map.has_inline_frames = true;
+    p.mappings.push_back(std::move(map));
+  }
+
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> function_ids;
+  auto function_id = [&](const SymbolFrame& f) -> uint64_t {
+    std::string name = f.function.empty() ? "[unknown]" : f.function;
+    auto key = std::make_tuple(name, f.system_name, f.file);
+    auto it = function_ids.find(key);
+    if (it != function_ids.end()) return it->second;
+    Function fn;
+    fn.id = p.functions.size() + 1;
+    fn.name = name;
+    fn.system_name = f.system_name.empty() ? name : f.system_name;
+    fn.filename = f.file;
+    p.functions.push_back(fn);
+    function_ids.emplace(key, fn.id);
+    return fn.id;
+  };
+
+  // One location per return address; `api` marks allocation-API frames.
+  std::unordered_map<uintptr_t, std::pair<uint64_t, bool>> locations;
+  auto location = [&](uintptr_t ret) -> std::pair<uint64_t, bool> {
+    auto it = locations.find(ret);
+    if (it != locations.end()) return it->second;
+    // A return address points after the call; the call is one byte back.
+    uintptr_t pc = ret > 0 ? ret - 1 : 0;
+    Location loc;
+    loc.id = p.locations.size() + 1;
+    loc.address = pc;
+    if (const Module* m = FindModule(modules, pc)) {
+      loc.mapping_id = static_cast<uint64_t>(m - modules.data()) + 1;
+    }
+    std::vector<SymbolFrame> frames = symbolizer->Symbolize(pc);
+    bool api = !frames.empty() && IsAllocationApiFrame(frames.front().function);
+    for (const SymbolFrame& f : frames) {
+      loc.lines.push_back({function_id(f), f.line});
+    }
+    p.locations.push_back(std::move(loc));
+    auto v = std::make_pair(p.locations.back().id, api);
+    locations.emplace(ret, v);
+    return v;
+  };
+
+  uint64_t unknown_location = 0;
+  for (const HeapSite& site : snapshot.sites) {
+    Sample s;
+    s.values = {Round(site.alloc_objects), Round(site.alloc_bytes),
+                Round(site.inuse_objects), Round(site.inuse_bytes)};
+    if (s.values[0] == 0 && s.values[1] == 0 && s.values[2] == 0 &&
+        s.values[3] == 0) {
+      continue;
+    }
+    bool leading = true;
+    for (uintptr_t ret : site.frames) {
+      auto [id, api] = location(ret);
+      if (leading && api) continue;
+      leading = false;
+      s.location_ids.push_back(id);
+    }
+    if (s.location_ids.empty()) {
+      if (unknown_location == 0) {
+        Location loc;
+        loc.id = unknown_location = p.locations.size() + 1;
+        SymbolFrame f;
+        f.function = "[memmon: stack not captured]";
+        loc.lines.push_back({function_id(f), 0});
+        p.locations.push_back(std::move(loc));
+      }
+      s.location_ids.push_back(unknown_location);
+    }
+    p.samples.push_back(std::move(s));
+  }
+  return p;
+}
+
+}  // namespace memmon::profile

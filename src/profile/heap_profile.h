@@ -1,0 +1,53 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Turning the heap sampler's raw data (stacks of return addresses with
+// un-biased totals) into a pprof heap profile: sample types alloc_objects,
+// alloc_space, inuse_objects, inuse_space (as Go writes them), period_type
+// space/bytes with period = the sampling rate, one mapping per loaded
+// object with its build ID, locations symbolized with inline frames.
+//
+// Each stack is attributed to its first frame outside the allocation API:
+// leading frames in malloc & co., operator new and libc's allocating helpers
+// (strdup, getline, ...) are trimmed (IsAllocationApiFrame lists them).
+//
+// Thread-safety: free functions; allocates (never call inside malloc).
+#ifndef MEMMON_SRC_PROFILE_HEAP_PROFILE_H_
+#define MEMMON_SRC_PROFILE_HEAP_PROFILE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "modules.h"
+#include "profile.h"
+#include "symbolizer.h"
+
+namespace memmon::profile {
+
+struct HeapSite {
+  std::vector<uintptr_t> frames;  // return addresses, innermost first
+  double alloc_objects = 0;
+  double alloc_bytes = 0;
+  double inuse_objects = 0;
+  double inuse_bytes = 0;
+};
+
+struct HeapSnapshot {
+  std::vector<HeapSite> sites;
+  uint64_t sample_rate = 0;
+  int64_t time_nanos = 0;
+  int64_t duration_nanos = 0;
+  std::vector<std::string> comments;
+};
+
+// True for functions that only allocate on their caller's behalf.
+bool IsAllocationApiFrame(const std::string& function);
+
+Profile BuildHeapProfile(const HeapSnapshot& snapshot,
+                         const std::vector<Module>& modules,
+                         Symbolizer* symbolizer);
+
+}  // namespace memmon::profile
+
+#endif  // MEMMON_SRC_PROFILE_HEAP_PROFILE_H_

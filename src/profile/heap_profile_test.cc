@@ -1,0 +1,76 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "heap_profile.h"
+
+#include <gtest/gtest.h>
+
+#include "pprof.h"
+
+namespace memmon::profile {
+namespace {
+
+TEST(HeapProfileTest, AllocationApiFrames) {
+  for (const char* f : {"malloc", "__libc_malloc", "__GI___libc_malloc",
+                        "operator new(unsigned long)", "operator new[](unsigned long)",
+                        "__strdup", "strdup", "getdelim", "posix_memalign",
+                        "__vasprintf_internal"}) {
+    EXPECT_TRUE(IsAllocationApiFrame(f)) << f;
+  }
+  for (const char* f : {"main", "LeakWithNew(int)", "std::vector<int>::push_back(int&&)",
+                        "mallocator", "strdup_wrapper", ""}) {
+    EXPECT_FALSE(IsAllocationApiFrame(f)) << f;
+  }
+}
+
+__attribute__((noinline)) uintptr_t HereAddress() {
+  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
+}
+
+TEST(HeapProfileTest, BuildsSymbolizedProfile) {
+  uintptr_t ret = HereAddress();  // a return address inside this test
+  HeapSnapshot snap;
+  snap.sample_rate = 524288;
+  snap.time_nanos = 1;
+  snap.comments = {"test"};
+  snap.sites.push_back({{ret}, 10, 10240, 4, 4096});
+  snap.sites.push_back({{}, 1, 100, 1, 100});      // no stack captured
+  snap.sites.push_back({{ret + 1}, 0, 0, 0, 0});   // empty: skipped
+  std::vector<Module> modules = LoadedModules();
+  ASSERT_FALSE(modules.empty());
+  EXPECT_NE(FindModule(modules, ret), nullptr);
+  Symbolizer symbolizer;
+  Profile p = BuildHeapProfile(snap, modules, &symbolizer);
+  ASSERT_EQ(p.samples.size(), 2u);
+  EXPECT_EQ(p.samples[0].values, (std::vector<int64_t>{10, 10240, 4, 4096}));
+  EXPECT_EQ(p.period, 524288);
+  EXPECT_EQ(p.mappings.size(), modules.size());
+  const Location* loc = p.FindLocation(p.samples[0].location_ids[0]);
+  ASSERT_NE(loc, nullptr);
+  EXPECT_EQ(loc->address, ret - 1);
+  EXPECT_NE(loc->mapping_id, 0u);
+  const Function* f = p.FindFunction(loc->lines.back().function_id);
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->name.find("BuildsSymbolizedProfile"), std::string::npos) << f->name;
+  EXPECT_NE(f->filename.find("heap_profile_test.cc"), std::string::npos);
+  const Location* unknown = p.FindLocation(p.samples[1].location_ids[0]);
+  EXPECT_EQ(p.FindFunction(unknown->lines[0].function_id)->name,
+            "[memmon: stack not captured]");
+  // What was built is what pprof reads.
+  Profile back;
+  ASSERT_TRUE(DecodeProfile(EncodeProfile(p), &back).ok());
+  EXPECT_EQ(back.samples.size(), 2u);
+}
+
+TEST(HeapProfileTest, DemangleAndUnknownAddresses) {
+  EXPECT_EQ(Demangle("_Z4Leaki"), "Leak(int)");
+  EXPECT_EQ(Demangle("main"), "main");
+  EXPECT_EQ(Demangle("_Znot a name"), "_Znot a name");
+  Symbolizer symbolizer;
+  std::vector<SymbolFrame> f = symbolizer.Symbolize(16);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_TRUE(f[0].function.empty());
+}
+
+}  // namespace
+}  // namespace memmon::profile

@@ -1,0 +1,121 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "leak_sites.h"
+
+#include <algorithm>
+#include <map>
+
+#include "trend.h"
+
+namespace memmon::profile {
+
+std::string_view ToString(GrowthKind kind) {
+  switch (kind) {
+    case GrowthKind::kUnbounded: return "unbounded";
+    case GrowthKind::kBounded: return "bounded";
+    case GrowthKind::kFlat: return "flat";
+  }
+  return "flat";
+}
+
+namespace {
+
+struct LeafKey {
+  std::string function;
+  std::string file;
+};
+
+LeafKey Leaf(const Profile& p, const Sample& s) {
+  if (s.location_ids.empty()) return {"[unknown]", ""};
+  const Location* loc = p.FindLocation(s.location_ids[0]);
+  if (loc == nullptr || loc->lines.empty()) return {"[unknown]", ""};
+  const Function* f = p.FindFunction(loc->lines[0].function_id);
+  if (f == nullptr) return {"[unknown]", ""};
+  return {f->name, f->filename};
+}
+
+// Uses the most recent kMaxTrendPoints points.
+template <typename T>
+std::span<const T> Tail(const std::vector<T>& v, std::size_t n) {
+  n = std::min(n, v.size());
+  return std::span<const T>(v).last(n);
+}
+
+}  // namespace
+
+std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
+                                      const LeakRankingOptions& options) {
+  const std::size_t n = snapshots.size();
+  std::map<std::string, SiteGrowth> sites;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Profile& p = *snapshots[i].profile;
+    int idx = p.SampleTypeIndex(options.sample_type);
+    if (idx < 0) continue;
+    for (const Sample& s : p.samples) {
+      if (static_cast<std::size_t>(idx) >= s.values.size()) continue;
+      LeafKey key = Leaf(p, s);
+      SiteGrowth& g = sites[key.function];
+      if (g.inuse_bytes.empty()) {
+        g.function = key.function;
+        g.file = key.file;
+        g.inuse_bytes.assign(n, 0.0);
+      }
+      g.inuse_bytes[i] += static_cast<double>(s.values[idx]);
+    }
+  }
+
+  std::vector<double> times(n);
+  for (std::size_t i = 0; i < n; ++i) times[i] = snapshots[i].time_s;
+
+  std::vector<SiteGrowth> out;
+  for (auto& [name, g] : sites) {
+    const std::vector<double>& y = g.inuse_bytes;
+    g.first_bytes = y.front();
+    g.last_bytes = y.back();
+    g.peak_bytes = *std::max_element(y.begin(), y.end());
+    const double growth = g.last_bytes - g.first_bytes;
+    if (n < 4) {
+      g.slope_bytes_per_s = n >= 2 && times[n - 1] > times[0]
+                                ? growth / (times[n - 1] - times[0])
+                                : 0;
+      g.recent_slope_bytes_per_s = g.slope_bytes_per_s;
+      g.kind = growth >= options.min_growth_bytes ? GrowthKind::kUnbounded
+                                                  : GrowthKind::kFlat;
+      out.push_back(std::move(g));
+      continue;
+    }
+    const std::size_t window = std::min(n, internal::kMaxTrendPoints);
+    const std::size_t half = std::max<std::size_t>(window / 2, 3);
+    g.slope_bytes_per_s =
+        internal::TheilSenSlope(Tail(times, window), Tail(y, window));
+    g.recent_slope_bytes_per_s =
+        internal::TheilSenSlope(Tail(times, half), Tail(y, half));
+    g.confidence = internal::MannKendallRising(Tail(y, half));
+    if (growth < options.min_growth_bytes) {
+      g.kind = GrowthKind::kFlat;
+    } else if (g.confidence >= options.confidence &&
+               g.recent_slope_bytes_per_s > 0 &&
+               g.recent_slope_bytes_per_s >=
+                   options.bounded_ratio * g.slope_bytes_per_s) {
+      g.kind = GrowthKind::kUnbounded;
+    } else {
+      g.kind = GrowthKind::kBounded;
+    }
+    out.push_back(std::move(g));
+  }
+  auto rank = [](GrowthKind k) { return static_cast<int>(k); };
+  std::sort(out.begin(), out.end(), [&](const SiteGrowth& a, const SiteGrowth& b) {
+    if (a.kind != b.kind) return rank(a.kind) < rank(b.kind);
+    if (a.kind == GrowthKind::kUnbounded &&
+        a.recent_slope_bytes_per_s != b.recent_slope_bytes_per_s) {
+      return a.recent_slope_bytes_per_s > b.recent_slope_bytes_per_s;
+    }
+    double ga = a.last_bytes - a.first_bytes, gb = b.last_bytes - b.first_bytes;
+    if (ga != gb) return ga > gb;
+    return a.function < b.function;
+  });
+  return out;
+}
+
+}  // namespace memmon::profile

@@ -1,0 +1,93 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "leak_sites.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+namespace memmon::profile {
+namespace {
+
+// A heap profile holding `bytes[site]` in use at each named leaf function.
+Profile Snapshot(const std::map<std::string, double>& bytes) {
+  Profile p;
+  p.sample_types = {{"inuse_objects", "count"}, {"inuse_space", "bytes"}};
+  uint64_t id = 1;
+  for (const auto& [name, b] : bytes) {
+    p.functions.push_back({id, name, name, "site.cc", 0});
+    p.locations.push_back({id, 0, 0x1000 * id, {{id, 1}}, false});
+    p.samples.push_back({{id}, {1, static_cast<int64_t>(b)}, {}});
+    ++id;
+  }
+  return p;
+}
+
+TEST(LeakSitesTest, TellsLeakFromCacheAndNoise) {
+  std::vector<Profile> profiles;
+  const double MiB = 1 << 20;
+  for (int i = 0; i < 20; ++i) {
+    profiles.push_back(Snapshot({
+        {"Leak", 8 * MiB * i},                          // steady growth
+        {"SlowLeak", 1 * MiB * i},                      // slower, still a leak
+        {"Cache", 64 * MiB * std::min(i, 6) / 6.0},      // fills, then capped
+        {"Steady", 32 * MiB},                           // never moves
+        {"Sawtooth", 16 * MiB * (i % 4)},               // noise
+    }));
+  }
+  std::vector<TimedProfile> series;
+  for (int i = 0; i < 20; ++i) series.push_back({30.0 * i, &profiles[i]});
+  std::vector<SiteGrowth> ranked = RankLeakSites(series);
+  ASSERT_EQ(ranked.size(), 5u);
+  EXPECT_EQ(ranked[0].function, "Leak");
+  EXPECT_EQ(ranked[0].kind, GrowthKind::kUnbounded);
+  EXPECT_NEAR(ranked[0].slope_bytes_per_s, 8 * MiB / 30, 1);
+  EXPECT_GE(ranked[0].confidence, 0.95);
+  EXPECT_EQ(ranked[1].function, "SlowLeak");
+  EXPECT_EQ(ranked[1].kind, GrowthKind::kUnbounded);
+  EXPECT_EQ(ranked[2].function, "Cache");
+  EXPECT_EQ(ranked[2].kind, GrowthKind::kBounded);
+  EXPECT_EQ(ranked[2].last_bytes, 64 * MiB);
+  // Noise that ends higher than it started is bounded, never a leak.
+  for (std::size_t i = 3; i < ranked.size(); ++i) {
+    EXPECT_NE(ranked[i].kind, GrowthKind::kUnbounded) << ranked[i].function;
+  }
+  EXPECT_EQ(ranked[3].function, "Sawtooth");
+  EXPECT_EQ(ranked[4].function, "Steady");
+  EXPECT_EQ(ranked[4].kind, GrowthKind::kFlat);
+  EXPECT_EQ(ranked[0].inuse_bytes.size(), 20u);
+  EXPECT_EQ(ranked[0].file, "site.cc");
+}
+
+TEST(LeakSitesTest, SitesAppearingLaterStartAtZero) {
+  std::vector<Profile> profiles;
+  for (int i = 0; i < 8; ++i) {
+    std::map<std::string, double> m{{"Old", 1000}};
+    if (i >= 2) m["New"] = (i - 1) * 4.0 * (1 << 20);
+    profiles.push_back(Snapshot(m));
+  }
+  std::vector<TimedProfile> series;
+  for (int i = 0; i < 8; ++i) series.push_back({1.0 * i, &profiles[i]});
+  auto ranked = RankLeakSites(series);
+  ASSERT_EQ(ranked.size(), 2u);
+  EXPECT_EQ(ranked[0].function, "New");
+  EXPECT_EQ(ranked[0].first_bytes, 0);
+  EXPECT_EQ(ranked[0].kind, GrowthKind::kUnbounded);
+}
+
+TEST(LeakSitesTest, FewSnapshotsReportGrowthWithoutConfidence) {
+  Profile a = Snapshot({{"X", 0}}), b = Snapshot({{"X", 8 << 20}});
+  std::vector<TimedProfile> series{{0, &a}, {10, &b}};
+  auto ranked = RankLeakSites(series);
+  ASSERT_EQ(ranked.size(), 1u);
+  EXPECT_EQ(ranked[0].kind, GrowthKind::kUnbounded);
+  EXPECT_EQ(ranked[0].confidence, 0);
+  EXPECT_NEAR(ranked[0].slope_bytes_per_s, (8 << 20) / 10.0, 1e-6);
+  EXPECT_TRUE(RankLeakSites({}).empty());
+  EXPECT_EQ(ToString(GrowthKind::kBounded), "bounded");
+}
+
+}  // namespace
+}  // namespace memmon::profile

@@ -1,0 +1,60 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Symbolizer turns code addresses of this process into function names,
+// source files and lines, with the chain of inlined calls at each address.
+//
+// It reads the ELF and DWARF of every mapped object with elfutils libdw
+// (symbol tables, .debug_info and .debug_line, separate debug files found
+// the standard way); where an address has no DWARF it falls back to the
+// symbol table, then to dladdr(). Names are demangled with
+// abi::__cxa_demangle.
+//
+// Thread-safety: none; one Symbolizer per thread. Allocates freely: never
+// use it inside malloc (the profile writer runs it on its own thread, or at
+// exit).
+#ifndef MEMMON_SRC_PROFILE_SYMBOLIZER_H_
+#define MEMMON_SRC_PROFILE_SYMBOLIZER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace memmon::profile {
+
+struct SymbolFrame {
+  std::string function;     // demangled; empty when unknown
+  std::string system_name;  // mangled, as in the symbol table
+  std::string file;         // empty when unknown
+  int line = 0;
+};
+
+// "_ZN3foo3barEv" -> "foo::bar()"; returns the input when it is not a
+// mangled name.
+std::string Demangle(const std::string& name);
+
+class Symbolizer {
+ public:
+  Symbolizer();
+  ~Symbolizer();
+  Symbolizer(const Symbolizer&) = delete;
+  Symbolizer& operator=(const Symbolizer&) = delete;
+
+  // Frames at `pc` (an address inside a call instruction or the
+  // instruction itself), innermost inlined function first, the function
+  // that contains the code last. Never empty: an unknown address gives one
+  // frame with an empty function.
+  // Results are cached per address for the life of the Symbolizer.
+  std::vector<SymbolFrame> Symbolize(uintptr_t pc);
+
+ private:
+  std::vector<SymbolFrame> Lookup(uintptr_t pc);
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace memmon::profile
+
+#endif  // MEMMON_SRC_PROFILE_SYMBOLIZER_H_

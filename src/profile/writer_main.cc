@@ -1,0 +1,82 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// libmemmon_writer.so: turns the heap sampler's raw data into a pprof file.
+// The sampler dlopens it the first time it writes a profile, so processes
+// that never write one never map libdw, libelf or zlib.
+//
+// Runs on an ordinary thread (never inside malloc): it allocates freely;
+// the sampler keeps those allocations out of the samples.
+
+#include <cstdio>
+#include <memory>
+
+#include "heap_profile.h"
+#include "modules.h"
+#include "pprof.h"
+#include "preload/memmon_preload.h"
+#include "symbolizer.h"
+
+namespace {
+
+// One symbolizer for the life of the process, rebuilt only when the set of
+// loaded objects changes: reading DWARF (and inflating compressed debug
+// sections, such as libc6-dbg's) is most of what a profile costs, and
+// periodic snapshots need not pay it again. The sampler serialises calls.
+struct CachedSymbolizer {
+  std::vector<std::pair<std::string, uintptr_t>> key;
+  std::unique_ptr<memmon::profile::Symbolizer> symbolizer;
+};
+CachedSymbolizer* g_cache = nullptr;
+
+memmon::profile::Symbolizer* SymbolizerFor(
+    const std::vector<memmon::profile::Module>& modules) {
+  std::vector<std::pair<std::string, uintptr_t>> key;
+  key.reserve(modules.size());
+  for (const auto& m : modules) key.emplace_back(m.path, m.bias);
+  if (g_cache == nullptr) g_cache = new CachedSymbolizer();
+  if (g_cache->symbolizer == nullptr || g_cache->key != key) {
+    g_cache->symbolizer = std::make_unique<memmon::profile::Symbolizer>();
+    g_cache->key = std::move(key);
+  }
+  return g_cache->symbolizer.get();
+}
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) int memmon_writer_write_heap(
+    const memmon_raw_heap* heap, const char* path, char* error,
+    size_t error_len) {
+  using namespace memmon::profile;
+  memmon::Status status;
+  try {
+    HeapSnapshot snap;
+    snap.sample_rate = heap->sample_rate;
+    snap.time_nanos = heap->time_nanos;
+    snap.duration_nanos = heap->duration_nanos;
+    for (size_t i = 0; i < heap->comment_count; ++i) {
+      snap.comments.emplace_back(heap->comments[i]);
+    }
+    snap.sites.reserve(heap->site_count);
+    for (size_t i = 0; i < heap->site_count; ++i) {
+      const memmon_raw_site& r = heap->sites[i];
+      HeapSite site;
+      site.frames.assign(r.frames, r.frames + r.depth);
+      site.alloc_objects = r.alloc_objects;
+      site.alloc_bytes = r.alloc_bytes;
+      site.inuse_objects = r.inuse_objects;
+      site.inuse_bytes = r.inuse_bytes;
+      snap.sites.push_back(std::move(site));
+    }
+    std::vector<Module> modules = LoadedModules();
+    Profile profile = BuildHeapProfile(snap, modules, SymbolizerFor(modules));
+    status = WriteProfileFile(profile, path);
+  } catch (const std::exception& e) {
+    status = memmon::Status(memmon::StatusCode::kInternal, e.what());
+  }
+  if (status.ok()) return 0;
+  if (error != nullptr && error_len > 0) {
+    std::snprintf(error, error_len, "%s", status.message().c_str());
+  }
+  return -1;
+}
