@@ -98,6 +98,7 @@ struct Window {
 // significantly rising earlier half. Seen in a longer window, it vetoes
 // the shorter ones (a warm-up curve looks straight through a short window).
 constexpr double kDeceleratingRatio = 0.25;
+constexpr double kRecentConfidence = 0.99;
 
 struct Judgement {
   bool steady = false;
@@ -107,17 +108,30 @@ struct Judgement {
 
 // `block_rho`: the raw series' serial correlation carried to floor points
 // `b` samples apart (rho^b).
+//
+// The shape tests (levelling, deceleration, the residuals' correlation)
+// use the floor points' order, not their times: a monitor thread that was
+// descheduled, or samples bunched together, bend a steady rise in time but
+// not in order. Rates (the reported slope, the projection) use times.
 Judgement Judge(Window w, double confidence, double block_rho) {
   Judgement j;
-  double slope = internal::TheilSenSlope(w.x, w.y);
+  std::array<double, kMaxTrendPoints> order;
+  for (std::size_t i = 0; i < w.y.size(); ++i) order[i] = static_cast<double>(i);
+  std::span<const double> k(order.data(), w.y.size());
+  double slope = internal::TheilSenSlope(k, w.y);
   j.variance_factor =
-      std::max(internal::AutocorrelationVarianceFactor(w.x, w.y, slope),
+      std::max(internal::AutocorrelationVarianceFactor(k, w.y, slope),
                (1 + block_rho) / (1 - block_rho));
   std::size_t half = w.y.size() / 2;
-  double earlier = internal::TheilSenSlope(w.x.first(half), w.y.first(half));
-  double recent = internal::TheilSenSlope(w.x.last(half), w.y.last(half));
+  double earlier = internal::TheilSenSlope(k.first(half), w.y.first(half));
+  double recent = internal::TheilSenSlope(k.last(half), w.y.last(half));
+  // Decelerating: in time (the slopes) and in rank (the recent half no
+  // longer rises clearly on its own) -- a burst of samples taken close
+  // together, then a pause, bends the slopes of a steady rise but not its
+  // ranks.
   j.decelerating = earlier > 0 && recent < kDeceleratingRatio * earlier &&
-                   internal::MannKendallRising(w.y.first(half)) >= confidence;
+                   internal::MannKendallRising(w.y.first(half)) >= confidence &&
+                   internal::MannKendallRising(w.y.last(half)) < kRecentConfidence;
   // Cheapest tests first.
   j.steady = slope > 0 && recent > 0 && recent >= kLevellingRatio * earlier &&
              internal::MannKendallRising(w.y, j.variance_factor) >= confidence &&

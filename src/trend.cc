@@ -138,6 +138,16 @@ double AutocorrelationVarianceFactor(std::span<const double> x,
     if (i + 1 < n) num += (r[i] - mean) * (r[i + 1] - mean);
   }
   if (!(den > 0)) return 1;
+  // Correlated noise can only fake a rise when it is as large as the rise
+  // between neighbouring points; residuals far smaller than that (a clean
+  // rise, sampled irregularly) are structure, not noise.
+  std::array<double, kMaxTrendPoints> dev;
+  for (std::size_t i = 0; i < n; ++i) dev[i] = std::fabs(r[i] - mean);
+  std::nth_element(dev.begin(), dev.begin() + static_cast<std::ptrdiff_t>(n / 2),
+                   dev.begin() + static_cast<std::ptrdiff_t>(n));
+  double noise = 1.4826 * dev[n / 2];
+  double step = std::fabs(slope) * (x[n - 1] - x[0]) / static_cast<double>(n - 1);
+  if (noise < 0.5 * step) return 1;
   double rho = std::min(num / den, 0.8);
   return rho > 0 ? (1 + rho) / (1 - rho) : 1;
 }

@@ -57,7 +57,9 @@ double MannKendallRising(std::span<const double> y, double variance_factor = 1);
 // (AR(1)) series has runs that look like rises. The factor by which Var S
 // grows for lag-1 autocorrelation r of the residuals around the Theil-Sen
 // line (the first-order Hamed-Rao / Yue-Wang correction): (1 + r) / (1 - r)
-// for r > 0, with r capped at 0.8 (factor 9); 1 for r <= 0.
+// for r > 0, with r capped at 0.8 (factor 9); 1 for r <= 0, and 1 when the
+// residuals' robust spread is under half the rise between neighbouring
+// points (noise that small cannot reorder them).
 double AutocorrelationVarianceFactor(std::span<const double> x,
                                      std::span<const double> y, double slope);
 

@@ -79,5 +79,75 @@ TEST(MannKendall, NoiseIsRarelySignificant) {
   EXPECT_GT(significant, 20);  // the test is not degenerate either
 }
 
+TEST(MannKendall, TiesShrinkTheVariance) {
+  // A staircase of counts: many ties. The tie-corrected variance is smaller
+  // than n(n-1)(2n+5)/18, so the rise is more significant, not less.
+  std::vector<double> stairs{1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4};
+  MannKendall mk = MannKendallStatistic(stairs);
+  EXPECT_EQ(mk.s, 54);  // 66 pairs, 12 tied
+  EXPECT_LT(mk.variance, 12.0 * 11 * 29 / 18);
+  EXPECT_NEAR(mk.variance, (12.0 * 11 * 29 - 4 * (3 * 2 * 11)) / 18, 1e-9);
+  EXPECT_GT(MannKendallRising(stairs), 0.9999);
+  // The variance factor weakens the same evidence.
+  EXPECT_LT(MannKendallRising(stairs, 9.0), MannKendallRising(stairs));
+}
+
+TEST(SenSlope, LowerBoundIsBelowTheSlopeAndTightensWithData) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<double> x, y;
+  for (int i = 0; i < 64; ++i) {
+    x.push_back(i);
+    y.push_back(0.5 * i + noise(rng));
+  }
+  double slope = TheilSenSlope(x, y);
+  double lower = SenSlopeLowerBound(x, y, 0.99);
+  EXPECT_LT(lower, slope);
+  EXPECT_GT(lower, 0.4);  // 0.5 with 1-sigma noise over 64 points
+  double short_lower = SenSlopeLowerBound(std::span(x).first(12), std::span(y).first(12), 0.99);
+  EXPECT_LT(short_lower, lower);  // less data, wider interval
+  EXPECT_LT(SenSlopeLowerBound(x, y, 0.999), lower);
+}
+
+TEST(RiseWithinSegments, AStepIsExplainedAwayARiseIsNot) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<double> step, rise, late;
+  for (int i = 0; i < 40; ++i) {
+    step.push_back((i < 25 ? 0 : 50) + noise(rng));
+    rise.push_back(2.0 * i + noise(rng));
+    late.push_back((i < 25 ? 0 : 3.0 * (i - 25)) + noise(rng));
+  }
+  EXPECT_LT(RiseWithinSegmentsConfidence(step), 0.9);
+  EXPECT_GT(RiseWithinSegmentsConfidence(rise), 0.999);
+  EXPECT_GT(RiseWithinSegmentsConfidence(late), 0.99);  // flat, then a leak
+}
+
+TEST(Autocorrelation, WanderingNoiseInflatesTheVariance) {
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<double> x, white, wander;
+  double e = 0;
+  for (int i = 0; i < 64; ++i) {
+    x.push_back(i);
+    white.push_back(noise(rng));
+    e = 0.8 * e + noise(rng);
+    wander.push_back(e);
+  }
+  EXPECT_LT(AutocorrelationVarianceFactor(x, white, 0), 1.6);
+  EXPECT_GT(AutocorrelationVarianceFactor(x, wander, 0), 3.0);
+  // A clean rise: residuals far below the step between points do not count.
+  std::vector<double> line;
+  for (int i = 0; i < 64; ++i) line.push_back(10.0 * i + 0.01 * (i % 2));
+  EXPECT_EQ(AutocorrelationVarianceFactor(x, line, 10.0), 1.0);
+}
+
+TEST(Normal, QuantileInvertsTheCdf) {
+  for (double p : {0.01, 0.5, 0.9, 0.99, 0.999}) {
+    EXPECT_NEAR(NormalCdf(NormalQuantile(p)), p, 1e-9);
+  }
+  EXPECT_NEAR(NormalQuantile(0.99), 2.3263, 1e-4);
+}
+
 }  // namespace
 }  // namespace memmon::internal
