@@ -43,8 +43,9 @@ struct MonitorConfig {
   // --- memory_growth ---
   // Absolute floor: growth below this many bytes never alerts.
   uint64_t growth_floor_bytes = 16ull << 20;
-  // Samples (most recent, at or after the baseline) the trend is fitted
-  // over. 4..64.
+  // memory_growth, thread_leak, fd_leak: the shortest window a trend is
+  // judged over, in floor points (longer windows, up to the history since
+  // the baseline, are judged too; docs/detection.md). 4..64.
   std::size_t trend_window = 10;
   // Early warning: a steady rise that is below the threshold but, at the
   // lower confidence bound of its slope, will pass it within this horizon
