@@ -47,12 +47,12 @@
 namespace memmon::preload {
 namespace {
 
-using MallocFn = void* (*)(size_t);
-using FreeFn = void (*)(void*);
-using CallocFn = void* (*)(size_t, size_t);
-using ReallocFn = void* (*)(void*, size_t);
-using PosixMemalignFn = int (*)(void**, size_t, size_t);
-using UsableSizeFn = size_t (*)(void*);
+using MallocFn = void* (*)(size_t) noexcept;
+using FreeFn = void (*)(void*) noexcept;
+using CallocFn = void* (*)(size_t, size_t) noexcept;
+using ReallocFn = void* (*)(void*, size_t) noexcept;
+using PosixMemalignFn = int (*)(void**, size_t, size_t) noexcept;
+using UsableSizeFn = size_t (*)(void*) noexcept;
 
 // The next allocator. Aligned allocation goes through posix_memalign alone,
 // which glibc, jemalloc and tcmalloc all define; memalign, valloc, pvalloc
@@ -121,6 +121,7 @@ struct ThreadState {
   uint64_t frees;
   uint64_t allocated_bytes;
   int64_t inuse_bytes;
+  size_t pending_bytes;  // the request of the malloc in flight
   int32_t ops_left;
   uint64_t rng;
   CounterSlot* slot;  // null until the thread's first flush
@@ -133,7 +134,32 @@ struct ThreadState {
 // initial-exec: a plain %fs-relative access, no __tls_get_addr (which may
 // allocate) in the hooks. The library is loaded at start-up (LD_PRELOAD or
 // DT_NEEDED), where static TLS is available.
-__thread ThreadState t_state __attribute__((tls_model("initial-exec")));
+}  // namespace
+}  // namespace memmon::preload
+
+// Outside any namespace, with C linkage, so that ThreadStateAfterCall()'s
+// assembly can name it.
+extern "C" __thread memmon::preload::ThreadState memmon_preload_thread_state
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+__thread memmon::preload::ThreadState memmon_preload_thread_state;
+
+namespace memmon::preload {
+namespace {
+
+#define t_state memmon_preload_thread_state
+
+// The calling thread's state, derived afresh from %fs. Used after the call
+// into the allocator: the compiler would otherwise keep the TLS offset in a
+// callee-saved register, and saving that register costs the fast path a
+// push and a pop.
+inline ThreadState* ThreadStateAfterCall() {
+  ThreadState* t;
+  asm volatile(
+      "movq %%fs:0, %0\n\t"
+      "addq memmon_preload_thread_state@gottpoff(%%rip), %0"
+      : "=r"(t));
+  return t;
+}
 
 // ---- bootstrap arena: answers allocations made while dlsym runs ----------
 constexpr size_t kBootBytes = 256 * 1024;
@@ -424,10 +450,12 @@ MEMMON_NOINLINE void SampleSlow(void* p, size_t size) {
 // malloc_usable_size() also inspects the following chunk, a second cache
 // miss that cost 12 % of an allocation-heavy program. Under jemalloc and
 // tcmalloc it is malloc_usable_size(), a size-class lookup.
+inline size_t GlibcChunkSize(const void* p) {
+  return reinterpret_cast<const size_t*>(p)[-1] & ~static_cast<size_t>(7);
+}
+
 inline size_t UsableSize(void* p) {
-  if (MEMMON_LIKELY(g_glibc_chunks)) {
-    return reinterpret_cast<const size_t*>(p)[-1] & ~static_cast<size_t>(7);
-  }
+  if (MEMMON_LIKELY(g_glibc_chunks)) return GlibcChunkSize(p);
   return g_real.usable_size != nullptr ? g_real.usable_size(p) : 0;
 }
 
@@ -449,6 +477,19 @@ inline void CountFree(void* p) {
   if (MEMMON_UNLIKELY(--t.ops_left <= 0)) Flush(t);
 }
 
+// The free fast path's flush, out of line so that the fast path makes no
+// call but the final (tail) call into the allocator.
+MEMMON_NOINLINE void FlushThenFree(void* p) {
+  Flush(t_state);
+  g_real.free(p);
+}
+
+// free() over jemalloc or tcmalloc (sizes from malloc_usable_size).
+MEMMON_NOINLINE void FreeGeneric(void* p) {
+  CountFree(p);
+  g_real.free(p);
+}
+
 // p's filter counter is set: a sampled block, an arena block, or a block
 // that shares its counter with one of those.
 MEMMON_NOINLINE void FreeSlow(void* p) {
@@ -468,10 +509,46 @@ MEMMON_NOINLINE void* MallocSlow(size_t n) {
   return p;
 }
 
+// The allocation that crosses the sampling countdown.
+MEMMON_NOINLINE void* MallocSampling(size_t n) {
+  ThreadState& t = t_state;
+  t.until_sample += static_cast<int64_t>(n);  // OnAlloc subtracts it again
+  void* p = g_real.malloc(n);
+  if (p != nullptr) OnAlloc(p, n);
+  return p;
+}
+
+// In-use bytes of a block from jemalloc or tcmalloc.
+MEMMON_NOINLINE void* CountUsable(void* p) {
+  t_state.inuse_bytes += static_cast<int64_t>(UsableSize(p));
+  return p;
+}
+
+// malloc failed after DoMalloc counted it: take the counts back.
+MEMMON_NOINLINE void* MallocFailed() {
+  ThreadState& t = t_state;
+  --t.allocations;
+  t.allocated_bytes -= t.pending_bytes;
+  return nullptr;
+}
+
+// Why it looks like this: everything that needs `n` happens before the call
+// into the allocator and only the returned pointer is used after it, so
+// the compiler keeps nothing in callee-saved registers and the fast path
+// has no pushes or pops. (The request is parked in TLS for the rare
+// failure.)
 inline void* DoMalloc(size_t n) {
   if (MEMMON_UNLIKELY(!Ready())) return MallocSlow(n);
+  ThreadState& t = t_state;
+  t.until_sample -= static_cast<int64_t>(n);
+  if (MEMMON_UNLIKELY(t.until_sample <= 0)) return MallocSampling(n);
+  ++t.allocations;
+  t.allocated_bytes += n;
+  t.pending_bytes = n;
   void* p = g_real.malloc(n);
-  if (MEMMON_LIKELY(p != nullptr)) OnAlloc(p, n);
+  if (MEMMON_UNLIKELY(p == nullptr)) return MallocFailed();
+  if (MEMMON_UNLIKELY(!g_glibc_chunks)) return CountUsable(p);
+  ThreadStateAfterCall()->inuse_bytes += static_cast<int64_t>(GlibcChunkSize(p));
   return p;
 }
 
@@ -480,8 +557,12 @@ inline void* DoMalloc(size_t n) {
 inline void DoFree(void* p) {
   if (p == nullptr) return;
   if (MEMMON_UNLIKELY(LiveTable::MaybeContains(p))) return FreeSlow(p);
-  CountFree(p);
-  g_real.free(p);
+  if (MEMMON_UNLIKELY(!g_glibc_chunks)) return FreeGeneric(p);
+  ThreadState& t = t_state;
+  ++t.frees;
+  t.inuse_bytes -= static_cast<int64_t>(GlibcChunkSize(p));
+  if (MEMMON_UNLIKELY(--t.ops_left <= 0)) return FlushThenFree(p);
+  g_real.free(p);  // a tail call: the fast path needs no stack frame
 }
 
 void* DoCalloc(size_t count, size_t size) {
@@ -563,13 +644,19 @@ void* AlignedOrErrno(size_t align, size_t n) {
   return p;
 }
 
-void* NewOrThrow(size_t n) {
+MEMMON_NOINLINE void* NewSlow(size_t n) {
   for (;;) {
-    if (void* p = DoMalloc(n == 0 ? 1 : n)) return p;
     std::new_handler handler = std::get_new_handler();
     if (handler == nullptr) throw std::bad_alloc();
     handler();
+    if (void* p = DoMalloc(n)) return p;
   }
+}
+
+inline void* NewOrThrow(size_t n) {
+  if (n == 0) n = 1;
+  if (void* p = DoMalloc(n)) return p;
+  return NewSlow(n);
 }
 
 void* NewAlignedOrThrow(size_t n, std::align_val_t al) {
