@@ -14,8 +14,9 @@
 // "initialised?" test, three thread-local counter adds (one reads the chunk
 // header malloc just wrote) and the sampling subtract-and-branch; on free,
 // one byte of the filter, two counter adds (the header read is the one
-// free() makes next anyway) and a flush countdown. Everything else is in noinline functions so the fast path
-// stays a handful of instructions with no stack frame to set up.
+// free() makes next anyway) and a flush countdown. Everything else is in
+// noinline functions so the fast path stays a handful of instructions with no
+// stack frame to set up.
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -112,7 +113,6 @@ std::atomic<uintptr_t> g_self_lo{0};
 std::atomic<uintptr_t> g_self_hi{0};
 std::atomic<bool> g_unwinder_ready{false};
 
-
 struct ThreadState {
   int64_t until_sample;  // bytes left before the next sample
   // This thread's counts not yet moved to its slot (every kFlushEvery
@@ -196,10 +196,14 @@ uint64_t EnvNumber(const char* name, uint64_t fallback) {
   const char* s = getenv(name);
   if (s == nullptr || *s == '\0') return fallback;
   uint64_t v = 0;
-  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + static_cast<uint64_t>(*s - '0');
-  if (*s == 'k' || *s == 'K') v <<= 10;
-  else if (*s == 'm' || *s == 'M') v <<= 20;
-  else if (*s != '\0') return fallback;
+  for (; *s >= '0' && *s <= '9'; ++s)
+    v = v * 10 + static_cast<uint64_t>(*s - '0');
+  if (*s == 'k' || *s == 'K')
+    v <<= 10;
+  else if (*s == 'm' || *s == 'M')
+    v <<= 20;
+  else if (*s != '\0')
+    return fallback;
   return v;
 }
 
@@ -253,9 +257,9 @@ void InitSlow() {
   if (!g_live.Init(static_cast<size_t>(slots))) g_config.enabled = false;
   if (!g_stacks.Init(1u << 16, 64u << 20)) g_config.enabled = false;
   g_thread_key_ok = pthread_key_create(&g_thread_key, ThreadExit) == 0;
-  void* slot_mem = mmap(nullptr, kCounterSlots * sizeof(CounterSlot),
-                        PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* slot_mem =
+      mmap(nullptr, kCounterSlots * sizeof(CounterSlot), PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (slot_mem != MAP_FAILED) g_slots = static_cast<CounterSlot*>(slot_mem);
   t.in_init = false;
   errno = saved_errno;
@@ -268,11 +272,13 @@ inline bool Ready() {
 
 // ---- counters ------------------------------------------------------------
 void Fold(CounterSlot* from, CounterSlot* into) {
-  into->allocations.fetch_add(from->allocations.exchange(0), std::memory_order_relaxed);
+  into->allocations.fetch_add(from->allocations.exchange(0),
+                              std::memory_order_relaxed);
   into->frees.fetch_add(from->frees.exchange(0), std::memory_order_relaxed);
   into->allocated_bytes.fetch_add(from->allocated_bytes.exchange(0),
                                   std::memory_order_relaxed);
-  into->inuse_bytes.fetch_add(from->inuse_bytes.exchange(0), std::memory_order_relaxed);
+  into->inuse_bytes.fetch_add(from->inuse_bytes.exchange(0),
+                              std::memory_order_relaxed);
 }
 
 CounterSlot* ClaimSlot(ThreadState& t) {
@@ -306,7 +312,8 @@ MEMMON_NOINLINE void Flush(ThreadState& t) {
   if (t.shared_slot) {
     g_overflow.allocations.fetch_add(t.allocations, std::memory_order_relaxed);
     g_overflow.frees.fetch_add(t.frees, std::memory_order_relaxed);
-    g_overflow.allocated_bytes.fetch_add(t.allocated_bytes, std::memory_order_relaxed);
+    g_overflow.allocated_bytes.fetch_add(t.allocated_bytes,
+                                         std::memory_order_relaxed);
     g_overflow.inuse_bytes.fetch_add(t.inuse_bytes, std::memory_order_relaxed);
   } else {
     Add(c->allocations, t.allocations);
@@ -493,7 +500,7 @@ MEMMON_NOINLINE void FreeGeneric(void* p) {
 // p's filter counter is set: a sampled block, an arena block, or a block
 // that shares its counter with one of those.
 MEMMON_NOINLINE void FreeSlow(void* p) {
-  if (IsBoot(p)) return;  // arena blocks are never reused
+  if (IsBoot(p)) return;     // arena blocks are never reused
   if (!Ready()) InitSlow();  // only arena blocks exist before: not reached
   CountFree(p);
   g_live.Erase(p);
@@ -548,7 +555,8 @@ inline void* DoMalloc(size_t n) {
   void* p = g_real.malloc(n);
   if (MEMMON_UNLIKELY(p == nullptr)) return MallocFailed();
   if (MEMMON_UNLIKELY(!g_glibc_chunks)) return CountUsable(p);
-  ThreadStateAfterCall()->inuse_bytes += static_cast<int64_t>(GlibcChunkSize(p));
+  ThreadStateAfterCall()->inuse_bytes +=
+      static_cast<int64_t>(GlibcChunkSize(p));
   return p;
 }
 
@@ -718,7 +726,8 @@ void ReadCounters(memmon_preload_counters* out) {
   sum(g_overflow);
   if (g_slots != nullptr) {
     for (size_t i = 0; i < kCounterSlots; ++i) {
-      if (g_slots[i].in_use.load(std::memory_order_acquire) != 0) sum(g_slots[i]);
+      if (g_slots[i].in_use.load(std::memory_order_acquire) != 0)
+        sum(g_slots[i]);
     }
   }
   out->allocations = allocations;
@@ -728,8 +737,8 @@ void ReadCounters(memmon_preload_counters* out) {
   out->sample_rate = g_config.rate;
   out->samples = g_samples.load(std::memory_order_relaxed);
   out->live_samples = g_live.live();
-  out->dropped_samples = g_dropped.load(std::memory_order_relaxed) +
-                         g_stacks.dropped();
+  out->dropped_samples =
+      g_dropped.load(std::memory_order_relaxed) + g_stacks.dropped();
   out->unwind_failures = g_unwind_failures.load(std::memory_order_relaxed);
   out->stacks = g_stacks.count();
 }
@@ -805,7 +814,7 @@ MEMMON_EXPORT size_t malloc_usable_size(void* p) noexcept {
 }
 
 MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,
-                                          size_t out_size) {
+                                               size_t out_size) {
   memmon_preload_counters c{};
   ReadCounters(&c);
   memcpy(out, &c, out_size < sizeof(c) ? out_size : sizeof(c));
@@ -853,7 +862,8 @@ MEMMON_VISIBLE void operator delete(void* p, std::align_val_t) noexcept {
 MEMMON_VISIBLE void operator delete[](void* p, std::align_val_t) noexcept {
   DoFree(p);
 }
-MEMMON_VISIBLE void operator delete(void* p, size_t, std::align_val_t) noexcept {
+MEMMON_VISIBLE void operator delete(void* p, size_t,
+                                    std::align_val_t) noexcept {
   DoFree(p);
 }
 MEMMON_VISIBLE void operator delete[](void* p, size_t,

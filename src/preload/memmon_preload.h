@@ -25,16 +25,16 @@ extern "C" {
  * batch is flushed first; other threads flush every 64 operations and when
  * they exit). Bytes in use count malloc_usable_size() of live blocks. */
 struct memmon_preload_counters {
-  uint64_t allocations;      /* calls that returned memory */
-  uint64_t frees;            /* calls that released memory (free(NULL) not counted) */
-  uint64_t allocated_bytes;  /* cumulative requested bytes */
-  uint64_t inuse_bytes;      /* usable bytes of blocks not yet freed */
-  uint64_t sample_rate;      /* mean bytes between samples */
-  uint64_t samples;          /* allocations sampled */
-  uint64_t live_samples;     /* sampled blocks not yet freed */
-  uint64_t dropped_samples;  /* sampled but not recorded (table full) */
-  uint64_t unwind_failures;  /* stacks that could not be captured */
-  uint64_t stacks;           /* distinct stacks recorded */
+  uint64_t allocations; /* calls that returned memory */
+  uint64_t frees; /* calls that released memory (free(NULL) not counted) */
+  uint64_t allocated_bytes; /* cumulative requested bytes */
+  uint64_t inuse_bytes;     /* usable bytes of blocks not yet freed */
+  uint64_t sample_rate;     /* mean bytes between samples */
+  uint64_t samples;         /* allocations sampled */
+  uint64_t live_samples;    /* sampled blocks not yet freed */
+  uint64_t dropped_samples; /* sampled but not recorded (table full) */
+  uint64_t unwind_failures; /* stacks that could not be captured */
+  uint64_t stacks;          /* distinct stacks recorded */
 };
 typedef int (*memmon_preload_counters_fn)(struct memmon_preload_counters* out,
                                           size_t out_size);
