@@ -84,13 +84,14 @@ bool g_thread_key_ok = false;
 // Exact counters, batched per thread: the hooks add to plain thread-local
 // fields (one %fs-relative instruction each), moved now and then (every
 // kFlushEvery frees, at each sampling point) to the thread's own slot, a
-// cache line which only that
-// thread writes (a plain load and store: no locked instruction, no line
-// shared between threads). Readers sum the slots, after flushing their own
-// thread; another live thread may hold up to kFlushEvery - 1 frees and one
-// sampling interval of allocations (MEMMON_SAMPLE_RATE bytes on average)
-// not yet in its slot. A thread's slot is folded into `retired` and freed when
-// it exits. Threads beyond kCounterSlots share `overflow` (atomic adds).
+// cache line that only that thread writes (a plain load and store: no
+// locked instruction, no line shared between threads). A thread claims its
+// slot, and registers its exit handler, at its first allocation or free.
+// Readers sum the slots after flushing their own thread; another live
+// thread may hold up to kFlushEvery - 1 frees and one sampling interval of
+// allocations (MEMMON_SAMPLE_RATE bytes on average) not yet in its slot. A
+// thread's slot is folded into `retired` and freed when it exits. Threads
+// beyond kCounterSlots share `overflow` (atomic adds).
 struct alignas(64) CounterSlot {
   std::atomic<uint64_t> allocations;
   std::atomic<uint64_t> frees;
@@ -115,8 +116,7 @@ std::atomic<bool> g_unwinder_ready{false};
 
 struct ThreadState {
   int64_t until_sample;  // bytes left before the next sample
-  // This thread's counts not yet moved to its slot (every kFlushEvery
-  // operations, before a read by this thread, and at thread exit).
+  // This thread's counts not yet moved to its slot (see CounterSlot).
   uint64_t allocations;
   uint64_t frees;
   uint64_t allocated_bytes;
@@ -131,14 +131,13 @@ struct ThreadState {
   bool in_init;
   bool shared_slot;  // beyond kCounterSlots: atomic adds on g_overflow
 };
-// initial-exec: a plain %fs-relative access, no __tls_get_addr (which may
-// allocate) in the hooks. The library is loaded at start-up (LD_PRELOAD or
-// DT_NEEDED), where static TLS is available.
 }  // namespace
 }  // namespace memmon::preload
 
-// Outside any namespace, with C linkage, so that ThreadStateAfterCall()'s
-// assembly can name it.
+// initial-exec: a plain %fs-relative access, no __tls_get_addr (which may
+// allocate) in the hooks. The library is loaded at start-up (LD_PRELOAD or
+// DT_NEEDED), where static TLS is available. Outside any namespace, with C
+// linkage, so that ThreadStateAfterCall()'s assembly can name it.
 extern "C" __thread memmon::preload::ThreadState memmon_preload_thread_state
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 __thread memmon::preload::ThreadState memmon_preload_thread_state;

@@ -21,9 +21,12 @@
 extern "C" {
 #endif
 
-/* Exact counters since the process started (the calling thread's pending
- * batch is flushed first; other threads flush every 64 operations and when
- * they exit). Bytes in use count malloc_usable_size() of live blocks. */
+/* Exact counters since the process started. They are batched per thread:
+ * the calling thread's batch is flushed first; another live thread may
+ * still hold up to 255 frees and one sampling interval of allocations
+ * (MEMMON_SAMPLE_RATE bytes on average); an exited thread holds nothing.
+ * Bytes in use are glibc chunk sizes (malloc_usable_size() under jemalloc
+ * and tcmalloc) of the blocks not yet freed. */
 struct memmon_preload_counters {
   uint64_t allocations; /* calls that returned memory */
   uint64_t frees; /* calls that released memory (free(NULL) not counted) */
