@@ -122,6 +122,8 @@ struct ThreadState {
   uint64_t allocated_bytes;
   int64_t inuse_bytes;
   size_t pending_bytes;  // the request of the malloc in flight
+  // Frees left before the next flush; starts at 0, so a thread's first
+  // free flushes (claiming its slot). Tested by sign: one sub-and-branch.
   int32_t ops_left;
   uint64_t rng;
   CounterSlot* slot;  // null until the thread's first flush
@@ -305,7 +307,7 @@ inline void Add(std::atomic<T>& c, T v) {
 }
 
 MEMMON_NOINLINE void Flush(ThreadState& t) {
-  t.ops_left = kFlushEvery;
+  t.ops_left = kFlushEvery - 1;
   CounterSlot* c = t.slot;
   if (c == nullptr) c = ClaimSlot(t);
   if (t.shared_slot) {
@@ -480,7 +482,7 @@ inline void CountFree(void* p) {
   ThreadState& t = t_state;
   ++t.frees;
   t.inuse_bytes -= static_cast<int64_t>(UsableSize(p));
-  if (MEMMON_UNLIKELY(--t.ops_left <= 0)) Flush(t);
+  if (MEMMON_UNLIKELY(--t.ops_left < 0)) Flush(t);
 }
 
 // The free fast path's flush, out of line so that the fast path makes no
@@ -515,10 +517,14 @@ MEMMON_NOINLINE void* MallocSlow(size_t n) {
   return p;
 }
 
-// The allocation that crosses the sampling countdown.
+// The allocation that crosses the sampling countdown -- and every thread's
+// first, since the countdown starts at zero, which is how the fast path
+// does without an "initialised?" test.
 MEMMON_NOINLINE void* MallocSampling(size_t n) {
   ThreadState& t = t_state;
   t.until_sample += static_cast<int64_t>(n);  // OnAlloc subtracts it again
+  t.pending_bytes = n;
+  if (MEMMON_UNLIKELY(!Ready())) return MallocSlow(n);
   void* p = g_real.malloc(n);
   if (p != nullptr) OnAlloc(p, n);
   return p;
@@ -544,7 +550,6 @@ MEMMON_NOINLINE void* MallocFailed() {
 // has no pushes or pops. (The request is parked in TLS for the rare
 // failure.)
 inline void* DoMalloc(size_t n) {
-  if (MEMMON_UNLIKELY(!Ready())) return MallocSlow(n);
   ThreadState& t = t_state;
   t.until_sample -= static_cast<int64_t>(n);
   if (MEMMON_UNLIKELY(t.until_sample <= 0)) return MallocSampling(n);
@@ -568,7 +573,7 @@ inline void DoFree(void* p) {
   ThreadState& t = t_state;
   ++t.frees;
   t.inuse_bytes -= static_cast<int64_t>(GlibcChunkSize(p));
-  if (MEMMON_UNLIKELY(--t.ops_left <= 0)) return FlushThenFree(p);
+  if (MEMMON_UNLIKELY(--t.ops_left < 0)) return FlushThenFree(p);
   g_real.free(p);  // a tail call: the fast path needs no stack frame
 }
 
@@ -651,7 +656,9 @@ void* AlignedOrErrno(size_t align, size_t n) {
   return p;
 }
 
-MEMMON_NOINLINE void* NewSlow(size_t n) {
+// operator new's failure path; the request was parked in TLS by DoMalloc.
+MEMMON_NOINLINE void* NewSlow() {
+  const size_t n = t_state.pending_bytes;
   for (;;) {
     std::new_handler handler = std::get_new_handler();
     if (handler == nullptr) throw std::bad_alloc();
@@ -661,9 +668,8 @@ MEMMON_NOINLINE void* NewSlow(size_t n) {
 }
 
 inline void* NewOrThrow(size_t n) {
-  if (n == 0) n = 1;
-  if (void* p = DoMalloc(n)) return p;
-  return NewSlow(n);
+  if (void* p = DoMalloc(n == 0 ? 1 : n)) return p;
+  return NewSlow();
 }
 
 void* NewAlignedOrThrow(size_t n, std::align_val_t al) {
