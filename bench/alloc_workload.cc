@@ -38,8 +38,8 @@ std::size_t Work(long ops, uint32_t seed) {
     if ((x & 1023) == 0) size = 64 << 10;
     slots[slot] = new char[size];
     slots[slot][0] = static_cast<char>(i);
-    checksum += static_cast<unsigned char>(slots[(x >> 4) % slots.size()] ?
-                                           slots[(x >> 4) % slots.size()][0] : 0);
+    checksum += static_cast<unsigned char>(
+        slots[(x >> 4) % slots.size()] ? slots[(x >> 4) % slots.size()][0] : 0);
     if ((i & 7) == 0) {
       std::string s(24 + (x & 63), 'x');
       std::vector<int> v(8 + (x & 31));
@@ -64,8 +64,10 @@ std::size_t Service(long ops, uint32_t seed) {
       cache[key] = std::string(size, static_cast<char>('a' + (x & 15)));
     }
     x = x * 1664525u + 1013904223u;
-    auto it = cache.find("session:" + std::to_string((x >> 8) % 50000) + ":user");
-    if (it != cache.end()) checksum += static_cast<unsigned char>(it->second[0]);
+    auto it =
+        cache.find("session:" + std::to_string((x >> 8) % 50000) + ":user");
+    if (it != cache.end())
+      checksum += static_cast<unsigned char>(it->second[0]);
   }
   return checksum + cache.size();
 }

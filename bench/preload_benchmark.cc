@@ -14,10 +14,9 @@
 //
 // Results and the machine are recorded in docs/benchmarks.md.
 
+#include <benchmark/benchmark.h>
 #include <dlfcn.h>
 #include <unistd.h>
-
-#include <benchmark/benchmark.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -74,7 +73,8 @@ BENCHMARK(BM_WorkingSet);
 // first call loads the writer and reads DWARF, later ones reuse both.
 void BM_WriteHeapProfile(benchmark::State& state) {
   using WriteFn = int (*)(const char*, char*, size_t);
-  auto write = reinterpret_cast<WriteFn>(dlsym(RTLD_DEFAULT, "memmon_preload_write_profile"));
+  auto write = reinterpret_cast<WriteFn>(
+      dlsym(RTLD_DEFAULT, "memmon_preload_write_profile"));
   if (write == nullptr) {
     state.SkipWithError("needs LD_PRELOAD=libmemmon_preload.so");
     return;

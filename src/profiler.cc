@@ -124,11 +124,13 @@ std::vector<uintptr_t> ThreadStack(pid_t tid) {
     if (sem_timedwait(&g_request.done, &deadline) == 0) break;
     if (errno == EINTR) continue;
     int expected = kPending;
-    if (g_request.state.compare_exchange_strong(expected, kAbandoned)) return {};
+    if (g_request.state.compare_exchange_strong(expected, kAbandoned))
+      return {};
     sem_wait(&g_request.done);  // the handler is writing: it will post
     break;
   }
-  std::vector<uintptr_t> out(g_request.frames, g_request.frames + g_request.depth);
+  std::vector<uintptr_t> out(g_request.frames,
+                             g_request.frames + g_request.depth);
   g_request.state.store(kIdle);
   return out;
 }
@@ -140,7 +142,8 @@ std::string ReadComm(const std::string& tid) {
   return name;
 }
 
-// ---- profile building --------------------------------------------------------
+// ---- profile building
+// --------------------------------------------------------
 struct ThreadInfo {
   pid_t tid;
   std::string name;
@@ -148,15 +151,15 @@ struct ThreadInfo {
 };
 
 profile::Profile BuildThreadProfile(const std::vector<ThreadInfo>& threads) {
+  using profile::FindModule;
   using profile::Function;
+  using profile::LoadedModules;
   using profile::Location;
   using profile::Mapping;
   using profile::Module;
   using profile::Profile;
   using profile::SymbolFrame;
   using profile::Symbolizer;
-  using profile::FindModule;
-  using profile::LoadedModules;
   Profile p;
   p.sample_types = {{"threads", "count"}};
   p.period_type = {"threads", "count"};
@@ -174,11 +177,13 @@ profile::Profile BuildThreadProfile(const std::vector<ThreadInfo>& threads) {
     m.file_offset = modules[i].exec_file_offset;
     m.filename = modules[i].path;
     m.build_id = modules[i].build_id;
-    m.has_functions = m.has_filenames = m.has_line_numbers = m.has_inline_frames = true;
+    m.has_functions = m.has_filenames = m.has_line_numbers =
+        m.has_inline_frames = true;
     p.mappings.push_back(std::move(m));
   }
   Symbolizer symbolizer;
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> functions;
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t>
+      functions;
   std::map<uintptr_t, uint64_t> locations;
   auto location = [&](uintptr_t pc) {
     auto it = locations.find(pc);
@@ -231,7 +236,8 @@ std::optional<double> GrowthPct(std::optional<uint64_t> first,
 
 }  // namespace
 
-Profiler::Profiler(std::string output_dir) : output_dir_(std::move(output_dir)) {
+Profiler::Profiler(std::string output_dir)
+    : output_dir_(std::move(output_dir)) {
   status_ = profile::MakeDirectories(output_dir_);
 }
 
@@ -288,9 +294,9 @@ Status Profiler::WriteAllProfiles(const std::string& prefix) {
   return heap.ok() ? threads : heap;
 }
 
-std::vector<Sample> Profiler::ProfileMemoryUsage(std::chrono::nanoseconds duration,
-                                                 std::chrono::nanoseconds interval,
-                                                 std::stop_token stop) {
+std::vector<Sample> Profiler::ProfileMemoryUsage(
+    std::chrono::nanoseconds duration, std::chrono::nanoseconds interval,
+    std::stop_token stop) {
   std::vector<Sample> samples;
   internal::ProcReader proc;
   bool proc_ok = proc.Open().ok();
@@ -306,7 +312,8 @@ std::vector<Sample> Profiler::ProfileMemoryUsage(std::chrono::nanoseconds durati
     if (proc_ok) proc.Read(&s, false);
     allocator.Read(&s);
     samples.push_back(s);
-    if (interval <= std::chrono::nanoseconds::zero() || next + interval > end) break;
+    if (interval <= std::chrono::nanoseconds::zero() || next + interval > end)
+      break;
     std::unique_lock lock(m);
     if (cv.wait_until(lock, stop, next + interval, [] { return false; }) ||
         stop.stop_requested()) {
@@ -316,8 +323,8 @@ std::vector<Sample> Profiler::ProfileMemoryUsage(std::chrono::nanoseconds durati
   return samples;
 }
 
-std::vector<LeakDetection> Profiler::DetectLeaks(const std::vector<Sample>& samples,
-                                                 double threshold_pct) {
+std::vector<LeakDetection> Profiler::DetectLeaks(
+    const std::vector<Sample>& samples, double threshold_pct) {
   std::vector<LeakDetection> out;
   if (samples.size() < 2) return out;
   const Sample& first = samples.front();

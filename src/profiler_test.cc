@@ -3,10 +3,9 @@
 
 #include "memmon/profiler.h"
 
+#include <gtest/gtest.h>
 #include <pthread.h>
 #include <sys/stat.h>
-
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -131,8 +130,8 @@ TEST(ProfilerTest, ThreadProfileHasEveryThreadNameAndStack) {
 
 TEST(ProfilerTest, ProfileMemoryUsageStopsOnRequest) {
   Profiler p("/tmp");
-  std::vector<Sample> once = p.ProfileMemoryUsage(std::chrono::seconds(0),
-                                                  std::chrono::seconds(1));
+  std::vector<Sample> once =
+      p.ProfileMemoryUsage(std::chrono::seconds(0), std::chrono::seconds(1));
   ASSERT_EQ(once.size(), 1u);
   EXPECT_TRUE(once[0].rss_bytes.has_value());
   std::stop_source stop;
@@ -173,9 +172,10 @@ TEST(ProfilerTest, DetectLeaks) {
   EXPECT_NE(leaks[0].description.find("from 100 to 260"), std::string::npos);
   EXPECT_LT(leaks[0].start, leaks[0].end);
   // Ends higher but does not rise steadily: not a leak.
-  EXPECT_TRUE(Profiler::DetectLeaks(
-                  Series({100, 300, 90, 280, 95, 290, 130}, {4, 4, 4, 4, 4, 4, 4}), 20)
-                  .empty());
+  EXPECT_TRUE(
+      Profiler::DetectLeaks(
+          Series({100, 300, 90, 280, 95, 290, 130}, {4, 4, 4, 4, 4, 4, 4}), 20)
+          .empty());
   auto threads = Profiler::DetectLeaks(
       Series({100, 100, 100, 100, 100}, {2, 4, 8, 16, 32}), 50);
   ASSERT_EQ(threads.size(), 1u);

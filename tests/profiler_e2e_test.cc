@@ -13,11 +13,10 @@
 // ~1200 samples, a relative standard deviation of ~2.9 %, so a different
 // seed would exceed the bound with odds below 1 in 3000 (3.4 sigma).
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -70,8 +69,8 @@ class TempDir {
 
 // Runs `program args` under the preload with MEMMON_OUTPUT=dir and `env`.
 RunResult RunPreloaded(const std::string& dir, const std::string& env,
-                 const std::string& program_and_args,
-                 const std::string& extra_preload = "") {
+                       const std::string& program_and_args,
+                       const std::string& extra_preload = "") {
   std::string preload = MEMMON_PRELOAD_PATH;
   if (!extra_preload.empty()) preload += ":" + extra_preload;
   return Shell("env LD_PRELOAD=" + preload + " MEMMON_OUTPUT=" + dir +
@@ -92,7 +91,7 @@ std::string PprofTopFunction(const std::string& file, const std::string& home) {
     return "";
   }
   RunResult r = Shell("env HOME=" + home + " PPROF_TMPDIR=" + home + " " + go +
-                " tool pprof -top -sample_index=inuse_space " + file);
+                      " tool pprof -top -sample_index=inuse_space " + file);
   EXPECT_EQ(r.status, 0) << r.out;
   std::istringstream in(r.out);
   std::string line;
@@ -168,8 +167,8 @@ class LeakTargetTest : public ::testing::TestWithParam<LeakCase> {};
 // first, in go tool pprof's own reading.
 TEST_P(LeakTargetTest, GoPprofShowsLeakingFunctionFirst) {
   TempDir dir;
-  RunResult r = RunPreloaded(dir.path(), "", std::string(MEMMON_LEAK_TARGET) + " " +
-                                           GetParam().mode);
+  RunResult r = RunPreloaded(
+      dir.path(), "", std::string(MEMMON_LEAK_TARGET) + " " + GetParam().mode);
   ASSERT_EQ(r.status, 0) << r.out;
   std::string file = dir.path() + "/heap.pb.gz";
   ASSERT_TRUE(fs::exists(file)) << r.out;
@@ -180,10 +179,14 @@ TEST_P(LeakTargetTest, GoPprofShowsLeakingFunctionFirst) {
 
   Profile p = ReadProfile(file);
   ASSERT_EQ(p.sample_types.size(), 4u);
-  EXPECT_EQ(p.sample_types[0], (memmon::profile::ValueType{"alloc_objects", "count"}));
-  EXPECT_EQ(p.sample_types[1], (memmon::profile::ValueType{"alloc_space", "bytes"}));
-  EXPECT_EQ(p.sample_types[2], (memmon::profile::ValueType{"inuse_objects", "count"}));
-  EXPECT_EQ(p.sample_types[3], (memmon::profile::ValueType{"inuse_space", "bytes"}));
+  EXPECT_EQ(p.sample_types[0],
+            (memmon::profile::ValueType{"alloc_objects", "count"}));
+  EXPECT_EQ(p.sample_types[1],
+            (memmon::profile::ValueType{"alloc_space", "bytes"}));
+  EXPECT_EQ(p.sample_types[2],
+            (memmon::profile::ValueType{"inuse_objects", "count"}));
+  EXPECT_EQ(p.sample_types[3],
+            (memmon::profile::ValueType{"inuse_space", "bytes"}));
   EXPECT_EQ(p.period_type, (memmon::profile::ValueType{"space", "bytes"}));
   EXPECT_EQ(p.period, 512 * 1024);
   // The program's own mapping carries its build ID (linked with one).
@@ -205,8 +208,9 @@ TEST_P(LeakTargetTest, GoPprofShowsLeakingFunctionFirst) {
 // the heap (see the file comment for the odds).
 TEST_P(LeakTargetTest, InuseEstimateWithinTenPercent) {
   TempDir dir;
-  RunResult r = RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=16384",
-                       std::string(MEMMON_LEAK_TARGET) + " " + GetParam().mode);
+  RunResult r =
+      RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=16384",
+                   std::string(MEMMON_LEAK_TARGET) + " " + GetParam().mode);
   ASSERT_EQ(r.status, 0) << r.out;
   double truth = static_cast<double>(Field(r.out, "leaked_bytes"));
   ASSERT_GT(truth, 0);
@@ -218,24 +222,25 @@ TEST_P(LeakTargetTest, InuseEstimateWithinTenPercent) {
   EXPECT_GE(LeafTotal(p, "alloc_space", GetParam().function) / truth, 0.9);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Apis, LeakTargetTest,
-    ::testing::Values(LeakCase{"new", "LeakWithNew"},
-                      LeakCase{"strdup", "LeakWithStrdup"},
-                      LeakCase{"posix_memalign", "LeakWithPosixMemalign"}),
-    [](const ::testing::TestParamInfo<LeakCase>& info) {
-      std::string n = info.param.mode;
-      for (char& c : n) {
-        if (c == '_') c = 'X';
-      }
-      return n;
-    });
+INSTANTIATE_TEST_SUITE_P(Apis, LeakTargetTest,
+                         ::testing::Values(LeakCase{"new", "LeakWithNew"},
+                                           LeakCase{"strdup", "LeakWithStrdup"},
+                                           LeakCase{"posix_memalign",
+                                                    "LeakWithPosixMemalign"}),
+                         [](const ::testing::TestParamInfo<LeakCase>& info) {
+                           std::string n = info.param.mode;
+                           for (char& c : n) {
+                             if (c == '_') c = 'X';
+                           }
+                           return n;
+                         });
 
 // Every allocation sampled (rate 1): the estimate is exact.
 TEST(PreloadTest, RateOneIsExact) {
   TempDir dir;
-  RunResult r = RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=1",
-                       std::string(MEMMON_LEAK_TARGET) + " strdup 3000 100");
+  RunResult r =
+      RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=1",
+                   std::string(MEMMON_LEAK_TARGET) + " strdup 3000 100");
   ASSERT_EQ(r.status, 0) << r.out;
   Profile p = ReadProfile(dir.path() + "/heap.pb.gz");
   EXPECT_EQ(LeafTotal(p, "inuse_space", "LeakWithStrdup"), 300000);
@@ -250,16 +255,17 @@ TEST(PreloadTest, RateOneIsExact) {
 // rate 1; errno survives; failures look as they would without memmon.
 TEST(PreloadTest, EveryAllocationEntryPoint) {
   TempDir dir;
-  RunResult r = RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=1", MEMMON_ALLOC_API_TARGET);
+  RunResult r =
+      RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=1", MEMMON_ALLOC_API_TARGET);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(Field(r.out, "errno_ok"), 1) << r.out;
   EXPECT_EQ(Field(r.out, "failures_ok"), 1) << r.out;
   EXPECT_EQ(Field(r.out, "data_ok"), 1) << r.out;
   Profile p = ReadProfile(dir.path() + "/heap.pb.gz");
   for (const char* fn :
-       {"UseMalloc", "UseCalloc", "UseRealloc", "UseReallocarray", "UseMemalign",
-        "UseAlignedAlloc", "UseValloc", "UseNew", "UseNewArray", "UseNewNothrow",
-        "UseNewAligned", "UsePosixMemalign"}) {
+       {"UseMalloc", "UseCalloc", "UseRealloc", "UseReallocarray",
+        "UseMemalign", "UseAlignedAlloc", "UseValloc", "UseNew", "UseNewArray",
+        "UseNewNothrow", "UseNewAligned", "UsePosixMemalign"}) {
     std::string name = std::string("::") + fn + "(";  // UseNew, not UseNewArray
     EXPECT_EQ(LeafTotal(p, "inuse_objects", name), 100) << fn;
     EXPECT_EQ(LeafTotal(p, "inuse_space", name), 100 * 256) << fn;
@@ -276,7 +282,8 @@ TEST(PreloadTest, LinkedInsteadOfPreloaded) {
   RunResult r = Shell("env MEMMON_OUTPUT=" + dir.path() + " MEMMON_SEED=1 " +
                       MEMMON_LEAK_TARGET_LINKED + " new");
   ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_NE(PprofTopFunction(dir.path() + "/heap.pb.gz", dir.path()).find("LeakWithNew"),
+  EXPECT_NE(PprofTopFunction(dir.path() + "/heap.pb.gz", dir.path())
+                .find("LeakWithNew"),
             std::string::npos);
 }
 
@@ -285,7 +292,7 @@ TEST(PreloadTest, OverOtherAllocators) {
   for (const char* lib : {MEMMON_JEMALLOC_SO, MEMMON_TCMALLOC_SO}) {
     TempDir dir;
     RunResult r = RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=16384",
-                         std::string(MEMMON_LEAK_TARGET) + " new", lib);
+                               std::string(MEMMON_LEAK_TARGET) + " new", lib);
     ASSERT_EQ(r.status, 0) << lib << "\n" << r.out;
     Profile p = ReadProfile(dir.path() + "/heap.pb.gz");
     double truth = static_cast<double>(Field(r.out, "leaked_bytes"));
@@ -303,7 +310,7 @@ TEST(PreloadTest, OverOtherAllocators) {
 TEST(PreloadTest, ThreadsCreatedAndExiting) {
   TempDir dir;
   RunResult r = RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=65536",
-                       std::string(MEMMON_THREADED_TARGET) + " 25 200");
+                             std::string(MEMMON_THREADED_TARGET) + " 25 200");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(Field(r.out, "preload"), 1);
   long leaked = Field(r.out, "leaked_bytes");
@@ -324,14 +331,16 @@ TEST(PreloadTest, ThreadsCreatedAndExiting) {
 // program is followed (LD_PRELOAD is inherited) and writes its own file.
 TEST(PreloadTest, ForkAndExec) {
   TempDir dir;
-  RunResult r = RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=1",
-                             MEMMON_FORK_EXEC_TARGET);
+  RunResult r =
+      RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=1", MEMMON_FORK_EXEC_TARGET);
   ASSERT_EQ(r.status, 0) << r.out;
-  long child = Field(r.out, "fork_child"), exec_child = Field(r.out, "exec_child");
+  long child = Field(r.out, "fork_child"),
+       exec_child = Field(r.out, "exec_child");
   ASSERT_GT(child, 0);
   ASSERT_GT(exec_child, 0);
   std::string parent_file = dir.path() + "/heap.pb.gz";
-  std::string child_file = dir.path() + "/heap." + std::to_string(child) + ".pb.gz";
+  std::string child_file =
+      dir.path() + "/heap." + std::to_string(child) + ".pb.gz";
   std::string exec_file =
       dir.path() + "/heap." + std::to_string(exec_child) + ".pb.gz";
   ASSERT_TRUE(fs::exists(parent_file));
@@ -363,8 +372,9 @@ TEST(PreloadTest, ForkAndExec) {
 // snapshot taken while it is loaded attributes its leak to it.
 TEST(PreloadTest, DlopenAndDlclose) {
   TempDir dir;
-  RunResult r = RunPreloaded(dir.path(), "MEMMON_SAMPLE_RATE=1",
-                             std::string(MEMMON_DLOPEN_TARGET) + " " + MEMMON_PLUGIN + " 30");
+  RunResult r = RunPreloaded(
+      dir.path(), "MEMMON_SAMPLE_RATE=1",
+      std::string(MEMMON_DLOPEN_TARGET) + " " + MEMMON_PLUGIN + " 30");
   ASSERT_EQ(r.status, 0) << r.out;
   Profile loaded = ReadProfile(dir.path() + "/heap.0001.pb.gz");
   EXPECT_EQ(LeafTotal(loaded, "inuse_space", "PluginLeak"), 1e7);
@@ -378,8 +388,8 @@ TEST(PreloadTest, DlopenAndDlclose) {
 // The core monitor finds the sampler by name and fills the exact counters;
 // without it they stay unknown.
 TEST(PreloadTest, MonitorSamplesCarryExactCounters) {
-  RunResult r = Shell(std::string("env LD_PRELOAD=") + MEMMON_PRELOAD_PATH + " " +
-                      MEMMON_COUNTERS_PROBE);
+  RunResult r = Shell(std::string("env LD_PRELOAD=") + MEMMON_PRELOAD_PATH +
+                      " " + MEMMON_COUNTERS_PROBE);
   ASSERT_EQ(r.status, 0) << r.out;
   // Exactly what the loop did, plus what TakeSample itself allocates (none
   // in steady state).
@@ -392,7 +402,8 @@ TEST(PreloadTest, MonitorSamplesCarryExactCounters) {
   EXPECT_LE(inuse, 6000 * 128) << r.out;
   RunResult native = Shell(MEMMON_COUNTERS_PROBE);
   ASSERT_EQ(native.status, 0) << native.out;
-  EXPECT_NE(native.out.find("allocations=unknown frees=unknown allocated_bytes=unknown"),
+  EXPECT_NE(native.out.find(
+                "allocations=unknown frees=unknown allocated_bytes=unknown"),
             std::string::npos)
       << native.out;
 }
@@ -409,9 +420,10 @@ std::string Reason(const Profile& p) {
 // MEMMON_SIGNAL; then the Profiler API writes heap and thread profiles.
 TEST(PreloadTest, SnapshotsOnBaselineAlertSignalAndApi) {
   TempDir dir, api;
-  RunResult r = RunPreloaded(dir.path(), "MEMMON_SIGNAL=SIGUSR2 MEMMON_SAMPLE_RATE=65536",
-                             std::string(MEMMON_SNAPSHOT_TARGET) + " " + dir.path() +
-                                 " " + api.path());
+  RunResult r =
+      RunPreloaded(dir.path(), "MEMMON_SIGNAL=SIGUSR2 MEMMON_SAMPLE_RATE=65536",
+                   std::string(MEMMON_SNAPSHOT_TARGET) + " " + dir.path() +
+                       " " + api.path());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(Field(r.out, "alerts"), 1) << r.out;
   EXPECT_EQ(Field(r.out, "signal_snapshot"), 1) << r.out;
@@ -450,8 +462,8 @@ TEST(PreloadTest, PeriodicSnapshots) {
 // program runs on unharmed.
 TEST(PreloadTest, UnwritableOutputDirectory) {
   RunResult r = Shell(std::string("env LD_PRELOAD=") + MEMMON_PRELOAD_PATH +
-                " MEMMON_OUTPUT=/proc/memmon-cannot-exist " + MEMMON_LEAK_TARGET +
-                " new 100 100");
+                      " MEMMON_OUTPUT=/proc/memmon-cannot-exist " +
+                      MEMMON_LEAK_TARGET + " new 100 100");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("memmon: MEMMON_OUTPUT"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("leaked_bytes=10000"), std::string::npos) << r.out;

@@ -40,7 +40,7 @@ struct LeakDetection {
   // "memory_leak" (heap in use, RSS when the heap is unknown),
   // "thread_leak" or "fd_leak".
   std::string type;
-  std::string description;  // one line, with the figures
+  std::string description;                      // one line, with the figures
   std::chrono::system_clock::time_point start;  // first sample
   std::chrono::system_clock::time_point end;    // last sample
   double growth_pct = 0;                        // last over first

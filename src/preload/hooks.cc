@@ -14,8 +14,9 @@
 // "initialised?" test, three thread-local counter adds (one reads the chunk
 // header malloc just wrote) and the sampling subtract-and-branch; on free,
 // one byte of the filter, two counter adds (the header read is the one
-// free() makes next anyway) and a flush countdown. Everything else is in noinline functions so the fast path
-// stays a handful of instructions with no stack frame to set up.
+// free() makes next anyway) and a flush countdown. Everything else is in
+// noinline functions so the fast path stays a handful of instructions with no
+// stack frame to set up.
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -47,12 +48,12 @@
 namespace memmon::preload {
 namespace {
 
-using MallocFn = void* (*)(size_t);
-using FreeFn = void (*)(void*);
-using CallocFn = void* (*)(size_t, size_t);
-using ReallocFn = void* (*)(void*, size_t);
-using PosixMemalignFn = int (*)(void**, size_t, size_t);
-using UsableSizeFn = size_t (*)(void*);
+using MallocFn = void* (*)(size_t) noexcept;
+using FreeFn = void (*)(void*) noexcept;
+using CallocFn = void* (*)(size_t, size_t) noexcept;
+using ReallocFn = void* (*)(void*, size_t) noexcept;
+using PosixMemalignFn = int (*)(void**, size_t, size_t) noexcept;
+using UsableSizeFn = size_t (*)(void*) noexcept;
 
 // The next allocator. Aligned allocation goes through posix_memalign alone,
 // which glibc, jemalloc and tcmalloc all define; memalign, valloc, pvalloc
@@ -83,13 +84,14 @@ bool g_thread_key_ok = false;
 // Exact counters, batched per thread: the hooks add to plain thread-local
 // fields (one %fs-relative instruction each), moved now and then (every
 // kFlushEvery frees, at each sampling point) to the thread's own slot, a
-// cache line which only that
-// thread writes (a plain load and store: no locked instruction, no line
-// shared between threads). Readers sum the slots, after flushing their own
-// thread; another live thread may hold up to kFlushEvery - 1 frees and one
-// sampling interval of allocations (MEMMON_SAMPLE_RATE bytes on average)
-// not yet in its slot. A thread's slot is folded into `retired` and freed when
-// it exits. Threads beyond kCounterSlots share `overflow` (atomic adds).
+// cache line that only that thread writes (a plain load and store: no
+// locked instruction, no line shared between threads). A thread claims its
+// slot, and registers its exit handler, at its first allocation or free.
+// Readers sum the slots after flushing their own thread; another live
+// thread may hold up to kFlushEvery - 1 frees and one sampling interval of
+// allocations (MEMMON_SAMPLE_RATE bytes on average) not yet in its slot. A
+// thread's slot is folded into `retired` and freed when it exits. Threads
+// beyond kCounterSlots share `overflow` (atomic adds).
 struct alignas(64) CounterSlot {
   std::atomic<uint64_t> allocations;
   std::atomic<uint64_t> frees;
@@ -112,15 +114,16 @@ std::atomic<uintptr_t> g_self_lo{0};
 std::atomic<uintptr_t> g_self_hi{0};
 std::atomic<bool> g_unwinder_ready{false};
 
-
 struct ThreadState {
   int64_t until_sample;  // bytes left before the next sample
-  // This thread's counts not yet moved to its slot (every kFlushEvery
-  // operations, before a read by this thread, and at thread exit).
+  // This thread's counts not yet moved to its slot (see CounterSlot).
   uint64_t allocations;
   uint64_t frees;
   uint64_t allocated_bytes;
   int64_t inuse_bytes;
+  size_t pending_bytes;  // the request of the malloc in flight
+  // Frees left before the next flush; starts at 0, so a thread's first
+  // free flushes (claiming its slot). Tested by sign: one sub-and-branch.
   int32_t ops_left;
   uint64_t rng;
   CounterSlot* slot;  // null until the thread's first flush
@@ -130,10 +133,34 @@ struct ThreadState {
   bool in_init;
   bool shared_slot;  // beyond kCounterSlots: atomic adds on g_overflow
 };
+}  // namespace
+}  // namespace memmon::preload
+
 // initial-exec: a plain %fs-relative access, no __tls_get_addr (which may
 // allocate) in the hooks. The library is loaded at start-up (LD_PRELOAD or
-// DT_NEEDED), where static TLS is available.
-__thread ThreadState t_state __attribute__((tls_model("initial-exec")));
+// DT_NEEDED), where static TLS is available. Outside any namespace, with C
+// linkage, so that ThreadStateAfterCall()'s assembly can name it.
+extern "C" __thread memmon::preload::ThreadState memmon_preload_thread_state
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+__thread memmon::preload::ThreadState memmon_preload_thread_state;
+
+namespace memmon::preload {
+namespace {
+
+#define t_state memmon_preload_thread_state
+
+// The calling thread's state, derived afresh from %fs. Used after the call
+// into the allocator: the compiler would otherwise keep the TLS offset in a
+// callee-saved register, and saving that register costs the fast path a
+// push and a pop.
+inline ThreadState* ThreadStateAfterCall() {
+  ThreadState* t;
+  asm volatile(
+      "movq %%fs:0, %0\n\t"
+      "addq memmon_preload_thread_state@gottpoff(%%rip), %0"
+      : "=r"(t));
+  return t;
+}
 
 // ---- bootstrap arena: answers allocations made while dlsym runs ----------
 constexpr size_t kBootBytes = 256 * 1024;
@@ -170,10 +197,14 @@ uint64_t EnvNumber(const char* name, uint64_t fallback) {
   const char* s = getenv(name);
   if (s == nullptr || *s == '\0') return fallback;
   uint64_t v = 0;
-  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + static_cast<uint64_t>(*s - '0');
-  if (*s == 'k' || *s == 'K') v <<= 10;
-  else if (*s == 'm' || *s == 'M') v <<= 20;
-  else if (*s != '\0') return fallback;
+  for (; *s >= '0' && *s <= '9'; ++s)
+    v = v * 10 + static_cast<uint64_t>(*s - '0');
+  if (*s == 'k' || *s == 'K')
+    v <<= 10;
+  else if (*s == 'm' || *s == 'M')
+    v <<= 20;
+  else if (*s != '\0')
+    return fallback;
   return v;
 }
 
@@ -227,9 +258,9 @@ void InitSlow() {
   if (!g_live.Init(static_cast<size_t>(slots))) g_config.enabled = false;
   if (!g_stacks.Init(1u << 16, 64u << 20)) g_config.enabled = false;
   g_thread_key_ok = pthread_key_create(&g_thread_key, ThreadExit) == 0;
-  void* slot_mem = mmap(nullptr, kCounterSlots * sizeof(CounterSlot),
-                        PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* slot_mem =
+      mmap(nullptr, kCounterSlots * sizeof(CounterSlot), PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (slot_mem != MAP_FAILED) g_slots = static_cast<CounterSlot*>(slot_mem);
   t.in_init = false;
   errno = saved_errno;
@@ -242,11 +273,13 @@ inline bool Ready() {
 
 // ---- counters ------------------------------------------------------------
 void Fold(CounterSlot* from, CounterSlot* into) {
-  into->allocations.fetch_add(from->allocations.exchange(0), std::memory_order_relaxed);
+  into->allocations.fetch_add(from->allocations.exchange(0),
+                              std::memory_order_relaxed);
   into->frees.fetch_add(from->frees.exchange(0), std::memory_order_relaxed);
   into->allocated_bytes.fetch_add(from->allocated_bytes.exchange(0),
                                   std::memory_order_relaxed);
-  into->inuse_bytes.fetch_add(from->inuse_bytes.exchange(0), std::memory_order_relaxed);
+  into->inuse_bytes.fetch_add(from->inuse_bytes.exchange(0),
+                              std::memory_order_relaxed);
 }
 
 CounterSlot* ClaimSlot(ThreadState& t) {
@@ -274,13 +307,14 @@ inline void Add(std::atomic<T>& c, T v) {
 }
 
 MEMMON_NOINLINE void Flush(ThreadState& t) {
-  t.ops_left = kFlushEvery;
+  t.ops_left = kFlushEvery - 1;
   CounterSlot* c = t.slot;
   if (c == nullptr) c = ClaimSlot(t);
   if (t.shared_slot) {
     g_overflow.allocations.fetch_add(t.allocations, std::memory_order_relaxed);
     g_overflow.frees.fetch_add(t.frees, std::memory_order_relaxed);
-    g_overflow.allocated_bytes.fetch_add(t.allocated_bytes, std::memory_order_relaxed);
+    g_overflow.allocated_bytes.fetch_add(t.allocated_bytes,
+                                         std::memory_order_relaxed);
     g_overflow.inuse_bytes.fetch_add(t.inuse_bytes, std::memory_order_relaxed);
   } else {
     Add(c->allocations, t.allocations);
@@ -424,10 +458,12 @@ MEMMON_NOINLINE void SampleSlow(void* p, size_t size) {
 // malloc_usable_size() also inspects the following chunk, a second cache
 // miss that cost 12 % of an allocation-heavy program. Under jemalloc and
 // tcmalloc it is malloc_usable_size(), a size-class lookup.
+inline size_t GlibcChunkSize(const void* p) {
+  return reinterpret_cast<const size_t*>(p)[-1] & ~static_cast<size_t>(7);
+}
+
 inline size_t UsableSize(void* p) {
-  if (MEMMON_LIKELY(g_glibc_chunks)) {
-    return reinterpret_cast<const size_t*>(p)[-1] & ~static_cast<size_t>(7);
-  }
+  if (MEMMON_LIKELY(g_glibc_chunks)) return GlibcChunkSize(p);
   return g_real.usable_size != nullptr ? g_real.usable_size(p) : 0;
 }
 
@@ -446,13 +482,26 @@ inline void CountFree(void* p) {
   ThreadState& t = t_state;
   ++t.frees;
   t.inuse_bytes -= static_cast<int64_t>(UsableSize(p));
-  if (MEMMON_UNLIKELY(--t.ops_left <= 0)) Flush(t);
+  if (MEMMON_UNLIKELY(--t.ops_left < 0)) Flush(t);
+}
+
+// The free fast path's flush, out of line so that the fast path makes no
+// call but the final (tail) call into the allocator.
+MEMMON_NOINLINE void FlushThenFree(void* p) {
+  Flush(t_state);
+  g_real.free(p);
+}
+
+// free() over jemalloc or tcmalloc (sizes from malloc_usable_size).
+MEMMON_NOINLINE void FreeGeneric(void* p) {
+  CountFree(p);
+  g_real.free(p);
 }
 
 // p's filter counter is set: a sampled block, an arena block, or a block
 // that shares its counter with one of those.
 MEMMON_NOINLINE void FreeSlow(void* p) {
-  if (IsBoot(p)) return;  // arena blocks are never reused
+  if (IsBoot(p)) return;     // arena blocks are never reused
   if (!Ready()) InitSlow();  // only arena blocks exist before: not reached
   CountFree(p);
   g_live.Erase(p);
@@ -468,10 +517,50 @@ MEMMON_NOINLINE void* MallocSlow(size_t n) {
   return p;
 }
 
-inline void* DoMalloc(size_t n) {
+// The allocation that crosses the sampling countdown -- and every thread's
+// first, since the countdown starts at zero, which is how the fast path
+// does without an "initialised?" test.
+MEMMON_NOINLINE void* MallocSampling(size_t n) {
+  ThreadState& t = t_state;
+  t.until_sample += static_cast<int64_t>(n);  // OnAlloc subtracts it again
+  t.pending_bytes = n;
   if (MEMMON_UNLIKELY(!Ready())) return MallocSlow(n);
   void* p = g_real.malloc(n);
-  if (MEMMON_LIKELY(p != nullptr)) OnAlloc(p, n);
+  if (p != nullptr) OnAlloc(p, n);
+  return p;
+}
+
+// In-use bytes of a block from jemalloc or tcmalloc.
+MEMMON_NOINLINE void* CountUsable(void* p) {
+  t_state.inuse_bytes += static_cast<int64_t>(UsableSize(p));
+  return p;
+}
+
+// malloc failed after DoMalloc counted it: take the counts back.
+MEMMON_NOINLINE void* MallocFailed() {
+  ThreadState& t = t_state;
+  --t.allocations;
+  t.allocated_bytes -= t.pending_bytes;
+  return nullptr;
+}
+
+// Why it looks like this: everything that needs `n` happens before the call
+// into the allocator and only the returned pointer is used after it, so
+// the compiler keeps nothing in callee-saved registers and the fast path
+// has no pushes or pops. (The request is parked in TLS for the rare
+// failure.)
+inline void* DoMalloc(size_t n) {
+  ThreadState& t = t_state;
+  t.until_sample -= static_cast<int64_t>(n);
+  if (MEMMON_UNLIKELY(t.until_sample <= 0)) return MallocSampling(n);
+  ++t.allocations;
+  t.allocated_bytes += n;
+  t.pending_bytes = n;
+  void* p = g_real.malloc(n);
+  if (MEMMON_UNLIKELY(p == nullptr)) return MallocFailed();
+  if (MEMMON_UNLIKELY(!g_glibc_chunks)) return CountUsable(p);
+  ThreadStateAfterCall()->inuse_bytes +=
+      static_cast<int64_t>(GlibcChunkSize(p));
   return p;
 }
 
@@ -480,8 +569,12 @@ inline void* DoMalloc(size_t n) {
 inline void DoFree(void* p) {
   if (p == nullptr) return;
   if (MEMMON_UNLIKELY(LiveTable::MaybeContains(p))) return FreeSlow(p);
-  CountFree(p);
-  g_real.free(p);
+  if (MEMMON_UNLIKELY(!g_glibc_chunks)) return FreeGeneric(p);
+  ThreadState& t = t_state;
+  ++t.frees;
+  t.inuse_bytes -= static_cast<int64_t>(GlibcChunkSize(p));
+  if (MEMMON_UNLIKELY(--t.ops_left < 0)) return FlushThenFree(p);
+  g_real.free(p);  // a tail call: the fast path needs no stack frame
 }
 
 void* DoCalloc(size_t count, size_t size) {
@@ -563,13 +656,20 @@ void* AlignedOrErrno(size_t align, size_t n) {
   return p;
 }
 
-void* NewOrThrow(size_t n) {
+// operator new's failure path; the request was parked in TLS by DoMalloc.
+MEMMON_NOINLINE void* NewSlow() {
+  const size_t n = t_state.pending_bytes;
   for (;;) {
-    if (void* p = DoMalloc(n == 0 ? 1 : n)) return p;
     std::new_handler handler = std::get_new_handler();
     if (handler == nullptr) throw std::bad_alloc();
     handler();
+    if (void* p = DoMalloc(n)) return p;
   }
+}
+
+inline void* NewOrThrow(size_t n) {
+  if (void* p = DoMalloc(n == 0 ? 1 : n)) return p;
+  return NewSlow();
 }
 
 void* NewAlignedOrThrow(size_t n, std::align_val_t al) {
@@ -631,7 +731,8 @@ void ReadCounters(memmon_preload_counters* out) {
   sum(g_overflow);
   if (g_slots != nullptr) {
     for (size_t i = 0; i < kCounterSlots; ++i) {
-      if (g_slots[i].in_use.load(std::memory_order_acquire) != 0) sum(g_slots[i]);
+      if (g_slots[i].in_use.load(std::memory_order_acquire) != 0)
+        sum(g_slots[i]);
     }
   }
   out->allocations = allocations;
@@ -641,8 +742,8 @@ void ReadCounters(memmon_preload_counters* out) {
   out->sample_rate = g_config.rate;
   out->samples = g_samples.load(std::memory_order_relaxed);
   out->live_samples = g_live.live();
-  out->dropped_samples = g_dropped.load(std::memory_order_relaxed) +
-                         g_stacks.dropped();
+  out->dropped_samples =
+      g_dropped.load(std::memory_order_relaxed) + g_stacks.dropped();
   out->unwind_failures = g_unwind_failures.load(std::memory_order_relaxed);
   out->stacks = g_stacks.count();
 }
@@ -718,7 +819,7 @@ MEMMON_EXPORT size_t malloc_usable_size(void* p) noexcept {
 }
 
 MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,
-                                          size_t out_size) {
+                                               size_t out_size) {
   memmon_preload_counters c{};
   ReadCounters(&c);
   memcpy(out, &c, out_size < sizeof(c) ? out_size : sizeof(c));
@@ -766,7 +867,8 @@ MEMMON_VISIBLE void operator delete(void* p, std::align_val_t) noexcept {
 MEMMON_VISIBLE void operator delete[](void* p, std::align_val_t) noexcept {
   DoFree(p);
 }
-MEMMON_VISIBLE void operator delete(void* p, size_t, std::align_val_t) noexcept {
+MEMMON_VISIBLE void operator delete(void* p, size_t,
+                                    std::align_val_t) noexcept {
   DoFree(p);
 }
 MEMMON_VISIBLE void operator delete[](void* p, size_t,

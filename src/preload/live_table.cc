@@ -64,7 +64,8 @@ bool LiveTable::Insert(const void* p, std::size_t size, uint32_t stack_ref) {
       if (!e.key.compare_exchange_strong(k, kBusy, std::memory_order_acquire)) {
         continue;
       }
-      e.meta.store(sz << 24 | (stack_ref & kMaxStackRef), std::memory_order_relaxed);
+      e.meta.store(sz << 24 | (stack_ref & kMaxStackRef),
+                   std::memory_order_relaxed);
       e.key.store(key, std::memory_order_release);
       FilterAdd(p, +1);
       live_.fetch_add(1, std::memory_order_relaxed);

@@ -21,20 +21,23 @@
 extern "C" {
 #endif
 
-/* Exact counters since the process started (the calling thread's pending
- * batch is flushed first; other threads flush every 64 operations and when
- * they exit). Bytes in use count malloc_usable_size() of live blocks. */
+/* Exact counters since the process started. They are batched per thread:
+ * the calling thread's batch is flushed first; another live thread may
+ * still hold up to 255 frees and one sampling interval of allocations
+ * (MEMMON_SAMPLE_RATE bytes on average); an exited thread holds nothing.
+ * Bytes in use are glibc chunk sizes (malloc_usable_size() under jemalloc
+ * and tcmalloc) of the blocks not yet freed. */
 struct memmon_preload_counters {
-  uint64_t allocations;      /* calls that returned memory */
-  uint64_t frees;            /* calls that released memory (free(NULL) not counted) */
-  uint64_t allocated_bytes;  /* cumulative requested bytes */
-  uint64_t inuse_bytes;      /* usable bytes of blocks not yet freed */
-  uint64_t sample_rate;      /* mean bytes between samples */
-  uint64_t samples;          /* allocations sampled */
-  uint64_t live_samples;     /* sampled blocks not yet freed */
-  uint64_t dropped_samples;  /* sampled but not recorded (table full) */
-  uint64_t unwind_failures;  /* stacks that could not be captured */
-  uint64_t stacks;           /* distinct stacks recorded */
+  uint64_t allocations; /* calls that returned memory */
+  uint64_t frees; /* calls that released memory (free(NULL) not counted) */
+  uint64_t allocated_bytes; /* cumulative requested bytes */
+  uint64_t inuse_bytes;     /* usable bytes of blocks not yet freed */
+  uint64_t sample_rate;     /* mean bytes between samples */
+  uint64_t samples;         /* allocations sampled */
+  uint64_t live_samples;    /* sampled blocks not yet freed */
+  uint64_t dropped_samples; /* sampled but not recorded (table full) */
+  uint64_t unwind_failures; /* stacks that could not be captured */
+  uint64_t stacks;          /* distinct stacks recorded */
 };
 typedef int (*memmon_preload_counters_fn)(struct memmon_preload_counters* out,
                                           size_t out_size);

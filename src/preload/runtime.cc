@@ -69,9 +69,10 @@ void Warn(const char* what, const char* detail) {
   int n = snprintf(line, sizeof(line), "memmon: %s%s%s\n", what,
                    detail ? ": " : "", detail ? detail : "");
   if (n > 0) {
-    ssize_t w = write(2, line, static_cast<size_t>(n) < sizeof(line)
-                                   ? static_cast<size_t>(n)
-                                   : sizeof(line) - 1);
+    ssize_t w =
+        write(2, line,
+              static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n)
+                                                    : sizeof(line) - 1);
     (void)w;
   }
 }
@@ -103,7 +104,8 @@ int ParseSignal(const char* s) {
 // mkdir -p, 0700 for what it creates. False with errno set.
 bool MakeDirectories(const char* dir) {
   char path[PATH_MAX];
-  if (snprintf(path, sizeof(path), "%s", dir) >= static_cast<int>(sizeof(path))) {
+  if (snprintf(path, sizeof(path), "%s", dir) >=
+      static_cast<int>(sizeof(path))) {
     errno = ENAMETOOLONG;
     return false;
   }
@@ -134,13 +136,15 @@ bool LoadWriter(char* error, size_t error_len) {
     Dl_info info;
     if (dladdr(reinterpret_cast<void*>(&LoadWriter), &info) == 0 ||
         info.dli_fname == nullptr) {
-      snprintf(error, error_len, "cannot find where libmemmon_preload.so lives");
+      snprintf(error, error_len,
+               "cannot find where libmemmon_preload.so lives");
       return false;
     }
     snprintf(path, sizeof(path), "%s", info.dli_fname);
     char* slash = strrchr(path, '/');
     size_t dir_len = slash ? static_cast<size_t>(slash - path + 1) : 0;
-    snprintf(path + dir_len, sizeof(path) - dir_len, "%s", MEMMON_WRITER_LIBRARY);
+    snprintf(path + dir_len, sizeof(path) - dir_len, "%s",
+             MEMMON_WRITER_LIBRARY);
   }
   void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (h == nullptr) {
@@ -150,7 +154,8 @@ bool LoadWriter(char* error, size_t error_len) {
   auto fn = reinterpret_cast<memmon_writer_write_heap_fn>(
       dlsym(h, MEMMON_WRITER_WRITE_HEAP_SYMBOL));
   if (fn == nullptr) {
-    snprintf(error, error_len, "%s has no %s", path, MEMMON_WRITER_WRITE_HEAP_SYMBOL);
+    snprintf(error, error_len, "%s has no %s", path,
+             MEMMON_WRITER_WRITE_HEAP_SYMBOL);
     return false;
   }
   g_rt.writer_handle = h;
@@ -164,7 +169,8 @@ bool LoadWriter(char* error, size_t error_len) {
 size_t CollectSites(memmon_raw_site** out) {
   StackTable& stacks = Stacks();
   size_t cap = static_cast<size_t>(stacks.count()) + 1 + 4096;
-  auto* sites = static_cast<memmon_raw_site*>(calloc(cap, sizeof(memmon_raw_site)));
+  auto* sites =
+      static_cast<memmon_raw_site*>(calloc(cap, sizeof(memmon_raw_site)));
   *out = sites;
   if (sites == nullptr) return 0;
   size_t n = 0;
@@ -285,7 +291,8 @@ void* WriterThread(void*) {
   while (!g_rt.stopping.load()) {
     int rc;
     if (period > 0) {
-      int64_t deadline = NowNanos(CLOCK_REALTIME) + (next - NowNanos(CLOCK_MONOTONIC));
+      int64_t deadline =
+          NowNanos(CLOCK_REALTIME) + (next - NowNanos(CLOCK_MONOTONIC));
       timespec ts{static_cast<time_t>(deadline / 1000000000),
                   static_cast<long>(deadline % 1000000000)};
       rc = sem_timedwait(&g_rt.wake, &ts);
@@ -373,8 +380,9 @@ __attribute__((constructor)) void StartRuntime() {
   if (out == nullptr || *out == '\0') return;
   if (!MakeDirectories(out)) {
     char detail[PATH_MAX + 128];
-    snprintf(detail, sizeof(detail), "cannot use %s (%s); no profiles will be written",
-             out, strerror(errno));
+    snprintf(detail, sizeof(detail),
+             "cannot use %s (%s); no profiles will be written", out,
+             strerror(errno));
     Warn("MEMMON_OUTPUT", detail);
     return;
   }

@@ -43,12 +43,14 @@ StackRecord* StackTable::Intern(const uintptr_t* frames, int depth) {
   if (depth > kMaxStackDepth) depth = kMaxStackDepth;
   const uint64_t h = HashFrames(frames, depth);
   const std::size_t mask = index_slots_ - 1;
-  const std::size_t frame_bytes = sizeof(uintptr_t) * static_cast<std::size_t>(depth);
+  const std::size_t frame_bytes =
+      sizeof(uintptr_t) * static_cast<std::size_t>(depth);
   StackRecord* fresh = nullptr;
   // Keep the index at most 3/4 full so probe runs stay short.
   const uint64_t limit = index_slots_ / 4 * 3;
   std::size_t i = static_cast<std::size_t>(h) & mask;
-  for (std::size_t probe = 0; probe < index_slots_; ++probe, i = (i + 1) & mask) {
+  for (std::size_t probe = 0; probe < index_slots_;
+       ++probe, i = (i + 1) & mask) {
     StackRecord* r = index_[i].load(std::memory_order_acquire);
     if (r != nullptr) {
       if (r->hash == h && r->depth == static_cast<uint32_t>(depth) &&
@@ -59,7 +61,8 @@ StackRecord* StackTable::Intern(const uintptr_t* frames, int depth) {
     }
     if (fresh == nullptr) {
       if (count_.load(std::memory_order_relaxed) >= limit) break;
-      std::size_t need = (sizeof(StackRecord) + frame_bytes + 15) & ~std::size_t{15};
+      std::size_t need =
+          (sizeof(StackRecord) + frame_bytes + 15) & ~std::size_t{15};
       std::size_t at = arena_used_.fetch_add(need, std::memory_order_relaxed);
       if (at + need > arena_bytes_) break;
       fresh = reinterpret_cast<StackRecord*>(arena_ + at);
@@ -74,7 +77,8 @@ StackRecord* StackTable::Intern(const uintptr_t* frames, int depth) {
       return fresh;
     }
     // Someone published here first: it may be our stack.
-    if (expected->hash == h && expected->depth == static_cast<uint32_t>(depth) &&
+    if (expected->hash == h &&
+        expected->depth == static_cast<uint32_t>(depth) &&
         std::memcmp(expected->frames, frames, frame_bytes) == 0) {
       return expected;
     }

@@ -51,12 +51,13 @@ class StackTable {
   // overflow record), for the live table's packed entries.
   uint32_t Ref(const StackRecord* r) const {
     if (r == &overflow_record_) return 0;
-    return static_cast<uint32_t>(
-        (reinterpret_cast<const char*>(r) - arena_) / kRecordAlign);
+    return static_cast<uint32_t>((reinterpret_cast<const char*>(r) - arena_) /
+                                 kRecordAlign);
   }
   StackRecord* FromRef(uint32_t ref) {
     if (ref == 0 || arena_ == nullptr) return &overflow_record_;
-    return reinterpret_cast<StackRecord*>(arena_ + std::size_t{ref} * kRecordAlign);
+    return reinterpret_cast<StackRecord*>(arena_ +
+                                          std::size_t{ref} * kRecordAlign);
   }
   static constexpr std::size_t kRecordAlign = 16;
 

@@ -61,7 +61,8 @@ Status MakeDirectories(const std::string& dir) {
     partial = dir.substr(0, pos);
     if (partial.empty()) continue;
     if (mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Status::IoError(Errno("cannot create directory " + partial, errno));
+      return Status::IoError(
+          Errno("cannot create directory " + partial, errno));
     }
   }
   struct stat st;
@@ -73,7 +74,8 @@ Status MakeDirectories(const std::string& dir) {
                            ": a file of that name exists");
   }
   if (access(dir.c_str(), W_OK | X_OK) != 0) {
-    return Status::IoError(Errno("directory " + dir + " is not writable", errno));
+    return Status::IoError(
+        Errno("directory " + dir + " is not writable", errno));
   }
   return Status::Ok();
 }

@@ -30,11 +30,12 @@ bool IsAllocationApiFrame(const std::string& function) {
     return true;
   }
   static constexpr std::string_view kNames[] = {
-      "malloc",   "calloc",     "realloc",       "reallocarray", "free",
-      "memalign", "valloc",     "pvalloc",       "posix_memalign",
-      "aligned_alloc", "strdup", "strndup",
-      "wcsdup",   "getline",    "getdelim",      "asprintf",
-      "vasprintf", "vasprintf_internal",
+      "malloc",        "calloc",      "realloc",
+      "reallocarray",  "free",        "memalign",
+      "valloc",        "pvalloc",     "posix_memalign",
+      "aligned_alloc", "strdup",      "strndup",
+      "wcsdup",        "getline",     "getdelim",
+      "asprintf",      "vasprintf",   "vasprintf_internal",
       "_mid_memalign", "tcache_init", "_int_malloc"};
   for (std::string_view n : kNames) {
     if (base == n) return true;
@@ -77,7 +78,8 @@ Profile BuildHeapProfile(const HeapSnapshot& snapshot,
     p.mappings.push_back(std::move(map));
   }
 
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> function_ids;
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t>
+      function_ids;
   auto function_id = [&](const SymbolFrame& f) -> uint64_t {
     std::string name = f.function.empty() ? "[unknown]" : f.function;
     auto key = std::make_tuple(name, f.system_name, f.file);

@@ -12,13 +12,14 @@ namespace {
 
 TEST(HeapProfileTest, AllocationApiFrames) {
   for (const char* f : {"malloc", "__libc_malloc", "__GI___libc_malloc",
-                        "operator new(unsigned long)", "operator new[](unsigned long)",
-                        "__strdup", "strdup", "getdelim", "posix_memalign",
-                        "__vasprintf_internal"}) {
+                        "operator new(unsigned long)",
+                        "operator new[](unsigned long)", "__strdup", "strdup",
+                        "getdelim", "posix_memalign", "__vasprintf_internal"}) {
     EXPECT_TRUE(IsAllocationApiFrame(f)) << f;
   }
-  for (const char* f : {"main", "LeakWithNew(int)", "std::vector<int>::push_back(int&&)",
-                        "mallocator", "strdup_wrapper", ""}) {
+  for (const char* f :
+       {"main", "LeakWithNew(int)", "std::vector<int>::push_back(int&&)",
+        "mallocator", "strdup_wrapper", ""}) {
     EXPECT_FALSE(IsAllocationApiFrame(f)) << f;
   }
 }
@@ -34,8 +35,8 @@ TEST(HeapProfileTest, BuildsSymbolizedProfile) {
   snap.time_nanos = 1;
   snap.comments = {"test"};
   snap.sites.push_back({{ret}, 10, 10240, 4, 4096});
-  snap.sites.push_back({{}, 1, 100, 1, 100});      // no stack captured
-  snap.sites.push_back({{ret + 1}, 0, 0, 0, 0});   // empty: skipped
+  snap.sites.push_back({{}, 1, 100, 1, 100});     // no stack captured
+  snap.sites.push_back({{ret + 1}, 0, 0, 0, 0});  // empty: skipped
   std::vector<Module> modules = LoadedModules();
   ASSERT_FALSE(modules.empty());
   EXPECT_NE(FindModule(modules, ret), nullptr);
@@ -51,7 +52,8 @@ TEST(HeapProfileTest, BuildsSymbolizedProfile) {
   EXPECT_NE(loc->mapping_id, 0u);
   const Function* f = p.FindFunction(loc->lines.back().function_id);
   ASSERT_NE(f, nullptr);
-  EXPECT_NE(f->name.find("BuildsSymbolizedProfile"), std::string::npos) << f->name;
+  EXPECT_NE(f->name.find("BuildsSymbolizedProfile"), std::string::npos)
+      << f->name;
   EXPECT_NE(f->filename.find("heap_profile_test.cc"), std::string::npos);
   const Location* unknown = p.FindLocation(p.samples[1].location_ids[0]);
   EXPECT_EQ(p.FindFunction(unknown->lines[0].function_id)->name,

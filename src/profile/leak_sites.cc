@@ -12,9 +12,12 @@ namespace memmon::profile {
 
 std::string_view ToString(GrowthKind kind) {
   switch (kind) {
-    case GrowthKind::kUnbounded: return "unbounded";
-    case GrowthKind::kBounded: return "bounded";
-    case GrowthKind::kFlat: return "flat";
+    case GrowthKind::kUnbounded:
+      return "unbounded";
+    case GrowthKind::kBounded:
+      return "bounded";
+    case GrowthKind::kFlat:
+      return "flat";
   }
   return "flat";
 }
@@ -105,16 +108,18 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
     out.push_back(std::move(g));
   }
   auto rank = [](GrowthKind k) { return static_cast<int>(k); };
-  std::sort(out.begin(), out.end(), [&](const SiteGrowth& a, const SiteGrowth& b) {
-    if (a.kind != b.kind) return rank(a.kind) < rank(b.kind);
-    if (a.kind == GrowthKind::kUnbounded &&
-        a.recent_slope_bytes_per_s != b.recent_slope_bytes_per_s) {
-      return a.recent_slope_bytes_per_s > b.recent_slope_bytes_per_s;
-    }
-    double ga = a.last_bytes - a.first_bytes, gb = b.last_bytes - b.first_bytes;
-    if (ga != gb) return ga > gb;
-    return a.function < b.function;
-  });
+  std::sort(out.begin(), out.end(),
+            [&](const SiteGrowth& a, const SiteGrowth& b) {
+              if (a.kind != b.kind) return rank(a.kind) < rank(b.kind);
+              if (a.kind == GrowthKind::kUnbounded &&
+                  a.recent_slope_bytes_per_s != b.recent_slope_bytes_per_s) {
+                return a.recent_slope_bytes_per_s > b.recent_slope_bytes_per_s;
+              }
+              double ga = a.last_bytes - a.first_bytes,
+                     gb = b.last_bytes - b.first_bytes;
+              if (ga != gb) return ga > gb;
+              return a.function < b.function;
+            });
   return out;
 }
 

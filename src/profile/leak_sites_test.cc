@@ -30,11 +30,11 @@ TEST(LeakSitesTest, TellsLeakFromCacheAndNoise) {
   const double MiB = 1 << 20;
   for (int i = 0; i < 20; ++i) {
     profiles.push_back(Snapshot({
-        {"Leak", 8 * MiB * i},                          // steady growth
-        {"SlowLeak", 1 * MiB * i},                      // slower, still a leak
-        {"Cache", 64 * MiB * std::min(i, 6) / 6.0},      // fills, then capped
-        {"Steady", 32 * MiB},                           // never moves
-        {"Sawtooth", 16 * MiB * (i % 4)},               // noise
+        {"Leak", 8 * MiB * i},                       // steady growth
+        {"SlowLeak", 1 * MiB * i},                   // slower, still a leak
+        {"Cache", 64 * MiB * std::min(i, 6) / 6.0},  // fills, then capped
+        {"Steady", 32 * MiB},                        // never moves
+        {"Sawtooth", 16 * MiB * (i % 4)},            // noise
     }));
   }
   std::vector<TimedProfile> series;

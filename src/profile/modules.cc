@@ -36,7 +36,8 @@ std::string BuildId(const dl_phdr_info* info) {
       if (next > end) break;
       if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
           std::string(name, 3) == "GNU") {
-        return Hex(reinterpret_cast<const unsigned char*>(desc), note->n_descsz);
+        return Hex(reinterpret_cast<const unsigned char*>(desc),
+                   note->n_descsz);
       }
       p = next;
     }
@@ -83,7 +84,8 @@ std::vector<Module> LoadedModules() {
   return modules;
 }
 
-const Module* FindModule(const std::vector<Module>& modules, uintptr_t address) {
+const Module* FindModule(const std::vector<Module>& modules,
+                         uintptr_t address) {
   for (const Module& m : modules) {
     if (address >= m.exec_start && address < m.exec_end) return &m;
   }

@@ -15,7 +15,8 @@
 namespace memmon::profile {
 
 struct Module {
-  std::string path;      // absolute path ("/proc/self/exe" resolved for the program)
+  std::string
+      path;  // absolute path ("/proc/self/exe" resolved for the program)
   std::string build_id;  // lower-case hex, empty when the object has none
   uintptr_t bias = 0;    // load bias (dlpi_addr)
   // The executable PT_LOAD segment(s), as one range.

@@ -104,7 +104,8 @@ class StringTable {
  public:
   StringTable() { Intern(""); }
   int64_t Intern(const std::string& s) {
-    auto [it, inserted] = index_.emplace(s, static_cast<int64_t>(strings_.size()));
+    auto [it, inserted] =
+        index_.emplace(s, static_cast<int64_t>(strings_.size()));
     if (inserted) strings_.push_back(s);
     return it->second;
   }
@@ -127,7 +128,8 @@ Writer EncodeValueType(const ValueType& v, StringTable* st) {
 std::string EncodeProfile(const Profile& p) {
   StringTable st;
   Writer out;
-  for (const ValueType& v : p.sample_types) out.Message(1, EncodeValueType(v, &st));
+  for (const ValueType& v : p.sample_types)
+    out.Message(1, EncodeValueType(v, &st));
   for (const Sample& s : p.samples) {
     Writer w;
     w.Packed(1, s.location_ids);
@@ -202,7 +204,8 @@ std::string EncodeProfile(const Profile& p) {
 
 Status Gzip(std::string_view data, std::string* out, int level) {
   z_stream z{};
-  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     return Status(StatusCode::kInternal, "deflateInit2 failed");
   }
   out->resize(deflateBound(&z, static_cast<uLong>(data.size())) + 32);
@@ -213,7 +216,8 @@ Status Gzip(std::string_view data, std::string* out, int level) {
   int rc = deflate(&z, Z_FINISH);
   out->resize(z.total_out);
   deflateEnd(&z);
-  if (rc != Z_STREAM_END) return Status(StatusCode::kInternal, "deflate failed");
+  if (rc != Z_STREAM_END)
+    return Status(StatusCode::kInternal, "deflate failed");
   return Status::Ok();
 }
 
@@ -234,8 +238,8 @@ Status Gunzip(std::string_view data, std::string* out, std::size_t max_bytes) {
     rc = inflate(&z, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END) {
       inflateEnd(&z);
-      return Status::InvalidArgument(
-          std::string("corrupt gzip data: ") + (z.msg ? z.msg : "truncated"));
+      return Status::InvalidArgument(std::string("corrupt gzip data: ") +
+                                     (z.msg ? z.msg : "truncated"));
     }
     out->append(buf, sizeof(buf) - z.avail_out);
     if (out->size() > max_bytes) {
@@ -256,7 +260,8 @@ namespace {
 // ---- decoding ------------------------------------------------------------
 class Reader {
  public:
-  explicit Reader(std::string_view data) : p_(data.data()), end_(p_ + data.size()) {}
+  explicit Reader(std::string_view data)
+      : p_(data.data()), end_(p_ + data.size()) {}
   bool done() const { return p_ >= end_; }
 
   bool Varint(uint64_t* v) {
@@ -284,7 +289,8 @@ class Reader {
   bool Bytes(std::string_view* s) {
     uint64_t n;
     if (!Varint(&n)) return false;
-    if (n > static_cast<uint64_t>(end_ - p_)) return Fail("length past the end");
+    if (n > static_cast<uint64_t>(end_ - p_))
+      return Fail("length past the end");
     *s = std::string_view(p_, static_cast<std::size_t>(n));
     p_ += n;
     return true;
@@ -293,11 +299,16 @@ class Reader {
     uint64_t v;
     std::string_view s;
     switch (wire) {
-      case kVarint: return Varint(&v);
-      case kFixed64: return Advance(8);
-      case kLengthDelimited: return Bytes(&s);
-      case kFixed32: return Advance(4);
-      default: return Fail("unsupported wire type " + std::to_string(wire));
+      case kVarint:
+        return Varint(&v);
+      case kFixed64:
+        return Advance(8);
+      case kLengthDelimited:
+        return Bytes(&s);
+      case kFixed32:
+        return Advance(4);
+      default:
+        return Fail("unsupported wire type " + std::to_string(wire));
     }
   }
   // A scalar field, accepting the packed form for repeated numbers.
@@ -308,7 +319,8 @@ class Reader {
       out->push_back(v);
       return true;
     }
-    if (wire != kLengthDelimited) return Fail("bad wire type for a number list");
+    if (wire != kLengthDelimited)
+      return Fail("bad wire type for a number list");
     std::string_view s;
     if (!Bytes(&s)) return false;
     Reader inner(s);
@@ -370,7 +382,7 @@ bool ParseValueType(std::string_view data, RawValueType* out, Reader* outer) {
   while (!r.done()) {
     int field, wire;
     if (!r.Tag(&field, &wire)) return outer->Fail(r.error());
-    bool ok = field == 1 ? r.Number(wire, &out->type)
+    bool ok = field == 1   ? r.Number(wire, &out->type)
               : field == 2 ? r.Number(wire, &out->unit)
                            : r.Skip(wire);
     if (!ok) return outer->Fail("value type: " + r.error());
@@ -385,11 +397,20 @@ bool ParseLabel(std::string_view data, RawLabel* out, Reader* outer) {
     if (!r.Tag(&field, &wire)) return outer->Fail(r.error());
     bool ok;
     switch (field) {
-      case 1: ok = r.Number(wire, &out->key); break;
-      case 2: ok = r.Number(wire, &out->str); break;
-      case 3: ok = r.Number(wire, &out->num); break;
-      case 4: ok = r.Number(wire, &out->num_unit); break;
-      default: ok = r.Skip(wire);
+      case 1:
+        ok = r.Number(wire, &out->key);
+        break;
+      case 2:
+        ok = r.Number(wire, &out->str);
+        break;
+      case 3:
+        ok = r.Number(wire, &out->num);
+        break;
+      case 4:
+        ok = r.Number(wire, &out->num_unit);
+        break;
+      default:
+        ok = r.Skip(wire);
     }
     if (!ok) return outer->Fail("label: " + r.error());
   }
@@ -404,8 +425,12 @@ bool ParseSample(std::string_view data, RawSample* out, Reader* outer) {
     bool ok;
     std::string_view s;
     switch (field) {
-      case 1: ok = r.Numbers(wire, &out->locations); break;
-      case 2: ok = r.Numbers(wire, &out->values); break;
+      case 1:
+        ok = r.Numbers(wire, &out->locations);
+        break;
+      case 2:
+        ok = r.Numbers(wire, &out->values);
+        break;
       case 3:
         ok = r.Message(wire, &s);
         if (ok) {
@@ -413,7 +438,8 @@ bool ParseSample(std::string_view data, RawSample* out, Reader* outer) {
           if (!ParseLabel(s, &out->labels.back(), outer)) return false;
         }
         break;
-      default: ok = r.Skip(wire);
+      default:
+        ok = r.Skip(wire);
     }
     if (!ok) return outer->Fail("sample: " + r.error());
   }
@@ -430,17 +456,38 @@ bool ParseMapping(std::string_view data, RawMapping* out, Reader* outer) {
     if (!ok) return outer->Fail("mapping: " + r.error());
     Mapping& m = out->m;
     switch (field) {
-      case 1: m.id = v; break;
-      case 2: m.memory_start = v; break;
-      case 3: m.memory_limit = v; break;
-      case 4: m.file_offset = v; break;
-      case 5: out->filename = v; break;
-      case 6: out->build_id = v; break;
-      case 7: m.has_functions = v != 0; break;
-      case 8: m.has_filenames = v != 0; break;
-      case 9: m.has_line_numbers = v != 0; break;
-      case 10: m.has_inline_frames = v != 0; break;
-      default: break;
+      case 1:
+        m.id = v;
+        break;
+      case 2:
+        m.memory_start = v;
+        break;
+      case 3:
+        m.memory_limit = v;
+        break;
+      case 4:
+        m.file_offset = v;
+        break;
+      case 5:
+        out->filename = v;
+        break;
+      case 6:
+        out->build_id = v;
+        break;
+      case 7:
+        m.has_functions = v != 0;
+        break;
+      case 8:
+        m.has_filenames = v != 0;
+        break;
+      case 9:
+        m.has_line_numbers = v != 0;
+        break;
+      case 10:
+        m.has_inline_frames = v != 0;
+        break;
+      default:
+        break;
     }
   }
   return true;
@@ -455,9 +502,15 @@ bool ParseLocation(std::string_view data, Location* out, Reader* outer) {
     std::string_view s;
     uint64_t v = 0;
     switch (field) {
-      case 1: ok = r.Number(wire, &out->id); break;
-      case 2: ok = r.Number(wire, &out->mapping_id); break;
-      case 3: ok = r.Number(wire, &out->address); break;
+      case 1:
+        ok = r.Number(wire, &out->id);
+        break;
+      case 2:
+        ok = r.Number(wire, &out->mapping_id);
+        break;
+      case 3:
+        ok = r.Number(wire, &out->address);
+        break;
       case 4: {
         ok = r.Message(wire, &s);
         if (!ok) break;
@@ -479,7 +532,8 @@ bool ParseLocation(std::string_view data, Location* out, Reader* outer) {
         ok = r.Number(wire, &v);
         out->is_folded = v != 0;
         break;
-      default: ok = r.Skip(wire);
+      default:
+        ok = r.Skip(wire);
     }
     if (!ok) return outer->Fail("location: " + r.error());
   }
@@ -495,12 +549,23 @@ bool ParseFunction(std::string_view data, RawFunction* out, Reader* outer) {
     bool ok = field >= 1 && field <= 5 ? r.Number(wire, &v) : r.Skip(wire);
     if (!ok) return outer->Fail("function: " + r.error());
     switch (field) {
-      case 1: out->f.id = v; break;
-      case 2: out->name = v; break;
-      case 3: out->system_name = v; break;
-      case 4: out->filename = v; break;
-      case 5: out->f.start_line = static_cast<int64_t>(v); break;
-      default: break;
+      case 1:
+        out->f.id = v;
+        break;
+      case 2:
+        out->name = v;
+        break;
+      case 3:
+        out->system_name = v;
+        break;
+      case 4:
+        out->filename = v;
+        break;
+      case 5:
+        out->f.start_line = static_cast<int64_t>(v);
+        break;
+      default:
+        break;
     }
   }
   return true;
@@ -536,7 +601,8 @@ Status DecodeProfile(std::string_view data, Profile* out) {
         ok = r.Message(wire, &s) && ParseSample(s, &samples.emplace_back(), &r);
         break;
       case 3:
-        ok = r.Message(wire, &s) && ParseMapping(s, &mappings.emplace_back(), &r);
+        ok = r.Message(wire, &s) &&
+             ParseMapping(s, &mappings.emplace_back(), &r);
         break;
       case 4:
         ok = r.Message(wire, &s) &&
@@ -550,8 +616,12 @@ Status DecodeProfile(std::string_view data, Profile* out) {
         ok = r.Message(wire, &s);
         strings.push_back(s);
         break;
-      case 7: ok = r.Number(wire, &drop); break;
-      case 8: ok = r.Number(wire, &keep); break;
+      case 7:
+        ok = r.Number(wire, &drop);
+        break;
+      case 8:
+        ok = r.Number(wire, &keep);
+        break;
       case 9:
         ok = r.Number(wire, &v);
         out->time_nanos = static_cast<int64_t>(v);
@@ -567,9 +637,14 @@ Status DecodeProfile(std::string_view data, Profile* out) {
         ok = r.Number(wire, &v);
         out->period = static_cast<int64_t>(v);
         break;
-      case 13: ok = r.Numbers(wire, &comments); break;
-      case 14: ok = r.Number(wire, &default_type); break;
-      default: ok = r.Skip(wire);
+      case 13:
+        ok = r.Numbers(wire, &comments);
+        break;
+      case 14:
+        ok = r.Number(wire, &default_type);
+        break;
+      default:
+        ok = r.Skip(wire);
     }
     if (!ok) return fail(r.error());
   }
@@ -615,13 +690,14 @@ Status DecodeProfile(std::string_view data, Profile* out) {
     if (l.id == 0) return fail("location with id 0");
     location_ids[l.id] = true;
     if (l.mapping_id != 0 && !mapping_ids.count(l.mapping_id)) {
-      return fail("location " + std::to_string(l.id) + " names unknown mapping " +
-                  std::to_string(l.mapping_id));
+      return fail("location " + std::to_string(l.id) +
+                  " names unknown mapping " + std::to_string(l.mapping_id));
     }
     for (const Line& line : l.lines) {
       if (line.function_id != 0 && !function_ids.count(line.function_id)) {
         return fail("location " + std::to_string(l.id) +
-                    " names unknown function " + std::to_string(line.function_id));
+                    " names unknown function " +
+                    std::to_string(line.function_id));
       }
     }
   }
@@ -638,10 +714,11 @@ Status DecodeProfile(std::string_view data, Profile* out) {
                   " sample types");
     }
     sample.location_ids = std::move(s.locations);
-    for (uint64_t x : s.values) sample.values.push_back(static_cast<int64_t>(x));
+    for (uint64_t x : s.values)
+      sample.values.push_back(static_cast<int64_t>(x));
     for (const RawLabel& l : s.labels) {
-      sample.labels.push_back(
-          {str(l.key), str(l.str), static_cast<int64_t>(l.num), str(l.num_unit)});
+      sample.labels.push_back({str(l.key), str(l.str),
+                               static_cast<int64_t>(l.num), str(l.num_unit)});
     }
     if (bad_index) return fail("string index out of range");
     out->samples.push_back(std::move(sample));

@@ -105,7 +105,8 @@ TEST(PprofTest, ReadsGoHeapProfile) {
     for (const Line& line : loc->lines) {
       const Function* f = p.FindFunction(line.function_id);
       ASSERT_NE(f, nullptr);
-      if (f->name == "main.leak") leak += static_cast<double>(sample.values[idx]);
+      if (f->name == "main.leak")
+        leak += static_cast<double>(sample.values[idx]);
     }
   }
   EXPECT_NEAR(leak, 6619648, 8);
@@ -119,7 +120,8 @@ TEST(PprofTest, CorruptInputsAreErrors) {
     Status s = DecodeProfile(raw.substr(0, n), &p);
     (void)s;  // many prefixes are valid messages; none may crash
   }
-  EXPECT_FALSE(DecodeProfile(std::string("\x0a\xff\xff\xff\xff\x0f", 6), &p).ok());
+  EXPECT_FALSE(
+      DecodeProfile(std::string("\x0a\xff\xff\xff\xff\x0f", 6), &p).ok());
   Status s = DecodeProfile(std::string(11, '\xff'), &p);
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
@@ -164,10 +166,18 @@ TEST(PprofTest, MutatedInputsNeverCrash) {
       for (int e = 0; e < edits && !m.empty(); ++e) {
         std::size_t at = next() % m.size();
         switch (next() % 4) {
-          case 0: m[at] = static_cast<char>(next()); break;
-          case 1: m[at] = static_cast<char>(m[at] ^ (1 << (next() % 8))); break;
-          case 2: m.erase(at, 1 + next() % 8); break;
-          case 3: m.insert(at, 1, static_cast<char>(0x80 | next())); break;
+          case 0:
+            m[at] = static_cast<char>(next());
+            break;
+          case 1:
+            m[at] = static_cast<char>(m[at] ^ (1 << (next() % 8)));
+            break;
+          case 2:
+            m.erase(at, 1 + next() % 8);
+            break;
+          case 3:
+            m.insert(at, 1, static_cast<char>(0x80 | next()));
+            break;
         }
       }
       if (next() % 5 == 0) m.resize(next() % (m.size() + 1));

@@ -164,8 +164,8 @@ std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc) {
     // No symbol (a local function of a stripped library): name the place
     // as "libc.so.6+0x29d90", so that distinct places stay distinct.
     Dwarf_Addr start = 0;
-    const char* name =
-        dwfl_module_info(mod, nullptr, &start, nullptr, nullptr, nullptr, nullptr, nullptr);
+    const char* name = dwfl_module_info(mod, nullptr, &start, nullptr, nullptr,
+                                        nullptr, nullptr, nullptr);
     std::string base = name ? name : "";
     base = base.substr(base.find_last_of('/') + 1);
     char offset[32];

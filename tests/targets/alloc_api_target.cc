@@ -25,9 +25,9 @@ constexpr int kCount = 100;
 constexpr std::size_t kSize = 256;
 std::vector<void*> g_keep;
 
-#define MEMMON_USE(name, expr)                                \
-  __attribute__((noinline)) void name() {                     \
-    for (int i = 0; i < kCount; ++i) g_keep.push_back(expr);  \
+#define MEMMON_USE(name, expr)                               \
+  __attribute__((noinline)) void name() {                    \
+    for (int i = 0; i < kCount; ++i) g_keep.push_back(expr); \
   }
 
 MEMMON_USE(UseMalloc, malloc(kSize))
@@ -41,7 +41,7 @@ MEMMON_USE(UsePvalloc, pvalloc(kSize))  // rounded up to a page
 MEMMON_USE(UseNew, ::operator new(kSize))
 MEMMON_USE(UseNewArray, ::operator new[](kSize))
 MEMMON_USE(UseNewNothrow, ::operator new(kSize, std::nothrow))
-MEMMON_USE(UseNewAligned, ::operator new(kSize, std::align_val_t{256}))
+MEMMON_USE(UseNewAligned, ::operator new (kSize, std::align_val_t{256}))
 
 __attribute__((noinline)) void UsePosixMemalign() {
   for (int i = 0; i < kCount; ++i) {

@@ -18,7 +18,8 @@ namespace {
 std::string Delta(const std::optional<uint64_t>& a,
                   const std::optional<uint64_t>& b) {
   if (!a || !b) return "unknown";
-  return std::to_string(static_cast<long long>(*b) - static_cast<long long>(*a));
+  return std::to_string(static_cast<long long>(*b) -
+                        static_cast<long long>(*a));
 }
 }  // namespace
 
@@ -32,11 +33,12 @@ int main() {
   for (int i = 0; i < 10000; ++i) blocks.push_back(std::malloc(100));
   for (int i = 0; i < 4000; ++i) std::free(blocks[i]);
   memmon::Sample after = m.TakeSample();
-  std::printf("allocations=%s frees=%s allocated_bytes=%s inuse_bytes=%s\n",
-              Delta(before.allocations, after.allocations).c_str(),
-              Delta(before.frees, after.frees).c_str(),
-              Delta(before.total_allocated_bytes, after.total_allocated_bytes).c_str(),
-              Delta(before.heap_inuse_bytes, after.heap_inuse_bytes).c_str());
+  std::printf(
+      "allocations=%s frees=%s allocated_bytes=%s inuse_bytes=%s\n",
+      Delta(before.allocations, after.allocations).c_str(),
+      Delta(before.frees, after.frees).c_str(),
+      Delta(before.total_allocated_bytes, after.total_allocated_bytes).c_str(),
+      Delta(before.heap_inuse_bytes, after.heap_inuse_bytes).c_str());
   for (int i = 4000; i < 10000; ++i) std::free(blocks[i]);
   return 0;
 }

@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   }
   void* h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
   if (h == nullptr) return 1;
-  auto leak = reinterpret_cast<void (*)(int, std::size_t)>(dlsym(h, "PluginLeak"));
+  auto leak =
+      reinterpret_cast<void (*)(int, std::size_t)>(dlsym(h, "PluginLeak"));
   leak(10000, 1000);
   auto snapshot = reinterpret_cast<memmon_preload_snapshot_fn>(
       dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_SNAPSHOT_SYMBOL));

@@ -20,11 +20,11 @@ namespace {
 void* volatile g_sink;
 
 // Each leaking function allocates itself, so it is the leaf of its stacks.
-#define MEMMON_LEAK(count)              \
-  for (int i = 0; i < (count); ++i) {   \
-    char* p = new char[1000];           \
-    std::memset(p, 5, 1000);            \
-    g_sink = p;                         \
+#define MEMMON_LEAK(count)            \
+  for (int i = 0; i < (count); ++i) { \
+    char* p = new char[1000];         \
+    std::memset(p, 5, 1000);          \
+    g_sink = p;                       \
   }
 __attribute__((noinline)) void ParentLeak() { MEMMON_LEAK(4000) }
 __attribute__((noinline)) void ChildLeak() { MEMMON_LEAK(6000) }
@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     _exit(127);
   }
   int a = Wait(child), b = Wait(exec_child);
-  std::printf("fork_child=%d exec_child=%d status=%d,%d\n", child, exec_child, a, b);
+  std::printf("fork_child=%d exec_child=%d status=%d,%d\n", child, exec_child,
+              a, b);
   return a == 0 && b == 0 ? 0 : 1;
 }

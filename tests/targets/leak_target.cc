@@ -37,7 +37,8 @@ __attribute__((noinline)) void LeakWithStrdup(int count, std::size_t size) {
   for (int i = 0; i < count; ++i) g_sink = strdup(text.c_str());
 }
 
-__attribute__((noinline)) void LeakWithPosixMemalign(int count, std::size_t size) {
+__attribute__((noinline)) void LeakWithPosixMemalign(int count,
+                                                     std::size_t size) {
   for (int i = 0; i < count; ++i) {
     void* p = nullptr;
     if (posix_memalign(&p, 64, size) != 0) std::abort();
@@ -66,7 +67,9 @@ __attribute__((noinline)) void Retain(int count, std::size_t size) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: leak_target new|strdup|posix_memalign [count] [size]\n");
+    std::fprintf(
+        stderr,
+        "usage: leak_target new|strdup|posix_memalign [count] [size]\n");
     return 2;
   }
   std::string how = argv[1];

@@ -10,7 +10,8 @@ namespace {
 void* volatile g_sink;
 }
 
-extern "C" __attribute__((noinline)) void PluginLeak(int count, std::size_t size) {
+extern "C" __attribute__((noinline)) void PluginLeak(int count,
+                                                     std::size_t size) {
   for (int i = 0; i < count; ++i) {
     char* p = new char[size];
     std::memset(p, 6, size);

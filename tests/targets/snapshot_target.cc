@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   }
   memmon::Profiler profiler(api_dir);
   memmon::Status s = profiler.WriteAllProfiles("api-");
-  std::printf("alerts=%d signal_snapshot=%d api=%s\n", alerts, Exists(third) ? 1 : 0,
-              s.ToString().c_str());
+  std::printf("alerts=%d signal_snapshot=%d api=%s\n", alerts,
+              Exists(third) ? 1 : 0, s.ToString().c_str());
   return 0;
 }

@@ -65,10 +65,12 @@ int main(int argc, char** argv) {
       dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
   memmon_preload_counters c{};
   if (read != nullptr) read(&c, sizeof(c));
-  std::printf("threads=%d leaked_bytes=%ld preload=%d allocations=%lu frees=%lu inuse_bytes=%lu\n",
-              threads, static_cast<long>(threads) * leak * 512, read != nullptr,
-              static_cast<unsigned long>(c.allocations),
-              static_cast<unsigned long>(c.frees),
-              static_cast<unsigned long>(c.inuse_bytes));
+  std::printf(
+      "threads=%d leaked_bytes=%ld preload=%d allocations=%lu frees=%lu "
+      "inuse_bytes=%lu\n",
+      threads, static_cast<long>(threads) * leak * 512, read != nullptr,
+      static_cast<unsigned long>(c.allocations),
+      static_cast<unsigned long>(c.frees),
+      static_cast<unsigned long>(c.inuse_bytes));
   return 0;
 }
