@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "memmon/growth.h"
 #include "trend.h"
 
 namespace memmon::profile {
@@ -88,19 +89,23 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
       out.push_back(std::move(g));
       continue;
     }
+    // The same trend machinery as the monitor's memory_growth rule
+    // (memmon/growth.h): each snapshot is one point (snapshots are few and
+    // already far apart), judged over windows down to four points.
     const std::size_t window = std::min(n, internal::kMaxTrendPoints);
-    const std::size_t half = std::max<std::size_t>(window / 2, 3);
     g.slope_bytes_per_s =
         internal::TheilSenSlope(Tail(times, window), Tail(y, window));
-    g.recent_slope_bytes_per_s =
-        internal::TheilSenSlope(Tail(times, half), Tail(y, half));
-    g.confidence = internal::MannKendallRising(Tail(y, half));
+    GrowthOptions growth_options;
+    growth_options.block_samples = 1;
+    growth_options.min_points = 4;
+    growth_options.confidence = options.confidence;
+    GrowthTrend trend = ClassifyGrowth(times, y, growth_options);
+    g.recent_slope_bytes_per_s = trend.slope_per_s;
+    g.slope_lower_bytes_per_s = trend.slope_lower_per_s;
+    g.confidence = trend.confidence;
     if (growth < options.min_growth_bytes) {
       g.kind = GrowthKind::kFlat;
-    } else if (g.confidence >= options.confidence &&
-               g.recent_slope_bytes_per_s > 0 &&
-               g.recent_slope_bytes_per_s >=
-                   options.bounded_ratio * g.slope_bytes_per_s) {
+    } else if (trend.kind == memmon::GrowthKind::kUnbounded) {
       g.kind = GrowthKind::kUnbounded;
     } else {
       g.kind = GrowthKind::kBounded;

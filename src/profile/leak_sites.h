@@ -6,17 +6,19 @@
 //
 // A site is the leaf function of a sample (the first frame outside the
 // allocation API, as pprof -top counts "flat"). For each site the in-use
-// bytes of every snapshot form a series; with the robust statistics of
-// trend.h (Theil-Sen slope, Mann-Kendall):
-//   unbounded  still rising at the end: the second half of the series rises
-//              (Mann-Kendall confidence >= `confidence`) at a slope of at
-//              least `bounded_ratio` x the slope over the whole series;
-//   bounded    grew by at least `min_growth_bytes`, then levelled off (a
-//              cache filling to its cap, a pool warming up);
+// bytes of every snapshot form a series, judged by ClassifyGrowth
+// (memmon/growth.h) -- the trend machinery of the monitor's memory_growth
+// rule -- with one point per snapshot:
+//   unbounded  rising steadily now (ClassifyGrowth's kUnbounded at
+//              `confidence`) and grown by at least `min_growth_bytes`;
+//   bounded    grew by at least `min_growth_bytes`, but is not rising
+//              steadily now (a cache filled to its cap, a pool warmed up,
+//              a one-off step);
 //   flat       grew less than `min_growth_bytes` (or shrank).
-// Unbounded sites come first, by their recent slope; then bounded ones by
-// growth; then the rest by growth. Fewer than 4 snapshots cannot show a
-// trend: every site that grew is reported unbounded with confidence 0.
+// Unbounded sites come first, by the lower confidence bound of their
+// slope (the rate one can be sure of); then bounded ones by growth; then
+// the rest by growth. Fewer than 4 snapshots cannot show a trend: every
+// site that grew is reported unbounded with confidence 0.
 //
 // Pure function: no clock, no I/O. Thread-safety: a free function.
 #ifndef MEMMON_SRC_PROFILE_LEAK_SITES_H_
@@ -48,15 +50,15 @@ struct SiteGrowth {
   double last_bytes = 0;
   double peak_bytes = 0;
   double slope_bytes_per_s = 0;         // whole series, Theil-Sen
-  double recent_slope_bytes_per_s = 0;  // second half
-  double confidence = 0;                // Mann-Kendall, second half rising
+  double recent_slope_bytes_per_s = 0;  // over ClassifyGrowth's window
+  double slope_lower_bytes_per_s = 0;   // its lower confidence bound
+  double confidence = 0;                // Mann-Kendall over that window
   GrowthKind kind = GrowthKind::kFlat;
 };
 
 struct LeakRankingOptions {
   double min_growth_bytes = 1 << 20;
   double confidence = 0.95;
-  double bounded_ratio = 0.25;
   std::string sample_type = "inuse_space";
 };
 

@@ -61,6 +61,26 @@ TEST(LeakSitesTest, TellsLeakFromCacheAndNoise) {
   EXPECT_EQ(ranked[0].file, "site.cc");
 }
 
+// The monitor's trend machinery (ClassifyGrowth) judges sites too: a
+// one-off step (a buffer allocated once, kept) is bounded, not a leak.
+TEST(LeakSitesTest, AStepIsBoundedNotALeak) {
+  std::vector<Profile> profiles;
+  const double MiB = 1 << 20;
+  for (int i = 0; i < 12; ++i) {
+    profiles.push_back(Snapshot({{"Step", i < 6 ? 0.0 : 48 * MiB},
+                                 {"Leak", 2 * MiB * i}}));
+  }
+  std::vector<TimedProfile> series;
+  for (int i = 0; i < 12; ++i) series.push_back({10.0 * i, &profiles[i]});
+  std::vector<SiteGrowth> ranked = RankLeakSites(series);
+  ASSERT_EQ(ranked.size(), 2u);
+  EXPECT_EQ(ranked[0].function, "Leak");
+  EXPECT_EQ(ranked[0].kind, GrowthKind::kUnbounded);
+  EXPECT_GT(ranked[0].slope_lower_bytes_per_s, 0);
+  EXPECT_EQ(ranked[1].function, "Step");
+  EXPECT_EQ(ranked[1].kind, GrowthKind::kBounded);
+}
+
 TEST(LeakSitesTest, SitesAppearingLaterStartAtZero) {
   std::vector<Profile> profiles;
   for (int i = 0; i < 8; ++i) {
