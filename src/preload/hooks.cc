@@ -821,7 +821,9 @@ MEMMON_EXPORT size_t malloc_usable_size(void* p) noexcept {
   if (p == nullptr) return 0;
   if (IsBoot(p)) return BootSize(p);
   EnsureInitialized();
-  return UsableSize(p);
+  // The allocator's own answer, never the chunk size memmon counts (which
+  // includes glibc's 8-byte header: the program must not write there).
+  return g_real.usable_size != nullptr ? g_real.usable_size(p) : 0;
 }
 
 MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,
