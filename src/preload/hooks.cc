@@ -102,6 +102,7 @@ struct alignas(64) CounterSlot {
 constexpr size_t kCounterSlots = 4096;
 constexpr int32_t kFlushEvery = 256;
 CounterSlot* g_slots = nullptr;  // mmap'd: pages are touched as threads come
+std::atomic<size_t> g_slots_high{0};  // slots ever claimed: readers stop here
 CounterSlot g_retired;
 CounterSlot g_overflow;
 std::atomic<uint64_t> g_samples{0};
@@ -289,6 +290,10 @@ CounterSlot* ClaimSlot(ThreadState& t) {
       if (g_slots[i].in_use.load(std::memory_order_relaxed) == 0 &&
           g_slots[i].in_use.compare_exchange_strong(expected, 1)) {
         t.slot = &g_slots[i];
+        size_t high = g_slots_high.load(std::memory_order_relaxed);
+        while (high < i + 1 &&
+               !g_slots_high.compare_exchange_weak(high, i + 1)) {
+        }
         // Keys below 32 live in the thread descriptor: no allocation.
         if (g_thread_key_ok) pthread_setspecific(g_thread_key, &t);
         return t.slot;
@@ -730,7 +735,8 @@ void ReadCounters(memmon_preload_counters* out) {
   sum(g_retired);
   sum(g_overflow);
   if (g_slots != nullptr) {
-    for (size_t i = 0; i < kCounterSlots; ++i) {
+    const size_t high = g_slots_high.load(std::memory_order_acquire);
+    for (size_t i = 0; i < high; ++i) {
       if (g_slots[i].in_use.load(std::memory_order_acquire) != 0)
         sum(g_slots[i]);
     }
@@ -815,7 +821,9 @@ MEMMON_EXPORT size_t malloc_usable_size(void* p) noexcept {
   if (p == nullptr) return 0;
   if (IsBoot(p)) return BootSize(p);
   EnsureInitialized();
-  return UsableSize(p);
+  // The allocator's own answer, never the chunk size memmon counts (which
+  // includes glibc's 8-byte header: the program must not write there).
+  return g_real.usable_size != nullptr ? g_real.usable_size(p) : 0;
 }
 
 MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,
