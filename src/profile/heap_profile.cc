@@ -29,6 +29,25 @@ bool IsAllocationApiFrame(const std::string& function) {
       base.substr(0, 15) == "operator delete") {
     return true;
   }
+  // The C++ library's allocation wrappers, often inlined into the caller:
+  // the site is whoever called them. Matched on the name without template
+  // arguments (a container's name mentions std::allocator<T> as an argument
+  // and is not one), anywhere in it (a template's return type comes first).
+  std::string plain;
+  int depth = 0;
+  for (char c : base) {
+    if (c == '<') ++depth;
+    if (depth == 0) plain.push_back(c);
+    if (c == '>' && depth > 0) --depth;
+  }
+  static constexpr std::string_view kCxxWrappers[] = {
+      "std::make_unique",          "std::make_shared",
+      "std::allocate_shared",      "std::__new_allocator::",
+      "__gnu_cxx::new_allocator::", "std::allocator_traits::",
+      "std::allocator::allocate"};
+  for (std::string_view w : kCxxWrappers) {
+    if (plain.find(w) != std::string::npos) return true;
+  }
   static constexpr std::string_view kNames[] = {
       "malloc",        "calloc",      "realloc",
       "reallocarray",  "free",        "memalign",
@@ -108,10 +127,18 @@ Profile BuildHeapProfile(const HeapSnapshot& snapshot,
     if (const Module* m = FindModule(modules, pc)) {
       loc.mapping_id = static_cast<uint64_t>(m - modules.data()) + 1;
     }
+    // frames[0] is the innermost inline frame. Allocation-API frames
+    // inlined at the leaf end (std::make_unique into its caller) are cut,
+    // so the caller they were inlined into becomes the site; a location that
+    // is all allocation API is kept whole and skipped while it leads a stack.
     std::vector<SymbolFrame> frames = symbolizer->Symbolize(pc);
-    bool api = !frames.empty() && IsAllocationApiFrame(frames.front().function);
-    for (const SymbolFrame& f : frames) {
-      loc.lines.push_back({function_id(f), f.line});
+    std::size_t first = 0;
+    while (first < frames.size() && IsAllocationApiFrame(frames[first].function)) {
+      ++first;
+    }
+    bool api = !frames.empty() && first == frames.size();
+    for (std::size_t i = api ? 0 : first; i < frames.size(); ++i) {
+      loc.lines.push_back({function_id(frames[i]), frames[i].line});
     }
     p.locations.push_back(std::move(loc));
     auto v = std::make_pair(p.locations.back().id, api);
