@@ -119,12 +119,7 @@ int RunAnalyze(const AnalyzeOptions& o) {
     }
     std::fputs((summary + "\n").c_str(), stdout);
   }
-  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-    std::fprintf(stderr, "memmon: analyze: cannot write the output: %s\n",
-                 std::strerror(errno));
-    return kExitFailure;
-  }
-  return kExitOk;
+  return FinishOutput("analyze");
 }
 
 }  // namespace

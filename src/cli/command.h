@@ -14,6 +14,9 @@
 #define MEMMON_SRC_CLI_COMMAND_H_
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <functional>
 
 namespace memmon::cli {
@@ -21,6 +24,18 @@ namespace memmon::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+
+// Flushes standard output at the end of a subcommand: kExitOk, or, when the
+// output could not be written (a full disk, a closed pipe), one line
+// "memmon: VERB: cannot write the output: REASON" and kExitFailure.
+inline int FinishOutput(const char* verb) {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "memmon: %s: cannot write the output: %s\n", verb,
+                 std::strerror(errno));
+    return kExitFailure;
+  }
+  return kExitOk;
+}
 
 struct Subcommand {
   CLI::App* app = nullptr;    // owned by the parent App

@@ -150,11 +150,7 @@ int RunWatch(const WatchOptions& o) {
     }
     std::fputs((summary + "\n").c_str(), stdout);
   }
-  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-    std::fprintf(stderr, "memmon: watch: cannot write the output: %s\n", std::strerror(errno));
-    return kExitFailure;
-  }
-  return kExitOk;
+  return FinishOutput("watch");
 }
 
 }  // namespace
