@@ -26,6 +26,7 @@
 #include "preload/memmon_preload.h"
 #include "procfs.h"
 #include "profile/atomic_file.h"
+#include "profile/heap_profile.h"
 #include "profile/modules.h"
 #include "profile/pprof.h"
 #include "profile/symbolizer.h"
@@ -169,21 +170,9 @@ profile::Profile BuildThreadProfile(const std::vector<ThreadInfo>& threads) {
   p.time_nanos = static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
   p.comments = {"memmon thread profile"};
   std::vector<Module> modules = LoadedModules();
-  for (std::size_t i = 0; i < modules.size(); ++i) {
-    Mapping m;
-    m.id = i + 1;
-    m.memory_start = modules[i].exec_start;
-    m.memory_limit = modules[i].exec_end;
-    m.file_offset = modules[i].exec_file_offset;
-    m.filename = modules[i].path;
-    m.build_id = modules[i].build_id;
-    m.has_functions = m.has_filenames = m.has_line_numbers =
-        m.has_inline_frames = true;
-    p.mappings.push_back(std::move(m));
-  }
+  profile::AddMappings(modules, &p);
   Symbolizer symbolizer;
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t>
-      functions;
+  profile::FunctionTable functions(&p);
   std::map<uintptr_t, uint64_t> locations;
   auto location = [&](uintptr_t pc) {
     auto it = locations.find(pc);
@@ -195,19 +184,7 @@ profile::Profile BuildThreadProfile(const std::vector<ThreadInfo>& threads) {
       loc.mapping_id = static_cast<uint64_t>(m - modules.data()) + 1;
     }
     for (const SymbolFrame& f : symbolizer.Symbolize(pc)) {
-      std::string name = f.function.empty() ? "[unknown]" : f.function;
-      auto key = std::make_tuple(name, f.system_name, f.file);
-      auto fit = functions.find(key);
-      if (fit == functions.end()) {
-        Function fn;
-        fn.id = p.functions.size() + 1;
-        fn.name = name;
-        fn.system_name = f.system_name.empty() ? name : f.system_name;
-        fn.filename = f.file;
-        p.functions.push_back(fn);
-        fit = functions.emplace(key, fn.id).first;
-      }
-      loc.lines.push_back({fit->second, f.line});
+      loc.lines.push_back({functions.Id(f), f.line});
     }
     p.locations.push_back(std::move(loc));
     locations.emplace(pc, p.locations.back().id);

@@ -62,6 +62,37 @@ bool IsAllocationApiFrame(const std::string& function) {
   return false;
 }
 
+void AddMappings(const std::vector<Module>& modules, Profile* p) {
+  for (std::size_t i = 0; i < modules.size(); ++i) {
+    const Module& m = modules[i];
+    Mapping map;
+    map.id = i + 1;
+    map.memory_start = m.exec_start;
+    map.memory_limit = m.exec_end;
+    map.file_offset = m.exec_file_offset;
+    map.filename = m.path;
+    map.build_id = m.build_id;
+    map.has_functions = map.has_filenames = map.has_line_numbers =
+        map.has_inline_frames = true;
+    p->mappings.push_back(std::move(map));
+  }
+}
+
+uint64_t FunctionTable::Id(const SymbolFrame& f) {
+  std::string name = f.function.empty() ? "[unknown]" : f.function;
+  auto key = std::make_tuple(name, f.system_name, f.file);
+  auto it = ids_.find(key);
+  if (it != ids_.end()) return it->second;
+  Function fn;
+  fn.id = p_->functions.size() + 1;
+  fn.name = name;
+  fn.system_name = f.system_name.empty() ? name : f.system_name;
+  fn.filename = f.file;
+  p_->functions.push_back(fn);
+  ids_.emplace(std::move(key), fn.id);
+  return fn.id;
+}
+
 namespace {
 
 int64_t Round(double v) { return static_cast<int64_t>(std::llround(v)); }
@@ -83,36 +114,8 @@ Profile BuildHeapProfile(const HeapSnapshot& snapshot,
   p.comments = snapshot.comments;
   p.default_sample_type = "inuse_space";
 
-  for (std::size_t i = 0; i < modules.size(); ++i) {
-    const Module& m = modules[i];
-    Mapping map;
-    map.id = i + 1;
-    map.memory_start = m.exec_start;
-    map.memory_limit = m.exec_end;
-    map.file_offset = m.exec_file_offset;
-    map.filename = m.path;
-    map.build_id = m.build_id;
-    map.has_functions = map.has_filenames = map.has_line_numbers =
-        map.has_inline_frames = true;
-    p.mappings.push_back(std::move(map));
-  }
-
-  std::map<std::tuple<std::string, std::string, std::string>, uint64_t>
-      function_ids;
-  auto function_id = [&](const SymbolFrame& f) -> uint64_t {
-    std::string name = f.function.empty() ? "[unknown]" : f.function;
-    auto key = std::make_tuple(name, f.system_name, f.file);
-    auto it = function_ids.find(key);
-    if (it != function_ids.end()) return it->second;
-    Function fn;
-    fn.id = p.functions.size() + 1;
-    fn.name = name;
-    fn.system_name = f.system_name.empty() ? name : f.system_name;
-    fn.filename = f.file;
-    p.functions.push_back(fn);
-    function_ids.emplace(key, fn.id);
-    return fn.id;
-  };
+  AddMappings(modules, &p);
+  FunctionTable functions(&p);
 
   // One location per return address; `api` marks allocation-API frames.
   std::unordered_map<uintptr_t, std::pair<uint64_t, bool>> locations;
@@ -138,7 +141,7 @@ Profile BuildHeapProfile(const HeapSnapshot& snapshot,
     }
     bool api = !frames.empty() && first == frames.size();
     for (std::size_t i = api ? 0 : first; i < frames.size(); ++i) {
-      loc.lines.push_back({function_id(frames[i]), frames[i].line});
+      loc.lines.push_back({functions.Id(frames[i]), frames[i].line});
     }
     p.locations.push_back(std::move(loc));
     auto v = std::make_pair(p.locations.back().id, api);
@@ -168,7 +171,7 @@ Profile BuildHeapProfile(const HeapSnapshot& snapshot,
         loc.id = unknown_location = p.locations.size() + 1;
         SymbolFrame f;
         f.function = "[memmon: stack not captured]";
-        loc.lines.push_back({function_id(f), 0});
+        loc.lines.push_back({functions.Id(f), 0});
         p.locations.push_back(std::move(loc));
       }
       s.location_ids.push_back(unknown_location);

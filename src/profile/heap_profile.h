@@ -16,7 +16,9 @@
 #define MEMMON_SRC_PROFILE_HEAP_PROFILE_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "modules.h"
@@ -39,6 +41,21 @@ struct HeapSnapshot {
   int64_t time_nanos = 0;
   int64_t duration_nanos = 0;
   std::vector<std::string> comments;
+};
+
+// What every profile memmon builds shares (heap and thread profiles): one
+// Mapping per loaded module, with its build ID ...
+void AddMappings(const std::vector<Module>& modules, Profile* p);
+
+// ... and one Function per (name, system name, file), created on first use.
+class FunctionTable {
+ public:
+  explicit FunctionTable(Profile* p) : p_(p) {}
+  uint64_t Id(const SymbolFrame& frame);
+
+ private:
+  Profile* p_;
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> ids_;
 };
 
 // True for functions that only allocate on their caller's behalf.
