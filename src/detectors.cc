@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "human.h"
 #include "memmon/growth.h"
 
 namespace memmon {
@@ -180,24 +181,8 @@ std::optional<Finding> CountLeak(const DetectionInput& in, U64Field field,
   return f;
 }
 
-std::string Bytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  double v = b < 0 ? -b : b;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return fmt::format("{}{:.1f} {}", b < 0 ? "-" : "", v, units[u]);
-}
-
-// "45 s", "12.5 min", "3.2 h", "2.1 d".
-std::string Duration(double s) {
-  if (s < 120) return fmt::format("{:.0f} s", s);
-  if (s < 7200) return fmt::format("{:.1f} min", s / 60);
-  if (s < 172800) return fmt::format("{:.1f} h", s / 3600);
-  return fmt::format("{:.1f} d", s / 86400);
-}
+std::string Bytes(double b) { return internal::HumanBytes(b); }
+std::string Duration(double s) { return internal::HumanDuration(s); }
 
 }  // namespace
 

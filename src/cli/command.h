@@ -10,6 +10,8 @@
 //   0  success (alerts found or not)
 //   1  an operating-system failure while working (cannot write output, ...)
 //   2  bad usage, or an input that cannot be read or parsed
+// except `memmon run`, which exits with its program's status once the
+// program started (126 and 127 when it cannot start, as env(1) does).
 #ifndef MEMMON_SRC_CLI_COMMAND_H_
 #define MEMMON_SRC_CLI_COMMAND_H_
 
@@ -47,6 +49,15 @@ Subcommand AddAnalyze(CLI::App& parent);
 
 // memmon watch PID [--interval DUR] [--duration DUR] [--json]: src/cli/watch.cc
 Subcommand AddWatch(CLI::App& parent);
+
+// memmon run [options] -- PROGRAM [ARGS...]: src/cli/run.cc
+Subcommand AddRun(CLI::App& parent);
+
+// memmon leaks DIR|PROFILE... [--top N] [--json]: src/cli/leaks.cc
+Subcommand AddLeaks(CLI::App& parent);
+
+// memmon diff BASE NEW [--json]: src/cli/diff.cc
+Subcommand AddDiff(CLI::App& parent);
 
 }  // namespace memmon::cli
 

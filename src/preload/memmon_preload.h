@@ -61,6 +61,49 @@ typedef int (*memmon_preload_snapshot_fn)(const char* reason);
 #define MEMMON_PRELOAD_SNAPSHOT_SYMBOL "memmon_preload_snapshot"
 int memmon_preload_snapshot(const char* reason);
 
+/* The status page shared with `memmon run` (MEMMON_STATUS_FILE=PATH).
+ *
+ * `memmon run` creates PATH (at least one page, zeroed) before it starts
+ * the program and maps it; the sampler of the run's first process maps it
+ * too (it never creates it) and, from its `memmon-writer` thread every
+ * MEMMON_STATUS_INTERVAL seconds and once more at exit, publishes its
+ * counters there. So a process that cannot be read from outside (heap in
+ * use is not in /proc) reports to the one watching it, without a socket,
+ * a signal or a lock.
+ *
+ * Writer protocol (a seqlock): seq becomes odd, the fields are stored,
+ * seq becomes even again (release). A reader copies the page and retries
+ * while seq is odd or changed under it. Every field is a naturally
+ * aligned 64-bit word accessed atomically (relaxed) on both sides.
+ *
+ * Snapshot requests go the other way: the reader increments
+ * snapshot_requests; the writer thread, at its next status update, writes
+ * one numbered snapshot (reason "request" unless snapshot_reason names
+ * one) and sets snapshots_served to the requests
+ * it saw. */
+#define MEMMON_STATUS_MAGIC 0x31536e6f6d6d656dull /* "memmonS1", little-endian */
+struct memmon_status_page {
+  uint64_t magic;      /* MEMMON_STATUS_MAGIC once a sampler has attached */
+  uint64_t seq;        /* seqlock sequence, odd while being written */
+  uint64_t pid;        /* the process publishing */
+  uint64_t updates;    /* updates published so far */
+  int64_t time_nanos;  /* CLOCK_MONOTONIC of this update */
+  uint64_t exited;     /* 1 once the final update at exit() is published */
+  uint64_t last_snapshot; /* number of the last numbered snapshot written */
+  struct memmon_preload_counters counters;
+  /* glibc's mallinfo2() when glibc serves malloc (heap_stats_time_nanos > 0,
+   * the CLOCK_MONOTONIC time it was read); read at most with 1 % of the
+   * writer's time, as it walks the free lists. */
+  uint64_t heap_free_bytes;   /* fordblks: free but held */
+  uint64_t heap_system_bytes; /* arena + hblkhd: held from the OS */
+  int64_t heap_stats_time_nanos;
+  /* Written by the reader: */
+  uint64_t snapshot_requests;
+  char snapshot_reason[32]; /* NUL-terminated; empty: "request" */
+  /* Written by the sampler: */
+  uint64_t snapshots_served;
+};
+
 /* The raw heap data the sampler hands to the profile writer
  * (libmemmon_writer.so, loaded with dlopen only when a profile is written, so
  * that libdw, zlib and the rest never sit in a process that writes none). */

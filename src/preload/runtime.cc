@@ -20,12 +20,15 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +56,13 @@ struct Runtime {
   std::atomic<bool> writer_running;
   std::atomic<bool> stopping;
   std::atomic<int> pending_signal_snapshots;
+  memmon_status_page* status;  // MEMMON_STATUS_FILE, mapped; or null
+  double status_interval_s;
+  uint64_t status_requests_seen;
+  // mallinfo2 of the allocator that serves malloc, when it is glibc's.
+  struct mallinfo2 (*mallinfo2)();
+  int64_t mallinfo_cost_nanos;
+  int64_t mallinfo_last_nanos;
   void* writer_handle;
   memmon_writer_write_heap_fn write_heap;
 };
@@ -284,15 +294,123 @@ void OnSignal(int) {
   errno = saved;
 }
 
+// Maps MEMMON_STATUS_FILE, which `memmon run` created (never created here:
+// a stale path in the environment must not leave files behind).
+void AttachStatusPage(const char* path) {
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    Warn("MEMMON_STATUS_FILE", strerror(errno));
+    return;
+  }
+  struct stat st;
+  void* p = MAP_FAILED;
+  if (fstat(fd, &st) == 0 &&
+      static_cast<size_t>(st.st_size) >= sizeof(memmon_status_page)) {
+    p = mmap(nullptr, sizeof(memmon_status_page), PROT_READ | PROT_WRITE,
+             MAP_SHARED, fd, 0);
+  }
+  close(fd);
+  if (p == MAP_FAILED) {
+    Warn("MEMMON_STATUS_FILE", "cannot map it; no status published");
+    return;
+  }
+  g_rt.status = static_cast<memmon_status_page*>(p);
+  // glibc's statistics describe the heap only when glibc's malloc is the one
+  // under the sampler (not jemalloc's or tcmalloc's, preloaded after it).
+  void* next_malloc = dlsym(RTLD_NEXT, "malloc");
+  void* info = dlsym(RTLD_DEFAULT, "mallinfo2");
+  Dl_info a, b;
+  if (next_malloc != nullptr && info != nullptr && dladdr(next_malloc, &a) != 0 &&
+      dladdr(info, &b) != 0 && a.dli_fbase == b.dli_fbase) {
+    g_rt.mallinfo2 = reinterpret_cast<struct mallinfo2 (*)()>(info);
+  }
+  __atomic_store_n(&g_rt.status->pid, static_cast<uint64_t>(g_rt.pid),
+                   __ATOMIC_RELAXED);
+  __atomic_store_n(&g_rt.status->magic, MEMMON_STATUS_MAGIC, __ATOMIC_RELEASE);
+}
+
+void Store(uint64_t* field, uint64_t v) {
+  __atomic_store_n(field, v, __ATOMIC_RELAXED);
+}
+
+// Publishes the counters under the page's seqlock. Only the writer thread,
+// or exit once it has stopped, calls this: one writer at a time.
+void PublishStatus(bool at_exit) {
+  memmon_status_page* page = g_rt.status;
+  if (page == nullptr) return;
+  memmon_preload_counters c{};
+  memmon_preload_read_counters(&c, sizeof(c));
+  uint64_t seq = __atomic_load_n(&page->seq, __ATOMIC_RELAXED);
+  __atomic_store_n(&page->seq, seq + 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  Store(&page->updates, __atomic_load_n(&page->updates, __ATOMIC_RELAXED) + 1);
+  Store(reinterpret_cast<uint64_t*>(&page->time_nanos),
+        static_cast<uint64_t>(NowNanos(CLOCK_MONOTONIC)));
+  if (at_exit) Store(&page->exited, 1);
+  Store(&page->last_snapshot, static_cast<uint64_t>(g_rt.snapshot_seq.load()));
+  Store(&page->counters.allocations, c.allocations);
+  Store(&page->counters.frees, c.frees);
+  Store(&page->counters.allocated_bytes, c.allocated_bytes);
+  Store(&page->counters.inuse_bytes, c.inuse_bytes);
+  Store(&page->counters.sample_rate, c.sample_rate);
+  Store(&page->counters.samples, c.samples);
+  Store(&page->counters.live_samples, c.live_samples);
+  Store(&page->counters.dropped_samples, c.dropped_samples);
+  Store(&page->counters.unwind_failures, c.unwind_failures);
+  Store(&page->counters.stacks, c.stacks);
+  // mallinfo2() walks the free lists (10 ms with 100 000 free chunks): it
+  // runs only when the time since the last call is 100x what that call cost.
+  int64_t now = NowNanos(CLOCK_MONOTONIC);
+  if (g_rt.mallinfo2 != nullptr &&
+      now - g_rt.mallinfo_last_nanos >= 100 * g_rt.mallinfo_cost_nanos) {
+    struct mallinfo2 mi = g_rt.mallinfo2();
+    g_rt.mallinfo_last_nanos = NowNanos(CLOCK_MONOTONIC);
+    g_rt.mallinfo_cost_nanos = g_rt.mallinfo_last_nanos - now;
+    Store(&page->heap_free_bytes, mi.fordblks);
+    Store(&page->heap_system_bytes, mi.arena + mi.hblkhd);
+    Store(reinterpret_cast<uint64_t*>(&page->heap_stats_time_nanos),
+          static_cast<uint64_t>(now));
+  }
+  __atomic_store_n(&page->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+// Serves the snapshot requests the reader posted since the last call.
+void ServeStatusRequests() {
+  memmon_status_page* page = g_rt.status;
+  if (page == nullptr) return;
+  uint64_t requests = __atomic_load_n(&page->snapshot_requests, __ATOMIC_ACQUIRE);
+  if (requests == g_rt.status_requests_seen) return;
+  g_rt.status_requests_seen = requests;
+  char reason[sizeof(page->snapshot_reason) + 1];
+  for (size_t i = 0; i < sizeof(page->snapshot_reason); ++i) {
+    reason[i] = __atomic_load_n(&page->snapshot_reason[i], __ATOMIC_RELAXED);
+  }
+  reason[sizeof(page->snapshot_reason)] = '\0';
+  WriteNumberedSnapshot(reason[0] != '\0' ? reason : "request");
+  __atomic_store_n(&page->snapshots_served, requests, __ATOMIC_RELEASE);
+}
+
 void* WriterThread(void*) {
   ScopedNoSampling no_sampling;
   const int64_t period = static_cast<int64_t>(g_rt.interval_s * 1e9);
+  const int64_t status_period = static_cast<int64_t>(g_rt.status_interval_s * 1e9);
   int64_t next = NowNanos(CLOCK_MONOTONIC) + period;
+  int64_t next_status = NowNanos(CLOCK_MONOTONIC);
   while (!g_rt.stopping.load()) {
+    if (status_period > 0 && NowNanos(CLOCK_MONOTONIC) >= next_status) {
+      ServeStatusRequests();
+      PublishStatus(false);
+      next_status = NowNanos(CLOCK_MONOTONIC) + status_period;
+    }
+    int64_t wake_at = -1;  // monotonic; -1: no deadline
+    if (period > 0) wake_at = next;
+    if (status_period > 0 && (wake_at < 0 || next_status < wake_at)) {
+      wake_at = next_status;
+    }
     int rc;
-    if (period > 0) {
+    if (wake_at >= 0) {
       int64_t deadline =
-          NowNanos(CLOCK_REALTIME) + (next - NowNanos(CLOCK_MONOTONIC));
+          NowNanos(CLOCK_REALTIME) + (wake_at - NowNanos(CLOCK_MONOTONIC));
       timespec ts{static_cast<time_t>(deadline / 1000000000),
                   static_cast<long>(deadline % 1000000000)};
       rc = sem_timedwait(&g_rt.wake, &ts);
@@ -309,6 +427,7 @@ void* WriterThread(void*) {
       next = NowNanos(CLOCK_MONOTONIC) + period;
     }
   }
+  g_rt.writer_running.store(false);
   return nullptr;
 }
 
@@ -320,6 +439,7 @@ void AtForkChild() {
   g_rt.root = false;
   g_rt.snapshot_seq.store(0);
   g_rt.writer_running.store(false);
+  g_rt.status = nullptr;  // the page belongs to the first process
   pthread_mutex_init(&g_rt.write_mu, nullptr);
 }
 
@@ -332,6 +452,10 @@ void WriteAtExit() {
   if (WriteProfile(path, "exit", error, sizeof(error)) != 0) {
     Warn("heap profile at exit", error);
   }
+  // The final counters, once the writer thread is gone (it stops at its
+  // next wake-up, within one status interval; a publish racing with it
+  // only makes one update the reader retries).
+  PublishStatus(true);
 }
 
 void StartWriterThread() {
@@ -398,7 +522,21 @@ __attribute__((constructor)) void StartRuntime() {
     Warn("MEMMON_SIGNAL: unknown signal", sig);
     g_rt.signal = 0;
   }
-  if (g_rt.interval_s > 0 || g_rt.signal != 0) StartWriterThread();
+  if (g_rt.root) {
+    const char* status = getenv("MEMMON_STATUS_FILE");
+    if (status != nullptr && *status != '\0') {
+      AttachStatusPage(status);
+      g_rt.status_interval_s = 1;
+      if (const char* si = getenv("MEMMON_STATUS_INTERVAL")) {
+        g_rt.status_interval_s = strtod(si, nullptr);
+        if (!(g_rt.status_interval_s > 0)) g_rt.status_interval_s = 1;
+      }
+      if (g_rt.status == nullptr) g_rt.status_interval_s = 0;
+    }
+  }
+  if (g_rt.interval_s > 0 || g_rt.signal != 0 || g_rt.status_interval_s > 0) {
+    StartWriterThread();
+  }
 }
 
 }  // namespace

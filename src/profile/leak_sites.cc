@@ -30,13 +30,57 @@ struct LeafKey {
   std::string file;
 };
 
+// A frame of the C++ standard library (containers, allocators, smart
+// pointers, inlined into the caller): not where a program decides to hold
+// memory, so a site is the first frame outside it.
+bool IsLibraryFrame(const Function& f) {
+  const std::string& n = f.name;
+  return n.starts_with("std::") || n.starts_with("__gnu_cxx::") ||
+         n.starts_with("__cxxabiv1::") || f.filename.starts_with("/usr/include/c++/");
+}
+
+// The frames of a sample, innermost first (inlined functions included):
+// (location index, line index) pairs.
+template <typename Fn>
+void ForEachFrame(const Profile& p, const Sample& s, Fn fn) {
+  for (uint64_t id : s.location_ids) {
+    const Location* loc = p.FindLocation(id);
+    if (loc == nullptr) continue;
+    for (const Line& line : loc->lines) {
+      const Function* f = p.FindFunction(line.function_id);
+      if (f != nullptr && !fn(*f, line)) return;
+    }
+  }
+}
+
+// The site of a sample: its first frame outside the standard library (the
+// innermost frame when all are inside it).
 LeafKey Leaf(const Profile& p, const Sample& s) {
-  if (s.location_ids.empty()) return {"[unknown]", ""};
-  const Location* loc = p.FindLocation(s.location_ids[0]);
-  if (loc == nullptr || loc->lines.empty()) return {"[unknown]", ""};
-  const Function* f = p.FindFunction(loc->lines[0].function_id);
-  if (f == nullptr) return {"[unknown]", ""};
-  return {f->name, f->filename};
+  const Function* first = nullptr;
+  const Function* site = nullptr;
+  ForEachFrame(p, s, [&](const Function& f, const Line&) {
+    if (first == nullptr) first = &f;
+    if (IsLibraryFrame(f)) return true;
+    site = &f;
+    return false;
+  });
+  if (site == nullptr) site = first;
+  if (site == nullptr) return {"[unknown]", ""};
+  return {site->name, site->filename};
+}
+
+// The stack from the site (the first frame outside the standard library)
+// outwards.
+std::vector<StackFrame> Stack(const Profile& p, const Sample& s) {
+  std::vector<StackFrame> all;
+  std::size_t site = SIZE_MAX;
+  ForEachFrame(p, s, [&](const Function& f, const Line& line) {
+    if (site == SIZE_MAX && !IsLibraryFrame(f)) site = all.size();
+    all.push_back({f.name, f.filename, line.line});
+    return true;
+  });
+  if (site != SIZE_MAX) all.erase(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(site));
+  return all;
 }
 
 // Uses the most recent kMaxTrendPoints points.
@@ -65,7 +109,14 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
         g.file = key.file;
         g.inuse_bytes.assign(n, 0.0);
       }
-      g.inuse_bytes[i] += static_cast<double>(s.values[idx]);
+      const double v = static_cast<double>(s.values[idx]);
+      g.inuse_bytes[i] += v;
+      // Later snapshots replace the stack; within one, the heaviest wins.
+      if (v > 0 && (g.stack_snapshot != i || v > g.stack_bytes)) {
+        g.stack_snapshot = i;
+        g.stack_bytes = v;
+        g.stack = Stack(p, s);
+      }
     }
   }
 
@@ -123,6 +174,7 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
               double ga = a.last_bytes - a.first_bytes,
                      gb = b.last_bytes - b.first_bytes;
               if (ga != gb) return ga > gb;
+              if (a.last_bytes != b.last_bytes) return a.last_bytes > b.last_bytes;
               return a.function < b.function;
             });
   return out;

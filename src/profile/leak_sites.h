@@ -4,8 +4,12 @@
 // Ranking allocation sites by the growth of their in-use bytes over a series
 // of heap profiles, and telling a leak from a cache.
 //
-// A site is the leaf function of a sample (the first frame outside the
-// allocation API, as pprof -top counts "flat"). For each site the in-use
+// A site is the function where a sample's stack leaves the C++ standard
+// library: its first frame (inlined ones included) that is neither in the
+// allocation API (cut when the profile was written) nor in namespace std
+// or __gnu_cxx, nor in a /usr/include/c++ header. So memory a program keeps
+// in a std::deque it fills in Registry::Remember is Remember's, not
+// std::allocator's; a stack entirely inside the library keeps its leaf. For each site the in-use
 // bytes of every snapshot form a series, judged by ClassifyGrowth
 // (memmon/growth.h) -- the trend machinery of the monitor's memory_growth
 // rule -- with one point per snapshot:
@@ -19,6 +23,9 @@
 // slope (the rate one can be sure of); then bounded ones by growth; then
 // the rest by growth. Fewer than 4 snapshots cannot show a trend: every
 // site that grew is reported unbounded with confidence 0.
+//
+// Each site also carries its heaviest stack (the leaf's callers, so a
+// reader sees *who* calls the leaking function).
 //
 // Pure function: no clock, no I/O. Thread-safety: a free function.
 #ifndef MEMMON_SRC_PROFILE_LEAK_SITES_H_
@@ -42,9 +49,23 @@ struct TimedProfile {
 enum class GrowthKind { kUnbounded, kBounded, kFlat };
 std::string_view ToString(GrowthKind kind);  // "unbounded", "bounded", "flat"
 
+// One frame of a stack: a function (an inlined one has its own frame), its
+// source file and the line executing, when known (empty, 0 otherwise).
+struct StackFrame {
+  std::string function;
+  std::string file;
+  int64_t line = 0;
+};
+
 struct SiteGrowth {
   std::string function;             // the leaf function
   std::string file;                 // its source file, when known
+  // The stack through this site that held the most bytes in the latest
+  // snapshot where the site held any, from the site outwards (the library
+  // frames inside it left out).
+  std::vector<StackFrame> stack;
+  double stack_bytes = 0;          // what that stack held there
+  std::size_t stack_snapshot = 0;  // index of that snapshot
   std::vector<double> inuse_bytes;  // one per snapshot
   double first_bytes = 0;
   double last_bytes = 0;

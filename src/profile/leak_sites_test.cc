@@ -109,5 +109,54 @@ TEST(LeakSitesTest, FewSnapshotsReportGrowthWithoutConfidence) {
   EXPECT_EQ(ToString(GrowthKind::kBounded), "bounded");
 }
 
+// Two stacks through one leaf ("Grow"), called from A (heavier) and B, with
+// the leaf inlined into its caller's location in the first.
+Profile TwoStacks(double a_bytes, double b_bytes) {
+  Profile p;
+  p.sample_types = {{"inuse_space", "bytes"}};
+  p.functions = {{1, "Grow", "Grow", "grow.cc", 0},
+                 {2, "A", "A", "a.cc", 0},
+                 {3, "B", "B", "b.cc", 0},
+                 {4, "main", "main", "main.cc", 0}};
+  p.locations = {{1, 0, 0x10, {{1, 7}, {2, 20}}, false},  // Grow inlined in A
+                 {2, 0, 0x20, {{1, 9}}, false},
+                 {3, 0, 0x30, {{3, 30}}, false},
+                 {4, 0, 0x40, {{4, 40}}, false}};
+  p.samples = {{{1, 4}, {static_cast<int64_t>(a_bytes)}, {}},
+               {{2, 3, 4}, {static_cast<int64_t>(b_bytes)}, {}}};
+  return p;
+}
+
+TEST(LeakSitesTest, CarriesTheHeaviestStackOfTheLatestSnapshot) {
+  // B is heavier first, A later: the later snapshot's heaviest stack wins.
+  Profile first = TwoStacks(1 << 20, 4 << 20);
+  Profile last = TwoStacks(8 << 20, 4 << 20);
+  std::vector<TimedProfile> series = {{0, &first}, {10, &last}};
+  std::vector<SiteGrowth> ranked = RankLeakSites(series);
+  ASSERT_EQ(ranked.size(), 1u);
+  const SiteGrowth& g = ranked[0];
+  EXPECT_EQ(g.function, "Grow");
+  EXPECT_EQ(g.stack_snapshot, 1u);
+  EXPECT_EQ(g.stack_bytes, 8 << 20);
+  ASSERT_EQ(g.stack.size(), 3u);  // Grow (inlined), A, main
+  EXPECT_EQ(g.stack[0].function, "Grow");
+  EXPECT_EQ(g.stack[0].file, "grow.cc");
+  EXPECT_EQ(g.stack[0].line, 7);
+  EXPECT_EQ(g.stack[1].function, "A");
+  EXPECT_EQ(g.stack[1].line, 20);
+  EXPECT_EQ(g.stack[2].function, "main");
+}
+
+TEST(LeakSitesTest, OneProfileRanksByBytesInUse) {
+  Profile p = Snapshot({{"Small", 1 << 20}, {"Big", 9 << 20}, {"Mid", 4 << 20}});
+  std::vector<TimedProfile> series = {{0, &p}};
+  std::vector<SiteGrowth> ranked = RankLeakSites(series);
+  ASSERT_EQ(ranked.size(), 3u);
+  EXPECT_EQ(ranked[0].function, "Big");
+  EXPECT_EQ(ranked[1].function, "Mid");
+  EXPECT_EQ(ranked[2].function, "Small");
+  for (const SiteGrowth& g : ranked) EXPECT_EQ(g.kind, GrowthKind::kFlat);
+}
+
 }  // namespace
 }  // namespace memmon::profile

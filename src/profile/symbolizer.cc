@@ -38,6 +38,8 @@ struct Symbolizer::Impl {
   char* debuginfo_path = nullptr;
   Dwfl* dwfl = nullptr;
   std::unordered_map<uintptr_t, std::vector<SymbolFrame>> cache;
+  // Qualified names of DIEs without a linkage name, by DIE address.
+  std::unordered_map<const void*, std::string> names;
 
   Impl() {
     callbacks.find_elf = dwfl_linux_proc_find_elf;
@@ -68,7 +70,30 @@ Symbolizer::~Symbolizer() = default;
 
 namespace {
 
-std::string DieName(Dwarf_Die* die) {
+// The DIE that declares `die`: through DW_AT_abstract_origin (an inline
+// instance's function) and DW_AT_specification (an out-of-class definition's
+// in-class declaration). Bounded, in case of a cycle in broken DWARF.
+Dwarf_Die Declaration(Dwarf_Die* die) {
+  Dwarf_Die cur = *die;
+  for (int i = 0; i < 8; ++i) {
+    Dwarf_Attribute attr;
+    Dwarf_Die next;
+    if ((dwarf_attr(&cur, DW_AT_abstract_origin, &attr) == nullptr &&
+         dwarf_attr(&cur, DW_AT_specification, &attr) == nullptr) ||
+        dwarf_formref_die(&attr, &next) == nullptr) {
+      break;
+    }
+    cur = next;
+  }
+  return cur;
+}
+
+// The function's name as C++ spells it: demangled from the linkage name
+// when the DWARF has one, else its DW_AT_name qualified by the enclosing
+// namespaces and classes (functions with internal linkage -- in an
+// anonymous namespace, static -- have no linkage name).
+std::string DieName(Dwarf_Die* die,
+                    std::unordered_map<const void*, std::string>* names) {
   Dwarf_Attribute attr;
   const char* linkage = nullptr;
   if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) != nullptr ||
@@ -76,10 +101,30 @@ std::string DieName(Dwarf_Die* die) {
     linkage = dwarf_formstring(&attr);
   }
   if (linkage != nullptr) return Demangle(linkage);
-  if (dwarf_attr_integrate(die, DW_AT_name, &attr) != nullptr) {
-    if (const char* n = dwarf_formstring(&attr)) return n;
+  Dwarf_Die decl = Declaration(die);
+  auto cached = names->find(decl.addr);
+  if (cached != names->end()) return cached->second;
+  std::string name;
+  if (const char* n = dwarf_diename(&decl)) name = n;
+  if (name.empty()) return name;
+  // The parents of the declaration, innermost first (walks its CU: cached).
+  Dwarf_Die* scopes = nullptr;
+  int n = dwarf_getscopes_die(&decl, &scopes);
+  for (int i = 1; i < n; ++i) {
+    int tag = dwarf_tag(&scopes[i]);
+    if (tag != DW_TAG_namespace && tag != DW_TAG_class_type &&
+        tag != DW_TAG_structure_type && tag != DW_TAG_union_type) {
+      continue;
+    }
+    const char* scope = dwarf_diename(&scopes[i]);
+    name = std::string(scope ? scope
+                             : (tag == DW_TAG_namespace ? "(anonymous namespace)"
+                                                        : "(anonymous)")) +
+           "::" + name;
   }
-  return {};
+  std::free(scopes);
+  names->emplace(decl.addr, name);
+  return name;
 }
 
 void DladdrFallback(uintptr_t pc, SymbolFrame* f) {
@@ -129,6 +174,21 @@ std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc) {
   Dwarf_Die* cu = dwfl_module_addrdie(mod, pc, &bias);
   Dwarf_Die* scopes = nullptr;
   int n = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
+  // dwarf_getscopes() follows the innermost inline instance to its abstract
+  // origin, so it sees one inline level only. The concrete chain -- every
+  // inline instance nested around the pc, out to the subprogram -- is the
+  // parent chain of the innermost scope's DIE (as eu-addr2line -i walks it).
+  if (n > 0) {
+    Dwarf_Off innermost = dwarf_dieoffset(&scopes[0]);
+    std::free(scopes);
+    scopes = nullptr;
+    Dwarf_Addr dwarf_bias = 0;
+    Dwarf* dwarf = dwfl_module_getdwarf(mod, &dwarf_bias);
+    Dwarf_Die die;
+    n = dwarf != nullptr && dwarf_offdie(dwarf, innermost, &die) != nullptr
+            ? dwarf_getscopes_die(&die, &scopes)
+            : 0;
+  }
   Dwarf_Files* files = nullptr;
   size_t nfiles = 0;
   if (cu) dwarf_getsrcfiles(cu, &files, &nfiles);
@@ -137,7 +197,7 @@ std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc) {
     int tag = dwarf_tag(s);
     if (tag == DW_TAG_inlined_subroutine) {
       SymbolFrame f;
-      f.function = DieName(s);
+      f.function = DieName(s, &impl_->names);
       f.file = cur_file;
       f.line = cur_line;
       frames.push_back(std::move(f));
@@ -155,7 +215,7 @@ std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc) {
         }
       }
     } else if (tag == DW_TAG_subprogram) {
-      if (outer.function.empty()) outer.function = DieName(s);
+      if (outer.function.empty()) outer.function = DieName(s, &impl_->names);
       break;
     }
   }

@@ -1,0 +1,742 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// memmon run [options] -- PROGRAM [ARGS...]: runs PROGRAM under the heap
+// sampler (LD_PRELOAD) and watches it from outside: /proc for RSS, threads,
+// descriptors and faults, the sampler's status page (memmon_preload.h) for
+// the heap, memmon's detectors for alerts. Writes the run directory
+// (docs/cli.md): samples.csv, alerts.jsonl, heap profiles, leaks.json,
+// report.html, run.json. Exits with the program's status.
+//
+// The parent is single-threaded: one loop waits with sigtimedwait() for the
+// next sample time, a signal to forward, or the child's exit (SIGCHLD).
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/heap_series.h"
+#include "cli/report.h"
+#include "cli/units.h"
+#include "command.h"
+#include "human.h"
+#include "memmon/config.h"
+#include "preload/memmon_preload.h"
+#include "procfs.h"
+#include "profile/atomic_file.h"
+#include "profile/leak_sites.h"
+#include "replay.h"
+#include "samples_csv.h"
+
+namespace memmon::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// memmon run's own failures before the program starts, as env(1) and
+// timeout(1) report them.
+constexpr int kExitNotFound = 127;
+constexpr int kExitCannotExecute = 126;
+
+struct RunOptions {
+  std::string interval = "1s";
+  std::string sample_rate = "512k";
+  double threshold_pct = DefaultMonitorConfig().alert_threshold_pct;
+  std::string out = "memmon-out";
+  std::string snapshot_interval;  // empty: 10 x interval, at least 1 s
+  std::size_t max_samples = DefaultMonitorConfig().max_samples;
+  bool no_report = false;
+  std::vector<std::string> command;
+};
+
+// The signals memmon passes on to the program. Those a terminal sends
+// (Ctrl-C, Ctrl-\, a hang-up) reach the program directly, as it is in the
+// same process group; only signals sent by another process are forwarded.
+constexpr int kForwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM,
+                              SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH};
+
+// ---------------------------------------------------------------------------
+// Finding things
+
+// libmemmon_preload.so: $MEMMON_PRELOAD_LIBRARY, else beside the memmon
+// binary's lib directory (build tree: bin/../lib; installed: the relative
+// path from bindir to libdir, fixed at configure time).
+std::optional<std::string> FindPreload() {
+  if (const char* env = std::getenv("MEMMON_PRELOAD_LIBRARY"); env && *env) {
+    return std::string(env);
+  }
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::nullopt;
+  for (const char* rel : {"../lib", MEMMON_BIN_TO_LIB}) {
+    fs::path p = exe.parent_path() / rel / "libmemmon_preload.so";
+    if (fs::is_regular_file(p, ec)) return fs::weakly_canonical(p, ec).string();
+  }
+  return std::nullopt;
+}
+
+// What execvp() would run for `name`: an error status (127 not found, 126
+// found but not executable) with a message, or 0.
+int CheckProgram(const std::string& name, std::string* error) {
+  auto check = [&](const fs::path& p, bool* found) {
+    std::error_code ec;
+    fs::file_status st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) return false;
+    *found = true;
+    return !fs::is_directory(st) && access(p.c_str(), X_OK) == 0;
+  };
+  bool found = false;
+  if (name.find('/') != std::string::npos) {
+    if (check(name, &found)) return 0;
+  } else {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/local/bin:/bin:/usr/bin";
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t end = dirs.find(':', start);
+      std::string dir = dirs.substr(start, end - start);
+      if (check(fs::path(dir.empty() ? "." : dir) / name, &found)) return 0;
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
+  if (!found) {
+    *error = fmt::format("{}: command not found", name);
+    return kExitNotFound;
+  }
+  *error = fmt::format("{}: cannot execute: permission denied or not a file", name);
+  return kExitCannotExecute;
+}
+
+// ---------------------------------------------------------------------------
+// The run directory
+
+// Files of an earlier run that this one would otherwise mix with its own.
+void RemoveEarlierRun(const fs::path& dir) {
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    bool ours = (name.starts_with("heap.") && name.ends_with(".pb.gz")) ||
+                name == "samples.csv" || name == "alerts.jsonl" || name == "leaks.json" ||
+                name == "report.html" || name == "run.json" || name == ".status";
+    if (ours) fs::remove(e.path(), ec);
+  }
+}
+
+// A file memmon appends to as it goes (samples.csv, alerts.jsonl): every
+// line is flushed, so a crash of memmon itself loses at most one line.
+class LineFile {
+ public:
+  Status Open(const fs::path& path) {
+    f_ = std::fopen(path.c_str(), "we");
+    if (f_ == nullptr) {
+      return Status::InvalidArgument(
+          fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+    }
+    path_ = path.string();
+    return Status::Ok();
+  }
+  ~LineFile() {
+    if (f_) std::fclose(f_);
+  }
+  // False (and one warning, once) when the line could not be written.
+  bool Write(const std::string& line) {
+    if (f_ == nullptr) return false;
+    if (std::fputs(line.c_str(), f_) < 0 || std::fputc('\n', f_) < 0 ||
+        std::fflush(f_) != 0) {
+      if (!failed_) {
+        std::fprintf(stderr, "memmon: run: cannot write %s: %s (the program runs on)\n",
+                     path_.c_str(), std::strerror(errno));
+      }
+      failed_ = true;
+      return false;
+    }
+    return true;
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  std::FILE* f_ = nullptr;
+  std::string path_;
+  bool failed_ = false;
+};
+
+// The status page shared with the sampler (memmon_preload.h), read under
+// its seqlock.
+class StatusPage {
+ public:
+  Status Create(const fs::path& path) {
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Status::InvalidArgument(
+          fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+    }
+    const std::size_t size = (sizeof(memmon_status_page) + 4095) / 4096 * 4096;
+    void* p = MAP_FAILED;
+    if (ftruncate(fd, static_cast<off_t>(size)) == 0) {
+      p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    }
+    int saved = errno;
+    close(fd);
+    if (p == MAP_FAILED) {
+      return Status::InvalidArgument(
+          fmt::format("cannot map {}: {}", path.string(), std::strerror(saved)));
+    }
+    page_ = static_cast<memmon_status_page*>(p);
+    size_ = size;
+    return Status::Ok();
+  }
+  ~StatusPage() {
+    if (page_) munmap(page_, size_);
+  }
+
+  // A consistent copy, or nullopt before the sampler's first update.
+  std::optional<memmon_status_page> Read() const {
+    if (page_ == nullptr ||
+        __atomic_load_n(&page_->magic, __ATOMIC_ACQUIRE) != MEMMON_STATUS_MAGIC) {
+      return std::nullopt;
+    }
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      uint64_t seq = __atomic_load_n(&page_->seq, __ATOMIC_ACQUIRE);
+      if (seq & 1) continue;
+      memmon_status_page copy;
+      auto* dst = reinterpret_cast<uint64_t*>(&copy);
+      auto* src = reinterpret_cast<uint64_t*>(page_);
+      for (std::size_t i = 0; i < sizeof(copy) / sizeof(uint64_t); ++i) {
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+      }
+      __atomic_thread_fence(__ATOMIC_ACQUIRE);
+      if (__atomic_load_n(&page_->seq, __ATOMIC_RELAXED) != seq) continue;
+      if (copy.updates == 0) return std::nullopt;
+      return copy;
+    }
+    return std::nullopt;
+  }
+
+  // Asks the sampler for a numbered snapshot at its next status update.
+  void RequestSnapshot(const char* reason) {
+    if (page_ == nullptr) return;
+    char* r = page_->snapshot_reason;
+    std::size_t n = std::min(std::strlen(reason), sizeof(page_->snapshot_reason) - 1);
+    for (std::size_t i = 0; i < sizeof(page_->snapshot_reason); ++i) {
+      __atomic_store_n(&r[i], i < n ? reason[i] : '\0', __ATOMIC_RELAXED);
+    }
+    __atomic_fetch_add(&page_->snapshot_requests, 1, __ATOMIC_RELEASE);
+  }
+
+ private:
+  memmon_status_page* page_ = nullptr;
+  std::size_t size_ = 0;
+};
+static_assert(sizeof(memmon_status_page) % sizeof(uint64_t) == 0);
+
+// ---------------------------------------------------------------------------
+// The child
+
+// Forks and execs the program with the sampler preloaded. Returns the pid,
+// or -1 with the exec's errno in *exec_errno.
+pid_t Spawn(const std::vector<std::string>& command, const std::vector<std::string>& env,
+            const sigset_t& old_mask, int* exec_errno) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    *exec_errno = errno;
+    return -1;
+  }
+  std::vector<char*> argv;
+  for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pipefd[0]);
+    // The program starts as it would without memmon: default dispositions
+    // for what memmon changed, the caller's signal mask.
+    signal(SIGPIPE, SIG_DFL);
+    for (int sig : kForwarded) signal(sig, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    environ = envp.data();
+    execvp(argv[0], argv.data());
+    int e = errno;
+    ssize_t w = write(pipefd[1], &e, sizeof(e));
+    (void)w;
+    _exit(kExitCannotExecute);
+  }
+  close(pipefd[1]);
+  if (pid < 0) {
+    *exec_errno = errno;
+    close(pipefd[0]);
+    return -1;
+  }
+  int e = 0;
+  ssize_t n;
+  do {
+    n = read(pipefd[0], &e, sizeof(e));
+  } while (n < 0 && errno == EINTR);
+  close(pipefd[0]);
+  if (n == sizeof(e)) {  // exec failed: the child exits at once
+    waitpid(pid, nullptr, 0);
+    *exec_errno = e;
+    return -1;
+  }
+  return pid;
+}
+
+std::vector<std::string> ChildEnvironment(const std::string& preload, const fs::path& dir,
+                                          uint64_t sample_rate, double snapshot_s,
+                                          double status_s) {
+  std::vector<std::string> env;
+  std::string ld_preload = preload;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    if (kv.starts_with("LD_PRELOAD=")) {
+      std::string_view rest = kv.substr(11);
+      if (!rest.empty()) ld_preload += " " + std::string(rest);  // the sampler first
+      continue;
+    }
+    // memmon's own settings come from memmon run's options.
+    if (kv.starts_with("MEMMON_OUTPUT=") || kv.starts_with("MEMMON_SAMPLE_RATE=") ||
+        kv.starts_with("MEMMON_SNAPSHOT_INTERVAL=") || kv.starts_with("MEMMON_ROOT_PID=") ||
+        kv.starts_with("MEMMON_STATUS_FILE=") || kv.starts_with("MEMMON_STATUS_INTERVAL=") ||
+        kv.starts_with("MEMMON_DISABLE=")) {
+      continue;
+    }
+    env.emplace_back(kv);
+  }
+  env.push_back("LD_PRELOAD=" + ld_preload);
+  env.push_back("MEMMON_OUTPUT=" + dir.string());
+  env.push_back(fmt::format("MEMMON_SAMPLE_RATE={}", sample_rate));
+  env.push_back(fmt::format("MEMMON_SNAPSHOT_INTERVAL={:.3f}", snapshot_s));
+  env.push_back("MEMMON_STATUS_FILE=" + (dir / ".status").string());
+  env.push_back(fmt::format("MEMMON_STATUS_INTERVAL={:.3f}", status_s));
+  return env;
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+std::string Elapsed(double s) {
+  return s < 60 ? fmt::format("{:.1f} s", s) : internal::HumanDuration(s);
+}
+
+std::string StatusLine(double elapsed_s, const Sample& s, uint64_t alerts) {
+  auto bytes = [](const std::optional<uint64_t>& v) {
+    return v ? internal::HumanBytes(static_cast<double>(*v)) : std::string("?");
+  };
+  auto count = [](const std::optional<uint64_t>& v) {
+    return v ? std::to_string(*v) : std::string("?");
+  };
+  return fmt::format("memmon: {}  rss {}  heap {}  threads {}  fds {}  alerts {}",
+                     Elapsed(elapsed_s), bytes(s.rss_bytes), bytes(s.heap_inuse_bytes),
+                     count(s.threads), count(s.open_fds), alerts);
+}
+
+std::string DescribeStatus(int status) {
+  if (WIFSIGNALED(status)) {
+    const char* name = sigabbrev_np(WTERMSIG(status));
+    return fmt::format("was killed by SIG{}{}", name ? name : "?",
+                       WCOREDUMP(status) ? " (core dumped)" : "");
+  }
+  return fmt::format("exited with status {}", WEXITSTATUS(status));
+}
+
+int ExitCodeOf(int status) {
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+// ---------------------------------------------------------------------------
+
+class Run {
+ public:
+  explicit Run(const RunOptions& o) : o_(o) {}
+
+  int Main() {
+    if (int rc = Prepare(); rc != kExitOk) return rc;
+    if (int rc = Start(); rc != kExitOk) return rc;
+    Loop();
+    return Finish();
+  }
+
+ private:
+  // Options, the program, the directory. Nothing is started yet.
+  int Prepare() {
+    if (Status s = ParseDuration(o_.interval, &interval_); !s.ok() || interval_.count() <= 0) {
+      return Usage("--interval", s.ok() ? "must be positive" : s.message());
+    }
+    if (Status s = ParseSize(o_.sample_rate, &sample_rate_); !s.ok() || sample_rate_ == 0) {
+      return Usage("--sample-rate", s.ok() ? "must be at least 1 byte" : s.message());
+    }
+    if (!(o_.threshold_pct > 0)) return Usage("--threshold", "must be a positive percentage");
+    snapshot_ = std::max<std::chrono::nanoseconds>(interval_ * 10, std::chrono::seconds(1));
+    if (!o_.snapshot_interval.empty()) {
+      if (Status s = ParseDuration(o_.snapshot_interval, &snapshot_);
+          !s.ok() || snapshot_.count() <= 0) {
+        return Usage("--snapshot-interval", s.ok() ? "must be positive" : s.message());
+      }
+    }
+    config_ = DefaultMonitorConfig();
+    config_.sample_interval = interval_;
+    config_.alert_threshold_pct = o_.threshold_pct;
+    config_.max_samples = o_.max_samples;
+    config_.alert_log = "none";
+    if (Status s = Validate(config_); !s.ok()) return Usage("options", s.message());
+    if (o_.command.empty()) {
+      std::fputs("memmon: run: missing PROGRAM (memmon run [options] -- PROGRAM [ARGS...])\n",
+                 stderr);
+      return kExitUsage;
+    }
+    std::string error;
+    if (int rc = CheckProgram(o_.command[0], &error); rc != 0) {
+      std::fprintf(stderr, "memmon: run: %s\n", error.c_str());
+      return rc;
+    }
+    std::optional<std::string> preload = FindPreload();
+    if (!preload) {
+      std::fputs("memmon: run: cannot find libmemmon_preload.so beside memmon "
+                 "(set MEMMON_PRELOAD_LIBRARY to its path)\n",
+                 stderr);
+      return kExitUsage;
+    }
+    preload_ = *preload;
+    std::error_code ec;
+    dir_ = fs::absolute(o_.out, ec);
+    if (Status s = profile::MakeDirectories(dir_.string()); !s.ok()) {
+      std::fprintf(stderr, "memmon: run: cannot use --out %s: %s\n", o_.out.c_str(),
+                   s.message().c_str());
+      return kExitUsage;
+    }
+    if (access(dir_.c_str(), W_OK | X_OK) != 0) {
+      std::fprintf(stderr, "memmon: run: cannot write to --out %s: %s\n", o_.out.c_str(),
+                   std::strerror(errno));
+      return kExitUsage;
+    }
+    RemoveEarlierRun(dir_);
+    for (Status s : {samples_.Open(dir_ / "samples.csv"), alerts_.Open(dir_ / "alerts.jsonl"),
+                     status_.Create(dir_ / ".status")}) {
+      if (!s.ok()) {
+        std::fprintf(stderr, "memmon: run: %s\n", s.message().c_str());
+        return kExitUsage;
+      }
+    }
+    samples_.Write(internal::SamplesCsvHeader());
+    return kExitOk;
+  }
+
+  int Usage(const char* what, const std::string& why) {
+    std::fprintf(stderr, "memmon: run: %s: %s\n", what, why.c_str());
+    return kExitUsage;
+  }
+
+  int Start() {
+    // Signals are taken synchronously (sigtimedwait) from now on; the child
+    // gets the caller's mask back before exec.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    for (int sig : kForwarded) sigaddset(&mask, sig);
+    sigprocmask(SIG_BLOCK, &mask, &old_mask_);
+    wait_set_ = mask;
+    signal(SIGPIPE, SIG_IGN);  // a closed stderr must not kill memmon
+
+    const double snapshot_s = std::chrono::duration<double>(snapshot_).count();
+    const double status_s =
+        std::max(0.05, std::chrono::duration<double>(interval_).count() / 2);
+    std::vector<std::string> env =
+        ChildEnvironment(preload_, dir_, sample_rate_, snapshot_s, status_s);
+    started_wall_ = std::chrono::system_clock::now();
+    started_ = std::chrono::steady_clock::now();
+    int exec_errno = 0;
+    child_ = Spawn(o_.command, env, old_mask_, &exec_errno);
+    if (child_ < 0) {
+      sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+      int rc = exec_errno == ENOENT ? kExitNotFound : kExitCannotExecute;
+      std::fprintf(stderr, "memmon: run: %s: %s\n", o_.command[0].c_str(),
+                   std::strerror(exec_errno));
+      return rc;
+    }
+    proc_ = std::make_unique<internal::ProcReader>(child_);
+    proc_->Open().IgnoreError();  // a program that is already gone reads as gone
+    replay_ = std::make_unique<internal::Replay>(config_);
+    live_ = isatty(STDERR_FILENO) != 0;
+    return kExitOk;
+  }
+
+  void Loop() {
+    auto next_sample = started_;  // the first sample at once
+    for (;;) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= next_sample && sampling_) {
+        TakeSample(now);
+        next_sample += interval_;
+        if (next_sample <= now) next_sample = now + interval_;  // fell behind
+      }
+      auto wait = sampling_ ? next_sample - std::chrono::steady_clock::now()
+                            : std::chrono::nanoseconds(std::chrono::milliseconds(100));
+      wait = std::clamp<std::chrono::nanoseconds>(wait, std::chrono::nanoseconds(0),
+                                                  std::chrono::seconds(1));
+      timespec ts{static_cast<time_t>(wait.count() / 1000000000),
+                  static_cast<long>(wait.count() % 1000000000)};
+      siginfo_t info;
+      int sig = sigtimedwait(&wait_set_, &info, &ts);
+      if (sig == SIGCHLD || sig < 0) {
+        if (Reap()) return;
+        continue;
+      }
+      Forward(sig, info);
+    }
+  }
+
+  // True once the child has been reaped.
+  bool Reap() {
+    int status = 0;
+    pid_t r = waitpid(child_, &status, WNOHANG);
+    if (r == child_) {
+      status_code_ = status;
+      ended_ = std::chrono::steady_clock::now();
+      return true;
+    }
+    return false;
+  }
+
+  void Forward(int sig, const siginfo_t& info) {
+    // A terminal's signals went to the whole foreground process group, the
+    // program included; pass on only what a process sent to memmon.
+    const bool from_process =
+        info.si_code == SI_USER || info.si_code == SI_QUEUE || info.si_code == SI_TKILL;
+    if (from_process && info.si_pid != child_) kill(child_, sig);
+  }
+
+  void TakeSample(std::chrono::steady_clock::time_point now) {
+    Sample s;
+    s.time = std::chrono::system_clock::now();
+    s.monotonic = now;
+    if (!proc_->Read(&s, false)) {
+      sampling_ = false;  // exited (a zombie until reaped): nothing more to read
+      return;
+    }
+    if (std::optional<memmon_status_page> page = status_.Read()) {
+      s.heap_inuse_bytes = page->counters.inuse_bytes;
+      s.total_allocated_bytes = page->counters.allocated_bytes;
+      s.allocations = page->counters.allocations;
+      s.frees = page->counters.frees;
+      if (page->heap_stats_time_nanos > 0) {
+        s.heap_free_bytes = page->heap_free_bytes;
+        s.heap_system_bytes = page->heap_system_bytes;
+        s.allocator = AllocatorKind::kGlibc;
+      }
+    }
+    const double t = std::chrono::duration<double>(now - started_).count();
+    samples_.Write(internal::SamplesCsvRow(t, s));
+    bool had_baseline = replay_->baseline().has_value();
+    std::vector<MemoryAlert> fired = replay_->Push(t, s);
+    if (!had_baseline && replay_->baseline()) status_.RequestSnapshot("baseline");
+    for (const MemoryAlert& a : fired) {
+      ++alert_count_;
+      if (a.type == AlertType::kMemoryGrowth) status_.RequestSnapshot("memory_growth");
+      alerts_.Write(ToJson(a));
+      ClearStatusLine();
+      std::fprintf(stderr, "memmon: ALERT %s at %s: %s\n", std::string(ToString(a.type)).c_str(),
+                   Elapsed(t).c_str(), a.message.c_str());
+    }
+    last_sample_ = s;
+    ++sample_count_;
+    if (live_) {
+      std::fprintf(stderr, "\r\033[K%s", StatusLine(t, s, alert_count_).c_str());
+      status_shown_ = true;
+    }
+  }
+
+  void ClearStatusLine() {
+    if (status_shown_) std::fputs("\r\033[K", stderr);
+    status_shown_ = false;
+  }
+
+  int Finish() {
+    ClearStatusLine();
+    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+    const double duration = std::chrono::duration<double>(ended_ - started_).count();
+    std::fprintf(stderr, "memmon: %s %s after %s: %llu samples, %llu alert%s\n",
+                 o_.command[0].c_str(), DescribeStatus(status_code_).c_str(),
+                 Elapsed(duration).c_str(), static_cast<unsigned long long>(sample_count_),
+                 static_cast<unsigned long long>(alert_count_), alert_count_ == 1 ? "" : "s");
+    KeepFinalProfile();
+    std::vector<profile::SiteGrowth> suspects = WriteLeaks();
+    WriteRunJson(duration);
+    bool report = false;
+    if (!o_.no_report) {
+      if (Status s = WriteReport(dir_.string(), (dir_ / "report.html").string()); !s.ok()) {
+        std::fprintf(stderr, "memmon: run: report: %s\n", s.message().c_str());
+      } else {
+        report = true;
+      }
+    }
+    for (std::size_t i = 0; i < suspects.size() && i < 1; ++i) {
+      const profile::SiteGrowth& g = suspects[i];
+      if (g.kind == profile::GrowthKind::kFlat) break;
+      std::string where;
+      if (!g.stack.empty() && !g.stack[0].file.empty()) {
+        const profile::StackFrame& f = g.stack[0];
+        where = fmt::format(" ({}:{})", f.file.substr(f.file.rfind('/') + 1), f.line);
+      }
+      std::fprintf(stderr, "memmon: top leak suspect: %s%s, %s, %s in use, growing %s/s\n",
+                   g.function.c_str(), where.c_str(), std::string(ToString(g.kind)).c_str(),
+                   internal::HumanBytes(g.last_bytes).c_str(),
+                   internal::HumanBytes(g.recent_slope_bytes_per_s).c_str());
+    }
+    std::error_code ec;
+    fs::path shown = fs::proximate(dir_, ec);
+    if (ec || shown.empty()) shown = dir_;
+    std::fprintf(stderr, "memmon: results in %s/%s\n", shown.c_str(),
+                 report ? fmt::format(" (open {}/report.html)", shown.string()).c_str() : "");
+    fs::remove(dir_ / ".status", ec);
+    return ExitCodeOf(status_code_);
+  }
+
+  // A program that did not reach exit() (a crash, a kill) wrote no final
+  // profile: its last snapshot stands in for it, so nothing gathered is lost.
+  void KeepFinalProfile() {
+    std::error_code ec;
+    if (fs::exists(dir_ / "heap.pb.gz", ec)) return;
+    std::vector<std::string> profiles = RunDirProfiles(dir_.string());
+    if (profiles.empty()) {
+      std::fputs("memmon: no heap profile was written (the program ended before its "
+                 "first snapshot)\n",
+                 stderr);
+      return;
+    }
+    fs::copy_file(profiles.back(), dir_ / "heap.pb.gz", ec);
+    if (!ec) {
+      std::fprintf(stderr,
+                   "memmon: the program did not exit normally; heap.pb.gz is its last "
+                   "snapshot, %s\n",
+                   fs::path(profiles.back()).filename().c_str());
+    }
+  }
+
+  std::vector<profile::SiteGrowth> WriteLeaks() {
+    std::vector<profile::SiteGrowth> ranked;
+    HeapSeries series;
+    if (!RunDirProfiles(dir_.string()).empty()) {
+      if (Status s = LoadHeapSeries({dir_.string()}, &series); !s.ok()) {
+        std::fprintf(stderr, "memmon: run: leaks: %s\n", s.message().c_str());
+      } else {
+        ranked = profile::RankLeakSites(series.Timed());
+      }
+    }
+    constexpr std::size_t kKept = 50;
+    if (ranked.size() > kKept) ranked.resize(kKept);
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const profile::SiteGrowth& g : ranked) out.push_back(SuspectJson(g));
+    if (Status s = profile::WriteFileAtomically((dir_ / "leaks.json").string(), out.dump(2) + "\n");
+        !s.ok()) {
+      std::fprintf(stderr, "memmon: run: %s\n", s.message().c_str());
+    }
+    return ranked;
+  }
+
+  void WriteRunJson(double duration) {
+    nlohmann::ordered_json j;
+    j["argv"] = o_.command;
+    j["pid"] = child_;
+    j["started"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z",
+                               std::chrono::floor<std::chrono::seconds>(started_wall_));
+    j["duration_s"] = duration;
+    j["exit_status"] = ExitCodeOf(status_code_);
+    if (WIFSIGNALED(status_code_)) {
+      const char* name = sigabbrev_np(WTERMSIG(status_code_));
+      j["signal"] = fmt::format("SIG{}", name ? name : "?");
+    }
+    j["samples"] = sample_count_;
+    j["alerts"] = alert_count_;
+    j["interval_s"] = std::chrono::duration<double>(interval_).count();
+    j["sample_rate"] = sample_rate_;
+    j["snapshot_interval_s"] = std::chrono::duration<double>(snapshot_).count();
+    j["threshold_pct"] = o_.threshold_pct;
+    if (Status s = profile::WriteFileAtomically((dir_ / "run.json").string(), j.dump(2) + "\n");
+        !s.ok()) {
+      std::fprintf(stderr, "memmon: run: %s\n", s.message().c_str());
+    }
+  }
+
+  const RunOptions& o_;
+  std::chrono::nanoseconds interval_{0}, snapshot_{0};
+  uint64_t sample_rate_ = 0;
+  MonitorConfig config_;
+  std::string preload_;
+  fs::path dir_;
+  LineFile samples_, alerts_;
+  StatusPage status_;
+  sigset_t old_mask_{}, wait_set_{};
+  pid_t child_ = -1;
+  int status_code_ = 0;
+  std::chrono::system_clock::time_point started_wall_;
+  std::chrono::steady_clock::time_point started_, ended_;
+  std::unique_ptr<internal::ProcReader> proc_;
+  std::unique_ptr<internal::Replay> replay_;
+  bool sampling_ = true;
+  bool live_ = false;
+  bool status_shown_ = false;
+  uint64_t sample_count_ = 0, alert_count_ = 0;
+  Sample last_sample_;
+};
+
+}  // namespace
+
+Subcommand AddRun(CLI::App& parent) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "run",
+      "Run PROGRAM under memmon's heap sampler and watch it: alerts print as "
+      "they fire; samples, alerts, heap profiles, leak suspects and an HTML "
+      "report go to --out. memmon exits with the program's status (128+N if "
+      "killed by signal N; 127 if PROGRAM is not found, 126 if it cannot be "
+      "executed).");
+  app->add_option("--interval", o->interval, "time between samples (100ms, 2s, 5m)")
+      ->capture_default_str();
+  app->add_option("--sample-rate", o->sample_rate,
+                  "mean bytes between heap samples (512k, 2M; 1 = every allocation)")
+      ->capture_default_str();
+  app->add_option("--threshold", o->threshold_pct,
+                  "memory_growth threshold over the baseline, percent")
+      ->capture_default_str();
+  app->add_option("--out", o->out, "directory for the results (created; an earlier "
+                                   "run's files in it are replaced)")
+      ->capture_default_str();
+  app->add_option("--snapshot-interval", o->snapshot_interval,
+                  "time between numbered heap snapshots (default: 10 x --interval, "
+                  "at least 1 s)");
+  app->add_option("--max-samples", o->max_samples, "history the detectors see")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app->add_flag("--no-report", o->no_report, "do not write report.html");
+  app->add_option("command", o->command, "PROGRAM [ARGS...], after --");
+  // Everything from PROGRAM on is the program's, options included.
+  app->prefix_command();
+  return {app, [o, app] {
+            for (const std::string& extra : app->remaining()) o->command.push_back(extra);
+            return Run(*o).Main();
+          }};
+}
+
+}  // namespace memmon::cli
