@@ -19,6 +19,7 @@ std::string HumanBytes(double b) {
 }
 
 std::string HumanDuration(double s) {
+  if (s < 10) return fmt::format("{:.1f} s", s);
   if (s < 120) return fmt::format("{:.0f} s", s);
   if (s < 7200) return fmt::format("{:.1f} min", s / 60);
   if (s < 172800) return fmt::format("{:.1f} h", s / 3600);

@@ -15,7 +15,7 @@ namespace memmon::internal {
 // "512 B" is "512.0 B"; powers of 1024: "1.5 KiB", "251.1 MiB", "-2.0 GiB".
 std::string HumanBytes(double bytes);
 
-// "45 s", "12.5 min", "3.2 h", "2.1 d".
+// "0.4 s", "45 s", "12.5 min", "3.2 h", "2.1 d".
 std::string HumanDuration(double seconds);
 
 }  // namespace memmon::internal

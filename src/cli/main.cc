@@ -25,11 +25,17 @@ int main(int argc, char** argv) {
       memmon::cli::AddAnalyze(app),
   };
 
+  CLI::App* run_app = subcommands[0].app;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::fprintf(stderr, "memmon: %s (see memmon --help)\n", e.what());
+    // "memmon run ./server --port 1" needs "--" before the program.
+    const char* hint = run_app != nullptr && run_app->parsed() &&
+                               dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr
+                           ? "; put -- before PROGRAM: memmon run [options] -- PROGRAM [ARGS...]"
+                           : " (see memmon --help)";
+    std::fprintf(stderr, "memmon: %s%s\n", e.what(), hint);
     return memmon::cli::kExitUsage;
   }
   for (const memmon::cli::Subcommand& sub : subcommands) {

@@ -730,13 +730,10 @@ Subcommand AddRun(CLI::App& parent) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app->add_flag("--no-report", o->no_report, "do not write report.html");
+  // After "--", everything is the program's, options included.
   app->add_option("command", o->command, "PROGRAM [ARGS...], after --");
-  // Everything from PROGRAM on is the program's, options included.
-  app->prefix_command();
-  return {app, [o, app] {
-            for (const std::string& extra : app->remaining()) o->command.push_back(extra);
-            return Run(*o).Main();
-          }};
+  app->footer("Example: memmon run --interval 2s --out /tmp/run -- ./server --port 8080");
+  return {app, [o] { return Run(*o).Main(); }};
 }
 
 }  // namespace memmon::cli

@@ -30,6 +30,27 @@ struct LeafKey {
   std::string file;
 };
 
+// A demangled name without its parameter list and qualifiers, as pprof
+// shows it: "ns::Cache<int>::Put(int) const" -> "ns::Cache<int>::Put".
+// Template arguments stay; "operator()" keeps its own parentheses; a
+// compiler clone suffix (" [clone .isra.0]") goes.
+std::string ShortName(std::string name) {
+  if (name.empty() || name[0] == '[') return name;  // "[unknown]", ...
+  if (std::size_t clone = name.find(" [clone "); clone != std::string::npos) {
+    name.resize(clone);
+  }
+  // The last parenthesised group is the parameter list (even of
+  // "operator()(int)", whose name keeps its own "()").
+  std::size_t end = name.rfind(')');
+  if (end == std::string::npos) return name;
+  int depth = 0;
+  for (std::size_t i = end + 1; i-- > 0;) {
+    if (name[i] == ')') ++depth;
+    if (name[i] == '(' && --depth == 0) return i == 0 ? name : name.substr(0, i);
+  }
+  return name;
+}
+
 // A frame of the C++ standard library (containers, allocators, smart
 // pointers, inlined into the caller): not where a program decides to hold
 // memory, so a site is the first frame outside it.
@@ -66,7 +87,7 @@ LeafKey Leaf(const Profile& p, const Sample& s) {
   });
   if (site == nullptr) site = first;
   if (site == nullptr) return {"[unknown]", ""};
-  return {site->name, site->filename};
+  return {ShortName(site->name), site->filename};
 }
 
 // The stack from the site (the first frame outside the standard library)
@@ -76,7 +97,7 @@ std::vector<StackFrame> Stack(const Profile& p, const Sample& s) {
   std::size_t site = SIZE_MAX;
   ForEachFrame(p, s, [&](const Function& f, const Line& line) {
     if (site == SIZE_MAX && !IsLibraryFrame(f)) site = all.size();
-    all.push_back({f.name, f.filename, line.line});
+    all.push_back({ShortName(f.name), f.filename, line.line});
     return true;
   });
   if (site != SIZE_MAX) all.erase(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(site));

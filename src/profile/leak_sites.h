@@ -24,6 +24,9 @@
 // the rest by growth. Fewer than 4 snapshots cannot show a trend: every
 // site that grew is reported unbounded with confidence 0.
 //
+// Names are shown as pprof shows them: without parameter lists
+// ("ns::Cache<int>::Put", not "ns::Cache<int>::Put(int) const").
+//
 // Each site also carries its heaviest stack (the leaf's callers, so a
 // reader sees *who* calls the leaking function).
 //

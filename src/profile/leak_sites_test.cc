@@ -158,5 +158,20 @@ TEST(LeakSitesTest, OneProfileRanksByBytesInUse) {
   for (const SiteGrowth& g : ranked) EXPECT_EQ(g.kind, GrowthKind::kFlat);
 }
 
+TEST(LeakSitesTest, NamesLoseTheirParameterLists) {
+  Profile p = Snapshot({{"ns::Cache<int>::Put(int) const", 1 << 20},
+                        {"Foo::operator()(int)", 2 << 20},
+                        {"Work(char*) [clone .isra.0]", 3 << 20},
+                        {"[unknown]", 4 << 20}});
+  std::vector<TimedProfile> series = {{0, &p}};
+  std::vector<SiteGrowth> ranked = RankLeakSites(series);
+  ASSERT_EQ(ranked.size(), 4u);
+  EXPECT_EQ(ranked[0].function, "[unknown]");
+  EXPECT_EQ(ranked[1].function, "Work");
+  EXPECT_EQ(ranked[2].function, "Foo::operator()");
+  EXPECT_EQ(ranked[3].function, "ns::Cache<int>::Put");
+  EXPECT_EQ(ranked[3].stack.at(0).function, "ns::Cache<int>::Put");
+}
+
 }  // namespace
 }  // namespace memmon::profile
