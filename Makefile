@@ -75,7 +75,7 @@ fuzz:
 	done
 
 demo: deps build
-	@$(BUILD)/bin/demo_service
+	@scripts/demo $(BUILD)
 
 bench: build
 	$(BUILD)/bin/sample_benchmark --benchmark_min_time=0.2

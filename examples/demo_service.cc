@@ -10,7 +10,11 @@
 //   - a descriptor leak in AuditLog::Open() that starts half-way through.
 // memmon must alert on the leak and the descriptors, and on nothing else.
 //
-//   build/bin/demo_service [seconds]     (default 8)
+//   build/bin/demo_service [seconds] [--no-monitor]     (default 8 s)
+//
+// --no-monitor: no in-process monitor, only the service and a progress line
+// a second; for watching it from outside (`make demo` runs it under
+// `memmon run`, which finds the leaking function).
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -80,13 +84,58 @@ double MiB(const std::optional<uint64_t>& b) {
   return b ? static_cast<double>(*b) / (1 << 20) : -1;
 }
 
+struct Service {
+  ResponseCache cache;
+  SessionRegistry sessions;
+  AuditLog audit;
+};
+
+// Serves requests for `seconds`; `progress(elapsed, requests)` once a second.
+template <typename Progress>
+void Serve(Service& service, double seconds, Progress progress) {
+  auto& [cache, sessions, audit] = service;
+  std::mt19937 rng(1);
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  int request = 0;
+  double next_report = 1;
+  while (elapsed() < seconds) {
+    ++request;
+    std::vector<char> scratch(1 << 20, 'x');  // freed at the end of the loop
+    cache.Put(std::vector<char>(64 << 10, static_cast<char>(rng())));
+    sessions.Remember(request);
+    if (elapsed() > seconds / 2) audit.Open();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the "work"
+    if (elapsed() >= next_report) {
+      progress(elapsed(), request);
+      next_report += 1.0;
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 8.0;
-  if (!(seconds > 0)) {
-    std::fprintf(stderr, "usage: demo_service [seconds > 0]\n");
+  bool in_process = !(argc > 2 && std::strcmp(argv[2], "--no-monitor") == 0);
+  if (!(seconds > 0) || argc > 3 || (argc > 2 && in_process)) {
+    std::fprintf(stderr, "usage: demo_service [seconds > 0] [--no-monitor]\n");
     return 2;
+  }
+  if (!in_process) {
+    std::printf(
+        "demo_service: a bounded response cache, freed scratch buffers, a "
+        "leak and (from half-way) a descriptor leak; %.0f s\n",
+        seconds);
+    Service service;
+    Serve(service, seconds, [](double t, int requests) {
+      std::printf("demo_service: t=%4.1f s  %d requests served\n", t, requests);
+      std::fflush(stdout);
+    });
+    return 0;
   }
 
   memmon::MonitorConfig config = memmon::DefaultMonitorConfig();
@@ -109,36 +158,16 @@ int main(int argc, char** argv) {
       "in SessionRegistry::Remember() and, from half-way, a descriptor leak "
       "in AuditLog::Open(); sampled every 100 ms for %.0f s\n\n",
       seconds);
-  ResponseCache cache;
-  SessionRegistry sessions;
-  AuditLog audit;
-  std::mt19937 rng(1);
-  auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-        .count();
-  };
-  int request = 0;
-  double next_report = 0;
-  while (elapsed() < seconds) {
-    ++request;
-    std::vector<char> scratch(1 << 20, 'x');  // freed at the end of the loop
-    cache.Put(std::vector<char>(64 << 10, static_cast<char>(rng())));
-    sessions.Remember(request);
-    if (elapsed() > seconds / 2) audit.Open();
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the "work"
-    if (elapsed() >= next_report) {
-      memmon::MemoryStats st = monitor.GetStats();
-      if (st.current_sample) {
-        const memmon::Sample& s = *st.current_sample;
-        std::printf("  t=%4.1f s  rss %6.1f MiB  heap in use %6.1f MiB  threads %llu  fds %llu\n",
-                    elapsed(), MiB(s.rss_bytes), MiB(s.heap_inuse_bytes),
-                    static_cast<unsigned long long>(s.threads.value_or(0)),
-                    static_cast<unsigned long long>(s.open_fds.value_or(0)));
-      }
-      next_report += 1.0;
-    }
-  }
+  Service service;
+  Serve(service, seconds, [&](double t, int) {
+    memmon::MemoryStats st = monitor.GetStats();
+    if (!st.current_sample) return;
+    const memmon::Sample& s = *st.current_sample;
+    std::printf("  t=%4.1f s  rss %6.1f MiB  heap in use %6.1f MiB  threads %llu  fds %llu\n",
+                t, MiB(s.rss_bytes), MiB(s.heap_inuse_bytes),
+                static_cast<unsigned long long>(s.threads.value_or(0)),
+                static_cast<unsigned long long>(s.open_fds.value_or(0)));
+  });
   monitor.Stop();
 
   memmon::MemoryStats st = monitor.GetStats();
@@ -153,7 +182,6 @@ int main(int argc, char** argv) {
                 static_cast<long long>(o.peak_count));
   }
   std::printf(
-      "Which allocation site leaks is the heap profiler's job (docs/"
-      "design.md); this demo shows the monitor's alerts.\n");
+      "Which allocation site leaks: run it under `memmon run` (make demo).\n");
   return 0;
 }

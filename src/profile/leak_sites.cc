@@ -39,15 +39,41 @@ std::string ShortName(std::string name) {
   if (std::size_t clone = name.find(" [clone "); clone != std::string::npos) {
     name.resize(clone);
   }
-  // The last parenthesised group is the parameter list (even of
-  // "operator()(int)", whose name keeps its own "()").
-  std::size_t end = name.rfind(')');
-  if (end == std::string::npos) return name;
-  int depth = 0;
-  for (std::size_t i = end + 1; i-- > 0;) {
-    if (name[i] == ')') ++depth;
-    if (name[i] == '(' && --depth == 0) return i == 0 ? name : name.substr(0, i);
+  // Trailing qualifiers of a member function, then its parameter list (the
+  // parenthesised group that ends the name; "operator()(int)" keeps "()").
+  for (bool again = true; again;) {
+    again = false;
+    for (std::string_view q : {" const", " volatile", " &&", " &", " noexcept"}) {
+      if (name.ends_with(q)) {
+        name.resize(name.size() - q.size());
+        again = true;
+      }
+    }
   }
+  if (name.ends_with(")")) {
+    int depth = 0;
+    for (std::size_t i = name.size(); i-- > 0;) {
+      if (name[i] == ')') ++depth;
+      if (name[i] == '(' && --depth == 0) {
+        if (i > 0) name.resize(i);
+        break;
+      }
+    }
+  }
+  // A template function's return type: what precedes the last space
+  // outside brackets ("Session& std::deque<...>::emplace_back<int&>"),
+  // unless that space belongs to an operator ("operator new").
+  int depth = 0;
+  std::size_t cut = std::string::npos;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c == '<' || c == '(' || c == '[') ++depth;
+    if ((c == '>' || c == ')' || c == ']') && depth > 0) --depth;
+    if (c == ' ' && depth == 0 && !std::string_view(name).substr(0, i).ends_with("operator")) {
+      cut = i;
+    }
+  }
+  if (cut != std::string::npos && cut + 1 < name.size()) name.erase(0, cut + 1);
   return name;
 }
 

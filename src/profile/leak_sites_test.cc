@@ -162,10 +162,18 @@ TEST(LeakSitesTest, NamesLoseTheirParameterLists) {
   Profile p = Snapshot({{"ns::Cache<int>::Put(int) const", 1 << 20},
                         {"Foo::operator()(int)", 2 << 20},
                         {"Work(char*) [clone .isra.0]", 3 << 20},
-                        {"[unknown]", 4 << 20}});
+                        {"[unknown]", 4 << 20},
+                        {"std::construct_at<(anonymous namespace)::S, int&>", 5 << 20},
+                        {"(anonymous namespace)::S& Reg<(anonymous namespace)::S>::Add<int&>(int&)",
+                         6 << 20},
+                        {"Pool::operator new(unsigned long)", 7 << 20}});
   std::vector<TimedProfile> series = {{0, &p}};
   std::vector<SiteGrowth> ranked = RankLeakSites(series);
-  ASSERT_EQ(ranked.size(), 4u);
+  ASSERT_EQ(ranked.size(), 7u);
+  EXPECT_EQ(ranked[0].function, "Pool::operator new");
+  EXPECT_EQ(ranked[1].function, "Reg<(anonymous namespace)::S>::Add<int&>");
+  EXPECT_EQ(ranked[2].function, "std::construct_at<(anonymous namespace)::S, int&>");
+  ranked.erase(ranked.begin(), ranked.begin() + 3);
   EXPECT_EQ(ranked[0].function, "[unknown]");
   EXPECT_EQ(ranked[1].function, "Work");
   EXPECT_EQ(ranked[2].function, "Foo::operator()");
