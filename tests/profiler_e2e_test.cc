@@ -343,9 +343,9 @@ TEST(PreloadTest, ForkAndExec) {
   ASSERT_GT(exec_child, 0);
   std::string parent_file = dir.path() + "/heap.pb.gz";
   std::string child_file =
-      dir.path() + "/heap." + std::to_string(child) + ".pb.gz";
+      dir.path() + "/heap.pid" + std::to_string(child) + ".pb.gz";
   std::string exec_file =
-      dir.path() + "/heap." + std::to_string(exec_child) + ".pb.gz";
+      dir.path() + "/heap.pid" + std::to_string(exec_child) + ".pb.gz";
   ASSERT_TRUE(fs::exists(parent_file));
   ASSERT_TRUE(fs::exists(child_file));
   ASSERT_TRUE(fs::exists(exec_file));

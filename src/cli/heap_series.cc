@@ -30,7 +30,8 @@ std::vector<std::string> RunDirProfiles(const std::string& dir) {
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    // heap.NNNN.pb.gz: digits only between the dots (heap.<pid>.NNNN has two).
+    // heap.NNNN.pb.gz: digits only between the dots (a child's files are
+    // heap.pid<pid>[.NNNN].pb.gz).
     constexpr std::string_view kPrefix = "heap.", kSuffix = ".pb.gz";
     if (name.size() <= kPrefix.size() + kSuffix.size() || !name.starts_with(kPrefix) ||
         !name.ends_with(kSuffix)) {

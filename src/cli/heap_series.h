@@ -9,7 +9,7 @@
 // contributes the first process's numbered snapshots DIR/heap.NNNN.pb.gz in
 // number order; DIR/heap.pb.gz (written at exit, after the program's
 // teardown) only when there are fewer than two of them. Other processes'
-// files (heap.<pid>.*) are not mixed in. Files given one by one
+// files (heap.pid<pid>.*) are not mixed in. Files given one by one
 // are put in the order of the time they were taken (the profile's
 // time_nanos; the order given when a file has none).
 //

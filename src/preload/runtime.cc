@@ -14,8 +14,9 @@
 // Files (docs/profiler.md): the first process of a run (the one that found
 // MEMMON_ROOT_PID unset, and whatever it execs, which keeps its pid) writes
 // DIR/heap.pb.gz and DIR/heap.NNNN.pb.gz; any other process (a fork child,
-// a child that exec'd a new program) writes DIR/heap.<pid>.pb.gz and
-// DIR/heap.<pid>.NNNN.pb.gz, so two processes never write the same file.
+// a child that exec'd a new program) writes DIR/heap.pid<pid>.pb.gz and
+// DIR/heap.pid<pid>.NNNN.pb.gz, so two processes never write the same file
+// and no child's file reads as a numbered snapshot.
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -266,7 +267,7 @@ int WriteProfile(const char* path, const char* reason, char* error,
 
 void FileName(char* out, size_t len, int seq) {
   char pid[32] = "", num[16] = "";
-  if (!g_rt.root) snprintf(pid, sizeof(pid), ".%d", static_cast<int>(g_rt.pid));
+  if (!g_rt.root) snprintf(pid, sizeof(pid), ".pid%d", static_cast<int>(g_rt.pid));
   if (seq > 0) snprintf(num, sizeof(num), ".%04d", seq);
   if (snprintf(out, len, "%s/heap%s%s.pb.gz", g_rt.output_dir, pid, num) >=
       static_cast<int>(len)) {
