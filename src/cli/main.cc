@@ -15,13 +15,14 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "memmon: memory monitoring and leak detection for long-running native "
-      "services.\nSubcommands run, leaks, diff and report are not "
-      "built yet; see docs/cli.md."};
+      "services.\nSubcommands run, leaks and diff are not built yet; see "
+      "docs/cli.md."};
   app.set_version_flag("--version", std::string("memmon ") + MEMMON_VERSION_STRING);
   app.require_subcommand(0, 1);
 
   std::vector<memmon::cli::Subcommand> subcommands = {
       memmon::cli::AddAnalyze(app),
+      memmon::cli::AddReport(app),
       memmon::cli::AddWatch(app),
   };
 
