@@ -92,6 +92,11 @@ Status ParseAlerts(const std::string& path, std::string_view text,
     json j;
     std::string error;
     if (!ParseJson(line, &j, &error).ok()) {
+      // The parser sees one line: its "line 1" says nothing.
+      constexpr std::string_view kLineOne = "at line 1, column";
+      if (std::size_t at = error.find(kLineOne); at != std::string::npos) {
+        error.replace(at, kLineOne.size(), "at column");
+      }
       return Status::InvalidArgument(fmt::format("{}: line {}: {}", path, line_no, error));
     }
     if (!j.is_object()) {
