@@ -28,11 +28,12 @@ int WriteReport(const ReportOptions& o) {
     return kExitUsage;
   }
   std::string output = o.output;
-  if (output.empty()) output = o.dir + (o.dir.ends_with('/') ? "" : "/") + "report.html";
+  if (output.empty())
+    output = o.dir + (o.dir.ends_with('/') ? "" : "/") + "report.html";
   std::string page = RenderReport(report, ReportAssets());
   if (Status s = profile::WriteFileAtomically(output, page); !s.ok()) {
-    std::fprintf(stderr, "memmon: report: cannot write %s: %s\n", output.c_str(),
-                 s.message().c_str());
+    std::fprintf(stderr, "memmon: report: cannot write %s: %s\n",
+                 output.c_str(), s.message().c_str());
     return kExitFailure;
   }
   std::printf("wrote %s\n", output.c_str());
@@ -48,11 +49,13 @@ Subcommand AddReport(CLI::App& parent) {
       "Write one self-contained HTML page about a run directory: memory over "
       "time with the alerts marked, a flame graph of the in-use heap, the leak "
       "suspects. The page needs no network.");
-  app->add_option("dir", o->dir,
-                  "run directory: samples.csv, alerts.jsonl, heap.pb.gz (or "
-                  "heap.NNNN.pb.gz snapshots), leaks.json, run.json; each optional")
+  app->add_option(
+         "dir", o->dir,
+         "run directory: samples.csv, alerts.jsonl, heap.pb.gz (or "
+         "heap.NNNN.pb.gz snapshots), leaks.json, run.json; each optional")
       ->required();
-  app->add_option("-o,--output", o->output, "the HTML file to write (default DIR/report.html)");
+  app->add_option("-o,--output", o->output,
+                  "the HTML file to write (default DIR/report.html)");
   return {app, [o] { return WriteReport(*o); }};
 }
 

@@ -30,20 +30,21 @@ using nlohmann::json;
 constexpr std::size_t kMaxFlameDepth = 512;
 
 // The samples.csv columns the charts draw.
-constexpr std::string_view kChartColumns[] = {"rss_bytes", "heap_inuse_bytes",
-                                              "heap_free_bytes", "threads",
-                                              "fds"};
+constexpr std::string_view kChartColumns[] = {
+    "rss_bytes", "heap_inuse_bytes", "heap_free_bytes", "threads", "fds"};
 
 Status ReadFile(const std::string& path, std::string* text) {
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Status::InvalidArgument(fmt::format(
-        "cannot open {}: {}", path, errno ? std::strerror(errno) : "unknown error"));
+    return Status::InvalidArgument(
+        fmt::format("cannot open {}: {}", path,
+                    errno ? std::strerror(errno) : "unknown error"));
   }
   std::ostringstream buf;
   buf << in.rdbuf();
-  if (in.bad()) return Status::InvalidArgument(fmt::format("cannot read {}", path));
+  if (in.bad())
+    return Status::InvalidArgument(fmt::format("cannot read {}", path));
   *text = std::move(buf).str();
   return Status::Ok();
 }
@@ -97,7 +98,8 @@ Status ParseAlerts(const std::string& path, std::string_view text,
       if (std::size_t at = error.find(kLineOne); at != std::string::npos) {
         error.replace(at, kLineOne.size(), "at column");
       }
-      return Status::InvalidArgument(fmt::format("{}: line {}: {}", path, line_no, error));
+      return Status::InvalidArgument(
+          fmt::format("{}: line {}: {}", path, line_no, error));
     }
     if (!j.is_object()) {
       return Status::InvalidArgument(
@@ -107,9 +109,10 @@ Status ParseAlerts(const std::string& path, std::string_view text,
     alert.type = String(j, "type");
     std::optional<double> time_s = Number(j, "time_s");
     if (alert.type.empty() || !time_s || !std::isfinite(*time_s)) {
-      return Status::InvalidArgument(fmt::format(
-          "{}: line {}: an alert needs a \"type\" string and a \"time_s\" number",
-          path, line_no));
+      return Status::InvalidArgument(
+          fmt::format("{}: line {}: an alert needs a \"type\" string and a "
+                      "\"time_s\" number",
+                      path, line_no));
     }
     alert.time_s = *time_s;
     alert.message = String(j, "message");
@@ -126,13 +129,14 @@ Status ParseLeaks(const std::string& path, std::string_view text,
     return Status::InvalidArgument(fmt::format("{}: {}", path, error));
   }
   if (!j.is_array()) {
-    return Status::InvalidArgument(fmt::format("{}: not a JSON array of suspects", path));
+    return Status::InvalidArgument(
+        fmt::format("{}: not a JSON array of suspects", path));
   }
   for (std::size_t i = 0; i < j.size(); ++i) {
     const json& s = j[i];
     auto bad = [&](std::string_view what) {
-      return Status::InvalidArgument(
-          fmt::format("{}: suspect {} (of {}): {}", path, i + 1, j.size(), what));
+      return Status::InvalidArgument(fmt::format("{}: suspect {} (of {}): {}",
+                                                 path, i + 1, j.size(), what));
     };
     if (!s.is_object()) return bad("not a JSON object");
     LeakSuspect leak;
@@ -141,16 +145,19 @@ Status ParseLeaks(const std::string& path, std::string_view text,
       return bad("\"stack\" must be a non-empty array of function names");
     }
     for (const json& f : *stack) {
-      if (!f.is_string()) return bad("\"stack\" must be a non-empty array of function names");
+      if (!f.is_string())
+        return bad("\"stack\" must be a non-empty array of function names");
       leak.stack.push_back(f.get<std::string>());
     }
     std::optional<double> inuse = Number(s, "inuse_bytes");
     std::optional<double> growth = Number(s, "growth_bytes_per_s");
-    if (!inuse || !growth) return bad("\"inuse_bytes\" and \"growth_bytes_per_s\" must be numbers");
+    if (!inuse || !growth)
+      return bad("\"inuse_bytes\" and \"growth_bytes_per_s\" must be numbers");
     leak.inuse_bytes = *inuse;
     leak.growth_bytes_per_s = *growth;
     // The rest is optional: shown when present and of the expected type.
-    if (auto frames = s.find("frames"); frames != s.end() && frames->is_array()) {
+    if (auto frames = s.find("frames");
+        frames != s.end() && frames->is_array()) {
       for (const json& f : *frames) {
         if (!f.is_object()) continue;
         LeakFrame frame;
@@ -169,19 +176,22 @@ Status ParseLeaks(const std::string& path, std::string_view text,
   return Status::Ok();
 }
 
-Status ParseRunInfo(const std::string& path, std::string_view text, RunInfo* out) {
+Status ParseRunInfo(const std::string& path, std::string_view text,
+                    RunInfo* out) {
   json j;
   std::string error;
   if (!ParseJson(text, &j, &error).ok()) {
     return Status::InvalidArgument(fmt::format("{}: {}", path, error));
   }
-  if (!j.is_object()) return Status::InvalidArgument(fmt::format("{}: not a JSON object", path));
+  if (!j.is_object())
+    return Status::InvalidArgument(fmt::format("{}: not a JSON object", path));
   if (auto argv = j.find("argv"); argv != j.end() && argv->is_array()) {
     for (const json& a : *argv) {
       if (a.is_string()) out->argv.push_back(a.get<std::string>());
     }
   }
-  if (auto status = j.find("exit_status"); status != j.end() && status->is_number_integer()) {
+  if (auto status = j.find("exit_status");
+      status != j.end() && status->is_number_integer()) {
     out->exit_status = status->get<int64_t>();
   }
   out->started = String(j, "started");
@@ -192,12 +202,12 @@ Status ParseRunInfo(const std::string& path, std::string_view text, RunInfo* out
 // 4+ digits, as the sampler's "%04d" writes them.
 std::optional<uint64_t> SnapshotNumber(std::string_view name) {
   constexpr std::string_view kPrefix = "heap.", kSuffix = ".pb.gz";
-  if (name.size() < kPrefix.size() + 4 + kSuffix.size() || !name.starts_with(kPrefix) ||
-      !name.ends_with(kSuffix)) {
+  if (name.size() < kPrefix.size() + 4 + kSuffix.size() ||
+      !name.starts_with(kPrefix) || !name.ends_with(kSuffix)) {
     return std::nullopt;
   }
-  std::string_view digits =
-      name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  std::string_view digits = name.substr(
+      kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
   if (digits.size() > 18) return std::nullopt;
   uint64_t n = 0;
   for (char c : digits) {
@@ -207,7 +217,8 @@ std::optional<uint64_t> SnapshotNumber(std::string_view name) {
   return n;
 }
 
-// ---- the flame graph's tree --------------------------------------------------
+// ---- the flame graph's tree
+// --------------------------------------------------
 
 struct FlameNode {
   int64_t self = 0;
@@ -231,7 +242,8 @@ json ToJson(const std::string& name, const FlameNode& node) {
   return out;
 }
 
-// ---- HTML --------------------------------------------------------------------
+// ---- HTML
+// --------------------------------------------------------------------
 
 std::string Bytes(double b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -265,7 +277,8 @@ std::string Command(const RunInfo& run) {
   std::string out;
   for (const std::string& a : run.argv) {
     if (!out.empty()) out += ' ';
-    bool plain = !a.empty() && a.find_first_of(" \t\n'\"\\$`*?&;|<>()") == std::string::npos;
+    bool plain = !a.empty() &&
+                 a.find_first_of(" \t\n'\"\\$`*?&;|<>()") == std::string::npos;
     out += plain ? a : "'" + a + "'";
   }
   return out;
@@ -281,11 +294,12 @@ json SamplesJson(const internal::SamplesCsv& csv) {
     json values = json::array();
     for (const internal::TimedSample& t : csv.samples) {
       const Sample& s = t.sample;
-      const std::optional<uint64_t>& v = column == "rss_bytes"          ? s.rss_bytes
-                                         : column == "heap_inuse_bytes" ? s.heap_inuse_bytes
-                                         : column == "heap_free_bytes"  ? s.heap_free_bytes
-                                         : column == "threads"          ? s.threads
-                                                                        : s.open_fds;
+      const std::optional<uint64_t>& v =
+          column == "rss_bytes"          ? s.rss_bytes
+          : column == "heap_inuse_bytes" ? s.heap_inuse_bytes
+          : column == "heap_free_bytes"  ? s.heap_free_bytes
+          : column == "threads"          ? s.threads
+                                         : s.open_fds;
       values.push_back(v ? json(*v) : json(nullptr));
     }
     series[std::string(column)] = std::move(values);
@@ -294,17 +308,21 @@ json SamplesJson(const internal::SamplesCsv& csv) {
 }
 
 void AppendHeader(const RunReport& r, std::string* out) {
-  std::string title = r.run && !r.run->argv.empty() ? BaseName(r.run->argv[0]) : BaseName(r.dir);
-  *out += fmt::format("<header>\n<h1>memmon report: {}</h1>\n<dl class=\"summary\">\n",
-                      HtmlEscape(title));
+  std::string title = r.run && !r.run->argv.empty() ? BaseName(r.run->argv[0])
+                                                    : BaseName(r.dir);
+  *out += fmt::format(
+      "<header>\n<h1>memmon report: {}</h1>\n<dl class=\"summary\">\n",
+      HtmlEscape(title));
   auto row = [out](std::string_view term, const std::string& html) {
     *out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", term, html);
   };
   if (r.run) {
-    if (!r.run->argv.empty()) row("Command", "<code>" + HtmlEscape(Command(*r.run)) + "</code>");
+    if (!r.run->argv.empty())
+      row("Command", "<code>" + HtmlEscape(Command(*r.run)) + "</code>");
     if (!r.run->started.empty()) row("Started", HtmlEscape(r.run->started));
     if (r.run->duration_s) row("Ran for", Duration(*r.run->duration_s));
-    if (r.run->exit_status) row("Exit status", std::to_string(*r.run->exit_status));
+    if (r.run->exit_status)
+      row("Exit status", std::to_string(*r.run->exit_status));
   }
   row("Run directory", "<code>" + HtmlEscape(r.dir) + "</code>");
   if (r.samples) {
@@ -324,9 +342,11 @@ void AppendHeader(const RunReport& r, std::string* out) {
     *out += "<ol class=\"alerts\" id=\"alerts\">\n";
     for (const ReportAlert& a : r.alerts) {
       *out += fmt::format(
-          "<li><span class=\"time\">{:.1f} s</span> <span class=\"type type-{}\">{}</span> "
+          "<li><span class=\"time\">{:.1f} s</span> <span class=\"type "
+          "type-{}\">{}</span> "
           "{}</li>\n",
-          a.time_s, HtmlEscape(a.type), HtmlEscape(a.type), HtmlEscape(a.message));
+          a.time_s, HtmlEscape(a.type), HtmlEscape(a.type),
+          HtmlEscape(a.message));
     }
     *out += "</ol>\n";
   }
@@ -350,8 +370,10 @@ void AppendMemory(const RunReport& r, std::string* out) {
 void AppendHeap(const RunReport& r, std::string* out) {
   *out += "<section id=\"heap\">\n<h2>In-use heap by call stack</h2>\n";
   if (!r.heap) {
-    *out += "<p class=\"note\">No heap profile (no heap.pb.gz or heap.NNNN.pb.gz in the "
-            "run directory).</p>\n</section>\n";
+    *out +=
+        "<p class=\"note\">No heap profile (no heap.pb.gz or heap.NNNN.pb.gz "
+        "in the "
+        "run directory).</p>\n</section>\n";
     return;
   }
   const profile::Profile& p = *r.heap;
@@ -365,9 +387,10 @@ void AppendHeap(const RunReport& r, std::string* out) {
       ++stacks;
     }
   }
-  std::string about = fmt::format("<code>{}</code>: {} in use in {}", HtmlEscape(r.heap_file),
-                                  Bytes(static_cast<double>(total)),
-                                  Plural(stacks, "call stack", "call stacks"));
+  std::string about =
+      fmt::format("<code>{}</code>: {} in use in {}", HtmlEscape(r.heap_file),
+                  Bytes(static_cast<double>(total)),
+                  Plural(stacks, "call stack", "call stacks"));
   if (p.period == 1 && p.period_type.unit == "bytes") {
     about += ", every allocation sampled";
   } else if (p.period > 1 && p.period_type.unit == "bytes") {
@@ -376,8 +399,10 @@ void AppendHeap(const RunReport& r, std::string* out) {
   }
   if (!p.comments.empty()) about += "; " + HtmlEscape(p.comments.front());
   *out += fmt::format(
-      "<p class=\"note\">{}. Callers at the bottom, allocation sites at the top; a "
-      "frame's width is the bytes still allocated under it. Click a frame to zoom.</p>\n",
+      "<p class=\"note\">{}. Callers at the bottom, allocation sites at the "
+      "top; a "
+      "frame's width is the bytes still allocated under it. Click a frame to "
+      "zoom.</p>\n",
       about);
   *out +=
       "<div id=\"flame-graph\" class=\"flame\"></div>\n"
@@ -389,7 +414,9 @@ void AppendHeap(const RunReport& r, std::string* out) {
 void AppendLeaks(const RunReport& r, std::string* out) {
   *out += "<section id=\"leaks\">\n<h2>Leak suspects</h2>\n";
   if (!r.leaks) {
-    *out += "<p class=\"note\">No leak suspects computed (no leaks.json).</p>\n</section>\n";
+    *out +=
+        "<p class=\"note\">No leak suspects computed (no "
+        "leaks.json).</p>\n</section>\n";
     return;
   }
   if (r.leaks->empty()) {
@@ -406,16 +433,19 @@ void AppendLeaks(const RunReport& r, std::string* out) {
     std::string site = "<code>" + HtmlEscape(s.stack.front()) + "</code>";
     if (!s.frames.empty() && !s.frames.front().file.empty()) {
       const LeakFrame& f = s.frames.front();
-      site += fmt::format(" <span class=\"file\">{}{}</span>", HtmlEscape(f.file),
-                          f.line > 0 ? fmt::format(":{}", f.line) : "");
+      site +=
+          fmt::format(" <span class=\"file\">{}{}</span>", HtmlEscape(f.file),
+                      f.line > 0 ? fmt::format(":{}", f.line) : "");
     }
     std::string stack = "<details><summary>stack (" +
-                        Plural(s.stack.size(), "frame", "frames") + ")</summary><ol>";
+                        Plural(s.stack.size(), "frame", "frames") +
+                        ")</summary><ol>";
     for (std::size_t i = 0; i < s.stack.size(); ++i) {
       stack += "<li><code>" + HtmlEscape(s.stack[i]) + "</code>";
       if (i < s.frames.size() && !s.frames[i].file.empty()) {
-        stack += fmt::format(" <span class=\"file\">{}{}</span>", HtmlEscape(s.frames[i].file),
-                             s.frames[i].line > 0 ? fmt::format(":{}", s.frames[i].line) : "");
+        stack += fmt::format(
+            " <span class=\"file\">{}{}</span>", HtmlEscape(s.frames[i].file),
+            s.frames[i].line > 0 ? fmt::format(":{}", s.frames[i].line) : "");
       }
       stack += "</li>";
     }
@@ -426,11 +456,13 @@ void AppendLeaks(const RunReport& r, std::string* out) {
                    (s.peak_bytes ? Bytes(*s.peak_bytes) : "?");
     }
     *out += fmt::format(
-        "<tr><td>{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}/s</td>"
+        "<tr><td>{}</td><td>{}{}</td><td class=\"num\">{}</td><td "
+        "class=\"num\">{}/s</td>"
         "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
         rank, site, stack, Bytes(s.inuse_bytes), Bytes(s.growth_bytes_per_s),
         s.kind.empty() ? "&ndash;" : HtmlEscape(s.kind),
-        s.confidence ? fmt::format("{:.1f} %", *s.confidence * 100) : "&ndash;", first_peak);
+        s.confidence ? fmt::format("{:.1f} %", *s.confidence * 100) : "&ndash;",
+        first_peak);
   }
   *out += "</tbody>\n</table>\n</section>\n";
 }
@@ -456,7 +488,8 @@ Status LoadRunDir(const std::string& dir, RunReport* out) {
   out->dir = dir;
   struct stat st;
   if (stat(dir.c_str(), &st) != 0) {
-    return Status::InvalidArgument(fmt::format("{}: {}", dir, std::strerror(errno)));
+    return Status::InvalidArgument(
+        fmt::format("{}: {}", dir, std::strerror(errno)));
   }
   if (!S_ISDIR(st.st_mode)) {
     return Status::InvalidArgument(fmt::format("{}: not a directory", dir));
@@ -468,7 +501,8 @@ Status LoadRunDir(const std::string& dir, RunReport* out) {
     names.push_back(it->path().filename().string());
   }
   if (ec) {
-    return Status::InvalidArgument(fmt::format("cannot list {}: {}", dir, ec.message()));
+    return Status::InvalidArgument(
+        fmt::format("cannot list {}: {}", dir, ec.message()));
   }
   auto has = [&](std::string_view name) {
     return std::find(names.begin(), names.end(), name) != names.end();
@@ -477,12 +511,13 @@ Status LoadRunDir(const std::string& dir, RunReport* out) {
     return dir.ends_with('/') ? dir + name : dir + "/" + name;
   };
   out->heap_file = PickHeapProfile(names);
-  if (!has("samples.csv") && !has("alerts.jsonl") && !has("leaks.json") && !has("run.json") &&
-      out->heap_file.empty()) {
-    return Status::InvalidArgument(fmt::format(
-        "{}: not a memmon run directory (no samples.csv, alerts.jsonl, leaks.json, "
-        "run.json or heap profile in it)",
-        dir));
+  if (!has("samples.csv") && !has("alerts.jsonl") && !has("leaks.json") &&
+      !has("run.json") && out->heap_file.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("{}: not a memmon run directory (no samples.csv, "
+                    "alerts.jsonl, leaks.json, "
+                    "run.json or heap profile in it)",
+                    dir));
   }
 
   std::string text;
@@ -527,8 +562,8 @@ Status LoadRunDir(const std::string& dir, RunReport* out) {
         types += (types.empty() ? "" : ", ") + t.type;
       }
       return Status::InvalidArgument(fmt::format(
-          "{}: not a heap profile: no inuse_space sample type (it has: {})", file,
-          types.empty() ? "none" : types));
+          "{}: not a heap profile: no inuse_space sample type (it has: {})",
+          file, types.empty() ? "none" : types));
     }
     out->heap = std::move(p);
   }
@@ -547,7 +582,8 @@ json FlameGraphTree(const profile::Profile& p, const std::string& sample_type) {
     // location_ids and each location's lines are innermost first: walk both
     // backwards for a root-first path.
     for (auto loc = s.location_ids.rbegin();
-         loc != s.location_ids.rend() && frames.size() < kMaxFlameDepth; ++loc) {
+         loc != s.location_ids.rend() && frames.size() < kMaxFlameDepth;
+         ++loc) {
       const profile::Location* location = p.FindLocation(*loc);
       if (location == nullptr) {
         frames.push_back("??");
@@ -555,7 +591,8 @@ json FlameGraphTree(const profile::Profile& p, const std::string& sample_type) {
         frames.push_back(fmt::format("{:#x}", location->address));
       } else {
         for (auto line = location->lines.rbegin();
-             line != location->lines.rend() && frames.size() < kMaxFlameDepth; ++line) {
+             line != location->lines.rend() && frames.size() < kMaxFlameDepth;
+             ++line) {
           frames.push_back(FrameName(p.FindFunction(line->function_id)));
         }
       }
@@ -590,37 +627,58 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
-std::string RenderReport(const RunReport& r, std::span<const EmbeddedFile> assets) {
-  auto is = [](const EmbeddedFile& f, std::string_view ext) { return f.name.ends_with(ext); };
+std::string RenderReport(const RunReport& r,
+                         std::span<const EmbeddedFile> assets) {
+  auto is = [](const EmbeddedFile& f, std::string_view ext) {
+    return f.name.ends_with(ext);
+  };
   constexpr std::string_view kHeadScript = "memmon/errors.js";
 
-  std::string title = r.run && !r.run->argv.empty() ? BaseName(r.run->argv[0]) : BaseName(r.dir);
+  std::string title = r.run && !r.run->argv.empty() ? BaseName(r.run->argv[0])
+                                                    : BaseName(r.dir);
   std::string out;
   out +=
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, "
+      "initial-scale=1\">\n"
       // Nothing may be fetched: a reference that slipped in is blocked and
       // counted as an error by errors.js.
-      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-      "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n";
-  out += fmt::format("<meta name=\"generator\" content=\"memmon {}\">\n", MEMMON_VERSION_STRING);
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+      "'none'; "
+      "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src "
+      "data:\">\n";
+  out += fmt::format("<meta name=\"generator\" content=\"memmon {}\">\n",
+                     MEMMON_VERSION_STRING);
   out += fmt::format("<title>memmon report: {}</title>\n", HtmlEscape(title));
   for (const EmbeddedFile& f : assets) {
-    if (is(f, ".css")) out += fmt::format("<style>/* {} */\n{}\n</style>\n", f.name, f.data);
+    if (is(f, ".css"))
+      out += fmt::format("<style>/* {} */\n{}\n</style>\n", f.name, f.data);
   }
   for (const EmbeddedFile& f : assets) {
-    if (f.name == kHeadScript) out += fmt::format("<script>\n{}\n</script>\n", f.data);
+    if (f.name == kHeadScript)
+      out += fmt::format("<script>\n{}\n</script>\n", f.data);
   }
   out += "</head>\n<body>\n";
 
@@ -628,18 +686,21 @@ std::string RenderReport(const RunReport& r, std::span<const EmbeddedFile> asset
   AppendMemory(r, &out);
   AppendHeap(r, &out);
   AppendLeaks(r, &out);
-  out += fmt::format("<footer>Written by memmon {}.</footer>\n", MEMMON_VERSION_STRING);
+  out += fmt::format("<footer>Written by memmon {}.</footer>\n",
+                     MEMMON_VERSION_STRING);
 
   json data = json::object();
   data["samples"] = r.samples ? SamplesJson(*r.samples) : json(nullptr);
   json alerts = json::array();
   for (const ReportAlert& a : r.alerts) {
-    alerts.push_back({{"type", a.type}, {"time_s", a.time_s}, {"message", a.message}});
+    alerts.push_back(
+        {{"type", a.type}, {"time_s", a.time_s}, {"message", a.message}});
   }
   data["alerts"] = std::move(alerts);
-  data["flame"] = r.heap ? FlameGraphTree(*r.heap, "inuse_space") : json(nullptr);
-  out += "<script type=\"application/json\" id=\"memmon-data\">" + ScriptJson(data) +
-         "</script>\n";
+  data["flame"] =
+      r.heap ? FlameGraphTree(*r.heap, "inuse_space") : json(nullptr);
+  out += "<script type=\"application/json\" id=\"memmon-data\">" +
+         ScriptJson(data) + "</script>\n";
 
   for (const EmbeddedFile& f : assets) {
     if (is(f, ".js") && f.name != kHeadScript) {

@@ -78,11 +78,11 @@ struct RunInfo {
 
 struct RunReport {
   std::string dir;
-  std::optional<RunInfo> run;                // run.json
-  std::optional<internal::SamplesCsv> samples;  // samples.csv
-  std::vector<ReportAlert> alerts;           // alerts.jsonl, in file order
+  std::optional<RunInfo> run;                     // run.json
+  std::optional<internal::SamplesCsv> samples;    // samples.csv
+  std::vector<ReportAlert> alerts;                // alerts.jsonl, in file order
   std::optional<std::vector<LeakSuspect>> leaks;  // leaks.json
-  std::string heap_file;                     // "" when there is no profile
+  std::string heap_file;                          // "" when there is no profile
   std::optional<profile::Profile> heap;
 };
 

@@ -27,14 +27,13 @@ profile::Profile StackProfile() {
                  {3, "Inlined()", "_Z7Inlinedv", "a.cc", 5},
                  {4, "Leaf()", "_Z4Leafv", "a.cc", 9},
                  {5, "Other()", "_Z5Otherv", "b.cc", 1}};
-  p.locations = {{1, 0, 0x1000, {{4, 10}}, false},          // Leaf
-                 {2, 0, 0x2000, {{3, 6}, {2, 2}}, false},   // Inlined in Outer
-                 {3, 0, 0x3000, {{1, 3}}, false},           // main
-                 {4, 0, 0x4000, {{5, 2}}, false},           // Other
-                 {5, 0, 0x4011f0, {}, false}};              // no symbols
+  p.locations = {{1, 0, 0x1000, {{4, 10}}, false},         // Leaf
+                 {2, 0, 0x2000, {{3, 6}, {2, 2}}, false},  // Inlined in Outer
+                 {3, 0, 0x3000, {{1, 3}}, false},          // main
+                 {4, 0, 0x4000, {{5, 2}}, false},          // Other
+                 {5, 0, 0x4011f0, {}, false}};             // no symbols
   // Leaf first, as the profile stores them.
-  p.samples = {{{1, 2, 3}, {100, 64}, {}},
-               {{1, 2, 3}, {100, 36}, {}},
+  p.samples = {{{1, 2, 3}, {100, 64}, {}}, {{1, 2, 3}, {100, 36}, {}},
                {{2, 3}, {50, 8}, {}},       // allocated in Inlined itself
                {{4, 3}, {10, 0}, {}},       // freed: nothing in use
                {{5, 3}, {10, -1}, {}},      // a negative estimate: left out
@@ -78,22 +77,23 @@ TEST(ReportPage, FlameGraphTreeIsRootFirstWithInlinedFrames) {
 
 TEST(ReportPage, FlameGraphTreeOfAnotherSampleType) {
   json tree = FlameGraphTree(StackProfile(), "alloc_space");
-  const json* leaf = Child(*Child(*Child(*Child(tree, "main"), "Outer()"), "Inlined()"), "Leaf()");
+  const json* leaf = Child(
+      *Child(*Child(*Child(tree, "main"), "Outer()"), "Inlined()"), "Leaf()");
   ASSERT_NE(leaf, nullptr);
   EXPECT_EQ((*leaf)["value"], 200);
   EXPECT_TRUE(FlameGraphTree(StackProfile(), "inuse_objects").is_null());
 }
 
 TEST(ReportPage, PicksHeapProfile) {
-  std::vector<std::string> names = {"samples.csv", "heap.0002.pb.gz", "heap.0010.pb.gz",
-                                    "heap.0009.pb.gz"};
+  std::vector<std::string> names = {"samples.csv", "heap.0002.pb.gz",
+                                    "heap.0010.pb.gz", "heap.0009.pb.gz"};
   EXPECT_EQ(PickHeapProfile(names), "heap.0010.pb.gz");
   names.push_back("heap.pb.gz");
   EXPECT_EQ(PickHeapProfile(names), "heap.pb.gz");
   // Another process's files (heap.<pid>[.NNNN].pb.gz with a short pid) and
   // other names are not the run's snapshots.
-  names = {"heap.123.pb.gz", "heap.4242.0007.pb.gz", "heap.abcd.pb.gz", "heap.0003.pb.gz.tmp.1.0",
-           "report.html"};
+  names = {"heap.123.pb.gz", "heap.4242.0007.pb.gz", "heap.abcd.pb.gz",
+           "heap.0003.pb.gz.tmp.1.0", "report.html"};
   EXPECT_EQ(PickHeapProfile(names), "");
 }
 
@@ -137,38 +137,53 @@ std::string LoadError(const RunDir& dir) {
 TEST(ReportPage, LoadErrorsNameTheFileAndLine) {
   RunDir dir;
   ASSERT_FALSE(dir.path().empty());
-  EXPECT_EQ(LoadError(dir), dir.path() +
-                                ": not a memmon run directory (no samples.csv, alerts.jsonl, "
-                                "leaks.json, run.json or heap profile in it)");
+  EXPECT_EQ(LoadError(dir),
+            dir.path() +
+                ": not a memmon run directory (no samples.csv, alerts.jsonl, "
+                "leaks.json, run.json or heap profile in it)");
   dir.Write("alerts.jsonl",
-            "{\"type\":\"fd_leak\",\"time_s\":1,\"message\":\"m\"}\n\n{\"type\":\"x\"\n");
-  EXPECT_EQ(LoadError(dir).rfind(dir.path() + "/alerts.jsonl: line 3: ", 0), 0u) << LoadError(dir);
+            "{\"type\":\"fd_leak\",\"time_s\":1,\"message\":\"m\"}\n\n{"
+            "\"type\":\"x\"\n");
+  EXPECT_EQ(LoadError(dir).rfind(dir.path() + "/alerts.jsonl: line 3: ", 0), 0u)
+      << LoadError(dir);
   dir.Write("alerts.jsonl", "{\"type\":\"fd_leak\",\"message\":\"no time\"}\n");
-  EXPECT_EQ(LoadError(dir), dir.path() + "/alerts.jsonl: line 1: an alert needs a \"type\" "
-                                         "string and a \"time_s\" number");
+  EXPECT_EQ(LoadError(dir),
+            dir.path() +
+                "/alerts.jsonl: line 1: an alert needs a \"type\" "
+                "string and a \"time_s\" number");
   dir.Write("alerts.jsonl", "{\"type\":\"fd_leak\",\"time_s\":1}\n");
   EXPECT_EQ(LoadError(dir), "ok");
 
   dir.Write("leaks.json", "[{\"stack\": [\"f\"], \"inuse_bytes\": 1}]");
-  EXPECT_EQ(LoadError(dir), dir.path() + "/leaks.json: suspect 1 (of 1): \"inuse_bytes\" and "
-                                         "\"growth_bytes_per_s\" must be numbers");
+  EXPECT_EQ(LoadError(dir),
+            dir.path() +
+                "/leaks.json: suspect 1 (of 1): \"inuse_bytes\" and "
+                "\"growth_bytes_per_s\" must be numbers");
   dir.Write("leaks.json", "{}");
-  EXPECT_EQ(LoadError(dir), dir.path() + "/leaks.json: not a JSON array of suspects");
+  EXPECT_EQ(LoadError(dir),
+            dir.path() + "/leaks.json: not a JSON array of suspects");
   dir.Write("leaks.json", "[]");
 
   dir.Write("samples.csv", "time_s,rss_bytes\n0,1\n1,x\n");
-  EXPECT_EQ(LoadError(dir), dir.path() + "/samples.csv: line 3: rss_bytes: expected a "
-                                         "non-negative integer, got 'x'");
+  EXPECT_EQ(LoadError(dir), dir.path() +
+                                "/samples.csv: line 3: rss_bytes: expected a "
+                                "non-negative integer, got 'x'");
   dir.Write("samples.csv", "time_s,rss_bytes\n0,1\n");
 
   dir.Write("heap.0001.pb.gz", "not a profile");
-  EXPECT_EQ(LoadError(dir).rfind(dir.path() + "/heap.0001.pb.gz: ", 0), 0u) << LoadError(dir);
+  EXPECT_EQ(LoadError(dir).rfind(dir.path() + "/heap.0001.pb.gz: ", 0), 0u)
+      << LoadError(dir);
   profile::Profile cpu;
   cpu.sample_types = {{"samples", "count"}, {"cpu", "nanoseconds"}};
-  ASSERT_TRUE(profile::WriteProfileFile(cpu, dir.path() + "/heap.0001.pb.gz").ok());
-  EXPECT_EQ(LoadError(dir), dir.path() + "/heap.0001.pb.gz: not a heap profile: no "
-                                         "inuse_space sample type (it has: samples, cpu)");
-  ASSERT_TRUE(profile::WriteProfileFile(StackProfile(), dir.path() + "/heap.0001.pb.gz").ok());
+  ASSERT_TRUE(
+      profile::WriteProfileFile(cpu, dir.path() + "/heap.0001.pb.gz").ok());
+  EXPECT_EQ(LoadError(dir),
+            dir.path() +
+                "/heap.0001.pb.gz: not a heap profile: no "
+                "inuse_space sample type (it has: samples, cpu)");
+  ASSERT_TRUE(
+      profile::WriteProfileFile(StackProfile(), dir.path() + "/heap.0001.pb.gz")
+          .ok());
   EXPECT_EQ(LoadError(dir), "ok");
 
   RunDir missing;
@@ -180,7 +195,8 @@ TEST(ReportPage, LoadErrorsNameTheFileAndLine) {
 TEST(ReportPage, HostileNamesStayText) {
   RunReport r;
   r.dir = "/tmp/run";
-  r.alerts.push_back({"memory_growth", 5, "</script><script>alert(1)</script>"});
+  r.alerts.push_back(
+      {"memory_growth", 5, "</script><script>alert(1)</script>"});
   LeakSuspect leak;
   leak.stack = {"<img src=x onerror=alert(2)>", "main"};
   r.leaks = std::vector<LeakSuspect>{leak};
@@ -198,7 +214,8 @@ TEST(ReportPage, HostileNamesStayText) {
   // Every <script opens one element that one </script> closes.
   auto count = [&](const std::string& what) {
     std::size_t n = 0;
-    for (std::size_t at = page.find(what); at != std::string::npos; at = page.find(what, at + 1)) {
+    for (std::size_t at = page.find(what); at != std::string::npos;
+         at = page.find(what, at + 1)) {
       ++n;
     }
     return n;
@@ -215,7 +232,8 @@ TEST(ReportPage, MissingSectionsSaySo) {
   RunReport r;
   r.dir = "/tmp/run";
   internal::SamplesCsv csv;
-  ASSERT_TRUE(internal::ParseSamplesCsv("time_s,rss_bytes\n0,100\n10,\n", &csv).ok());
+  ASSERT_TRUE(
+      internal::ParseSamplesCsv("time_s,rss_bytes\n0,100\n10,\n", &csv).ok());
   r.samples = csv;
   std::string page = RenderReport(r, {});
   EXPECT_NE(page.find("No heap profile"), std::string::npos);
