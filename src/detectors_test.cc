@@ -63,7 +63,7 @@ TEST(DetectMemoryGrowth, SteadyLeakHolds) {
   EXPECT_NEAR(early->limit, 120 * kMiB, 1);
   EXPECT_GT(early->time_to_limit_s, 0.9);
   EXPECT_LT(early->time_to_limit_s, 1.5);  // 2 MiB at ~2 MiB/s
-  EXPECT_NE(Describe(*early).find("projected to pass it in 1 s"),
+  EXPECT_NE(Describe(*early).find("projected to pass it in 1.0 s"),
             std::string::npos) << Describe(*early);
 
   DetectionInput in{series, &series[0], &config};

@@ -47,6 +47,9 @@ struct Subcommand {
 // memmon analyze FILE.csv [--json]: src/cli/analyze.cc
 Subcommand AddAnalyze(CLI::App& parent);
 
+// memmon report DIR [-o FILE]: src/cli/report.cc
+Subcommand AddReport(CLI::App& parent);
+
 // memmon watch PID [--interval DUR] [--duration DUR] [--json]: src/cli/watch.cc
 Subcommand AddWatch(CLI::App& parent);
 

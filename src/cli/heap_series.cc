@@ -87,8 +87,13 @@ Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out) {
       return Status(s.code(), m);
     }
     if (profiles[i].SampleTypeIndex("inuse_space") < 0) {
+      std::string types;
+      for (const profile::ValueType& t : profiles[i].sample_types) {
+        types += (types.empty() ? "" : ", ") + t.type;
+      }
       return Status::InvalidArgument(
-          fmt::format("{}: not a heap profile (it has no inuse_space values)", paths[i]));
+          fmt::format("{}: not a heap profile: no inuse_space sample type (it has: {})",
+                      paths[i], types.empty() ? "none" : types));
     }
   }
   // Time order: by time_nanos when every profile has one, else as given.

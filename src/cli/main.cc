@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   std::vector<memmon::cli::Subcommand> subcommands = {
       memmon::cli::AddRun(app),    memmon::cli::AddWatch(app),
       memmon::cli::AddLeaks(app),  memmon::cli::AddDiff(app),
-      memmon::cli::AddAnalyze(app),
+      memmon::cli::AddReport(app), memmon::cli::AddAnalyze(app),
   };
 
   CLI::App* run_app = subcommands[0].app;
