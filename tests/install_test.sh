@@ -22,6 +22,12 @@ out=$("$work/pc-consumer")
 echo "pkg-config consumer: $out"
 [[ $out == allocator=* ]]
 
+# The installed memmon finds the installed sampler (and its writer) by itself.
+"$work/prefix/bin/memmon" run --out "$work/run" -- /bin/true 2>/dev/null
+[[ -s $work/run/heap.pb.gz && -s $work/run/samples.csv ]] ||
+  { echo "installed memmon run wrote: $(ls "$work/run")"; exit 1; }
+echo "installed memmon run: heap.pb.gz written"
+
 # Only the public headers are installed.
 [[ -f $work/prefix/include/memmon/memmon.h && -f $work/prefix/include/memmon/version.h ]]
 ! find "$work/prefix/include" -name 'procfs.h' | grep -q .
