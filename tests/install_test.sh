@@ -15,6 +15,10 @@ out=$("$work/cmake-build/consumer")
 echo "find_package consumer: $out"
 [[ $out == allocator=* ]]
 
+out=$("$work/cmake-build/profiler_consumer" "$work/profiles")
+echo "find_package profiler consumer: $out"
+[[ $out == "thread profile: written" && -s $work/profiles/threads.pb.gz ]]
+
 pc_dir=$(dirname "$(find "$work/prefix" -name memmon.pc)")
 flags=$(PKG_CONFIG_PATH=$pc_dir pkg-config --cflags --libs --static memmon)
 g++ -std=c++20 "$src/examples/consumer/main.cc" -o "$work/pc-consumer" $flags
@@ -27,6 +31,13 @@ echo "pkg-config consumer: $out"
 [[ -s $work/run/heap.pb.gz && -s $work/run/samples.csv ]] ||
   { echo "installed memmon run wrote: $(ls "$work/run")"; exit 1; }
 echo "installed memmon run: heap.pb.gz written"
+
+flags=$(PKG_CONFIG_PATH=$pc_dir pkg-config --cflags --libs --static memmon-profiler)
+g++ -std=c++20 "$src/examples/consumer/profiler_main.cc" -o "$work/pc-profiler" $flags
+rm -rf "$work/profiles"
+out=$("$work/pc-profiler" "$work/profiles")
+echo "pkg-config profiler consumer: $out"
+[[ $out == "thread profile: written" ]]
 
 # Only the public headers are installed.
 [[ -f $work/prefix/include/memmon/memmon.h && -f $work/prefix/include/memmon/version.h ]]
