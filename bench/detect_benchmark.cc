@@ -5,15 +5,18 @@
 // five built-in detectors over a history of n samples (what the monitor
 // runs on every tick, and `memmon analyze` per CSV line). The series is
 // noisy and flat, the worst case: no window rises, so every window is
-// judged.
+// judged. BM_AllDetectorsSliding is the monitor's case: the history moves
+// by one sample per call and the detectors keep their cache.
 //
 //   build/bin/detect_benchmark
 
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <span>
 #include <vector>
 
+#include "growth_internal.h"
 #include "memmon/detectors.h"
 #include "memmon/growth.h"
 
@@ -59,6 +62,32 @@ void BM_AllDetectors(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AllDetectors)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+// What a monitor tick pays for detection over the same noisy flat history:
+// the n-sample window slides by one sample per call, and the detectors keep
+// their TrendCache from one call to the next, as MemoryMonitor and Replay
+// pass it (DetectionInput::trend_cache).
+void BM_AllDetectorsSliding(benchmark::State& state) {
+  std::size_t n = static_cast<std::size_t>(state.range(0));
+  auto h = NoisyHistory(n + 8192);
+  memmon::MonitorConfig config;
+  memmon::internal::TrendCache cache;
+  std::size_t end = n;
+  for (auto _ : state) {
+    std::span<const memmon::Sample> window(h.data() + end - n, n);
+    memmon::DetectionInput in{window, &h[0], &config, &cache};
+    benchmark::DoNotOptimize(memmon::DetectMemoryGrowth(in));
+    benchmark::DoNotOptimize(memmon::DetectThreadLeak(in));
+    benchmark::DoNotOptimize(memmon::DetectFdLeak(in));
+    benchmark::DoNotOptimize(memmon::DetectHeapFragmentation(in));
+    benchmark::DoNotOptimize(memmon::DetectAllocatorPressure(in));
+    if (++end > h.size()) end = n;
+  }
+}
+BENCHMARK(BM_AllDetectorsSliding)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -19,6 +19,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "allocator_stats.h"
@@ -47,7 +48,8 @@ memmon::MonitorConfig BenchConfig() {
   return c;
 }
 
-// memmon: the whole steady-state tick (collect, append, detect).
+// memmon: the whole steady-state tick (collect, append, detect) with a
+// full history (100 samples) of this process, whose heap is flat.
 void BM_Memmon_TakeSample(benchmark::State& state) {
   ExtraFds fds(static_cast<int>(state.range(0)));
   memmon::MemoryMonitor m(BenchConfig());
@@ -55,6 +57,25 @@ void BM_Memmon_TakeSample(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(m.TakeSample());
 }
 BENCHMARK(BM_Memmon_TakeSample)->Arg(0)->Arg(1000);
+
+// The same tick while the heap grows by 4 KiB per sample (a leak in
+// progress: every window rises, so the full classification runs). The
+// allocation is inside the timed loop (~0.1 us).
+void BM_Memmon_TakeSample_Leaking(benchmark::State& state) {
+  memmon::MemoryMonitor m(BenchConfig());
+  std::vector<std::unique_ptr<char[]>> leaked;
+  leaked.reserve(1 << 20);
+  auto leak = [&] { leaked.emplace_back(new char[4096]); };
+  for (int i = 0; i < 200; ++i) {
+    leak();
+    m.TakeSample();
+  }
+  for (auto _ : state) {
+    leak();
+    benchmark::DoNotOptimize(m.TakeSample());
+  }
+}
+BENCHMARK(BM_Memmon_TakeSample_Leaking);
 
 // The alternative: what a direct port of the Go sampler does in C++.
 void BM_NaivePort_Sample(benchmark::State& state) {

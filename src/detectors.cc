@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "growth_internal.h"
 #include "human.h"
 #include "memmon/growth.h"
 
@@ -31,7 +32,8 @@ double Seconds(std::chrono::steady_clock::duration d) {
 }
 
 // The series of `field` over the samples since the baseline, oldest first,
-// times relative to the current sample (<= 0). Returns how many.
+// times relative to the current sample (<= 0). CollectValues fills n and
+// v; CollectTimes, t (only needed when the pre-check passes).
 struct Series {
   std::array<double, kMaxGrowthSamples> t, v;
   std::size_t n = 0;
@@ -39,18 +41,49 @@ struct Series {
   std::span<const double> values() const { return {v.data(), n}; }
 };
 
-void Collect(const DetectionInput& in, U64Field field, Series* s) {
+std::span<const Sample> Recent(const DetectionInput& in) {
+  return in.history.last(std::min(in.history.size(), kMaxGrowthSamples));
+}
+
+void CollectValues(const DetectionInput& in, U64Field field, Series* s) {
   s->n = 0;
-  auto now = in.history.back().monotonic;
-  std::span<const Sample> h = in.history.last(
-      std::min(in.history.size(), kMaxGrowthSamples));
-  for (const Sample& x : h) {
+  for (const Sample& x : Recent(in)) {
     const std::optional<uint64_t>& v = x.*field;
     if (!v) continue;
-    s->t[s->n] = Seconds(x.monotonic - now);
-    s->v[s->n] = static_cast<double>(*v);
-    ++s->n;
+    s->v[s->n++] = static_cast<double>(*v);
   }
+}
+
+void CollectTimes(const DetectionInput& in, U64Field field, Series* s) {
+  auto now = in.history.back().monotonic;
+  std::size_t k = 0;
+  for (const Sample& x : Recent(in)) {
+    if (!(x.*field)) continue;
+    s->t[k++] = Seconds(x.monotonic - now);
+  }
+}
+
+GrowthOptions TrendOptions(const MonitorConfig& cfg) {
+  GrowthOptions o;
+  o.min_points = cfg.trend_window;
+  o.confidence = kTrendConfidence;
+  return o;
+}
+
+// ClassifyGrowth over `field`'s series when it is kUnbounded, else
+// nullopt. The pre-check (internal::MayRiseSteadily, on the values alone)
+// settles the usual case, a series that does not rise, at a small part of
+// the cost; internal::UnboundedTrend works out the rest.
+std::optional<GrowthTrend> UnboundedTrendOf(const DetectionInput& in,
+                                            U64Field field, Series* s) {
+  GrowthOptions options = TrendOptions(*in.config);
+  CollectValues(in, field, s);
+  if (!internal::MayRiseSteadily(s->values(), options, in.trend_cache)) {
+    return std::nullopt;
+  }
+  CollectTimes(in, field, s);
+  return internal::UnboundedTrend(s->times(), s->values(), options,
+                                  in.trend_cache);
 }
 
 // The larger of the ratio and the absolute floor over the baseline.
@@ -81,13 +114,6 @@ bool ProjectedToPass(const GrowthTrend& trend, double limit,
   return *time_to_limit_s <= horizon;
 }
 
-GrowthOptions TrendOptions(const MonitorConfig& cfg) {
-  GrowthOptions o;
-  o.min_points = cfg.trend_window;
-  o.confidence = kTrendConfidence;
-  return o;
-}
-
 std::optional<Finding> GrowthOf(const DetectionInput& in, U64Field field,
                                 const char* metric) {
   const MonitorConfig& cfg = *in.config;
@@ -97,9 +123,9 @@ std::optional<Finding> GrowthOf(const DetectionInput& in, U64Field field,
   if (!base || !cur || *base == 0) return std::nullopt;
 
   Series s;
-  Collect(in, field, &s);
-  GrowthTrend trend = ClassifyGrowth(s.times(), s.values(), TrendOptions(cfg));
-  if (trend.kind != GrowthKind::kUnbounded) return std::nullopt;
+  std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, field, &s);
+  if (!unbounded) return std::nullopt;
+  const GrowthTrend& trend = *unbounded;
 
   double b = static_cast<double>(*base);
   Finding f;
@@ -168,9 +194,11 @@ std::optional<Finding> CountLeak(const DetectionInput& in, U64Field field,
     }
   }
   if (!rose) return std::nullopt;
+  // Only a kUnbounded trend can be projected (ProjectedToPass).
   Series s;
-  Collect(in, field, &s);
-  GrowthTrend trend = ClassifyGrowth(s.times(), s.values(), TrendOptions(cfg));
+  std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, field, &s);
+  if (!unbounded) return std::nullopt;
+  const GrowthTrend& trend = *unbounded;
   if (trend.level >= f.limit ||
       !ProjectedToPass(trend, f.limit, cfg, &f.time_to_limit_s)) {
     return std::nullopt;

@@ -10,6 +10,8 @@
 #include <random>
 #include <vector>
 
+#include "growth_internal.h"
+
 namespace memmon {
 namespace {
 
@@ -303,6 +305,64 @@ TEST(DefaultDetector, OnePerTypeButObjectThreshold) {
               type == AlertType::kObjectThreshold)
         << ToString(type);
   }
+}
+
+// The monitor passes a TrendCache (DetectionInput::trend_cache); the
+// detectors must find exactly what they find without one. A monitor-like
+// history of 100 slides over 600 samples of leaks, noise, steps, sawtooth
+// and rising counts; one cache for all detectors and all series.
+TEST(Detectors, TrendCacheChangesNothing) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0, 1);
+  internal::TrendCache cache;
+  MonitorConfig config;
+  int findings = 0;
+  for (int shape = 0; shape < 6; ++shape) {
+    std::vector<Sample> series;
+    std::chrono::steady_clock::time_point t{};
+    for (int i = 0; i < 600; ++i) {
+      double x = i;
+      double mib = 300 + 2 * noise(rng);
+      if (shape == 1) mib += 0.05 * x;                       // slow leak
+      if (shape == 2) mib += i > 300 ? 0.8 * (x - 300) : 0;  // late leak
+      if (shape == 3) mib += i > 200 ? 60 : 0;               // a step
+      if (shape == 4) mib += 3.0 * (i % 9);                  // sawtooth
+      Sample s;
+      s.monotonic = t;
+      t += std::chrono::milliseconds(900 + rng() % 200);
+      s.heap_inuse_bytes = static_cast<uint64_t>(mib * kMiB);
+      if (shape == 5 && i % 50 == 7) s.heap_inuse_bytes.reset();  // unknown
+      s.rss_bytes = static_cast<uint64_t>((mib + 40) * kMiB);
+      s.threads = 16 + (shape >= 4 ? static_cast<uint64_t>(i / 20) : rng() % 2);
+      s.open_fds = 40 + (shape == 5 ? static_cast<uint64_t>(i / 8) : 0);
+      series.push_back(s);
+    }
+    for (std::size_t end = 1; end <= series.size(); ++end) {
+      std::span<const Sample> h = std::span(series).first(end);
+      h = h.last(std::min<std::size_t>(h.size(), 100));
+      DetectionInput plain{h, &series[0], &config};
+      DetectionInput cached{h, &series[0], &config, &cache};
+      for (auto* detector :
+           {DetectMemoryGrowth, DetectThreadLeak, DetectFdLeak}) {
+        std::optional<Finding> a = detector(plain);
+        std::optional<Finding> b = detector(cached);
+        ASSERT_EQ(a.has_value(), b.has_value()) << shape << " " << end;
+        if (!a) continue;
+        ++findings;
+        EXPECT_EQ(a->type, b->type);
+        EXPECT_EQ(a->value, b->value);
+        EXPECT_EQ(a->level, b->level);
+        EXPECT_EQ(a->slope_per_s, b->slope_per_s);
+        EXPECT_EQ(a->slope_lower_per_s, b->slope_lower_per_s);
+        EXPECT_EQ(a->confidence, b->confidence);
+        EXPECT_EQ(a->window_samples, b->window_samples);
+        EXPECT_EQ(a->projected, b->projected);
+        EXPECT_EQ(a->time_to_limit_s, b->time_to_limit_s);
+      }
+    }
+  }
+  EXPECT_GT(findings, 300);  // leaks were found, so both paths ran
+  EXPECT_GT(cache.hits(), cache.misses());
 }
 
 }  // namespace

@@ -129,4 +129,20 @@ TEST(ClassifyGrowth, FixedBlockAndLongInputs) {
 }
 
 }  // namespace
+TEST(ClassifyGrowth, NonFiniteInputIsUnknownNotAHang) {
+  std::vector<double> t, v;
+  for (int i = 0; i < 40; ++i) {
+    t.push_back(i);
+    v.push_back(1000.0 * i);
+  }
+  for (double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL}) {
+    std::vector<double> values = v, times = t;
+    values[20] = bad;
+    EXPECT_EQ(ClassifyGrowth(t, values).kind, GrowthKind::kUnknown);
+    times[5] = bad;
+    EXPECT_EQ(ClassifyGrowth(times, v).kind, GrowthKind::kUnknown);
+  }
+  EXPECT_EQ(ClassifyGrowth(t, v).kind, GrowthKind::kUnbounded);
+}
+
 }  // namespace memmon

@@ -31,8 +31,10 @@ namespace memmon {
 // Locking: `sample_mu` serialises everything that takes a sample or runs
 // detectors (TakeSample, ResetBaseline, SetDetector); `mu` guards what
 // readers see. Replay::Append (which writes the history) runs under both;
-// Replay::Judge (which only reads it) under `sample_mu` alone, so a detector
-// may call GetStats(). Callbacks and the alert log run with neither held.
+// Replay::Judge (which only reads it; the gates and the detectors' trend
+// cache it writes are never read under `mu`) under `sample_mu` alone, so a
+// detector may call GetStats(). Callbacks and the alert log run with
+// neither held.
 struct MemoryMonitor::Impl {
   explicit Impl(MonitorConfig c)
       : config(std::move(c)),

@@ -52,7 +52,7 @@ std::vector<MemoryAlert> Replay::Judge(double time_s, const Sample& s) {
   std::span<const Sample> view = history_.view();
   std::size_t since = static_cast<std::size_t>(
       std::min<uint64_t>(sample_count_ - baseline_seq_ + 1, view.size()));
-  DetectionInput in{view.last(since), &*baseline_, &config_};
+  DetectionInput in{view.last(since), &*baseline_, &config_, &trend_cache_};
   auto cooldown = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       config_.alert_cooldown);
   for (int i = 0; i < kAlertTypeCount; ++i) {

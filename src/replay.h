@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "alert_gate.h"
+#include "growth_internal.h"
 #include "memmon/alert.h"
 #include "memmon/config.h"
 #include "memmon/detectors.h"
@@ -54,7 +55,8 @@ class Replay {
   // lock and the detectors with another (MemoryMonitor): Append adds the
   // sample and moves the baseline, and says whether the sample is to be
   // judged (not while warming up, nor on the sample a reset lands on);
-  // Judge runs the detectors and gates over the history, reading it only.
+  // Judge runs the detectors and gates over the history, reading it only
+  // (it writes the gates and the detectors' trend cache).
   bool Append(const Sample& sample);
   std::vector<MemoryAlert> Judge(double time_s, const Sample& sample);
 
@@ -77,6 +79,9 @@ class Replay {
   bool reset_pending_ = false;
   std::array<Detector, kAlertTypeCount> detectors_;
   std::array<AlertGate, kAlertTypeCount> gates_;
+  // The built-in detectors' trend statistics, carried from one Judge to
+  // the next (results never depend on it).
+  TrendCache trend_cache_;
 };
 
 }  // namespace memmon::internal

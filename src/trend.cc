@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 namespace memmon::internal {
 namespace {
@@ -99,6 +101,14 @@ MannKendall MannKendallStatistic(std::span<const double> y) {
       mk.s += (y[j] > y[i]) - (y[j] < y[i]);
     }
   }
+  mk.variance = MannKendallVariance(y);
+  return mk;
+}
+
+double MannKendallVariance(std::span<const double> y) {
+  std::size_t n = std::min(y.size(), kMaxTrendPoints);
+  y = y.last(n);
+  if (n < 2) return 0;
   std::array<double, kMaxTrendPoints> sorted;
   std::copy(y.begin(), y.end(), sorted.begin());
   std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
@@ -109,8 +119,65 @@ MannKendall MannKendallStatistic(std::span<const double> y) {
     if (j - i > 1) ties += VarianceTerm(static_cast<double>(j - i));
     i = j;
   }
-  mk.variance = (VarianceTerm(static_cast<double>(n)) - ties) / 18.0;
-  return mk;
+  return (VarianceTerm(static_cast<double>(n)) - ties) / 18.0;
+}
+
+void MannKendallSuffixes(std::span<const double> y, SuffixStatistics* out) {
+  std::size_t n = std::min(y.size(), kMaxTrendPoints);
+  y = y.last(n);
+  out->s[0] = out->ties[0] = 0;
+  if (n == 0) return;
+  out->s[1] = out->ties[1] = 0;
+  // Adding y[i] in front of the suffix that starts at i + 1 adds its pairs
+  // with every later point. Two lanes at a time (GCC/Clang vector
+  // extensions: SSE2 on x86-64, NEON on arm64); the points are followed by
+  // NaNs, which compare neither greater, less nor equal (as in
+  // MannKendallStatistic), so the last vector needs no scalar tail.
+  using V = double __attribute__((vector_size(16)));
+  using M = long long __attribute__((vector_size(16)));
+  constexpr std::size_t kLanes = 2;
+  std::array<double, kMaxTrendPoints + 2 * kLanes> padded;
+  std::copy(y.begin(), y.end(), padded.begin());
+  std::fill(padded.begin() + static_cast<std::ptrdiff_t>(n), padded.end(),
+            std::numeric_limits<double>::quiet_NaN());
+  long s = 0, ties = 0;
+  for (std::size_t i = n - 1; i-- > 0;) {
+    V yi = V{} + y[i];
+    // Per lane, with a true comparison -1: (yi < y_j) - (yi > y_j), which
+    // is -sign(y_j - yi), and -(yi == y_j).
+    M up{}, up2{}, eq{};
+    std::size_t j = i + 1;
+    for (; j + kLanes < n; j += 2 * kLanes) {
+      V a, b;
+      std::memcpy(&a, &padded[j], sizeof a);
+      std::memcpy(&b, &padded[j + kLanes], sizeof b);
+      up += (yi < a) - (yi > a);
+      up2 += (yi < b) - (yi > b);
+      eq += (yi == a) + (yi == b);
+    }
+    if (j < n) {
+      V a;
+      std::memcpy(&a, &padded[j], sizeof a);
+      up += (yi < a) - (yi > a);
+      eq += yi == a;
+    }
+    up += up2;
+    s -= static_cast<long>(up[0] + up[1]);
+    ties -= static_cast<long>(eq[0] + eq[1]);
+    out->s[n - i] = s;
+    out->ties[n - i] = ties;
+  }
+}
+
+double MannKendallVariance(std::span<const double> y, long tied_pairs) {
+  std::size_t n = std::min(y.size(), kMaxTrendPoints);
+  if (tied_pairs != 0 || n < 2) return MannKendallVariance(y);
+  double ties = 0;  // as MannKendallVariance computes it without ties
+  return (VarianceTerm(static_cast<double>(n)) - ties) / 18.0;
+}
+
+double MannKendallConfidence(long s, double variance) {
+  return Confidence(static_cast<double>(s), variance);
 }
 
 double MannKendallRising(std::span<const double> y, double variance_factor) {
@@ -195,6 +262,145 @@ double RiseWithinSegmentsConfidence(std::span<const double> y,
     cross += right - left;
   }
   return worst;
+}
+
+namespace {
+
+// sum over j < count of sign(p[j] - pivot), two lanes at a time (as
+// MannKendallSuffixes; exact, integers).
+long SignSum(const double* p, std::size_t count, double pivot) {
+  using V = double __attribute__((vector_size(16)));
+  using M = long long __attribute__((vector_size(16)));
+  V vp = V{} + pivot;
+  M acc{};
+  std::size_t j = 0;
+  for (; j + 2 <= count; j += 2) {
+    V a;
+    std::memcpy(&a, p + j, sizeof a);
+    acc += (vp < a) - (vp > a);  // -1 per p[j] > pivot, +1 per p[j] < pivot
+  }
+  long sum = -static_cast<long>(acc[0] + acc[1]);
+  for (; j < count; ++j) sum += (p[j] > pivot) - (p[j] < pivot);
+  return sum;
+}
+
+// What TheilSenSlope does with its m slopes (reorders them).
+double MedianSlope(double* first, std::size_t m) {
+  if (m == 0) return 0;
+  auto mid = first + m / 2;
+  std::nth_element(first, mid, first + m);
+  double upper = *mid;
+  if (m % 2 == 1) return upper;
+  double lower = *std::max_element(first, mid);
+  return (lower + upper) / 2;
+}
+
+}  // namespace
+
+OrderSlopes TheilSenSlopesInOrder(std::span<const double> y, bool whole) {
+  std::size_t n = std::min(y.size(), kMaxTrendPoints);
+  y = y.last(n);
+  std::size_t h = n / 2;
+  // The pair slopes, the first half's pairs first, then the last half's,
+  // then the rest; dx as TheilSenSlope computes it from x = order.
+  PairSlopes slopes;
+  std::size_t m = 0;
+  auto pair = [&](std::size_t i, std::size_t j) {
+    slopes[m++] =
+        (y[j] - y[i]) / (static_cast<double>(j) - static_cast<double>(i));
+  };
+  for (std::size_t i = 0; i < h; ++i) {
+    for (std::size_t j = i + 1; j < h; ++j) pair(i, j);
+  }
+  std::size_t first_half = m;
+  for (std::size_t i = n - h; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) pair(i, j);
+  }
+  std::size_t last_half = m - first_half;
+  if (whole) {
+    for (std::size_t i = 0; i < n - h; ++i) {
+      for (std::size_t j = std::max(i + 1, h); j < n; ++j) pair(i, j);
+    }
+  }
+  OrderSlopes out;
+  // Each selection reorders only its own range; the whole set last.
+  out.earlier = MedianSlope(slopes.data(), first_half);
+  out.recent = MedianSlope(slopes.data() + first_half, last_half);
+  if (whole) out.all = MedianSlope(slopes.data(), m);
+  return out;
+}
+
+SenSlope TheilSenSlopeAndLowerBound(std::span<const double> x,
+                                    std::span<const double> y, double z,
+                                    double mk_variance,
+                                    double variance_factor) {
+  PairSlopes slopes;
+  std::size_t m = CollectPairSlopes(x, y, &slopes);
+  SenSlope out;
+  if (m == 0) return out;
+  // The median, as TheilSenSlope: after it, the lower m / 2 slopes are the
+  // m / 2 smallest and the rest the largest, so the bound's rank is
+  // selected within one side.
+  double* first = slopes.data();
+  double* mid = first + m / 2;
+  std::nth_element(first, mid, first + m);
+  double upper = *mid;
+  out.slope = m % 2 == 1 ? upper : (*std::max_element(first, mid) + upper) / 2;
+  // The bound, as SenSlopeLowerBound.
+  double c = z * std::sqrt(mk_variance * variance_factor);
+  double rank = std::floor((static_cast<double>(m) - c) / 2);
+  std::size_t k =
+      rank <= 0 ? 0 : std::min(static_cast<std::size_t>(rank), m - 1);
+  if (k < m / 2) {
+    std::nth_element(first, first + k, mid);
+  } else if (k > m / 2) {
+    std::nth_element(mid + 1, first + k, first + m);
+  }
+  out.lower = first[k];
+  return out;
+}
+
+bool RiseWithinSegmentsAtLeast(std::span<const double> y,
+                               double variance_factor, long s, double level) {
+  std::size_t n = std::min(y.size(), kMaxTrendPoints);
+  y = y.last(n);
+  if (n < 4) return 0.5 >= level;
+  // As RiseWithinSegmentsConfidence, with the total S given. (It counts
+  // sign(y_j - y_i) of the differences, MannKendallStatistic and SignSum
+  // compare y_j with y_i: the same in IEEE arithmetic, where a difference
+  // of two unequal finite numbers is never 0.)
+  auto sign = [](double d) { return static_cast<long>(d > 0) - (d < 0); };
+  long total = s;
+  std::array<double, kMaxTrendPoints> sorted;
+  std::copy(y.begin(), y.end(), sorted.begin());
+  std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
+  bool ties =
+      std::adjacent_find(sorted.begin(),
+                         sorted.begin() + static_cast<std::ptrdiff_t>(n)) !=
+      sorted.begin() + static_cast<std::ptrdiff_t>(n);
+  auto segment_variance = [&](std::span<const double> seg) {
+    return ties ? MannKendallStatistic(seg).variance
+                : VarianceTerm(static_cast<double>(seg.size())) / 18.0;
+  };
+  long cross = 0;
+  for (std::size_t j = 1; j < n; ++j) cross += sign(y[j] - y[0]);  // k = 1
+  double worst = 1.0;
+  for (std::size_t k = 1; k + 1 < n; ++k) {
+    if (k >= 2) {
+      double within = static_cast<double>(total - cross);
+      double variance =
+          (segment_variance(y.first(k)) + segment_variance(y.subspan(k))) *
+          variance_factor;
+      worst = std::min(worst, Confidence(within, variance));
+      if (!(worst >= level)) return false;
+    }
+    // left = sum over i < k of sign(y[k] - y[i]), right = sum over j > k
+    // of sign(y[j] - y[k]).
+    long left = -SignSum(y.data(), k, y[k]);
+    long right = SignSum(y.data() + k + 1, n - k - 1, y[k]);
+    cross += right - left;
+  }
+  return worst >= level;
 }
 
 }  // namespace memmon::internal

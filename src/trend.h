@@ -20,6 +20,7 @@
 #ifndef MEMMON_SRC_TREND_H_
 #define MEMMON_SRC_TREND_H_
 
+#include <array>
 #include <cstddef>
 #include <span>
 
@@ -53,6 +54,27 @@ MannKendall MannKendallStatistic(std::span<const double> y);
 // for SenSlopeLowerBound.
 double MannKendallRising(std::span<const double> y, double variance_factor = 1);
 
+// The parts of the above, for callers that judge many windows of one series
+// (growth.cc's pre-check):
+//
+// MannKendallVariance(y) == MannKendallStatistic(y).variance (the same
+// arithmetic), in O(n log n).
+double MannKendallVariance(std::span<const double> y);
+// S and the tied pairs of every suffix of `y`, in one O(n^2) pass: for
+// k = 0..y.size(), s[k] is MannKendallStatistic(y.last(k)).s and ties[k]
+// the number of pairs i < j of y.last(k) with y_i == y_j (exact: integers).
+// y.size() <= kMaxTrendPoints.
+struct SuffixStatistics {
+  std::array<long, kMaxTrendPoints + 1> s, ties;
+};
+void MannKendallSuffixes(std::span<const double> y, SuffixStatistics* out);
+// MannKendallVariance(y) for a `y` with `tied_pairs` tied pairs: in closed
+// form when there are none (the same arithmetic), else as above.
+double MannKendallVariance(std::span<const double> y, long tied_pairs);
+// The confidence MannKendallRising reports for S and Var S (already
+// multiplied by any variance factor).
+double MannKendallConfidence(long s, double variance);
+
 // Serial correlation makes Mann-Kendall see trends in noise: a wandering
 // (AR(1)) series has runs that look like rises. The factor by which Var S
 // grows for lag-1 autocorrelation r of the residuals around the Theil-Sen
@@ -71,6 +93,35 @@ double AutocorrelationVarianceFactor(std::span<const double> x,
 // high for a steady rise, a staircase, or a flat stretch followed by a rise.
 double RiseWithinSegmentsConfidence(std::span<const double> y,
                                     double variance_factor = 1);
+
+// --- Fused forms for ClassifyGrowth, which needs several of the above on
+// one window. Each returns exactly (bit for bit) what the separate calls
+// named return, from one set of pair slopes instead of several.
+
+// For x = 0, 1, ..., n - 1 (the points' order) and h = n / 2:
+// TheilSenSlope(x, y) (when `whole`; else left 0),
+// TheilSenSlope(x.first(h), y.first(h)) and
+// TheilSenSlope(x.last(h), y.last(h)). At most kMaxTrendPoints points.
+struct OrderSlopes {
+  double all = 0, earlier = 0, recent = 0;
+};
+OrderSlopes TheilSenSlopesInOrder(std::span<const double> y, bool whole = true);
+
+// TheilSenSlope(x, y) and SenSlopeLowerBound(x, y, confidence,
+// variance_factor), given z = NormalQuantile(confidence) and
+// mk_variance = MannKendallStatistic(y).variance. At most kMaxTrendPoints
+// points.
+struct SenSlope {
+  double slope = 0, lower = 0;
+};
+SenSlope TheilSenSlopeAndLowerBound(std::span<const double> x,
+                                    std::span<const double> y, double z,
+                                    double mk_variance, double variance_factor);
+
+// RiseWithinSegmentsConfidence(y, variance_factor) >= level, given
+// s = MannKendallStatistic(y).s; stops at the first split below `level`.
+bool RiseWithinSegmentsAtLeast(std::span<const double> y,
+                               double variance_factor, long s, double level);
 
 // Standard normal distribution function and its inverse (p in (0, 1)).
 double NormalCdf(double z);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <span>
 #include <vector>
 
 namespace memmon::internal {
@@ -90,6 +91,97 @@ TEST(MannKendall, TiesShrinkTheVariance) {
   EXPECT_GT(MannKendallRising(stairs), 0.9999);
   // The variance factor weakens the same evidence.
   EXPECT_LT(MannKendallRising(stairs, 9.0), MannKendallRising(stairs));
+}
+
+// MannKendallSuffixes (vectorised, all suffixes at once) against the direct
+// O(n^2) MannKendallStatistic and a direct count of tied pairs on every
+// suffix: exact integer equality over 3000 seeded series of 1..64 points,
+// two thirds of them with many ties; and the variance from the tie count
+// equals MannKendallVariance bit for bit.
+TEST(MannKendall, SuffixesMatchTheDirectStatistic) {
+  std::mt19937_64 rng(7);
+  SuffixStatistics suffix;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::size_t n = 1 + rng() % kMaxTrendPoints;
+    std::vector<double> y(n);
+    for (double& v : y) {
+      switch (trial % 3) {
+        case 0:
+          v = static_cast<double>(rng() % 1000000) * 1.5;
+          break;
+        case 1:
+          v = static_cast<double>(rng() % 4);
+          break;
+        default:
+          v = static_cast<double>(rng() % 9) - 4.5;
+          break;
+      }
+    }
+    MannKendallSuffixes(y, &suffix);
+    for (std::size_t k = 0; k <= n; ++k) {
+      std::span<const double> tail = std::span<const double>(y).last(k);
+      long tied = 0;
+      for (std::size_t i = 0; i < k; ++i) {
+        for (std::size_t j = i + 1; j < k; ++j) tied += tail[i] == tail[j];
+      }
+      ASSERT_EQ(suffix.s[k], MannKendallStatistic(tail).s)
+          << "trial " << trial << " k " << k;
+      ASSERT_EQ(suffix.ties[k], tied) << "trial " << trial << " k " << k;
+      if (k >= 2) {
+        EXPECT_EQ(MannKendallVariance(tail),
+                  MannKendallStatistic(tail).variance);
+        EXPECT_EQ(MannKendallVariance(tail, tied),
+                  MannKendallStatistic(tail).variance);
+      }
+    }
+  }
+}
+
+// The fused forms against the separate functions they replace in
+// ClassifyGrowth: bit-for-bit equal over 3000 seeded series of 2..64
+// points, with ties, repeated times (pairs with dx = 0 are skipped) and
+// every variance factor and level the callers use.
+TEST(Fused, EqualTheSeparateStatistics) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0, 1);
+  const double factors[] = {1, 1.7, 9};
+  const double levels[] = {0.5, 0.9, 0.99};
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::size_t n = 2 + rng() % (kMaxTrendPoints - 1);
+    double slope = (trial % 4) * 0.3 * noise(rng);
+    std::vector<double> x(n), y(n), order(n);
+    double t = -100;
+    for (std::size_t i = 0; i < n; ++i) {
+      t += rng() % 5 == 0 ? 0 : 0.5 + (rng() % 100) / 50.0;  // some equal
+      x[i] = t;
+      y[i] = trial % 3 == 0 ? static_cast<double>(rng() % 5)
+                            : slope * static_cast<double>(i) + noise(rng);
+      order[i] = static_cast<double>(i);
+    }
+    std::size_t h = n / 2;
+    OrderSlopes o = TheilSenSlopesInOrder(y);
+    ASSERT_EQ(o.all, TheilSenSlope(order, y)) << trial;
+    ASSERT_EQ(o.earlier,
+              TheilSenSlope(std::span(order).first(h), std::span(y).first(h)));
+    ASSERT_EQ(o.recent,
+              TheilSenSlope(std::span(order).last(h), std::span(y).last(h)));
+    OrderSlopes halves = TheilSenSlopesInOrder(y, /*whole=*/false);
+    ASSERT_EQ(halves.earlier, o.earlier);
+    ASSERT_EQ(halves.recent, o.recent);
+
+    MannKendall mk = MannKendallStatistic(y);
+    double factor = factors[trial % 3];
+    double confidence = trial % 2 == 0 ? 0.99 : 0.999;
+    SenSlope sen = TheilSenSlopeAndLowerBound(x, y, NormalQuantile(confidence),
+                                              mk.variance, factor);
+    ASSERT_EQ(sen.slope, TheilSenSlope(x, y)) << trial;
+    ASSERT_EQ(sen.lower, SenSlopeLowerBound(x, y, confidence, factor)) << trial;
+
+    double level = levels[trial % 3];
+    ASSERT_EQ(RiseWithinSegmentsAtLeast(y, factor, mk.s, level),
+              RiseWithinSegmentsConfidence(y, factor) >= level)
+        << trial;
+  }
 }
 
 TEST(SenSlope, LowerBoundIsBelowTheSlopeAndTightensWithData) {
