@@ -411,6 +411,29 @@ TEST(PreloadTest, MonitorSamplesCarryExactCounters) {
       << native.out;
 }
 
+// The same counts whichever path the hooks take: glibc's fast paths, the
+// slow paths every allocation takes over jemalloc and tcmalloc, and the
+// sampling path (every allocation at rate 1).
+TEST(PreloadTest, CountersExactOverEveryAllocatorAndRate) {
+  for (std::string lib : {"", MEMMON_JEMALLOC_SO, MEMMON_TCMALLOC_SO}) {
+    for (std::string rate :
+         {"", "MEMMON_SAMPLE_RATE=1", "MEMMON_SAMPLE_RATE=4096"}) {
+      std::string preload = MEMMON_PRELOAD_PATH;
+      if (!lib.empty()) preload += ":" + lib;
+      RunResult r = Shell("env LD_PRELOAD=" + preload + " MEMMON_SEED=1 " +
+                          rate + " " + MEMMON_COUNTERS_PROBE);
+      const std::string what = lib + " " + rate + "\n" + r.out;
+      ASSERT_EQ(r.status, 0) << what;
+      EXPECT_EQ(Field(r.out, "allocations"), 10000) << what;
+      EXPECT_EQ(Field(r.out, "frees"), 4000) << what;
+      EXPECT_EQ(Field(r.out, "allocated_bytes"), 1000000) << what;
+      long inuse = Field(r.out, "inuse_bytes");  // 104 to 112 bytes each
+      EXPECT_GE(inuse, 6000 * 100) << what;
+      EXPECT_LE(inuse, 6000 * 128) << what;
+    }
+  }
+}
+
 std::string Reason(const Profile& p) {
   for (const std::string& c : p.comments) {
     auto at = c.find("reason: ");

@@ -10,13 +10,21 @@
 // no stdio, no exceptions (except operator new's bad_alloc, thrown as the
 // standard requires after the hook's work is done), errno preserved.
 //
-// Fast path (what an unsampled malloc+free pair adds): on malloc, an
-// "initialised?" test, three thread-local counter adds (one reads the chunk
-// header malloc just wrote) and the sampling subtract-and-branch; on free,
-// one byte of the filter, two counter adds (the header read is the one
-// free() makes next anyway) and a flush countdown. Everything else is in
-// noinline functions so the fast path stays a handful of instructions with no
-// stack frame to set up.
+// Fast path (what an unsampled malloc+free pair adds, under glibc): on
+// malloc (15 instructions), the sampling countdown (one subtract-from-memory
+// and a sign branch), the allocation count, the request parked for the
+// failure path, and after the call the chunk size malloc just wrote added to
+// the bytes allocated; on free (13, ending in a tail jump), one byte of the
+// filter, the chunk size added to the bytes freed (the header read is the
+// one free() makes next anyway) and the flush countdown. Nothing else is
+// counted there: the bytes requested are what the sampling countdown went
+// down by, the frees what the flush countdown went down by, both read at
+// each flush. No "initialised?", allocator or null test: a thread's first
+// allocation, and every allocation under jemalloc or tcmalloc, finds the
+// countdown negative and takes the slow path; the null pointer, the
+// bootstrap arena's blocks, and under jemalloc or tcmalloc every block,
+// find their gate byte set. Everything else is in noinline functions so the
+// fast path stays a handful of instructions with no stack frame to set up.
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -73,6 +81,19 @@ RealAllocator g_real;
 // The next malloc is glibc's: block sizes are read from chunk headers.
 bool g_glibc_chunks = false;
 
+// Under another allocator the fast paths must not run (they read glibc chunk
+// headers). malloc's is kept off by a bias: the countdown a thread keeps is
+// the real one minus kGenericBias, always negative, so every malloc takes
+// the slow path, which adds the bias back. (Only a request of 2^62 bytes or
+// more can wrap it into the fast path, and that one fails before any
+// header is read.) free's is kept off by a gate of set bytes read in place
+// of the filter (the real filter is consulted on the slow path). The cost
+// there: a call more per malloc and per free.
+constexpr int64_t kGenericBias = int64_t{1} << 62;
+constexpr int64_t kMaxGap = int64_t{1} << 60;  // < kGenericBias
+int64_t g_countdown_bias = 0;                  // kGenericBias when !glibc
+std::atomic<const std::atomic<uint8_t>*> g_free_gate{g_live_filter};
+
 // 0: nothing done, 1: resolving, 2: ready.
 std::atomic<int> g_init_state{0};
 SamplerConfig g_config;
@@ -97,15 +118,17 @@ struct alignas(64) CounterSlot {
   std::atomic<uint64_t> frees;
   std::atomic<uint64_t> allocated_bytes;
   std::atomic<int64_t> inuse_bytes;
+  std::atomic<uint64_t> samples;
+  std::atomic<int64_t> live_samples;  // inserted - erased, by this thread
   std::atomic<uint32_t> in_use;
 };
+static_assert(sizeof(CounterSlot) == 64);
 constexpr size_t kCounterSlots = 4096;
 constexpr int32_t kFlushEvery = 256;
 CounterSlot* g_slots = nullptr;  // mmap'd: pages are touched as threads come
 std::atomic<size_t> g_slots_high{0};  // slots ever claimed: readers stop here
 CounterSlot g_retired;
 CounterSlot g_overflow;
-std::atomic<uint64_t> g_samples{0};
 std::atomic<uint64_t> g_dropped{0};
 std::atomic<uint64_t> g_unwind_failures{0};
 std::atomic<uint64_t> g_thread_seq{0};
@@ -115,17 +138,29 @@ std::atomic<uintptr_t> g_self_lo{0};
 std::atomic<uintptr_t> g_self_hi{0};
 std::atomic<bool> g_unwinder_ready{false};
 
-struct ThreadState {
-  int64_t until_sample;  // bytes left before the next sample
+// One cache line holds everything the fast paths touch.
+struct alignas(64) ThreadState {
+  // Bytes left before the next sample, minus g_countdown_bias; negative
+  // means "take the slow path" (tested by sign: one sub-and-branch). Starts
+  // at -1, so a thread's first allocation takes it.
+  int64_t until_sample = -1;
   // This thread's counts not yet moved to its slot (see CounterSlot).
   uint64_t allocations;
-  uint64_t frees;
-  uint64_t allocated_bytes;
-  int64_t inuse_bytes;
+  // Bytes in use: added by mallocs and by frees in two fields, so that a
+  // malloc+free loop is two chains of one add each, not one of two.
+  uint64_t alloc_chunk_bytes;
+  uint64_t freed_chunk_bytes;
   size_t pending_bytes;  // the request of the malloc in flight
   // Frees left before the next flush; starts at 0, so a thread's first
   // free flushes (claiming its slot). Tested by sign: one sub-and-branch.
   int32_t ops_left;
+  // The two countdowns as the last flush left them: the frees since are
+  // synced_ops - ops_left, the bytes allocated synced_countdown -
+  // until_sample.
+  int32_t synced_ops;
+  int64_t synced_countdown = -1;
+  uint64_t samples;
+  int64_t live_samples;
   uint64_t rng;
   CounterSlot* slot;  // null until the thread's first flush
   bool rng_ready;
@@ -140,27 +175,29 @@ struct ThreadState {
 // initial-exec: a plain %fs-relative access, no __tls_get_addr (which may
 // allocate) in the hooks. The library is loaded at start-up (LD_PRELOAD or
 // DT_NEEDED), where static TLS is available. Outside any namespace, with C
-// linkage, so that ThreadStateAfterCall()'s assembly can name it.
+// linkage, so that AddInuseAfterCall()'s assembly can name it.
 extern "C" __thread memmon::preload::ThreadState memmon_preload_thread_state
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
-__thread memmon::preload::ThreadState memmon_preload_thread_state;
+__thread memmon::preload::ThreadState memmon_preload_thread_state{};
 
 namespace memmon::preload {
 namespace {
 
 #define t_state memmon_preload_thread_state
 
-// The calling thread's state, derived afresh from %fs. Used after the call
-// into the allocator: the compiler would otherwise keep the TLS offset in a
-// callee-saved register, and saving that register costs the fast path a
-// push and a pop.
-inline ThreadState* ThreadStateAfterCall() {
-  ThreadState* t;
-  asm volatile(
-      "movq %%fs:0, %0\n\t"
-      "addq memmon_preload_thread_state@gottpoff(%%rip), %0"
-      : "=r"(t));
-  return t;
+// Adds `v` to the calling thread's alloc_chunk_bytes, the TLS offset loaded
+// afresh. Used after the call into the allocator: the compiler would
+// otherwise keep the offset in a callee-saved register, and saving that
+// register costs the fast path a push and a pop. Two instructions: the
+// offset from the GOT, then an %fs-relative add.
+inline void AddInuseAfterCall(uint64_t v) {
+  uintptr_t off;
+  asm volatile("movq memmon_preload_thread_state@gottpoff(%%rip), %0"
+               : "=r"(off));
+  asm volatile("addq %1, %%fs:%c2(%0)"
+               :
+               : "r"(off), "r"(v), "i"(offsetof(ThreadState, alloc_chunk_bytes))
+               : "cc", "memory");
 }
 
 // ---- bootstrap arena: answers allocations made while dlsym runs ----------
@@ -239,6 +276,22 @@ void InitSlow() {
                      dladdr(reinterpret_cast<void*>(g_real.malloc), &a) != 0 &&
                      dladdr(mallinfo2, &b) != 0 && a.dli_fbase == b.dli_fbase;
   }
+  if (!g_glibc_chunks) {
+    // Keep the fast paths off (see kGenericBias). Threads arm their
+    // countdown only after initialisation, so all of them see the bias.
+    g_countdown_bias = kGenericBias;
+    void* gate = mmap(nullptr, sizeof(g_live_filter), PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (gate != MAP_FAILED) {
+      memset(gate, 255, sizeof(g_live_filter));
+      g_free_gate.store(static_cast<const std::atomic<uint8_t>*>(gate),
+                        std::memory_order_relaxed);
+    } else {
+      // Saturate the filter itself: every free looks in the table.
+      for (size_t i = 0; i < (size_t{1} << kFilterBits); ++i)
+        g_live_filter[i].store(255, std::memory_order_relaxed);
+    }
+  }
   // Warm up: tcmalloc's malloc_usable_size constructs its MallocExtension
   // with operator new on first use, which would recurse into the hooks from
   // every later call. Done now, the nested allocation lands in the arena.
@@ -281,6 +334,9 @@ void Fold(CounterSlot* from, CounterSlot* into) {
                                   std::memory_order_relaxed);
   into->inuse_bytes.fetch_add(from->inuse_bytes.exchange(0),
                               std::memory_order_relaxed);
+  into->samples.fetch_add(from->samples.exchange(0), std::memory_order_relaxed);
+  into->live_samples.fetch_add(from->live_samples.exchange(0),
+                               std::memory_order_relaxed);
 }
 
 CounterSlot* ClaimSlot(ThreadState& t) {
@@ -311,24 +367,49 @@ inline void Add(std::atomic<T>& c, T v) {
   c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
 }
 
-MEMMON_NOINLINE void Flush(ThreadState& t) {
-  t.ops_left = kFlushEvery - 1;
+MEMMON_NOINLINE void Flush(ThreadState& t) noexcept {
+  // Unsigned: the countdowns wrap harmlessly (see DoMalloc).
+  const uint64_t frees = static_cast<uint64_t>(
+      static_cast<int64_t>(t.synced_ops) - static_cast<int64_t>(t.ops_left));
+  const uint64_t bytes = static_cast<uint64_t>(t.synced_countdown) -
+                         static_cast<uint64_t>(t.until_sample);
+  const int64_t inuse =
+      static_cast<int64_t>(t.alloc_chunk_bytes - t.freed_chunk_bytes);
+  t.ops_left = t.synced_ops = kFlushEvery - 1;
+  t.synced_countdown = t.until_sample;
   CounterSlot* c = t.slot;
   if (c == nullptr) c = ClaimSlot(t);
   if (t.shared_slot) {
     g_overflow.allocations.fetch_add(t.allocations, std::memory_order_relaxed);
-    g_overflow.frees.fetch_add(t.frees, std::memory_order_relaxed);
-    g_overflow.allocated_bytes.fetch_add(t.allocated_bytes,
-                                         std::memory_order_relaxed);
-    g_overflow.inuse_bytes.fetch_add(t.inuse_bytes, std::memory_order_relaxed);
+    g_overflow.frees.fetch_add(frees, std::memory_order_relaxed);
+    g_overflow.allocated_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    g_overflow.inuse_bytes.fetch_add(inuse, std::memory_order_relaxed);
+    g_overflow.samples.fetch_add(t.samples, std::memory_order_relaxed);
+    g_overflow.live_samples.fetch_add(t.live_samples,
+                                      std::memory_order_relaxed);
   } else {
     Add(c->allocations, t.allocations);
-    Add(c->frees, t.frees);
-    Add(c->allocated_bytes, t.allocated_bytes);
-    Add(c->inuse_bytes, t.inuse_bytes);
+    Add(c->frees, frees);
+    Add(c->allocated_bytes, bytes);
+    Add(c->inuse_bytes, inuse);
+    Add(c->samples, t.samples);
+    Add(c->live_samples, t.live_samples);
   }
-  t.allocations = t.frees = t.allocated_bytes = 0;
-  t.inuse_bytes = 0;
+  t.allocations = t.samples = 0;
+  t.alloc_chunk_bytes = t.freed_chunk_bytes = 0;
+  t.live_samples = 0;
+}
+
+// Sets the sampling countdown to `bytes`; only right after a Flush (the
+// bytes allocated so far must have been read).
+void SetCountdown(ThreadState& t, int64_t bytes) {
+  t.until_sample = t.synced_countdown = bytes - g_countdown_bias;
+}
+
+// Sampling countdown arithmetic is unsigned (wrapping) so that no request
+// size overflows it; the sign is read after.
+inline int64_t CountDown(int64_t left, size_t n) {
+  return static_cast<int64_t>(static_cast<uint64_t>(left) - n);
 }
 
 void ThreadExit(void*) {
@@ -359,8 +440,10 @@ int64_t NextGap(ThreadState& t) {
   // u in (0, 1]: 53 random bits.
   double u = (static_cast<double>(NextRandom(t) >> 11) + 1.0) * 0x1.0p-53;
   double gap = -std::log(u) * static_cast<double>(rate);
-  if (gap > 9.0e18) gap = 9.0e18;
-  return static_cast<int64_t>(gap) + 1;
+  if (gap > static_cast<double>(kMaxGap)) gap = static_cast<double>(kMaxGap);
+  // The allocation that takes the countdown below zero is sampled: the one
+  // during which the byte count passes `gap`.
+  return static_cast<int64_t>(gap);
 }
 
 void SeedThread(ThreadState& t) {
@@ -405,7 +488,9 @@ void PrepareUnwinder() {
   g_unwinder_ready.store(true, std::memory_order_release);
 }
 
-MEMMON_NOINLINE void RecordSample(void* p, size_t size) {
+// Inlined into its callers: one frame fewer to unwind.
+inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
+                                                        size_t size) {
   PrepareUnwinder();
   uintptr_t frames[kMaxStackDepth + 16];
   int n = unw_backtrace(reinterpret_cast<void**>(frames), kMaxStackDepth + 16);
@@ -428,33 +513,41 @@ MEMMON_NOINLINE void RecordSample(void* p, size_t size) {
                                 static_cast<double>(kObjectScale) +
                             0.5),
       std::memory_order_relaxed);
-  g_samples.fetch_add(1, std::memory_order_relaxed);
-  if (!g_live.Insert(p, size, g_stacks.Ref(stack))) {
+  ++t.samples;  // moved to the thread's slot at its next flush
+  if (g_live.Insert(p, size, g_stacks.Ref(stack))) {
+    ++t.live_samples;
+  } else {
     g_dropped.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
 // The countdown crossed zero: maybe sample `p`.
-MEMMON_NOINLINE void SampleSlow(void* p, size_t size) {
+inline __attribute__((always_inline)) void SampleInline(void* p,
+                                                        size_t size) noexcept {
   ThreadState& t = t_state;
   int saved_errno = errno;
   Flush(t);
   if (!t.rng_ready) {
     // First allocation on this thread: draw the first gap, then decide.
     SeedThread(t);
-    t.until_sample = NextGap(t) - static_cast<int64_t>(size);
-    if (t.until_sample > 0 && g_config.rate > 1) {
+    const int64_t left = CountDown(NextGap(t), size);
+    SetCountdown(t, left);
+    if (left >= 0 && g_config.rate > 1) {
       errno = saved_errno;
       return;
     }
   }
-  t.until_sample = NextGap(t);
+  SetCountdown(t, NextGap(t));
   if (!t.in_hook && !t.no_sampling && g_config.enabled && size > 0) {
     t.in_hook = true;
-    RecordSample(p, size);
+    RecordSample(t, p, size);
     t.in_hook = false;
   }
   errno = saved_errno;
+}
+
+MEMMON_NOINLINE void SampleSlow(void* p, size_t size) noexcept {
+  SampleInline(p, size);
 }
 
 // Bytes in use are counted in the allocator's own unit. Under glibc that is
@@ -472,49 +565,68 @@ inline size_t UsableSize(void* p) {
   return g_real.usable_size != nullptr ? g_real.usable_size(p) : 0;
 }
 
-inline void OnAlloc(void* p, size_t size) {
+// Counts the block `p` of `size` requested bytes, the countdown already
+// taken down by `size`. The allocation side is flushed when the sampling
+// countdown crosses zero (every `rate` bytes on average), saving a
+// countdown per malloc.
+template <bool kInlineSample = false>
+inline __attribute__((always_inline)) void OnAllocCounted(void* p,
+                                                          size_t size) {
   ThreadState& t = t_state;
   ++t.allocations;
-  t.allocated_bytes += size;
-  t.inuse_bytes += static_cast<int64_t>(UsableSize(p));
-  // The allocation side is flushed when the sampling countdown crosses
-  // zero (every `rate` bytes on average), saving a countdown per malloc.
-  t.until_sample -= static_cast<int64_t>(size);
-  if (MEMMON_UNLIKELY(t.until_sample <= 0)) SampleSlow(p, size);
+  t.alloc_chunk_bytes += UsableSize(p);
+  if (MEMMON_UNLIKELY(t.until_sample + g_countdown_bias < 0 || !t.rng_ready)) {
+    if constexpr (kInlineSample) {
+      SampleInline(p, size);
+    } else {
+      SampleSlow(p, size);
+    }
+  }
 }
 
-inline void CountFree(void* p) {
-  ThreadState& t = t_state;
-  ++t.frees;
-  t.inuse_bytes -= static_cast<int64_t>(UsableSize(p));
+inline void OnAlloc(void* p, size_t size) {
+  t_state.until_sample = CountDown(t_state.until_sample, size);
+  OnAllocCounted(p, size);
+}
+
+inline void CountFree(ThreadState& t) {
   if (MEMMON_UNLIKELY(--t.ops_left < 0)) Flush(t);
 }
 
 // The free fast path's flush, out of line so that the fast path makes no
 // call but the final (tail) call into the allocator.
-MEMMON_NOINLINE void FlushThenFree(void* p) {
+MEMMON_NOINLINE void FlushThenFree(void* p) noexcept {
   Flush(t_state);
   g_real.free(p);
 }
 
-// free() over jemalloc or tcmalloc (sizes from malloc_usable_size).
-MEMMON_NOINLINE void FreeGeneric(void* p) {
-  CountFree(p);
+// p's filter byte is set: a sampled block, an arena block, the null
+// pointer, or a block that shares its filter counter with one of those.
+MEMMON_NOINLINE void FreeFiltered(void* p) noexcept {
+  if (p == nullptr) return;  // its filter byte is always set
+  if (IsBoot(p)) return;     // arena blocks are never reused
+  if (!Ready()) InitSlow();  // only arena blocks exist before: not reached
+  ThreadState& t = t_state;
+  t.freed_chunk_bytes += UsableSize(p);
+  CountFree(t);
+  if (g_live.Erase(p)) --t.live_samples;
   g_real.free(p);
 }
 
-// p's filter counter is set: a sampled block, an arena block, or a block
-// that shares its counter with one of those.
-MEMMON_NOINLINE void FreeSlow(void* p) {
-  if (IsBoot(p)) return;     // arena blocks are never reused
-  if (!Ready()) InitSlow();  // only arena blocks exist before: not reached
-  CountFree(p);
-  g_live.Erase(p);
+// p's gate byte is set: under glibc, its filter byte (FreeFiltered); under
+// another allocator, every block, most of them unsampled. Before
+// initialisation g_glibc_chunks is false too, and the filter catches the
+// only blocks that exist then (the arena's).
+MEMMON_NOINLINE void FreeSlow(void* p) noexcept {
+  if (g_glibc_chunks || LiveTable::MaybeContains(p)) return FreeFiltered(p);
+  ThreadState& t = t_state;
+  t.freed_chunk_bytes += UsableSize(p);
+  CountFree(t);
   g_real.free(p);
 }
 
 // ---- the entry points, as functions the exported symbols share -----------
-MEMMON_NOINLINE void* MallocSlow(size_t n) {
+MEMMON_NOINLINE void* MallocSlow(size_t n) noexcept {
   InitSlow();
   if (!Ready()) return BootAlloc(n, 16);
   void* p = g_real.malloc(n);
@@ -522,30 +634,51 @@ MEMMON_NOINLINE void* MallocSlow(size_t n) {
   return p;
 }
 
-// The allocation that crosses the sampling countdown -- and every thread's
-// first, since the countdown starts at zero, which is how the fast path
-// does without an "initialised?" test.
-MEMMON_NOINLINE void* MallocSampling(size_t n) {
-  ThreadState& t = t_state;
-  t.until_sample += static_cast<int64_t>(n);  // OnAlloc subtracts it again
-  t.pending_bytes = n;
-  if (MEMMON_UNLIKELY(!Ready())) return MallocSlow(n);
+// malloc from the slow path, the countdown already taken down by `n`.
+// kInlineSample takes the sample in this frame: one frame fewer to unwind.
+template <bool kInlineSample>
+inline __attribute__((always_inline)) void* MallocCounted(size_t n) {
   void* p = g_real.malloc(n);
-  if (p != nullptr) OnAlloc(p, n);
+  if (MEMMON_UNLIKELY(p == nullptr)) {
+    t_state.until_sample = CountDown(t_state.until_sample, -n);
+    return nullptr;
+  }
+  OnAllocCounted<kInlineSample>(p, n);
   return p;
 }
 
-// In-use bytes of a block from jemalloc or tcmalloc.
-MEMMON_NOINLINE void* CountUsable(void* p) {
-  t_state.inuse_bytes += static_cast<int64_t>(UsableSize(p));
-  return p;
+// Under glibc: a sampling point (or a thread's first allocation).
+MEMMON_NOINLINE void* MallocSampled(size_t n) noexcept {
+  return MallocCounted</*kInlineSample=*/true>(n);
+}
+
+// Under jemalloc and tcmalloc, every malloc (see kGenericBias): the sample
+// out of line, so that this frame stays small.
+MEMMON_NOINLINE void* MallocGeneric(size_t n) noexcept {
+  return MallocCounted</*kInlineSample=*/false>(n);
+}
+
+// The countdown went negative: the allocation that crosses the sampling
+// point, every thread's first (the countdown starts at -1: that is how the
+// fast path does without an "initialised?" test), and every allocation
+// under jemalloc or tcmalloc. It only dispatches, by tail calls, so that it
+// adds no frame.
+MEMMON_NOINLINE void* MallocCountdown(size_t n) noexcept {
+  ThreadState& t = t_state;
+  t.pending_bytes = n;
+  if (MEMMON_UNLIKELY(!Ready())) {
+    t.until_sample = CountDown(t.until_sample, -n);  // MallocSlow counts it
+    return MallocSlow(n);
+  }
+  if (g_countdown_bias != 0) return MallocGeneric(n);
+  return MallocSampled(n);
 }
 
 // malloc failed after DoMalloc counted it: take the counts back.
-MEMMON_NOINLINE void* MallocFailed() {
+MEMMON_NOINLINE void* MallocFailed() noexcept {
   ThreadState& t = t_state;
   --t.allocations;
-  t.allocated_bytes -= t.pending_bytes;
+  t.until_sample = CountDown(t.until_sample, -t.pending_bytes);
   return nullptr;
 }
 
@@ -553,31 +686,42 @@ MEMMON_NOINLINE void* MallocFailed() {
 // into the allocator and only the returned pointer is used after it, so
 // the compiler keeps nothing in callee-saved registers and the fast path
 // has no pushes or pops. (The request is parked in TLS for the rare
-// failure.)
+// failure.) The countdown is unsigned arithmetic read by its sign: a
+// request large enough to wrap it cannot succeed, and whichever path it
+// takes, the failure gives the bytes back.
 inline void* DoMalloc(size_t n) {
   ThreadState& t = t_state;
-  t.until_sample -= static_cast<int64_t>(n);
-  if (MEMMON_UNLIKELY(t.until_sample <= 0)) return MallocSampling(n);
+  t.until_sample = CountDown(t.until_sample, n);
+  if (MEMMON_UNLIKELY(t.until_sample < 0)) return MallocCountdown(n);
   ++t.allocations;
-  t.allocated_bytes += n;
   t.pending_bytes = n;
   void* p = g_real.malloc(n);
   if (MEMMON_UNLIKELY(p == nullptr)) return MallocFailed();
-  if (MEMMON_UNLIKELY(!g_glibc_chunks)) return CountUsable(p);
-  ThreadStateAfterCall()->inuse_bytes +=
-      static_cast<int64_t>(GlibcChunkSize(p));
+  AddInuseAfterCall(GlibcChunkSize(p));
   return p;
 }
 
+// p's gate byte is set (a relaxed load, written as one compare with
+// memory: the compiler would load, then test).
+inline bool GateSet(const void* p) {
+  const std::atomic<uint8_t>* gate =
+      g_free_gate.load(std::memory_order_relaxed);
+  bool set;
+  asm("cmpb $0, (%1,%2)"
+      : "=@ccne"(set)
+      : "r"(gate), "r"(LiveTable::FilterIndex(p)),
+        "m"(*reinterpret_cast<const uint8_t(*)[size_t{1} << kFilterBits]>(
+            gate)));
+  return set;
+}
+
 // No "initialised?" test: before initialisation only arena blocks exist,
-// and the filter sends those to FreeSlow.
+// and the filter sends those to FreeSlow. No null test: the null pointer's
+// filter byte is set (see g_live_filter).
 inline void DoFree(void* p) {
-  if (p == nullptr) return;
-  if (MEMMON_UNLIKELY(LiveTable::MaybeContains(p))) return FreeSlow(p);
-  if (MEMMON_UNLIKELY(!g_glibc_chunks)) return FreeGeneric(p);
+  if (MEMMON_UNLIKELY(GateSet(p))) return FreeSlow(p);
   ThreadState& t = t_state;
-  ++t.frees;
-  t.inuse_bytes -= static_cast<int64_t>(GlibcChunkSize(p));
+  t.freed_chunk_bytes += GlibcChunkSize(p);
   if (MEMMON_UNLIKELY(--t.ops_left < 0)) return FlushThenFree(p);
   g_real.free(p);  // a tail call: the fast path needs no stack frame
 }
@@ -608,19 +752,20 @@ void* DoRealloc(void* old, size_t n) {
   if (MEMMON_UNLIKELY(!Ready())) InitSlow();  // only arena blocks exist before
   // The old block leaves the live set before the allocator may reuse it.
   size_t old_usable = UsableSize(old);
-  bool was_sampled = LiveTable::MaybeContains(old) && g_live.Erase(old);
-  void* p = g_real.realloc(old, n);
   ThreadState& t = t_state;
+  bool was_sampled = LiveTable::MaybeContains(old) && g_live.Erase(old);
+  if (was_sampled) --t.live_samples;
+  void* p = g_real.realloc(old, n);
   if (p == nullptr) {
     if (n == 0) {  // glibc: realloc(p, 0) frees p
-      ++t.frees;
-      t.inuse_bytes -= static_cast<int64_t>(old_usable);
+      t.freed_chunk_bytes += old_usable;
+      CountFree(t);
     }
     (void)was_sampled;  // a failed realloc keeps `old`; its sample is lost
     return p;
   }
-  ++t.frees;
-  t.inuse_bytes -= static_cast<int64_t>(old_usable);
+  t.freed_chunk_bytes += old_usable;
+  CountFree(t);
   OnAlloc(p, n);
   return p;
 }
@@ -663,7 +808,11 @@ void* AlignedOrErrno(size_t align, size_t n) {
 
 // operator new's failure path; the request was parked in TLS by DoMalloc.
 MEMMON_NOINLINE void* NewSlow() {
-  const size_t n = t_state.pending_bytes;
+  size_t n = t_state.pending_bytes;
+  if (n == 0) {  // an allocator whose malloc(0) returns null: ask for 1 byte
+    n = 1;
+    if (void* p = DoMalloc(n)) return p;
+  }
   for (;;) {
     std::new_handler handler = std::get_new_handler();
     if (handler == nullptr) throw std::bad_alloc();
@@ -672,8 +821,10 @@ MEMMON_NOINLINE void* NewSlow() {
   }
 }
 
+// new(0) asks malloc for 0 bytes (glibc, jemalloc and tcmalloc return a
+// unique minimum-size block), saving the fast path a test.
 inline void* NewOrThrow(size_t n) {
-  if (void* p = DoMalloc(n == 0 ? 1 : n)) return p;
+  if (void* p = DoMalloc(n)) return p;
   return NewSlow();
 }
 
@@ -724,13 +875,15 @@ void EnsureInitialized() {
 void ReadCounters(memmon_preload_counters* out) {
   EnsureInitialized();
   Flush(t_state);
-  uint64_t allocations = 0, frees = 0, bytes = 0;
-  int64_t inuse = 0;
+  uint64_t allocations = 0, frees = 0, bytes = 0, samples = 0;
+  int64_t inuse = 0, live = 0;
   auto sum = [&](const CounterSlot& c) {
     allocations += c.allocations.load(std::memory_order_relaxed);
     frees += c.frees.load(std::memory_order_relaxed);
     bytes += c.allocated_bytes.load(std::memory_order_relaxed);
     inuse += c.inuse_bytes.load(std::memory_order_relaxed);
+    samples += c.samples.load(std::memory_order_relaxed);
+    live += c.live_samples.load(std::memory_order_relaxed);
   };
   sum(g_retired);
   sum(g_overflow);
@@ -746,8 +899,8 @@ void ReadCounters(memmon_preload_counters* out) {
   out->allocated_bytes = bytes;
   out->inuse_bytes = inuse > 0 ? static_cast<uint64_t>(inuse) : 0;
   out->sample_rate = g_config.rate;
-  out->samples = g_samples.load(std::memory_order_relaxed);
-  out->live_samples = g_live.live();
+  out->samples = samples;
+  out->live_samples = live > 0 ? static_cast<uint64_t>(live) : 0;
   out->dropped_samples =
       g_dropped.load(std::memory_order_relaxed) + g_stacks.dropped();
   out->unwind_failures = g_unwind_failures.load(std::memory_order_relaxed);

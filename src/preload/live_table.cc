@@ -7,7 +7,8 @@
 
 namespace memmon::preload {
 
-std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits];
+// Counter 0 (the null pointer's) starts saturated; see live_table.h.
+std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits] = {255};
 
 bool LiveTable::Init(std::size_t first_level_slots) {
   std::size_t n = 64;
@@ -37,7 +38,7 @@ std::size_t LiveTable::capacity() const {
   return total;
 }
 
-void LiveTable::FilterAdd(const void* p, int delta) {
+void LiveTable::FilterAdd(const void* p, int delta) noexcept {
   std::atomic<uint8_t>& c = g_live_filter[FilterIndex(p)];
   uint8_t v = c.load(std::memory_order_relaxed);
   for (;;) {
@@ -48,7 +49,8 @@ void LiveTable::FilterAdd(const void* p, int delta) {
   }
 }
 
-bool LiveTable::Insert(const void* p, std::size_t size, uint32_t stack_ref) {
+bool LiveTable::Insert(const void* p, std::size_t size,
+                       uint32_t stack_ref) noexcept {
   if (!initialized()) return false;
   const uintptr_t key = reinterpret_cast<uintptr_t>(p);
   const uint64_t sz = size < kMaxSize ? size : kMaxSize;
@@ -64,24 +66,28 @@ bool LiveTable::Insert(const void* p, std::size_t size, uint32_t stack_ref) {
       if (!e.key.compare_exchange_strong(k, kBusy, std::memory_order_acquire)) {
         continue;
       }
+      int bound = level.max_probe.load(std::memory_order_relaxed);
+      while (bound < probe && !level.max_probe.compare_exchange_weak(
+                                  bound, probe, std::memory_order_relaxed)) {
+      }
       e.meta.store(sz << 24 | (stack_ref & kMaxStackRef),
                    std::memory_order_relaxed);
       e.key.store(key, std::memory_order_release);
       FilterAdd(p, +1);
-      live_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
   }
   return false;
 }
 
-bool LiveTable::Erase(const void* p) {
+bool LiveTable::Erase(const void* p) noexcept {
   if (!initialized()) return false;
   const uintptr_t key = reinterpret_cast<uintptr_t>(p);
   for (Level& level : levels_) {
     if (!level.active.load(std::memory_order_acquire)) return false;
+    const int probes = level.max_probe.load(std::memory_order_relaxed) + 1;
     std::size_t i = Hash(p) & level.mask;
-    for (int probe = 0; probe < kMaxProbe; ++probe, i = (i + 1) & level.mask) {
+    for (int probe = 0; probe < probes; ++probe, i = (i + 1) & level.mask) {
       Entry& e = level.slots[i];
       uintptr_t k = e.key.load(std::memory_order_acquire);
       if (k == kEmpty) break;  // not in this level
@@ -91,7 +97,6 @@ bool LiveTable::Erase(const void* p) {
       }
       e.key.store(kTomb, std::memory_order_release);
       FilterAdd(p, -1);
-      live_.fetch_sub(1, std::memory_order_relaxed);
       return true;
     }
   }

@@ -18,6 +18,14 @@
 // the first EMPTY slot of its probe run and a lookup may stop there. When no
 // slot is free within kMaxProbe the sample is dropped and counted.
 //
+// In a long run every slot has been used once, so EMPTY slots are gone and
+// a lookup of an absent key (a free whose filter counter another sample
+// shares) would scan all kMaxProbe slots, 16 cache lines. Each level
+// therefore keeps the largest distance from its home slot at which a key
+// was ever placed, and lookups go no further: at the default rate few
+// samples are live, keys sit at or next to their home slot, and a lookup
+// reads one or two lines.
+//
 // Readers (snapshots) read a key, then the payload, then the key again and
 // keep the entry only if the key did not change.
 //
@@ -38,7 +46,10 @@ namespace memmon::preload {
 // initialised: the bootstrap arena marks its blocks in it (saturated
 // counters) and free() sends every block with a non-zero counter to its
 // slow path, which is how arena blocks are recognised at no cost to the
-// fast path.
+// fast path. Counter 0 is saturated from the start (statically, so before
+// any free): it is the null pointer's, so free(NULL) needs no test of its
+// own on the fast path; the blocks that share it (1 in 65536) take the
+// slow path.
 inline constexpr int kFilterBits = 16;
 extern std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits];
 
@@ -52,6 +63,13 @@ class LiveTable {
   bool Init(std::size_t first_level_slots = 4096);
   bool initialized() const { return levels_[0].slots != nullptr; }
 
+  // Blocks are 16-byte aligned; the next 16 bits index the filter (a shift
+  // and a mask on the free path, no multiply). Live samples are sparse, so
+  // aliasing within 1 MiB strides costs little.
+  static std::size_t FilterIndex(const void* p) {
+    return (reinterpret_cast<uintptr_t>(p) >> 4) &
+           ((std::size_t{1} << kFilterBits) - 1);
+  }
   // Fast test: false means `p` is certainly not in the table.
   static bool MaybeContains(const void* p) {
     return g_live_filter[FilterIndex(p)].load(std::memory_order_relaxed) != 0;
@@ -66,9 +84,9 @@ class LiveTable {
 
   // `stack_ref` < 2^24 (StackTable::Ref). False when every level is full
   // around `p`.
-  bool Insert(const void* p, std::size_t size, uint32_t stack_ref);
+  bool Insert(const void* p, std::size_t size, uint32_t stack_ref) noexcept;
   // Removes `p`; false when it was not there.
-  bool Erase(const void* p);
+  bool Erase(const void* p) noexcept;
 
   // Calls fn(address, size, stack_ref) for every entry seen stably.
   template <typename Fn>
@@ -87,7 +105,13 @@ class LiveTable {
     }
   }
 
-  uint64_t live() const { return live_.load(std::memory_order_relaxed); }
+  // Entries, counted by a scan (for tests; the sampler counts its inserts
+  // and erases per thread instead of sharing a counter between threads).
+  uint64_t CountLive() const {
+    uint64_t n = 0;
+    ForEach([&](uintptr_t, std::size_t, uint32_t) { ++n; });
+    return n;
+  }
   // Entries of the levels in use.
   std::size_t capacity() const;
 
@@ -105,24 +129,19 @@ class LiveTable {
     Entry* slots = nullptr;
     std::size_t mask = 0;
     std::atomic<bool> active{false};
+    // Largest probe index a key was ever inserted at; raised before the key
+    // is published, and the erase of a key happens after its insertion, so
+    // the eraser sees a bound that covers it.
+    std::atomic<int> max_probe{0};
   };
 
   static std::size_t Hash(const void* p) {
     uint64_t x = reinterpret_cast<uintptr_t>(p) >> 4;
     return static_cast<std::size_t>((x * 0x9E3779B97F4A7C15ull) >> 20);
   }
-  // Blocks are 16-byte aligned; the next 16 bits index the filter (a shift
-  // and a mask on the free path, no multiply). Live samples are sparse, so
-  // aliasing within 1 MiB strides costs little.
-  static std::size_t FilterIndex(const void* p) {
-    // (see the comment above)
-    return (reinterpret_cast<uintptr_t>(p) >> 4) &
-           ((std::size_t{1} << kFilterBits) - 1);
-  }
-  static void FilterAdd(const void* p, int delta);
+  static void FilterAdd(const void* p, int delta) noexcept;
 
   Level levels_[kLevels];
-  std::atomic<uint64_t> live_{0};
 };
 
 }  // namespace memmon::preload

@@ -38,7 +38,7 @@ uint64_t StackTable::HashFrames(const uintptr_t* frames, int depth) {
   return h | 1;  // never 0
 }
 
-StackRecord* StackTable::Intern(const uintptr_t* frames, int depth) {
+StackRecord* StackTable::Intern(const uintptr_t* frames, int depth) noexcept {
   if (index_ == nullptr || depth <= 0) return overflow();
   if (depth > kMaxStackDepth) depth = kMaxStackDepth;
   const uint64_t h = HashFrames(frames, depth);

@@ -44,7 +44,7 @@ class StackTable {
   bool Init(std::size_t index_slots, std::size_t arena_bytes);
   bool initialized() const { return index_ != nullptr; }
 
-  StackRecord* Intern(const uintptr_t* frames, int depth);
+  StackRecord* Intern(const uintptr_t* frames, int depth) noexcept;
   StackRecord* overflow() { return &overflow_record_; }
 
   // A 24-bit reference to a record (its arena offset / 16; 0 is the
