@@ -7,7 +7,9 @@
 #   bench/overhead.sh [build-dir] [ops-per-thread] [runs] [churn|service]
 #
 # CPU is user + system time of the whole command (heaptrack's included
-# interpreter process too); memory is peak RSS (/usr/bin/time %M). memmon
+# interpreter process too); memory is peak RSS (/usr/bin/time %M).
+# "cpu +%" compares medians; "paired +%" is the median of each round's
+# ratio to that round's native run, the steadier of the two on a VM. memmon
 # runs without and with MEMMON_OUTPUT (the second includes writing
 # heap.pb.gz at exit, a one-off cost that does not grow with the run).
 set -euo pipefail
@@ -46,8 +48,14 @@ median() {  # median COLUMN FILE
 }
 base_cpu=$(median 1 "$tmp/native")
 base_rss=$(median 2 "$tmp/native")
+# The median over rounds of each run's CPU time over the native run of the
+# same round: load that drifts between rounds cancels out of each ratio.
+paired() {  # paired FILE: median of (cpu / native cpu - 1) * 100
+  paste -d' ' "$1" "$tmp/native" | awk '{print ($1 / $3 - 1) * 100}' | sort -g |
+    awk '{v[NR] = $1} END {printf "%.1f", v[int((NR + 1) / 2)]}'
+}
 echo "workload: $workload $ops $mode (2 threads), $runs interleaved runs, medians"
-printf "%-38s %10s %10s %12s %10s\n" config "cpu s" "cpu +%" "peak RSS KB" "RSS +%"
+printf "%-38s %10s %10s %10s %12s %10s\n" config "cpu s" "cpu +%" "paired +%" "peak RSS KB" "RSS +%"
 for name in native memmon_off memmon memmon_exit heaptrack; do
   [[ -f $tmp/$name ]] || continue
   cpu=$(median 1 "$tmp/$name")
@@ -58,6 +66,7 @@ for name in native memmon_off memmon memmon_exit heaptrack; do
     memmon_exit) label="memmon (default rate) + exit profile" ;;
     memmon_off) label="memmon, sampling off (counters)" ;;
   esac
-  awk -v l="$label" -v c="$cpu" -v r="$rss" -v bc="$base_cpu" -v br="$base_rss" \
-    'BEGIN {printf "%-38s %10.3f %9.1f%% %12d %9.2f%%\n", l, c, (c / bc - 1) * 100, r, (r / br - 1) * 100}'
+  pc=$(paired "$tmp/$name")
+  awk -v l="$label" -v c="$cpu" -v r="$rss" -v bc="$base_cpu" -v br="$base_rss" -v pc="$pc" \
+    'BEGIN {printf "%-38s %10.3f %9.1f%% %9.1f%% %12d %9.2f%%\n", l, c, (c / bc - 1) * 100, pc, r, (r / br - 1) * 100}'
 done
