@@ -13,7 +13,7 @@ memmon=$1
 target=$2
 fail() { echo "cli run test: $*"; exit 1; }
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'umount "$tmp/full" 2>/dev/null; rm -rf "$tmp"' EXIT
 cd "$tmp"
 
 # expect_error RC PATTERN CMD...: exits RC with one line on stderr matching.
@@ -132,6 +132,23 @@ grep -q 'got SIGTERM' wait.txt || fail "the program did not see SIGTERM"
 script -qec "'$memmon' run --interval 50ms --out tty -- '$target' leak 0.5" tty.txt >/dev/null
 grep -q $'\r\033\[Kmemmon: .* rss .* heap .* threads .* fds .* alerts' tty.txt ||
   fail "no live status line on a tty: $(cat -v tty.txt | head -5)"
+
+# A full disk: memmon says so in one line per file, keeps what fit, and
+# still exits with the program's status. Needs a small tmpfs (root).
+mkdir full
+if mount -t tmpfs -o size=300k tmpfs full 2>/dev/null; then
+  set +e
+  "$memmon" run --interval 20ms --snapshot-interval 100ms --sample-rate 4k --out full/run \
+    -- "$target" leak 1.5 2>full.txt; rc=$?
+  set -e
+  rows=$(wc -l <full/run/samples.csv)
+  umount full
+  [[ $rc -eq 0 ]] || fail "full disk: exited $rc: $(cat full.txt)"
+  grep -q 'No space left on device' full.txt || fail "full disk not reported: $(cat full.txt)"
+  [[ $rows -gt 10 ]] || fail "full disk: only $rows lines of samples kept"
+else
+  echo "cli run test: no tmpfs mount (not root?): full-disk case skipped"
+fi
 
 # --- bad input ----------------------------------------------------------------
 expect_error 2 'missing PROGRAM' "$memmon" run --out x
