@@ -220,10 +220,11 @@ class StatusPage {
       memmon_status_page copy;
       auto* dst = reinterpret_cast<uint64_t*>(&copy);
       auto* src = reinterpret_cast<uint64_t*>(page_);
+      // Acquire loads, so the second look at seq cannot move before them
+      // (the same as a fence, and free on x86; TSan does not model fences).
       for (std::size_t i = 0; i < sizeof(copy) / sizeof(uint64_t); ++i) {
-        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_ACQUIRE);
       }
-      __atomic_thread_fence(__ATOMIC_ACQUIRE);
       if (__atomic_load_n(&page_->seq, __ATOMIC_RELAXED) != seq) continue;
       if (copy.updates == 0) return std::nullopt;
       return copy;
