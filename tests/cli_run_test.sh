@@ -13,7 +13,7 @@ memmon=$1
 target=$2
 fail() { echo "cli run test: $*"; exit 1; }
 tmp=$(mktemp -d)
-trap 'umount "$tmp/full" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'umount "$tmp/full" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 cd "$tmp"
 
 # expect_error RC PATTERN CMD...: exits RC with one line on stderr matching.
