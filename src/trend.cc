@@ -219,49 +219,21 @@ double AutocorrelationVarianceFactor(std::span<const double> x,
   return rho > 0 ? (1 + rho) / (1 - rho) : 1;
 }
 
+namespace {
+double WorstSplitConfidence(std::span<const double> y, double variance_factor, long total,
+                            double level);
+long SignSum(const double* p, std::size_t count, double pivot);
+}  // namespace
+
 double RiseWithinSegmentsConfidence(std::span<const double> y,
                                     double variance_factor) {
   std::size_t n = std::min(y.size(), kMaxTrendPoints);
   y = y.last(n);
   if (n < 4) return 0.5;
-  auto sign = [](double d) { return static_cast<long>(d > 0) - (d < 0); };
   long total = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = i + 1; j < n; ++j) total += sign(y[j] - y[i]);
-  }
-  // cross = sum over i < k <= j of sign(y_j - y_i), the pairs that straddle
-  // the split before index k. Moving point k from the right segment to the
-  // left removes its pairs with the left (i < k) from the straddling ones and
-  // adds its pairs with the rest of the right (j > k).
-  // Segment variances: closed form when the window has no ties (the usual
-  // case for byte counts), else sorted and counted per segment.
-  std::array<double, kMaxTrendPoints> sorted;
-  std::copy(y.begin(), y.end(), sorted.begin());
-  std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
-  bool ties = std::adjacent_find(sorted.begin(),
-                                 sorted.begin() + static_cast<std::ptrdiff_t>(n)) !=
-              sorted.begin() + static_cast<std::ptrdiff_t>(n);
-  auto segment_variance = [&](std::span<const double> seg) {
-    return ties ? MannKendallStatistic(seg).variance
-                : VarianceTerm(static_cast<double>(seg.size())) / 18.0;
-  };
-  long cross = 0;
-  for (std::size_t j = 1; j < n; ++j) cross += sign(y[j] - y[0]);  // k = 1
-  double worst = 1.0;
-  for (std::size_t k = 1; k + 1 < n; ++k) {
-    if (k >= 2) {
-      double within = static_cast<double>(total - cross);
-      double variance =
-          (segment_variance(y.first(k)) + segment_variance(y.subspan(k))) *
-          variance_factor;
-      worst = std::min(worst, Confidence(within, variance));
-    }
-    long left = 0, right = 0;
-    for (std::size_t i = 0; i < k; ++i) left += sign(y[k] - y[i]);
-    for (std::size_t j = k + 1; j < n; ++j) right += sign(y[j] - y[k]);
-    cross += right - left;
-  }
-  return worst;
+  for (std::size_t i = 0; i + 1 < n; ++i) total += SignSum(y.data() + i + 1, n - i - 1, y[i]);
+  return WorstSplitConfidence(y, variance_factor, total,
+                              -std::numeric_limits<double>::infinity());
 }
 
 namespace {
@@ -360,17 +332,22 @@ SenSlope TheilSenSlopeAndLowerBound(std::span<const double> x,
   return out;
 }
 
-bool RiseWithinSegmentsAtLeast(std::span<const double> y,
-                               double variance_factor, long s, double level) {
-  std::size_t n = std::min(y.size(), kMaxTrendPoints);
-  y = y.last(n);
-  if (n < 4) return 0.5 >= level;
-  // As RiseWithinSegmentsConfidence, with the total S given. (It counts
-  // sign(y_j - y_i) of the differences, MannKendallStatistic and SignSum
-  // compare y_j with y_i: the same in IEEE arithmetic, where a difference
-  // of two unequal finite numbers is never 0.)
+namespace {
+
+// The worst confidence, over the splits of `y` (n >= 4, at most
+// kMaxTrendPoints) into two segments, that the rise is within the segments
+// rather than a step between them; `total` is y's Mann-Kendall S. Stops
+// as soon as it falls below `level` (-infinity: never).
+// cross = sum over i < k <= j of sign(y_j - y_i), the pairs that straddle
+// the split before index k. Moving point k from the right segment to the
+// left removes its pairs with the left (i < k) from the straddling ones and
+// adds its pairs with the rest of the right (j > k). Segment variances:
+// closed form when the window has no ties (the usual case for byte counts),
+// else sorted and counted per segment.
+double WorstSplitConfidence(std::span<const double> y, double variance_factor, long total,
+                            double level) {
+  const std::size_t n = y.size();
   auto sign = [](double d) { return static_cast<long>(d > 0) - (d < 0); };
-  long total = s;
   std::array<double, kMaxTrendPoints> sorted;
   std::copy(y.begin(), y.end(), sorted.begin());
   std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
@@ -392,7 +369,7 @@ bool RiseWithinSegmentsAtLeast(std::span<const double> y,
           (segment_variance(y.first(k)) + segment_variance(y.subspan(k))) *
           variance_factor;
       worst = std::min(worst, Confidence(within, variance));
-      if (!(worst >= level)) return false;
+      if (!(worst >= level)) return worst;
     }
     // left = sum over i < k of sign(y[k] - y[i]), right = sum over j > k
     // of sign(y[j] - y[k]).
@@ -400,7 +377,21 @@ bool RiseWithinSegmentsAtLeast(std::span<const double> y,
     long right = SignSum(y.data() + k + 1, n - k - 1, y[k]);
     cross += right - left;
   }
-  return worst >= level;
+  return worst;
+}
+
+}  // namespace
+
+bool RiseWithinSegmentsAtLeast(std::span<const double> y,
+                               double variance_factor, long s, double level) {
+  std::size_t n = std::min(y.size(), kMaxTrendPoints);
+  y = y.last(n);
+  if (n < 4) return 0.5 >= level;
+  // As RiseWithinSegmentsConfidence, with the total S given. (Both count
+  // with SignSum, which compares y_j with y_i, as MannKendallStatistic
+  // does: the same as the sign of the difference in IEEE arithmetic, where
+  // a difference of two unequal finite numbers is never 0.)
+  return WorstSplitConfidence(y, variance_factor, s, level) >= level;
 }
 
 }  // namespace memmon::internal

@@ -155,7 +155,12 @@ struct GradualLeak {
 };
 
 TEST(MemoryMonitor, GradualAllocationRaisesOneMemoryGrowth) {
-  MemoryMonitor m(TestConfig());
+  // The default cooldown: under TSan, RSS (which includes shadow memory)
+  // can stall for the hysteresis' 3 samples and end the episode early;
+  // episodes and hysteresis are alert_gate_test's, one alert here.
+  MonitorConfig config = TestConfig();
+  config.alert_cooldown = DefaultMonitorConfig().alert_cooldown;
+  MemoryMonitor m(config);
   GradualLeak leak;
   m.TakeSample();  // baseline
   for (int i = 0; i < 40; ++i) {  // 400 MiB, 10 MiB per sample

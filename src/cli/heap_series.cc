@@ -143,6 +143,12 @@ Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out) {
   return Status::Ok();
 }
 
+std::string FrameWhere(const profile::StackFrame& f) {
+  if (f.file.empty()) return "";
+  std::string base = f.file.substr(f.file.rfind('/') + 1);
+  return f.line > 0 ? fmt::format("{}:{}", base, f.line) : base;
+}
+
 nlohmann::ordered_json SuspectJson(const profile::SiteGrowth& site) {
   nlohmann::ordered_json j;
   nlohmann::ordered_json stack = nlohmann::ordered_json::array();

@@ -57,6 +57,10 @@ Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out);
 // "first_bytes", "peak_bytes" (docs/cli.md, memmon leaks).
 nlohmann::ordered_json SuspectJson(const profile::SiteGrowth& site);
 
+// "file.cc:54" (the file's base name, and the line when known), or "" when
+// the frame has no file.
+std::string FrameWhere(const profile::StackFrame& frame);
+
 }  // namespace memmon::cli
 
 #endif  // MEMMON_SRC_CLI_HEAP_SERIES_H_

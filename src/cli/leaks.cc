@@ -29,12 +29,6 @@ struct LeaksOptions {
   std::string min_growth = "1M";
 };
 
-std::string Where(const profile::StackFrame& f) {
-  if (f.file.empty()) return "";
-  std::string base = f.file.substr(f.file.rfind('/') + 1);
-  return f.line > 0 ? fmt::format("{}:{}", base, f.line) : base;
-}
-
 // The suspect in a few lines: rank, verdict, figures, then its stack.
 std::string Describe(std::size_t rank, const profile::SiteGrowth& g, bool trend) {
   std::string figures = fmt::format("{} in use", internal::HumanBytes(g.last_bytes));
@@ -52,7 +46,7 @@ std::string Describe(std::size_t rank, const profile::SiteGrowth& g, bool trend)
                                 g.function, figures);
   constexpr std::size_t kFrames = 8;
   for (std::size_t i = 0; i < g.stack.size() && i < kFrames; ++i) {
-    std::string where = Where(g.stack[i]);
+    std::string where = FrameWhere(g.stack[i]);
     out += fmt::format("      {}{}{}\n", g.stack[i].function, where.empty() ? "" : "  ", where);
   }
   if (g.stack.size() > kFrames) {

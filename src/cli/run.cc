@@ -21,7 +21,6 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -560,7 +559,6 @@ class Run {
       std::fprintf(stderr, "memmon: ALERT %s at %s: %s\n", std::string(ToString(a.type)).c_str(),
                    Elapsed(t).c_str(), a.message.c_str());
     }
-    last_sample_ = s;
     ++sample_count_;
     if (live_) {
       std::fprintf(stderr, "\r\033[K%s", StatusLine(t, s, alert_count_).c_str());
@@ -592,16 +590,12 @@ class Run {
         report = true;
       }
     }
-    for (std::size_t i = 0; i < suspects.size() && i < 1; ++i) {
-      const profile::SiteGrowth& g = suspects[i];
-      if (g.kind == profile::GrowthKind::kFlat) break;
-      std::string where;
-      if (!g.stack.empty() && !g.stack[0].file.empty()) {
-        const profile::StackFrame& f = g.stack[0];
-        where = fmt::format(" ({}:{})", f.file.substr(f.file.rfind('/') + 1), f.line);
-      }
-      std::fprintf(stderr, "memmon: top leak suspect: %s%s, %s, %s in use, growing %s/s\n",
-                   g.function.c_str(), where.c_str(), std::string(ToString(g.kind)).c_str(),
+    if (!suspects.empty() && suspects[0].kind != profile::GrowthKind::kFlat) {
+      const profile::SiteGrowth& g = suspects[0];
+      std::string where = g.stack.empty() ? "" : FrameWhere(g.stack[0]);
+      std::fprintf(stderr, "memmon: top leak suspect: %s%s%s%s, %s, %s in use, growing %s/s\n",
+                   g.function.c_str(), where.empty() ? "" : " (", where.c_str(),
+                   where.empty() ? "" : ")", std::string(ToString(g.kind)).c_str(),
                    internal::HumanBytes(g.last_bytes).c_str(),
                    internal::HumanBytes(g.recent_slope_bytes_per_s).c_str());
     }
@@ -699,7 +693,6 @@ class Run {
   bool live_ = false;
   bool status_shown_ = false;
   uint64_t sample_count_ = 0, alert_count_ = 0;
-  Sample last_sample_;
 };
 
 }  // namespace
