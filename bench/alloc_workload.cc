@@ -4,7 +4,7 @@
 // Allocation-heavy two-thread workloads for whole-program overhead
 // (bench/overhead.sh runs them natively, under memmon and under heaptrack).
 //
-//   alloc_workload [ops_per_thread] [churn|service]
+//   alloc_workload [ops_per_thread] [churn|service] [threads]
 //
 // churn    the worst case: nothing but allocation. Each thread keeps 20000
 //          blocks (16 B - 4 KiB, a few 64 KiB) and replaces a random one
@@ -77,12 +77,19 @@ std::size_t Service(long ops, uint32_t seed) {
 int main(int argc, char** argv) {
   long ops = argc > 1 ? std::atol(argv[1]) : 5000000;
   bool service = argc > 2 && std::string(argv[2]) == "service";
+  int threads = argc > 3 ? std::atoi(argv[3]) : 2;
+  if (threads < 1 || threads > 64) {
+    std::fprintf(stderr, "alloc_workload: threads must be 1..64\n");
+    return 2;
+  }
   auto work = service ? Service : Work;
-  std::size_t a = 0, b = 0;
-  std::thread t1([&] { a = work(ops, 1); });
-  std::thread t2([&] { b = work(ops, 2); });
-  t1.join();
-  t2.join();
-  std::printf("checksum=%zu\n", a + b);
+  std::vector<std::size_t> sums(static_cast<std::size_t>(threads));
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i)
+    pool.emplace_back([&, i] { sums[i] = work(ops, static_cast<uint32_t>(i + 1)); });
+  for (std::thread& t : pool) t.join();
+  std::size_t total = 0;
+  for (std::size_t s : sums) total += s;
+  std::printf("checksum=%zu\n", total);
   return 0;
 }

@@ -261,6 +261,9 @@ TEST(PreloadTest, EveryAllocationEntryPoint) {
   EXPECT_EQ(Field(r.out, "errno_ok"), 1) << r.out;
   EXPECT_EQ(Field(r.out, "failures_ok"), 1) << r.out;
   EXPECT_EQ(Field(r.out, "data_ok"), 1) << r.out;
+  EXPECT_EQ(Field(r.out, "align_ok"), 1) << r.out;
+  EXPECT_EQ(Field(r.out, "zero_ok"), 1) << r.out;
+  EXPECT_EQ(Field(r.out, "live_ok"), 1) << r.out;
   // malloc_usable_size answers as glibc does (264 for 256 bytes), not with
   // the chunk size memmon counts.
   EXPECT_EQ(Field(r.out, "usable"), 264) << r.out;

@@ -14,17 +14,18 @@
 // malloc (15 instructions), the sampling countdown (one subtract-from-memory
 // and a sign branch), the allocation count, the request parked for the
 // failure path, and after the call the chunk size malloc just wrote added to
-// the bytes allocated; on free (13, ending in a tail jump), one byte of the
-// filter, the chunk size added to the bytes freed (the header read is the
-// one free() makes next anyway) and the flush countdown. Nothing else is
-// counted there: the bytes requested are what the sampling countdown went
-// down by, the frees what the flush countdown went down by, both read at
-// each flush. No "initialised?", allocator or null test: a thread's first
-// allocation, and every allocation under jemalloc or tcmalloc, finds the
-// countdown negative and takes the slow path; the null pointer, the
-// bootstrap arena's blocks, and under jemalloc or tcmalloc every block,
-// find their gate byte set. Everything else is in noinline functions so the
-// fast path stays a handful of instructions with no stack frame to set up.
+// the bytes allocated; on free (13, ending in a tail jump), a compare with a
+// global that sends the null pointer (and, before initialisation or under
+// another allocator, everything) to the slow path, the chunk header read
+// (the word free() reads next anyway), which also says whether the block
+// may be sampled (see kBigChunk), its size added to the bytes freed, and the
+// flush countdown. Nothing else is counted there: the bytes requested are
+// what the sampling countdown went down by, the frees what the flush
+// countdown went down by, both read at each flush. No "initialised?",
+// allocator or null test on malloc: a thread's first allocation, and every
+// allocation under jemalloc or tcmalloc, finds the countdown negative and
+// takes the slow path. Everything else is in noinline functions so the fast
+// path stays a handful of instructions with no stack frame to set up.
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -86,13 +87,33 @@ bool g_glibc_chunks = false;
 // the real one minus kGenericBias, always negative, so every malloc takes
 // the slow path, which adds the bias back. (Only a request of 2^62 bytes or
 // more can wrap it into the fast path, and that one fails before any
-// header is read.) free's is kept off by a gate of set bytes read in place
-// of the filter (the real filter is consulted on the slow path). The cost
-// there: a call more per malloc and per free.
+// header is read.) free's is kept off by g_free_limit, and its slow path
+// consults the live table's filter instead of a header. The cost there: a
+// call more per malloc and per free.
 constexpr int64_t kGenericBias = int64_t{1} << 62;
 constexpr int64_t kMaxGap = int64_t{1} << 60;  // < kGenericBias
 int64_t g_countdown_bias = 0;                  // kGenericBias when !glibc
-std::atomic<const std::atomic<uint8_t>*> g_free_gate{g_live_filter};
+// free(p) takes its slow path when p - 1 >= g_free_limit: 0 (every block)
+// until initialisation and under another allocator, UINTPTR_MAX (only the
+// null pointer) under glibc, where the block's header says the rest (see
+// kBigChunk).
+std::atomic<uintptr_t> g_free_limit{0};
+
+// Under glibc, free() reads the chunk header anyway (for the bytes in use),
+// so the header tells it whether a block may be sampled, without a lookup:
+// a sampled block smaller than kBigChunk is handed out `offset` bytes into
+// a larger glibc block, and the word before it, where glibc keeps the chunk
+// size, holds kWrapMark, which is no chunk size; the word before that holds
+// the offset. A header word of kBigChunk or more (a big block, sampled or
+// not, a wrapped block, an arena block) sends free() to FreeBig, which
+// looks in the live table. One block in MEMMON_SAMPLE_RATE bytes is
+// sampled, so the 16 bytes (or the alignment) added are nothing in RSS.
+// Blocks of kBigChunk or more are rare and costly to free anyway, and are
+// never wrapped (glibc's in-place realloc of them stays available).
+constexpr uintptr_t kBigChunk = 256 * 1024;
+constexpr uintptr_t kWrapMark = ~uintptr_t{0xF};   // no chunk is that big
+constexpr uintptr_t kBootMark = ~uintptr_t{0x1F};  // bootstrap arena blocks
+static_assert(kBootMark >= kBigChunk && kWrapMark >= kBigChunk);
 
 // 0: nothing done, 1: resolving, 2: ready.
 std::atomic<int> g_init_state{0};
@@ -220,7 +241,9 @@ void* BootAlloc(size_t n, size_t align) {
     if (g_boot_used.compare_exchange_weak(used, end,
                                           std::memory_order_relaxed)) {
       *reinterpret_cast<size_t*>(g_boot + start - 16) = n;
-      LiveTable::MarkForever(g_boot + start);  // free() takes its slow path
+      // free() takes its slow path: by the limit before initialisation,
+      // by this header after it.
+      *reinterpret_cast<uintptr_t*>(g_boot + start - 8) = kBootMark;
       return g_boot + start;  // zero: the arena is never reused
     }
   }
@@ -280,17 +303,7 @@ void InitSlow() {
     // Keep the fast paths off (see kGenericBias). Threads arm their
     // countdown only after initialisation, so all of them see the bias.
     g_countdown_bias = kGenericBias;
-    void* gate = mmap(nullptr, sizeof(g_live_filter), PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (gate != MAP_FAILED) {
-      memset(gate, 255, sizeof(g_live_filter));
-      g_free_gate.store(static_cast<const std::atomic<uint8_t>*>(gate),
-                        std::memory_order_relaxed);
-    } else {
-      // Saturate the filter itself: every free looks in the table.
-      for (size_t i = 0; i < (size_t{1} << kFilterBits); ++i)
-        g_live_filter[i].store(255, std::memory_order_relaxed);
-    }
+    // free() keeps to its slow path: g_free_limit stays 0.
   }
   // Warm up: tcmalloc's malloc_usable_size constructs its MallocExtension
   // with operator new on first use, which would recurse into the hooks from
@@ -319,6 +332,8 @@ void InitSlow() {
   t.in_init = false;
   errno = saved_errno;
   g_init_state.store(2, std::memory_order_release);
+  if (g_glibc_chunks)
+    g_free_limit.store(UINTPTR_MAX, std::memory_order_release);
 }
 
 inline bool Ready() {
@@ -488,7 +503,8 @@ void PrepareUnwinder() {
   g_unwinder_ready.store(true, std::memory_order_release);
 }
 
-// Inlined into its callers: one frame fewer to unwind.
+// Records a sample of `size` bytes at `p`. Inlined into its callers: one
+// frame fewer to unwind.
 inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
                                                         size_t size) {
   PrepareUnwinder();
@@ -521,10 +537,11 @@ inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
   }
 }
 
-// The countdown crossed zero: maybe sample `p`.
-inline __attribute__((always_inline)) void SampleInline(void* p,
-                                                        size_t size) noexcept {
-  ThreadState& t = t_state;
+// The countdown went negative (or this is the thread's first allocation):
+// flushes the counters, draws the next gap and says whether the allocation
+// of `size` bytes is to be recorded. errno is left as it was.
+inline __attribute__((always_inline)) bool TakeSamplingPoint(ThreadState& t,
+                                                             size_t size) {
   int saved_errno = errno;
   Flush(t);
   if (!t.rng_ready) {
@@ -534,20 +551,21 @@ inline __attribute__((always_inline)) void SampleInline(void* p,
     SetCountdown(t, left);
     if (left >= 0 && g_config.rate > 1) {
       errno = saved_errno;
-      return;
+      return false;
     }
   }
   SetCountdown(t, NextGap(t));
-  if (!t.in_hook && !t.no_sampling && g_config.enabled && size > 0) {
-    t.in_hook = true;
-    RecordSample(t, p, size);
-    t.in_hook = false;
-  }
   errno = saved_errno;
+  return !t.in_hook && !t.no_sampling && g_config.enabled && size > 0;
 }
 
-MEMMON_NOINLINE void SampleSlow(void* p, size_t size) noexcept {
-  SampleInline(p, size);
+inline __attribute__((always_inline)) void RecordGuarded(ThreadState& t,
+                                                         void* p, size_t size) {
+  int saved_errno = errno;
+  t.in_hook = true;
+  RecordSample(t, p, size);
+  t.in_hook = false;
+  errno = saved_errno;
 }
 
 // Bytes in use are counted in the allocator's own unit. Under glibc that is
@@ -565,28 +583,94 @@ inline size_t UsableSize(void* p) {
   return g_real.usable_size != nullptr ? g_real.usable_size(p) : 0;
 }
 
-// Counts the block `p` of `size` requested bytes, the countdown already
-// taken down by `size`. The allocation side is flushed when the sampling
-// countdown crosses zero (every `rate` bytes on average), saving a
-// countdown per malloc.
-template <bool kInlineSample = false>
-inline __attribute__((always_inline)) void OnAllocCounted(void* p,
-                                                          size_t size) {
-  ThreadState& t = t_state;
-  ++t.allocations;
-  t.alloc_chunk_bytes += UsableSize(p);
-  if (MEMMON_UNLIKELY(t.until_sample + g_countdown_bias < 0 || !t.rng_ready)) {
-    if constexpr (kInlineSample) {
-      SampleInline(p, size);
-    } else {
-      SampleSlow(p, size);
-    }
-  }
+// ---- sampled blocks under glibc (see kBigChunk) ---------------------------
+inline uintptr_t HeaderWord(const void* p) {
+  return reinterpret_cast<const uintptr_t*>(p)[-1];
 }
 
-inline void OnAlloc(void* p, size_t size) {
-  t_state.until_sample = CountDown(t_state.until_sample, size);
-  OnAllocCounted(p, size);
+// The glibc block a wrapped block lives in.
+inline void* Unwrapped(void* p) {
+  return static_cast<char*>(p) - reinterpret_cast<const uintptr_t*>(p)[-2];
+}
+
+enum class Kind { kMalloc, kCalloc, kAligned };
+
+// The next allocator's function for `kind`; null on failure (errno set).
+inline void* RealAlloc(Kind kind, size_t n, size_t align) {
+  switch (kind) {
+    case Kind::kMalloc:
+      return g_real.malloc(n);
+    case Kind::kCalloc:
+      return g_real.calloc(1, n);
+    case Kind::kAligned: {
+      void* p = nullptr;
+      int err = g_real.posix_memalign(&p, align, n);
+      if (err != 0) {
+        errno = err;
+        return nullptr;
+      }
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+// A block of `n` bytes (aligned to `align` for kAligned, zeroed for
+// kCalloc) that is to be sampled: wrapped when smaller than kBigChunk.
+// `*block` receives glibc's block (counted in bytes in use).
+void* AllocWrapped(Kind kind, size_t n, size_t align, void** block) {
+  if (n >= kBigChunk) {  // its own header sends free() to FreeBig
+    *block = RealAlloc(kind, n, align);
+    return *block;
+  }
+  const size_t offset = align > 16 ? align : 16;
+  void* q = RealAlloc(kind, n + offset, align);
+  *block = q;
+  if (q == nullptr) return nullptr;
+  uintptr_t* p = reinterpret_cast<uintptr_t*>(static_cast<char*>(q) + offset);
+  p[-1] = kWrapMark;
+  p[-2] = offset;
+  return p;
+}
+
+// The countdown, already taken down by `n`, is negative: a sampling point,
+// a thread's first allocation, or under jemalloc and tcmalloc every
+// allocation (see kGenericBias). Counts the block; the caller has counted
+// nothing.
+template <Kind kind>
+inline __attribute__((always_inline)) void* AllocAtCountdown(size_t n,
+                                                            size_t align) {
+  ThreadState& t = t_state;
+  if (MEMMON_LIKELY(g_glibc_chunks)) {
+    // Decided before the call, so that a sampled block can be wrapped.
+    const bool record = TakeSamplingPoint(t, n);
+    void* block = nullptr;
+    void* p = record ? AllocWrapped(kind, n, align, &block)
+                     : (block = RealAlloc(kind, n, align));
+    if (MEMMON_UNLIKELY(p == nullptr)) {
+      // The flush counted `n`; the countdown is a fresh gap. Taking `n` off
+      // the flush's mark gives the bytes back at the next flush.
+      t.synced_countdown = CountDown(t.synced_countdown, n);
+      return nullptr;
+    }
+    ++t.allocations;
+    t.alloc_chunk_bytes += GlibcChunkSize(block);
+    if (record) RecordGuarded(t, p, n);
+    return p;
+  }
+  // Another allocator: sampled after the call; free() finds the sampled
+  // blocks through the filter.
+  void* p = RealAlloc(kind, n, align);
+  if (MEMMON_UNLIKELY(p == nullptr)) {
+    t.until_sample = CountDown(t.until_sample, -n);
+    return nullptr;
+  }
+  ++t.allocations;
+  t.alloc_chunk_bytes += UsableSize(p);
+  if (t.until_sample + g_countdown_bias < 0 || !t.rng_ready) {
+    if (TakeSamplingPoint(t, n)) RecordGuarded(t, p, n);
+  }
+  return p;
 }
 
 inline void CountFree(ThreadState& t) {
@@ -600,28 +684,41 @@ MEMMON_NOINLINE void FlushThenFree(void* p) noexcept {
   g_real.free(p);
 }
 
-// p's filter byte is set: a sampled block, an arena block, the null
-// pointer, or a block that shares its filter counter with one of those.
-MEMMON_NOINLINE void FreeFiltered(void* p) noexcept {
-  if (p == nullptr) return;  // its filter byte is always set
-  if (IsBoot(p)) return;     // arena blocks are never reused
-  if (!Ready()) InitSlow();  // only arena blocks exist before: not reached
+// Under glibc, a block whose header word is kBigChunk or more: a big block
+// (sampled or not), a wrapped sampled block, or an arena block.
+MEMMON_NOINLINE void FreeBig(void* p) noexcept {
+  if (IsBoot(p)) return;  // arena blocks are never reused
   ThreadState& t = t_state;
-  t.freed_chunk_bytes += UsableSize(p);
-  CountFree(t);
+  void* block = HeaderWord(p) == kWrapMark ? Unwrapped(p) : p;
+  // Out of the live set before the allocator may hand the address out again.
   if (g_live.Erase(p)) --t.live_samples;
+  t.freed_chunk_bytes += GlibcChunkSize(block);
+  CountFree(t);
+  g_real.free(block);
+}
+
+// glibc's free path, for a block that took FreeSlow (a thread that had not
+// yet seen g_free_limit).
+void FreeGlibc(void* p) {
+  if (HeaderWord(p) >= kBigChunk) return FreeBig(p);
+  ThreadState& t = t_state;
+  t.freed_chunk_bytes += GlibcChunkSize(p);
+  CountFree(t);
   g_real.free(p);
 }
 
-// p's gate byte is set: under glibc, its filter byte (FreeFiltered); under
-// another allocator, every block, most of them unsampled. Before
-// initialisation g_glibc_chunks is false too, and the filter catches the
-// only blocks that exist then (the arena's).
+// The null pointer, every block before initialisation (only arena blocks
+// exist then), and every block under another allocator, which has no
+// header to read: its filter byte says whether it may be sampled.
 MEMMON_NOINLINE void FreeSlow(void* p) noexcept {
-  if (g_glibc_chunks || LiveTable::MaybeContains(p)) return FreeFiltered(p);
+  if (p == nullptr) return;
+  if (IsBoot(p)) return;     // arena blocks are never reused
+  if (!Ready()) InitSlow();  // only arena blocks exist before: not reached
+  if (g_glibc_chunks) return FreeGlibc(p);
   ThreadState& t = t_state;
   t.freed_chunk_bytes += UsableSize(p);
   CountFree(t);
+  if (LiveTable::MaybeContains(p) && g_live.Erase(p)) --t.live_samples;
   g_real.free(p);
 }
 
@@ -629,40 +726,14 @@ MEMMON_NOINLINE void FreeSlow(void* p) noexcept {
 MEMMON_NOINLINE void* MallocSlow(size_t n) noexcept {
   InitSlow();
   if (!Ready()) return BootAlloc(n, 16);
-  void* p = g_real.malloc(n);
-  if (p != nullptr) OnAlloc(p, n);
-  return p;
-}
-
-// malloc from the slow path, the countdown already taken down by `n`.
-// kInlineSample takes the sample in this frame: one frame fewer to unwind.
-template <bool kInlineSample>
-inline __attribute__((always_inline)) void* MallocCounted(size_t n) {
-  void* p = g_real.malloc(n);
-  if (MEMMON_UNLIKELY(p == nullptr)) {
-    t_state.until_sample = CountDown(t_state.until_sample, -n);
-    return nullptr;
-  }
-  OnAllocCounted<kInlineSample>(p, n);
-  return p;
-}
-
-// Under glibc: a sampling point (or a thread's first allocation).
-MEMMON_NOINLINE void* MallocSampled(size_t n) noexcept {
-  return MallocCounted</*kInlineSample=*/true>(n);
-}
-
-// Under jemalloc and tcmalloc, every malloc (see kGenericBias): the sample
-// out of line, so that this frame stays small.
-MEMMON_NOINLINE void* MallocGeneric(size_t n) noexcept {
-  return MallocCounted</*kInlineSample=*/false>(n);
+  t_state.until_sample = CountDown(t_state.until_sample, n);
+  return AllocAtCountdown<Kind::kMalloc>(n, 0);
 }
 
 // The countdown went negative: the allocation that crosses the sampling
 // point, every thread's first (the countdown starts at -1: that is how the
 // fast path does without an "initialised?" test), and every allocation
-// under jemalloc or tcmalloc. It only dispatches, by tail calls, so that it
-// adds no frame.
+// under jemalloc or tcmalloc.
 MEMMON_NOINLINE void* MallocCountdown(size_t n) noexcept {
   ThreadState& t = t_state;
   t.pending_bytes = n;
@@ -670,8 +741,7 @@ MEMMON_NOINLINE void* MallocCountdown(size_t n) noexcept {
     t.until_sample = CountDown(t.until_sample, -n);  // MallocSlow counts it
     return MallocSlow(n);
   }
-  if (g_countdown_bias != 0) return MallocGeneric(n);
-  return MallocSampled(n);
+  return AllocAtCountdown<Kind::kMalloc>(n, 0);
 }
 
 // malloc failed after DoMalloc counted it: take the counts back.
@@ -701,29 +771,42 @@ inline void* DoMalloc(size_t n) {
   return p;
 }
 
-// p's gate byte is set (a relaxed load, written as one compare with
-// memory: the compiler would load, then test).
-inline bool GateSet(const void* p) {
-  const std::atomic<uint8_t>* gate =
-      g_free_gate.load(std::memory_order_relaxed);
-  bool set;
-  asm("cmpb $0, (%1,%2)"
-      : "=@ccne"(set)
-      : "r"(gate), "r"(LiveTable::FilterIndex(p)),
-        "m"(*reinterpret_cast<const uint8_t(*)[size_t{1} << kFilterBits]>(
-            gate)));
-  return set;
-}
-
-// No "initialised?" test: before initialisation only arena blocks exist,
-// and the filter sends those to FreeSlow. No null test: the null pointer's
-// filter byte is set (see g_live_filter).
+// No "initialised?" or null test: before initialisation, and for the null
+// pointer, g_free_limit sends every pointer to FreeSlow (p - 1 is at least
+// 0 and at least UINTPTR_MAX). After it, under glibc, the header word
+// (which free() reads next anyway) sends big, wrapped and arena blocks to
+// FreeBig; under another allocator the limit stays 0.
 inline void DoFree(void* p) {
-  if (MEMMON_UNLIKELY(GateSet(p))) return FreeSlow(p);
+  const uintptr_t limit = g_free_limit.load(std::memory_order_relaxed);
+  if (MEMMON_UNLIKELY(reinterpret_cast<uintptr_t>(p) - 1 >= limit)) {
+    return FreeSlow(p);
+  }
+  const uintptr_t header = HeaderWord(p);
+  if (MEMMON_UNLIKELY(header >= kBigChunk)) return FreeBig(p);
   ThreadState& t = t_state;
-  t.freed_chunk_bytes += GlibcChunkSize(p);
+  t.freed_chunk_bytes += header & ~uintptr_t{7};
   if (MEMMON_UNLIKELY(--t.ops_left < 0)) return FlushThenFree(p);
   g_real.free(p);  // a tail call: the fast path needs no stack frame
+}
+
+// calloc and the aligned forms: the countdown taken down before the call
+// (so that a sampled block can be wrapped). Outside glibc the countdown is
+// always negative: every call takes AllocAtCountdown.
+template <Kind kind>
+void* AllocCounted(size_t n, size_t align) {
+  ThreadState& t = t_state;
+  t.until_sample = CountDown(t.until_sample, n);
+  if (MEMMON_UNLIKELY(t.until_sample < 0)) {
+    return AllocAtCountdown<kind>(n, align);
+  }
+  void* p = RealAlloc(kind, n, align);
+  if (MEMMON_UNLIKELY(p == nullptr)) {
+    t.until_sample = CountDown(t.until_sample, -n);
+    return nullptr;
+  }
+  ++t.allocations;
+  t.alloc_chunk_bytes += GlibcChunkSize(p);
+  return p;
 }
 
 void* DoCalloc(size_t count, size_t size) {
@@ -736,8 +819,44 @@ void* DoCalloc(size_t count, size_t size) {
     InitSlow();
     if (!Ready()) return BootAlloc(n, 16);
   }
-  void* p = g_real.calloc(count, size);
-  if (p != nullptr) OnAlloc(p, n);
+  return AllocCounted<Kind::kCalloc>(n, 0);
+}
+
+// realloc under glibc. A wrapped block cannot be resized by glibc, and a
+// new block at a sampling point must be wrapped: both move (malloc, copy,
+// free). Otherwise glibc resizes, the old block leaving the live set first.
+void* ReallocGlibc(void* old, size_t n) {
+  ThreadState& t = t_state;
+  if (n == 0) {  // glibc frees the block and returns null
+    DoFree(old);
+    return nullptr;
+  }
+  const uintptr_t header = HeaderWord(old);
+  const bool wrapped = header == kWrapMark;
+  if (wrapped || CountDown(t.until_sample, n) < 0) {
+    void* p = DoMalloc(n);
+    if (p == nullptr) return nullptr;  // `old` is kept, as realloc's is
+    const size_t old_size =
+        wrapped ? g_real.usable_size(Unwrapped(old)) -
+                      reinterpret_cast<const uintptr_t*>(old)[-2]
+                : g_real.usable_size(old);
+    memcpy(p, old, old_size < n ? old_size : n);
+    DoFree(old);
+    return p;
+  }
+  // Only big blocks can be sampled without a wrap.
+  const bool was_sampled = header >= kBigChunk && g_live.Erase(old);
+  if (was_sampled) --t.live_samples;
+  t.until_sample = CountDown(t.until_sample, n);
+  void* p = g_real.realloc(old, n);
+  if (p == nullptr) {  // `old` is kept; a sample it had is lost
+    t.until_sample = CountDown(t.until_sample, -n);
+    return nullptr;
+  }
+  t.freed_chunk_bytes += header & ~uintptr_t{7};
+  CountFree(t);
+  ++t.allocations;
+  t.alloc_chunk_bytes += GlibcChunkSize(p);
   return p;
 }
 
@@ -750,23 +869,29 @@ void* DoRealloc(void* old, size_t n) {
     return p;
   }
   if (MEMMON_UNLIKELY(!Ready())) InitSlow();  // only arena blocks exist before
-  // The old block leaves the live set before the allocator may reuse it.
+  if (MEMMON_LIKELY(g_glibc_chunks)) return ReallocGlibc(old, n);
+  // Another allocator: the old block leaves the live set before the
+  // allocator may reuse it; the new one is sampled after the call.
   size_t old_usable = UsableSize(old);
   ThreadState& t = t_state;
   bool was_sampled = LiveTable::MaybeContains(old) && g_live.Erase(old);
   if (was_sampled) --t.live_samples;
   void* p = g_real.realloc(old, n);
   if (p == nullptr) {
-    if (n == 0) {  // glibc: realloc(p, 0) frees p
+    if (n == 0) {  // realloc(p, 0) may free p
       t.freed_chunk_bytes += old_usable;
       CountFree(t);
     }
-    (void)was_sampled;  // a failed realloc keeps `old`; its sample is lost
-    return p;
+    return p;  // a failed realloc keeps `old`; its sample is lost
   }
   t.freed_chunk_bytes += old_usable;
   CountFree(t);
-  OnAlloc(p, n);
+  t.until_sample = CountDown(t.until_sample, n);
+  ++t.allocations;
+  t.alloc_chunk_bytes += UsableSize(p);
+  if (t.until_sample + g_countdown_bias < 0 || !t.rng_ready) {
+    if (TakeSamplingPoint(t, n)) RecordGuarded(t, p, n);
+  }
   return p;
 }
 
@@ -786,10 +911,10 @@ void* DoAligned(size_t align, size_t n, bool posix_semantics, int* err) {
       return p;
     }
   }
-  void* p = nullptr;
-  *err = g_real.posix_memalign(&p, align, n);
-  if (*err != 0) return nullptr;
-  OnAlloc(p, n);
+  int saved_errno = errno;
+  void* p = AllocCounted<Kind::kAligned>(n, align);
+  *err = p != nullptr ? 0 : errno;
+  errno = saved_errno;
   return p;
 }
 
@@ -976,7 +1101,12 @@ MEMMON_EXPORT size_t malloc_usable_size(void* p) noexcept {
   EnsureInitialized();
   // The allocator's own answer, never the chunk size memmon counts (which
   // includes glibc's 8-byte header: the program must not write there).
-  return g_real.usable_size != nullptr ? g_real.usable_size(p) : 0;
+  if (g_real.usable_size == nullptr) return 0;
+  if (g_glibc_chunks && HeaderWord(p) == kWrapMark) {
+    return g_real.usable_size(Unwrapped(p)) -
+           reinterpret_cast<const uintptr_t*>(p)[-2];
+  }
+  return g_real.usable_size(p);
 }
 
 MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,

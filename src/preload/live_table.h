@@ -9,9 +9,11 @@
 // before it goes back to the allocator, so one address is never inserted
 // twice at once.
 //
-// Why it looks like this: most frees are of unsampled blocks, so the free
-// path first reads one byte of a counting filter (64 KiB, cache resident):
-// zero means "certainly not sampled" and costs one load. Only a non-zero
+// Why it looks like this: most frees are of unsampled blocks. Under glibc
+// the free path tells them by the chunk header (hooks.cc, kBigChunk) and
+// comes here only for big and sampled blocks; under allocators that keep no
+// header it first reads one byte of a counting filter (64 KiB): zero means
+// "certainly not sampled" and costs one load. Only a non-zero
 // counter leads to the table, an open-addressing array probed linearly for
 // at most kMaxProbe slots. Keys move EMPTY -> BUSY -> address -> BUSY ->
 // TOMB -> BUSY -> ...; EMPTY never comes back, so a key always sits before
@@ -43,13 +45,9 @@
 namespace memmon::preload {
 
 // The counting filter, static so that it exists before anything is
-// initialised: the bootstrap arena marks its blocks in it (saturated
-// counters) and free() sends every block with a non-zero counter to its
-// slow path, which is how arena blocks are recognised at no cost to the
-// fast path. Counter 0 is saturated from the start (statically, so before
-// any free): it is the null pointer's, so free(NULL) needs no test of its
-// own on the fast path; the blocks that share it (1 in 65536) take the
-// slow path.
+// initialised. Counter 0 is saturated from the start: it is the null
+// pointer's. MarkForever saturates a counter for good (a block that must
+// always take the slow path).
 inline constexpr int kFilterBits = 16;
 extern std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits];
 

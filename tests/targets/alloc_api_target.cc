@@ -7,7 +7,11 @@
 // so the profile must show exactly kCount objects, kCount * kSize bytes at
 // each. Also checks that errno survives malloc and free, that failures
 // report ENOMEM/EINVAL as the allocator would, and that realloc keeps data.
-// Prints "errno_ok=1 failures_ok=1 data_ok=1".
+// At rate 1 every block is sampled, so under glibc every small block is a
+// wrapped one (hooks.cc, kBigChunk): alignment, zeroing, realloc in both
+// directions, realloc(p, 0) and the live count after frees are checked on
+// those and on big blocks.
+// Prints "errno_ok=1 failures_ok=1 data_ok=1 align_ok=1 zero_ok=1 live_ok=1".
 
 #include <errno.h>
 #include <malloc.h>
@@ -15,9 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dlfcn.h>
+
 #include <cstdint>
 #include <new>
 #include <vector>
+
+#include "preload/memmon_preload.h"
 
 namespace {
 
@@ -49,6 +57,41 @@ __attribute__((noinline)) void UsePosixMemalign() {
     if (posix_memalign(&p, 32, kSize) != 0) abort();
     g_keep.push_back(p);
   }
+}
+
+bool Aligned(const void* p, std::size_t align) {
+  return reinterpret_cast<uintptr_t>(p) % align == 0;
+}
+
+// The sampler's live-sample count (0 when not preloaded).
+uint64_t LiveSamples() {
+  auto fn = reinterpret_cast<memmon_preload_counters_fn>(
+      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
+  if (fn == nullptr) return 0;
+  memmon_preload_counters c{};
+  fn(&c, sizeof(c));
+  return c.live_samples;
+}
+
+// Fills, reallocates up and down (small and big), and checks the bytes kept.
+bool ReallocKeepsData() {
+  bool ok = true;
+  for (std::size_t from : {24, 4000, 300000}) {
+    for (std::size_t to : {8, 100, 5000, 400000}) {
+      auto* p = static_cast<unsigned char*>(malloc(from));
+      for (std::size_t i = 0; i < from; ++i) p[i] = static_cast<unsigned char>(i * 7);
+      p = static_cast<unsigned char*>(realloc(p, to));
+      if (p == nullptr) return false;
+      for (std::size_t i = 0; i < (from < to ? from : to); ++i)
+        if (p[i] != static_cast<unsigned char>(i * 7)) ok = false;
+      if (malloc_usable_size(p) < to) ok = false;
+      memset(p, 1, to);
+      free(p);
+    }
+  }
+  void* z = malloc(40);
+  if (realloc(z, 0) != nullptr) ok = false;  // glibc frees and returns null
+  return ok;
 }
 
 }  // namespace
@@ -100,7 +143,62 @@ int main() {
   // never memmon's chunk size (272), and the whole of it is writable.
   std::size_t usable = malloc_usable_size(g_keep[0]);
   memset(g_keep[0], 9, usable);
-  printf("errno_ok=%d failures_ok=%d data_ok=%d usable=%zu\n", errno_ok,
-         failures_ok, data_ok, usable);
+  data_ok = data_ok && ReallocKeepsData();
+
+  int align_ok = 1;
+  for (int i = 0; i < kCount; ++i) {
+    if (!Aligned(g_keep[4 * kCount + i], 64) ||
+        !Aligned(g_keep[5 * kCount + i], 128) ||
+        !Aligned(g_keep[6 * kCount + i], 4096) ||
+        !Aligned(g_keep[7 * kCount + i], 4096) ||
+        !Aligned(g_keep[11 * kCount + i], 256) ||
+        !Aligned(g_keep[12 * kCount + i], 32) ||
+        malloc_usable_size(g_keep[5 * kCount + i]) < kSize) {
+      align_ok = 0;
+    }
+  }
+
+  // calloc zeroes a block just freed full of ones, small or big.
+  int zero_ok = 1;
+  for (std::size_t size : {48, 1000, 500000}) {
+    void* dirty = malloc(size);
+    memset(dirty, 0xff, size);
+    free(dirty);
+    auto* c = static_cast<unsigned char*>(calloc(1, size));
+    for (std::size_t i = 0; i < size; ++i)
+      if (c[i] != 0) zero_ok = 0;
+    free(c);
+  }
+
+  // Every block freed leaves the live set: small (wrapped), big, aligned,
+  // from calloc and realloc.
+  std::vector<void*> batch;
+  batch.reserve(300);
+  const uint64_t live_before = LiveSamples();
+  for (int i = 0; i < 50; ++i) {
+    batch.push_back(malloc(100));
+    batch.push_back(malloc(300000));
+    batch.push_back(calloc(10, 10));
+    batch.push_back(aligned_alloc(64, 640));
+    batch.push_back(realloc(malloc(10), 2000));
+    batch.push_back(new char[70]);
+  }
+  const uint64_t live_during = LiveSamples();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i % 6 == 5) {
+      delete[] static_cast<char*>(batch[i]);
+    } else {
+      free(batch[i]);
+    }
+  }
+  const uint64_t live_after = LiveSamples();
+  int live_ok = live_during >= live_before + batch.size() &&
+                live_after == live_before;
+  printf("errno_ok=%d failures_ok=%d data_ok=%d align_ok=%d zero_ok=%d "
+         "live_ok=%d usable=%zu live=%llu/%llu/%llu\n",
+         errno_ok, failures_ok, data_ok, align_ok, zero_ok, live_ok, usable,
+         static_cast<unsigned long long>(live_before),
+         static_cast<unsigned long long>(live_during),
+         static_cast<unsigned long long>(live_after));
   return 0;
 }
