@@ -48,6 +48,7 @@
 #include <libunwind.h>
 
 #include "sampler.h"
+#include "unwind.h"
 
 #define MEMMON_EXPORT extern "C" __attribute__((visibility("default")))
 #define MEMMON_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -498,8 +499,10 @@ int FindSelf(dl_phdr_info* info, size_t, void* data) {
 void PrepareUnwinder() {
   if (g_unwinder_ready.load(std::memory_order_acquire)) return;
   dl_iterate_phdr(FindSelf, reinterpret_cast<void*>(&PrepareUnwinder));
-  // Per-thread caches: no global lock taken while unwinding.
+  // libunwind is the fallback (frames FastBacktrace cannot take). Per-thread
+  // caches: no global lock taken while unwinding.
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  InitFastUnwind();
   g_unwinder_ready.store(true, std::memory_order_release);
 }
 
@@ -509,7 +512,10 @@ inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
                                                         size_t size) {
   PrepareUnwinder();
   uintptr_t frames[kMaxStackDepth + 16];
-  int n = unw_backtrace(reinterpret_cast<void**>(frames), kMaxStackDepth + 16);
+  int n = FastBacktrace(frames, kMaxStackDepth + 16);
+  if (n < 0) {
+    n = unw_backtrace(reinterpret_cast<void**>(frames), kMaxStackDepth + 16);
+  }
   const uintptr_t lo = g_self_lo.load(std::memory_order_relaxed);
   const uintptr_t hi = g_self_hi.load(std::memory_order_relaxed);
   int skip = 0;
@@ -1107,6 +1113,22 @@ MEMMON_EXPORT size_t malloc_usable_size(void* p) noexcept {
            reinterpret_cast<const uintptr_t*>(p)[-2];
   }
   return g_real.usable_size(p);
+}
+
+// dlclose: once code is unmapped, other code may be mapped at its
+// addresses, so the unwinder's cached rules are forgotten.
+MEMMON_EXPORT int dlclose(void* handle) noexcept {
+  using DlcloseFn = int (*)(void*);
+  static std::atomic<DlcloseFn> real{nullptr};
+  DlcloseFn fn = real.load(std::memory_order_acquire);
+  if (fn == nullptr) {
+    fn = reinterpret_cast<DlcloseFn>(dlsym(RTLD_NEXT, "dlclose"));
+    if (fn == nullptr) return -1;
+    real.store(fn, std::memory_order_release);
+  }
+  const int result = fn(handle);
+  InvalidateFastUnwind();
+  return result;
 }
 
 MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,

@@ -1,0 +1,592 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+#include "unwind.h"
+
+#include <link.h>
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstring>
+
+namespace memmon::preload {
+namespace {
+
+// ---- rules ----------------------------------------------------------------
+// How to get from a frame to its caller's, for one return address:
+//   cfa = (rbp_based ? rbp : rsp) + cfa_offset
+//   return address = *(cfa - 8), caller's rsp = cfa
+//   caller's rbp = rbp_saved ? *(cfa + rbp_offset) : rbp
+// Packed in 64 bits with the epoch it was made in:
+//   [0,24) epoch  [24,26) kind  26 rbp_based  27 rbp_saved
+//   [28,52) cfa_offset (signed)  [52,64) rbp_offset / 8 (signed)
+enum Kind : uint64_t { kFrame = 0, kOutermost = 1, kUnsupported = 2 };
+
+struct Rule {
+  Kind kind = kUnsupported;
+  bool rbp_based = false;
+  bool rbp_saved = false;
+  int64_t cfa_offset = 0;
+  int64_t rbp_offset = 0;
+};
+
+constexpr uint64_t kEpochMask = (uint64_t{1} << 24) - 1;
+constexpr int64_t kMaxCfaOffset = (int64_t{1} << 23) - 1;
+constexpr int64_t kMaxRbpSlots = (int64_t{1} << 11) - 1;
+
+uint64_t Pack(const Rule& r, uint64_t epoch) {
+  return (epoch & kEpochMask) | static_cast<uint64_t>(r.kind) << 24 |
+         uint64_t{r.rbp_based} << 26 | uint64_t{r.rbp_saved} << 27 |
+         (static_cast<uint64_t>(r.cfa_offset) & ((uint64_t{1} << 24) - 1))
+             << 28 |
+         (static_cast<uint64_t>(r.rbp_offset / 8) & 0xFFF) << 52;
+}
+
+Rule Unpack(uint64_t w) {
+  Rule r;
+  r.kind = static_cast<Kind>((w >> 24) & 3);
+  r.rbp_based = (w >> 26) & 1;
+  r.rbp_saved = (w >> 27) & 1;
+  r.cfa_offset = static_cast<int64_t>(w << 12) >> 40;  // bits 28..51
+  r.rbp_offset = (static_cast<int64_t>(w) >> 52) * 8;  // bits 52..63
+  return r;
+}
+
+// A rule that fits the packing, or kUnsupported.
+Rule Checked(Rule r) {
+  if (r.kind != kFrame) return r;
+  if (r.cfa_offset < -kMaxCfaOffset || r.cfa_offset > kMaxCfaOffset ||
+      r.rbp_offset % 8 != 0 || r.rbp_offset / 8 < -kMaxRbpSlots ||
+      r.rbp_offset / 8 > kMaxRbpSlots) {
+    r.kind = kUnsupported;
+  }
+  return r;
+}
+
+// ---- the rule cache -------------------------------------------------------
+// Direct-mapped, one entry per return address. Readers: key (acquire),
+// rule (acquire), key again; the entry counts only if both keys are the
+// return address looked up. Writers take the entry by swapping its key to
+// kBusy, then store the rule and the key (release), so a reader that got a
+// rule from a later writer sees that writer's kBusy or key on its second
+// read. A writer that finds the entry busy does not cache.
+constexpr int kCacheBits = 14;  // 16384 entries, 256 KiB (touched as used)
+constexpr uintptr_t kBusy = 1;
+
+struct Entry {
+  std::atomic<uintptr_t> key;
+  std::atomic<uint64_t> rule;
+};
+static_assert(sizeof(Entry) == 16);
+
+Entry* g_cache = nullptr;
+std::atomic<uint64_t> g_epoch{1};
+std::atomic<uint64_t> g_rules_parsed{0};
+std::atomic<uint64_t> g_fallbacks{0};
+
+inline Entry& Slot(uintptr_t pc) {
+  return g_cache[(pc * 0x9E3779B97F4A7C15ull) >> (64 - kCacheBits)];
+}
+
+inline bool CacheGet(uintptr_t pc, uint64_t epoch, Rule* out) {
+  Entry& e = Slot(pc);
+  if (e.key.load(std::memory_order_acquire) != pc) return false;
+  const uint64_t w = e.rule.load(std::memory_order_acquire);
+  if (e.key.load(std::memory_order_relaxed) != pc) return false;
+  if ((w & kEpochMask) != (epoch & kEpochMask)) return false;
+  *out = Unpack(w);
+  return true;
+}
+
+void CachePut(uintptr_t pc, const Rule& r, uint64_t epoch) {
+  Entry& e = Slot(pc);
+  uintptr_t k = e.key.load(std::memory_order_relaxed);
+  if (k == kBusy) return;
+  if (!e.key.compare_exchange_strong(k, kBusy, std::memory_order_acquire))
+    return;
+  e.rule.store(Pack(r, epoch), std::memory_order_release);
+  e.key.store(pc, std::memory_order_release);
+}
+
+// ---- reading .eh_frame ----------------------------------------------------
+// DW_EH_PE pointer encodings.
+constexpr uint8_t kPeOmit = 0xff;
+constexpr uint8_t kPeAbsptr = 0x00, kPeUleb128 = 0x01, kPeUdata2 = 0x02,
+                  kPeUdata4 = 0x03, kPeUdata8 = 0x04, kPeSleb128 = 0x09,
+                  kPeSdata2 = 0x0a, kPeSdata4 = 0x0b, kPeSdata8 = 0x0c;
+constexpr uint8_t kPePcrel = 0x10, kPeDatarel = 0x30, kPeIndirect = 0x80;
+
+// A cursor over bytes of a loaded object's .eh_frame or .eh_frame_hdr,
+// which the loader mapped readable. `end` bounds every read.
+struct Reader {
+  const uint8_t* p;
+  const uint8_t* end;
+  bool ok = true;
+
+  bool Need(size_t n) {
+    if (!ok || static_cast<size_t>(end - p) < n) ok = false;
+    return ok;
+  }
+  template <typename T>
+  T Fixed() {
+    T v{};
+    if (!Need(sizeof(T))) return v;
+    memcpy(&v, p, sizeof(T));
+    p += sizeof(T);
+    return v;
+  }
+  uint64_t Uleb() {
+    uint64_t v = 0;
+    for (int shift = 0; Need(1); shift += 7) {
+      const uint8_t b = *p++;
+      if (shift < 64) v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    return 0;
+  }
+  int64_t Sleb() {
+    int64_t v = 0;
+    int shift = 0;
+    for (; Need(1);) {
+      const uint8_t b = *p++;
+      if (shift < 64) v |= static_cast<int64_t>(b & 0x7f) << shift;
+      shift += 7;
+      if ((b & 0x80) == 0) {
+        if (shift < 64 && (b & 0x40)) v |= -(int64_t{1} << shift);
+        return v;
+      }
+    }
+    return 0;
+  }
+  // An encoded pointer; `data_base` is what DW_EH_PE_datarel is relative
+  // to. Indirect and the rarer bases are refused (ok = false).
+  uintptr_t Pointer(uint8_t enc, uintptr_t data_base) {
+    if (enc == kPeOmit) return 0;
+    const uintptr_t here = reinterpret_cast<uintptr_t>(p);
+    uint64_t v = 0;
+    switch (enc & 0x0f) {
+      case kPeAbsptr: v = Fixed<uint64_t>(); break;
+      case kPeUleb128: v = Uleb(); break;
+      case kPeUdata2: v = Fixed<uint16_t>(); break;
+      case kPeUdata4: v = Fixed<uint32_t>(); break;
+      case kPeUdata8: v = Fixed<uint64_t>(); break;
+      case kPeSleb128: v = static_cast<uint64_t>(Sleb()); break;
+      case kPeSdata2: v = static_cast<uint64_t>(int64_t{Fixed<int16_t>()}); break;
+      case kPeSdata4: v = static_cast<uint64_t>(int64_t{Fixed<int32_t>()}); break;
+      case kPeSdata8: v = static_cast<uint64_t>(Fixed<int64_t>()); break;
+      default: ok = false; return 0;
+    }
+    switch (enc & 0x70) {
+      case 0: break;
+      case kPePcrel: v += here; break;
+      case kPeDatarel: v += data_base; break;
+      default: ok = false; return 0;
+    }
+    if (enc & kPeIndirect) ok = false;
+    return static_cast<uintptr_t>(v);
+  }
+};
+
+// The row of the CFI table that applies at one address, for the registers
+// a Rule can express. DWARF numbers on x86-64: 6 rbp, 7 rsp, 16 the return
+// address.
+constexpr uint64_t kRegRbp = 6, kRegRsp = 7, kRegRa = 16;
+
+struct RegRule {
+  enum How : uint8_t { kSame, kUndefined, kOffset, kOther } how = kSame;
+  int64_t offset = 0;
+};
+
+struct Row {
+  uint64_t cfa_reg = kRegRsp;
+  int64_t cfa_offset = 8;
+  bool cfa_other = false;  // an expression or another register
+  RegRule rbp, ra;
+};
+
+struct Cie {
+  uint64_t code_align = 1;
+  int64_t data_align = -8;
+  uint64_t ra_reg = kRegRa;
+  uint8_t fde_encoding = kPeAbsptr;
+  bool has_augmentation_data = false;
+  bool signal_frame = false;
+  const uint8_t* insns = nullptr;
+  const uint8_t* insns_end = nullptr;
+};
+
+bool ParseCie(const uint8_t* at, Cie* cie) {
+  Reader r{at, at + 16};
+  uint64_t length = r.Fixed<uint32_t>();
+  if (!r.ok || length == 0 || length == 0xffffffff) return false;
+  r.end = r.p + length;
+  if (r.Fixed<uint32_t>() != 0) return false;  // not a CIE
+  const uint8_t version = r.Fixed<uint8_t>();
+  if (version != 1 && version != 3) return false;
+  const char* aug = reinterpret_cast<const char*>(r.p);
+  size_t aug_len = strnlen(aug, static_cast<size_t>(r.end - r.p));
+  if (!r.Need(aug_len + 1)) return false;
+  r.p += aug_len + 1;
+  cie->code_align = r.Uleb();
+  cie->data_align = r.Sleb();
+  cie->ra_reg = version == 1 ? r.Fixed<uint8_t>() : r.Uleb();
+  if (aug_len > 0 && aug[0] == 'z') {
+    cie->has_augmentation_data = true;
+    const uint64_t len = r.Uleb();
+    if (!r.Need(len)) return false;
+    const uint8_t* data_end = r.p + len;
+    for (size_t i = 1; i < aug_len; ++i) {
+      switch (aug[i]) {
+        case 'R': cie->fde_encoding = r.Fixed<uint8_t>(); break;
+        case 'L': r.Fixed<uint8_t>(); break;
+        case 'P': {
+          const uint8_t enc = r.Fixed<uint8_t>();
+          // The personality pointer: skipped, whatever its encoding.
+          r.Pointer(enc & ~kPeIndirect, 0);
+          break;
+        }
+        case 'S': cie->signal_frame = true; break;
+        case 'B': break;
+        default: r.p = data_end; i = aug_len; break;  // unknown: skip data
+      }
+    }
+    r.p = data_end;
+  } else if (aug_len > 0) {
+    return false;  // an augmentation we cannot skip
+  }
+  cie->insns = r.p;
+  cie->insns_end = r.end;
+  return r.ok;
+}
+
+// Runs CFI instructions [p, end) from `row`, stopping before the first
+// advance past `target` (pc - start). `initial` is the row after the CIE's
+// instructions (for DW_CFA_restore). False on an instruction it does not
+// know: the frame needs libunwind.
+bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
+             uintptr_t start, uintptr_t target, const Row& initial, Row* row) {
+  constexpr int kStateDepth = 8;
+  Row saved[kStateDepth];
+  int depth = 0;
+  uintptr_t loc = start;
+  Reader r{p, end};
+  auto set_reg = [&](uint64_t reg, RegRule rule) {
+    if (reg == kRegRbp) row->rbp = rule;
+    if (reg == cie.ra_reg) row->ra = rule;
+    if (reg == kRegRsp) row->cfa_other = true;  // rsp restored from memory
+  };
+  auto restore_reg = [&](uint64_t reg) {
+    if (reg == kRegRbp) row->rbp = initial.rbp;
+    if (reg == cie.ra_reg) row->ra = initial.ra;
+  };
+  while (r.ok && r.p < r.end) {
+    const uint8_t op = *r.p++;
+    const uint8_t high = op & 0xc0, low = op & 0x3f;
+    uint64_t delta = 0;
+    bool advance = false;
+    if (high == 0x40) {  // DW_CFA_advance_loc
+      delta = low;
+      advance = true;
+    } else if (high == 0x80) {  // DW_CFA_offset
+      set_reg(low, {RegRule::kOffset,
+                    static_cast<int64_t>(r.Uleb()) * cie.data_align});
+    } else if (high == 0xc0) {  // DW_CFA_restore
+      restore_reg(low);
+    } else {
+      switch (op) {
+        case 0x00: break;  // nop
+        case 0x01:         // set_loc
+          loc = r.Pointer(cie.fde_encoding, 0);
+          if (loc > target) return r.ok;
+          break;
+        case 0x02: delta = r.Fixed<uint8_t>(); advance = true; break;
+        case 0x03: delta = r.Fixed<uint16_t>(); advance = true; break;
+        case 0x04: delta = r.Fixed<uint32_t>(); advance = true; break;
+        case 0x05: {  // offset_extended
+          const uint64_t reg = r.Uleb();
+          set_reg(reg, {RegRule::kOffset,
+                        static_cast<int64_t>(r.Uleb()) * cie.data_align});
+          break;
+        }
+        case 0x06: restore_reg(r.Uleb()); break;  // restore_extended
+        case 0x07: set_reg(r.Uleb(), {RegRule::kUndefined, 0}); break;
+        case 0x08: set_reg(r.Uleb(), {RegRule::kSame, 0}); break;
+        case 0x09: {  // register: reg saved in another register
+          const uint64_t reg = r.Uleb();
+          r.Uleb();
+          set_reg(reg, {RegRule::kOther, 0});
+          break;
+        }
+        case 0x0a:  // remember_state
+          if (depth == kStateDepth) return false;
+          saved[depth++] = *row;
+          break;
+        case 0x0b:  // restore_state
+          if (depth == 0) return false;
+          *row = saved[--depth];
+          break;
+        case 0x0c:  // def_cfa
+          row->cfa_reg = r.Uleb();
+          row->cfa_offset = static_cast<int64_t>(r.Uleb());
+          row->cfa_other = false;
+          break;
+        case 0x0d: row->cfa_reg = r.Uleb(); break;  // def_cfa_register
+        case 0x0e: row->cfa_offset = static_cast<int64_t>(r.Uleb()); break;
+        case 0x0f: {  // def_cfa_expression
+          const uint64_t len = r.Uleb();
+          if (!r.Need(len)) return false;
+          r.p += len;
+          row->cfa_other = true;
+          break;
+        }
+        case 0x10:    // expression
+        case 0x16: {  // val_expression
+          const uint64_t reg = r.Uleb();
+          const uint64_t len = r.Uleb();
+          if (!r.Need(len)) return false;
+          r.p += len;
+          set_reg(reg, {RegRule::kOther, 0});
+          break;
+        }
+        case 0x11: {  // offset_extended_sf
+          const uint64_t reg = r.Uleb();
+          set_reg(reg, {RegRule::kOffset, r.Sleb() * cie.data_align});
+          break;
+        }
+        case 0x12:  // def_cfa_sf
+          row->cfa_reg = r.Uleb();
+          row->cfa_offset = r.Sleb() * cie.data_align;
+          row->cfa_other = false;
+          break;
+        case 0x13: row->cfa_offset = r.Sleb() * cie.data_align; break;
+        case 0x14:    // val_offset
+        case 0x15: {  // val_offset_sf
+          const uint64_t reg = r.Uleb();
+          if (op == 0x14) r.Uleb(); else r.Sleb();
+          set_reg(reg, {RegRule::kOther, 0});
+          break;
+        }
+        case 0x2e: r.Uleb(); break;  // GNU_args_size
+        case 0x2f: {                 // GNU_negative_offset_extended
+          const uint64_t reg = r.Uleb();
+          set_reg(reg, {RegRule::kOffset,
+                        -static_cast<int64_t>(r.Uleb()) * cie.data_align});
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+    if (advance) {
+      loc += delta * cie.code_align;
+      if (loc > target) return r.ok;
+    }
+  }
+  return r.ok;
+}
+
+// The rule for a frame whose code is at `pc`, from the FDE at `fde`.
+Rule RuleFromFde(const uint8_t* fde, const uint8_t* eh_frame_end,
+                 uintptr_t pc) {
+  Rule unsupported;
+  Reader r{fde, eh_frame_end};
+  const uint64_t length = r.Fixed<uint32_t>();
+  if (!r.ok || length == 0 || length == 0xffffffff || !r.Need(length))
+    return unsupported;
+  r.end = r.p + length;
+  const uint8_t* id_at = r.p;
+  const uint32_t cie_offset = r.Fixed<uint32_t>();
+  if (!r.ok || cie_offset == 0) return unsupported;  // a CIE, not an FDE
+  Cie cie;
+  if (!ParseCie(id_at - cie_offset, &cie)) return unsupported;
+  const uintptr_t start = r.Pointer(cie.fde_encoding, 0);
+  const uintptr_t range = r.Pointer(cie.fde_encoding & 0x0f, 0);
+  if (!r.ok || pc < start || pc - start >= range) return unsupported;
+  if (cie.has_augmentation_data) {
+    const uint64_t len = r.Uleb();
+    if (!r.Need(len)) return unsupported;
+    r.p += len;
+  }
+  if (cie.signal_frame) return unsupported;
+  Row initial;
+  initial.ra = {RegRule::kOffset, -8};
+  if (!Execute(cie.insns, cie.insns_end, cie, start, UINTPTR_MAX, initial,
+               &initial)) {
+    return unsupported;
+  }
+  Row row = initial;
+  if (!Execute(r.p, r.end, cie, start, pc, initial, &row)) return unsupported;
+
+  Rule rule;
+  if (row.ra.how == RegRule::kUndefined) {
+    rule.kind = kOutermost;
+    return rule;
+  }
+  if (row.cfa_other || (row.cfa_reg != kRegRsp && row.cfa_reg != kRegRbp) ||
+      row.ra.how != RegRule::kOffset || row.ra.offset != -8 ||
+      (row.rbp.how != RegRule::kSame && row.rbp.how != RegRule::kOffset)) {
+    return unsupported;
+  }
+  rule.kind = kFrame;
+  rule.rbp_based = row.cfa_reg == kRegRbp;
+  rule.cfa_offset = row.cfa_offset;
+  rule.rbp_saved = row.rbp.how == RegRule::kOffset;
+  rule.rbp_offset = rule.rbp_saved ? row.rbp.offset : 0;
+  return Checked(rule);
+}
+
+// Binary search of .eh_frame_hdr's sorted table for the FDE covering pc.
+const uint8_t* FindFde(const uint8_t* hdr, uintptr_t pc,
+                       const uint8_t** eh_frame_end) {
+  // Bounded by the table's own size below; the header is 4 bytes + two
+  // encoded values.
+  Reader r{hdr, hdr + 64};
+  if (r.Fixed<uint8_t>() != 1) return nullptr;  // version
+  const uint8_t frame_ptr_enc = r.Fixed<uint8_t>();
+  const uint8_t count_enc = r.Fixed<uint8_t>();
+  const uint8_t table_enc = r.Fixed<uint8_t>();
+  const uintptr_t hdr_base = reinterpret_cast<uintptr_t>(hdr);
+  r.Pointer(frame_ptr_enc, hdr_base);
+  const uint64_t count = r.Pointer(count_enc, hdr_base);
+  // What every linker writes: datarel sdata4 pairs.
+  if (!r.ok || table_enc != (kPeDatarel | kPeSdata4) || count == 0)
+    return nullptr;
+  const int32_t* table = reinterpret_cast<const int32_t*>(r.p);
+  uint64_t lo = 0, hi = count;
+  while (hi - lo > 1) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (hdr_base + static_cast<intptr_t>(table[2 * mid]) <= pc)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  if (hdr_base + static_cast<intptr_t>(table[2 * lo]) > pc) return nullptr;
+  // The FDE's own length field bounds what RuleFromFde reads; its start is
+  // checked against pc there.
+  *eh_frame_end = reinterpret_cast<const uint8_t*>(UINTPTR_MAX);
+  return reinterpret_cast<const uint8_t*>(
+      hdr_base + static_cast<intptr_t>(table[2 * lo + 1]));
+}
+
+struct FindArgs {
+  uintptr_t pc;
+  Rule rule;
+  bool found_object;
+};
+
+int FindInObject(dl_phdr_info* info, size_t, void* data) {
+  auto* args = static_cast<FindArgs*>(data);
+  const ElfW(Phdr)* eh = nullptr;
+  bool inside = false;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type == PT_LOAD) {
+      const uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+      if (args->pc - start < ph.p_memsz) inside = true;
+    } else if (ph.p_type == PT_GNU_EH_FRAME) {
+      eh = &ph;
+    }
+  }
+  if (!inside) return 0;
+  args->found_object = true;
+  if (eh == nullptr) return 1;
+  const uint8_t* end = nullptr;
+  const uint8_t* fde = FindFde(
+      reinterpret_cast<const uint8_t*>(info->dlpi_addr + eh->p_vaddr),
+      args->pc, &end);
+  if (fde != nullptr) args->rule = RuleFromFde(fde, end, args->pc);
+  return 1;
+}
+
+Rule ParseRule(uintptr_t pc) {
+  FindArgs args{pc, Rule{}, false};
+  dl_iterate_phdr(FindInObject, &args);
+  g_rules_parsed.fetch_add(1, std::memory_order_relaxed);
+  return args.rule;
+}
+
+inline Rule RuleFor(uintptr_t pc, uint64_t epoch) {
+  Rule rule;
+  if (CacheGet(pc, epoch, &rule)) return rule;
+  rule = ParseRule(pc);
+  CachePut(pc, rule, epoch);
+  return rule;
+}
+
+}  // namespace
+
+bool InitFastUnwind() {
+  if (g_cache != nullptr) return true;
+  void* mem = mmap(nullptr, sizeof(Entry) << kCacheBits,
+                   PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) return false;
+  g_cache = static_cast<Entry*>(mem);
+  return true;
+}
+
+void InvalidateFastUnwind() {
+  g_epoch.fetch_add(1, std::memory_order_acq_rel);
+}
+
+FastUnwindStats GetFastUnwindStats() {
+  return {g_rules_parsed.load(std::memory_order_relaxed),
+          g_fallbacks.load(std::memory_order_relaxed)};
+}
+
+}  // namespace memmon::preload
+
+// FastBacktrace's entry, in assembly: at a function's first instruction the
+// caller's registers are all known (the return address at (%rsp), the
+// caller's %rsp just above it, its %rbp untouched), which C++ cannot say.
+// It passes them on to the walk by a tail jump.
+asm(R"(
+  .text
+  .p2align 4
+  .globl memmon_unwind_fast_backtrace
+  .hidden memmon_unwind_fast_backtrace
+  .type memmon_unwind_fast_backtrace, @function
+memmon_unwind_fast_backtrace:
+  .cfi_startproc
+  movq (%rsp), %rdx
+  leaq 8(%rsp), %rcx
+  movq %rbp, %r8
+  jmp memmon_unwind_walk
+  .cfi_endproc
+  .size memmon_unwind_fast_backtrace, .-memmon_unwind_fast_backtrace
+)");
+
+// Reads other frames' stack slots: not for AddressSanitizer to check.
+extern "C" __attribute__((visibility("hidden"), used,
+                          no_sanitize("address", "hwaddress"))) int
+memmon_unwind_walk(uintptr_t* frames, int max, uintptr_t pc, uintptr_t rsp,
+                   uintptr_t rbp) {
+  using namespace memmon::preload;  // NOLINT
+  if (g_cache == nullptr) return -1;
+  const uint64_t epoch = g_epoch.load(std::memory_order_acquire);
+  constexpr uintptr_t kMaxFrameBytes = uintptr_t{1} << 28;
+  int n = 0;
+  while (n < max) {
+    frames[n++] = pc;
+    // A return address: the call is the instruction before it.
+    const Rule rule = RuleFor(pc - 1, epoch);
+    if (rule.kind == kOutermost) return n;
+    if (rule.kind != kFrame) break;
+    const uintptr_t cfa = (rule.rbp_based ? rbp : rsp) +
+                          static_cast<uintptr_t>(rule.cfa_offset);
+    // The caller's frame is above this one, and not absurdly far.
+    if (cfa <= rsp || cfa - rsp > kMaxFrameBytes || (cfa & 7) != 0) break;
+    const uintptr_t ra = reinterpret_cast<const uintptr_t*>(cfa)[-1];
+    if (rule.rbp_saved) {
+      rbp = *reinterpret_cast<const uintptr_t*>(
+          cfa + static_cast<uintptr_t>(rule.rbp_offset));
+    }
+    rsp = cfa;
+    pc = ra;
+    if (pc == 0) return n;
+  }
+  if (n == max) return n;
+  g_fallbacks.fetch_add(1, std::memory_order_relaxed);
+  return -1;
+}
