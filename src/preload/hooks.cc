@@ -47,6 +47,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "sample_math.h"
 #include "sampler.h"
 #include "unwind.h"
 
@@ -455,7 +456,7 @@ int64_t NextGap(ThreadState& t) {
   if (rate <= 1) return 0;
   // u in (0, 1]: 53 random bits.
   double u = (static_cast<double>(NextRandom(t) >> 11) + 1.0) * 0x1.0p-53;
-  double gap = -std::log(u) * static_cast<double>(rate);
+  double gap = -LogUnit(u) * static_cast<double>(rate);
   if (gap > static_cast<double>(kMaxGap)) gap = static_cast<double>(kMaxGap);
   // The allocation that takes the countdown below zero is sampled: the one
   // during which the byte count passes `gap`.
@@ -512,7 +513,10 @@ inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
                                                         size_t size) {
   PrepareUnwinder();
   uintptr_t frames[kMaxStackDepth + 16];
-  int n = FastBacktrace(frames, kMaxStackDepth + 16);
+  StackBounds bounds;
+  int n = CurrentThreadStack(&bounds)
+              ? FastBacktrace(frames, kMaxStackDepth + 16, bounds)
+              : -1;
   if (n < 0) {
     n = unw_backtrace(reinterpret_cast<void**>(frames), kMaxStackDepth + 16);
   }
@@ -996,7 +1000,7 @@ const SamplerConfig& Config() { return g_config; }
 double SampleWeightBytes(size_t size, uint64_t rate) {
   if (rate <= 1 || size == 0) return static_cast<double>(size);
   double s = static_cast<double>(size);
-  return s / (1.0 - std::exp(-s / static_cast<double>(rate)));
+  return s / OneMinusExpNeg(s / static_cast<double>(rate));
 }
 
 void EnsureInitialized() {

@@ -4,11 +4,14 @@
 #include "unwind.h"
 
 #include <link.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <atomic>
 #include <cstddef>
 #include <cstring>
+
+extern "C" void* __libc_stack_end;  // the dynamic loader's (GLIBC_2.2.5)
 
 namespace memmon::preload {
 namespace {
@@ -516,6 +519,28 @@ inline Rule RuleFor(uintptr_t pc, uint64_t epoch) {
 
 }  // namespace
 
+bool CurrentThreadStack(StackBounds* out) {
+  // Without allocating (this runs inside malloc) and without a system call:
+  // the main thread's frames are all below __libc_stack_end (the stack
+  // pointer the process started with); another thread's are below its
+  // descriptor, which glibc keeps at the top of the thread's stack block
+  // (x86-64 puts the thread pointer at the top of static TLS, above the
+  // stack). A stack pointer in neither (a coroutine's or an alternate
+  // signal stack) gets no bounds.
+  constexpr uintptr_t kMaxStack = uintptr_t{1} << 30;
+  const uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  const uintptr_t main_top = reinterpret_cast<uintptr_t>(__libc_stack_end);
+  const uintptr_t thread_top = reinterpret_cast<uintptr_t>(pthread_self());
+  for (uintptr_t top : {main_top, thread_top}) {
+    if (top > sp && top - sp < kMaxStack) {
+      out->hi = top;
+      out->lo = top - kMaxStack;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool InitFastUnwind() {
   if (g_cache != nullptr) return true;
   void* mem = mmap(nullptr, sizeof(Entry) << kCacheBits,
@@ -549,9 +574,9 @@ asm(R"(
   .type memmon_unwind_fast_backtrace, @function
 memmon_unwind_fast_backtrace:
   .cfi_startproc
-  movq (%rsp), %rdx
-  leaq 8(%rsp), %rcx
-  movq %rbp, %r8
+  movq (%rsp), %rcx
+  leaq 8(%rsp), %r8
+  movq %rbp, %r9
   jmp memmon_unwind_walk
   .cfi_endproc
   .size memmon_unwind_fast_backtrace, .-memmon_unwind_fast_backtrace
@@ -560,12 +585,13 @@ memmon_unwind_fast_backtrace:
 // Reads other frames' stack slots: not for AddressSanitizer to check.
 extern "C" __attribute__((visibility("hidden"), used,
                           no_sanitize("address", "hwaddress"))) int
-memmon_unwind_walk(uintptr_t* frames, int max, uintptr_t pc, uintptr_t rsp,
-                   uintptr_t rbp) {
+memmon_unwind_walk(uintptr_t* frames, int max,
+                   const memmon::preload::StackBounds* stack, uintptr_t pc,
+                   uintptr_t rsp, uintptr_t rbp) {
   using namespace memmon::preload;  // NOLINT
-  if (g_cache == nullptr) return -1;
+  const uintptr_t lo = stack->lo, hi = stack->hi;
+  if (g_cache == nullptr || rsp < lo || rsp >= hi) return -1;
   const uint64_t epoch = g_epoch.load(std::memory_order_acquire);
-  constexpr uintptr_t kMaxFrameBytes = uintptr_t{1} << 28;
   int n = 0;
   while (n < max) {
     frames[n++] = pc;
@@ -575,12 +601,14 @@ memmon_unwind_walk(uintptr_t* frames, int max, uintptr_t pc, uintptr_t rsp,
     if (rule.kind != kFrame) break;
     const uintptr_t cfa = (rule.rbp_based ? rbp : rsp) +
                           static_cast<uintptr_t>(rule.cfa_offset);
-    // The caller's frame is above this one, and not absurdly far.
-    if (cfa <= rsp || cfa - rsp > kMaxFrameBytes || (cfa & 7) != 0) break;
+    // The caller's frame is above this one, and every read is inside the
+    // stack: a wrong rule gives a wrong frame or a fallback, never a fault.
+    if (cfa <= rsp || cfa > hi || (cfa & 7) != 0) break;
     const uintptr_t ra = reinterpret_cast<const uintptr_t*>(cfa)[-1];
     if (rule.rbp_saved) {
-      rbp = *reinterpret_cast<const uintptr_t*>(
-          cfa + static_cast<uintptr_t>(rule.rbp_offset));
+      const uintptr_t slot = cfa + static_cast<uintptr_t>(rule.rbp_offset);
+      if (slot < rsp || slot > hi - 8) break;
+      rbp = *reinterpret_cast<const uintptr_t*>(slot);
     }
     rsp = cfa;
     pc = ra;

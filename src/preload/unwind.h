@@ -34,16 +34,28 @@ namespace memmon::preload {
 // Reserves the rule cache (mmap). False when it could not.
 bool InitFastUnwind();
 
+// The calling thread's stack, [lo, hi): every stack read of the walk stays
+// below hi, so that no rule (right or stale) can make it read above the
+// stack. False when the stack pointer is on no thread stack it knows (a
+// coroutine's, an alternate signal stack): the walk is then not used.
+// Allocation-free, no system call.
+struct StackBounds {
+  uintptr_t lo = 0, hi = 0;
+};
+bool CurrentThreadStack(StackBounds* out);
+
 // Fills frames[0..) with return addresses, innermost first: frames[0] is
 // the return address into FastBacktrace's caller, frames[1] that into its
 // caller, and so on, exactly as libunwind's unw_backtrace. Stops at the
 // outermost frame (return address undefined) or after `max` frames.
-// Returns the number of frames, or -1 when some frame needs libunwind.
+// Returns the number of frames, or -1 when some frame needs libunwind (or
+// the stack pointer is outside `stack`, as on a coroutine's stack).
 // (An assembly entry point: see unwind.cc.)
-extern "C" int memmon_unwind_fast_backtrace(uintptr_t* frames, int max);
-inline __attribute__((always_inline)) int FastBacktrace(uintptr_t* frames,
-                                                        int max) {
-  return memmon_unwind_fast_backtrace(frames, max);
+extern "C" int memmon_unwind_fast_backtrace(uintptr_t* frames, int max,
+                                            const StackBounds* stack);
+inline __attribute__((always_inline)) int FastBacktrace(
+    uintptr_t* frames, int max, const StackBounds& stack) {
+  return memmon_unwind_fast_backtrace(frames, max, &stack);
 }
 
 // Forgets every cached rule (code was unloaded: its addresses may be

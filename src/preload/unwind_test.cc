@@ -33,7 +33,12 @@ struct Traces {
 __attribute__((noinline)) void Capture(Traces* t, int max = kMax) {
   t->fast.assign(kMax, 0);
   t->reference.assign(kMax, 0);
-  t->fast_n = FastBacktrace(t->fast.data(), max);
+  StackBounds stack;
+  if (!CurrentThreadStack(&stack)) {
+    t->fast_n = -2;
+    return;
+  }
+  t->fast_n = FastBacktrace(t->fast.data(), max, stack);
   const int n = unw_backtrace(reinterpret_cast<void**>(t->reference.data()),
                               kMax);
   t->reference.resize(static_cast<size_t>(n));
@@ -132,7 +137,10 @@ TEST(FastUnwind, MatchesLibunwindOnOtherThreads) {
         // exit (its cache destructor): the fast walk alone, compared below
         // across threads.
         t.fast.assign(kMax, 0);
-        t.fast_n = FastBacktrace(t.fast.data(), kMax);
+        StackBounds stack;
+        t.fast_n = CurrentThreadStack(&stack)
+                       ? FastBacktrace(t.fast.data(), kMax, stack)
+                       : -2;
       }
     });
   }
@@ -170,6 +178,22 @@ TEST(FastUnwind, StopsAtTheCap) {
     EXPECT_EQ(t.fast[static_cast<size_t>(i)],
               t.reference[static_cast<size_t>(i)]);
   }
+}
+
+// Outside the stack it is told (as on a coroutine's own stack), and when
+// the stack it is told ends below the outermost frame, it never reads out
+// of bounds: it gives up, and libunwind takes the stack.
+TEST(FastUnwind, StaysInsideTheStackBounds) {
+  ASSERT_TRUE(InitFastUnwind());
+  StackBounds stack;
+  ASSERT_TRUE(CurrentThreadStack(&stack));
+  uintptr_t frames[kMax];
+  StackBounds elsewhere{stack.hi + 4096, stack.hi + 8192};
+  EXPECT_EQ(FastBacktrace(frames, kMax, elsewhere), -1);
+  const uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  StackBounds shallow{stack.lo, here + 64};  // ends a few frames up
+  EXPECT_EQ(FastBacktrace(frames, kMax, shallow), -1);
+  EXPECT_GT(FastBacktrace(frames, kMax, stack), 3);
 }
 
 TEST(FastUnwind, RulesAreCachedUntilInvalidated) {
