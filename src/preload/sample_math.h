@@ -41,12 +41,12 @@ inline double LogUnit(double u) {
 // term is below 1e-13 of the result), libm above (big allocations, rare).
 inline double OneMinusExpNeg(double x) {
   if (x >= 0.25) return -std::expm1(-x);
-  double term = x, sum = x;
-  for (int k = 2; k <= 10; ++k) {
-    term *= -x / k;
-    sum += term;
-  }
-  return sum;
+  // x - x^2/2! + x^3/3! - ... - x^10/10!, in Horner form.
+  constexpr double c2 = -1.0 / 2, c3 = 1.0 / 6, c4 = -1.0 / 24,
+                   c5 = 1.0 / 120, c6 = -1.0 / 720, c7 = 1.0 / 5040,
+                   c8 = -1.0 / 40320, c9 = 1.0 / 362880, c10 = -1.0 / 3628800;
+  return x * (1 + x * (c2 + x * (c3 + x * (c4 + x * (c5 + x * (c6 + x * (c7 +
+         x * (c8 + x * (c9 + x * c10)))))))));
 }
 
 }  // namespace memmon::preload

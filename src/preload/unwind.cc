@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstring>
+#include <initializer_list>
 
 extern "C" void* __libc_stack_end;  // the dynamic loader's (GLIBC_2.2.5)
 
@@ -534,7 +535,7 @@ bool CurrentThreadStack(StackBounds* out) {
   for (uintptr_t top : {main_top, thread_top}) {
     if (top > sp && top - sp < kMaxStack) {
       out->hi = top;
-      out->lo = top - kMaxStack;
+      out->lo = top > kMaxStack ? top - kMaxStack : 0;
       return true;
     }
   }
