@@ -132,8 +132,9 @@ bool g_thread_key_ok = false;
 // locked instruction, no line shared between threads). A thread claims its
 // slot, and registers its exit handler, at its first allocation or free.
 // Readers sum the slots after flushing their own thread; another live
-// thread may hold up to kFlushEvery - 1 frees and one sampling interval of
-// allocations (MEMMON_SAMPLE_RATE bytes on average) not yet in its slot. A
+// thread may hold up to kFlushEvery - 1 frees and kPointsPerFlush sampling
+// intervals of allocations (MEMMON_SAMPLE_RATE bytes each, on average) not
+// yet in its slot. A
 // thread's slot is folded into `retired` and freed when it exits. Threads
 // beyond kCounterSlots share `overflow` (atomic adds).
 struct alignas(64) CounterSlot {
@@ -148,6 +149,7 @@ struct alignas(64) CounterSlot {
 static_assert(sizeof(CounterSlot) == 64);
 constexpr size_t kCounterSlots = 4096;
 constexpr int32_t kFlushEvery = 256;
+constexpr uint32_t kPointsPerFlush = 8;
 CounterSlot* g_slots = nullptr;  // mmap'd: pages are touched as threads come
 std::atomic<size_t> g_slots_high{0};  // slots ever claimed: readers stop here
 CounterSlot g_retired;
@@ -185,6 +187,10 @@ struct alignas(64) ThreadState {
   uint64_t samples;
   int64_t live_samples;
   uint64_t rng;
+  // Bytes allocated at sampling points that skipped the flush (see
+  // TakeSamplingPoint), and how many did since the last flush.
+  uint64_t unflushed_bytes;
+  uint32_t points_since_flush;
   CounterSlot* slot;  // null until the thread's first flush
   bool rng_ready;
   bool in_hook;      // reentrancy guard: set while recording a sample
@@ -389,7 +395,10 @@ MEMMON_NOINLINE void Flush(ThreadState& t) noexcept {
   const uint64_t frees = static_cast<uint64_t>(
       static_cast<int64_t>(t.synced_ops) - static_cast<int64_t>(t.ops_left));
   const uint64_t bytes = static_cast<uint64_t>(t.synced_countdown) -
-                         static_cast<uint64_t>(t.until_sample);
+                         static_cast<uint64_t>(t.until_sample) +
+                         t.unflushed_bytes;
+  t.unflushed_bytes = 0;
+  t.points_since_flush = 0;
   const int64_t inuse =
       static_cast<int64_t>(t.alloc_chunk_bytes - t.freed_chunk_bytes);
   t.ops_left = t.synced_ops = kFlushEvery - 1;
@@ -553,7 +562,17 @@ inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
 inline __attribute__((always_inline)) bool TakeSamplingPoint(ThreadState& t,
                                                              size_t size) {
   int saved_errno = errno;
-  Flush(t);
+  // The bytes the countdown went down by are set aside for the next flush
+  // (the countdown is re-armed below). The flush itself, a store to the
+  // thread's slot (a cache line that is cold by the next sampling point),
+  // is done at one sampling point in kPointsPerFlush, and at the first.
+  if (t.slot == nullptr || ++t.points_since_flush >= kPointsPerFlush) {
+    Flush(t);
+  } else {
+    t.unflushed_bytes += static_cast<uint64_t>(t.synced_countdown) -
+                         static_cast<uint64_t>(t.until_sample);
+    t.synced_countdown = t.until_sample;
+  }
   if (!t.rng_ready) {
     // First allocation on this thread: draw the first gap, then decide.
     SeedThread(t);

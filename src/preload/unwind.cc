@@ -510,6 +510,14 @@ Rule ParseRule(uintptr_t pc) {
   return args.rule;
 }
 
+// Each thread's last walk: the return address and rule at each depth.
+struct Memo {
+  uintptr_t pc;
+  uint64_t rule;
+};
+constexpr int kMemoDepth = 96;  // >= the deepest walk the sampler asks for
+thread_local Memo t_memo[kMemoDepth];
+
 inline Rule RuleFor(uintptr_t pc, uint64_t epoch) {
   Rule rule;
   if (CacheGet(pc, epoch, &rule)) return rule;
@@ -592,12 +600,25 @@ memmon_unwind_walk(uintptr_t* frames, int max,
   using namespace memmon::preload;  // NOLINT
   const uintptr_t lo = stack->lo, hi = stack->hi;
   if (g_cache == nullptr || rsp < lo || rsp >= hi) return -1;
+  if (max > kMemoDepth) max = kMemoDepth;
   const uint64_t epoch = g_epoch.load(std::memory_order_acquire);
   int n = 0;
   while (n < max) {
+    // The rule for this depth as this thread's last walk found it, when the
+    // return address is the same (a thread's stacks repeat): two adjacent
+    // cache lines for a whole stack, instead of one line of the shared
+    // cache per frame, all cold by the next sample.
+    Memo& memo = t_memo[n];
     frames[n++] = pc;
-    // A return address: the call is the instruction before it.
-    const Rule rule = RuleFor(pc - 1, epoch);
+    Rule rule;
+    if (memo.pc == pc && (memo.rule & kEpochMask) == (epoch & kEpochMask)) {
+      rule = Unpack(memo.rule);
+    } else {
+      // A return address: the call is the instruction before it.
+      rule = RuleFor(pc - 1, epoch);
+      memo.pc = pc;
+      memo.rule = Pack(rule, epoch);
+    }
     if (rule.kind == kOutermost) return n;
     if (rule.kind != kFrame) break;
     const uintptr_t cfa = (rule.rbp_based ? rbp : rsp) +

@@ -47,7 +47,8 @@ bool CurrentThreadStack(StackBounds* out);
 // Fills frames[0..) with return addresses, innermost first: frames[0] is
 // the return address into FastBacktrace's caller, frames[1] that into its
 // caller, and so on, exactly as libunwind's unw_backtrace. Stops at the
-// outermost frame (return address undefined) or after `max` frames.
+// outermost frame (return address undefined) or after `max` frames (at
+// most 96).
 // Returns the number of frames, or -1 when some frame needs libunwind (or
 // the stack pointer is outside `stack`, as on a coroutine's stack).
 // (An assembly entry point: see unwind.cc.)

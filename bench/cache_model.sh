@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The heap sampler's cost in a deterministic cache model: valgrind
+# cachegrind with its cache simulation (32 KiB I1, 48 KiB D1, an 8 MiB
+# last level), whole program, natively and under each preload given, with a
+# fixed sampling seed. Instructions alone miss what the sampler costs in
+# cache lines (a filter byte on every free, cold stack lines at every
+# sample), so each row also gives L1 and last-level misses and an estimate
+# of cycles, Ir + 10 x L1 misses + 100 x LL misses (KCachegrind's "CEst"
+# weights): a model, not a measurement, but the same every run.
+#
+#   bench/cache_model.sh [build-dir] [churn-ops] [PRELOAD.so...]
+#
+# Without PRELOAD arguments it measures build-dir's libmemmon_preload.so.
+set -euo pipefail
+build=${1:-build}
+ops=${2:-200000}
+shift $(($# < 2 ? $# : 2))
+preloads=("$@")
+((${#preloads[@]})) || preloads=("$build/lib/libmemmon_preload.so")
+workload=$build/bin/alloc_workload
+[[ -x $workload ]] || { echo "build first: make build" >&2; exit 1; }
+command -v valgrind >/dev/null || { echo "cache_model: valgrind not found" >&2; exit 1; }
+
+measure() {  # measure [PRELOAD]: prints "Ir L1misses LLmisses"
+  local env=(MEMMON_SEED=1)
+  [[ -n ${1:-} ]] && env+=(LD_PRELOAD="$1")
+  env "${env[@]}" valgrind --tool=cachegrind --cache-sim=yes \
+    --I1=32768,8,64 --D1=49152,12,64 --LL=8388608,16,64 \
+    --cachegrind-out-file=/dev/null "$workload" "$ops" churn 2>&1 >/dev/null |
+    awk '{gsub(",", "")}
+         /I +refs:/ {ir = $NF}
+         /I1 +misses:/ {i1 = $NF}
+         /D1 +misses:/ {d1 = $4}
+         /LL misses:/ {ll = $4}
+         END {print ir, i1 + d1, ll}'
+}
+
+printf "%-40s %13s %11s %10s %13s %8s\n" config instructions "L1 misses" \
+  "LL misses" "est. cycles" "+%"
+read -r ir l1 ll < <(measure)
+base=$(awk -v i="$ir" -v a="$l1" -v b="$ll" 'BEGIN {print i + 10 * a + 100 * b}')
+row() {  # row LABEL IR L1 LL
+  awk -v l="$1" -v i="$2" -v a="$3" -v b="$4" -v base="$base" 'BEGIN {
+    c = i + 10 * a + 100 * b
+    printf "%-40s %13d %11d %10d %13d %7.1f%%\n", l, i, a, b, c, (c / base - 1) * 100
+  }'
+}
+row "native (churn, $ops ops/thread)" "$ir" "$l1" "$ll"
+for p in "${preloads[@]}"; do
+  read -r ir l1 ll < <(measure "$p")
+  row "$p" "$ir" "$l1" "$ll"
+done
