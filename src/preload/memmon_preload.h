@@ -23,8 +23,9 @@ extern "C" {
 
 /* Exact counters since the process started. They are batched per thread:
  * the calling thread's batch is flushed first; another live thread may
- * still hold up to 255 frees and one sampling interval of allocations
- * (MEMMON_SAMPLE_RATE bytes on average); an exited thread holds nothing.
+ * still hold up to 255 frees and eight sampling intervals of allocations
+ * (MEMMON_SAMPLE_RATE bytes each, on average); an exited thread holds
+ * nothing.
  * Bytes in use are glibc chunk sizes (malloc_usable_size() under jemalloc
  * and tcmalloc) of the blocks not yet freed. */
 struct memmon_preload_counters {
