@@ -6,7 +6,9 @@
 # cache lines (a filter byte on every free, cold stack lines at every
 # sample), so each row also gives L1 and last-level misses and an estimate
 # of cycles, Ir + 10 x L1 misses + 100 x LL misses (KCachegrind's "CEst"
-# weights): a model, not a measurement, but the same every run.
+# weights): a model, not a measurement, repeatable to ~0.2 points (address
+# randomisation is turned off with setarch -R: with it, where the heap
+# lands moved the native run's LL misses by 10 %).
 #
 #   bench/cache_model.sh [build-dir] [churn-ops] [PRELOAD.so...]
 #
@@ -24,7 +26,7 @@ command -v valgrind >/dev/null || { echo "cache_model: valgrind not found" >&2; 
 measure() {  # measure [PRELOAD]: prints "Ir L1misses LLmisses"
   local env=(MEMMON_SEED=1)
   [[ -n ${1:-} ]] && env+=(LD_PRELOAD="$1")
-  env "${env[@]}" valgrind --tool=cachegrind --cache-sim=yes \
+  env "${env[@]}" setarch -R valgrind --tool=cachegrind --cache-sim=yes \
     --I1=32768,8,64 --D1=49152,12,64 --LL=8388608,16,64 \
     --cachegrind-out-file=/dev/null "$workload" "$ops" churn 2>&1 >/dev/null |
     awk '{gsub(",", "")}

@@ -622,6 +622,13 @@ inline void* Unwrapped(void* p) {
   return static_cast<char*>(p) - reinterpret_cast<const uintptr_t*>(p)[-2];
 }
 
+// What the program may use of a wrapped block: glibc's answer for the
+// block it lives in, less the offset.
+inline size_t WrappedUsableSize(void* p) {
+  return g_real.usable_size(Unwrapped(p)) -
+         reinterpret_cast<const uintptr_t*>(p)[-2];
+}
+
 enum class Kind { kMalloc, kCalloc, kAligned };
 
 // The next allocator's function for `kind`; null on failure (errno set).
@@ -662,13 +669,37 @@ void* AllocWrapped(Kind kind, size_t n, size_t align, void** block) {
   return p;
 }
 
+// The next allocator's block, counted; on failure the countdown (already
+// taken down by `n`) gets `n` back.
+inline __attribute__((always_inline)) void* AllocAndCount(ThreadState& t,
+                                                          Kind kind, size_t n,
+                                                          size_t align) {
+  void* p = RealAlloc(kind, n, align);
+  if (MEMMON_UNLIKELY(p == nullptr)) {
+    t.until_sample = CountDown(t.until_sample, -n);
+    return nullptr;
+  }
+  ++t.allocations;
+  t.alloc_chunk_bytes += UsableSize(p);
+  return p;
+}
+
+// Under jemalloc and tcmalloc a block is sampled after the call (free()
+// finds sampled blocks through the filter): here, once it is counted.
+inline __attribute__((always_inline)) void SampleAfterCall(ThreadState& t,
+                                                           void* p, size_t n) {
+  if (t.until_sample + g_countdown_bias < 0 || !t.rng_ready) {
+    if (TakeSamplingPoint(t, n)) RecordGuarded(t, p, n);
+  }
+}
+
 // The countdown, already taken down by `n`, is negative: a sampling point,
 // a thread's first allocation, or under jemalloc and tcmalloc every
 // allocation (see kGenericBias). Counts the block; the caller has counted
 // nothing.
 template <Kind kind>
 inline __attribute__((always_inline)) void* AllocAtCountdown(size_t n,
-                                                            size_t align) {
+                                                             size_t align) {
   ThreadState& t = t_state;
   if (MEMMON_LIKELY(g_glibc_chunks)) {
     // Decided before the call, so that a sampled block can be wrapped.
@@ -687,18 +718,8 @@ inline __attribute__((always_inline)) void* AllocAtCountdown(size_t n,
     if (record) RecordGuarded(t, p, n);
     return p;
   }
-  // Another allocator: sampled after the call; free() finds the sampled
-  // blocks through the filter.
-  void* p = RealAlloc(kind, n, align);
-  if (MEMMON_UNLIKELY(p == nullptr)) {
-    t.until_sample = CountDown(t.until_sample, -n);
-    return nullptr;
-  }
-  ++t.allocations;
-  t.alloc_chunk_bytes += UsableSize(p);
-  if (t.until_sample + g_countdown_bias < 0 || !t.rng_ready) {
-    if (TakeSamplingPoint(t, n)) RecordGuarded(t, p, n);
-  }
+  void* p = AllocAndCount(t, kind, n, align);
+  if (p != nullptr) SampleAfterCall(t, p, n);
   return p;
 }
 
@@ -752,12 +773,6 @@ MEMMON_NOINLINE void FreeSlow(void* p) noexcept {
 }
 
 // ---- the entry points, as functions the exported symbols share -----------
-MEMMON_NOINLINE void* MallocSlow(size_t n) noexcept {
-  InitSlow();
-  if (!Ready()) return BootAlloc(n, 16);
-  t_state.until_sample = CountDown(t_state.until_sample, n);
-  return AllocAtCountdown<Kind::kMalloc>(n, 0);
-}
 
 // The countdown went negative: the allocation that crosses the sampling
 // point, every thread's first (the countdown starts at -1: that is how the
@@ -767,8 +782,11 @@ MEMMON_NOINLINE void* MallocCountdown(size_t n) noexcept {
   ThreadState& t = t_state;
   t.pending_bytes = n;
   if (MEMMON_UNLIKELY(!Ready())) {
-    t.until_sample = CountDown(t.until_sample, -n);  // MallocSlow counts it
-    return MallocSlow(n);
+    InitSlow();
+    if (!Ready()) {  // dlsym allocating during initialisation
+      t.until_sample = CountDown(t.until_sample, -n);
+      return BootAlloc(n, 16);
+    }
   }
   return AllocAtCountdown<Kind::kMalloc>(n, 0);
 }
@@ -828,14 +846,7 @@ void* AllocCounted(size_t n, size_t align) {
   if (MEMMON_UNLIKELY(t.until_sample < 0)) {
     return AllocAtCountdown<kind>(n, align);
   }
-  void* p = RealAlloc(kind, n, align);
-  if (MEMMON_UNLIKELY(p == nullptr)) {
-    t.until_sample = CountDown(t.until_sample, -n);
-    return nullptr;
-  }
-  ++t.allocations;
-  t.alloc_chunk_bytes += GlibcChunkSize(p);
-  return p;
+  return AllocAndCount(t, kind, n, align);
 }
 
 void* DoCalloc(size_t count, size_t size) {
@@ -862,13 +873,12 @@ void* ReallocGlibc(void* old, size_t n) {
   }
   const uintptr_t header = HeaderWord(old);
   const bool wrapped = header == kWrapMark;
-  if (wrapped || CountDown(t.until_sample, n) < 0) {
+  const int64_t left = CountDown(t.until_sample, n);
+  if (wrapped || left < 0) {
     void* p = DoMalloc(n);
     if (p == nullptr) return nullptr;  // `old` is kept, as realloc's is
     const size_t old_size =
-        wrapped ? g_real.usable_size(Unwrapped(old)) -
-                      reinterpret_cast<const uintptr_t*>(old)[-2]
-                : g_real.usable_size(old);
+        wrapped ? WrappedUsableSize(old) : g_real.usable_size(old);
     memcpy(p, old, old_size < n ? old_size : n);
     DoFree(old);
     return p;
@@ -876,7 +886,7 @@ void* ReallocGlibc(void* old, size_t n) {
   // Only big blocks can be sampled without a wrap.
   const bool was_sampled = header >= kBigChunk && g_live.Erase(old);
   if (was_sampled) --t.live_samples;
-  t.until_sample = CountDown(t.until_sample, n);
+  t.until_sample = left;
   void* p = g_real.realloc(old, n);
   if (p == nullptr) {  // `old` is kept; a sample it had is lost
     t.until_sample = CountDown(t.until_sample, -n);
@@ -918,9 +928,7 @@ void* DoRealloc(void* old, size_t n) {
   t.until_sample = CountDown(t.until_sample, n);
   ++t.allocations;
   t.alloc_chunk_bytes += UsableSize(p);
-  if (t.until_sample + g_countdown_bias < 0 || !t.rng_ready) {
-    if (TakeSamplingPoint(t, n)) RecordGuarded(t, p, n);
-  }
+  SampleAfterCall(t, p, n);
   return p;
 }
 
@@ -1131,10 +1139,7 @@ MEMMON_EXPORT size_t malloc_usable_size(void* p) noexcept {
   // The allocator's own answer, never the chunk size memmon counts (which
   // includes glibc's 8-byte header: the program must not write there).
   if (g_real.usable_size == nullptr) return 0;
-  if (g_glibc_chunks && HeaderWord(p) == kWrapMark) {
-    return g_real.usable_size(Unwrapped(p)) -
-           reinterpret_cast<const uintptr_t*>(p)[-2];
-  }
+  if (g_glibc_chunks && HeaderWord(p) == kWrapMark) return WrappedUsableSize(p);
   return g_real.usable_size(p);
 }
 

@@ -170,22 +170,49 @@ struct Reader {
     const uintptr_t here = reinterpret_cast<uintptr_t>(p);
     uint64_t v = 0;
     switch (enc & 0x0f) {
-      case kPeAbsptr: v = Fixed<uint64_t>(); break;
-      case kPeUleb128: v = Uleb(); break;
-      case kPeUdata2: v = Fixed<uint16_t>(); break;
-      case kPeUdata4: v = Fixed<uint32_t>(); break;
-      case kPeUdata8: v = Fixed<uint64_t>(); break;
-      case kPeSleb128: v = static_cast<uint64_t>(Sleb()); break;
-      case kPeSdata2: v = static_cast<uint64_t>(int64_t{Fixed<int16_t>()}); break;
-      case kPeSdata4: v = static_cast<uint64_t>(int64_t{Fixed<int32_t>()}); break;
-      case kPeSdata8: v = static_cast<uint64_t>(Fixed<int64_t>()); break;
-      default: ok = false; return 0;
+      case kPeAbsptr:
+        v = Fixed<uint64_t>();
+        break;
+      case kPeUleb128:
+        v = Uleb();
+        break;
+      case kPeUdata2:
+        v = Fixed<uint16_t>();
+        break;
+      case kPeUdata4:
+        v = Fixed<uint32_t>();
+        break;
+      case kPeUdata8:
+        v = Fixed<uint64_t>();
+        break;
+      case kPeSleb128:
+        v = static_cast<uint64_t>(Sleb());
+        break;
+      case kPeSdata2:
+        v = static_cast<uint64_t>(int64_t{Fixed<int16_t>()});
+        break;
+      case kPeSdata4:
+        v = static_cast<uint64_t>(int64_t{Fixed<int32_t>()});
+        break;
+      case kPeSdata8:
+        v = static_cast<uint64_t>(Fixed<int64_t>());
+        break;
+      default:
+        ok = false;
+        return 0;
     }
     switch (enc & 0x70) {
-      case 0: break;
-      case kPePcrel: v += here; break;
-      case kPeDatarel: v += data_base; break;
-      default: ok = false; return 0;
+      case 0:
+        break;
+      case kPePcrel:
+        v += here;
+        break;
+      case kPeDatarel:
+        v += data_base;
+        break;
+      default:
+        ok = false;
+        return 0;
     }
     if (enc & kPeIndirect) ok = false;
     return static_cast<uintptr_t>(v);
@@ -242,17 +269,27 @@ bool ParseCie(const uint8_t* at, Cie* cie) {
     const uint8_t* data_end = r.p + len;
     for (size_t i = 1; i < aug_len; ++i) {
       switch (aug[i]) {
-        case 'R': cie->fde_encoding = r.Fixed<uint8_t>(); break;
-        case 'L': r.Fixed<uint8_t>(); break;
+        case 'R':
+          cie->fde_encoding = r.Fixed<uint8_t>();
+          break;
+        case 'L':
+          r.Fixed<uint8_t>();
+          break;
         case 'P': {
           const uint8_t enc = r.Fixed<uint8_t>();
           // The personality pointer: skipped, whatever its encoding.
           r.Pointer(enc & ~kPeIndirect, 0);
           break;
         }
-        case 'S': cie->signal_frame = true; break;
-        case 'B': break;
-        default: r.p = data_end; i = aug_len; break;  // unknown: skip data
+        case 'S':
+          cie->signal_frame = true;
+          break;
+        case 'B':
+          break;
+        default:
+          r.p = data_end;
+          i = aug_len;
+          break;  // unknown: skip data
       }
     }
     r.p = data_end;
@@ -299,23 +336,39 @@ bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
       restore_reg(low);
     } else {
       switch (op) {
-        case 0x00: break;  // nop
-        case 0x01:         // set_loc
+        case 0x00:
+          break;    // nop
+        case 0x01:  // set_loc
           loc = r.Pointer(cie.fde_encoding, 0);
           if (loc > target) return r.ok;
           break;
-        case 0x02: delta = r.Fixed<uint8_t>(); advance = true; break;
-        case 0x03: delta = r.Fixed<uint16_t>(); advance = true; break;
-        case 0x04: delta = r.Fixed<uint32_t>(); advance = true; break;
+        case 0x02:
+          delta = r.Fixed<uint8_t>();
+          advance = true;
+          break;
+        case 0x03:
+          delta = r.Fixed<uint16_t>();
+          advance = true;
+          break;
+        case 0x04:
+          delta = r.Fixed<uint32_t>();
+          advance = true;
+          break;
         case 0x05: {  // offset_extended
           const uint64_t reg = r.Uleb();
           set_reg(reg, {RegRule::kOffset,
                         static_cast<int64_t>(r.Uleb()) * cie.data_align});
           break;
         }
-        case 0x06: restore_reg(r.Uleb()); break;  // restore_extended
-        case 0x07: set_reg(r.Uleb(), {RegRule::kUndefined, 0}); break;
-        case 0x08: set_reg(r.Uleb(), {RegRule::kSame, 0}); break;
+        case 0x06:
+          restore_reg(r.Uleb());
+          break;  // restore_extended
+        case 0x07:
+          set_reg(r.Uleb(), {RegRule::kUndefined, 0});
+          break;
+        case 0x08:
+          set_reg(r.Uleb(), {RegRule::kSame, 0});
+          break;
         case 0x09: {  // register: reg saved in another register
           const uint64_t reg = r.Uleb();
           r.Uleb();
@@ -335,8 +388,12 @@ bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
           row->cfa_offset = static_cast<int64_t>(r.Uleb());
           row->cfa_other = false;
           break;
-        case 0x0d: row->cfa_reg = r.Uleb(); break;  // def_cfa_register
-        case 0x0e: row->cfa_offset = static_cast<int64_t>(r.Uleb()); break;
+        case 0x0d:
+          row->cfa_reg = r.Uleb();
+          break;  // def_cfa_register
+        case 0x0e:
+          row->cfa_offset = static_cast<int64_t>(r.Uleb());
+          break;
         case 0x0f: {  // def_cfa_expression
           const uint64_t len = r.Uleb();
           if (!r.Need(len)) return false;
@@ -363,16 +420,23 @@ bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
           row->cfa_offset = r.Sleb() * cie.data_align;
           row->cfa_other = false;
           break;
-        case 0x13: row->cfa_offset = r.Sleb() * cie.data_align; break;
+        case 0x13:
+          row->cfa_offset = r.Sleb() * cie.data_align;
+          break;
         case 0x14:    // val_offset
         case 0x15: {  // val_offset_sf
           const uint64_t reg = r.Uleb();
-          if (op == 0x14) r.Uleb(); else r.Sleb();
+          if (op == 0x14)
+            r.Uleb();
+          else
+            r.Sleb();
           set_reg(reg, {RegRule::kOther, 0});
           break;
         }
-        case 0x2e: r.Uleb(); break;  // GNU_args_size
-        case 0x2f: {                 // GNU_negative_offset_extended
+        case 0x2e:
+          r.Uleb();
+          break;      // GNU_args_size
+        case 0x2f: {  // GNU_negative_offset_extended
           const uint64_t reg = r.Uleb();
           set_reg(reg, {RegRule::kOffset,
                         -static_cast<int64_t>(r.Uleb()) * cie.data_align});
@@ -390,14 +454,13 @@ bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
   return r.ok;
 }
 
-// The rule for a frame whose code is at `pc`, from the FDE at `fde`.
-Rule RuleFromFde(const uint8_t* fde, const uint8_t* eh_frame_end,
-                 uintptr_t pc) {
+// The rule for a frame whose code is at `pc`, from the FDE at `fde`. The
+// FDE's own length bounds what is read; its CIE's, the CIE.
+Rule RuleFromFde(const uint8_t* fde, uintptr_t pc) {
   Rule unsupported;
-  Reader r{fde, eh_frame_end};
+  Reader r{fde, fde + 4};
   const uint64_t length = r.Fixed<uint32_t>();
-  if (!r.ok || length == 0 || length == 0xffffffff || !r.Need(length))
-    return unsupported;
+  if (!r.ok || length == 0 || length == 0xffffffff) return unsupported;
   r.end = r.p + length;
   const uint8_t* id_at = r.p;
   const uint32_t cie_offset = r.Fixed<uint32_t>();
@@ -441,8 +504,7 @@ Rule RuleFromFde(const uint8_t* fde, const uint8_t* eh_frame_end,
 }
 
 // Binary search of .eh_frame_hdr's sorted table for the FDE covering pc.
-const uint8_t* FindFde(const uint8_t* hdr, uintptr_t pc,
-                       const uint8_t** eh_frame_end) {
+const uint8_t* FindFde(const uint8_t* hdr, uintptr_t pc) {
   // Bounded by the table's own size below; the header is 4 bytes + two
   // encoded values.
   Reader r{hdr, hdr + 64};
@@ -466,9 +528,7 @@ const uint8_t* FindFde(const uint8_t* hdr, uintptr_t pc,
       hi = mid;
   }
   if (hdr_base + static_cast<intptr_t>(table[2 * lo]) > pc) return nullptr;
-  // The FDE's own length field bounds what RuleFromFde reads; its start is
-  // checked against pc there.
-  *eh_frame_end = reinterpret_cast<const uint8_t*>(UINTPTR_MAX);
+  // Its range is checked against pc by RuleFromFde.
   return reinterpret_cast<const uint8_t*>(
       hdr_base + static_cast<intptr_t>(table[2 * lo + 1]));
 }
@@ -476,7 +536,6 @@ const uint8_t* FindFde(const uint8_t* hdr, uintptr_t pc,
 struct FindArgs {
   uintptr_t pc;
   Rule rule;
-  bool found_object;
 };
 
 int FindInObject(dl_phdr_info* info, size_t, void* data) {
@@ -493,18 +552,16 @@ int FindInObject(dl_phdr_info* info, size_t, void* data) {
     }
   }
   if (!inside) return 0;
-  args->found_object = true;
   if (eh == nullptr) return 1;
-  const uint8_t* end = nullptr;
-  const uint8_t* fde = FindFde(
-      reinterpret_cast<const uint8_t*>(info->dlpi_addr + eh->p_vaddr),
-      args->pc, &end);
-  if (fde != nullptr) args->rule = RuleFromFde(fde, end, args->pc);
+  const uint8_t* fde =
+      FindFde(reinterpret_cast<const uint8_t*>(info->dlpi_addr + eh->p_vaddr),
+              args->pc);
+  if (fde != nullptr) args->rule = RuleFromFde(fde, args->pc);
   return 1;
 }
 
 Rule ParseRule(uintptr_t pc) {
-  FindArgs args{pc, Rule{}, false};
+  FindArgs args{pc, Rule{}};
   dl_iterate_phdr(FindInObject, &args);
   g_rules_parsed.fetch_add(1, std::memory_order_relaxed);
   return args.rule;
@@ -552,17 +609,14 @@ bool CurrentThreadStack(StackBounds* out) {
 
 bool InitFastUnwind() {
   if (g_cache != nullptr) return true;
-  void* mem = mmap(nullptr, sizeof(Entry) << kCacheBits,
-                   PROT_READ | PROT_WRITE,
+  void* mem = mmap(nullptr, sizeof(Entry) << kCacheBits, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem == MAP_FAILED) return false;
   g_cache = static_cast<Entry*>(mem);
   return true;
 }
 
-void InvalidateFastUnwind() {
-  g_epoch.fetch_add(1, std::memory_order_acq_rel);
-}
+void InvalidateFastUnwind() { g_epoch.fetch_add(1, std::memory_order_acq_rel); }
 
 FastUnwindStats GetFastUnwindStats() {
   return {g_rules_parsed.load(std::memory_order_relaxed),
@@ -621,8 +675,8 @@ memmon_unwind_walk(uintptr_t* frames, int max,
     }
     if (rule.kind == kOutermost) return n;
     if (rule.kind != kFrame) break;
-    const uintptr_t cfa = (rule.rbp_based ? rbp : rsp) +
-                          static_cast<uintptr_t>(rule.cfa_offset);
+    const uintptr_t cfa =
+        (rule.rbp_based ? rbp : rsp) + static_cast<uintptr_t>(rule.cfa_offset);
     // The caller's frame is above this one, and every read is inside the
     // stack: a wrong rule gives a wrong frame or a fallback, never a fault.
     if (cfa <= rsp || cfa > hi || (cfa & 7) != 0) break;

@@ -39,8 +39,8 @@ __attribute__((noinline)) void Capture(Traces* t, int max = kMax) {
     return;
   }
   t->fast_n = FastBacktrace(t->fast.data(), max, stack);
-  const int n = unw_backtrace(reinterpret_cast<void**>(t->reference.data()),
-                              kMax);
+  const int n =
+      unw_backtrace(reinterpret_cast<void**>(t->reference.data()), kMax);
   t->reference.resize(static_cast<size_t>(n));
   asm volatile("" ::: "memory");  // no tail call: Capture stays a frame
 }
@@ -190,9 +190,12 @@ TEST(FastUnwind, StaysInsideTheStackBounds) {
   uintptr_t frames[kMax];
   StackBounds elsewhere{stack.hi + 4096, stack.hi + 8192};
   EXPECT_EQ(FastBacktrace(frames, kMax, elsewhere), -1);
-  const uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  const uintptr_t here =
+      reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   StackBounds shallow{stack.lo, here + 64};  // ends a few frames up
+  const uint64_t fallbacks = GetFastUnwindStats().fallbacks;
   EXPECT_EQ(FastBacktrace(frames, kMax, shallow), -1);
+  EXPECT_EQ(GetFastUnwindStats().fallbacks, fallbacks + 1);  // counted
   EXPECT_GT(FastBacktrace(frames, kMax, stack), 3);
 }
 
