@@ -10,9 +10,11 @@
 # randomisation is turned off with setarch -R: with it, where the heap
 # lands moved the native run's LL misses by 10 %).
 #
-#   bench/cache_model.sh [build-dir] [churn-ops] [PRELOAD.so...]
+#   bench/cache_model.sh [build-dir] [churn-ops] [CONFIG...]
 #
-# Without PRELOAD arguments it measures build-dir's libmemmon_preload.so.
+# A CONFIG is a preload (PRELOAD.so) or an environment (KEY=VALUE, comma
+# separated: LD_PRELOAD=x.so,MEMMON_DISABLE=1 measures the counters alone).
+# Without CONFIG arguments it measures build-dir's libmemmon_preload.so.
 set -euo pipefail
 build=${1:-build}
 ops=${2:-200000}
@@ -23,9 +25,14 @@ workload=$build/bin/alloc_workload
 [[ -x $workload ]] || { echo "build first: make build" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "cache_model: valgrind not found" >&2; exit 1; }
 
-measure() {  # measure [PRELOAD]: prints "Ir L1misses LLmisses"
+measure() {  # measure [CONFIG]: prints "Ir L1misses LLmisses"
   local env=(MEMMON_SEED=1)
-  [[ -n ${1:-} ]] && env+=(LD_PRELOAD="$1")
+  if [[ ${1:-} == *=* ]]; then
+    local IFS=,
+    env+=($1)
+  elif [[ -n ${1:-} ]]; then
+    env+=(LD_PRELOAD="$1")
+  fi
   env "${env[@]}" setarch -R valgrind --tool=cachegrind --cache-sim=yes \
     --I1=32768,8,64 --D1=49152,12,64 --LL=8388608,16,64 \
     --cachegrind-out-file=/dev/null "$workload" "$ops" churn 2>&1 >/dev/null |
@@ -34,17 +41,17 @@ measure() {  # measure [PRELOAD]: prints "Ir L1misses LLmisses"
          /I1 +misses:/ {i1 = $NF}
          /D1 +misses:/ {d1 = $4}
          /LL misses:/ {ll = $4}
-         END {print ir, i1 + d1, ll}'
+         END {printf "%s %.0f %s\n", ir, i1 + d1, ll}'
 }
 
 printf "%-40s %13s %11s %10s %13s %8s\n" config instructions "L1 misses" \
   "LL misses" "est. cycles" "+%"
 read -r ir l1 ll < <(measure)
-base=$(awk -v i="$ir" -v a="$l1" -v b="$ll" 'BEGIN {print i + 10 * a + 100 * b}')
+base=$(awk -v i="$ir" -v a="$l1" -v b="$ll" 'BEGIN {printf "%.0f", i + 10 * a + 100 * b}')
 row() {  # row LABEL IR L1 LL
   awk -v l="$1" -v i="$2" -v a="$3" -v b="$4" -v base="$base" 'BEGIN {
     c = i + 10 * a + 100 * b
-    printf "%-40s %13d %11d %10d %13d %7.1f%%\n", l, i, a, b, c, (c / base - 1) * 100
+    printf "%-40s %13.0f %11.0f %10.0f %13.0f %7.2f%%\n", l, i, a, b, c, (c / base - 1) * 100
   }'
 }
 row "native (churn, $ops ops/thread)" "$ir" "$l1" "$ll"

@@ -89,17 +89,17 @@ bool g_glibc_chunks = false;
 // the real one minus kGenericBias, always negative, so every malloc takes
 // the slow path, which adds the bias back. (Only a request of 2^62 bytes or
 // more can wrap it into the fast path, and that one fails before any
-// header is read.) free's is kept off by g_free_limit, and its slow path
+// header is read.) free's is kept off by the thread's free countdown, which
+// Flush leaves at kFreeGate or below, always negative, and its slow path
 // consults the live table's filter instead of a header. The cost there: a
 // call more per malloc and per free.
 constexpr int64_t kGenericBias = int64_t{1} << 62;
 constexpr int64_t kMaxGap = int64_t{1} << 60;  // < kGenericBias
 int64_t g_countdown_bias = 0;                  // kGenericBias when !glibc
-// free(p) takes its slow path when p - 1 >= g_free_limit: 0 (every block)
-// until initialisation and under another allocator, UINTPTR_MAX (only the
-// null pointer) under glibc, where the block's header says the rest (see
-// kBigChunk).
-std::atomic<uintptr_t> g_free_limit{0};
+// Where Flush leaves a thread's free countdown (ThreadState::ops_left)
+// under another allocator: kFlushEvery frees above this, so that the
+// countdown stays negative and every free takes FreeCountdown.
+constexpr int32_t kFreeGate = -(int32_t{1} << 30);
 
 // Under glibc, free() reads the chunk header anyway (for the bytes in use),
 // so the header tells it whether a block may be sampled, without a lookup:
@@ -176,8 +176,10 @@ struct alignas(64) ThreadState {
   uint64_t alloc_chunk_bytes;
   uint64_t freed_chunk_bytes;
   size_t pending_bytes;  // the request of the malloc in flight
-  // Frees left before the next flush; starts at 0, so a thread's first
-  // free flushes (claiming its slot). Tested by sign: one sub-and-branch.
+  // Frees left before the next flush, tested by sign: one sub-and-branch.
+  // Starts at 0, so a thread's first free takes FreeCountdown (which
+  // flushes, claiming the slot); under another allocator Flush leaves it
+  // negative (kFreeGate), so that free never reads a chunk header.
   int32_t ops_left;
   // The two countdowns as the last flush left them: the frees since are
   // synced_ops - ops_left, the bytes allocated synced_countdown -
@@ -192,6 +194,7 @@ struct alignas(64) ThreadState {
   uint64_t unflushed_bytes;
   uint32_t points_since_flush;
   CounterSlot* slot;  // null until the thread's first flush
+  StackBounds stack;  // this thread's stack, as CurrentThreadStack found it
   bool rng_ready;
   bool in_hook;      // reentrancy guard: set while recording a sample
   bool no_sampling;  // ScopedNoSampling
@@ -213,6 +216,10 @@ namespace memmon::preload {
 namespace {
 
 #define t_state memmon_preload_thread_state
+
+inline bool Ready() {
+  return MEMMON_LIKELY(g_init_state.load(std::memory_order_acquire) == 2);
+}
 
 // Adds `v` to the calling thread's alloc_chunk_bytes, the TLS offset loaded
 // afresh. Used after the call into the allocator: the compiler would
@@ -311,7 +318,7 @@ void InitSlow() {
     // Keep the fast paths off (see kGenericBias). Threads arm their
     // countdown only after initialisation, so all of them see the bias.
     g_countdown_bias = kGenericBias;
-    // free() keeps to its slow path: g_free_limit stays 0.
+    // free() keeps to FreeCountdown: Flush leaves the countdown negative.
   }
   // Warm up: tcmalloc's malloc_usable_size constructs its MallocExtension
   // with operator new on first use, which would recurse into the hooks from
@@ -330,7 +337,9 @@ void InitSlow() {
   // Room for 4096 x (1 + 8 + 64 + 512) live samples; pages are touched
   // level by level as samples need them.
   uint64_t slots = EnvNumber("MEMMON_LIVE_TABLE_SLOTS", 4096);
-  if (!g_live.Init(static_cast<size_t>(slots))) g_config.enabled = false;
+  // The filter only for allocators without glibc's chunk headers.
+  if (!g_live.Init(static_cast<size_t>(slots), !g_glibc_chunks))
+    g_config.enabled = false;
   if (!g_stacks.Init(1u << 16, 64u << 20)) g_config.enabled = false;
   g_thread_key_ok = pthread_key_create(&g_thread_key, ThreadExit) == 0;
   void* slot_mem =
@@ -340,12 +349,6 @@ void InitSlow() {
   t.in_init = false;
   errno = saved_errno;
   g_init_state.store(2, std::memory_order_release);
-  if (g_glibc_chunks)
-    g_free_limit.store(UINTPTR_MAX, std::memory_order_release);
-}
-
-inline bool Ready() {
-  return MEMMON_LIKELY(g_init_state.load(std::memory_order_acquire) == 2);
 }
 
 // ---- counters ------------------------------------------------------------
@@ -401,7 +404,11 @@ MEMMON_NOINLINE void Flush(ThreadState& t) noexcept {
   t.points_since_flush = 0;
   const int64_t inuse =
       static_cast<int64_t>(t.alloc_chunk_bytes - t.freed_chunk_bytes);
-  t.ops_left = t.synced_ops = kFlushEvery - 1;
+  // The fast path of free is open only under glibc (after initialisation,
+  // the only time Flush runs).
+  t.ops_left = t.synced_ops = g_glibc_chunks && Ready()
+                                  ? kFlushEvery - 1
+                                  : kFreeGate + (kFlushEvery - 1);
   t.synced_countdown = t.until_sample;
   CounterSlot* c = t.slot;
   if (c == nullptr) c = ClaimSlot(t);
@@ -522,10 +529,16 @@ inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
                                                         size_t size) {
   PrepareUnwinder();
   uintptr_t frames[kMaxStackDepth + 16];
-  StackBounds bounds;
-  int n = CurrentThreadStack(&bounds)
-              ? FastBacktrace(frames, kMaxStackDepth + 16, bounds)
-              : -1;
+  // The thread's stack bounds, found once (a stack pointer outside them,
+  // on a coroutine's stack, say, has them looked up again).
+  const uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  bool bounded = sp - t.stack.lo < t.stack.hi - t.stack.lo;
+  if (!bounded) {
+    StackBounds found;
+    bounded = CurrentThreadStack(&found);
+    if (bounded) t.stack = found;
+  }
+  int n = bounded ? FastBacktrace(frames, kMaxStackDepth + 16, t.stack) : -1;
   if (n < 0) {
     n = unw_backtrace(reinterpret_cast<void**>(frames), kMaxStackDepth + 16);
   }
@@ -723,51 +736,54 @@ inline __attribute__((always_inline)) void* AllocAtCountdown(size_t n,
   return p;
 }
 
-inline void CountFree(ThreadState& t) {
-  if (MEMMON_UNLIKELY(--t.ops_left < 0)) Flush(t);
+// A flush is due after kFlushEvery frees, and at a thread's first free
+// (which claims its slot).
+inline bool FlushDue(const ThreadState& t) {
+  return t.slot == nullptr ||
+         static_cast<int64_t>(t.synced_ops) - t.ops_left >= kFlushEvery;
 }
 
-// The free fast path's flush, out of line so that the fast path makes no
-// call but the final (tail) call into the allocator.
-MEMMON_NOINLINE void FlushThenFree(void* p) noexcept {
-  Flush(t_state);
-  g_real.free(p);
+// Counts a free outside the fast path.
+inline void CountFree(ThreadState& t) {
+  if (MEMMON_UNLIKELY(--t.ops_left < 0) && FlushDue(t)) Flush(t);
 }
 
 // Under glibc, a block whose header word is kBigChunk or more: a big block
-// (sampled or not), a wrapped sampled block, or an arena block.
+// (sampled or not), a wrapped sampled block, or an arena block. The free is
+// counted (by the caller).
 MEMMON_NOINLINE void FreeBig(void* p) noexcept {
-  if (IsBoot(p)) return;  // arena blocks are never reused
   ThreadState& t = t_state;
+  if (IsBoot(p)) {  // arena blocks are never reused, nor counted
+    ++t.ops_left;
+    return;
+  }
   void* block = HeaderWord(p) == kWrapMark ? Unwrapped(p) : p;
   // Out of the live set before the allocator may hand the address out again.
   if (g_live.Erase(p)) --t.live_samples;
   t.freed_chunk_bytes += GlibcChunkSize(block);
-  CountFree(t);
   g_real.free(block);
 }
 
-// glibc's free path, for a block that took FreeSlow (a thread that had not
-// yet seen g_free_limit).
-void FreeGlibc(void* p) {
-  if (HeaderWord(p) >= kBigChunk) return FreeBig(p);
+// The free countdown went negative, the free counted: a flush is due, or
+// this is the thread's first free, or the block is from the arena (before
+// initialisation only arena blocks exist), or another allocator is
+// underneath (the countdown always negative: no header to read; the
+// block's filter byte says whether it may be sampled).
+MEMMON_NOINLINE void FreeCountdown(void* p) noexcept {
   ThreadState& t = t_state;
-  t.freed_chunk_bytes += GlibcChunkSize(p);
-  CountFree(t);
-  g_real.free(p);
-}
-
-// The null pointer, every block before initialisation (only arena blocks
-// exist then), and every block under another allocator, which has no
-// header to read: its filter byte says whether it may be sampled.
-MEMMON_NOINLINE void FreeSlow(void* p) noexcept {
-  if (p == nullptr) return;
-  if (IsBoot(p)) return;     // arena blocks are never reused
+  if (IsBoot(p)) {  // arena blocks are never reused, nor counted
+    ++t.ops_left;
+    return;
+  }
   if (!Ready()) InitSlow();  // only arena blocks exist before: not reached
-  if (g_glibc_chunks) return FreeGlibc(p);
-  ThreadState& t = t_state;
+  if (FlushDue(t)) Flush(t);
+  if (MEMMON_LIKELY(g_glibc_chunks)) {
+    const uintptr_t header = HeaderWord(p);
+    if (header >= kBigChunk) return FreeBig(p);
+    t.freed_chunk_bytes += header & ~uintptr_t{7};
+    return g_real.free(p);
+  }
   t.freed_chunk_bytes += UsableSize(p);
-  CountFree(t);
   if (LiveTable::MaybeContains(p) && g_live.Erase(p)) --t.live_samples;
   g_real.free(p);
 }
@@ -818,21 +834,18 @@ inline void* DoMalloc(size_t n) {
   return p;
 }
 
-// No "initialised?" or null test: before initialisation, and for the null
-// pointer, g_free_limit sends every pointer to FreeSlow (p - 1 is at least
-// 0 and at least UINTPTR_MAX). After it, under glibc, the header word
-// (which free() reads next anyway) sends big, wrapped and arena blocks to
-// FreeBig; under another allocator the limit stays 0.
+// No "initialised?" test: before initialisation (only arena blocks exist,
+// and a thread's free countdown starts at 0) and under another allocator
+// (Flush keeps the countdown negative) every free takes FreeCountdown.
+// Under glibc the header word (which free() reads next anyway) sends big,
+// wrapped and arena blocks to FreeBig.
 inline void DoFree(void* p) {
-  const uintptr_t limit = g_free_limit.load(std::memory_order_relaxed);
-  if (MEMMON_UNLIKELY(reinterpret_cast<uintptr_t>(p) - 1 >= limit)) {
-    return FreeSlow(p);
-  }
+  if (MEMMON_UNLIKELY(p == nullptr)) return;
+  ThreadState& t = t_state;
+  if (MEMMON_UNLIKELY(--t.ops_left < 0)) return FreeCountdown(p);
   const uintptr_t header = HeaderWord(p);
   if (MEMMON_UNLIKELY(header >= kBigChunk)) return FreeBig(p);
-  ThreadState& t = t_state;
   t.freed_chunk_bytes += header & ~uintptr_t{7};
-  if (MEMMON_UNLIKELY(--t.ops_left < 0)) return FlushThenFree(p);
   g_real.free(p);  // a tail call: the fast path needs no stack frame
 }
 

@@ -10,7 +10,8 @@ namespace memmon::preload {
 // Counter 0 (the null pointer's) starts saturated; see live_table.h.
 std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits] = {255};
 
-bool LiveTable::Init(std::size_t first_level_slots) {
+bool LiveTable::Init(std::size_t first_level_slots, bool keep_filter) {
+  keep_filter_ = keep_filter;
   std::size_t n = 64;
   while (n < first_level_slots) n <<= 1;
   std::size_t bytes = 0;
@@ -73,7 +74,7 @@ bool LiveTable::Insert(const void* p, std::size_t size,
       e.meta.store(sz << 24 | (stack_ref & kMaxStackRef),
                    std::memory_order_relaxed);
       e.key.store(key, std::memory_order_release);
-      FilterAdd(p, +1);
+      if (keep_filter_) FilterAdd(p, +1);
       return true;
     }
   }
@@ -96,7 +97,7 @@ bool LiveTable::Erase(const void* p) noexcept {
         return false;
       }
       e.key.store(kTomb, std::memory_order_release);
-      FilterAdd(p, -1);
+      if (keep_filter_) FilterAdd(p, -1);
       return true;
     }
   }

@@ -57,8 +57,11 @@ class LiveTable {
   static constexpr int kLevels = 4;
 
   // Reserves the levels (1/8/64/512 x `first_level_slots` entries) with
-  // mmap. False when mmap fails.
-  bool Init(std::size_t first_level_slots = 4096);
+  // mmap. False when mmap fails. Without `keep_filter`, inserts and erases
+  // leave the filter alone (two atomic updates of a cold line less a
+  // sample): for a caller that never asks MaybeContains, as under glibc,
+  // where free() tells sampled blocks by their header.
+  bool Init(std::size_t first_level_slots = 4096, bool keep_filter = true);
   bool initialized() const { return levels_[0].slots != nullptr; }
 
   // Blocks are 16-byte aligned; the next 16 bits index the filter (a shift
@@ -140,6 +143,7 @@ class LiveTable {
   static void FilterAdd(const void* p, int delta) noexcept;
 
   Level levels_[kLevels];
+  bool keep_filter_ = true;
 };
 
 }  // namespace memmon::preload

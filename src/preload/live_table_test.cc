@@ -97,6 +97,22 @@ TEST(LiveTableFilter, SaturatedCounterStaysSet) {
   EXPECT_EQ(t.CountLive(), 0u);
 }
 
+TEST(LiveTableFilter, LeftAloneWithoutKeepFilter) {
+  // Under glibc free() never asks the filter; the sampler's table then
+  // leaves it alone, and the table itself works as before.
+  LiveTable t;
+  ASSERT_TRUE(t.Init(64, /*keep_filter=*/false));
+  const uintptr_t a = 0x7f2800000030;
+  ASSERT_EQ(Counter(a), 0);
+  ASSERT_TRUE(t.Insert(Ptr(a), 48, 7));
+  EXPECT_EQ(Counter(a), 0);
+  EXPECT_EQ(Contents(t), std::set<uintptr_t>{a});
+  EXPECT_TRUE(t.Erase(Ptr(a)));
+  EXPECT_FALSE(t.Erase(Ptr(a)));
+  EXPECT_EQ(Counter(a), 0);
+  EXPECT_EQ(t.CountLive(), 0u);
+}
+
 TEST(LiveTableFilter, MarkForever) {
   LiveTable t;
   ASSERT_TRUE(t.Init(64));
