@@ -775,7 +775,13 @@ MEMMON_NOINLINE void FreeCountdown(void* p) noexcept {
     ++t.ops_left;
     return;
   }
-  if (!Ready()) InitSlow();  // only arena blocks exist before: not reached
+  if (!Ready()) {
+    InitSlow();
+    if (!Ready()) {  // only arena blocks exist before initialisation
+      ++t.ops_left;  // not reached; if it were, the block is kept
+      return;
+    }
+  }
   if (FlushDue(t)) Flush(t);
   if (MEMMON_LIKELY(g_glibc_chunks)) {
     const uintptr_t header = HeaderWord(p);
