@@ -6,9 +6,13 @@
 # cache lines (a filter byte on every free, cold stack lines at every
 # sample), so each row also gives L1 and last-level misses and an estimate
 # of cycles, Ir + 10 x L1 misses + 100 x LL misses (KCachegrind's "CEst"
-# weights): a model, not a measurement, repeatable to ~0.2 points (address
-# randomisation is turned off with setarch -R: with it, where the heap
-# lands moved the native run's LL misses by 10 %).
+# weights): a model, not a measurement. Address randomisation is turned off
+# with setarch -R (with it, where the heap lands moved the native run's LL
+# misses by 10 %), but the LL misses still move by up to 10 % with the
+# process's layout (the same run from another directory, or with another
+# environment size), about 0.4 points of est. cycles; Ir + 10 x L1 misses
+# (the "core" column) repeats to 0.01 points and is the one to compare
+# libraries by.
 #
 #   bench/cache_model.sh [build-dir] [churn-ops] [CONFIG...]
 #
@@ -44,14 +48,16 @@ measure() {  # measure [CONFIG]: prints "Ir L1misses LLmisses"
          END {printf "%s %.0f %s\n", ir, i1 + d1, ll}'
 }
 
-printf "%-40s %13s %11s %10s %13s %8s\n" config instructions "L1 misses" \
-  "LL misses" "est. cycles" "+%"
+printf "%-40s %13s %11s %10s %13s %8s %8s\n" config instructions \
+  "L1 misses" "LL misses" "est. cycles" "+%" "core +%"
 read -r ir l1 ll < <(measure)
 base=$(awk -v i="$ir" -v a="$l1" -v b="$ll" 'BEGIN {printf "%.0f", i + 10 * a + 100 * b}')
+core=$(awk -v i="$ir" -v a="$l1" 'BEGIN {printf "%.0f", i + 10 * a}')
 row() {  # row LABEL IR L1 LL
-  awk -v l="$1" -v i="$2" -v a="$3" -v b="$4" -v base="$base" 'BEGIN {
+  awk -v l="$1" -v i="$2" -v a="$3" -v b="$4" -v base="$base" -v core="$core" 'BEGIN {
     c = i + 10 * a + 100 * b
-    printf "%-40s %13.0f %11.0f %10.0f %13.0f %7.2f%%\n", l, i, a, b, c, (c / base - 1) * 100
+    printf "%-40s %13.0f %11.0f %10.0f %13.0f %7.2f%% %7.2f%%\n", l, i, a, b, c,
+      (c / base - 1) * 100, ((i + 10 * a) / core - 1) * 100
   }'
 }
 row "native (churn, $ops ops/thread)" "$ir" "$l1" "$ll"
