@@ -90,7 +90,7 @@ bool g_glibc_chunks = false;
 // the slow path, which adds the bias back. (Only a request of 2^62 bytes or
 // more can wrap it into the fast path, and that one fails before any
 // header is read.) free's is kept off by the thread's free countdown, which
-// Flush leaves at kFreeGate or below, always negative, and its slow path
+// Flush leaves near kFreeGate (-2^30), always negative, and its slow path
 // consults the live table's filter instead of a header. The cost there: a
 // call more per malloc and per free.
 constexpr int64_t kGenericBias = int64_t{1} << 62;
