@@ -14,18 +14,19 @@
 // malloc (15 instructions), the sampling countdown (one subtract-from-memory
 // and a sign branch), the allocation count, the request parked for the
 // failure path, and after the call the chunk size malloc just wrote added to
-// the bytes allocated; on free (13, ending in a tail jump), a compare with a
-// global that sends the null pointer (and, before initialisation or under
-// another allocator, everything) to the slow path, the chunk header read
-// (the word free() reads next anyway), which also says whether the block
-// may be sampled (see kBigChunk), its size added to the bytes freed, and the
-// flush countdown. Nothing else is counted there: the bytes requested are
-// what the sampling countdown went down by, the frees what the flush
-// countdown went down by, both read at each flush. No "initialised?",
-// allocator or null test on malloc: a thread's first allocation, and every
-// allocation under jemalloc or tcmalloc, finds the countdown negative and
-// takes the slow path. Everything else is in noinline functions so the fast
-// path stays a handful of instructions with no stack frame to set up.
+// the bytes allocated; on free (11, ending in a tail jump), a null test,
+// the free countdown (which counts the free, says when to flush, and sends
+// a thread's first free, and every free under another allocator, to the
+// slow path), then the chunk header (the word free() reads next anyway),
+// which also says whether the block may be sampled (see kBigChunk), its
+// size added to the bytes freed. Nothing else is counted
+// there: the bytes requested are what the sampling countdown went down by,
+// the frees what the free countdown went down by, both read at each flush.
+// No "initialised?" or allocator test on malloc: a thread's first
+// allocation, and every allocation under jemalloc or tcmalloc, finds the
+// countdown negative and takes the slow path. Everything else is in
+// noinline functions so the fast path stays a handful of instructions with
+// no stack frame to set up.
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -256,8 +257,8 @@ void* BootAlloc(size_t n, size_t align) {
     if (g_boot_used.compare_exchange_weak(used, end,
                                           std::memory_order_relaxed)) {
       *reinterpret_cast<size_t*>(g_boot + start - 16) = n;
-      // free() takes its slow path: by the limit before initialisation,
-      // by this header after it.
+      // free() knows it: FreeCountdown before initialisation (a thread's
+      // first free takes it), FreeBig by this header after it.
       *reinterpret_cast<uintptr_t*>(g_boot + start - 8) = kBootMark;
       return g_boot + start;  // zero: the arena is never reused
     }
@@ -404,11 +405,10 @@ MEMMON_NOINLINE void Flush(ThreadState& t) noexcept {
   t.points_since_flush = 0;
   const int64_t inuse =
       static_cast<int64_t>(t.alloc_chunk_bytes - t.freed_chunk_bytes);
-  // The fast path of free is open only under glibc (after initialisation,
-  // the only time Flush runs).
-  t.ops_left = t.synced_ops = g_glibc_chunks && Ready()
-                                  ? kFlushEvery - 1
-                                  : kFreeGate + (kFlushEvery - 1);
+  // The fast path of free is open only under glibc. (Flush runs only after
+  // initialisation, when g_glibc_chunks is settled.)
+  t.ops_left = t.synced_ops =
+      g_glibc_chunks ? kFlushEvery - 1 : kFreeGate + (kFlushEvery - 1);
   t.synced_countdown = t.until_sample;
   CounterSlot* c = t.slot;
   if (c == nullptr) c = ClaimSlot(t);
@@ -764,6 +764,15 @@ MEMMON_NOINLINE void FreeBig(void* p) noexcept {
   g_real.free(block);
 }
 
+// A block under glibc, its free counted: the header word tells a small
+// unsampled block (freed here) from the rest (FreeBig).
+inline void FreeGlibc(ThreadState& t, void* p) {
+  const uintptr_t header = HeaderWord(p);
+  if (MEMMON_UNLIKELY(header >= kBigChunk)) return FreeBig(p);
+  t.freed_chunk_bytes += header & ~uintptr_t{7};
+  g_real.free(p);  // a tail call: the fast path needs no stack frame
+}
+
 // The free countdown went negative, the free counted: a flush is due, or
 // this is the thread's first free, or the block is from the arena (before
 // initialisation only arena blocks exist), or another allocator is
@@ -783,12 +792,7 @@ MEMMON_NOINLINE void FreeCountdown(void* p) noexcept {
     }
   }
   if (FlushDue(t)) Flush(t);
-  if (MEMMON_LIKELY(g_glibc_chunks)) {
-    const uintptr_t header = HeaderWord(p);
-    if (header >= kBigChunk) return FreeBig(p);
-    t.freed_chunk_bytes += header & ~uintptr_t{7};
-    return g_real.free(p);
-  }
+  if (MEMMON_LIKELY(g_glibc_chunks)) return FreeGlibc(t, p);
   t.freed_chunk_bytes += UsableSize(p);
   if (LiveTable::MaybeContains(p) && g_live.Erase(p)) --t.live_samples;
   g_real.free(p);
@@ -849,10 +853,7 @@ inline void DoFree(void* p) {
   if (MEMMON_UNLIKELY(p == nullptr)) return;
   ThreadState& t = t_state;
   if (MEMMON_UNLIKELY(--t.ops_left < 0)) return FreeCountdown(p);
-  const uintptr_t header = HeaderWord(p);
-  if (MEMMON_UNLIKELY(header >= kBigChunk)) return FreeBig(p);
-  t.freed_chunk_bytes += header & ~uintptr_t{7};
-  g_real.free(p);  // a tail call: the fast path needs no stack frame
+  FreeGlibc(t, p);
 }
 
 // calloc and the aligned forms: the countdown taken down before the call
