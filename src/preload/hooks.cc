@@ -107,9 +107,11 @@ constexpr int32_t kFreeGate = -(int32_t{1} << 30);
 // a sampled block smaller than kBigChunk is handed out `offset` bytes into
 // a larger glibc block, and the word before it, where glibc keeps the chunk
 // size, holds kWrapMark, which is no chunk size; the word before that holds
-// the offset. A header word of kBigChunk or more (a big block, sampled or
-// not, a wrapped block, an arena block) sends free() to FreeBig, which
-// looks in the live table. One block in MEMMON_SAMPLE_RATE bytes is
+// the offset and the block's live-table slot (see WrapWord). A header word
+// of kBigChunk or more (a big block, sampled or not, a wrapped block, an
+// arena block) sends free() to FreeBig, which erases a wrapped block's
+// entry by its slot and looks a big one up. One block in MEMMON_SAMPLE_RATE
+// bytes is
 // sampled, so the 16 bytes (or the alignment) added are nothing in RSS.
 // Blocks of kBigChunk or more are rare and costly to free anyway, and are
 // never wrapped (glibc's in-place realloc of them stays available).
@@ -117,6 +119,18 @@ constexpr uintptr_t kBigChunk = 256 * 1024;
 constexpr uintptr_t kWrapMark = ~uintptr_t{0xF};   // no chunk is that big
 constexpr uintptr_t kBootMark = ~uintptr_t{0x1F};  // bootstrap arena blocks
 static_assert(kBootMark >= kBigChunk && kWrapMark >= kBigChunk);
+
+// A wrapped block's second header word: the log2 of its offset into the
+// glibc block (a power of two, 16 or the alignment) in the low byte, and
+// above it the block's live-table slot reference (LiveTable::Insert), 0
+// until the sample is recorded or when the table had no room.
+inline uintptr_t& WrapWord(void* p) {
+  return reinterpret_cast<uintptr_t*>(p)[-2];
+}
+inline size_t WrapOffset(void* p) { return size_t{1} << (WrapWord(p) & 63); }
+inline void SetWrapSlot(void* p, size_t slot) {
+  WrapWord(p) = (WrapWord(p) & 0xFF) | (static_cast<uintptr_t>(slot) << 8);
+}
 
 // 0: nothing done, 1: resolving, 2: ready.
 std::atomic<int> g_init_state{0};
@@ -196,6 +210,9 @@ struct alignas(64) ThreadState {
   uint32_t points_since_flush;
   CounterSlot* slot;  // null until the thread's first flush
   StackBounds stack;  // this thread's stack, as CurrentThreadStack found it
+  // The stack of this thread's last sample: likely the next one's too
+  // (StackTable::Intern tries it first), its lines loaded early.
+  StackRecord* last_stack;
   bool rng_ready;
   bool in_hook;      // reentrancy guard: set while recording a sample
   bool no_sampling;  // ScopedNoSampling
@@ -513,9 +530,8 @@ int FindSelf(dl_phdr_info* info, size_t, void* data) {
   return 1;
 }
 
-void PrepareUnwinder() {
-  if (g_unwinder_ready.load(std::memory_order_acquire)) return;
-  dl_iterate_phdr(FindSelf, reinterpret_cast<void*>(&PrepareUnwinder));
+MEMMON_NOINLINE void PrepareUnwinderOnce() {
+  dl_iterate_phdr(FindSelf, reinterpret_cast<void*>(&PrepareUnwinderOnce));
   // libunwind is the fallback (frames FastBacktrace cannot take). Per-thread
   // caches: no global lock taken while unwinding.
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
@@ -523,10 +539,19 @@ void PrepareUnwinder() {
   g_unwinder_ready.store(true, std::memory_order_release);
 }
 
-// Records a sample of `size` bytes at `p`. Inlined into its callers: one
-// frame fewer to unwind.
+inline void PrepareUnwinder() {
+  if (MEMMON_UNLIKELY(!g_unwinder_ready.load(std::memory_order_acquire))) {
+    PrepareUnwinderOnce();
+  }
+}
+
+// Records a sample of `size` bytes at `p` (a wrapped block when `wrapped`,
+// whose header then gets its live-table slot). Inlined into its callers:
+// one frame fewer to unwind.
 inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
-                                                        size_t size) {
+                                                        size_t size,
+                                                        bool wrapped) {
+  g_live.Prefetch(p);  // the entry's line, loading during the walk
   PrepareUnwinder();
   uintptr_t frames[kMaxStackDepth + 16];
   // The thread's stack bounds, found once (a stack pointer outside them,
@@ -552,7 +577,8 @@ inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
     g_unwind_failures.fetch_add(1, std::memory_order_relaxed);
     depth = 0;
   }
-  StackRecord* stack = g_stacks.Intern(frames + skip, depth);
+  StackRecord* stack = g_stacks.Intern(frames + skip, depth, t.last_stack);
+  t.last_stack = stack;
   double weight = SampleWeightBytes(size, g_config.rate);
   stack->alloc_bytes.fetch_add(static_cast<uint64_t>(weight + 0.5),
                                std::memory_order_relaxed);
@@ -562,10 +588,38 @@ inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
                             0.5),
       std::memory_order_relaxed);
   ++t.samples;  // moved to the thread's slot at its next flush
-  if (g_live.Insert(p, size, g_stacks.Ref(stack))) {
+  if (const size_t slot = g_live.Insert(p, size, g_stacks.Ref(stack))) {
     ++t.live_samples;
+    if (wrapped) SetWrapSlot(p, slot);
   } else {
     g_dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// Starts loading what a sample reads, one sampling interval after it was
+// last read: by then the program has pushed it out of the near caches, and
+// read in turn (the walk needs the unwinder's state before it can read the
+// memo; the record's address comes out of the walk) each line would cost a
+// miss. Issued before the allocator runs, the misses overlap with it and
+// with each other. The lines: the tables' and the configuration's globals,
+// the unwinder's state and memo, the thread's second line, and the last
+// sample's stack record (its counters' line, then its frames'), which this
+// sample will likely add to.
+inline __attribute__((always_inline)) void PrefetchSamplerState(
+    const ThreadState& t) {
+  const char* live = reinterpret_cast<const char*>(&g_live);
+  const char* stacks = reinterpret_cast<const char*>(&g_stacks);
+  PrefetchLine(live);
+  PrefetchLine(live + 64);
+  PrefetchLine(&g_config);
+  PrefetchLine(stacks);
+  PrefetchLine(stacks + 64);
+  PrefetchLine(&g_self_lo);
+  PrefetchLine(&t.live_samples);
+  PrefetchUnwindState();
+  if (t.last_stack != nullptr) {
+    PrefetchLine(t.last_stack);
+    PrefetchLine(reinterpret_cast<const char*>(t.last_stack) + 64);
   }
 }
 
@@ -575,6 +629,7 @@ inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
 inline __attribute__((always_inline)) bool TakeSamplingPoint(ThreadState& t,
                                                              size_t size) {
   int saved_errno = errno;
+  PrefetchSamplerState(t);
   // The bytes the countdown went down by are set aside for the next flush
   // (the countdown is re-armed below). The flush itself, a store to the
   // thread's slot (a cache line that is cold by the next sampling point),
@@ -602,10 +657,11 @@ inline __attribute__((always_inline)) bool TakeSamplingPoint(ThreadState& t,
 }
 
 inline __attribute__((always_inline)) void RecordGuarded(ThreadState& t,
-                                                         void* p, size_t size) {
+                                                         void* p, size_t size,
+                                                         bool wrapped) {
   int saved_errno = errno;
   t.in_hook = true;
-  RecordSample(t, p, size);
+  RecordSample(t, p, size, wrapped);
   t.in_hook = false;
   errno = saved_errno;
 }
@@ -632,14 +688,13 @@ inline uintptr_t HeaderWord(const void* p) {
 
 // The glibc block a wrapped block lives in.
 inline void* Unwrapped(void* p) {
-  return static_cast<char*>(p) - reinterpret_cast<const uintptr_t*>(p)[-2];
+  return static_cast<char*>(p) - WrapOffset(p);
 }
 
 // What the program may use of a wrapped block: glibc's answer for the
 // block it lives in, less the offset.
 inline size_t WrappedUsableSize(void* p) {
-  return g_real.usable_size(Unwrapped(p)) -
-         reinterpret_cast<const uintptr_t*>(p)[-2];
+  return g_real.usable_size(Unwrapped(p)) - WrapOffset(p);
 }
 
 enum class Kind { kMalloc, kCalloc, kAligned };
@@ -678,7 +733,7 @@ void* AllocWrapped(Kind kind, size_t n, size_t align, void** block) {
   if (q == nullptr) return nullptr;
   uintptr_t* p = reinterpret_cast<uintptr_t*>(static_cast<char*>(q) + offset);
   p[-1] = kWrapMark;
-  p[-2] = offset;
+  p[-2] = static_cast<uintptr_t>(__builtin_ctzll(offset));  // no slot yet
   return p;
 }
 
@@ -702,7 +757,7 @@ inline __attribute__((always_inline)) void* AllocAndCount(ThreadState& t,
 inline __attribute__((always_inline)) void SampleAfterCall(ThreadState& t,
                                                            void* p, size_t n) {
   if (t.until_sample + g_countdown_bias < 0 || !t.rng_ready) {
-    if (TakeSamplingPoint(t, n)) RecordGuarded(t, p, n);
+    if (TakeSamplingPoint(t, n)) RecordGuarded(t, p, n, false);
   }
 }
 
@@ -728,7 +783,7 @@ inline __attribute__((always_inline)) void* AllocAtCountdown(size_t n,
     }
     ++t.allocations;
     t.alloc_chunk_bytes += GlibcChunkSize(block);
-    if (record) RecordGuarded(t, p, n);
+    if (record) RecordGuarded(t, p, n, n < kBigChunk);
     return p;
   }
   void* p = AllocAndCount(t, kind, n, align);
@@ -757,9 +812,16 @@ MEMMON_NOINLINE void FreeBig(void* p) noexcept {
     ++t.ops_left;
     return;
   }
-  void* block = HeaderWord(p) == kWrapMark ? Unwrapped(p) : p;
-  // Out of the live set before the allocator may hand the address out again.
-  if (g_live.Erase(p)) --t.live_samples;
+  void* block = p;
+  // Out of the live set before the allocator may hand the address out
+  // again: a wrapped block's entry by the slot its header keeps (a store,
+  // no lookup), a big block's by its address.
+  if (HeaderWord(p) == kWrapMark) {
+    block = Unwrapped(p);
+    if (g_live.EraseSlot(WrapWord(p) >> 8, p)) --t.live_samples;
+  } else if (g_live.Erase(p)) {
+    --t.live_samples;
+  }
   t.freed_chunk_bytes += GlibcChunkSize(block);
   g_real.free(block);
 }
@@ -956,6 +1018,10 @@ void* DoAligned(size_t align, size_t n, bool posix_semantics, int* err) {
   // posix_memalign wants a power of two that is a multiple of sizeof(void*);
   // memalign and aligned_alloc round smaller or odd alignments up.
   if (!posix_semantics) {
+    if (align > (SIZE_MAX >> 1) + 1) {  // no power of two that large
+      *err = EINVAL;
+      return nullptr;
+    }
     size_t a = sizeof(void*);
     while (a < align) a <<= 1;
     align = a;

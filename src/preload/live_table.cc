@@ -12,6 +12,7 @@ std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits] = {255};
 
 bool LiveTable::Init(std::size_t first_level_slots, bool keep_filter) {
   keep_filter_ = keep_filter;
+  total_slots_ = 0;
   std::size_t n = 64;
   while (n < first_level_slots) n <<= 1;
   std::size_t bytes = 0;
@@ -26,6 +27,7 @@ bool LiveTable::Init(std::size_t first_level_slots, bool keep_filter) {
     levels_[l].slots = reinterpret_cast<Entry*>(at);
     levels_[l].mask = slots - 1;
     at += slots * sizeof(Entry);
+    total_slots_ += slots;
   }
   return true;
 }
@@ -50,9 +52,9 @@ void LiveTable::FilterAdd(const void* p, int delta) noexcept {
   }
 }
 
-bool LiveTable::Insert(const void* p, std::size_t size,
-                       uint32_t stack_ref) noexcept {
-  if (!initialized()) return false;
+std::size_t LiveTable::Insert(const void* p, std::size_t size,
+                              uint32_t stack_ref) noexcept {
+  if (!initialized()) return 0;
   const uintptr_t key = reinterpret_cast<uintptr_t>(p);
   const uint64_t sz = size < kMaxSize ? size : kMaxSize;
   for (Level& level : levels_) {
@@ -75,10 +77,20 @@ bool LiveTable::Insert(const void* p, std::size_t size,
                    std::memory_order_relaxed);
       e.key.store(key, std::memory_order_release);
       if (keep_filter_) FilterAdd(p, +1);
-      return true;
+      return static_cast<std::size_t>(&e - levels_[0].slots) + 1;
     }
   }
-  return false;
+  return 0;
+}
+
+bool LiveTable::EraseSlot(std::size_t slot, const void* p) noexcept {
+  if (slot == 0 || slot > total_slots_) return false;
+  // The key is `p` (only its freeing thread gets here, once), so no insert
+  // can claim the slot before this store, and a reader that read the key
+  // before it drops the entry when it reads the key again.
+  levels_[0].slots[slot - 1].key.store(kTomb, std::memory_order_release);
+  if (keep_filter_) FilterAdd(p, -1);
+  return true;
 }
 
 bool LiveTable::Erase(const void* p) noexcept {

@@ -42,6 +42,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "prefetch.h"
+
 namespace memmon::preload {
 
 // The counting filter, static so that it exists before anything is
@@ -51,7 +53,7 @@ namespace memmon::preload {
 inline constexpr int kFilterBits = 16;
 extern std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits];
 
-class LiveTable {
+class alignas(64) LiveTable {
  public:
   static constexpr int kMaxProbe = 64;
   static constexpr int kLevels = 4;
@@ -83,11 +85,27 @@ class LiveTable {
   static constexpr uint64_t kMaxSize = (uint64_t{1} << 40) - 1;
   static constexpr uint32_t kMaxStackRef = (1u << 24) - 1;
 
-  // `stack_ref` < 2^24 (StackTable::Ref). False when every level is full
+  // `stack_ref` < 2^24 (StackTable::Ref). Returns the entry's slot
+  // reference (non-zero, see EraseSlot), or 0 when every level is full
   // around `p`.
-  bool Insert(const void* p, std::size_t size, uint32_t stack_ref) noexcept;
+  std::size_t Insert(const void* p, std::size_t size,
+                     uint32_t stack_ref) noexcept;
   // Removes `p`; false when it was not there.
   bool Erase(const void* p) noexcept;
+  // Removes `p`, which Insert put at slot reference `slot`: one store, no
+  // lookup (no load of the entry's cold line, no locked instruction). Only
+  // the freeing thread may do this, and only once: the caller keeps the
+  // reference with the block (hooks.cc keeps it in a sampled block's wrap
+  // header). A reference outside the table is ignored (false).
+  bool EraseSlot(std::size_t slot, const void* p) noexcept;
+  // Starts loading the line where Insert(p, ...) will look first, so that
+  // the miss overlaps the caller's work in between (the stack walk).
+  void Prefetch(const void* p) const {
+    const Level& level = levels_[0];
+    if (level.slots != nullptr) {
+      PrefetchLine(&level.slots[Hash(p) & level.mask]);
+    }
+  }
 
   // Calls fn(address, size, stack_ref) for every entry seen stably.
   template <typename Fn>
@@ -142,8 +160,11 @@ class LiveTable {
   }
   static void FilterAdd(const void* p, int delta) noexcept;
 
-  Level levels_[kLevels];
+  // First, with the first level, in the object's first cache line: all
+  // that EraseSlot reads besides the entry.
+  std::size_t total_slots_ = 0;  // of all levels (contiguous from levels_[0])
   bool keep_filter_ = true;
+  Level levels_[kLevels];
 };
 
 }  // namespace memmon::preload

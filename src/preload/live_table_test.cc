@@ -113,6 +113,58 @@ TEST(LiveTableFilter, LeftAloneWithoutKeepFilter) {
   EXPECT_EQ(t.CountLive(), 0u);
 }
 
+// A block whose slot the caller kept (a wrapped block's header) is erased
+// by that slot: it leaves the table and its filter counter, the slot is
+// free for the next insert, and a reference outside the table is refused
+// without touching any entry.
+TEST(LiveTableSlot, EraseSlotRemovesExactlyThatEntry) {
+  LiveTable t;
+  ASSERT_TRUE(t.Init(64));
+  const uintptr_t a = 0x7f2c00000050, b = 0x7f2c00100050;  // counter 5
+  ASSERT_EQ(Counter(a), 0);
+  const std::size_t sa = t.Insert(Ptr(a), 32, 3);
+  const std::size_t sb = t.Insert(Ptr(b), 64, 4);
+  ASSERT_NE(sa, 0u);
+  ASSERT_NE(sb, 0u);
+  EXPECT_NE(sa, sb);
+  EXPECT_EQ(Counter(a), 2);
+  EXPECT_FALSE(t.EraseSlot(0, Ptr(a)));
+  EXPECT_FALSE(t.EraseSlot(t.capacity() * 1000, Ptr(a)));
+  EXPECT_EQ(t.CountLive(), 2u);
+  EXPECT_TRUE(t.EraseSlot(sa, Ptr(a)));
+  EXPECT_EQ(Contents(t), std::set<uintptr_t>{b});
+  EXPECT_EQ(Counter(a), 1);
+  EXPECT_FALSE(t.Erase(Ptr(a)));  // gone for a lookup by address too
+  EXPECT_TRUE(t.Erase(Ptr(b)));
+  EXPECT_EQ(Counter(a), 0);
+  // The slot is reused: `a` again lands at its home slot.
+  EXPECT_EQ(t.Insert(Ptr(a), 16, 1), sa);
+  EXPECT_TRUE(t.EraseSlot(sa, Ptr(a)));
+  EXPECT_EQ(t.CountLive(), 0u);
+}
+
+// Slot references span the levels: entries that overflow into the second
+// level are erased by their slot as well.
+TEST(LiveTableSlot, SlotsOfEveryLevel) {
+  LiveTable t;
+  ASSERT_TRUE(t.Init(64, /*keep_filter=*/false));
+  // Keys 4 KiB apart: 200 of them cannot all fit in the first level.
+  std::vector<std::pair<uintptr_t, std::size_t>> in;
+  for (uintptr_t i = 0; i < 200; ++i) {
+    const uintptr_t a = 0x7f4000000000 + (i << 12);
+    const std::size_t slot = t.Insert(Ptr(a), 16, 1);
+    ASSERT_NE(slot, 0u);
+    in.emplace_back(a, slot);
+  }
+  ASSERT_GT(t.capacity(), 64u);
+  ASSERT_GT(in.back().second, 64u);  // some keys live past the first level
+  for (std::size_t i = 0; i < in.size(); i += 2)
+    ASSERT_TRUE(t.EraseSlot(in[i].second, Ptr(in[i].first)));
+  std::set<uintptr_t> rest;
+  for (std::size_t i = 1; i < in.size(); i += 2) rest.insert(in[i].first);
+  EXPECT_EQ(Contents(t), rest);
+}
+
 TEST(LiveTableFilter, MarkForever) {
   LiveTable t;
   ASSERT_TRUE(t.Init(64));

@@ -38,13 +38,19 @@ uint64_t StackTable::HashFrames(const uintptr_t* frames, int depth) {
   return h | 1;  // never 0
 }
 
-StackRecord* StackTable::Intern(const uintptr_t* frames, int depth) noexcept {
+StackRecord* StackTable::Intern(const uintptr_t* frames, int depth,
+                                StackRecord* hint) noexcept {
   if (index_ == nullptr || depth <= 0) return overflow();
   if (depth > kMaxStackDepth) depth = kMaxStackDepth;
   const uint64_t h = HashFrames(frames, depth);
-  const std::size_t mask = index_slots_ - 1;
   const std::size_t frame_bytes =
       sizeof(uintptr_t) * static_cast<std::size_t>(depth);
+  if (hint != nullptr && hint->hash == h &&
+      hint->depth == static_cast<uint32_t>(depth) &&
+      std::memcmp(hint->frames, frames, frame_bytes) == 0) {
+    return hint;
+  }
+  const std::size_t mask = index_slots_ - 1;
   StackRecord* fresh = nullptr;
   // Keep the index at most 3/4 full so probe runs stay short.
   const uint64_t limit = index_slots_ / 4 * 3;

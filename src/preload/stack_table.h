@@ -44,7 +44,11 @@ class StackTable {
   bool Init(std::size_t index_slots, std::size_t arena_bytes);
   bool initialized() const { return index_ != nullptr; }
 
-  StackRecord* Intern(const uintptr_t* frames, int depth) noexcept;
+  // `hint` (may be null): a record of this table that is likely the
+  // stack's, such as the thread's last one; tried before the index, whose
+  // line is then not read.
+  StackRecord* Intern(const uintptr_t* frames, int depth,
+                      StackRecord* hint = nullptr) noexcept;
   StackRecord* overflow() { return &overflow_record_; }
 
   // A 24-bit reference to a record (its arena offset / 16; 0 is the

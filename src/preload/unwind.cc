@@ -12,6 +12,8 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "prefetch.h"
+
 extern "C" void* __libc_stack_end;  // the dynamic loader's (GLIBC_2.2.5)
 
 namespace memmon::preload {
@@ -573,7 +575,20 @@ struct Memo {
   uint64_t rule;
 };
 constexpr int kMemoDepth = 96;  // >= the deepest walk the sampler asks for
-thread_local Memo t_memo[kMemoDepth];
+alignas(64) thread_local Memo t_memo[kMemoDepth];
+
+}  // namespace
+
+void PrefetchUnwindState() {
+  PrefetchLine(&g_cache);
+  PrefetchLine(&g_epoch);
+  // A walk of up to 12 frames reads three lines of the memo.
+  for (int i = 0; i < 12; i += 64 / static_cast<int>(sizeof(Memo))) {
+    PrefetchLine(&t_memo[i]);
+  }
+}
+
+namespace {
 
 inline Rule RuleFor(uintptr_t pc, uint64_t epoch) {
   Rule rule;

@@ -34,6 +34,11 @@ namespace memmon::preload {
 // Reserves the rule cache (mmap). False when it could not.
 bool InitFastUnwind();
 
+// Starts loading the lines a walk reads first (the cache's globals, the
+// thread's memo of its last walk), so that a caller about to walk can
+// overlap their misses with other work. Only hints: no effect on results.
+void PrefetchUnwindState();
+
 // The calling thread's stack, [lo, hi): every stack read of the walk stays
 // below hi, so that no rule (right or stale) can make it read above the
 // stack. False when the stack pointer is on no thread stack it knows (a
