@@ -110,9 +110,9 @@ constexpr int32_t kFreeGate = -(int32_t{1} << 30);
 // the offset and the block's live-table slot (see WrapWord). A header word
 // of kBigChunk or more (a big block, sampled or not, a wrapped block, an
 // arena block) sends free() to FreeBig, which erases a wrapped block's
-// entry by its slot and looks a big one up. One block in MEMMON_SAMPLE_RATE
-// bytes is
-// sampled, so the 16 bytes (or the alignment) added are nothing in RSS.
+// entry by its slot and looks a big one up. One block in
+// MEMMON_SAMPLE_RATE bytes is sampled, so the 16 bytes (or the alignment)
+// added are nothing in RSS.
 // Blocks of kBigChunk or more are rare and costly to free anyway, and are
 // never wrapped (glibc's in-place realloc of them stays available).
 constexpr uintptr_t kBigChunk = 256 * 1024;
