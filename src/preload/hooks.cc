@@ -19,9 +19,9 @@
 // a thread's first free, and every free under another allocator, to the
 // slow path), then the chunk header (the word free() reads next anyway),
 // which also says whether the block may be sampled (see kBigChunk), its
-// size added to the bytes freed. Nothing else is counted
-// there: the bytes requested are what the sampling countdown went down by,
-// the frees what the free countdown went down by, both read at each flush.
+// size added to the bytes freed. Nothing else is counted there: the bytes
+// requested are what the sampling countdown went down by, the frees what
+// the free countdown went down by, both read at each flush.
 // No "initialised?" or allocator test on malloc: a thread's first
 // allocation, and every allocation under jemalloc or tcmalloc, finds the
 // countdown negative and takes the slow path. Everything else is in
@@ -128,6 +128,7 @@ inline uintptr_t& WrapWord(void* p) {
   return reinterpret_cast<uintptr_t*>(p)[-2];
 }
 inline size_t WrapOffset(void* p) { return size_t{1} << (WrapWord(p) & 63); }
+inline size_t WrapSlot(void* p) { return WrapWord(p) >> 8; }
 inline void SetWrapSlot(void* p, size_t slot) {
   WrapWord(p) = (WrapWord(p) & 0xFF) | (static_cast<uintptr_t>(slot) << 8);
 }
@@ -733,7 +734,7 @@ void* AllocWrapped(Kind kind, size_t n, size_t align, void** block) {
   if (q == nullptr) return nullptr;
   uintptr_t* p = reinterpret_cast<uintptr_t*>(static_cast<char*>(q) + offset);
   p[-1] = kWrapMark;
-  p[-2] = static_cast<uintptr_t>(__builtin_ctzll(offset));  // no slot yet
+  WrapWord(p) = static_cast<uintptr_t>(__builtin_ctzll(offset));  // no slot
   return p;
 }
 
@@ -783,7 +784,7 @@ inline __attribute__((always_inline)) void* AllocAtCountdown(size_t n,
     }
     ++t.allocations;
     t.alloc_chunk_bytes += GlibcChunkSize(block);
-    if (record) RecordGuarded(t, p, n, n < kBigChunk);
+    if (record) RecordGuarded(t, p, n, /*wrapped=*/p != block);
     return p;
   }
   void* p = AllocAndCount(t, kind, n, align);
@@ -818,7 +819,7 @@ MEMMON_NOINLINE void FreeBig(void* p) noexcept {
   // no lookup), a big block's by its address.
   if (HeaderWord(p) == kWrapMark) {
     block = Unwrapped(p);
-    if (g_live.EraseSlot(WrapWord(p) >> 8, p)) --t.live_samples;
+    if (g_live.EraseSlot(WrapSlot(p), p)) --t.live_samples;
   } else if (g_live.Erase(p)) {
     --t.live_samples;
   }

@@ -45,11 +45,12 @@ StackRecord* StackTable::Intern(const uintptr_t* frames, int depth,
   const uint64_t h = HashFrames(frames, depth);
   const std::size_t frame_bytes =
       sizeof(uintptr_t) * static_cast<std::size_t>(depth);
-  if (hint != nullptr && hint->hash == h &&
-      hint->depth == static_cast<uint32_t>(depth) &&
-      std::memcmp(hint->frames, frames, frame_bytes) == 0) {
-    return hint;
-  }
+  // Whether record `r` is this stack (the hash first: it rules out most).
+  auto is_this_stack = [&](const StackRecord* r) {
+    return r->hash == h && r->depth == static_cast<uint32_t>(depth) &&
+           std::memcmp(r->frames, frames, frame_bytes) == 0;
+  };
+  if (hint != nullptr && is_this_stack(hint)) return hint;
   const std::size_t mask = index_slots_ - 1;
   StackRecord* fresh = nullptr;
   // Keep the index at most 3/4 full so probe runs stay short.
@@ -59,10 +60,7 @@ StackRecord* StackTable::Intern(const uintptr_t* frames, int depth,
        ++probe, i = (i + 1) & mask) {
     StackRecord* r = index_[i].load(std::memory_order_acquire);
     if (r != nullptr) {
-      if (r->hash == h && r->depth == static_cast<uint32_t>(depth) &&
-          std::memcmp(r->frames, frames, frame_bytes) == 0) {
-        return r;
-      }
+      if (is_this_stack(r)) return r;
       continue;
     }
     if (fresh == nullptr) {
@@ -83,11 +81,7 @@ StackRecord* StackTable::Intern(const uintptr_t* frames, int depth,
       return fresh;
     }
     // Someone published here first: it may be our stack.
-    if (expected->hash == h &&
-        expected->depth == static_cast<uint32_t>(depth) &&
-        std::memcmp(expected->frames, frames, frame_bytes) == 0) {
-      return expected;
-    }
+    if (is_this_stack(expected)) return expected;
   }
   dropped_.fetch_add(1, std::memory_order_relaxed);
   return overflow();
