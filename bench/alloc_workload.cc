@@ -4,7 +4,12 @@
 // Allocation-heavy two-thread workloads for whole-program overhead
 // (bench/overhead.sh runs them natively, under memmon and under heaptrack).
 //
-//   alloc_workload [ops_per_thread] [churn|service] [threads]
+//   alloc_workload [ops_per_thread] [churn|service] [threads] [pin]
+//
+// pin      puts thread i on CPU i (modulo the CPUs the process may use), so
+//          that every run places its threads alike. On a VM whose vCPUs
+//          differ in speed, unpinned runs mix fast and slow vCPUs in
+//          proportions that change from run to run (see docs/benchmarks.md).
 //
 // churn    the worst case: nothing but allocation. Each thread keeps 20000
 //          blocks (16 B - 4 KiB, a few 64 KiB) and replaces a random one
@@ -15,6 +20,9 @@
 //          builds a key, then replaces that key's value (16 B - 2 KiB,
 //          written) or erases it, and reads another (~3 allocations and
 //          frees per op).
+
+#include <pthread.h>
+#include <sched.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -82,11 +90,30 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "alloc_workload: threads must be 1..64\n");
     return 2;
   }
+  const bool pin = argc > 4 && std::string(argv[4]) == "pin";
+  if (argc > 4 && !pin) {
+    std::fprintf(stderr, "alloc_workload: the fourth argument is 'pin'\n");
+    return 2;
+  }
+  std::vector<int> cpus;
+  cpu_set_t allowed;
+  if (pin && sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+  }
   auto work = service ? Service : Work;
   std::vector<std::size_t> sums(static_cast<std::size_t>(threads));
   std::vector<std::thread> pool;
   for (int i = 0; i < threads; ++i)
-    pool.emplace_back([&, i] { sums[i] = work(ops, static_cast<uint32_t>(i + 1)); });
+    pool.emplace_back([&, i] {
+      if (!cpus.empty()) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpus[static_cast<std::size_t>(i) % cpus.size()], &one);
+        pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+      }
+      sums[i] = work(ops, static_cast<uint32_t>(i + 1));
+    });
   for (std::thread& t : pool) t.join();
   std::size_t total = 0;
   for (std::size_t s : sums) total += s;

@@ -18,8 +18,10 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <new>
 #include <vector>
 
@@ -68,6 +70,46 @@ void BM_WorkingSet(benchmark::State& state) {
   for (void* p : slots) std::free(p);
 }
 BENCHMARK(BM_WorkingSet);
+
+// One malloc and one free with the caches cold, as in a program whose
+// working set is larger than the caches: between two iterations a 24 MiB
+// buffer is written (L2 is 1 MiB, L3 32 MiB on the machine of
+// docs/benchmarks.md), so whatever the allocator and the preload read
+// (chunk headers, bins, the sampler's tables, the unwinder's memo) comes
+// from far away again. Timed: the malloc of a new block and the free of the
+// last iteration's. Under MEMMON_SAMPLE_RATE=1 every malloc is a sample:
+// the difference to MEMMON_DISABLE=1 is what a sample costs cold.
+void BM_ColdMallocFree(benchmark::State& state) {
+  std::vector<char> evict(24u << 20, 1);
+  std::vector<double> times;
+  times.reserve(static_cast<std::size_t>(state.max_iterations));
+  void* last = nullptr;
+  unsigned char round = 0;
+  for (auto _ : state) {
+    ++round;
+    for (std::size_t i = 0; i < evict.size(); i += 64) {
+      evict[i] = static_cast<char>(round);
+    }
+    benchmark::ClobberMemory();
+    timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    void* p = std::malloc(256);
+    benchmark::DoNotOptimize(p);
+    std::free(last);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    last = p;
+    const double s = static_cast<double>(t1.tv_sec - t0.tv_sec) +
+                     static_cast<double>(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    state.SetIterationTime(s);
+    times.push_back(s * 1e9);
+  }
+  std::free(last);
+  // The mean (real_time) moves with the odd interrupted iteration; the
+  // median does not.
+  std::sort(times.begin(), times.end());
+  if (!times.empty()) state.counters["median_ns"] = times[times.size() / 2];
+}
+BENCHMARK(BM_ColdMallocFree)->UseManualTime()->Iterations(400);
 
 // Writing a heap profile (the sampler's memmon_preload_write_profile): the
 // first call loads the writer and reads DWARF, later ones reuse both.

@@ -1121,6 +1121,11 @@ void EnsureInitialized() {
   if (!Ready()) InitSlow();
 }
 
+void PrepareSampling() {
+  EnsureInitialized();
+  if (g_config.enabled) PrepareUnwinder();
+}
+
 void ReadCounters(memmon_preload_counters* out) {
   EnsureInitialized();
   Flush(t_state);

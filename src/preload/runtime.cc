@@ -20,6 +20,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -28,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -267,7 +267,8 @@ int WriteProfile(const char* path, const char* reason, char* error,
 
 void FileName(char* out, size_t len, int seq) {
   char pid[32] = "", num[16] = "";
-  if (!g_rt.root) snprintf(pid, sizeof(pid), ".pid%d", static_cast<int>(g_rt.pid));
+  if (!g_rt.root)
+    snprintf(pid, sizeof(pid), ".pid%d", static_cast<int>(g_rt.pid));
   if (seq > 0) snprintf(num, sizeof(num), ".%04d", seq);
   if (snprintf(out, len, "%s/heap%s%s.pb.gz", g_rt.output_dir, pid, num) >=
       static_cast<int>(len)) {
@@ -321,8 +322,9 @@ void AttachStatusPage(const char* path) {
   void* next_malloc = dlsym(RTLD_NEXT, "malloc");
   void* info = dlsym(RTLD_DEFAULT, "mallinfo2");
   Dl_info a, b;
-  if (next_malloc != nullptr && info != nullptr && dladdr(next_malloc, &a) != 0 &&
-      dladdr(info, &b) != 0 && a.dli_fbase == b.dli_fbase) {
+  if (next_malloc != nullptr && info != nullptr &&
+      dladdr(next_malloc, &a) != 0 && dladdr(info, &b) != 0 &&
+      a.dli_fbase == b.dli_fbase) {
     g_rt.mallinfo2 = reinterpret_cast<struct mallinfo2 (*)()>(info);
   }
   __atomic_store_n(&g_rt.status->pid, static_cast<uint64_t>(g_rt.pid),
@@ -379,7 +381,8 @@ void PublishStatus(bool at_exit) {
 void ServeStatusRequests() {
   memmon_status_page* page = g_rt.status;
   if (page == nullptr) return;
-  uint64_t requests = __atomic_load_n(&page->snapshot_requests, __ATOMIC_ACQUIRE);
+  uint64_t requests =
+      __atomic_load_n(&page->snapshot_requests, __ATOMIC_ACQUIRE);
   if (requests == g_rt.status_requests_seen) return;
   g_rt.status_requests_seen = requests;
   char reason[sizeof(page->snapshot_reason) + 1];
@@ -394,7 +397,8 @@ void ServeStatusRequests() {
 void* WriterThread(void*) {
   ScopedNoSampling no_sampling;
   const int64_t period = static_cast<int64_t>(g_rt.interval_s * 1e9);
-  const int64_t status_period = static_cast<int64_t>(g_rt.status_interval_s * 1e9);
+  const int64_t status_period =
+      static_cast<int64_t>(g_rt.status_interval_s * 1e9);
   int64_t next = NowNanos(CLOCK_MONOTONIC) + period;
   int64_t next_status = NowNanos(CLOCK_MONOTONIC);
   while (!g_rt.stopping.load()) {
@@ -487,7 +491,8 @@ void StartWriterThread() {
 
 __attribute__((constructor)) void StartRuntime() {
   EnsureInitialized();
-  ScopedNoSampling no_sampling;
+  ScopedNoSampling no_sampling;  // what libunwind's set-up allocates, too
+  PrepareSampling();
   pthread_mutex_init(&g_rt.write_mu, nullptr);
   g_rt.start_nanos = NowNanos(CLOCK_MONOTONIC);
   g_rt.pid = getpid();

@@ -59,6 +59,13 @@ class ScopedNoSampling {
 // Ensures the real allocator is resolved and the tables exist.
 void EnsureInitialized();
 
+// EnsureInitialized, then, when sampling is on, readies the unwinder: its
+// rule cache and libunwind's state, each a mapping of its own. Called from
+// the library's constructor (under ScopedNoSampling), so that these
+// mappings are made before the program's threads and arenas exist, not
+// by whichever allocation is sampled first (see docs/profiler.md).
+void PrepareSampling();
+
 // Called in the child after fork (from the runtime's atfork handler).
 void ResetAfterFork();
 

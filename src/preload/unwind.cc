@@ -86,13 +86,14 @@ struct Entry {
 };
 static_assert(sizeof(Entry) == 16);
 
-Entry* g_cache = nullptr;
+std::atomic<Entry*> g_cache{nullptr};  // set once, by InitFastUnwind
 std::atomic<uint64_t> g_epoch{1};
 std::atomic<uint64_t> g_rules_parsed{0};
 std::atomic<uint64_t> g_fallbacks{0};
 
 inline Entry& Slot(uintptr_t pc) {
-  return g_cache[(pc * 0x9E3779B97F4A7C15ull) >> (64 - kCacheBits)];
+  return g_cache.load(std::memory_order_relaxed)[(pc * 0x9E3779B97F4A7C15ull) >>
+                                                 (64 - kCacheBits)];
 }
 
 inline bool CacheGet(uintptr_t pc, uint64_t epoch, Rule* out) {
@@ -623,11 +624,16 @@ bool CurrentThreadStack(StackBounds* out) {
 }
 
 bool InitFastUnwind() {
-  if (g_cache != nullptr) return true;
+  if (g_cache.load(std::memory_order_acquire) != nullptr) return true;
   void* mem = mmap(nullptr, sizeof(Entry) << kCacheBits, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem == MAP_FAILED) return false;
-  g_cache = static_cast<Entry*>(mem);
+  // Two threads' first samples may both get here: one mapping wins.
+  Entry* expected = nullptr;
+  if (!g_cache.compare_exchange_strong(expected, static_cast<Entry*>(mem),
+                                       std::memory_order_acq_rel)) {
+    munmap(mem, sizeof(Entry) << kCacheBits);
+  }
   return true;
 }
 
@@ -668,7 +674,10 @@ memmon_unwind_walk(uintptr_t* frames, int max,
                    uintptr_t rsp, uintptr_t rbp) {
   using namespace memmon::preload;  // NOLINT
   const uintptr_t lo = stack->lo, hi = stack->hi;
-  if (g_cache == nullptr || rsp < lo || rsp >= hi) return -1;
+  if (g_cache.load(std::memory_order_relaxed) == nullptr || rsp < lo ||
+      rsp >= hi) {
+    return -1;
+  }
   if (max > kMemoDepth) max = kMemoDepth;
   const uint64_t epoch = g_epoch.load(std::memory_order_acquire);
   int n = 0;

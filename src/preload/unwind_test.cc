@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -197,6 +198,40 @@ TEST(FastUnwind, StaysInsideTheStackBounds) {
   EXPECT_EQ(FastBacktrace(frames, kMax, shallow), -1);
   EXPECT_EQ(GetFastUnwindStats().fallbacks, fallbacks + 1);  // counted
   EXPECT_GT(FastBacktrace(frames, kMax, stack), 3);
+}
+
+// The first samples of several threads may all prepare the unwinder at
+// once: every call succeeds and every thread then walks with the one rule
+// cache (in the TSan build, the publication is checked for races). Run in
+// a fresh process, where the cache does not exist yet.
+TEST(FastUnwind, ConcurrentFirstInit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        constexpr int kThreads = 8;
+        std::atomic<int> waiting{kThreads};
+        std::atomic<int> good{0};
+        std::vector<std::thread> threads;
+        for (int i = 0; i < kThreads; ++i) {
+          threads.emplace_back([&] {
+            waiting.fetch_sub(1);
+            while (waiting.load() > 0) {
+            }
+            if (!InitFastUnwind()) return;
+            // FastBacktrace alone: libunwind's per-thread state, torn down
+            // at thread exit, trips TSan in a process this young.
+            StackBounds stack;
+            uintptr_t frames[kMax];
+            if (CurrentThreadStack(&stack) &&
+                FastBacktrace(frames, kMax, stack) > 3) {
+              good.fetch_add(1);
+            }
+          });
+        }
+        for (std::thread& th : threads) th.join();
+        std::exit(good.load() == kThreads ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST(FastUnwind, RulesAreCachedUntilInvalidated) {
