@@ -21,11 +21,12 @@ separated; LD_PRELOAD=... for a preload); each --wrapper a name and a
 command (split at spaces) put in front of COMMAND, such as heaptrack (its
 CPU time includes its children). "native" (no change) is always measured.
 Example, the heap sampler at its default rate on the two-thread
-allocation workload:
+allocation workload, its threads pinned one to a CPU (`pin`: on a VM
+whose vCPUs differ, unpinned runs mix them differently each time):
 
   bench/cpu_overhead.py --rounds 100 \\
       --config memmon=LD_PRELOAD=build/lib/libmemmon_preload.so \\
-      -- build/bin/alloc_workload 600000 churn
+      -- build/bin/alloc_workload 3000000 churn 2 pin
 
 The ratio itself moves between series run at different times (the
 machine's load changes what a cache miss costs), by more than one series'
