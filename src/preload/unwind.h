@@ -31,7 +31,8 @@
 
 namespace memmon::preload {
 
-// Reserves the rule cache (mmap). False when it could not.
+// Reserves the rule cache (mmap). False when it could not. Threads may
+// call it at once: one mapping is kept, the others are unmapped.
 bool InitFastUnwind();
 
 // Starts loading the lines a walk reads first (the cache's globals, the
