@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <latch>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -209,14 +210,12 @@ TEST(FastUnwind, ConcurrentFirstInit) {
   EXPECT_EXIT(
       {
         constexpr int kThreads = 8;
-        std::atomic<int> waiting{kThreads};
+        std::latch start(kThreads);  // all threads call at the same time
         std::atomic<int> good{0};
         std::vector<std::thread> threads;
         for (int i = 0; i < kThreads; ++i) {
           threads.emplace_back([&] {
-            waiting.fetch_sub(1);
-            while (waiting.load() > 0) {
-            }
+            start.arrive_and_wait();
             if (!InitFastUnwind()) return;
             // FastBacktrace alone: libunwind's per-thread state, torn down
             // at thread exit, trips TSan in a process this young.
