@@ -553,6 +553,8 @@ inline __attribute__((always_inline)) void RecordSample(ThreadState& t, void* p,
                                                         size_t size,
                                                         bool wrapped) {
   g_live.Prefetch(p);  // the entry's line, loading during the walk
+  // Done at load (PrepareSampling); this is for a sample taken earlier, by
+  // a library constructor that ran before this library's.
   PrepareUnwinder();
   uintptr_t frames[kMaxStackDepth + 16];
   // The thread's stack bounds, found once (a stack pointer outside them,

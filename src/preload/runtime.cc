@@ -490,9 +490,8 @@ void StartWriterThread() {
 }
 
 __attribute__((constructor)) void StartRuntime() {
-  EnsureInitialized();
   ScopedNoSampling no_sampling;  // what libunwind's set-up allocates, too
-  PrepareSampling();
+  PrepareSampling();             // initialises, then readies the unwinder
   pthread_mutex_init(&g_rt.write_mu, nullptr);
   g_rt.start_nanos = NowNanos(CLOCK_MONOTONIC);
   g_rt.pid = getpid();
