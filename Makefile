@@ -55,7 +55,7 @@ test-tsan:
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -j $(JOBS) --output-on-failure
 
 # A short, bounded fuzz run of each parser (their seed corpora are also unit
-# tests). `make fuzz FUZZ_SECONDS=600` for a longer one. Targets: src/*_fuzz.cc,
+# tests). `make fuzz FUZZ_SECONDS=600` for a longer one. Targets: src/*/*_fuzz.cc,
 # seeds: tests/fuzz/NAME/.
 FUZZ_SECONDS ?= 20
 FUZZ_TARGETS := samples_csv procfs pprof

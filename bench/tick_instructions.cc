@@ -2,13 +2,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Instructions per monitor tick, counted by callgrind: immune to other load
-// on the machine, unlike the CPU times of bench/sample_benchmark.cc. After
+// on the machine, unlike the CPU times of src/monitor/sample_benchmark.cc. After
 // 200 warm-up ticks, instrumentation is switched on for `ticks` ticks only.
 //
 //   bench/tick_instructions.sh [build-dir] [ticks]
 //
 // runs every mode and prints instructions per tick. Detection only, through
-// Replay::Push (what MemoryMonitor::TakeSample runs after collecting), on
+// DetectionEngine::Push (what MemoryMonitor::TakeSample runs after collecting), on
 // synthetic series with the monitor's defaults (100 samples of history):
 //   flat   heap in use and RSS constant (this process in
 //          BM_Memmon_TakeSample: its heap does not move)
@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "memmon/monitor.h"
-#include "replay.h"
+#include "detect/detection_engine.h"
 
 namespace {
 
@@ -53,7 +53,7 @@ enum class Shape { kFlat, kNoisy, kLeak };
 int Synthetic(Shape shape, int ticks) {
   memmon::MonitorConfig c = memmon::DefaultMonitorConfig();
   c.alert_log = "none";
-  memmon::internal::Replay replay(c);
+  memmon::internal::DetectionEngine engine(c);
   std::mt19937_64 rng(1);
   std::normal_distribution<double> noise(0, 2 << 20);
   std::vector<memmon::Sample> samples(
@@ -75,7 +75,7 @@ int Synthetic(Shape shape, int ticks) {
   std::size_t alerts = 0;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     if (i == kWarmUp) CALLGRIND_START_INSTRUMENTATION;
-    alerts += replay.Push(static_cast<double>(i), samples[i]).size();
+    alerts += engine.Push(static_cast<double>(i), samples[i]).size();
   }
   CALLGRIND_STOP_INSTRUMENTATION;
   volatile std::size_t sink = alerts;

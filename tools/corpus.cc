@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "analyze.h"
-#include "samples_csv.h"
+#include "detect/analyze.h"
+#include "detect/samples_csv.h"
 
 namespace memmon::corpus {
 

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "command.h"
+#include "cli/command.h"
 #include "memmon/config.h"
-#include "analyze.h"
-#include "samples_csv.h"
+#include "detect/analyze.h"
+#include "detect/samples_csv.h"
 
 namespace memmon::cli {
 namespace {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "command.h"
-#include "human.h"
+#include "cli/command.h"
+#include "base/format.h"
 #include "profile/leak_sites.h"
 #include "profile/pprof.h"
 

@@ -15,8 +15,8 @@
 
 #include "cli/heap_series.h"
 #include "cli/units.h"
-#include "command.h"
-#include "human.h"
+#include "cli/command.h"
+#include "base/format.h"
 #include "profile/leak_sites.h"
 
 namespace memmon::cli {

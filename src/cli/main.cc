@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "command.h"
+#include "cli/command.h"
 #include "memmon/version.h"
 
 int main(int argc, char** argv) {

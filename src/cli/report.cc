@@ -11,7 +11,7 @@
 
 #include "cli/report.h"
 #include "cli/report_page.h"
-#include "command.h"
+#include "cli/command.h"
 #include "profile/atomic_file.h"
 
 namespace memmon::cli {

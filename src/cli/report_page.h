@@ -32,7 +32,7 @@
 
 #include "memmon/status.h"
 #include "profile/profile.h"
-#include "samples_csv.h"
+#include "detect/samples_csv.h"
 
 namespace memmon::cli {
 

@@ -35,15 +35,15 @@
 #include "cli/heap_series.h"
 #include "cli/report.h"
 #include "cli/units.h"
-#include "command.h"
-#include "human.h"
+#include "cli/command.h"
+#include "base/format.h"
 #include "memmon/config.h"
-#include "preload/memmon_preload.h"
-#include "procfs.h"
+#include "memmon/memmon_preload.h"
+#include "source/procfs.h"
 #include "profile/atomic_file.h"
 #include "profile/leak_sites.h"
-#include "replay.h"
-#include "samples_csv.h"
+#include "detect/detection_engine.h"
+#include "detect/samples_csv.h"
 
 namespace memmon::cli {
 namespace {
@@ -477,7 +477,7 @@ class Run {
     }
     proc_ = std::make_unique<internal::ProcReader>(child_);
     proc_->Open().IgnoreError();  // a program that is already gone reads as gone
-    replay_ = std::make_unique<internal::Replay>(config_);
+    engine_ = std::make_unique<internal::DetectionEngine>(config_);
     live_ = isatty(STDERR_FILENO) != 0;
     return kExitOk;
   }
@@ -548,9 +548,9 @@ class Run {
     }
     const double t = std::chrono::duration<double>(now - started_).count();
     samples_.Write(internal::SamplesCsvRow(t, s));
-    bool had_baseline = replay_->baseline().has_value();
-    std::vector<MemoryAlert> fired = replay_->Push(t, s);
-    if (!had_baseline && replay_->baseline()) status_.RequestSnapshot("baseline");
+    bool had_baseline = engine_->baseline().has_value();
+    std::vector<MemoryAlert> fired = engine_->Push(t, s);
+    if (!had_baseline && engine_->baseline()) status_.RequestSnapshot("baseline");
     for (const MemoryAlert& a : fired) {
       ++alert_count_;
       if (a.type == AlertType::kMemoryGrowth) status_.RequestSnapshot("memory_growth");
@@ -688,7 +688,7 @@ class Run {
   std::chrono::system_clock::time_point started_wall_;
   std::chrono::steady_clock::time_point started_, ended_;
   std::unique_ptr<internal::ProcReader> proc_;
-  std::unique_ptr<internal::Replay> replay_;
+  std::unique_ptr<internal::DetectionEngine> engine_;
   bool sampling_ = true;
   bool live_ = false;
   bool status_shown_ = false;

@@ -21,7 +21,7 @@
 #include <string>
 
 #include "cli/units.h"
-#include "command.h"
+#include "cli/command.h"
 #include "memmon/monitor.h"
 
 namespace memmon::cli {

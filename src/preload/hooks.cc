@@ -48,9 +48,9 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "sample_math.h"
-#include "sampler.h"
-#include "unwind.h"
+#include "preload/sample_math.h"
+#include "preload/sampler.h"
+#include "preload/unwind.h"
 
 #define MEMMON_EXPORT extern "C" __attribute__((visibility("default")))
 #define MEMMON_LIKELY(x) __builtin_expect(!!(x), 1)

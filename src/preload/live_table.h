@@ -42,7 +42,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "prefetch.h"
+#include "preload/prefetch.h"
 
 namespace memmon::preload {
 

@@ -13,7 +13,7 @@
 // The filter is process-wide (static), so each test uses its own address
 // range and only checks counters it knows the history of.
 
-#include "live_table.h"
+#include "preload/live_table.h"
 
 #include <gtest/gtest.h>
 

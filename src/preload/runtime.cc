@@ -36,8 +36,8 @@
 
 #include <atomic>
 
-#include "memmon_preload.h"
-#include "sampler.h"
+#include "memmon/memmon_preload.h"
+#include "preload/sampler.h"
 
 #define MEMMON_EXPORT extern "C" __attribute__((visibility("default")))
 

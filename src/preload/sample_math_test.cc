@@ -1,7 +1,7 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-#include "sample_math.h"
+#include "preload/sample_math.h"
 
 #include <gtest/gtest.h>
 

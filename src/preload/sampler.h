@@ -18,9 +18,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "live_table.h"
-#include "memmon_preload.h"
-#include "stack_table.h"
+#include "preload/live_table.h"
+#include "memmon/memmon_preload.h"
+#include "preload/stack_table.h"
 
 namespace memmon::preload {
 

@@ -1,7 +1,7 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-#include "stack_table.h"
+#include "preload/stack_table.h"
 
 #include <sys/mman.h>
 

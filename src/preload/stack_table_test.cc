@@ -5,7 +5,7 @@
 // frames, and the hint the sampler passes (the thread's last record), which
 // must be used only when it is the very same stack.
 
-#include "stack_table.h"
+#include "preload/stack_table.h"
 
 #include <gtest/gtest.h>
 

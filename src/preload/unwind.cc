@@ -1,7 +1,7 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 //
-#include "unwind.h"
+#include "preload/unwind.h"
 
 #include <link.h>
 #include <pthread.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <initializer_list>
 
-#include "prefetch.h"
+#include "preload/prefetch.h"
 
 extern "C" void* __libc_stack_end;  // the dynamic loader's (GLIBC_2.2.5)
 

@@ -7,7 +7,7 @@
 // depth cap. Both are called from one function, so every frame but the
 // first (their own call sites) must be equal.
 
-#include "unwind.h"
+#include "preload/unwind.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

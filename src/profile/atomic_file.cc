@@ -1,7 +1,7 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-#include "atomic_file.h"
+#include "profile/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

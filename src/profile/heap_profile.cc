@@ -1,7 +1,7 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-#include "heap_profile.h"
+#include "profile/heap_profile.h"
 
 #include <cmath>
 #include <map>

@@ -21,9 +21,9 @@
 #include <tuple>
 #include <vector>
 
-#include "modules.h"
-#include "profile.h"
-#include "symbolizer.h"
+#include "profile/modules.h"
+#include "profile/profile.h"
+#include "profile/symbolizer.h"
 
 namespace memmon::profile {
 

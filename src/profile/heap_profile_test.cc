@@ -1,11 +1,11 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-#include "heap_profile.h"
+#include "profile/heap_profile.h"
 
 #include <gtest/gtest.h>
 
-#include "pprof.h"
+#include "profile/pprof.h"
 
 namespace memmon::profile {
 namespace {

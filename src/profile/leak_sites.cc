@@ -1,13 +1,13 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-#include "leak_sites.h"
+#include "profile/leak_sites.h"
 
 #include <algorithm>
 #include <map>
 
 #include "memmon/growth.h"
-#include "trend.h"
+#include "detect/trend.h"
 
 namespace memmon::profile {
 

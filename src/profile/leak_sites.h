@@ -40,7 +40,7 @@
 #include <string_view>
 #include <vector>
 
-#include "profile.h"
+#include "profile/profile.h"
 
 namespace memmon::profile {
 

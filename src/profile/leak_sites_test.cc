@@ -1,7 +1,7 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-#include "leak_sites.h"
+#include "profile/leak_sites.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-#include "modules.h"
+#include "profile/modules.h"
 
 #include <elf.h>
 #include <link.h>

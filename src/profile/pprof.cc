@@ -16,7 +16,7 @@
 //   Line: 1 function_id, 2 line
 //   Function: 1 id, 2 name, 3 system_name, 4 filename, 5 start_line
 
-#include "pprof.h"
+#include "profile/pprof.h"
 
 #include <zlib.h>
 
@@ -25,7 +25,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "atomic_file.h"
+#include "profile/atomic_file.h"
 
 namespace memmon::profile {
 

@@ -20,7 +20,7 @@
 #include <string_view>
 
 #include "memmon/status.h"
-#include "profile.h"
+#include "profile/profile.h"
 
 namespace memmon::profile {
 

@@ -1,7 +1,7 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-#include "pprof.h"
+#include "profile/pprof.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 
-#include "symbolizer.h"
+#include "profile/symbolizer.h"
 
 #include <cxxabi.h>
 #include <dlfcn.h>

@@ -11,11 +11,11 @@
 #include <cstdio>
 #include <memory>
 
-#include "heap_profile.h"
-#include "modules.h"
-#include "pprof.h"
-#include "preload/memmon_preload.h"
-#include "symbolizer.h"
+#include "profile/heap_profile.h"
+#include "profile/modules.h"
+#include "profile/pprof.h"
+#include "memmon/memmon_preload.h"
+#include "profile/symbolizer.h"
 
 namespace {
 

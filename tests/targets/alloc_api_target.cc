@@ -24,7 +24,7 @@
 #include <new>
 #include <vector>
 
-#include "preload/memmon_preload.h"
+#include "memmon/memmon_preload.h"
 
 namespace {
 

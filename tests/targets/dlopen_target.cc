@@ -15,7 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "preload/memmon_preload.h"
+#include "memmon/memmon_preload.h"
 
 namespace {
 void* volatile g_sink;

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "preload/memmon_preload.h"
+#include "memmon/memmon_preload.h"
 
 namespace {
 

@@ -1,0 +1,140 @@
+/* Copyright 2026 The memmon Authors.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The C interface the heap sampler (libmemmon_preload.so, or the linkable
+ * libmemmon_heap.so) exports to the rest of memmon and to applications.
+ *
+ * Nothing links against these symbols: callers look them up with
+ * dlsym(RTLD_DEFAULT, name) and fall back when they are absent, so the core
+ * library carries no link-time dependency on the sampler.
+ *
+ * Thread-safety: every function may be called from any thread, never from a
+ * signal handler and never from inside malloc.
+ */
+#ifndef MEMMON_MEMMON_PRELOAD_H_
+#define MEMMON_MEMMON_PRELOAD_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Exact counters since the process started. They are batched per thread:
+ * the calling thread's batch is flushed first; another live thread may
+ * still hold up to 255 frees and eight sampling intervals of allocations
+ * (MEMMON_SAMPLE_RATE bytes each, on average); an exited thread holds
+ * nothing.
+ * Bytes in use are glibc chunk sizes (malloc_usable_size() under jemalloc
+ * and tcmalloc) of the blocks not yet freed. */
+struct memmon_preload_counters {
+  uint64_t allocations; /* calls that returned memory */
+  uint64_t frees; /* calls that released memory (free(NULL) not counted) */
+  uint64_t allocated_bytes; /* cumulative requested bytes */
+  uint64_t inuse_bytes;     /* usable bytes of blocks not yet freed */
+  uint64_t sample_rate;     /* mean bytes between samples */
+  uint64_t samples;         /* allocations sampled */
+  uint64_t live_samples;    /* sampled blocks not yet freed */
+  uint64_t dropped_samples; /* sampled but not recorded (table full) */
+  uint64_t unwind_failures; /* stacks that could not be captured */
+  uint64_t stacks;          /* distinct stacks recorded */
+};
+typedef int (*memmon_preload_counters_fn)(struct memmon_preload_counters* out,
+                                          size_t out_size);
+#define MEMMON_PRELOAD_COUNTERS_SYMBOL "memmon_preload_read_counters"
+/* Fills min(out_size, sizeof) bytes of *out; returns 0. */
+int memmon_preload_read_counters(struct memmon_preload_counters* out,
+                                 size_t out_size);
+
+/* Writes the current heap profile (pprof, gzip) to `path` atomically, mode
+ * 0600. Returns 0, or -1 with a one-line reason in error[0..error_len). */
+typedef int (*memmon_preload_write_profile_fn)(const char* path, char* error,
+                                               size_t error_len);
+#define MEMMON_PRELOAD_WRITE_PROFILE_SYMBOL "memmon_preload_write_profile"
+int memmon_preload_write_profile(const char* path, char* error,
+                                 size_t error_len);
+
+/* Writes the next numbered snapshot (heap.NNNN.pb.gz) into MEMMON_OUTPUT.
+ * `reason` is recorded as a comment in the profile. Returns the snapshot
+ * number, or -1 when no output directory is configured or writing failed. */
+typedef int (*memmon_preload_snapshot_fn)(const char* reason);
+#define MEMMON_PRELOAD_SNAPSHOT_SYMBOL "memmon_preload_snapshot"
+int memmon_preload_snapshot(const char* reason);
+
+/* The status page shared with `memmon run` (MEMMON_STATUS_FILE=PATH).
+ *
+ * `memmon run` creates PATH (at least one page, zeroed) before it starts
+ * the program and maps it; the sampler of the run's first process maps it
+ * too (it never creates it) and, from its `memmon-writer` thread every
+ * MEMMON_STATUS_INTERVAL seconds and once more at exit, publishes its
+ * counters there. So a process that cannot be read from outside (heap in
+ * use is not in /proc) reports to the one watching it, without a socket,
+ * a signal or a lock.
+ *
+ * Writer protocol (a seqlock): seq becomes odd, the fields are stored,
+ * seq becomes even again (release). A reader copies the page and retries
+ * while seq is odd or changed under it. Every field is a naturally
+ * aligned 64-bit word accessed atomically (relaxed) on both sides.
+ *
+ * Snapshot requests go the other way: the reader increments
+ * snapshot_requests; the writer thread, at its next status update, writes
+ * one numbered snapshot (reason "request" unless snapshot_reason names
+ * one) and sets snapshots_served to the requests
+ * it saw. */
+#define MEMMON_STATUS_MAGIC 0x31536e6f6d6d656dull /* "memmonS1", little-endian */
+struct memmon_status_page {
+  uint64_t magic;      /* MEMMON_STATUS_MAGIC once a sampler has attached */
+  uint64_t seq;        /* seqlock sequence, odd while being written */
+  uint64_t pid;        /* the process publishing */
+  uint64_t updates;    /* updates published so far */
+  int64_t time_nanos;  /* CLOCK_MONOTONIC of this update */
+  uint64_t exited;     /* 1 once the final update at exit() is published */
+  uint64_t last_snapshot; /* number of the last numbered snapshot written */
+  struct memmon_preload_counters counters;
+  /* glibc's mallinfo2() when glibc serves malloc (heap_stats_time_nanos > 0,
+   * the CLOCK_MONOTONIC time it was read); read at most with 1 % of the
+   * writer's time, as it walks the free lists. */
+  uint64_t heap_free_bytes;   /* fordblks: free but held */
+  uint64_t heap_system_bytes; /* arena + hblkhd: held from the OS */
+  int64_t heap_stats_time_nanos;
+  /* Written by the reader: */
+  uint64_t snapshot_requests;
+  char snapshot_reason[32]; /* NUL-terminated; empty: "request" */
+  /* Written by the sampler: */
+  uint64_t snapshots_served;
+};
+
+/* The raw heap data the sampler hands to the profile writer
+ * (libmemmon_writer.so, loaded with dlopen only when a profile is written, so
+ * that libdw, zlib and the rest never sit in a process that writes none). */
+struct memmon_raw_site {
+  const uintptr_t* frames; /* return addresses, innermost first */
+  uint32_t depth;
+  double alloc_objects;
+  double alloc_bytes;
+  double inuse_objects;
+  double inuse_bytes;
+};
+struct memmon_raw_heap {
+  uint64_t sample_rate;
+  int64_t time_nanos;     /* wall clock */
+  int64_t duration_nanos; /* since the sampler started */
+  size_t site_count;
+  const struct memmon_raw_site* sites;
+  size_t comment_count;
+  const char* const* comments;
+};
+/* Symbolizes, encodes and writes `heap` to `path` (gzip pprof, atomically,
+ * mode 0600). Returns 0, or -1 with a reason in error[0..error_len). */
+typedef int (*memmon_writer_write_heap_fn)(const struct memmon_raw_heap* heap,
+                                           const char* path, char* error,
+                                           size_t error_len);
+#define MEMMON_WRITER_WRITE_HEAP_SYMBOL "memmon_writer_write_heap"
+#define MEMMON_WRITER_LIBRARY "libmemmon_writer.so"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMMON_MEMMON_PRELOAD_H_ */

@@ -1,0 +1,62 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "detect/analyze.h"
+
+#include <fmt/format.h>
+
+#include "detect/detection_engine.h"
+
+namespace memmon::internal {
+namespace {
+
+// What each detector needs, for "a missing column disables it".
+struct Requirement {
+  AlertType type;
+  bool (*met)(const SamplesCsv&);
+  const char* needs;
+};
+
+constexpr Requirement kRequirements[] = {
+    {AlertType::kMemoryGrowth,
+     [](const SamplesCsv& c) { return c.Has("heap_inuse_bytes") || c.Has("rss_bytes"); },
+     "heap_inuse_bytes or rss_bytes"},
+    {AlertType::kThreadLeak, [](const SamplesCsv& c) { return c.Has("threads"); },
+     "threads"},
+    {AlertType::kFdLeak, [](const SamplesCsv& c) { return c.Has("fds"); }, "fds"},
+    {AlertType::kHeapFragmentation,
+     [](const SamplesCsv& c) {
+       return c.Has("heap_inuse_bytes") && c.Has("heap_free_bytes");
+     },
+     "heap_inuse_bytes and heap_free_bytes"},
+    {AlertType::kAllocatorPressure,
+     [](const SamplesCsv& c) { return c.Has("allocator_cpu_fraction"); },
+     "allocator_cpu_fraction"},
+};
+
+}  // namespace
+
+MonitorConfig AnalyzeDefaultConfig() {
+  MonitorConfig c = DefaultMonitorConfig();
+  c.max_samples = 1000;
+  c.alert_log = "none";
+  return c;
+}
+
+Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config) {
+  Analysis out;
+  DetectionEngine engine(config);
+  for (const Requirement& r : kRequirements) {
+    if (r.met(csv)) continue;
+    engine.SetDetector(r.type, nullptr);
+    out.not_judged.push_back(fmt::format("{} (needs {})", ToString(r.type), r.needs));
+  }
+  for (const TimedSample& ts : csv.samples) {
+    for (MemoryAlert& a : engine.Push(ts.time_s, ts.sample)) {
+      out.alerts.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
+}  // namespace memmon::internal

@@ -1,0 +1,36 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// AnalyzeSamples: a recorded series (samples_csv.h) through a DetectionEngine, with
+// the detectors whose columns are missing switched off. What `memmon
+// analyze`, the corpus test and the corpus evaluation share.
+//
+// Thread-safety: pure function. Allocates (the history, the alerts).
+#ifndef MEMMON_SRC_DETECT_ANALYZE_H_
+#define MEMMON_SRC_DETECT_ANALYZE_H_
+
+#include <string>
+#include <vector>
+
+#include "memmon/alert.h"
+#include "memmon/config.h"
+#include "detect/samples_csv.h"
+
+namespace memmon::internal {
+
+// The monitor's defaults, but with 1000 samples of history (the monitor
+// keeps 100 by default, under an hour at 30 s and under two minutes at 1 s;
+// an offline replay can afford more) and no alert log.
+MonitorConfig AnalyzeDefaultConfig();
+
+struct Analysis {
+  std::vector<MemoryAlert> alerts;  // in the order raised
+  // "fd_leak (needs fds)" for each detector a missing column switched off.
+  std::vector<std::string> not_judged;
+};
+
+Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config);
+
+}  // namespace memmon::internal
+
+#endif  // MEMMON_SRC_DETECT_ANALYZE_H_

@@ -1,0 +1,93 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// DetectionEngine: memmon's live detection engine. Every front end that
+// raises alerts drives one: MemoryMonitor (its thread's samples of this or
+// another process, so also `memmon watch`), `memmon run` (the child's /proc
+// and its sampler's status page) and `memmon analyze` (the rows of a samples
+// CSV). Samples go in one at a time; it keeps the bounded history and the
+// baseline, runs the detectors through the AlertGates with the config it was
+// given, and returns the alerts raised. One engine, so every front end
+// decides the same way on the same series.
+//
+// Time comes from the samples (`Sample::monotonic` for windows, rates and
+// the cooldown; the caller's `time_s` for the alert), never from a clock,
+// so a recorded series replayed through it gives the alerts the live run
+// gave.
+//
+// Thread-safety: none; one engine per thread (MemoryMonitor serialises its
+// calls with two locks, see Append/Judge). Allocation: the history at
+// construction; then only when an alert fires (its message).
+//
+// Typical use:
+//   internal::DetectionEngine engine(config);
+//   for (const TimedSample& s : csv.samples)
+//     for (const MemoryAlert& a : engine.Push(s.time_s, s.sample)) print(a);
+#ifndef MEMMON_SRC_DETECT_DETECTION_ENGINE_H_
+#define MEMMON_SRC_DETECT_DETECTION_ENGINE_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "detect/alert_gate.h"
+#include "detect/growth_internal.h"
+#include "memmon/alert.h"
+#include "memmon/config.h"
+#include "memmon/detectors.h"
+#include "detect/sample_history.h"
+
+namespace memmon::internal {
+
+class DetectionEngine {
+ public:
+  // `config` is used as given (callers Validate() it first).
+  explicit DetectionEngine(MonitorConfig config);
+
+  // Replaces the rule for one type; an empty Detector disables it.
+  void SetDetector(AlertType type, Detector detector);
+
+  // Feeds the next sample, taken `time_s` seconds into the series; returns
+  // the alerts it raises (usually none). The first warmup_samples samples
+  // only fill the history; the next one becomes the baseline.
+  // Push = Append, then Judge if Append says so.
+  std::vector<MemoryAlert> Push(double time_s, const Sample& sample);
+
+  // The two halves of Push, for a caller that guards the history with one
+  // lock and the detectors with another (MemoryMonitor): Append adds the
+  // sample and moves the baseline, and says whether the sample is to be
+  // judged (not while warming up, nor on the sample a reset lands on);
+  // Judge runs the detectors and gates over the history, reading it only
+  // (it writes the gates and the detectors' trend cache).
+  bool Append(const Sample& sample);
+  std::vector<MemoryAlert> Judge(double time_s, const Sample& sample);
+
+  // Makes the next pushed sample the baseline and ends open episodes (the
+  // cooldown still applies), as MemoryMonitor::ResetBaseline() does.
+  void ResetBaseline();
+
+  uint64_t sample_count() const { return sample_count_; }
+  // Retained samples, oldest first (at most config.max_samples).
+  std::span<const Sample> history() const { return history_.view(); }
+  const std::optional<Sample>& baseline() const { return baseline_; }
+  const MonitorConfig& config() const { return config_; }
+
+ private:
+  MonitorConfig config_;
+  SampleHistory history_;
+  std::optional<Sample> baseline_;
+  uint64_t baseline_seq_ = 0;
+  uint64_t sample_count_ = 0;
+  bool reset_pending_ = false;
+  std::array<Detector, kAlertTypeCount> detectors_;
+  std::array<AlertGate, kAlertTypeCount> gates_;
+  // The built-in detectors' trend statistics, carried from one Judge to
+  // the next (results never depend on it).
+  TrendCache trend_cache_;
+};
+
+}  // namespace memmon::internal
+
+#endif  // MEMMON_SRC_DETECT_DETECTION_ENGINE_H_

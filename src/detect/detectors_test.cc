@@ -1,0 +1,369 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// The detectors as pure functions over synthetic series (1 sample a second).
+
+#include "memmon/detectors.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "detect/growth_internal.h"
+
+namespace memmon {
+namespace {
+
+constexpr double kMiB = 1 << 20;
+
+std::vector<Sample> HeapSeries(const std::vector<double>& mib) {
+  std::vector<Sample> out;
+  std::chrono::steady_clock::time_point t{};
+  for (double v : mib) {
+    Sample s;
+    s.monotonic = t;
+    t += std::chrono::seconds(1);
+    s.heap_inuse_bytes = static_cast<uint64_t>(v * kMiB);
+    s.rss_bytes = static_cast<uint64_t>(v * kMiB) + (8 << 20);
+    out.push_back(s);
+  }
+  return out;
+}
+
+// Runs the detector at every point, as the monitor does, with the first
+// sample as baseline. Returns the indices at which the condition held.
+std::vector<std::size_t> Evaluate(const std::vector<Sample>& series,
+                                  const MonitorConfig& config,
+                                  std::optional<Finding> (*detector)(const DetectionInput&)) {
+  std::vector<std::size_t> held;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    DetectionInput in{std::span(series).first(i + 1), &series[0], &config};
+    if (detector(in)) held.push_back(i);
+  }
+  return held;
+}
+
+TEST(DetectMemoryGrowth, SteadyLeakHolds) {
+  std::vector<double> mib;
+  for (int i = 0; i < 40; ++i) mib.push_back(100 + 2.0 * i);  // +2 MiB/s
+  auto series = HeapSeries(mib);
+  MonitorConfig config;
+  auto held = Evaluate(series, config, DetectMemoryGrowth);
+  // Judged from trend_window (10) samples on. At i = 9 (118 MiB) it is
+  // below 20 % but certain and projected to pass it within a second; from
+  // i = 10 it is above. Every sample from then on holds.
+  ASSERT_FALSE(held.empty());
+  EXPECT_EQ(held.front(), 9u);
+  EXPECT_EQ(held.size(), 31u);
+
+  DetectionInput early_in{std::span(series).first(10), &series[0], &config};
+  std::optional<Finding> early = DetectMemoryGrowth(early_in);
+  ASSERT_TRUE(early);
+  EXPECT_TRUE(early->projected);
+  EXPECT_NEAR(early->level, 118 * kMiB, 1);
+  EXPECT_NEAR(early->limit, 120 * kMiB, 1);
+  EXPECT_GT(early->time_to_limit_s, 0.9);
+  EXPECT_LT(early->time_to_limit_s, 1.5);  // 2 MiB at ~2 MiB/s
+  EXPECT_NE(Describe(*early).find("projected to pass it in 1.0 s"),
+            std::string::npos) << Describe(*early);
+
+  DetectionInput in{series, &series[0], &config};
+  std::optional<Finding> f = DetectMemoryGrowth(in);
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(f->projected);
+  EXPECT_STREQ(f->metric, "heap_inuse_bytes");
+  EXPECT_NEAR(f->slope_per_s, 2 * kMiB, 1);
+  EXPECT_GT(f->slope_lower_per_s, 1.9 * kMiB);
+  EXPECT_LE(f->slope_lower_per_s, f->slope_per_s);
+  EXPECT_NEAR(f->value, 78.0, 0.01);  // (178 - 100) / 100
+  EXPECT_GT(f->confidence, 0.99);
+  EXPECT_EQ(f->window_samples, 40u);
+  std::string message = Describe(*f);
+  EXPECT_NE(message.find("78.0 %"), std::string::npos) << message;
+  EXPECT_NE(message.find("2.0 MiB/s"), std::string::npos) << message;
+  EXPECT_NE(message.find("rising steadily"), std::string::npos) << message;
+}
+
+TEST(DetectMemoryGrowth, SlowLeakUnderNoiseWarnsBeforeTheThreshold) {
+  // 200 MiB, +0.02 MiB/s (+72 MiB/hour) under 1 MiB of noise, sampled every
+  // 10 s: the 20 % limit (240 MiB) is 33 minutes away after 200 samples.
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<Sample> series;
+  for (int i = 0; i < 200; ++i) {
+    Sample s;
+    s.monotonic = std::chrono::steady_clock::time_point{} + std::chrono::seconds(10 * i);
+    s.heap_inuse_bytes = static_cast<uint64_t>((200 + 0.2 * i + noise(rng)) * kMiB);
+    series.push_back(s);
+  }
+  MonitorConfig config;
+  config.max_samples = 200;
+  DetectionInput in{series, &series[0], &config};
+  std::optional<Finding> f = DetectMemoryGrowth(in);
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->projected);
+  EXPECT_LT(f->value, 20.0);
+  EXPECT_GT(f->confidence, 0.999);
+  EXPECT_NEAR(f->slope_per_s, 0.02 * kMiB, 0.004 * kMiB);
+  EXPECT_LT(f->time_to_limit_s, 24 * 3600.0);
+  // Without early warnings it waits for the threshold.
+  config.growth_projection_horizon = std::chrono::seconds(0);
+  EXPECT_FALSE(DetectMemoryGrowth(in));
+}
+
+TEST(DetectMemoryGrowth, SingleStepNeverHolds) {
+  std::vector<double> mib(15, 100.0);
+  mib.resize(40, 300.0);  // one jump of 200 %, then flat
+  MonitorConfig config;
+  EXPECT_TRUE(Evaluate(HeapSeries(mib), config, DetectMemoryGrowth).empty());
+}
+
+TEST(DetectMemoryGrowth, NoisyFlatSeriesNeverHolds) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(0, 5);  // 5 % noise
+  std::vector<double> mib;
+  for (int i = 0; i < 200; ++i) mib.push_back(100 + noise(rng));
+  MonitorConfig config;
+  config.alert_threshold_pct = 5;  // noise alone passes the ratio often
+  config.growth_floor_bytes = 1 << 20;
+  EXPECT_TRUE(Evaluate(HeapSeries(mib), config, DetectMemoryGrowth).empty());
+}
+
+TEST(DetectMemoryGrowth, FloorStopsSmallHeapsFromAlerting) {
+  std::vector<double> mib;
+  for (int i = 0; i < 40; ++i) mib.push_back(1 + 0.1 * i);  // 1 -> 4.9 MiB
+  MonitorConfig config;  // floor 16 MiB
+  config.growth_projection_horizon = std::chrono::seconds(0);
+  EXPECT_TRUE(Evaluate(HeapSeries(mib), config, DetectMemoryGrowth).empty());
+  config.growth_floor_bytes = 1 << 20;
+  EXPECT_FALSE(Evaluate(HeapSeries(mib), config, DetectMemoryGrowth).empty());
+  // Projected, it passes 1 + 16 MiB within minutes: an early warning.
+  config.growth_floor_bytes = 16 << 20;
+  config.growth_projection_horizon = std::chrono::hours(24);
+  auto series = HeapSeries(mib);
+  auto f = DetectMemoryGrowth({series, &series[0], &config});
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->projected);
+  EXPECT_NEAR(f->limit, 17 * kMiB, 1);
+  // ... but not when a day at the slope's lower bound does not get there.
+  config.growth_floor_bytes = 1ull << 40;
+  EXPECT_FALSE(DetectMemoryGrowth({series, &series[0], &config}));
+}
+
+TEST(DetectMemoryGrowth, FallsBackToRssWhenTheHeapIsUnknown) {
+  std::vector<double> mib;
+  for (int i = 0; i < 30; ++i) mib.push_back(100 + 4.0 * i);
+  auto series = HeapSeries(mib);
+  for (Sample& s : series) s.heap_inuse_bytes.reset();
+  MonitorConfig config;
+  DetectionInput in{series, &series[0], &config};
+  auto f = DetectMemoryGrowth(in);
+  ASSERT_TRUE(f);
+  EXPECT_STREQ(f->metric, "rss_bytes");
+}
+
+TEST(DetectMemoryGrowth, NeedsABaselineAndFourPoints) {
+  auto series = HeapSeries({100, 200, 300});
+  MonitorConfig config;
+  EXPECT_FALSE(DetectMemoryGrowth({series, nullptr, &config}));
+  EXPECT_FALSE(DetectMemoryGrowth({series, &series[0], &config}));
+}
+
+std::vector<Sample> CountSeries(std::optional<uint64_t> Sample::*field,
+                                const std::vector<uint64_t>& values) {
+  std::vector<Sample> out;
+  for (uint64_t v : values) {
+    Sample s;
+    s.*field = v;
+    out.push_back(s);
+  }
+  return out;
+}
+
+TEST(DetectThreadLeak, RatioAndFloorBothApply) {
+  MonitorConfig config;  // +50 % and at least +10, held for 5 samples
+  auto series = CountSeries(&Sample::threads,
+                            {4, 9, 13, 14, 14, 14, 14, 14, 102, 102});
+  auto held = Evaluate(series, config, DetectThreadLeak);
+  // 14 (the limit) from i = 3; five samples at or above it by i = 7.
+  EXPECT_EQ(held, (std::vector<std::size_t>{7, 8, 9}));
+  DetectionInput in{series, &series[0], &config};
+  auto f = DetectThreadLeak(in);
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(f->projected);
+  EXPECT_EQ(f->current, 102);
+  EXPECT_EQ(f->threshold, 14);
+  EXPECT_EQ(f->level, 14);
+  EXPECT_NE(Describe(*f).find("threads grew from 4 to 102"), std::string::npos)
+      << Describe(*f);
+}
+
+TEST(DetectThreadLeak, ABurstThatReturnsIsNotALeak) {
+  MonitorConfig config;
+  std::vector<uint64_t> counts(10, 20);
+  for (int burst = 0; burst < 5; ++burst) {
+    for (int i = 0; i < 4; ++i) counts.push_back(80);  // shorter than hold
+    for (int i = 0; i < 6; ++i) counts.push_back(20);
+  }
+  auto series = CountSeries(&Sample::threads, counts);
+  EXPECT_TRUE(Evaluate(series, config, DetectThreadLeak).empty());
+}
+
+TEST(DetectThreadLeak, ASteadyClimbWarnsBeforeTheLimit) {
+  MonitorConfig config;  // limit: 20 + 10 = 30
+  std::vector<uint64_t> counts;
+  for (int i = 0; i < 30; ++i) counts.push_back(20 + i / 4);  // +1 per 4 samples
+  auto series = CountSeries(&Sample::threads, counts);
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    series[i].monotonic = std::chrono::steady_clock::time_point{} +
+                          std::chrono::seconds(30 * static_cast<int>(i));
+  }
+  auto f = DetectThreadLeak({series, &series[0], &config});
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->projected);
+  EXPECT_EQ(f->limit, 30);
+  EXPECT_GT(f->time_to_limit_s, 0);
+  EXPECT_NE(Describe(*f).find("projected to reach the limit of 30"),
+            std::string::npos) << Describe(*f);
+}
+
+TEST(DetectFdLeak, UsesItsOwnLimits) {
+  MonitorConfig config;
+  config.fd_growth_pct = 100;
+  config.fd_growth_floor = 5;
+  config.hold_samples = 1;  // the current sample alone
+  config.growth_projection_horizon = std::chrono::seconds(0);
+  auto series = CountSeries(&Sample::open_fds, {10, 19, 20});
+  EXPECT_EQ(Evaluate(series, config, DetectFdLeak),
+            (std::vector<std::size_t>{2}));
+}
+
+TEST(DetectHeapFragmentation, RatioAndFloor) {
+  MonitorConfig config;  // 50 %, 64 MiB floor, held 5 samples
+  Sample s;
+  s.heap_inuse_bytes = 50ull << 20;
+  s.heap_free_bytes = 100ull << 20;  // 66.7 %
+  std::vector<Sample> v(5, s);
+  auto f = DetectHeapFragmentation({v, &v[0], &config});
+  ASSERT_TRUE(f);
+  EXPECT_NEAR(f->value, 66.67, 0.01);
+  EXPECT_FALSE(DetectHeapFragmentation({std::span(v).first(4), &v[0], &config}))
+      << "held on only 4 samples";
+  for (Sample& x : v) x.heap_free_bytes = 40ull << 20;  // below 50 %
+  EXPECT_FALSE(DetectHeapFragmentation({v, &v[0], &config}));
+  for (Sample& x : v) x.heap_inuse_bytes = 1ull << 20;  // 97 % but only 40 MiB free
+  EXPECT_FALSE(DetectHeapFragmentation({v, &v[0], &config}));
+  v[4].heap_free_bytes.reset();
+  EXPECT_FALSE(DetectHeapFragmentation({v, &v[0], &config}));
+}
+
+TEST(DetectHeapFragmentation, NotRightAfterAPeak) {
+  MonitorConfig config;  // hold 5: a peak within the last 10 samples counts
+  Sample calm;
+  calm.heap_inuse_bytes = 200ull << 20;
+  calm.heap_free_bytes = 50ull << 20;
+  Sample peak = calm;
+  peak.heap_inuse_bytes = 900ull << 20;
+  Sample after = calm;
+  after.heap_free_bytes = 700ull << 20;  // 78 % free: the peak's leftovers
+  std::vector<Sample> v{calm, calm, peak, peak};
+  for (int i = 0; i < 8; ++i) v.push_back(after);
+  auto held = Evaluate(v, config, DetectHeapFragmentation);
+  // The last peak sample (index 3) leaves the 10-sample look-back at 13.
+  EXPECT_TRUE(held.empty());
+  for (int i = 0; i < 4; ++i) v.push_back(after);
+  held = Evaluate(v, config, DetectHeapFragmentation);
+  EXPECT_EQ(held, (std::vector<std::size_t>{13, 14, 15}));
+}
+
+TEST(DetectAllocatorPressure, OnlyWhenKnown) {
+  MonitorConfig config;  // 5 %
+  std::vector<Sample> v(1);
+  EXPECT_FALSE(DetectAllocatorPressure({v, &v[0], &config}));
+  v[0].allocator_cpu_fraction = 0.04;
+  EXPECT_FALSE(DetectAllocatorPressure({v, &v[0], &config}));
+  v[0].allocator_cpu_fraction = 0.08;
+  auto f = DetectAllocatorPressure({v, &v[0], &config});
+  ASSERT_TRUE(f);
+  EXPECT_DOUBLE_EQ(f->value, 8.0);
+  // The median of the last hold_samples (5): one spike is not pressure.
+  std::vector<Sample> spike(6);
+  for (Sample& s : spike) s.allocator_cpu_fraction = 0.01;
+  spike.back().allocator_cpu_fraction = 0.5;
+  EXPECT_FALSE(DetectAllocatorPressure({spike, &spike[0], &config}));
+  for (std::size_t i = 3; i < 6; ++i) spike[i].allocator_cpu_fraction = 0.07;
+  f = DetectAllocatorPressure({spike, &spike[0], &config});
+  ASSERT_TRUE(f);
+  EXPECT_DOUBLE_EQ(f->value, 7.0);
+}
+
+TEST(DefaultDetector, OnePerTypeButObjectThreshold) {
+  for (int i = 0; i < kAlertTypeCount; ++i) {
+    auto type = static_cast<AlertType>(i);
+    EXPECT_EQ(DefaultDetector(type) == nullptr,
+              type == AlertType::kObjectThreshold)
+        << ToString(type);
+  }
+}
+
+// The monitor passes a TrendCache (DetectionInput::trend_cache); the
+// detectors must find exactly what they find without one. A monitor-like
+// history of 100 slides over 600 samples of leaks, noise, steps, sawtooth
+// and rising counts; one cache for all detectors and all series.
+TEST(Detectors, TrendCacheChangesNothing) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0, 1);
+  internal::TrendCache cache;
+  MonitorConfig config;
+  int findings = 0;
+  for (int shape = 0; shape < 6; ++shape) {
+    std::vector<Sample> series;
+    std::chrono::steady_clock::time_point t{};
+    for (int i = 0; i < 600; ++i) {
+      double x = i;
+      double mib = 300 + 2 * noise(rng);
+      if (shape == 1) mib += 0.05 * x;                       // slow leak
+      if (shape == 2) mib += i > 300 ? 0.8 * (x - 300) : 0;  // late leak
+      if (shape == 3) mib += i > 200 ? 60 : 0;               // a step
+      if (shape == 4) mib += 3.0 * (i % 9);                  // sawtooth
+      Sample s;
+      s.monotonic = t;
+      t += std::chrono::milliseconds(900 + rng() % 200);
+      s.heap_inuse_bytes = static_cast<uint64_t>(mib * kMiB);
+      if (shape == 5 && i % 50 == 7) s.heap_inuse_bytes.reset();  // unknown
+      s.rss_bytes = static_cast<uint64_t>((mib + 40) * kMiB);
+      s.threads = 16 + (shape >= 4 ? static_cast<uint64_t>(i / 20) : rng() % 2);
+      s.open_fds = 40 + (shape == 5 ? static_cast<uint64_t>(i / 8) : 0);
+      series.push_back(s);
+    }
+    for (std::size_t end = 1; end <= series.size(); ++end) {
+      std::span<const Sample> h = std::span(series).first(end);
+      h = h.last(std::min<std::size_t>(h.size(), 100));
+      DetectionInput plain{h, &series[0], &config};
+      DetectionInput cached{h, &series[0], &config, &cache};
+      for (auto* detector :
+           {DetectMemoryGrowth, DetectThreadLeak, DetectFdLeak}) {
+        std::optional<Finding> a = detector(plain);
+        std::optional<Finding> b = detector(cached);
+        ASSERT_EQ(a.has_value(), b.has_value()) << shape << " " << end;
+        if (!a) continue;
+        ++findings;
+        EXPECT_EQ(a->type, b->type);
+        EXPECT_EQ(a->value, b->value);
+        EXPECT_EQ(a->level, b->level);
+        EXPECT_EQ(a->slope_per_s, b->slope_per_s);
+        EXPECT_EQ(a->slope_lower_per_s, b->slope_lower_per_s);
+        EXPECT_EQ(a->confidence, b->confidence);
+        EXPECT_EQ(a->window_samples, b->window_samples);
+        EXPECT_EQ(a->projected, b->projected);
+        EXPECT_EQ(a->time_to_limit_s, b->time_to_limit_s);
+      }
+    }
+  }
+  EXPECT_GT(findings, 300);  // leaks were found, so both paths ran
+  EXPECT_GT(cache.hits(), cache.misses());
+}
+
+}  // namespace
+}  // namespace memmon

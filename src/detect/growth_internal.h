@@ -1,0 +1,115 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// ClassifyGrowth for the detectors, which care only whether a series is
+// kUnbounded: a cheap, exact pre-check (MayRiseSteadily), the
+// classification of what it lets through (UnboundedTrend), and the cache
+// that carries their statistics from one tick to the next (TrendCache).
+// docs/detection.md ("What it costs") has the reasoning;
+// src/growth_equivalence_test.cc shows the answers are ClassifyGrowth's.
+//
+// Thread-safety: the functions are pure apart from the cache they are
+// given; a TrendCache is not thread-safe (one per DetectionEngine, used under the
+// monitor's sample mutex). Allocation: none.
+#ifndef MEMMON_SRC_DETECT_GROWTH_INTERNAL_H_
+#define MEMMON_SRC_DETECT_GROWTH_INTERNAL_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "memmon/growth.h"
+#include "detect/trend.h"
+
+namespace memmon::internal {
+
+// Mann-Kendall S and tied pairs of every suffix of a floor series
+// (MannKendallSuffixes), remembered between calls. A monitor's floor moves
+// by one point per tick (one per two ticks for blocks of two, and so on:
+// each alignment is its own entry), so every suffix's numbers follow from
+// the remembered ones in O(p): the suffix of length L of the new floor is
+// the remembered suffix of length L - 1 plus the new point's pairs with it.
+// A floor that neither equals nor extends by one point a remembered one of
+// the same block size is computed afresh (O(p^2)) and replaces the least
+// recently used entry.
+//
+// A cache only saves work: Suffixes gives exactly MannKendallSuffixes's
+// integers whatever the cache holds (matching is by content).
+class TrendCache {
+ public:
+  // As MannKendallSuffixes(y, out); y.size() <= 64. `block` (samples per
+  // floor point) only narrows the search.
+  void Suffixes(std::size_t block, std::span<const double> y,
+                SuffixStatistics* out);
+
+  // For a series y of finite values (3..kMaxDifferenceSeries samples), the
+  // median of its differences y[i] - y[i - 1] and the median of their
+  // absolute deviations from it -- what ClassifyGrowth's sawtooth test
+  // selects with two nth_elements -- from the differences kept sorted
+  // between calls: a y that slides or grows by one sample updates them in
+  // O(n). False (nothing computed) for a y it does not take.
+  bool DifferenceMedians(std::span<const double> y, double* center,
+                         double* mad);
+
+  // How the calls were answered (for tests and benchmarks): Suffixes from
+  // a remembered floor or afresh; DifferenceMedians from remembered
+  // differences.
+  std::uint64_t hits() const { return hits_; }
+  std::uint64_t misses() const { return misses_; }
+  std::uint64_t difference_hits() const { return difference_hits_; }
+
+  static constexpr std::size_t kMaxDifferenceSeries = 256;
+
+ private:
+  struct Entry {
+    std::size_t block = 0;  // 0: unused
+    std::size_t size = 0;
+    std::uint64_t used = 0;
+    std::array<double, kMaxTrendPoints> y;
+    SuffixStatistics stats;
+  };
+  // Heap and RSS with blocks of 1 and of 2 (two alignments) take six;
+  // thread and descriptor counts, when they rose, six more.
+  static constexpr std::size_t kEntries = 16;
+  std::array<Entry, kEntries> entries_;
+  // Sorted differences, one per series (heap, RSS, threads, descriptors).
+  struct Differences {
+    std::size_t size = 0;  // samples in y; 0: unused
+    std::uint64_t used = 0;
+    std::array<double, kMaxDifferenceSeries> y;
+    std::array<double, kMaxDifferenceSeries> sorted;  // size - 1 of them
+  };
+  static constexpr std::size_t kMaxDifferenceDrops = 4;
+  std::array<Differences, 4> differences_;
+  std::uint64_t clock_ = 0;
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
+  std::uint64_t difference_hits_ = 0;
+};
+
+// False only when ClassifyGrowth(times_s, values, options).kind cannot be
+// kUnbounded (for `values` as ClassifyGrowth would use them: the times'
+// length, at most kMaxGrowthSamples): no window's floor rises by
+// Mann-Kendall at options.confidence even before the serial-correlation
+// correction, which can only lower it. A necessary condition, exact (see
+// growth.cc): O(p^2) integer comparisons per block size, O(p) with a
+// `cache` that saw the previous tick, against ClassifyGrowth's slope sets
+// and selections per window.
+bool MayRiseSteadily(std::span<const double> values,
+                     const GrowthOptions& options = {},
+                     TrendCache* cache = nullptr);
+
+// ClassifyGrowth(times_s, values, options) when it is kUnbounded (the same
+// GrowthTrend, field for field); nullopt otherwise. Cheaper: it judges
+// only what can make the answer kUnbounded (the windows the pre-check
+// allows, and the longer ones' deceleration) and describes no other.
+std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
+                                          std::span<const double> values,
+                                          const GrowthOptions& options = {},
+                                          TrendCache* cache = nullptr);
+
+}  // namespace memmon::internal
+
+#endif  // MEMMON_SRC_DETECT_GROWTH_INTERNAL_H_

@@ -1,0 +1,427 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "memmon/monitor.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+
+#include "monitor/alert_log.h"
+#include "source/allocator_stats.h"
+#include "source/cost_budget.h"
+#include "monitor/object_registry.h"
+#include "source/procfs.h"
+#include "detect/detection_engine.h"
+
+namespace memmon {
+
+// Detection is internal::DetectionEngine's (history, baseline, detectors,
+// gates): the engine `memmon run` and `memmon analyze` drive too.
+//
+// Locking: `sample_mu` serialises everything that takes a sample or runs
+// detectors (TakeSample, ResetBaseline, SetDetector); `mu` guards what
+// readers see. DetectionEngine::Append (which writes the history) runs under both;
+// DetectionEngine::Judge (which only reads it; the gates and the detectors' trend
+// cache it writes are never read under `mu`) under `sample_mu` alone, so a
+// detector may call GetStats(). Callbacks and the alert log run with
+// neither held.
+struct MemoryMonitor::Impl {
+  explicit Impl(MonitorConfig c)
+      : config(std::move(c)),
+        proc(config.pid),
+        engine(config),
+        created(std::chrono::steady_clock::now()) {}
+
+  const MonitorConfig config;
+
+  // --- guarded by sample_mu ---
+  std::mutex sample_mu;
+  bool sources_open = false;
+  internal::ProcReader proc;
+  std::atomic<bool> target_exited{false};
+  internal::AllocatorStats allocator;
+  // mallinfo2() walks free chunks: keep it under 1 % of a core.
+  internal::CostBudget allocator_budget{std::chrono::microseconds(200), 0.01};
+  internal::AlertLog log;
+
+  // --- guarded by mu (the engine written under both) ---
+  mutable std::mutex mu;
+  internal::DetectionEngine engine;
+  uint64_t alert_count = 0;
+  std::deque<MemoryAlert> alerts;
+  std::shared_ptr<const std::vector<AlertCallback>> callbacks =
+      std::make_shared<std::vector<AlertCallback>>();
+
+  const std::chrono::steady_clock::time_point created;
+
+  // --- the sampling thread, guarded by run_mu ---
+  std::mutex run_mu;
+  std::jthread thread;
+  std::atomic<bool> running{false};
+  std::mutex wait_mu;
+  std::condition_variable_any wake;
+
+  // Requires sample_mu.
+  Status OpenSources() {
+    if (sources_open) return Status::Ok();
+    if (Status s = proc.Open(); !s.ok()) return s;
+    if (Status s = log.Open(config.alert_log); !s.ok()) return s;
+    if (config.pid == 0) allocator = internal::AllocatorStats::Detect();
+    // Created now, so that its one-time allocations are not counted between
+    // two samples by the heap sampler's exact counters.
+    internal::ObjectRegistry::Get();
+    sources_open = true;
+    return Status::Ok();
+  }
+
+  // Requires sample_mu. Never allocates.
+  Sample Collect() {
+    Sample s;
+    s.time = std::chrono::system_clock::now();
+    s.monotonic = std::chrono::steady_clock::now();
+    if (!sources_open) OpenSources().IgnoreError();  // fields stay unknown
+    if (!proc.Read(&s, config.enable_pss) && sources_open) {
+      target_exited.store(true, std::memory_order_relaxed);
+    }
+    if (config.enable_allocator_stats) {
+      if (allocator_budget.Due(s.monotonic)) {
+        auto start = std::chrono::steady_clock::now();
+        allocator.ReadAllocator(&s);
+        allocator_budget.Record(start, std::chrono::steady_clock::now());
+      }
+      allocator.ReadSamplerCounters(&s);  // exact and cheap: every sample
+    }
+    return s;
+  }
+
+  Sample Take(bool make_baseline) {
+    std::vector<MemoryAlert> fired;  // allocates only when an alert fires
+    std::vector<std::string> errors;  // tracking errors, as JSON lines
+    std::shared_ptr<const std::vector<AlertCallback>> cbs;
+    Sample s;
+    bool new_baseline = false;
+    {
+      std::lock_guard sl(sample_mu);
+      s = Collect();
+      if (target_exited.load(std::memory_order_relaxed)) return s;  // nothing to keep
+      bool judge;
+      {
+        std::lock_guard l(mu);
+        bool had_baseline = engine.baseline().has_value();
+        if (make_baseline) engine.ResetBaseline();
+        judge = engine.Append(s);
+        new_baseline = make_baseline || (!had_baseline && engine.baseline());
+      }
+      if (judge) {
+        fired = engine.Judge(
+            std::chrono::duration<double>(s.monotonic - created).count(), s);
+      }
+      ObserveObjects(s, &fired, &errors);
+      if (!fired.empty()) {
+        std::lock_guard l(mu);
+        for (const MemoryAlert& a : fired) {
+          alerts.push_back(a);
+          if (alerts.size() > config.max_alerts) alerts.pop_front();
+          ++alert_count;
+        }
+        cbs = callbacks;
+      }
+    }
+    for (const std::string& line : errors) log.Write(line);
+    // Heap profiles at the baseline and at each growth alert give a
+    // before/after pair (no-op without the heap sampler and MEMMON_OUTPUT).
+    if (new_baseline) allocator.SnapshotHeap("baseline");
+    for (const MemoryAlert& a : fired) Deliver(a, *cbs);
+    return s;
+  }
+
+  // Requires sample_mu. Object thresholds fire once per crossing and re-arm
+  // below threshold x (1 - object_rearm_pct); they do not use the gates.
+  void ObserveObjects(const Sample& s, std::vector<MemoryAlert>* fired,
+                      std::vector<std::string>* errors) {
+    std::vector<internal::ObjectEvent> events;
+    internal::ObjectRegistry::Get().Observe(s.time, config.object_rearm_pct / 100,
+                                            &events);
+    double time_s = std::chrono::duration<double>(s.monotonic - created).count();
+    for (const internal::ObjectEvent& e : events) {
+      if (e.kind == internal::ObjectEvent::kNegativeCount) {
+        nlohmann::ordered_json j;
+        j["error"] = "tracking_error";
+        j["object"] = e.counter->name();
+        j["count"] = e.count;
+        j["time_s"] = time_s;
+        j["message"] = fmt::format(
+            "{} count is {}: more decrements than increments", e.counter->name(),
+            e.count);
+        errors->push_back(j.dump());
+        continue;
+      }
+      MemoryAlert a;
+      a.type = AlertType::kObjectThreshold;
+      a.time = s.time;
+      a.time_s = time_s;
+      a.message = fmt::format(
+          "{} reached {} objects ({:.1f} MiB), at or above the threshold of {}",
+          e.counter->name(), e.count, static_cast<double>(e.bytes) / (1 << 20),
+          e.threshold);
+      a.value = static_cast<double>(e.count);
+      a.threshold = static_cast<double>(e.threshold);
+      a.sample = s;
+      fired->push_back(std::move(a));
+    }
+  }
+
+  void Deliver(const MemoryAlert& a,
+               const std::vector<AlertCallback>& cbs) {
+    if (a.type == AlertType::kMemoryGrowth) allocator.SnapshotHeap("memory_growth");
+    log.Write(ToJson(a));
+    for (const AlertCallback& cb : cbs) {
+      try {
+        cb(a);
+      } catch (const std::exception& e) {
+        log.Write(fmt::format(R"({{"error":"OnAlert callback threw: {}"}})",
+                              e.what()));
+      } catch (...) {
+        log.Write(R"({"error":"OnAlert callback threw"})");
+      }
+    }
+  }
+
+  void Run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      Take(false);
+      std::unique_lock l(wait_mu);
+      wake.wait_for(l, stop, config.sample_interval, [] { return false; });
+    }
+  }
+};
+
+MemoryMonitor::MemoryMonitor(MonitorConfig config)
+    : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+MemoryMonitor::~MemoryMonitor() {
+  Stop();
+  // A Stop() called from the sampling thread could not join it.
+  if (impl_->thread.joinable() &&
+      impl_->thread.get_id() != std::this_thread::get_id()) {
+    impl_->thread.join();
+  }
+}
+
+Status MemoryMonitor::Start() {
+  std::lock_guard rl(impl_->run_mu);
+  if (impl_->running) {
+    return Status::FailedPrecondition("the monitor is already running");
+  }
+  if (Status s = Validate(impl_->config); !s.ok()) return s;
+  {
+    std::lock_guard sl(impl_->sample_mu);
+    if (Status s = impl_->OpenSources(); !s.ok()) return s;
+  }
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->running = true;
+  impl_->thread =
+      std::jthread([impl = impl_.get()](std::stop_token st) { impl->Run(st); });
+  return Status::Ok();
+}
+
+void MemoryMonitor::Stop() {
+  std::lock_guard rl(impl_->run_mu);
+  impl_->running = false;
+  if (!impl_->thread.joinable()) return;
+  impl_->thread.request_stop();  // wakes the interval wait
+  if (impl_->thread.get_id() == std::this_thread::get_id()) return;
+  impl_->thread.join();
+}
+
+bool MemoryMonitor::running() const { return impl_->running; }
+
+bool MemoryMonitor::target_exited() const {
+  return impl_->target_exited.load(std::memory_order_relaxed);
+}
+
+Sample MemoryMonitor::TakeSample() { return impl_->Take(false); }
+
+void MemoryMonitor::ResetBaseline() { impl_->Take(true); }
+
+Sample MemoryMonitor::ReleaseFreeMemory() {
+  {
+    std::lock_guard sl(impl_->sample_mu);
+    impl_->OpenSources().IgnoreError();
+    impl_->allocator.ReleaseFreeMemory();
+  }
+  return impl_->Take(false);
+}
+
+namespace {
+
+std::map<std::string, TrackedObject> TrackedObjectsNow() {
+  auto& registry = internal::ObjectRegistry::Get();
+  registry.Observe(std::chrono::system_clock::now(), 0, nullptr);
+  std::map<std::string, TrackedObject> out;
+  for (TrackedObject& o : registry.Snapshot()) {
+    std::string name = o.name;
+    out.emplace(std::move(name), std::move(o));
+  }
+  return out;
+}
+
+}  // namespace
+
+ObjectCounter& MemoryMonitor::TrackObject(std::string_view name,
+                                          uint64_t alert_threshold) {
+  return memmon::TrackObject(name, alert_threshold);
+}
+
+void MemoryMonitor::IncrementObject(std::string_view name, uint64_t bytes) {
+  GetObjectCounter(name).Increment(bytes);
+}
+
+void MemoryMonitor::DecrementObject(std::string_view name, uint64_t bytes) {
+  GetObjectCounter(name).Decrement(bytes);
+}
+
+std::map<std::string, TrackedObject> MemoryMonitor::GetTrackedObjects() const {
+  return TrackedObjectsNow();
+}
+
+MemoryStats MemoryMonitor::GetStats() const {
+  MemoryStats st;
+  st.running = impl_->running;
+  st.tracked_objects = TrackedObjectsNow();
+  std::lock_guard l(impl_->mu);
+  const internal::DetectionEngine& engine = impl_->engine;
+  st.sample_count = engine.sample_count();
+  st.alert_count = impl_->alert_count;
+  st.retained_samples = engine.history().size();
+  if (!engine.history().empty()) st.current_sample = engine.history().back();
+  st.baseline_sample = engine.baseline();
+  if (st.current_sample && st.baseline_sample) {
+    for (auto field : {&Sample::heap_inuse_bytes, &Sample::rss_bytes}) {
+      const auto& base = (*st.baseline_sample).*field;
+      const auto& cur = (*st.current_sample).*field;
+      if (base && cur && *base > 0) {
+        st.growth_since_baseline_pct =
+            (static_cast<double>(*cur) - static_cast<double>(*base)) /
+            static_cast<double>(*base) * 100.0;
+        break;
+      }
+    }
+  }
+  return st;
+}
+
+std::vector<Sample> MemoryMonitor::GetSamples() const {
+  std::lock_guard l(impl_->mu);
+  auto v = impl_->engine.history();
+  return {v.begin(), v.end()};
+}
+
+std::vector<MemoryAlert> MemoryMonitor::GetAlerts() const {
+  std::lock_guard l(impl_->mu);
+  return {impl_->alerts.begin(), impl_->alerts.end()};
+}
+
+void MemoryMonitor::ClearAlerts() {
+  std::lock_guard l(impl_->mu);
+  impl_->alerts.clear();
+}
+
+MemoryProfile MemoryMonitor::GetMemoryProfile() {
+  MemoryProfile p;
+  p.sample = TakeSample();
+  p.objects = TrackedObjectsNow();
+  return p;
+}
+
+ProfileDiff MemoryMonitor::CompareProfiles(const MemoryProfile& before,
+                                           const MemoryProfile& after) {
+  ProfileDiff d;
+  d.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      after.sample.monotonic - before.sample.monotonic);
+  auto delta = [&](std::optional<uint64_t> Sample::*f) -> std::optional<int64_t> {
+    const auto& a = before.sample.*f;
+    const auto& b = after.sample.*f;
+    if (!a || !b) return std::nullopt;
+    return static_cast<int64_t>(*b) - static_cast<int64_t>(*a);
+  };
+  d.heap_inuse_bytes = delta(&Sample::heap_inuse_bytes);
+  d.heap_free_bytes = delta(&Sample::heap_free_bytes);
+  d.heap_system_bytes = delta(&Sample::heap_system_bytes);
+  d.rss_bytes = delta(&Sample::rss_bytes);
+  d.threads = delta(&Sample::threads);
+  d.open_fds = delta(&Sample::open_fds);
+  d.allocations = delta(&Sample::allocations);
+  d.frees = delta(&Sample::frees);
+  d.before = before.sample;
+  d.after = after.sample;
+  for (const auto& [name, o] : before.objects) {
+    d.objects[name] = {-o.count, -o.bytes};
+  }
+  for (const auto& [name, o] : after.objects) {
+    ProfileDiff::ObjectDelta& delta = d.objects[name];
+    delta.count += o.count;
+    delta.bytes += o.bytes;
+  }
+  return d;
+}
+
+void MemoryMonitor::OnAlert(AlertCallback callback) {
+  std::lock_guard l(impl_->mu);
+  auto next = std::make_shared<std::vector<AlertCallback>>(*impl_->callbacks);
+  next->push_back(std::move(callback));
+  impl_->callbacks = std::move(next);
+}
+
+void MemoryMonitor::SetDetector(AlertType type, Detector detector) {
+  std::lock_guard sl(impl_->sample_mu);
+  impl_->engine.SetDetector(type, std::move(detector));
+}
+
+const MonitorConfig& MemoryMonitor::config() const { return impl_->config; }
+
+std::string ProfileDiff::ToString() const {
+  std::string out = fmt::format(
+      "over {:.3f} s:\n", std::chrono::duration<double>(elapsed).count());
+  auto line = [&](const char* name, const std::optional<int64_t>& d,
+                  std::optional<uint64_t> Sample::*base, bool bytes) {
+    if (!d) return;
+    const auto& b = before.*base;
+    std::string pct;
+    if (b && *b > 0) {
+      pct = fmt::format(" ({:+.1f} %)", static_cast<double>(*d) /
+                                            static_cast<double>(*b) * 100.0);
+    }
+    if (bytes) {
+      out += fmt::format("  {}: {:+.1f} MiB{}\n", name,
+                         static_cast<double>(*d) / (1 << 20), pct);
+    } else {
+      out += fmt::format("  {}: {:+d}{}\n", name, *d, pct);
+    }
+  };
+  line("heap in use", heap_inuse_bytes, &Sample::heap_inuse_bytes, true);
+  line("heap free but held", heap_free_bytes, &Sample::heap_free_bytes, true);
+  line("heap from the OS", heap_system_bytes, &Sample::heap_system_bytes, true);
+  line("rss", rss_bytes, &Sample::rss_bytes, true);
+  line("threads", threads, &Sample::threads, false);
+  line("open descriptors", open_fds, &Sample::open_fds, false);
+  line("allocations", allocations, &Sample::allocations, false);
+  line("frees", frees, &Sample::frees, false);
+  for (const auto& [name, delta] : objects) {
+    out += fmt::format("  object {}: {:+d} ({:+.1f} MiB)\n", name, delta.count,
+                       static_cast<double>(delta.bytes) / (1 << 20));
+  }
+  return out;
+}
+
+}  // namespace memmon

@@ -1,0 +1,346 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "memmon/profiler.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <map>
+#include <span>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "source/allocator_stats.h"
+#include "memmon/memmon_preload.h"
+#include "source/procfs.h"
+#include "profile/atomic_file.h"
+#include "profile/heap_profile.h"
+#include "profile/modules.h"
+#include "profile/pprof.h"
+#include "profile/symbolizer.h"
+#include "detect/trend.h"
+
+namespace memmon {
+namespace {
+
+// ---- other threads' stacks -------------------------------------------------
+// One request at a time (the caller holds g_thread_mu). The handler runs on
+// the target thread; the state machine keeps a late handler from writing
+// into a request the requester gave up on:
+//   idle -> pending (requester) -> writing -> done (handler)
+//   pending -> abandoned (requester, on timeout)
+constexpr int kMaxThreadFrames = 64;
+enum RequestState { kIdle, kPending, kWriting, kDone, kAbandoned };
+struct ThreadRequest {
+  std::atomic<int> state{kIdle};
+  std::atomic<pid_t> tid{0};
+  uintptr_t frames[kMaxThreadFrames];
+  int depth = 0;
+  sem_t done;
+};
+ThreadRequest g_request;
+std::mutex g_thread_mu;
+int g_thread_signal = 0;  // installed once, never removed (see profiler.h)
+
+pid_t GetTid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
+void OnThreadSignal(int, siginfo_t*, void* context) {
+  int saved = errno;
+  int expected = kPending;
+  if (g_request.tid.load() != GetTid() ||
+      !g_request.state.compare_exchange_strong(expected, kWriting)) {
+    errno = saved;
+    return;
+  }
+  void* buf[kMaxThreadFrames + 16];
+  int n = unw_backtrace(buf, kMaxThreadFrames + 16);
+  // Drop the handler's own frames: start at the interrupted instruction.
+  auto* uc = static_cast<ucontext_t*>(context);
+  uintptr_t pc = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+  int start = 0;
+  for (int i = 0; i < n; ++i) {
+    if (reinterpret_cast<uintptr_t>(buf[i]) == pc) {
+      start = i;
+      break;
+    }
+  }
+  int depth = 0;
+  for (int i = start; i < n && depth < kMaxThreadFrames; ++i) {
+    g_request.frames[depth++] = reinterpret_cast<uintptr_t>(buf[i]);
+  }
+  g_request.depth = depth;
+  g_request.state.store(kDone);
+  sem_post(&g_request.done);
+  errno = saved;
+}
+
+Status InstallThreadSignal() {
+  if (g_thread_signal != 0) return Status::Ok();
+  int sig = SIGRTMIN + 7;
+  if (const char* env = getenv("MEMMON_THREAD_SIGNAL")) {
+    int v = atoi(env);
+    if (v > 0 && v < NSIG) sig = v;
+  }
+  sem_init(&g_request.done, 0, 0);
+  struct sigaction sa {};
+  sa.sa_sigaction = OnThreadSignal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(sig, &sa, nullptr) != 0) {
+    return Status::IoError("cannot install the thread-stack signal handler");
+  }
+  g_thread_signal = sig;
+  return Status::Ok();
+}
+
+// The stack of thread `tid`, innermost first; empty when it did not answer.
+std::vector<uintptr_t> ThreadStack(pid_t tid) {
+  g_request.depth = 0;
+  g_request.tid.store(tid);
+  g_request.state.store(kPending);
+  if (syscall(SYS_tgkill, getpid(), tid, g_thread_signal) != 0) {
+    g_request.state.store(kIdle);
+    return {};
+  }
+  timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_nsec += 100 * 1000 * 1000;
+  if (deadline.tv_nsec >= 1000000000) {
+    deadline.tv_sec += 1;
+    deadline.tv_nsec -= 1000000000;
+  }
+  for (;;) {
+    if (sem_timedwait(&g_request.done, &deadline) == 0) break;
+    if (errno == EINTR) continue;
+    int expected = kPending;
+    if (g_request.state.compare_exchange_strong(expected, kAbandoned))
+      return {};
+    sem_wait(&g_request.done);  // the handler is writing: it will post
+    break;
+  }
+  std::vector<uintptr_t> out(g_request.frames,
+                             g_request.frames + g_request.depth);
+  g_request.state.store(kIdle);
+  return out;
+}
+
+std::string ReadComm(const std::string& tid) {
+  std::ifstream in("/proc/self/task/" + tid + "/comm");
+  std::string name;
+  std::getline(in, name);
+  return name;
+}
+
+// ---- profile building
+// --------------------------------------------------------
+struct ThreadInfo {
+  pid_t tid;
+  std::string name;
+  std::vector<uintptr_t> stack;  // [0] is an instruction, the rest returns
+};
+
+profile::Profile BuildThreadProfile(const std::vector<ThreadInfo>& threads) {
+  using profile::FindModule;
+  using profile::Function;
+  using profile::LoadedModules;
+  using profile::Location;
+  using profile::Mapping;
+  using profile::Module;
+  using profile::Profile;
+  using profile::SymbolFrame;
+  using profile::Symbolizer;
+  Profile p;
+  p.sample_types = {{"threads", "count"}};
+  p.period_type = {"threads", "count"};
+  p.period = 1;
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  p.time_nanos = static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  p.comments = {"memmon thread profile"};
+  std::vector<Module> modules = LoadedModules();
+  profile::AddMappings(modules, &p);
+  Symbolizer symbolizer;
+  profile::FunctionTable functions(&p);
+  std::map<uintptr_t, uint64_t> locations;
+  auto location = [&](uintptr_t pc) {
+    auto it = locations.find(pc);
+    if (it != locations.end()) return it->second;
+    Location loc;
+    loc.id = p.locations.size() + 1;
+    loc.address = pc;
+    if (const Module* m = FindModule(modules, pc)) {
+      loc.mapping_id = static_cast<uint64_t>(m - modules.data()) + 1;
+    }
+    for (const SymbolFrame& f : symbolizer.Symbolize(pc)) {
+      loc.lines.push_back({functions.Id(f), f.line});
+    }
+    p.locations.push_back(std::move(loc));
+    locations.emplace(pc, p.locations.back().id);
+    return p.locations.back().id;
+  };
+  for (const ThreadInfo& t : threads) {
+    profile::Sample s;
+    s.values = {1};
+    for (std::size_t i = 0; i < t.stack.size(); ++i) {
+      // Return addresses point after the call: the call is one byte back.
+      s.location_ids.push_back(location(i == 0 ? t.stack[i] : t.stack[i] - 1));
+    }
+    s.labels.push_back({"thread_name", t.name, 0, ""});
+    s.labels.push_back({"tid", "", t.tid, ""});
+    p.samples.push_back(std::move(s));
+  }
+  return p;
+}
+
+std::optional<double> GrowthPct(std::optional<uint64_t> first,
+                                std::optional<uint64_t> last) {
+  if (!first || !last || *first == 0) return std::nullopt;
+  return (static_cast<double>(*last) - static_cast<double>(*first)) /
+         static_cast<double>(*first) * 100.0;
+}
+
+}  // namespace
+
+Profiler::Profiler(std::string output_dir)
+    : output_dir_(std::move(output_dir)) {
+  status_ = profile::MakeDirectories(output_dir_);
+}
+
+std::string Profiler::Path(const std::string& name) const {
+  return output_dir_ + "/" + name;
+}
+
+Status Profiler::WriteHeapProfile(const std::string& name) {
+  if (!status_.ok()) return status_;
+  auto write = reinterpret_cast<memmon_preload_write_profile_fn>(
+      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_WRITE_PROFILE_SYMBOL));
+  if (write == nullptr) {
+    return Status::Unavailable(
+        "the heap sampler is not loaded: run with "
+        "LD_PRELOAD=libmemmon_preload.so or link libmemmon_heap.so");
+  }
+  std::lock_guard lock(mu_);
+  char error[512] = "";
+  if (write(Path(name).c_str(), error, sizeof(error)) != 0) {
+    return Status::IoError(std::string("heap profile: ") + error);
+  }
+  return Status::Ok();
+}
+
+Status Profiler::WriteThreadProfile(const std::string& name) {
+  if (!status_.ok()) return status_;
+  std::lock_guard lock(mu_);
+  std::vector<ThreadInfo> threads;
+  {
+    std::lock_guard thread_lock(g_thread_mu);
+    if (Status s = InstallThreadSignal(); !s.ok()) return s;
+    DIR* dir = opendir("/proc/self/task");
+    if (dir == nullptr) return Status::IoError("cannot list /proc/self/task");
+    std::vector<std::string> tids;
+    while (dirent* e = readdir(dir)) {
+      if (e->d_name[0] != '.') tids.emplace_back(e->d_name);
+    }
+    closedir(dir);
+    for (const std::string& tid : tids) {
+      ThreadInfo t;
+      t.tid = static_cast<pid_t>(std::stol(tid));
+      t.name = ReadComm(tid);
+      if (t.name.empty()) continue;  // exited meanwhile
+      t.stack = ThreadStack(t.tid);
+      threads.push_back(std::move(t));
+    }
+  }
+  return profile::WriteProfileFile(BuildThreadProfile(threads), Path(name));
+}
+
+Status Profiler::WriteAllProfiles(const std::string& prefix) {
+  Status heap = WriteHeapProfile(prefix + "heap.pb.gz");
+  Status threads = WriteThreadProfile(prefix + "threads.pb.gz");
+  return heap.ok() ? threads : heap;
+}
+
+std::vector<Sample> Profiler::ProfileMemoryUsage(
+    std::chrono::nanoseconds duration, std::chrono::nanoseconds interval,
+    std::stop_token stop) {
+  std::vector<Sample> samples;
+  internal::ProcReader proc;
+  bool proc_ok = proc.Open().ok();
+  internal::AllocatorStats allocator = internal::AllocatorStats::Detect();
+  const auto start = std::chrono::steady_clock::now();
+  const auto end = start + duration;
+  std::mutex m;
+  std::condition_variable_any cv;
+  for (auto next = start;; next += interval) {
+    Sample s;
+    s.time = std::chrono::system_clock::now();
+    s.monotonic = std::chrono::steady_clock::now();
+    if (proc_ok) proc.Read(&s, false);
+    allocator.Read(&s);
+    samples.push_back(s);
+    if (interval <= std::chrono::nanoseconds::zero() || next + interval > end)
+      break;
+    std::unique_lock lock(m);
+    if (cv.wait_until(lock, stop, next + interval, [] { return false; }) ||
+        stop.stop_requested()) {
+      break;
+    }
+  }
+  return samples;
+}
+
+std::vector<LeakDetection> Profiler::DetectLeaks(
+    const std::vector<Sample>& samples, double threshold_pct) {
+  std::vector<LeakDetection> out;
+  if (samples.size() < 2) return out;
+  const Sample& first = samples.front();
+  const Sample& last = samples.back();
+  auto check = [&](const char* type, const char* what,
+                   std::optional<uint64_t> Sample::*field) {
+    std::optional<double> growth = GrowthPct(first.*field, last.*field);
+    if (!growth || *growth < threshold_pct) return false;
+    double confidence = 1.0;
+    if (samples.size() >= 4) {
+      std::vector<double> ys;
+      for (const Sample& s : samples) {
+        ys.push_back((s.*field) ? static_cast<double>(*(s.*field)) : 0.0);
+      }
+      confidence = internal::MannKendallRising(ys);
+      if (confidence < 0.95) return false;
+    }
+    LeakDetection d;
+    d.type = type;
+    d.start = first.time;
+    d.end = last.time;
+    d.growth_pct = *growth;
+    char buf[256];
+    std::snprintf(buf, sizeof(buf),
+                  "%s grew from %llu to %llu (+%.1f %%) over %zu samples", what,
+                  static_cast<unsigned long long>(*(first.*field)),
+                  static_cast<unsigned long long>(*(last.*field)), *growth,
+                  samples.size());
+    d.description = buf;
+    out.push_back(std::move(d));
+    return true;
+  };
+  if (!check("memory_leak", "heap in use (bytes)", &Sample::heap_inuse_bytes) &&
+      !(first.heap_inuse_bytes && last.heap_inuse_bytes)) {
+    check("memory_leak", "RSS (bytes)", &Sample::rss_bytes);
+  }
+  check("thread_leak", "threads", &Sample::threads);
+  check("fd_leak", "open descriptors", &Sample::open_fds);
+  return out;
+}
+
+}  // namespace memmon

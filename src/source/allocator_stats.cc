@@ -1,0 +1,159 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "source/allocator_stats.h"
+
+#include <dlfcn.h>
+
+#include <cstdint>
+
+#include "memmon/memmon_preload.h"
+
+namespace memmon::internal {
+namespace {
+
+// The shared object that defines `symbol` as seen from the global scope.
+const void* DefiningObject(const char* symbol, void** address) {
+  *address = dlsym(RTLD_DEFAULT, symbol);
+  if (*address == nullptr) return nullptr;
+  Dl_info info;
+  if (dladdr(*address, &info) == 0) return nullptr;
+  return info.dli_fbase;
+}
+
+template <typename Fn>
+Fn As(void* p) {
+  return reinterpret_cast<Fn>(p);
+}
+
+}  // namespace
+
+AllocatorStats AllocatorStats::Detect() {
+  AllocatorStats stats = DetectAllocator();
+  // The heap sampler, looked up by name: no link-time dependency on it.
+  stats.preload_counters_ = As<PreloadCountersFn>(
+      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
+  stats.preload_snapshot_ = As<PreloadSnapshotFn>(
+      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_SNAPSHOT_SYMBOL));
+  return stats;
+}
+
+void AllocatorStats::SnapshotHeap(const char* reason) const {
+  if (preload_snapshot_ != nullptr) preload_snapshot_(reason);
+}
+
+AllocatorStats AllocatorStats::DetectAllocator() {
+  AllocatorStats stats;
+  void* malloc_addr = nullptr;
+  const void* malloc_object = DefiningObject("malloc", &malloc_addr);
+  // A candidate must come from the object that serves malloc. When dladdr
+  // cannot tell (static binaries), accept the symbol's presence.
+  auto serves_malloc = [&](const char* symbol, void** addr) {
+    const void* object = DefiningObject(symbol, addr);
+    return *addr != nullptr &&
+           (malloc_object == nullptr || object == malloc_object);
+  };
+
+  void* p = nullptr;
+  if (serves_malloc("mallctl", &p)) {
+    stats.kind_ = AllocatorKind::kJemalloc;
+    stats.mallctl_ = As<MallctlFn>(p);
+    return stats;
+  }
+  if (serves_malloc("MallocExtension_GetNumericProperty", &p)) {
+    stats.kind_ = AllocatorKind::kTcmalloc;
+    stats.tc_property_ = As<TcPropertyFn>(p);
+    stats.tc_release_ =
+        As<TcReleaseFn>(dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"));
+    return stats;
+  }
+  if (serves_malloc("mallinfo2", &p)) {
+    stats.kind_ = AllocatorKind::kGlibc;
+    stats.mallinfo2_ = As<Mallinfo2Fn>(p);
+    stats.malloc_trim_ = As<MallocTrimFn>(dlsym(RTLD_DEFAULT, "malloc_trim"));
+    return stats;
+  }
+  return stats;
+}
+
+void AllocatorStats::Read(Sample* sample) const {
+  ReadAllocator(sample);
+  ReadSamplerCounters(sample);
+}
+
+void AllocatorStats::ReadSamplerCounters(Sample* sample) const {
+  if (preload_counters_ == nullptr) return;
+  memmon_preload_counters c{};
+  if (preload_counters_(&c, sizeof(c)) != 0) return;
+  sample->total_allocated_bytes = c.allocated_bytes;
+  sample->allocations = c.allocations;
+  sample->frees = c.frees;
+  sample->heap_inuse_bytes = c.inuse_bytes;
+}
+
+void AllocatorStats::ReadAllocator(Sample* sample) const {
+  sample->allocator = kind_;
+  switch (kind_) {
+    case AllocatorKind::kGlibc: {
+      GlibcInfo mi = mallinfo2_();
+      sample->heap_inuse_bytes = mi.uordblks + mi.hblkhd;
+      sample->heap_free_bytes = mi.fordblks;
+      sample->heap_system_bytes = mi.arena + mi.hblkhd;
+      return;
+    }
+    case AllocatorKind::kJemalloc: {
+      uint64_t epoch = 1;
+      size_t len = sizeof(epoch);
+      // Statistics are a snapshot taken at the last epoch: advance it.
+      if (mallctl_("epoch", &epoch, &len, &epoch, sizeof(epoch)) != 0) return;
+      size_t allocated = 0, mapped = 0;
+      len = sizeof(size_t);
+      if (mallctl_("stats.allocated", &allocated, &len, nullptr, 0) != 0)
+        return;
+      len = sizeof(size_t);
+      if (mallctl_("stats.mapped", &mapped, &len, nullptr, 0) != 0) return;
+      sample->heap_inuse_bytes = allocated;
+      sample->heap_system_bytes = mapped;
+      sample->heap_free_bytes = mapped > allocated ? mapped - allocated : 0;
+      return;
+    }
+    case AllocatorKind::kTcmalloc: {
+      size_t allocated = 0, heap = 0, unmapped = 0;
+      if (!tc_property_("generic.current_allocated_bytes", &allocated) ||
+          !tc_property_("generic.heap_size", &heap)) {
+        return;
+      }
+      if (!tc_property_("tcmalloc.pageheap_unmapped_bytes", &unmapped)) {
+        unmapped = 0;
+      }
+      size_t system = heap > unmapped ? heap - unmapped : 0;
+      sample->heap_inuse_bytes = allocated;
+      sample->heap_system_bytes = system;
+      sample->heap_free_bytes = system > allocated ? system - allocated : 0;
+      return;
+    }
+    case AllocatorKind::kUnknown:
+      return;
+  }
+}
+
+bool AllocatorStats::ReleaseFreeMemory() const {
+  switch (kind_) {
+    case AllocatorKind::kGlibc:
+      if (malloc_trim_ == nullptr) return false;
+      malloc_trim_(0);
+      return true;
+    case AllocatorKind::kJemalloc:
+      // MALLCTL_ARENAS_ALL is 4096 in jemalloc 5.
+      return mallctl_("arena.4096.purge", nullptr, nullptr, nullptr, 0) == 0;
+    case AllocatorKind::kTcmalloc:
+      if (tc_release_ == nullptr) return false;
+      tc_release_();
+      return true;
+    case AllocatorKind::kUnknown:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace memmon::internal

@@ -1,0 +1,88 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Which allocator serves malloc in this process, and its statistics.
+//
+// Detection happens at run time through dlsym, so memmon has no link-time
+// dependency on any allocator: jemalloc is recognised by `mallctl`, gperftools
+// tcmalloc by `MallocExtension_GetNumericProperty`, glibc by `mallinfo2`.
+// A candidate counts only if it lives in the same object as the `malloc` the
+// process actually calls (a jemalloc dlopen'ed by a plugin does not).
+//
+// What the heap fields mean for each:
+//   glibc:    in use = uordblks + hblkhd, free = fordblks,
+//             system = arena + hblkhd (mallinfo2 sums every arena).
+//   jemalloc: in use = stats.allocated, system = stats.mapped,
+//             free = mapped - allocated (after advancing the epoch, without
+//             which jemalloc's statistics are stale).
+//   tcmalloc: in use = generic.current_allocated_bytes,
+//             system = generic.heap_size - tcmalloc.pageheap_unmapped_bytes,
+//             free = system - in use.
+//
+// Thread-safety: Read() and ReleaseFreeMemory() may be called from any
+// thread. Neither allocates through memmon's code (the allocator's own
+// statistics calls may take its internal locks).
+#ifndef MEMMON_SRC_SOURCE_ALLOCATOR_STATS_H_
+#define MEMMON_SRC_SOURCE_ALLOCATOR_STATS_H_
+
+#include <cstddef>
+
+#include "memmon/sample.h"
+
+struct memmon_preload_counters;  // include/memmon/memmon_preload.h
+
+namespace memmon::internal {
+
+class AllocatorStats {
+ public:
+  // Looks up the allocator serving this process.
+  static AllocatorStats Detect();
+
+  AllocatorKind kind() const { return kind_; }
+  // Fills the heap fields of `sample` and its `allocator`; leaves them
+  // unknown for AllocatorKind::kUnknown. When the heap sampler is loaded
+  // (libmemmon_preload.so), its exact counters fill total_allocated_bytes,
+  // allocations and frees, and its bytes in use replace the allocator's.
+  // Read = ReadAllocator + ReadSamplerCounters.
+  void Read(Sample* sample) const;
+  // The allocator's own statistics: cheap on a tidy heap, but glibc's
+  // walks every free chunk (the monitor budgets it; src/cost_budget.h).
+  void ReadAllocator(Sample* sample) const;
+  // The heap sampler's exact counters, when it is loaded: always cheap.
+  void ReadSamplerCounters(Sample* sample) const;
+  // Returns free memory to the OS. False when the allocator offers no way.
+  bool ReleaseFreeMemory() const;
+  // Asks the heap sampler, when loaded, for a numbered heap snapshot in its
+  // MEMMON_OUTPUT directory (memmon_preload_snapshot); otherwise nothing.
+  // Takes milliseconds (symbolization): call it with no lock held.
+  void SnapshotHeap(const char* reason) const;
+
+ private:
+  using MallctlFn = int (*)(const char*, void*, size_t*, void*, size_t);
+  using TcPropertyFn = int (*)(const char*, size_t*);
+  using TcReleaseFn = void (*)();
+  struct GlibcInfo {  // layout of glibc's struct mallinfo2
+    size_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks,
+        fordblks, keepcost;
+  };
+  using Mallinfo2Fn = GlibcInfo (*)();
+  using MallocTrimFn = int (*)(size_t);
+
+  static AllocatorStats DetectAllocator();
+
+  AllocatorKind kind_ = AllocatorKind::kUnknown;
+  // memmon_preload_read_counters, when the heap sampler is loaded.
+  using PreloadCountersFn = int (*)(memmon_preload_counters* out, size_t size);
+  PreloadCountersFn preload_counters_ = nullptr;
+  using PreloadSnapshotFn = int (*)(const char* reason);
+  PreloadSnapshotFn preload_snapshot_ = nullptr;
+  MallctlFn mallctl_ = nullptr;
+  TcPropertyFn tc_property_ = nullptr;
+  TcReleaseFn tc_release_ = nullptr;
+  Mallinfo2Fn mallinfo2_ = nullptr;
+  MallocTrimFn malloc_trim_ = nullptr;
+};
+
+}  // namespace memmon::internal
+
+#endif  // MEMMON_SRC_SOURCE_ALLOCATOR_STATS_H_
