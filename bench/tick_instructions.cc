@@ -2,14 +2,15 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Instructions per monitor tick, counted by callgrind: immune to other load
-// on the machine, unlike the CPU times of src/monitor/sample_benchmark.cc. After
-// 200 warm-up ticks, instrumentation is switched on for `ticks` ticks only.
+// on the machine, unlike the CPU times of src/monitor/sample_benchmark.cc.
+// After 200 warm-up ticks, instrumentation is switched on for `ticks` ticks
+// only.
 //
 //   bench/tick_instructions.sh [build-dir] [ticks]
 //
 // runs every mode and prints instructions per tick. Detection only, through
-// DetectionEngine::Push (what MemoryMonitor::TakeSample runs after collecting), on
-// synthetic series with the monitor's defaults (100 samples of history):
+// DetectionEngine::Push (what MemoryMonitor::TakeSample runs after collecting),
+// on synthetic series with the monitor's defaults (100 samples of history):
 //   flat   heap in use and RSS constant (this process in
 //          BM_Memmon_TakeSample: its heap does not move)
 //   noisy  heap in use 300 MiB +- 2 MiB of noise, RSS 40 MiB above it
@@ -29,8 +30,8 @@
 #include <random>
 #include <vector>
 
-#include "memmon/monitor.h"
 #include "detect/detection_engine.h"
+#include "memmon/monitor.h"
 
 namespace {
 

@@ -97,7 +97,8 @@ void Serve(Service& service, double seconds, Progress progress) {
   std::mt19937 rng(1);
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start)
         .count();
   };
   int request = 0;
@@ -145,7 +146,8 @@ int main(int argc, char** argv) {
   monitor.TrackObject("sessions", /*alert_threshold=*/500);
   monitor.OnAlert([](const memmon::MemoryAlert& a) {
     std::printf("  ALERT at %5.1f s  %-18s %s\n", a.time_s,
-                std::string(memmon::ToString(a.type)).c_str(), a.message.c_str());
+                std::string(memmon::ToString(a.type)).c_str(),
+                a.message.c_str());
     std::fflush(stdout);
   });
   if (memmon::Status s = monitor.Start(); !s.ok()) {
@@ -163,18 +165,21 @@ int main(int argc, char** argv) {
     memmon::MemoryStats st = monitor.GetStats();
     if (!st.current_sample) return;
     const memmon::Sample& s = *st.current_sample;
-    std::printf("  t=%4.1f s  rss %6.1f MiB  heap in use %6.1f MiB  threads %llu  fds %llu\n",
-                t, MiB(s.rss_bytes), MiB(s.heap_inuse_bytes),
-                static_cast<unsigned long long>(s.threads.value_or(0)),
-                static_cast<unsigned long long>(s.open_fds.value_or(0)));
+    std::printf(
+        "  t=%4.1f s  rss %6.1f MiB  heap in use %6.1f MiB  threads %llu  fds "
+        "%llu\n",
+        t, MiB(s.rss_bytes), MiB(s.heap_inuse_bytes),
+        static_cast<unsigned long long>(s.threads.value_or(0)),
+        static_cast<unsigned long long>(s.open_fds.value_or(0)));
   });
   monitor.Stop();
 
   memmon::MemoryStats st = monitor.GetStats();
-  std::printf("\n%llu samples, %llu alerts; heap growth since baseline %.0f %%\n",
-              static_cast<unsigned long long>(st.sample_count),
-              static_cast<unsigned long long>(st.alert_count),
-              st.growth_since_baseline_pct.value_or(0));
+  std::printf(
+      "\n%llu samples, %llu alerts; heap growth since baseline %.0f %%\n",
+      static_cast<unsigned long long>(st.sample_count),
+      static_cast<unsigned long long>(st.alert_count),
+      st.growth_since_baseline_pct.value_or(0));
   for (const auto& [name, o] : st.tracked_objects) {
     std::printf("tracked object %s: %lld live (%.1f MiB), peak %lld\n",
                 name.c_str(), static_cast<long long>(o.count),

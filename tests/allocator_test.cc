@@ -5,9 +5,8 @@
 // probe runs natively (glibc) and under LD_PRELOAD of Debian's jemalloc and
 // gperftools tcmalloc (installed by scripts/install-deps).
 
-#include <sys/wait.h>
-
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <map>
@@ -26,7 +25,8 @@ std::map<std::string, std::string> RunProbe(const std::string& preload) {
   char buf[512];
   while (p != nullptr && fgets(buf, sizeof(buf), p) != nullptr) out += buf;
   int status = p ? pclose(p) : -1;
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cmd << "\n" << out;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cmd << "\n"
+                                                             << out;
   std::map<std::string, std::string> kv;
   std::istringstream in(out);
   std::string pair;

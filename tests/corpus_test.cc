@@ -6,13 +6,13 @@
 // replays them: the expected alert types fire, no other does, and none
 // fires before the problem starts.
 
+#include "corpus.h"
+
 #include <gtest/gtest.h>
 
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include "corpus.h"
 
 namespace memmon::corpus {
 
@@ -39,14 +39,15 @@ TEST_P(Corpus, ClassifiedRight) {
   ASSERT_TRUE(Evaluate(kDir, s, &r, &error)) << error;
   std::string alerts;
   for (const std::string& m : r.memmon.messages) alerts += "\n  " + m;
-  EXPECT_EQ(r.memmon.Types(), s.expect) << s.name << ": " << s.description
-                                        << "\nalerts:" << alerts;
+  EXPECT_EQ(r.memmon.Types(), s.expect)
+      << s.name << ": " << s.description << "\nalerts:" << alerts;
   for (const auto& [type, times] : r.memmon.alert_s) {
     // One episode, or an early warning and, after the cooldown, the
     // threshold passed: never a stream of alerts.
     EXPECT_LE(times.size(), 2u) << s.name << ": " << type << alerts;
     for (double t : times) {
-      EXPECT_GE(t, s.onset_s) << s.name << ": " << type << " before the onset" << alerts;
+      EXPECT_GE(t, s.onset_s)
+          << s.name << ": " << type << " before the onset" << alerts;
     }
   }
 }

@@ -6,12 +6,9 @@
 
 #include "memmon/monitor.h"
 
-#include "test_util.h"
-
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -23,6 +20,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
+
+#include "test_util.h"
 
 namespace memmon {
 namespace {
@@ -100,7 +99,8 @@ TEST(MemoryMonitor, UnwritableAlertLogIsReported) {
   MemoryMonitor m(c);
   Status s = m.Start();
   EXPECT_EQ(s.code(), StatusCode::kIoError);
-  EXPECT_NE(s.message().find("/nonexistent-dir/alerts.jsonl"), std::string::npos);
+  EXPECT_NE(s.message().find("/nonexistent-dir/alerts.jsonl"),
+            std::string::npos);
   EXPECT_FALSE(m.running());
 }
 
@@ -162,7 +162,7 @@ TEST(MemoryMonitor, GradualAllocationRaisesOneMemoryGrowth) {
   config.alert_cooldown = DefaultMonitorConfig().alert_cooldown;
   MemoryMonitor m(config);
   GradualLeak leak;
-  m.TakeSample();  // baseline
+  m.TakeSample();                 // baseline
   for (int i = 0; i < 40; ++i) {  // 400 MiB, 10 MiB per sample
     leak.Grow(10 << 20);
     m.TakeSample();
@@ -190,7 +190,8 @@ TEST(MemoryMonitor, GradualAllocationRaisesAnAlertInTheBackground) {
     cv.notify_all();
   });
   ASSERT_TRUE(m.Start().ok());
-  ASSERT_TRUE(WaitFor([&] { return m.GetStats().baseline_sample.has_value(); }));
+  ASSERT_TRUE(
+      WaitFor([&] { return m.GetStats().baseline_sample.has_value(); }));
   GradualLeak leak;
   std::unique_lock l(mu);
   // Grow 4 MiB, then wait for two more samples, until the alert comes (at
@@ -270,7 +271,8 @@ TEST(MemoryMonitor, AlertsGoToTheJsonLogAndCallbacks) {
   std::vector<std::string> seen;
   {
     MemoryMonitor m(c);
-    m.OnAlert([&](const MemoryAlert& a) { seen.emplace_back(ToString(a.type)); });
+    m.OnAlert(
+        [&](const MemoryAlert& a) { seen.emplace_back(ToString(a.type)); });
     m.OnAlert([](const MemoryAlert&) { throw std::runtime_error("boom"); });
     m.TakeSample();
     std::latch release(1);
@@ -288,21 +290,23 @@ TEST(MemoryMonitor, AlertsGoToTheJsonLogAndCallbacks) {
   EXPECT_EQ(j["type"], "thread_leak");
   EXPECT_GT(j["time_s"].get<double>(), 0.0);
   ASSERT_TRUE(std::getline(in, line));  // the throwing callback is reported
-  EXPECT_NE(line.find("OnAlert callback threw: boom"), std::string::npos) << line;
+  EXPECT_NE(line.find("OnAlert callback threw: boom"), std::string::npos)
+      << line;
   EXPECT_FALSE(std::getline(in, line));
 }
 
 TEST(MemoryMonitor, ReplacedDetectorIsUsed) {
   MemoryMonitor m(TestConfig());
   int calls = 0;
-  m.SetDetector(AlertType::kFdLeak, [&](const DetectionInput& in) -> std::optional<Finding> {
-    ++calls;
-    EXPECT_NE(in.baseline, nullptr);
-    Finding f;
-    f.type = AlertType::kFdLeak;
-    f.value = 1;
-    return f;
-  });
+  m.SetDetector(AlertType::kFdLeak,
+                [&](const DetectionInput& in) -> std::optional<Finding> {
+                  ++calls;
+                  EXPECT_NE(in.baseline, nullptr);
+                  Finding f;
+                  f.type = AlertType::kFdLeak;
+                  f.value = 1;
+                  return f;
+                });
   m.SetDetector(AlertType::kThreadLeak, nullptr);  // disabled
   for (int i = 0; i < 5; ++i) m.TakeSample();
   EXPECT_EQ(calls, 5);
@@ -370,7 +374,8 @@ TEST(MemoryMonitor, WatchesAnotherProcessUntilItExits) {
   Sample after = m.TakeSample();
   EXPECT_FALSE(after.rss_bytes.has_value());
   EXPECT_EQ(m.GetStats().retained_samples, m.GetSamples().size());
-  for (const Sample& kept : m.GetSamples()) EXPECT_TRUE(kept.rss_bytes.has_value());
+  for (const Sample& kept : m.GetSamples())
+    EXPECT_TRUE(kept.rss_bytes.has_value());
 }
 
 TEST(MemoryMonitor, WatchingAMissingProcessFailsToStart) {
@@ -431,12 +436,24 @@ TEST(MemoryMonitor, ConcurrentReadersAndWriters) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
         switch ((t + i) % 6) {
-          case 0: (void)m.GetStats(); break;
-          case 1: EXPECT_LE(m.GetSamples().size(), 16u); break;
-          case 2: (void)m.GetAlerts(); break;
-          case 3: m.TakeSample(); break;
-          case 4: m.ClearAlerts(); break;
-          case 5: if (i % 50 == 0) m.ResetBaseline(); break;
+          case 0:
+            (void)m.GetStats();
+            break;
+          case 1:
+            EXPECT_LE(m.GetSamples().size(), 16u);
+            break;
+          case 2:
+            (void)m.GetAlerts();
+            break;
+          case 3:
+            m.TakeSample();
+            break;
+          case 4:
+            m.ClearAlerts();
+            break;
+          case 5:
+            if (i % 50 == 0) m.ResetBaseline();
+            break;
         }
       }
     });

@@ -7,9 +7,8 @@
 
 #include "memmon/object_counter.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <fstream>
@@ -122,11 +121,13 @@ TEST(ObjectCounter, ExactUnderConcurrentIncrementsAndDecrements) {
         uint64_t bytes = rng() % 4096;
         bool by_name = rng() % 4 == 0;
         if (rng() % 3 == 0) {
-          by_name ? m.DecrementObject("oc-exact", bytes) : handle.Decrement(bytes);
+          by_name ? m.DecrementObject("oc-exact", bytes)
+                  : handle.Decrement(bytes);
           --want_count[t];
           want_bytes[t] -= static_cast<int64_t>(bytes);
         } else {
-          by_name ? m.IncrementObject("oc-exact", bytes) : handle.Increment(bytes);
+          by_name ? m.IncrementObject("oc-exact", bytes)
+                  : handle.Increment(bytes);
           ++want_count[t];
           want_bytes[t] += static_cast<int64_t>(bytes);
         }
@@ -209,7 +210,7 @@ TEST(ObjectGuard, CountsForItsLifetime) {
   ObjectCounter& c = TrackObject("oc-guard");
   {
     ObjectGuard a(c, 100);
-    ObjectGuard b = a;             // a copy is another object
+    ObjectGuard b = a;                // a copy is another object
     ObjectGuard moved(std::move(a));  // a move is not
     EXPECT_EQ(c.count(), 2);
     EXPECT_EQ(c.bytes(), 200);
@@ -251,8 +252,9 @@ TEST(ObjectThreshold, OncePerCrossingRearmedWithHysteresis) {
   c.Increment(1);  // still above: no second alert
   m.TakeSample();
   ASSERT_EQ(CountAlerts(m, AlertType::kObjectThreshold), 1u);
-  EXPECT_NE(m.GetAlerts().back().message.find("oc-threshold reached 10 objects"),
-            std::string::npos)
+  EXPECT_NE(
+      m.GetAlerts().back().message.find("oc-threshold reached 10 objects"),
+      std::string::npos)
       << m.GetAlerts().back().message;
   c.Decrement(1);
   c.Decrement(1);  // 9: not below 9, not re-armed

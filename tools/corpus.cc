@@ -20,7 +20,8 @@ std::set<std::string> Verdict::Types() const {
   return out;
 }
 
-bool LoadManifest(const std::string& dir, std::vector<Series>* out, std::string* error) {
+bool LoadManifest(const std::string& dir, std::vector<Series>* out,
+                  std::string* error) {
   std::ifstream in(dir + "/manifest.json");
   if (!in) {
     *error = "cannot open " + dir + "/manifest.json";
@@ -34,7 +35,8 @@ bool LoadManifest(const std::string& dir, std::vector<Series>* out, std::string*
       x.file = s.at("file").get<std::string>();
       x.interval_s = s.at("interval_s").get<double>();
       x.samples = s.at("samples").get<int>();
-      for (const auto& t : s.at("expect")) x.expect.insert(t.get<std::string>());
+      for (const auto& t : s.at("expect"))
+        x.expect.insert(t.get<std::string>());
       x.onset_s = s.at("onset_s").get<double>();
       x.description = s.at("description").get<std::string>();
       out->push_back(std::move(x));
@@ -61,7 +63,8 @@ void GoRules(const internal::SamplesCsv& csv, Verdict* go) {
       go->alert_s["memory_growth"].push_back(ts.time_s);
     }
     if (first.threads && s.threads &&
-        static_cast<double>(*s.threads) > 1.5 * static_cast<double>(*first.threads)) {
+        static_cast<double>(*s.threads) >
+            1.5 * static_cast<double>(*first.threads)) {
       go->alert_s["thread_leak"].push_back(ts.time_s);
     }
     if (s.heap_inuse_bytes && s.heap_free_bytes) {
@@ -91,12 +94,13 @@ bool Evaluate(const std::string& dir, const Series& series, Result* out,
     *error = path + ": " + s.message();
     return false;
   }
-  internal::Analysis a = internal::AnalyzeSamples(csv, internal::AnalyzeDefaultConfig());
+  internal::Analysis a =
+      internal::AnalyzeSamples(csv, internal::AnalyzeDefaultConfig());
   for (const MemoryAlert& alert : a.alerts) {
     std::string type(ToString(alert.type));
     out->memmon.alert_s[type].push_back(alert.time_s);
-    out->memmon.messages.push_back(
-        fmt::format("{:>8.0f} s  {:<18}  {}", alert.time_s, type, alert.message));
+    out->memmon.messages.push_back(fmt::format(
+        "{:>8.0f} s  {:<18}  {}", alert.time_s, type, alert.message));
   }
   GoRules(csv, &out->go);
   return true;

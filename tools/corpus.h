@@ -26,7 +26,8 @@ struct Series {
 };
 
 // Reads DIR/manifest.json. False with *error set when it cannot.
-bool LoadManifest(const std::string& dir, std::vector<Series>* out, std::string* error);
+bool LoadManifest(const std::string& dir, std::vector<Series>* out,
+                  std::string* error);
 
 struct Verdict {
   // Alert types raised, with the times of each alert (for the Go rules:

@@ -37,7 +37,8 @@ std::string Ttd(double samples) {
 double Median(std::vector<double> v) {
   if (v.empty()) return -1;
   std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  return v.size() % 2 ? v[v.size() / 2]
+                      : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 }  // namespace
@@ -59,7 +60,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::printf("| series | every | expected | memmon | Go rules | memmon TTD | Go TTD |\n");
+  std::printf(
+      "| series | every | expected | memmon | Go rules | memmon TTD | Go TTD "
+      "|\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   int memmon_right = 0, go_right = 0, memmon_false = 0, go_false = 0;
   int leaks = 0, memmon_missed = 0, go_missed = 0;
@@ -77,7 +80,8 @@ int main(int argc, char** argv) {
     bool m_ok = mine == s.expect, g_ok = go == go_expect;
     memmon_right += m_ok;
     go_right += g_ok;
-    auto extra = [](const std::set<std::string>& got, const std::set<std::string>& want) {
+    auto extra = [](const std::set<std::string>& got,
+                    const std::set<std::string>& want) {
       for (const std::string& t : got) {
         if (!want.count(t)) return true;
       }
@@ -89,29 +93,36 @@ int main(int argc, char** argv) {
     for (const std::string& type : s.expect) {
       ++leaks;
       double m = memmon::corpus::SamplesToDetect(s, r.memmon, type);
-      double g = go_expect.count(type) ? memmon::corpus::SamplesToDetect(s, r.go, type) : -2;
+      double g = go_expect.count(type)
+                     ? memmon::corpus::SamplesToDetect(s, r.go, type)
+                     : -2;
       memmon_missed += m < 0;
       go_missed += g == -1;
       if (m >= 0) memmon_ttd.push_back(m);
       if (g >= 0) go_ttd.push_back(g);
       m_ttd += (m_ttd.empty() ? "" : ", ") + Ttd(m);
-      g_ttd += (g_ttd.empty() ? "" : ", ") + (g == -2 ? std::string("no rule") : Ttd(g));
+      g_ttd += (g_ttd.empty() ? "" : ", ") +
+               (g == -2 ? std::string("no rule") : Ttd(g));
     }
-    std::printf("| %s | %.0f s | %s | %s %s | %s %s | %s | %s |\n", s.name.c_str(),
-                s.interval_s, Join(s.expect).c_str(), Join(mine).c_str(),
-                m_ok ? "ok" : "**WRONG**", Join(go).c_str(), g_ok ? "ok" : "**wrong**",
-                m_ttd.empty() ? "" : m_ttd.c_str(), g_ttd.empty() ? "" : g_ttd.c_str());
+    std::printf("| %s | %.0f s | %s | %s %s | %s %s | %s | %s |\n",
+                s.name.c_str(), s.interval_s, Join(s.expect).c_str(),
+                Join(mine).c_str(), m_ok ? "ok" : "**WRONG**", Join(go).c_str(),
+                g_ok ? "ok" : "**wrong**", m_ttd.empty() ? "" : m_ttd.c_str(),
+                g_ttd.empty() ? "" : g_ttd.c_str());
     if (verbose) {
-      for (const std::string& m : r.memmon.messages) std::printf("|   | %s |\n", m.c_str());
+      for (const std::string& m : r.memmon.messages)
+        std::printf("|   | %s |\n", m.c_str());
     }
   }
   int n = static_cast<int>(corpus.size());
   std::printf(
       "\nseries classified right: memmon %d/%d, Go rules %d/%d\n"
       "series with a false alarm: memmon %d, Go rules %d\n"
-      "problems missed (of %d): memmon %d, Go rules %d (+ descriptor leaks it has no rule for)\n"
-      "median samples from onset to alert: memmon %.0f, Go rules %.0f (over the problems each caught)\n",
-      memmon_right, n, go_right, n, memmon_false, go_false, leaks, memmon_missed, go_missed,
-      Median(memmon_ttd), Median(go_ttd));
+      "problems missed (of %d): memmon %d, Go rules %d (+ descriptor leaks it "
+      "has no rule for)\n"
+      "median samples from onset to alert: memmon %.0f, Go rules %.0f (over "
+      "the problems each caught)\n",
+      memmon_right, n, go_right, n, memmon_false, go_false, leaks,
+      memmon_missed, go_missed, Median(memmon_ttd), Median(go_ttd));
   return memmon_right == n ? 0 : 1;
 }

@@ -46,7 +46,8 @@ struct MemoryAlert {
 };
 
 // The alert as one JSON object on one line (no trailing newline):
-// {"type":..,"time":"RFC 3339","time_s":..,"message":..,"value":..,"threshold":..}
+// {"type":..,"time":"RFC
+// 3339","time_s":..,"message":..,"value":..,"threshold":..}
 std::string ToJson(const MemoryAlert& alert);
 
 }  // namespace memmon

@@ -44,8 +44,9 @@
 //      and when a time or a value is NaN or infinite.
 //
 // Typical use (a per-site leak ranking):
-//   memmon::GrowthTrend t = memmon::ClassifyGrowth(snapshot_times_s, live_bytes);
-//   if (t.kind == memmon::GrowthKind::kUnbounded) rank by t.slope_lower_per_s
+//   memmon::GrowthTrend t = memmon::ClassifyGrowth(snapshot_times_s,
+//   live_bytes); if (t.kind == memmon::GrowthKind::kUnbounded) rank by
+//   t.slope_lower_per_s
 #ifndef MEMMON_GROWTH_H_
 #define MEMMON_GROWTH_H_
 

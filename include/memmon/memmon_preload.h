@@ -82,14 +82,15 @@ int memmon_preload_snapshot(const char* reason);
  * one numbered snapshot (reason "request" unless snapshot_reason names
  * one) and sets snapshots_served to the requests
  * it saw. */
-#define MEMMON_STATUS_MAGIC 0x31536e6f6d6d656dull /* "memmonS1", little-endian */
+#define MEMMON_STATUS_MAGIC \
+  0x31536e6f6d6d656dull /* "memmonS1", little-endian */
 struct memmon_status_page {
-  uint64_t magic;      /* MEMMON_STATUS_MAGIC once a sampler has attached */
-  uint64_t seq;        /* seqlock sequence, odd while being written */
-  uint64_t pid;        /* the process publishing */
-  uint64_t updates;    /* updates published so far */
-  int64_t time_nanos;  /* CLOCK_MONOTONIC of this update */
-  uint64_t exited;     /* 1 once the final update at exit() is published */
+  uint64_t magic;         /* MEMMON_STATUS_MAGIC once a sampler has attached */
+  uint64_t seq;           /* seqlock sequence, odd while being written */
+  uint64_t pid;           /* the process publishing */
+  uint64_t updates;       /* updates published so far */
+  int64_t time_nanos;     /* CLOCK_MONOTONIC of this update */
+  uint64_t exited;        /* 1 once the final update at exit() is published */
   uint64_t last_snapshot; /* number of the last numbered snapshot written */
   struct memmon_preload_counters counters;
   /* glibc's mallinfo2() when glibc serves malloc (heap_stats_time_nanos > 0,

@@ -48,8 +48,8 @@ struct MemoryStats {
   // empty until the first sample (the baseline until warm-up is over).
   std::optional<Sample> current_sample;
   std::optional<Sample> baseline_sample;
-  uint64_t sample_count = 0;  // samples taken since construction
-  uint64_t alert_count = 0;   // alerts raised since construction
+  uint64_t sample_count = 0;         // samples taken since construction
+  uint64_t alert_count = 0;          // alerts raised since construction
   std::size_t retained_samples = 0;  // <= max_samples
   // Heap in use (RSS when the heap is unknown) now versus the baseline, in
   // percent; empty without a baseline.
@@ -145,7 +145,8 @@ class MemoryMonitor {
   // returns the same counter with its threshold set to `alert_threshold`
   // (0: no object_threshold alert). The handle stays valid for the life of
   // the process. Counters are process-wide: every monitor sees them all.
-  ObjectCounter& TrackObject(std::string_view name, uint64_t alert_threshold = 0);
+  ObjectCounter& TrackObject(std::string_view name,
+                             uint64_t alert_threshold = 0);
   // By name, as in the Go API: a lock-free lookup, then the counter's
   // Increment/Decrement. A name never tracked is tracked now (no threshold),
   // so nothing is lost; a decrement of it shows as a negative count, which

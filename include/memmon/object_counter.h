@@ -4,10 +4,11 @@
 // Object counters: how many objects of a kind are alive and how many bytes
 // they hold, cheap enough for every constructor of a hot type.
 //
-//   memmon::ObjectCounter& entries = monitor.TrackObject("cache-entries", 10000);
-//   entries.Increment(size_bytes);     // ~1 ns: a per-thread slot, no lock, no atomic RMW
-//   entries.Decrement(size_bytes);
-//   monitor.IncrementObject("cache-entries", size_bytes);   // by name: a lock-free lookup first
+//   memmon::ObjectCounter& entries = monitor.TrackObject("cache-entries",
+//   10000); entries.Increment(size_bytes);     // ~1 ns: a per-thread slot, no
+//   lock, no atomic RMW entries.Decrement(size_bytes);
+//   monitor.IncrementObject("cache-entries", size_bytes);   // by name: a
+//   lock-free lookup first
 //
 // Counters are process-wide and live until the process exits: tracking a
 // name twice (from any monitor, or through Tracked<T>) returns the same
@@ -46,12 +47,13 @@ namespace memmon {
 // A snapshot of one counter.
 struct TrackedObject {
   std::string name;
-  int64_t count = 0;  // increments - decrements; < 0 is a tracking error
-  int64_t bytes = 0;  // bytes incremented - bytes decremented
+  int64_t count = 0;       // increments - decrements; < 0 is a tracking error
+  int64_t bytes = 0;       // bytes incremented - bytes decremented
   int64_t peak_count = 0;  // highest count observed (at samples and reads)
   int64_t peak_bytes = 0;
-  uint64_t alert_threshold = 0;  // object_threshold fires at count >= this; 0 = never
-  uint64_t increments = 0;       // cumulative calls
+  uint64_t alert_threshold =
+      0;  // object_threshold fires at count >= this; 0 = never
+  uint64_t increments = 0;  // cumulative calls
   uint64_t decrements = 0;
   // When an increment / decrement was first observed after the previous
   // observation (accurate to one sample interval); empty if never.
@@ -186,7 +188,8 @@ class Tracked {
 // and bytes into a counter:
 //
 //   memmon::ObjectCounter& c = memmon::TrackObject("index-nodes");
-//   std::vector<int, memmon::CountingAllocator<int>> v{memmon::CountingAllocator<int>(c)};
+//   std::vector<int, memmon::CountingAllocator<int>>
+//   v{memmon::CountingAllocator<int>(c)};
 template <typename T, typename Base = std::allocator<T>>
 class CountingAllocator {
  public:
@@ -197,7 +200,8 @@ class CountingAllocator {
         U, typename std::allocator_traits<Base>::template rebind_alloc<U>>;
   };
 
-  explicit CountingAllocator(ObjectCounter& counter, Base base = Base()) noexcept
+  explicit CountingAllocator(ObjectCounter& counter,
+                             Base base = Base()) noexcept
       : counter_(&counter), base_(std::move(base)) {}
   template <typename U, typename B>
   CountingAllocator(const CountingAllocator<U, B>& other) noexcept

@@ -23,8 +23,8 @@ namespace memmon {
 enum class AllocatorKind {
   kUnknown = 0,  // none detected (or statistics disabled): heap fields unknown
   kGlibc,        // glibc ptmalloc, read through mallinfo2()
-  kJemalloc,     // jemalloc, read through mallctl("stats.*") after an epoch bump
-  kTcmalloc,     // gperftools tcmalloc, read through numeric properties
+  kJemalloc,  // jemalloc, read through mallctl("stats.*") after an epoch bump
+  kTcmalloc,  // gperftools tcmalloc, read through numeric properties
 };
 
 // "unknown", "glibc", "jemalloc" or "tcmalloc".
@@ -37,12 +37,13 @@ struct Sample {
   std::chrono::steady_clock::time_point monotonic{};
 
   // --- allocator (AllocatorKind says which) ---
-  std::optional<uint64_t> heap_inuse_bytes;   // bytes handed out to the program
-  std::optional<uint64_t> heap_free_bytes;    // free but held by the allocator
-  std::optional<uint64_t> heap_system_bytes;  // bytes the allocator holds from the OS
+  std::optional<uint64_t> heap_inuse_bytes;  // bytes handed out to the program
+  std::optional<uint64_t> heap_free_bytes;   // free but held by the allocator
+  std::optional<uint64_t>
+      heap_system_bytes;  // bytes the allocator holds from the OS
   std::optional<uint64_t> total_allocated_bytes;  // cumulative, when known
-  std::optional<uint64_t> allocations;            // cumulative calls, when known
-  std::optional<uint64_t> frees;                  // cumulative calls, when known
+  std::optional<uint64_t> allocations;  // cumulative calls, when known
+  std::optional<uint64_t> frees;        // cumulative calls, when known
   // Share of CPU time spent inside the allocator over the last interval
   // (0..1), when something measures it.
   std::optional<double> allocator_cpu_fraction;
@@ -51,7 +52,7 @@ struct Sample {
   // --- process (procfs) ---
   std::optional<uint64_t> rss_bytes;      // resident set size
   std::optional<uint64_t> virtual_bytes;  // virtual address space size
-  std::optional<uint64_t> pss_bytes;      // proportional set size (costly; opt-in)
+  std::optional<uint64_t> pss_bytes;  // proportional set size (costly; opt-in)
   std::optional<uint64_t> threads;
   std::optional<uint64_t> open_fds;
   std::optional<uint64_t> minor_faults;  // cumulative

@@ -4,6 +4,8 @@
 // memmon analyze FILE.csv [--json]: replays a samples CSV (samples_csv.h)
 // through the monitor's detectors and gates (replay.h) and prints the alerts.
 
+#include "detect/analyze.h"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -19,9 +21,8 @@
 #include <vector>
 
 #include "cli/command.h"
-#include "memmon/config.h"
-#include "detect/analyze.h"
 #include "detect/samples_csv.h"
+#include "memmon/config.h"
 
 namespace memmon::cli {
 namespace {
@@ -81,7 +82,8 @@ int RunAnalyze(const AnalyzeOptions& o) {
   internal::SamplesCsv csv;
   if (Status s = internal::ParseSamplesCsv(text, &csv); !s.ok()) {
     std::fprintf(stderr, "memmon: analyze: %s: %s\n",
-                 o.file == "-" ? "<stdin>" : o.file.c_str(), s.message().c_str());
+                 o.file == "-" ? "<stdin>" : o.file.c_str(),
+                 s.message().c_str());
     return kExitUsage;
   }
 
@@ -105,12 +107,14 @@ int RunAnalyze(const AnalyzeOptions& o) {
   std::size_t alerts = result.alerts.size();
   const std::vector<std::string>& disabled = result.not_judged;
   if (!o.json) {
-    std::string span = csv.samples.empty()
-                           ? std::string()
-                           : fmt::format(" over {:.0f} s", csv.samples.back().time_s -
-                                                               csv.samples.front().time_s);
-    std::string summary = fmt::format("{} samples{}, {} alert{}", csv.samples.size(),
-                                      span, alerts, alerts == 1 ? "" : "s");
+    std::string span =
+        csv.samples.empty()
+            ? std::string()
+            : fmt::format(" over {:.0f} s", csv.samples.back().time_s -
+                                                csv.samples.front().time_s);
+    std::string summary =
+        fmt::format("{} samples{}, {} alert{}", csv.samples.size(), span,
+                    alerts, alerts == 1 ? "" : "s");
     if (!disabled.empty()) {
       summary += "; not judged, for want of a column: ";
       for (std::size_t i = 0; i < disabled.size(); ++i) {
@@ -141,9 +145,10 @@ Subcommand AddAnalyze(CLI::App& parent) {
   app->add_flag("--json", o->json,
                 "one JSON object per alert per line: type, time_s, message, "
                 "value, threshold");
-  app->add_option("--max-samples", o->max_samples,
-                  "history the detectors see, in samples (MonitorConfig::max_samples; "
-                  "the monitor's default is 100)")
+  app->add_option(
+         "--max-samples", o->max_samples,
+         "history the detectors see, in samples (MonitorConfig::max_samples; "
+         "the monitor's default is 100)")
       ->capture_default_str();
   app->add_option("--threshold-pct", o->threshold_pct,
                   "memory_growth threshold over the baseline, percent "
@@ -152,8 +157,9 @@ Subcommand AddAnalyze(CLI::App& parent) {
   app->add_option("--warmup-samples", o->warmup_samples,
                   "samples before the baseline (MonitorConfig::warmup_samples)")
       ->capture_default_str();
-  app->add_flag("--no-early", o->no_early,
-                "no early warnings by projection (growth_projection_horizon = 0)");
+  app->add_flag(
+      "--no-early", o->no_early,
+      "no early warnings by projection (growth_projection_horizon = 0)");
   return {app, [o] { return RunAnalyze(*o); }};
 }
 

@@ -40,7 +40,7 @@ inline int FinishOutput(const char* verb) {
 }
 
 struct Subcommand {
-  CLI::App* app = nullptr;    // owned by the parent App
+  CLI::App* app = nullptr;   // owned by the parent App
   std::function<int()> run;  // called after parsing when `app` was chosen
 };
 

@@ -10,13 +10,13 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "cli/command.h"
 #include "base/format.h"
+#include "cli/command.h"
 #include "profile/leak_sites.h"
 #include "profile/pprof.h"
 
@@ -42,7 +42,8 @@ struct SiteChange {
 // Per-site values of `type` in both profiles, through the same site
 // attribution as `memmon leaks` (the leaf function).
 std::vector<profile::SiteGrowth> Sites(const profile::Profile& base,
-                                       const profile::Profile& next, const char* type) {
+                                       const profile::Profile& next,
+                                       const char* type) {
   std::vector<profile::TimedProfile> pair = {{0, &base}, {1, &next}};
   profile::LeakRankingOptions options;
   options.sample_type = type;
@@ -56,7 +57,8 @@ std::string Signed(double v, std::string text) {
 
 int RunDiff(const DiffOptions& o) {
   profile::Profile base, next;
-  for (auto [path, p] : {std::pair{&o.base, &base}, std::pair{&o.next, &next}}) {
+  for (auto [path, p] :
+       {std::pair{&o.base, &base}, std::pair{&o.next, &next}}) {
     if (Status s = profile::ReadProfileFile(*path, p); !s.ok()) {
       std::string m = s.message();
       if (m.find(*path) == std::string::npos) m = *path + ": " + m;
@@ -64,8 +66,10 @@ int RunDiff(const DiffOptions& o) {
       return kExitUsage;
     }
     if (p->SampleTypeIndex("inuse_space") < 0) {
-      std::fprintf(stderr, "memmon: diff: %s: not a heap profile (no inuse_space values)\n",
-                   path->c_str());
+      std::fprintf(
+          stderr,
+          "memmon: diff: %s: not a heap profile (no inuse_space values)\n",
+          path->c_str());
       return kExitUsage;
     }
   }
@@ -91,12 +95,13 @@ int RunDiff(const DiffOptions& o) {
     new_total += c.new_bytes;
     if (c.delta_bytes() != 0 || c.delta_objects() != 0) changes.push_back(c);
   }
-  std::sort(changes.begin(), changes.end(), [](const SiteChange& a, const SiteChange& b) {
-    if (std::abs(a.delta_bytes()) != std::abs(b.delta_bytes())) {
-      return std::abs(a.delta_bytes()) > std::abs(b.delta_bytes());
-    }
-    return a.function < b.function;
-  });
+  std::sort(changes.begin(), changes.end(),
+            [](const SiteChange& a, const SiteChange& b) {
+              if (std::abs(a.delta_bytes()) != std::abs(b.delta_bytes())) {
+                return std::abs(a.delta_bytes()) > std::abs(b.delta_bytes());
+              }
+              return a.function < b.function;
+            });
   const std::size_t shown = std::min(changes.size(), o.top);
 
   if (o.json) {
@@ -118,7 +123,8 @@ int RunDiff(const DiffOptions& o) {
     return FinishOutput("diff");
   }
   std::fputs(fmt::format("in use: {} -> {} ({}); {} site{} changed\n",
-                         internal::HumanBytes(base_total), internal::HumanBytes(new_total),
+                         internal::HumanBytes(base_total),
+                         internal::HumanBytes(new_total),
                          Signed(new_total - base_total,
                                 internal::HumanBytes(new_total - base_total)),
                          changes.size(), changes.size() == 1 ? "" : "s")
@@ -127,16 +133,21 @@ int RunDiff(const DiffOptions& o) {
   for (std::size_t i = 0; i < shown; ++i) {
     const SiteChange& c = changes[i];
     std::string file = c.file.substr(c.file.rfind('/') + 1);
-    std::fputs(fmt::format("{:>12}  {:>10} objects  {:>10} -> {:<10}  {}{}{}\n",
-                           Signed(c.delta_bytes(), internal::HumanBytes(c.delta_bytes())),
-                           Signed(c.delta_objects(), fmt::format("{:.0f}", c.delta_objects())),
-                           internal::HumanBytes(c.base_bytes), internal::HumanBytes(c.new_bytes),
-                           c.function, file.empty() ? "" : "  ", file)
-                   .c_str(),
-               stdout);
+    std::fputs(
+        fmt::format(
+            "{:>12}  {:>10} objects  {:>10} -> {:<10}  {}{}{}\n",
+            Signed(c.delta_bytes(), internal::HumanBytes(c.delta_bytes())),
+            Signed(c.delta_objects(), fmt::format("{:.0f}", c.delta_objects())),
+            internal::HumanBytes(c.base_bytes),
+            internal::HumanBytes(c.new_bytes), c.function,
+            file.empty() ? "" : "  ", file)
+            .c_str(),
+        stdout);
   }
   if (changes.size() > shown) {
-    std::fputs(fmt::format("... {} more (--top)\n", changes.size() - shown).c_str(), stdout);
+    std::fputs(
+        fmt::format("... {} more (--top)\n", changes.size() - shown).c_str(),
+        stdout);
   }
   return FinishOutput("diff");
 }
@@ -155,9 +166,10 @@ Subcommand AddDiff(CLI::App& parent) {
   app->add_option("--top", o->top, "show this many sites")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app->add_flag("--json", o->json,
-                "a JSON array, largest change first: function, file, base_/new_/delta_ "
-                "inuse_bytes and inuse_objects");
+  app->add_flag(
+      "--json", o->json,
+      "a JSON array, largest change first: function, file, base_/new_/delta_ "
+      "inuse_bytes and inuse_objects");
   return {app, [o] { return RunDiff(*o); }};
 }
 

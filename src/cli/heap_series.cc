@@ -33,16 +33,19 @@ std::vector<std::string> RunDirProfiles(const std::string& dir) {
     // heap.NNNN.pb.gz: digits only between the dots (a child's files are
     // heap.pid<pid>[.NNNN].pb.gz).
     constexpr std::string_view kPrefix = "heap.", kSuffix = ".pb.gz";
-    if (name.size() <= kPrefix.size() + kSuffix.size() || !name.starts_with(kPrefix) ||
-        !name.ends_with(kSuffix)) {
+    if (name.size() <= kPrefix.size() + kSuffix.size() ||
+        !name.starts_with(kPrefix) || !name.ends_with(kSuffix)) {
       continue;
     }
-    std::string mid = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+    std::string mid = name.substr(
+        kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
     if (mid.empty() || mid.size() > 9 ||
-        !std::all_of(mid.begin(), mid.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        !std::all_of(mid.begin(), mid.end(),
+                     [](char c) { return c >= '0' && c <= '9'; })) {
       continue;
     }
-    numbered.emplace_back(std::strtol(mid.c_str(), nullptr, 10), e.path().string());
+    numbered.emplace_back(std::strtol(mid.c_str(), nullptr, 10),
+                          e.path().string());
   }
   std::sort(numbered.begin(), numbered.end());
   std::vector<std::string> out;
@@ -64,15 +67,18 @@ Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out) {
   if (inputs.size() == 1 && fs::is_directory(inputs[0], ec)) {
     paths = RunDirProfiles(inputs[0]);
     if (paths.empty()) {
-      return Status::NotFound(fmt::format(
-          "{}: no heap profiles (heap.pb.gz, heap.NNNN.pb.gz) in this directory",
-          inputs[0]));
+      return Status::NotFound(
+          fmt::format("{}: no heap profiles (heap.pb.gz, heap.NNNN.pb.gz) in "
+                      "this directory",
+                      inputs[0]));
     }
   } else {
     for (const std::string& p : inputs) {
       if (fs::is_directory(p, ec)) {
-        return Status::InvalidArgument(fmt::format(
-            "{}: is a directory; give one run directory alone, or profile files", p));
+        return Status::InvalidArgument(
+            fmt::format("{}: is a directory; give one run directory alone, or "
+                        "profile files",
+                        p));
       }
       paths.push_back(p);
     }
@@ -91,20 +97,22 @@ Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out) {
       for (const profile::ValueType& t : profiles[i].sample_types) {
         types += (types.empty() ? "" : ", ") + t.type;
       }
-      return Status::InvalidArgument(
-          fmt::format("{}: not a heap profile: no inuse_space sample type (it has: {})",
-                      paths[i], types.empty() ? "none" : types));
+      return Status::InvalidArgument(fmt::format(
+          "{}: not a heap profile: no inuse_space sample type (it has: {})",
+          paths[i], types.empty() ? "none" : types));
     }
   }
   // Time order: by time_nanos when every profile has one, else as given.
   std::vector<std::size_t> order(paths.size());
   std::iota(order.begin(), order.end(), 0);
-  const bool timed = std::all_of(profiles.begin(), profiles.end(),
-                                 [](const profile::Profile& p) { return p.time_nanos > 0; });
+  const bool timed =
+      std::all_of(profiles.begin(), profiles.end(),
+                  [](const profile::Profile& p) { return p.time_nanos > 0; });
   if (timed) {
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return profiles[a].time_nanos < profiles[b].time_nanos;
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) {
+                       return profiles[a].time_nanos < profiles[b].time_nanos;
+                     });
   }
   // A run directory's final collapse is its teardown (never the only
   // points: at least four remain, or nothing is left out).
@@ -116,7 +124,8 @@ Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out) {
       int idx = p.SampleTypeIndex("inuse_space");
       for (const profile::Sample& s : p.samples) {
         if (static_cast<std::size_t>(idx) < s.values.size()) {
-          total[k] += static_cast<double>(s.values[static_cast<std::size_t>(idx)]);
+          total[k] +=
+              static_cast<double>(s.values[static_cast<std::size_t>(idx)]);
         }
       }
     }
@@ -128,15 +137,19 @@ Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out) {
         break;
       }
     }
-    if (last_high + 1 < order.size() && last_high + 1 >= 4) keep = last_high + 1;
+    if (last_high + 1 < order.size() && last_high + 1 >= 4)
+      keep = last_high + 1;
   }
-  for (std::size_t k = keep; k < order.size(); ++k) out->teardown.push_back(paths[order[k]]);
+  for (std::size_t k = keep; k < order.size(); ++k)
+    out->teardown.push_back(paths[order[k]]);
   order.resize(keep);
   for (std::size_t k = 0; k < order.size(); ++k) {
     std::size_t i = order[k];
     out->paths.push_back(paths[i]);
     out->times_s.push_back(
-        timed ? static_cast<double>(profiles[i].time_nanos - profiles[order[0]].time_nanos) / 1e9
+        timed ? static_cast<double>(profiles[i].time_nanos -
+                                    profiles[order[0]].time_nanos) /
+                    1e9
               : static_cast<double>(k));
     out->profiles.push_back(std::move(profiles[i]));
   }

@@ -46,9 +46,10 @@ std::vector<std::string> RunDirProfiles(const std::string& dir);
 // snapshots are left out (listed in `teardown`) when the heap in use has
 // collapsed there to under half its peak: a program destroying its state
 // before it exits (main's objects, caches) is not a program whose leak
-// stopped, and a trend through its teardown would hide the leak. Errors (InvalidArgument or
-// NotFound) are one line naming the file: a missing or unreadable path, a
-// corrupt or truncated profile, a directory without profiles.
+// stopped, and a trend through its teardown would hide the leak. Errors
+// (InvalidArgument or NotFound) are one line naming the file: a missing or
+// unreadable path, a corrupt or truncated profile, a directory without
+// profiles.
 Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out);
 
 // One suspect as a JSON object: "stack" (function names, innermost first),

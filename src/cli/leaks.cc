@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "base/format.h"
+#include "cli/command.h"
 #include "cli/heap_series.h"
 #include "cli/units.h"
-#include "cli/command.h"
-#include "base/format.h"
 #include "profile/leak_sites.h"
 
 namespace memmon::cli {
@@ -30,24 +30,28 @@ struct LeaksOptions {
 };
 
 // The suspect in a few lines: rank, verdict, figures, then its stack.
-std::string Describe(std::size_t rank, const profile::SiteGrowth& g, bool trend) {
-  std::string figures = fmt::format("{} in use", internal::HumanBytes(g.last_bytes));
+std::string Describe(std::size_t rank, const profile::SiteGrowth& g,
+                     bool trend) {
+  std::string figures =
+      fmt::format("{} in use", internal::HumanBytes(g.last_bytes));
   if (trend) {
-    figures += fmt::format(", {} -> {}, {}/s", internal::HumanBytes(g.first_bytes),
-                           internal::HumanBytes(g.last_bytes),
-                           internal::HumanBytes(g.recent_slope_bytes_per_s));
+    figures +=
+        fmt::format(", {} -> {}, {}/s", internal::HumanBytes(g.first_bytes),
+                    internal::HumanBytes(g.last_bytes),
+                    internal::HumanBytes(g.recent_slope_bytes_per_s));
     if (g.kind == profile::GrowthKind::kUnbounded && g.confidence > 0) {
       figures += fmt::format(" (at least {}/s), trend confidence {:.1f} %",
                              internal::HumanBytes(g.slope_lower_bytes_per_s),
                              100 * g.confidence);
     }
   }
-  std::string out = fmt::format("#{:<2} {:<9}  {}  {}\n", rank, profile::ToString(g.kind),
-                                g.function, figures);
+  std::string out = fmt::format("#{:<2} {:<9}  {}  {}\n", rank,
+                                profile::ToString(g.kind), g.function, figures);
   constexpr std::size_t kFrames = 8;
   for (std::size_t i = 0; i < g.stack.size() && i < kFrames; ++i) {
     std::string where = FrameWhere(g.stack[i]);
-    out += fmt::format("      {}{}{}\n", g.stack[i].function, where.empty() ? "" : "  ", where);
+    out += fmt::format("      {}{}{}\n", g.stack[i].function,
+                       where.empty() ? "" : "  ", where);
   }
   if (g.stack.size() > kFrames) {
     out += fmt::format("      ... {} more frames\n", g.stack.size() - kFrames);
@@ -58,7 +62,8 @@ std::string Describe(std::size_t rank, const profile::SiteGrowth& g, bool trend)
 int RunLeaks(const LeaksOptions& o) {
   uint64_t min_growth = 0;
   if (Status s = ParseSize(o.min_growth, &min_growth); !s.ok()) {
-    std::fprintf(stderr, "memmon: leaks: --min-growth: %s\n", s.message().c_str());
+    std::fprintf(stderr, "memmon: leaks: --min-growth: %s\n",
+                 s.message().c_str());
     return kExitUsage;
   }
   HeapSeries series;
@@ -68,7 +73,8 @@ int RunLeaks(const LeaksOptions& o) {
   }
   profile::LeakRankingOptions options;
   options.min_growth_bytes = static_cast<double>(min_growth);
-  std::vector<profile::SiteGrowth> ranked = profile::RankLeakSites(series.Timed(), options);
+  std::vector<profile::SiteGrowth> ranked =
+      profile::RankLeakSites(series.Timed(), options);
   if (ranked.size() > o.top) ranked.resize(o.top);
 
   if (o.json) {
@@ -80,17 +86,20 @@ int RunLeaks(const LeaksOptions& o) {
   const std::size_t n = series.profiles.size();
   const bool trend = n >= 2;
   std::string head =
-      trend ? fmt::format("{} heap profiles over {}", n,
-                          internal::HumanDuration(series.times_s.back()))
-            : "1 heap profile: no growth can be measured; sites by bytes in use";
+      trend
+          ? fmt::format("{} heap profiles over {}", n,
+                        internal::HumanDuration(series.times_s.back()))
+          : "1 heap profile: no growth can be measured; sites by bytes in use";
   if (trend && n < 4) head += " (fewer than 4: growth without a trend test)";
   if (!series.teardown.empty()) {
-    head += fmt::format("; the last {} left out: the heap collapsed there (the program's "
-                        "teardown)",
-                        series.teardown.size());
+    head += fmt::format(
+        "; the last {} left out: the heap collapsed there (the program's "
+        "teardown)",
+        series.teardown.size());
   }
   std::fputs((head + "\n").c_str(), stdout);
-  if (ranked.empty()) std::fputs("no allocation sites in the profiles\n", stdout);
+  if (ranked.empty())
+    std::fputs("no allocation sites in the profiles\n", stdout);
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     std::fputs(Describe(i + 1, ranked[i], trend).c_str(), stdout);
   }
@@ -107,8 +116,9 @@ Subcommand AddLeaks(CLI::App& parent) {
       "series of heap profiles (a run directory, or profile files), with their "
       "stacks. 'unbounded' is still rising steadily (a leak); 'bounded' grew, "
       "then stopped (a cache that filled); 'flat' did not grow.");
-  app->add_option("inputs", o->inputs,
-                  "a run directory (memmon run --out, MEMMON_OUTPUT) or heap profiles")
+  app->add_option(
+         "inputs", o->inputs,
+         "a run directory (memmon run --out, MEMMON_OUTPUT) or heap profiles")
       ->required();
   app->add_option("--top", o->top, "show this many sites")
       ->capture_default_str()

@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "memmon: memory monitoring and leak detection for long-running native "
       "services. See docs/cli.md."};
-  app.set_version_flag("--version", std::string("memmon ") + MEMMON_VERSION_STRING);
+  app.set_version_flag("--version",
+                       std::string("memmon ") + MEMMON_VERSION_STRING);
   app.require_subcommand(0, 1);
 
   std::vector<memmon::cli::Subcommand> subcommands = {
@@ -31,10 +32,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     // "memmon run ./server --port 1" needs "--" before the program.
-    const char* hint = run_app != nullptr && run_app->parsed() &&
-                               dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr
-                           ? "; put -- before PROGRAM: memmon run [options] -- PROGRAM [ARGS...]"
-                           : " (see memmon --help)";
+    const char* hint =
+        run_app != nullptr && run_app->parsed() &&
+                dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr
+            ? "; put -- before PROGRAM: memmon run [options] -- PROGRAM "
+              "[ARGS...]"
+            : " (see memmon --help)";
     std::fprintf(stderr, "memmon: %s%s\n", e.what(), hint);
     return memmon::cli::kExitUsage;
   }

@@ -5,13 +5,14 @@
 // directory -- memory over time with the alerts, a flame graph of the
 // in-use heap, the leak suspects (report_page.h builds it).
 
+#include "cli/report.h"
+
 #include <cstdio>
 #include <memory>
 #include <string>
 
-#include "cli/report.h"
-#include "cli/report_page.h"
 #include "cli/command.h"
+#include "cli/report_page.h"
 #include "profile/atomic_file.h"
 
 namespace memmon::cli {
@@ -46,7 +47,8 @@ int ReportMain(const ReportOptions& o) {
 Status WriteReport(const std::string& dir, const std::string& out) {
   RunReport report;
   if (Status s = LoadRunDir(dir, &report); !s.ok()) return s;
-  return profile::WriteFileAtomically(out, RenderReport(report, ReportAssets()));
+  return profile::WriteFileAtomically(out,
+                                      RenderReport(report, ReportAssets()));
 }
 
 Subcommand AddReport(CLI::App& parent) {

@@ -200,7 +200,6 @@ Status ParseRunInfo(const std::string& path, std::string_view text,
   return Status::Ok();
 }
 
-
 // ---- the flame graph's tree
 // --------------------------------------------------
 
@@ -453,7 +452,6 @@ void AppendLeaks(const RunReport& r, std::string* out) {
 
 }  // namespace
 
-
 Status LoadRunDir(const std::string& dir, RunReport* out) {
   *out = RunReport();
   out->dir = dir;
@@ -528,7 +526,8 @@ Status LoadRunDir(const std::string& dir, RunReport* out) {
     if (Status s = LoadHeapSeries({dir}, &series); !s.ok()) {
       return Status::InvalidArgument(s.message());
     }
-    out->heap_file = std::filesystem::path(series.paths.back()).filename().string();
+    out->heap_file =
+        std::filesystem::path(series.paths.back()).filename().string();
     out->heap = std::move(series.profiles.back());
   }
   return Status::Ok();

@@ -30,9 +30,9 @@
 #include <string_view>
 #include <vector>
 
+#include "detect/samples_csv.h"
 #include "memmon/status.h"
 #include "profile/profile.h"
-#include "detect/samples_csv.h"
 
 namespace memmon::cli {
 

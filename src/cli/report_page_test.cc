@@ -88,12 +88,14 @@ TEST(ReportPage, FlameGraphTreeOfAnotherSampleType) {
 
 TEST(ReportPage, RunDirProfilesAreTheRunsSnapshotsInOrder) {
   namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / ("report_page_test." + std::to_string(getpid()));
+  fs::path dir = fs::temp_directory_path() /
+                 ("report_page_test." + std::to_string(getpid()));
   fs::create_directories(dir);
   auto touch = [&](const char* name) { std::ofstream(dir / name) << ""; };
-  for (const char* name : {"samples.csv", "heap.0002.pb.gz", "heap.0010.pb.gz",
-                           "heap.0009.pb.gz", "heap.pid123.pb.gz", "heap.pid4242.0007.pb.gz",
-                           "heap.abcd.pb.gz", "heap.0003.pb.gz.tmp.1.0", "report.html"}) {
+  for (const char* name :
+       {"samples.csv", "heap.0002.pb.gz", "heap.0010.pb.gz", "heap.0009.pb.gz",
+        "heap.pid123.pb.gz", "heap.pid4242.0007.pb.gz", "heap.abcd.pb.gz",
+        "heap.0003.pb.gz.tmp.1.0", "report.html"}) {
     touch(name);
   }
   auto names = [&] {
@@ -103,15 +105,17 @@ TEST(ReportPage, RunDirProfilesAreTheRunsSnapshotsInOrder) {
     }
     return out;
   };
-  EXPECT_EQ(names(), (std::vector<std::string>{"heap.0002.pb.gz", "heap.0009.pb.gz",
-                                               "heap.0010.pb.gz"}));
+  EXPECT_EQ(names(),
+            (std::vector<std::string>{"heap.0002.pb.gz", "heap.0009.pb.gz",
+                                      "heap.0010.pb.gz"}));
   // The exit profile follows the program's teardown: with two snapshots
   // or more it is not part of the series; without, it is.
   touch("heap.pb.gz");
   EXPECT_EQ(names().size(), 3u);
   fs::remove(dir / "heap.0002.pb.gz");
   fs::remove(dir / "heap.0009.pb.gz");
-  EXPECT_EQ(names(), (std::vector<std::string>{"heap.0010.pb.gz", "heap.pb.gz"}));
+  EXPECT_EQ(names(),
+            (std::vector<std::string>{"heap.0010.pb.gz", "heap.pb.gz"}));
   fs::remove_all(dir);
 }
 

@@ -12,14 +12,13 @@
 // next sample time, a signal to forward, or the child's exit (SIGCHLD).
 
 #include <fcntl.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <chrono>
@@ -32,18 +31,18 @@
 #include <string>
 #include <vector>
 
+#include "base/format.h"
+#include "cli/command.h"
 #include "cli/heap_series.h"
 #include "cli/report.h"
 #include "cli/units.h"
-#include "cli/command.h"
-#include "base/format.h"
-#include "memmon/config.h"
-#include "memmon/memmon_preload.h"
-#include "source/procfs.h"
-#include "profile/atomic_file.h"
-#include "profile/leak_sites.h"
 #include "detect/detection_engine.h"
 #include "detect/samples_csv.h"
+#include "memmon/config.h"
+#include "memmon/memmon_preload.h"
+#include "profile/atomic_file.h"
+#include "profile/leak_sites.h"
+#include "source/procfs.h"
 
 namespace memmon::cli {
 namespace {
@@ -121,7 +120,8 @@ int CheckProgram(const std::string& name, std::string* error) {
     *error = fmt::format("{}: command not found", name);
     return kExitNotFound;
   }
-  *error = fmt::format("{}: cannot execute: permission denied or not a file", name);
+  *error =
+      fmt::format("{}: cannot execute: permission denied or not a file", name);
   return kExitCannotExecute;
 }
 
@@ -134,8 +134,9 @@ void RemoveEarlierRun(const fs::path& dir) {
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
     bool ours = (name.starts_with("heap.") && name.ends_with(".pb.gz")) ||
-                name == "samples.csv" || name == "alerts.jsonl" || name == "leaks.json" ||
-                name == "report.html" || name == "run.json" || name == ".status";
+                name == "samples.csv" || name == "alerts.jsonl" ||
+                name == "leaks.json" || name == "report.html" ||
+                name == "run.json" || name == ".status";
     if (ours) fs::remove(e.path(), ec);
   }
 }
@@ -147,8 +148,8 @@ class LineFile {
   Status Open(const fs::path& path) {
     f_ = std::fopen(path.c_str(), "we");
     if (f_ == nullptr) {
-      return Status::InvalidArgument(
-          fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+      return Status::InvalidArgument(fmt::format(
+          "cannot write {}: {}", path.string(), std::strerror(errno)));
     }
     path_ = path.string();
     return Status::Ok();
@@ -162,7 +163,8 @@ class LineFile {
     if (std::fputs(line.c_str(), f_) < 0 || std::fputc('\n', f_) < 0 ||
         std::fflush(f_) != 0) {
       if (!failed_) {
-        std::fprintf(stderr, "memmon: run: cannot write %s: %s (the program runs on)\n",
+        std::fprintf(stderr,
+                     "memmon: run: cannot write %s: %s (the program runs on)\n",
                      path_.c_str(), std::strerror(errno));
       }
       failed_ = true;
@@ -185,8 +187,8 @@ class StatusPage {
   Status Create(const fs::path& path) {
     int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-      return Status::InvalidArgument(
-          fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+      return Status::InvalidArgument(fmt::format(
+          "cannot write {}: {}", path.string(), std::strerror(errno)));
     }
     const std::size_t size = (sizeof(memmon_status_page) + 4095) / 4096 * 4096;
     void* p = MAP_FAILED;
@@ -196,8 +198,8 @@ class StatusPage {
     int saved = errno;
     close(fd);
     if (p == MAP_FAILED) {
-      return Status::InvalidArgument(
-          fmt::format("cannot map {}: {}", path.string(), std::strerror(saved)));
+      return Status::InvalidArgument(fmt::format(
+          "cannot map {}: {}", path.string(), std::strerror(saved)));
     }
     page_ = static_cast<memmon_status_page*>(p);
     size_ = size;
@@ -209,8 +211,8 @@ class StatusPage {
 
   // A consistent copy, or nullopt before the sampler's first update.
   std::optional<memmon_status_page> Read() const {
-    if (page_ == nullptr ||
-        __atomic_load_n(&page_->magic, __ATOMIC_ACQUIRE) != MEMMON_STATUS_MAGIC) {
+    if (page_ == nullptr || __atomic_load_n(&page_->magic, __ATOMIC_ACQUIRE) !=
+                                MEMMON_STATUS_MAGIC) {
       return std::nullopt;
     }
     for (int attempt = 0; attempt < 100; ++attempt) {
@@ -235,7 +237,8 @@ class StatusPage {
   void RequestSnapshot(const char* reason) {
     if (page_ == nullptr) return;
     char* r = page_->snapshot_reason;
-    std::size_t n = std::min(std::strlen(reason), sizeof(page_->snapshot_reason) - 1);
+    std::size_t n =
+        std::min(std::strlen(reason), sizeof(page_->snapshot_reason) - 1);
     for (std::size_t i = 0; i < sizeof(page_->snapshot_reason); ++i) {
       __atomic_store_n(&r[i], i < n ? reason[i] : '\0', __ATOMIC_RELAXED);
     }
@@ -253,15 +256,17 @@ static_assert(sizeof(memmon_status_page) % sizeof(uint64_t) == 0);
 
 // Forks and execs the program with the sampler preloaded. Returns the pid,
 // or -1 with the exec's errno in *exec_errno.
-pid_t Spawn(const std::vector<std::string>& command, const std::vector<std::string>& env,
-            const sigset_t& old_mask, int* exec_errno) {
+pid_t Spawn(const std::vector<std::string>& command,
+            const std::vector<std::string>& env, const sigset_t& old_mask,
+            int* exec_errno) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) {
     *exec_errno = errno;
     return -1;
   }
   std::vector<char*> argv;
-  for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : command)
+    argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<char*> envp;
   for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
@@ -302,22 +307,27 @@ pid_t Spawn(const std::vector<std::string>& command, const std::vector<std::stri
   return pid;
 }
 
-std::vector<std::string> ChildEnvironment(const std::string& preload, const fs::path& dir,
-                                          uint64_t sample_rate, double snapshot_s,
-                                          double status_s) {
+std::vector<std::string> ChildEnvironment(const std::string& preload,
+                                          const fs::path& dir,
+                                          uint64_t sample_rate,
+                                          double snapshot_s, double status_s) {
   std::vector<std::string> env;
   std::string ld_preload = preload;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string_view kv(*e);
     if (kv.starts_with("LD_PRELOAD=")) {
       std::string_view rest = kv.substr(11);
-      if (!rest.empty()) ld_preload += " " + std::string(rest);  // the sampler first
+      if (!rest.empty())
+        ld_preload += " " + std::string(rest);  // the sampler first
       continue;
     }
     // memmon's own settings come from memmon run's options.
-    if (kv.starts_with("MEMMON_OUTPUT=") || kv.starts_with("MEMMON_SAMPLE_RATE=") ||
-        kv.starts_with("MEMMON_SNAPSHOT_INTERVAL=") || kv.starts_with("MEMMON_ROOT_PID=") ||
-        kv.starts_with("MEMMON_STATUS_FILE=") || kv.starts_with("MEMMON_STATUS_INTERVAL=") ||
+    if (kv.starts_with("MEMMON_OUTPUT=") ||
+        kv.starts_with("MEMMON_SAMPLE_RATE=") ||
+        kv.starts_with("MEMMON_SNAPSHOT_INTERVAL=") ||
+        kv.starts_with("MEMMON_ROOT_PID=") ||
+        kv.starts_with("MEMMON_STATUS_FILE=") ||
+        kv.starts_with("MEMMON_STATUS_INTERVAL=") ||
         kv.starts_with("MEMMON_DISABLE=")) {
       continue;
     }
@@ -346,9 +356,10 @@ std::string StatusLine(double elapsed_s, const Sample& s, uint64_t alerts) {
   auto count = [](const std::optional<uint64_t>& v) {
     return v ? std::to_string(*v) : std::string("?");
   };
-  return fmt::format("memmon: {}  rss {}  heap {}  threads {}  fds {}  alerts {}",
-                     Elapsed(elapsed_s), bytes(s.rss_bytes), bytes(s.heap_inuse_bytes),
-                     count(s.threads), count(s.open_fds), alerts);
+  return fmt::format(
+      "memmon: {}  rss {}  heap {}  threads {}  fds {}  alerts {}",
+      Elapsed(elapsed_s), bytes(s.rss_bytes), bytes(s.heap_inuse_bytes),
+      count(s.threads), count(s.open_fds), alerts);
 }
 
 std::string DescribeStatus(int status) {
@@ -381,18 +392,24 @@ class Run {
  private:
   // Options, the program, the directory. Nothing is started yet.
   int Prepare() {
-    if (Status s = ParseDuration(o_.interval, &interval_); !s.ok() || interval_.count() <= 0) {
+    if (Status s = ParseDuration(o_.interval, &interval_);
+        !s.ok() || interval_.count() <= 0) {
       return Usage("--interval", s.ok() ? "must be positive" : s.message());
     }
-    if (Status s = ParseSize(o_.sample_rate, &sample_rate_); !s.ok() || sample_rate_ == 0) {
-      return Usage("--sample-rate", s.ok() ? "must be at least 1 byte" : s.message());
+    if (Status s = ParseSize(o_.sample_rate, &sample_rate_);
+        !s.ok() || sample_rate_ == 0) {
+      return Usage("--sample-rate",
+                   s.ok() ? "must be at least 1 byte" : s.message());
     }
-    if (!(o_.threshold_pct > 0)) return Usage("--threshold", "must be a positive percentage");
-    snapshot_ = std::max<std::chrono::nanoseconds>(interval_ * 10, std::chrono::seconds(1));
+    if (!(o_.threshold_pct > 0))
+      return Usage("--threshold", "must be a positive percentage");
+    snapshot_ = std::max<std::chrono::nanoseconds>(interval_ * 10,
+                                                   std::chrono::seconds(1));
     if (!o_.snapshot_interval.empty()) {
       if (Status s = ParseDuration(o_.snapshot_interval, &snapshot_);
           !s.ok() || snapshot_.count() <= 0) {
-        return Usage("--snapshot-interval", s.ok() ? "must be positive" : s.message());
+        return Usage("--snapshot-interval",
+                     s.ok() ? "must be positive" : s.message());
       }
     }
     config_ = DefaultMonitorConfig();
@@ -400,10 +417,13 @@ class Run {
     config_.alert_threshold_pct = o_.threshold_pct;
     config_.max_samples = o_.max_samples;
     config_.alert_log = "none";
-    if (Status s = Validate(config_); !s.ok()) return Usage("options", s.message());
+    if (Status s = Validate(config_); !s.ok())
+      return Usage("options", s.message());
     if (o_.command.empty()) {
-      std::fputs("memmon: run: missing PROGRAM (memmon run [options] -- PROGRAM [ARGS...])\n",
-                 stderr);
+      std::fputs(
+          "memmon: run: missing PROGRAM (memmon run [options] -- PROGRAM "
+          "[ARGS...])\n",
+          stderr);
       return kExitUsage;
     }
     std::string error;
@@ -413,26 +433,28 @@ class Run {
     }
     std::optional<std::string> preload = FindPreload();
     if (!preload) {
-      std::fputs("memmon: run: cannot find libmemmon_preload.so beside memmon "
-                 "(set MEMMON_PRELOAD_LIBRARY to its path)\n",
-                 stderr);
+      std::fputs(
+          "memmon: run: cannot find libmemmon_preload.so beside memmon "
+          "(set MEMMON_PRELOAD_LIBRARY to its path)\n",
+          stderr);
       return kExitUsage;
     }
     preload_ = *preload;
     std::error_code ec;
     dir_ = fs::absolute(o_.out, ec);
     if (Status s = profile::MakeDirectories(dir_.string()); !s.ok()) {
-      std::fprintf(stderr, "memmon: run: cannot use --out %s: %s\n", o_.out.c_str(),
-                   s.message().c_str());
+      std::fprintf(stderr, "memmon: run: cannot use --out %s: %s\n",
+                   o_.out.c_str(), s.message().c_str());
       return kExitUsage;
     }
     if (access(dir_.c_str(), W_OK | X_OK) != 0) {
-      std::fprintf(stderr, "memmon: run: cannot write to --out %s: %s\n", o_.out.c_str(),
-                   std::strerror(errno));
+      std::fprintf(stderr, "memmon: run: cannot write to --out %s: %s\n",
+                   o_.out.c_str(), std::strerror(errno));
       return kExitUsage;
     }
     RemoveEarlierRun(dir_);
-    for (Status s : {samples_.Open(dir_ / "samples.csv"), alerts_.Open(dir_ / "alerts.jsonl"),
+    for (Status s : {samples_.Open(dir_ / "samples.csv"),
+                     alerts_.Open(dir_ / "alerts.jsonl"),
                      status_.Create(dir_ / ".status")}) {
       if (!s.ok()) {
         std::fprintf(stderr, "memmon: run: %s\n", s.message().c_str());
@@ -476,7 +498,8 @@ class Run {
       return rc;
     }
     proc_ = std::make_unique<internal::ProcReader>(child_);
-    proc_->Open().IgnoreError();  // a program that is already gone reads as gone
+    proc_->Open()
+        .IgnoreError();  // a program that is already gone reads as gone
     engine_ = std::make_unique<internal::DetectionEngine>(config_);
     live_ = isatty(STDERR_FILENO) != 0;
     return kExitOk;
@@ -491,10 +514,11 @@ class Run {
         next_sample += interval_;
         if (next_sample <= now) next_sample = now + interval_;  // fell behind
       }
-      auto wait = sampling_ ? next_sample - std::chrono::steady_clock::now()
-                            : std::chrono::nanoseconds(std::chrono::milliseconds(100));
-      wait = std::clamp<std::chrono::nanoseconds>(wait, std::chrono::nanoseconds(0),
-                                                  std::chrono::seconds(1));
+      auto wait =
+          sampling_ ? next_sample - std::chrono::steady_clock::now()
+                    : std::chrono::nanoseconds(std::chrono::milliseconds(100));
+      wait = std::clamp<std::chrono::nanoseconds>(
+          wait, std::chrono::nanoseconds(0), std::chrono::seconds(1));
       timespec ts{static_cast<time_t>(wait.count() / 1000000000),
                   static_cast<long>(wait.count() % 1000000000)};
       siginfo_t info;
@@ -522,8 +546,9 @@ class Run {
   void Forward(int sig, const siginfo_t& info) {
     // A terminal's signals went to the whole foreground process group, the
     // program included; pass on only what a process sent to memmon.
-    const bool from_process =
-        info.si_code == SI_USER || info.si_code == SI_QUEUE || info.si_code == SI_TKILL;
+    const bool from_process = info.si_code == SI_USER ||
+                              info.si_code == SI_QUEUE ||
+                              info.si_code == SI_TKILL;
     if (from_process && info.si_pid != child_) kill(child_, sig);
   }
 
@@ -532,7 +557,8 @@ class Run {
     s.time = std::chrono::system_clock::now();
     s.monotonic = now;
     if (!proc_->Read(&s, false)) {
-      sampling_ = false;  // exited (a zombie until reaped): nothing more to read
+      sampling_ =
+          false;  // exited (a zombie until reaped): nothing more to read
       return;
     }
     if (std::optional<memmon_status_page> page = status_.Read()) {
@@ -550,18 +576,22 @@ class Run {
     samples_.Write(internal::SamplesCsvRow(t, s));
     bool had_baseline = engine_->baseline().has_value();
     std::vector<MemoryAlert> fired = engine_->Push(t, s);
-    if (!had_baseline && engine_->baseline()) status_.RequestSnapshot("baseline");
+    if (!had_baseline && engine_->baseline())
+      status_.RequestSnapshot("baseline");
     for (const MemoryAlert& a : fired) {
       ++alert_count_;
-      if (a.type == AlertType::kMemoryGrowth) status_.RequestSnapshot("memory_growth");
+      if (a.type == AlertType::kMemoryGrowth)
+        status_.RequestSnapshot("memory_growth");
       alerts_.Write(ToJson(a));
       ClearStatusLine();
-      std::fprintf(stderr, "memmon: ALERT %s at %s: %s\n", std::string(ToString(a.type)).c_str(),
-                   Elapsed(t).c_str(), a.message.c_str());
+      std::fprintf(stderr, "memmon: ALERT %s at %s: %s\n",
+                   std::string(ToString(a.type)).c_str(), Elapsed(t).c_str(),
+                   a.message.c_str());
     }
     ++sample_count_;
     if (live_) {
-      std::fprintf(stderr, "\r\033[K%s", StatusLine(t, s, alert_count_).c_str());
+      std::fprintf(stderr, "\r\033[K%s",
+                   StatusLine(t, s, alert_count_).c_str());
       status_shown_ = true;
     }
   }
@@ -574,17 +604,22 @@ class Run {
   int Finish() {
     ClearStatusLine();
     sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-    const double duration = std::chrono::duration<double>(ended_ - started_).count();
+    const double duration =
+        std::chrono::duration<double>(ended_ - started_).count();
     std::fprintf(stderr, "memmon: %s %s after %s: %llu samples, %llu alert%s\n",
                  o_.command[0].c_str(), DescribeStatus(status_code_).c_str(),
-                 Elapsed(duration).c_str(), static_cast<unsigned long long>(sample_count_),
-                 static_cast<unsigned long long>(alert_count_), alert_count_ == 1 ? "" : "s");
+                 Elapsed(duration).c_str(),
+                 static_cast<unsigned long long>(sample_count_),
+                 static_cast<unsigned long long>(alert_count_),
+                 alert_count_ == 1 ? "" : "s");
     KeepFinalProfile();
     std::vector<profile::SiteGrowth> suspects = WriteLeaks();
     WriteRunJson(duration);
     bool report = false;
     if (!o_.no_report) {
-      if (Status s = WriteReport(dir_.string(), (dir_ / "report.html").string()); !s.ok()) {
+      if (Status s =
+              WriteReport(dir_.string(), (dir_ / "report.html").string());
+          !s.ok()) {
         std::fprintf(stderr, "memmon: run: report: %s\n", s.message().c_str());
       } else {
         report = true;
@@ -593,17 +628,21 @@ class Run {
     if (!suspects.empty() && suspects[0].kind != profile::GrowthKind::kFlat) {
       const profile::SiteGrowth& g = suspects[0];
       std::string where = g.stack.empty() ? "" : FrameWhere(g.stack[0]);
-      std::fprintf(stderr, "memmon: top leak suspect: %s%s%s%s, %s, %s in use, growing %s/s\n",
-                   g.function.c_str(), where.empty() ? "" : " (", where.c_str(),
-                   where.empty() ? "" : ")", std::string(ToString(g.kind)).c_str(),
-                   internal::HumanBytes(g.last_bytes).c_str(),
-                   internal::HumanBytes(g.recent_slope_bytes_per_s).c_str());
+      std::fprintf(
+          stderr,
+          "memmon: top leak suspect: %s%s%s%s, %s, %s in use, growing %s/s\n",
+          g.function.c_str(), where.empty() ? "" : " (", where.c_str(),
+          where.empty() ? "" : ")", std::string(ToString(g.kind)).c_str(),
+          internal::HumanBytes(g.last_bytes).c_str(),
+          internal::HumanBytes(g.recent_slope_bytes_per_s).c_str());
     }
     std::error_code ec;
     fs::path shown = fs::proximate(dir_, ec);
     if (ec || shown.empty()) shown = dir_;
-    std::fprintf(stderr, "memmon: results in %s/%s\n", shown.c_str(),
-                 report ? fmt::format(" (open {}/report.html)", shown.string()).c_str() : "");
+    std::fprintf(
+        stderr, "memmon: results in %s/%s\n", shown.c_str(),
+        report ? fmt::format(" (open {}/report.html)", shown.string()).c_str()
+               : "");
     fs::remove(dir_ / ".status", ec);
     return ExitCodeOf(status_code_);
   }
@@ -615,17 +654,19 @@ class Run {
     if (fs::exists(dir_ / "heap.pb.gz", ec)) return;
     std::vector<std::string> profiles = RunDirProfiles(dir_.string());
     if (profiles.empty()) {
-      std::fputs("memmon: no heap profile was written (the program ended before its "
-                 "first snapshot)\n",
-                 stderr);
+      std::fputs(
+          "memmon: no heap profile was written (the program ended before its "
+          "first snapshot)\n",
+          stderr);
       return;
     }
     fs::copy_file(profiles.back(), dir_ / "heap.pb.gz", ec);
     if (!ec) {
-      std::fprintf(stderr,
-                   "memmon: the program did not exit normally; heap.pb.gz is its last "
-                   "snapshot, %s\n",
-                   fs::path(profiles.back()).filename().c_str());
+      std::fprintf(
+          stderr,
+          "memmon: the program did not exit normally; heap.pb.gz is its last "
+          "snapshot, %s\n",
+          fs::path(profiles.back()).filename().c_str());
     }
   }
 
@@ -643,7 +684,8 @@ class Run {
     if (ranked.size() > kKept) ranked.resize(kKept);
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const profile::SiteGrowth& g : ranked) out.push_back(SuspectJson(g));
-    if (Status s = profile::WriteFileAtomically((dir_ / "leaks.json").string(), out.dump(2) + "\n");
+    if (Status s = profile::WriteFileAtomically((dir_ / "leaks.json").string(),
+                                                out.dump(2) + "\n");
         !s.ok()) {
       std::fprintf(stderr, "memmon: run: %s\n", s.message().c_str());
     }
@@ -654,8 +696,9 @@ class Run {
     nlohmann::ordered_json j;
     j["argv"] = o_.command;
     j["pid"] = child_;
-    j["started"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z",
-                               std::chrono::floor<std::chrono::seconds>(started_wall_));
+    j["started"] =
+        fmt::format("{:%Y-%m-%dT%H:%M:%S}Z",
+                    std::chrono::floor<std::chrono::seconds>(started_wall_));
     j["duration_s"] = duration;
     j["exit_status"] = ExitCodeOf(status_code_);
     if (WIFSIGNALED(status_code_)) {
@@ -668,7 +711,8 @@ class Run {
     j["sample_rate"] = sample_rate_;
     j["snapshot_interval_s"] = std::chrono::duration<double>(snapshot_).count();
     j["threshold_pct"] = o_.threshold_pct;
-    if (Status s = profile::WriteFileAtomically((dir_ / "run.json").string(), j.dump(2) + "\n");
+    if (Status s = profile::WriteFileAtomically((dir_ / "run.json").string(),
+                                                j.dump(2) + "\n");
         !s.ok()) {
       std::fprintf(stderr, "memmon: run: %s\n", s.message().c_str());
     }
@@ -706,27 +750,33 @@ Subcommand AddRun(CLI::App& parent) {
       "report go to --out. memmon exits with the program's status (128+N if "
       "killed by signal N; 127 if PROGRAM is not found, 126 if it cannot be "
       "executed).");
-  app->add_option("--interval", o->interval, "time between samples (100ms, 2s, 5m)")
+  app->add_option("--interval", o->interval,
+                  "time between samples (100ms, 2s, 5m)")
       ->capture_default_str();
-  app->add_option("--sample-rate", o->sample_rate,
-                  "mean bytes between heap samples (512k, 2M; 1 = every allocation)")
+  app->add_option(
+         "--sample-rate", o->sample_rate,
+         "mean bytes between heap samples (512k, 2M; 1 = every allocation)")
       ->capture_default_str();
   app->add_option("--threshold", o->threshold_pct,
                   "memory_growth threshold over the baseline, percent")
       ->capture_default_str();
-  app->add_option("--out", o->out, "directory for the results (created; an earlier "
-                                   "run's files in it are replaced)")
+  app->add_option("--out", o->out,
+                  "directory for the results (created; an earlier "
+                  "run's files in it are replaced)")
       ->capture_default_str();
-  app->add_option("--snapshot-interval", o->snapshot_interval,
-                  "time between numbered heap snapshots (default: 10 x --interval, "
-                  "at least 1 s)");
+  app->add_option(
+      "--snapshot-interval", o->snapshot_interval,
+      "time between numbered heap snapshots (default: 10 x --interval, "
+      "at least 1 s)");
   app->add_option("--max-samples", o->max_samples, "history the detectors see")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app->add_flag("--no-report", o->no_report, "do not write report.html");
   // After "--", everything is the program's, options included.
   app->add_option("command", o->command, "PROGRAM [ARGS...], after --");
-  app->footer("Example: memmon run --interval 2s --out /tmp/run -- ./server --port 8080");
+  app->footer(
+      "Example: memmon run --interval 2s --out /tmp/run -- ./server --port "
+      "8080");
   return {app, [o] { return Run(*o).Main(); }};
 }
 

@@ -35,14 +35,16 @@ TEST(ParseDuration, UnitsPeopleType) {
 }
 
 TEST(ParseDuration, RefusesWithAReason) {
-  for (const char* bad : {"", "10", "ms", "2 s", "-1s", "1.2.3s", "5d", "1e3s", "99999999999h"}) {
+  for (const char* bad :
+       {"", "10", "ms", "2 s", "-1s", "1.2.3s", "5d", "1e3s", "99999999999h"}) {
     std::chrono::nanoseconds d{};
     Status s = ParseDuration(bad, &d);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find("duration"), std::string::npos) << s.message();
   }
   std::chrono::nanoseconds d{};
-  EXPECT_NE(ParseDuration("10", &d).message().find("missing unit"), std::string::npos);
+  EXPECT_NE(ParseDuration("10", &d).message().find("missing unit"),
+            std::string::npos);
 }
 
 TEST(ParseSize, UnitsPeopleType) {
@@ -57,7 +59,8 @@ TEST(ParseSize, UnitsPeopleType) {
 }
 
 TEST(ParseSize, RefusesWithAReason) {
-  for (const char* bad : {"", "k", "1.5M", "-2", "2X", "2Mi", "99999999999999999999", "20000000000000T"}) {
+  for (const char* bad : {"", "k", "1.5M", "-2", "2X", "2Mi",
+                          "99999999999999999999", "20000000000000T"}) {
     uint64_t v = 0;
     Status s = ParseSize(bad, &v);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;

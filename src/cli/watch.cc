@@ -6,10 +6,9 @@
 // detectors, printing alerts as they fire, until --duration passes, the
 // process exits, or SIGINT/SIGTERM.
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <chrono>
@@ -20,8 +19,8 @@
 #include <optional>
 #include <string>
 
-#include "cli/units.h"
 #include "cli/command.h"
+#include "cli/units.h"
 #include "memmon/monitor.h"
 
 namespace memmon::cli {
@@ -36,7 +35,8 @@ struct WatchOptions {
 };
 
 std::string MiB(const std::optional<uint64_t>& v) {
-  return v ? fmt::format("{:.1f} MiB", static_cast<double>(*v) / (1 << 20)) : "?";
+  return v ? fmt::format("{:.1f} MiB", static_cast<double>(*v) / (1 << 20))
+           : "?";
 }
 
 std::string Count(const std::optional<uint64_t>& v) {
@@ -45,10 +45,10 @@ std::string Count(const std::optional<uint64_t>& v) {
 
 // One line: what a person watching wants at a glance.
 std::string StatusLine(double elapsed_s, const Sample& s, uint64_t alerts) {
-  return fmt::format("{:7.1f} s  rss {}  pss {}  threads {}  fds {}  faults {}/{}  alerts {}",
-                     elapsed_s, MiB(s.rss_bytes), MiB(s.pss_bytes), Count(s.threads),
-                     Count(s.open_fds), Count(s.minor_faults), Count(s.major_faults),
-                     alerts);
+  return fmt::format(
+      "{:7.1f} s  rss {}  pss {}  threads {}  fds {}  faults {}/{}  alerts {}",
+      elapsed_s, MiB(s.rss_bytes), MiB(s.pss_bytes), Count(s.threads),
+      Count(s.open_fds), Count(s.minor_faults), Count(s.major_faults), alerts);
 }
 
 int RunWatch(const WatchOptions& o) {
@@ -59,18 +59,22 @@ int RunWatch(const WatchOptions& o) {
   config.alert_threshold_pct = o.threshold_pct;
   std::chrono::nanoseconds limit{0};
   if (Status s = ParseDuration(o.interval, &config.sample_interval); !s.ok()) {
-    std::fprintf(stderr, "memmon: watch: --interval: %s\n", s.message().c_str());
+    std::fprintf(stderr, "memmon: watch: --interval: %s\n",
+                 s.message().c_str());
     return kExitUsage;
   }
   if (!o.duration.empty()) {
-    if (Status s = ParseDuration(o.duration, &limit); !s.ok() || limit.count() <= 0) {
+    if (Status s = ParseDuration(o.duration, &limit);
+        !s.ok() || limit.count() <= 0) {
       std::fprintf(stderr, "memmon: watch: --duration: %s\n",
                    s.ok() ? "must be positive" : s.message().c_str());
       return kExitUsage;
     }
   }
   if (o.pid <= 0) {
-    std::fprintf(stderr, "memmon: watch: PID must be a positive process id, got %d\n", o.pid);
+    std::fprintf(stderr,
+                 "memmon: watch: PID must be a positive process id, got %d\n",
+                 o.pid);
     return kExitUsage;
   }
 
@@ -117,7 +121,8 @@ int RunWatch(const WatchOptions& o) {
     }
     // Wake at least every 100 ms to notice an exit or the deadline.
     auto wait = std::chrono::milliseconds(100);
-    timespec ts{0, std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count()};
+    timespec ts{
+        0, std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count()};
     int sig = sigtimedwait(&stop_signals, nullptr, &ts);
     if (sig == SIGINT || sig == SIGTERM) {
       ended = sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)";
@@ -128,7 +133,8 @@ int RunWatch(const WatchOptions& o) {
       if (st.current_sample) {
         std::lock_guard l(out_mu);
         double elapsed = std::chrono::duration<double>(now - start).count();
-        std::fputs(("\r\033[K" + StatusLine(elapsed, *st.current_sample, st.alert_count))
+        std::fputs(("\r\033[K" +
+                    StatusLine(elapsed, *st.current_sample, st.alert_count))
                        .c_str(),
                    stderr);
       }
@@ -140,13 +146,16 @@ int RunWatch(const WatchOptions& o) {
   if (live) std::fputs("\r\033[K", stderr);
   if (!o.json) {
     double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::string summary = fmt::format("watched PID {} for {:.1f} s: {} samples, {} alert{}; {}",
-                                      o.pid, elapsed, st.sample_count, st.alert_count,
-                                      st.alert_count == 1 ? "" : "s", ended);
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    std::string summary =
+        fmt::format("watched PID {} for {:.1f} s: {} samples, {} alert{}; {}",
+                    o.pid, elapsed, st.sample_count, st.alert_count,
+                    st.alert_count == 1 ? "" : "s", ended);
     if (st.baseline_sample && st.current_sample) {
-      summary += fmt::format("; rss {} -> {}", MiB(st.baseline_sample->rss_bytes),
-                             MiB(st.current_sample->rss_bytes));
+      summary +=
+          fmt::format("; rss {} -> {}", MiB(st.baseline_sample->rss_bytes),
+                      MiB(st.current_sample->rss_bytes));
     }
     std::fputs((summary + "\n").c_str(), stdout);
   }
@@ -164,16 +173,18 @@ Subcommand AddWatch(CLI::App& parent) {
       "as they fire. Ends at --duration, when the process exits, or on "
       "Ctrl-C.");
   app->add_option("pid", o->pid, "the process to watch")->required();
-  app->add_option("--interval", o->interval, "time between samples (100ms, 2s, 5m)")
+  app->add_option("--interval", o->interval,
+                  "time between samples (100ms, 2s, 5m)")
       ->capture_default_str();
   app->add_option("--duration", o->duration,
                   "stop after this long (default: until the process exits)");
   app->add_option("--threshold", o->threshold_pct,
                   "memory_growth threshold over the baseline, percent")
       ->capture_default_str();
-  app->add_flag("--json", o->json,
-                "one JSON object per alert per line (type, time, time_s, message, "
-                "value, threshold); no status line or summary");
+  app->add_flag(
+      "--json", o->json,
+      "one JSON object per alert per line (type, time, time_s, message, "
+      "value, threshold); no status line or summary");
   return {app, [o] { return RunWatch(*o); }};
 }
 

@@ -35,17 +35,22 @@ bool ParseAlertType(std::string_view name, AlertType* type) {
 
 std::string_view ToString(AllocatorKind kind) {
   switch (kind) {
-    case AllocatorKind::kUnknown: return "unknown";
-    case AllocatorKind::kGlibc: return "glibc";
-    case AllocatorKind::kJemalloc: return "jemalloc";
-    case AllocatorKind::kTcmalloc: return "tcmalloc";
+    case AllocatorKind::kUnknown:
+      return "unknown";
+    case AllocatorKind::kGlibc:
+      return "glibc";
+    case AllocatorKind::kJemalloc:
+      return "jemalloc";
+    case AllocatorKind::kTcmalloc:
+      return "tcmalloc";
   }
   return "unknown";
 }
 
 std::string ToJson(const MemoryAlert& alert) {
   auto secs = std::chrono::floor<std::chrono::seconds>(alert.time);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(alert.time - secs);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(alert.time - secs);
   nlohmann::ordered_json j;
   j["type"] = ToString(alert.type);
   j["time"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", secs, ms.count());

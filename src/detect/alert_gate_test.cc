@@ -16,8 +16,8 @@ using std::chrono::seconds;
 // Feeds a pattern ('1' condition holds, '0' not), one sample per second,
 // and returns the pattern of fires.
 std::string Feed(AlertGate& g, const std::string& pattern, std::size_t sustain,
-                std::size_t hysteresis, AlertGate::Clock::duration cooldown,
-                AlertGate::Clock::time_point* t) {
+                 std::size_t hysteresis, AlertGate::Clock::duration cooldown,
+                 AlertGate::Clock::time_point* t) {
   std::string fired;
   for (char c : pattern) {
     *t += seconds(1);

@@ -19,11 +19,14 @@ struct Requirement {
 
 constexpr Requirement kRequirements[] = {
     {AlertType::kMemoryGrowth,
-     [](const SamplesCsv& c) { return c.Has("heap_inuse_bytes") || c.Has("rss_bytes"); },
+     [](const SamplesCsv& c) {
+       return c.Has("heap_inuse_bytes") || c.Has("rss_bytes");
+     },
      "heap_inuse_bytes or rss_bytes"},
-    {AlertType::kThreadLeak, [](const SamplesCsv& c) { return c.Has("threads"); },
-     "threads"},
-    {AlertType::kFdLeak, [](const SamplesCsv& c) { return c.Has("fds"); }, "fds"},
+    {AlertType::kThreadLeak,
+     [](const SamplesCsv& c) { return c.Has("threads"); }, "threads"},
+    {AlertType::kFdLeak, [](const SamplesCsv& c) { return c.Has("fds"); },
+     "fds"},
     {AlertType::kHeapFragmentation,
      [](const SamplesCsv& c) {
        return c.Has("heap_inuse_bytes") && c.Has("heap_free_bytes");
@@ -49,7 +52,8 @@ Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config) {
   for (const Requirement& r : kRequirements) {
     if (r.met(csv)) continue;
     engine.SetDetector(r.type, nullptr);
-    out.not_judged.push_back(fmt::format("{} (needs {})", ToString(r.type), r.needs));
+    out.not_judged.push_back(
+        fmt::format("{} (needs {})", ToString(r.type), r.needs));
   }
   for (const TimedSample& ts : csv.samples) {
     for (MemoryAlert& a : engine.Push(ts.time_s, ts.sample)) {

@@ -1,8 +1,8 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 //
-// AnalyzeSamples: a recorded series (samples_csv.h) through a DetectionEngine, with
-// the detectors whose columns are missing switched off. What `memmon
+// AnalyzeSamples: a recorded series (samples_csv.h) through a DetectionEngine,
+// with the detectors whose columns are missing switched off. What `memmon
 // analyze`, the corpus test and the corpus evaluation share.
 //
 // Thread-safety: pure function. Allocates (the history, the alerts).
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "detect/samples_csv.h"
 #include "memmon/alert.h"
 #include "memmon/config.h"
-#include "detect/samples_csv.h"
 
 namespace memmon::internal {
 

@@ -29,8 +29,8 @@ Status Validate(const MonitorConfig& c) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   if (c.pid < 0) {
-    return Status::InvalidArgument(
-        fmt::format("pid must be 0 (this process) or a process id, got {}", c.pid));
+    return Status::InvalidArgument(fmt::format(
+        "pid must be 0 (this process) or a process id, got {}", c.pid));
   }
   if (c.sample_interval.count() <= 0) {
     return Status::InvalidArgument(fmt::format(
@@ -42,11 +42,12 @@ Status Validate(const MonitorConfig& c) {
   if (c.max_alerts == 0) {
     return Status::InvalidArgument("max_alerts must be at least 1, got 0");
   }
-  for (auto [name, v] : {std::pair{"alert_threshold_pct", c.alert_threshold_pct},
-                         std::pair{"thread_growth_pct", c.thread_growth_pct},
-                         std::pair{"fd_growth_pct", c.fd_growth_pct},
-                         std::pair{"allocator_cpu_pct", c.allocator_cpu_pct},
-                         std::pair{"fragmentation_pct", c.fragmentation_pct}}) {
+  for (auto [name, v] :
+       {std::pair{"alert_threshold_pct", c.alert_threshold_pct},
+        std::pair{"thread_growth_pct", c.thread_growth_pct},
+        std::pair{"fd_growth_pct", c.fd_growth_pct},
+        std::pair{"allocator_cpu_pct", c.allocator_cpu_pct},
+        std::pair{"fragmentation_pct", c.fragmentation_pct}}) {
     if (Status s = CheckPct(name, v); !s.ok()) return s;
   }
   if (Status s = CheckPct("object_rearm_pct", c.object_rearm_pct); !s.ok()) {

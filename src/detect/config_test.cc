@@ -3,6 +3,8 @@
 //
 // Config validation, status, alert names and the alert JSON line.
 
+#include "memmon/config.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,7 +13,6 @@
 #include <nlohmann/json.hpp>
 
 #include "memmon/alert.h"
-#include "memmon/config.h"
 #include "memmon/status.h"
 
 namespace memmon {
@@ -50,27 +51,41 @@ INSTANTIATE_TEST_SUITE_P(
     EveryField, ConfigValidation,
     testing::Values(
         BadField{"pid", [](MonitorConfig& c) { c.pid = -4; }},
-        BadField{"sample_interval", [](MonitorConfig& c) { c.sample_interval = {}; }},
         BadField{"sample_interval",
-                 [](MonitorConfig& c) { c.sample_interval = std::chrono::seconds(-1); }},
+                 [](MonitorConfig& c) { c.sample_interval = {}; }},
+        BadField{"sample_interval",
+                 [](MonitorConfig& c) {
+                   c.sample_interval = std::chrono::seconds(-1);
+                 }},
         BadField{"max_samples", [](MonitorConfig& c) { c.max_samples = 0; }},
         BadField{"max_alerts", [](MonitorConfig& c) { c.max_alerts = 0; }},
-        BadField{"alert_threshold_pct", [](MonitorConfig& c) { c.alert_threshold_pct = -1; }},
-        BadField{"alert_threshold_pct", [](MonitorConfig& c) { c.alert_threshold_pct = kNaN; }},
-        BadField{"thread_growth_pct", [](MonitorConfig& c) { c.thread_growth_pct = kNaN; }},
-        BadField{"fd_growth_pct", [](MonitorConfig& c) { c.fd_growth_pct = -0.5; }},
+        BadField{"alert_threshold_pct",
+                 [](MonitorConfig& c) { c.alert_threshold_pct = -1; }},
+        BadField{"alert_threshold_pct",
+                 [](MonitorConfig& c) { c.alert_threshold_pct = kNaN; }},
+        BadField{"thread_growth_pct",
+                 [](MonitorConfig& c) { c.thread_growth_pct = kNaN; }},
+        BadField{"fd_growth_pct",
+                 [](MonitorConfig& c) { c.fd_growth_pct = -0.5; }},
         BadField{"allocator_cpu_pct",
                  [](MonitorConfig& c) { c.allocator_cpu_pct = INFINITY; }},
-        BadField{"fragmentation_pct", [](MonitorConfig& c) { c.fragmentation_pct = -3; }},
+        BadField{"fragmentation_pct",
+                 [](MonitorConfig& c) { c.fragmentation_pct = -3; }},
         BadField{"trend_window", [](MonitorConfig& c) { c.trend_window = 3; }},
         BadField{"trend_window", [](MonitorConfig& c) { c.trend_window = 65; }},
         BadField{"growth_projection_horizon",
-                 [](MonitorConfig& c) { c.growth_projection_horizon = std::chrono::hours(-1); }},
+                 [](MonitorConfig& c) {
+                   c.growth_projection_horizon = std::chrono::hours(-1);
+                 }},
         BadField{"hold_samples", [](MonitorConfig& c) { c.hold_samples = 0; }},
-        BadField{"sustain_samples", [](MonitorConfig& c) { c.sustain_samples = 0; }},
-        BadField{"hysteresis_samples", [](MonitorConfig& c) { c.hysteresis_samples = 0; }},
+        BadField{"sustain_samples",
+                 [](MonitorConfig& c) { c.sustain_samples = 0; }},
+        BadField{"hysteresis_samples",
+                 [](MonitorConfig& c) { c.hysteresis_samples = 0; }},
         BadField{"alert_cooldown",
-                 [](MonitorConfig& c) { c.alert_cooldown = std::chrono::seconds(-1); }},
+                 [](MonitorConfig& c) {
+                   c.alert_cooldown = std::chrono::seconds(-1);
+                 }},
         BadField{"alert_log", [](MonitorConfig& c) { c.alert_log.clear(); }}));
 
 TEST(Status, OkAndErrors) {
@@ -86,9 +101,10 @@ TEST(AlertType, NamesAreExactlyTheDocumentedOnes) {
   const char* names[] = {"memory_growth",      "thread_leak",
                          "allocator_pressure", "heap_fragmentation",
                          "object_threshold",   "fd_leak"};
-  AlertType types[] = {AlertType::kMemoryGrowth,      AlertType::kThreadLeak,
-                       AlertType::kAllocatorPressure, AlertType::kHeapFragmentation,
-                       AlertType::kObjectThreshold,   AlertType::kFdLeak};
+  AlertType types[] = {
+      AlertType::kMemoryGrowth,      AlertType::kThreadLeak,
+      AlertType::kAllocatorPressure, AlertType::kHeapFragmentation,
+      AlertType::kObjectThreshold,   AlertType::kFdLeak};
   for (int i = 0; i < kAlertTypeCount; ++i) {
     EXPECT_EQ(ToString(types[i]), names[i]);
     AlertType parsed;
@@ -102,7 +118,8 @@ TEST(AlertType, NamesAreExactlyTheDocumentedOnes) {
 TEST(AlertJson, OneParsableLine) {
   MemoryAlert a;
   a.type = AlertType::kFdLeak;
-  a.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'123));
+  a.time = std::chrono::system_clock::time_point(
+      std::chrono::milliseconds(1'700'000'000'123));
   a.time_s = 12.5;
   a.message = "open descriptors grew \"fast\"\nreally";
   a.value = 300;

@@ -28,7 +28,8 @@ std::vector<memmon::Sample> NoisyHistory(std::size_t n) {
   std::vector<memmon::Sample> out(n);
   for (std::size_t i = 0; i < n; ++i) {
     memmon::Sample& s = out[i];
-    s.monotonic = std::chrono::steady_clock::time_point{} + std::chrono::seconds(i);
+    s.monotonic =
+        std::chrono::steady_clock::time_point{} + std::chrono::seconds(i);
     s.heap_inuse_bytes = static_cast<uint64_t>((300 << 20) + noise(rng));
     s.heap_free_bytes = 8 << 20;
     s.rss_bytes = *s.heap_inuse_bytes + (40 << 20);
@@ -42,12 +43,17 @@ void BM_ClassifyGrowth(benchmark::State& state) {
   auto h = NoisyHistory(static_cast<std::size_t>(state.range(0)));
   std::vector<double> t, v;
   for (const auto& s : h) {
-    t.push_back(std::chrono::duration<double>(s.monotonic.time_since_epoch()).count());
+    t.push_back(
+        std::chrono::duration<double>(s.monotonic.time_since_epoch()).count());
     v.push_back(static_cast<double>(*s.heap_inuse_bytes));
   }
   for (auto _ : state) benchmark::DoNotOptimize(memmon::ClassifyGrowth(t, v));
 }
-BENCHMARK(BM_ClassifyGrowth)->Arg(100)->Arg(1000)->Arg(2048)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ClassifyGrowth)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(2048)
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_AllDetectors(benchmark::State& state) {
   auto h = NoisyHistory(static_cast<std::size_t>(state.range(0)));
@@ -65,8 +71,8 @@ BENCHMARK(BM_AllDetectors)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 // What a monitor tick pays for detection over the same noisy flat history:
 // the n-sample window slides by one sample per call, and the detectors keep
-// their TrendCache from one call to the next, as MemoryMonitor and DetectionEngine
-// pass it (DetectionInput::trend_cache).
+// their TrendCache from one call to the next, as MemoryMonitor and
+// DetectionEngine pass it (DetectionInput::trend_cache).
 void BM_AllDetectorsSliding(benchmark::State& state) {
   std::size_t n = static_cast<std::size_t>(state.range(0));
   auto h = NoisyHistory(n + 8192);

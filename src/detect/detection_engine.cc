@@ -35,7 +35,8 @@ std::vector<MemoryAlert> DetectionEngine::Push(double time_s, const Sample& s) {
 bool DetectionEngine::Append(const Sample& s) {
   history_.Push(s);
   ++sample_count_;
-  if (reset_pending_ || (!baseline_ && sample_count_ > config_.warmup_samples)) {
+  if (reset_pending_ ||
+      (!baseline_ && sample_count_ > config_.warmup_samples)) {
     baseline_ = s;
     baseline_seq_ = sample_count_;
     if (reset_pending_) {
@@ -47,14 +48,16 @@ bool DetectionEngine::Append(const Sample& s) {
   return baseline_.has_value();  // false while warming up
 }
 
-std::vector<MemoryAlert> DetectionEngine::Judge(double time_s, const Sample& s) {
+std::vector<MemoryAlert> DetectionEngine::Judge(double time_s,
+                                                const Sample& s) {
   std::vector<MemoryAlert> fired;
   std::span<const Sample> view = history_.view();
   std::size_t since = static_cast<std::size_t>(
       std::min<uint64_t>(sample_count_ - baseline_seq_ + 1, view.size()));
   DetectionInput in{view.last(since), &*baseline_, &config_, &trend_cache_};
-  auto cooldown = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      config_.alert_cooldown);
+  auto cooldown =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          config_.alert_cooldown);
   for (int i = 0; i < kAlertTypeCount; ++i) {
     if (!detectors_[i]) continue;
     std::optional<Finding> f = detectors_[i](in);

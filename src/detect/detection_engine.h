@@ -34,10 +34,10 @@
 
 #include "detect/alert_gate.h"
 #include "detect/growth_internal.h"
+#include "detect/sample_history.h"
 #include "memmon/alert.h"
 #include "memmon/config.h"
 #include "memmon/detectors.h"
-#include "detect/sample_history.h"
 
 namespace memmon::internal {
 

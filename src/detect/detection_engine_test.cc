@@ -10,7 +10,8 @@ namespace {
 
 Sample At(double t) {
   Sample s;
-  auto d = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(t));
+  auto d = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(t));
   s.monotonic = std::chrono::steady_clock::time_point(d);
   return s;
 }
@@ -34,7 +35,8 @@ TEST(DetectionEngine, OneAlertPerEpisodeAtTheSampleThatRaisesIt) {
   // Baseline at i = 1; 60 threads from i = 5; held 5 samples at i = 9;
   // sustained 3 at i = 11.
   EXPECT_DOUBLE_EQ(all[0].time_s, 11 * 30.0);
-  EXPECT_NE(all[0].message.find("threads grew from 10 to 60"), std::string::npos);
+  EXPECT_NE(all[0].message.find("threads grew from 10 to 60"),
+            std::string::npos);
   ASSERT_TRUE(r.baseline().has_value());
   EXPECT_EQ(r.baseline()->threads, 10u);
 }

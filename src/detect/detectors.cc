@@ -10,8 +10,8 @@
 #include <chrono>
 #include <cmath>
 
-#include "detect/growth_internal.h"
 #include "base/format.h"
+#include "detect/growth_internal.h"
 #include "memmon/growth.h"
 
 namespace memmon {
@@ -222,14 +222,14 @@ std::optional<Finding> DetectMemoryGrowth(const DetectionInput& in) {
 
 std::optional<Finding> DetectThreadLeak(const DetectionInput& in) {
   return CountLeak(in, &Sample::threads, AlertType::kThreadLeak,
-                     in.config->thread_growth_pct,
-                     in.config->thread_growth_floor, "threads");
+                   in.config->thread_growth_pct, in.config->thread_growth_floor,
+                   "threads");
 }
 
 std::optional<Finding> DetectFdLeak(const DetectionInput& in) {
   return CountLeak(in, &Sample::open_fds, AlertType::kFdLeak,
-                     in.config->fd_growth_pct, in.config->fd_growth_floor,
-                     "open_fds");
+                   in.config->fd_growth_pct, in.config->fd_growth_floor,
+                   "open_fds");
 }
 
 std::optional<Finding> DetectHeapFragmentation(const DetectionInput& in) {
@@ -281,10 +281,12 @@ std::optional<Finding> DetectAllocatorPressure(const DetectionInput& in) {
   std::size_t want = std::min<std::size_t>(cfg.hold_samples, shares.size());
   for (auto it = in.history.rbegin(); it != in.history.rend() && n < want;
        ++it) {
-    if (it->allocator_cpu_fraction) shares[n++] = *it->allocator_cpu_fraction * 100.0;
+    if (it->allocator_cpu_fraction)
+      shares[n++] = *it->allocator_cpu_fraction * 100.0;
   }
   auto mid = shares.begin() + static_cast<std::ptrdiff_t>(n / 2);
-  std::nth_element(shares.begin(), mid, shares.begin() + static_cast<std::ptrdiff_t>(n));
+  std::nth_element(shares.begin(), mid,
+                   shares.begin() + static_cast<std::ptrdiff_t>(n));
   double pct = *mid;
   if (n % 2 == 0) pct = (pct + *std::max_element(shares.begin(), mid)) / 2;
   if (pct < cfg.allocator_cpu_pct) return std::nullopt;
@@ -300,12 +302,18 @@ std::optional<Finding> DetectAllocatorPressure(const DetectionInput& in) {
 
 Detector DefaultDetector(AlertType type) {
   switch (type) {
-    case AlertType::kMemoryGrowth: return DetectMemoryGrowth;
-    case AlertType::kThreadLeak: return DetectThreadLeak;
-    case AlertType::kFdLeak: return DetectFdLeak;
-    case AlertType::kHeapFragmentation: return DetectHeapFragmentation;
-    case AlertType::kAllocatorPressure: return DetectAllocatorPressure;
-    case AlertType::kObjectThreshold: return nullptr;
+    case AlertType::kMemoryGrowth:
+      return DetectMemoryGrowth;
+    case AlertType::kThreadLeak:
+      return DetectThreadLeak;
+    case AlertType::kFdLeak:
+      return DetectFdLeak;
+    case AlertType::kHeapFragmentation:
+      return DetectHeapFragmentation;
+    case AlertType::kAllocatorPressure:
+      return DetectAllocatorPressure;
+    case AlertType::kObjectThreshold:
+      return nullptr;
   }
   return nullptr;
 }
@@ -316,8 +324,8 @@ std::string Describe(const Finding& f) {
       std::string trend = fmt::format(
           "rising steadily at {}/s (at least {}/s) over the last {} ({} "
           "samples), trend confidence {:.2f} %",
-          Bytes(f.slope_per_s), Bytes(f.slope_lower_per_s), Duration(f.window_s),
-          f.window_samples, f.confidence * 100);
+          Bytes(f.slope_per_s), Bytes(f.slope_lower_per_s),
+          Duration(f.window_s), f.window_samples, f.confidence * 100);
       if (f.projected) {
         return fmt::format(
             "{} is {}: up {:.1f} % ({} -> {}) so far, below the {:.1f} % "
@@ -363,8 +371,9 @@ std::string Describe(const Finding& f) {
           "samples), at or above the {:.1f} % limit",
           f.value, f.window_samples, f.threshold);
     case AlertType::kObjectThreshold:
-      return fmt::format("{} reached {:.0f}, at or above the threshold of {:.0f}",
-                         f.metric, f.value, f.threshold);
+      return fmt::format(
+          "{} reached {:.0f}, at or above the threshold of {:.0f}", f.metric,
+          f.value, f.threshold);
   }
   return "unknown alert";
 }

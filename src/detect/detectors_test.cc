@@ -33,9 +33,9 @@ std::vector<Sample> HeapSeries(const std::vector<double>& mib) {
 
 // Runs the detector at every point, as the monitor does, with the first
 // sample as baseline. Returns the indices at which the condition held.
-std::vector<std::size_t> Evaluate(const std::vector<Sample>& series,
-                                  const MonitorConfig& config,
-                                  std::optional<Finding> (*detector)(const DetectionInput&)) {
+std::vector<std::size_t> Evaluate(
+    const std::vector<Sample>& series, const MonitorConfig& config,
+    std::optional<Finding> (*detector)(const DetectionInput&)) {
   std::vector<std::size_t> held;
   for (std::size_t i = 0; i < series.size(); ++i) {
     DetectionInput in{std::span(series).first(i + 1), &series[0], &config};
@@ -66,7 +66,8 @@ TEST(DetectMemoryGrowth, SteadyLeakHolds) {
   EXPECT_GT(early->time_to_limit_s, 0.9);
   EXPECT_LT(early->time_to_limit_s, 1.5);  // 2 MiB at ~2 MiB/s
   EXPECT_NE(Describe(*early).find("projected to pass it in 1.0 s"),
-            std::string::npos) << Describe(*early);
+            std::string::npos)
+      << Describe(*early);
 
   DetectionInput in{series, &series[0], &config};
   std::optional<Finding> f = DetectMemoryGrowth(in);
@@ -93,8 +94,10 @@ TEST(DetectMemoryGrowth, SlowLeakUnderNoiseWarnsBeforeTheThreshold) {
   std::vector<Sample> series;
   for (int i = 0; i < 200; ++i) {
     Sample s;
-    s.monotonic = std::chrono::steady_clock::time_point{} + std::chrono::seconds(10 * i);
-    s.heap_inuse_bytes = static_cast<uint64_t>((200 + 0.2 * i + noise(rng)) * kMiB);
+    s.monotonic =
+        std::chrono::steady_clock::time_point{} + std::chrono::seconds(10 * i);
+    s.heap_inuse_bytes =
+        static_cast<uint64_t>((200 + 0.2 * i + noise(rng)) * kMiB);
     series.push_back(s);
   }
   MonitorConfig config;
@@ -133,7 +136,7 @@ TEST(DetectMemoryGrowth, NoisyFlatSeriesNeverHolds) {
 TEST(DetectMemoryGrowth, FloorStopsSmallHeapsFromAlerting) {
   std::vector<double> mib;
   for (int i = 0; i < 40; ++i) mib.push_back(1 + 0.1 * i);  // 1 -> 4.9 MiB
-  MonitorConfig config;  // floor 16 MiB
+  MonitorConfig config;                                     // floor 16 MiB
   config.growth_projection_horizon = std::chrono::seconds(0);
   EXPECT_TRUE(Evaluate(HeapSeries(mib), config, DetectMemoryGrowth).empty());
   config.growth_floor_bytes = 1 << 20;
@@ -183,8 +186,8 @@ std::vector<Sample> CountSeries(std::optional<uint64_t> Sample::*field,
 
 TEST(DetectThreadLeak, RatioAndFloorBothApply) {
   MonitorConfig config;  // +50 % and at least +10, held for 5 samples
-  auto series = CountSeries(&Sample::threads,
-                            {4, 9, 13, 14, 14, 14, 14, 14, 102, 102});
+  auto series =
+      CountSeries(&Sample::threads, {4, 9, 13, 14, 14, 14, 14, 14, 102, 102});
   auto held = Evaluate(series, config, DetectThreadLeak);
   // 14 (the limit) from i = 3; five samples at or above it by i = 7.
   EXPECT_EQ(held, (std::vector<std::size_t>{7, 8, 9}));
@@ -213,7 +216,8 @@ TEST(DetectThreadLeak, ABurstThatReturnsIsNotALeak) {
 TEST(DetectThreadLeak, ASteadyClimbWarnsBeforeTheLimit) {
   MonitorConfig config;  // limit: 20 + 10 = 30
   std::vector<uint64_t> counts;
-  for (int i = 0; i < 30; ++i) counts.push_back(20 + i / 4);  // +1 per 4 samples
+  for (int i = 0; i < 30; ++i)
+    counts.push_back(20 + i / 4);  // +1 per 4 samples
   auto series = CountSeries(&Sample::threads, counts);
   for (std::size_t i = 0; i < series.size(); ++i) {
     series[i].monotonic = std::chrono::steady_clock::time_point{} +
@@ -225,7 +229,8 @@ TEST(DetectThreadLeak, ASteadyClimbWarnsBeforeTheLimit) {
   EXPECT_EQ(f->limit, 30);
   EXPECT_GT(f->time_to_limit_s, 0);
   EXPECT_NE(Describe(*f).find("projected to reach the limit of 30"),
-            std::string::npos) << Describe(*f);
+            std::string::npos)
+      << Describe(*f);
 }
 
 TEST(DetectFdLeak, UsesItsOwnLimits) {
@@ -252,7 +257,8 @@ TEST(DetectHeapFragmentation, RatioAndFloor) {
       << "held on only 4 samples";
   for (Sample& x : v) x.heap_free_bytes = 40ull << 20;  // below 50 %
   EXPECT_FALSE(DetectHeapFragmentation({v, &v[0], &config}));
-  for (Sample& x : v) x.heap_inuse_bytes = 1ull << 20;  // 97 % but only 40 MiB free
+  for (Sample& x : v)
+    x.heap_inuse_bytes = 1ull << 20;  // 97 % but only 40 MiB free
   EXPECT_FALSE(DetectHeapFragmentation({v, &v[0], &config}));
   v[4].heap_free_bytes.reset();
   EXPECT_FALSE(DetectHeapFragmentation({v, &v[0], &config}));

@@ -95,7 +95,8 @@ double SerialCorrelation(std::span<const double> y) {
   constexpr std::size_t kReach = 4;
   std::array<double, kMaxGrowthSamples> prefix;  // prefix[i] = sum of d[0..i)
   prefix[0] = 0;
-  for (std::size_t i = 1; i < n; ++i) prefix[i] = prefix[i - 1] + (y[i] - y[i - 1]);
+  for (std::size_t i = 1; i < n; ++i)
+    prefix[i] = prefix[i - 1] + (y[i] - y[i - 1]);
   std::size_t m = n - 1;  // differences d[i] = y[i + 1] - y[i]
   double num = 0, den = 0, prev = 0;
   for (std::size_t i = 0; i < m; ++i) {
@@ -161,9 +162,10 @@ Judgement Judge(Window w, double confidence, bool may_rise, bool need_factor,
   // longer rises clearly on its own) -- a burst of samples taken close
   // together, then a pause, bends the slopes of a steady rise but not its
   // ranks.
-  j.decelerating = earlier > 0 && recent < kDeceleratingRatio * earlier &&
-                   internal::MannKendallRising(w.y.first(half)) >= confidence &&
-                   internal::MannKendallRising(w.y.last(half)) < kRecentConfidence;
+  j.decelerating =
+      earlier > 0 && recent < kDeceleratingRatio * earlier &&
+      internal::MannKendallRising(w.y.first(half)) >= confidence &&
+      internal::MannKendallRising(w.y.last(half)) < kRecentConfidence;
   if (!need_factor) return j;
   std::array<double, kMaxTrendPoints> order;
   for (std::size_t i = 0; i < w.y.size(); ++i)
@@ -503,10 +505,14 @@ bool MayRiseSteadily(std::span<const double> values,
 
 std::string_view ToString(GrowthKind kind) {
   switch (kind) {
-    case GrowthKind::kUnknown: return "unknown";
-    case GrowthKind::kFlat: return "flat";
-    case GrowthKind::kBounded: return "bounded";
-    case GrowthKind::kUnbounded: return "unbounded";
+    case GrowthKind::kUnknown:
+      return "unknown";
+    case GrowthKind::kFlat:
+      return "flat";
+    case GrowthKind::kBounded:
+      return "bounded";
+    case GrowthKind::kUnbounded:
+      return "unbounded";
   }
   return "unknown";
 }
@@ -522,7 +528,8 @@ GrowthTrend Classify(std::span<const double> times_s,
   // NaN or infinity has no rank: the statistics below would not be defined
   // (Mann-Kendall's tie count would never advance past a NaN).
   auto finite = [](std::span<const double> xs) {
-    return std::all_of(xs.begin(), xs.end(), [](double x) { return std::isfinite(x); });
+    return std::all_of(xs.begin(), xs.end(),
+                       [](double x) { return std::isfinite(x); });
   };
   if (!finite(times_s) || !finite(values)) return GrowthTrend{};
   Prepared p = Prepare(times_s, values, options);

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "detect/growth_internal.h"
-#include "memmon/growth.h"
 #include "detect/trend.h"
+#include "memmon/growth.h"
 
 namespace memmon {
 

@@ -9,8 +9,8 @@
 // src/growth_equivalence_test.cc shows the answers are ClassifyGrowth's.
 //
 // Thread-safety: the functions are pure apart from the cache they are
-// given; a TrendCache is not thread-safe (one per DetectionEngine, used under the
-// monitor's sample mutex). Allocation: none.
+// given; a TrendCache is not thread-safe (one per DetectionEngine, used under
+// the monitor's sample mutex). Allocation: none.
 #ifndef MEMMON_SRC_DETECT_GROWTH_INTERNAL_H_
 #define MEMMON_SRC_DETECT_GROWTH_INTERNAL_H_
 
@@ -20,8 +20,8 @@
 #include <optional>
 #include <span>
 
-#include "memmon/growth.h"
 #include "detect/trend.h"
+#include "memmon/growth.h"
 
 namespace memmon::internal {
 

@@ -35,7 +35,8 @@ Series Make(int n, const std::function<double(int)>& f, double sigma = 0,
 GrowthTrend Classify(const Series& s) { return ClassifyGrowth(s.t, s.v); }
 
 TEST(ClassifyGrowth, LinearLeakIsUnbounded) {
-  GrowthTrend g = Classify(Make(100, [](int i) { return 1000 + 5.0 * i; }, 3));
+  GrowthTrend g = Classify(Make(
+      100, [](int i) { return 1000 + 5.0 * i; }, 3));
   EXPECT_EQ(g.kind, GrowthKind::kUnbounded);
   EXPECT_NEAR(g.slope_per_s, 0.5, 0.05);
   EXPECT_LE(g.slope_lower_per_s, g.slope_per_s);
@@ -50,26 +51,28 @@ TEST(ClassifyGrowth, FlatNoiseIsFlat) {
   // windows; more than 3 of 50 would mean the level is badly off).
   int unbounded = 0;
   for (uint64_t seed = 1; seed <= 50; ++seed) {
-    unbounded += Classify(Make(200, [](int) { return 500.0; }, 10, seed)).kind ==
-                 GrowthKind::kUnbounded;
+    unbounded += Classify(Make(
+                              200, [](int) { return 500.0; }, 10, seed))
+                     .kind == GrowthKind::kUnbounded;
   }
   EXPECT_LE(unbounded, 3);
 }
 
 TEST(ClassifyGrowth, AStepIsBoundedNotUnbounded) {
-  GrowthTrend g = Classify(Make(120, [](int i) { return i < 60 ? 100.0 : 180.0; }, 2));
+  GrowthTrend g = Classify(Make(
+      120, [](int i) { return i < 60 ? 100.0 : 180.0; }, 2));
   EXPECT_EQ(g.kind, GrowthKind::kBounded);
 }
 
 TEST(ClassifyGrowth, WarmUpThatLevelsOffIsBounded) {
-  GrowthTrend g = Classify(
-      Make(120, [](int i) { return 100 + 300 * (1 - std::pow(0.8, i)); }, 2));
+  GrowthTrend g = Classify(Make(
+      120, [](int i) { return 100 + 300 * (1 - std::pow(0.8, i)); }, 2));
   EXPECT_EQ(g.kind, GrowthKind::kBounded);
 }
 
 TEST(ClassifyGrowth, LateStartIsSeenInAShortWindow) {
-  GrowthTrend g =
-      Classify(Make(200, [](int i) { return i < 150 ? 300.0 : 300 + 4.0 * (i - 150); }, 2));
+  GrowthTrend g = Classify(Make(
+      200, [](int i) { return i < 150 ? 300.0 : 300 + 4.0 * (i - 150); }, 2));
   EXPECT_EQ(g.kind, GrowthKind::kUnbounded);
   // The longest window that rises steadily: not the whole series, and its
   // floor's slope is at most the leak's (0.4/s), a conservative projection.
@@ -80,7 +83,8 @@ TEST(ClassifyGrowth, LateStartIsSeenInAShortWindow) {
 
 TEST(ClassifyGrowth, SawtoothFollowsTheFloor) {
   auto saw = [](double floor_slope) {
-    return [floor_slope](int i) { return 400 + 15.0 * (i % 8) + floor_slope * i; };
+    return
+        [floor_slope](int i) { return 400 + 15.0 * (i % 8) + floor_slope * i; };
   };
   GrowthTrend flat = Classify(Make(300, saw(0), 1));
   EXPECT_NE(flat.kind, GrowthKind::kUnbounded);
@@ -119,7 +123,8 @@ TEST(ClassifyGrowth, TooFewPointsIsUnknown) {
 
 TEST(ClassifyGrowth, FixedBlockAndLongInputs) {
   // More samples than kMaxGrowthSamples: only the last ones are used.
-  Series s = Make(5000, [](int i) { return i < 4000 ? 100.0 : 100 + (i - 4000) * 1.0; }, 1);
+  Series s = Make(
+      5000, [](int i) { return i < 4000 ? 100.0 : 100 + (i - 4000) * 1.0; }, 1);
   GrowthOptions o;
   o.block_samples = 4;
   GrowthTrend g = ClassifyGrowth(s.t, s.v, o);

@@ -34,9 +34,15 @@ constexpr std::array<Column, 9> kColumns{{
 }};
 
 constexpr std::array<std::string_view, kColumns.size() + 1> kColumnNames{
-    "time_s",          "rss_bytes",         "heap_inuse_bytes",
-    "heap_free_bytes", "threads",           "fds",
-    "heap_system_bytes", "virtual_bytes",   "pss_bytes",
+    "time_s",
+    "rss_bytes",
+    "heap_inuse_bytes",
+    "heap_free_bytes",
+    "threads",
+    "fds",
+    "heap_system_bytes",
+    "virtual_bytes",
+    "pss_bytes",
     "allocator_cpu_fraction"};
 
 constexpr int kTimeColumn = -1;
@@ -45,8 +51,10 @@ constexpr double kMaxAbsTime = 4e9;
 constexpr int kIgnored = -2;
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -56,7 +64,8 @@ std::string Shown(std::string_view cell) {
   std::string out;
   for (char c : cell.substr(0, 40)) {
     auto u = static_cast<unsigned char>(c);
-    out += u >= 0x20 && u < 0x7f ? std::string(1, c) : fmt::format("\\x{:02x}", u);
+    out +=
+        u >= 0x20 && u < 0x7f ? std::string(1, c) : fmt::format("\\x{:02x}", u);
   }
   if (cell.size() > 40) out += "...";
   return out;
@@ -141,12 +150,13 @@ Status ParseSamplesCsv(std::string_view text, SamplesCsv* out) {
       for (std::size_t i = 0; i < cells.size(); ++i) {
         std::string_view name = cells[i];
         if (name.empty()) {
-          return LineError(line_no, fmt::format("header cell {} is empty", i + 1));
+          return LineError(line_no,
+                           fmt::format("header cell {} is empty", i + 1));
         }
         for (std::size_t j = 0; j < i; ++j) {
           if (cells[j] == name) {
-            return LineError(line_no,
-                             fmt::format("column '{}' appears twice", Shown(name)));
+            return LineError(
+                line_no, fmt::format("column '{}' appears twice", Shown(name)));
           }
         }
         int role = kIgnored;
@@ -183,16 +193,19 @@ Status ParseSamplesCsv(std::string_view text, SamplesCsv* out) {
       if (role == kTimeColumn) {
         std::optional<double> t = ParseDouble(cell);
         if (!t) {
-          return LineError(line_no, cell.empty()
-                                        ? std::string("time_s is empty")
-                                        : fmt::format("time_s: expected a number, got '{}'",
-                                                      Shown(cell)));
+          return LineError(
+              line_no, cell.empty()
+                           ? std::string("time_s is empty")
+                           : fmt::format("time_s: expected a number, got '{}'",
+                                         Shown(cell)));
         }
         // Within +-4e9 s (Unix times up to 2096), so that the time in
         // nanoseconds fits the clocks' 64-bit counts.
         if (std::fabs(*t) > kMaxAbsTime) {
-          return LineError(line_no, fmt::format("time_s {} is out of range (|time_s| <= {:.0e})",
-                                                *t, kMaxAbsTime));
+          return LineError(
+              line_no,
+              fmt::format("time_s {} is out of range (|time_s| <= {:.0e})", *t,
+                          kMaxAbsTime));
         }
         ts.time_s = *t;
         time_set = true;
@@ -203,32 +216,36 @@ Status ParseSamplesCsv(std::string_view text, SamplesCsv* out) {
       if (col.field == nullptr) {
         std::optional<double> f = ParseDouble(cell);
         if (!f || *f < 0 || *f > 1) {
-          return LineError(line_no,
-                           fmt::format("{}: expected a number from 0 to 1, got '{}'",
-                                       col.name, Shown(cell)));
+          return LineError(
+              line_no,
+              fmt::format("{}: expected a number from 0 to 1, got '{}'",
+                          col.name, Shown(cell)));
         }
         ts.sample.allocator_cpu_fraction = *f;
         continue;
       }
       std::optional<uint64_t> v = ParseCount(cell);
       if (!v) {
-        return LineError(line_no,
-                         fmt::format("{}: expected a non-negative integer, got '{}'",
-                                     col.name, Shown(cell)));
+        return LineError(
+            line_no,
+            fmt::format("{}: expected a non-negative integer, got '{}'",
+                        col.name, Shown(cell)));
       }
       ts.sample.*col.field = *v;
     }
     if (!time_set) return LineError(line_no, "time_s is missing");
     if (!out->samples.empty() && !(ts.time_s > out->samples.back().time_s)) {
-      return LineError(line_no,
-                       fmt::format("time_s {} is not after the previous sample's {}",
-                                   ts.time_s, out->samples.back().time_s));
+      return LineError(
+          line_no,
+          fmt::format("time_s {} is not after the previous sample's {}",
+                      ts.time_s, out->samples.back().time_s));
     }
     auto offset = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::duration<double>(ts.time_s));
     ts.sample.monotonic = std::chrono::steady_clock::time_point(offset);
     ts.sample.time = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(offset));
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            offset));
     out->samples.push_back(ts);
   }
   if (!have_header) {
@@ -254,7 +271,8 @@ std::string SamplesCsvRow(double time_s, const Sample& s) {
   for (const Column& col : kColumns) {
     out += ',';
     if (col.field == nullptr) {
-      if (s.allocator_cpu_fraction) out += fmt::format("{}", *s.allocator_cpu_fraction);
+      if (s.allocator_cpu_fraction)
+        out += fmt::format("{}", *s.allocator_cpu_fraction);
     } else if (const std::optional<uint64_t>& v = s.*col.field) {
       out += fmt::format("{}", *v);
     }

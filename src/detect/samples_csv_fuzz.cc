@@ -44,9 +44,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (std::size_t i = 0; i < csv.samples.size(); ++i) {
     const memmon::Sample& a = csv.samples[i].sample;
     const memmon::Sample& b = back.samples[i].sample;
-    Check(a.rss_bytes == b.rss_bytes && a.heap_inuse_bytes == b.heap_inuse_bytes &&
+    Check(a.rss_bytes == b.rss_bytes &&
+          a.heap_inuse_bytes == b.heap_inuse_bytes &&
           a.heap_free_bytes == b.heap_free_bytes && a.threads == b.threads &&
-          a.open_fds == b.open_fds && a.allocator_cpu_fraction == b.allocator_cpu_fraction);
+          a.open_fds == b.open_fds &&
+          a.allocator_cpu_fraction == b.allocator_cpu_fraction);
   }
   return 0;
 }

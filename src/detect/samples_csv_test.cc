@@ -14,12 +14,13 @@ namespace {
 
 TEST(SamplesCsv, ParsesTheIssuesFormat) {
   SamplesCsv csv;
-  ASSERT_TRUE(ParseSamplesCsv("time_s,rss_bytes,heap_inuse_bytes,heap_free_bytes,"
-                              "threads,fds,comment\n"
-                              "0,1000,600,100,4,9,start\n"
-                              "30.5,,700,,5,10,\n",
-                              &csv)
-                  .ok());
+  ASSERT_TRUE(
+      ParseSamplesCsv("time_s,rss_bytes,heap_inuse_bytes,heap_free_bytes,"
+                      "threads,fds,comment\n"
+                      "0,1000,600,100,4,9,start\n"
+                      "30.5,,700,,5,10,\n",
+                      &csv)
+          .ok());
   ASSERT_EQ(csv.samples.size(), 2u);
   EXPECT_TRUE(csv.Has("fds"));
   EXPECT_FALSE(csv.Has("comment"));  // unknown columns are ignored
@@ -34,7 +35,8 @@ TEST(SamplesCsv, ParsesTheIssuesFormat) {
   EXPECT_DOUBLE_EQ(b.time_s, 30.5);
   EXPECT_FALSE(b.sample.rss_bytes.has_value());  // empty cell: unknown, not 0
   EXPECT_FALSE(b.sample.heap_free_bytes.has_value());
-  EXPECT_EQ(std::chrono::duration<double>(b.sample.monotonic.time_since_epoch()).count(),
+  EXPECT_EQ(std::chrono::duration<double>(b.sample.monotonic.time_since_epoch())
+                .count(),
             30.5);
 }
 
@@ -54,10 +56,14 @@ TEST(SamplesCsv, ErrorsNameTheLineAndTheProblem) {
   const Case cases[] = {
       {"", "line 1: no header"},
       {"rss_bytes\n1\n", "line 1: the header has no time_s column"},
-      {"# c\ntime_s,rss_bytes\n0,1\n\n1,2,3\n", "line 5: 3 cells, but the header (line 2) has 2"},
-      {"time_s,rss_bytes\n0,-1\n", "line 2: rss_bytes: expected a non-negative integer, got '-1'"},
-      {"time_s,threads\n0,1\n0,2\n", "line 3: time_s 0 is not after the previous sample's 0"},
-      {"time_s,allocator_cpu_fraction\n0,2\n", "line 2: allocator_cpu_fraction: expected a number from 0 to 1"},
+      {"# c\ntime_s,rss_bytes\n0,1\n\n1,2,3\n",
+       "line 5: 3 cells, but the header (line 2) has 2"},
+      {"time_s,rss_bytes\n0,-1\n",
+       "line 2: rss_bytes: expected a non-negative integer, got '-1'"},
+      {"time_s,threads\n0,1\n0,2\n",
+       "line 3: time_s 0 is not after the previous sample's 0"},
+      {"time_s,allocator_cpu_fraction\n0,2\n",
+       "line 2: allocator_cpu_fraction: expected a number from 0 to 1"},
       {"time_s,fds,fds\n", "line 1: column 'fds' appears twice"},
       {"time_s,rss_bytes\n0,\x01x\n", "got '\\x01x'"},
   };
@@ -92,7 +98,8 @@ TEST(SamplesCsv, WriterRoundTrips) {
 // samples_csv_fuzz.cc, runs in `make fuzz`.)
 TEST(SamplesCsv, SeedCorpus) {
   int seen = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(MEMMON_CSV_CORPUS_DIR)) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(MEMMON_CSV_CORPUS_DIR)) {
     std::ifstream in(entry.path(), std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
@@ -101,7 +108,8 @@ TEST(SamplesCsv, SeedCorpus) {
     std::string name = entry.path().filename().string();
     if (name.rfind("bad_", 0) == 0) {
       EXPECT_FALSE(s.ok()) << name;
-      EXPECT_EQ(s.message().rfind("line ", 0), 0u) << name << ": " << s.message();
+      EXPECT_EQ(s.message().rfind("line ", 0), 0u)
+          << name << ": " << s.message();
       EXPECT_EQ(s.message().find('\n'), std::string::npos) << name;
     } else {
       EXPECT_TRUE(s.ok()) << name << ": " << s.message();

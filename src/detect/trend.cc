@@ -12,7 +12,8 @@
 namespace memmon::internal {
 namespace {
 
-using PairSlopes = std::array<double, kMaxTrendPoints*(kMaxTrendPoints - 1) / 2>;
+using PairSlopes =
+    std::array<double, kMaxTrendPoints*(kMaxTrendPoints - 1) / 2>;
 
 // Fills `slopes` with the slopes of every pair with distinct x; returns how
 // many.
@@ -45,8 +46,9 @@ double VarianceTerm(double n) { return n * (n - 1) * (2 * n + 5); }
 double Confidence(double s, double variance) {
   if (variance <= 0) return 0.5;
   // Continuity correction towards zero.
-  double z = s > 0 ? (s - 1) / std::sqrt(variance)
-                   : s < 0 ? (s + 1) / std::sqrt(variance) : 0.0;
+  double z = s > 0   ? (s - 1) / std::sqrt(variance)
+             : s < 0 ? (s + 1) / std::sqrt(variance)
+                     : 0.0;
   return NormalCdf(z);
 }
 
@@ -84,10 +86,12 @@ double SenSlopeLowerBound(std::span<const double> x, std::span<const double> y,
   std::size_t m = CollectPairSlopes(x, y, &slopes);
   if (m == 0) return 0;
   std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
-  double c = NormalQuantile(confidence) *
-             std::sqrt(MannKendallStatistic(y.last(n)).variance * variance_factor);
+  double c =
+      NormalQuantile(confidence) *
+      std::sqrt(MannKendallStatistic(y.last(n)).variance * variance_factor);
   double rank = std::floor((static_cast<double>(m) - c) / 2);
-  std::size_t k = rank <= 0 ? 0 : std::min(static_cast<std::size_t>(rank), m - 1);
+  std::size_t k =
+      rank <= 0 ? 0 : std::min(static_cast<std::size_t>(rank), m - 1);
   return KthSmallest(&slopes, m, k);
 }
 
@@ -210,18 +214,20 @@ double AutocorrelationVarianceFactor(std::span<const double> x,
   // rise, sampled irregularly) are structure, not noise.
   std::array<double, kMaxTrendPoints> dev;
   for (std::size_t i = 0; i < n; ++i) dev[i] = std::fabs(r[i] - mean);
-  std::nth_element(dev.begin(), dev.begin() + static_cast<std::ptrdiff_t>(n / 2),
+  std::nth_element(dev.begin(),
+                   dev.begin() + static_cast<std::ptrdiff_t>(n / 2),
                    dev.begin() + static_cast<std::ptrdiff_t>(n));
   double noise = 1.4826 * dev[n / 2];
-  double step = std::fabs(slope) * (x[n - 1] - x[0]) / static_cast<double>(n - 1);
+  double step =
+      std::fabs(slope) * (x[n - 1] - x[0]) / static_cast<double>(n - 1);
   if (noise < 0.5 * step) return 1;
   double rho = std::min(num / den, 0.8);
   return rho > 0 ? (1 + rho) / (1 - rho) : 1;
 }
 
 namespace {
-double WorstSplitConfidence(std::span<const double> y, double variance_factor, long total,
-                            double level);
+double WorstSplitConfidence(std::span<const double> y, double variance_factor,
+                            long total, double level);
 long SignSum(const double* p, std::size_t count, double pivot);
 }  // namespace
 
@@ -231,7 +237,8 @@ double RiseWithinSegmentsConfidence(std::span<const double> y,
   y = y.last(n);
   if (n < 4) return 0.5;
   long total = 0;
-  for (std::size_t i = 0; i + 1 < n; ++i) total += SignSum(y.data() + i + 1, n - i - 1, y[i]);
+  for (std::size_t i = 0; i + 1 < n; ++i)
+    total += SignSum(y.data() + i + 1, n - i - 1, y[i]);
   return WorstSplitConfidence(y, variance_factor, total,
                               -std::numeric_limits<double>::infinity());
 }
@@ -344,8 +351,8 @@ namespace {
 // adds its pairs with the rest of the right (j > k). Segment variances:
 // closed form when the window has no ties (the usual case for byte counts),
 // else sorted and counted per segment.
-double WorstSplitConfidence(std::span<const double> y, double variance_factor, long total,
-                            double level) {
+double WorstSplitConfidence(std::span<const double> y, double variance_factor,
+                            long total, double level) {
   const std::size_t n = y.size();
   auto sign = [](double d) { return static_cast<long>(d > 0) - (d < 0); };
   std::array<double, kMaxTrendPoints> sorted;

@@ -202,9 +202,12 @@ TEST(Fused, EqualTheSeparateStatistics) {
 
     double level = levels[trial % 3];
     const double direct = DirectRiseWithinSegments(y, factor);
-    ASSERT_NEAR(RiseWithinSegmentsConfidence(y, factor), direct, 1e-12) << trial;
+    ASSERT_NEAR(RiseWithinSegmentsConfidence(y, factor), direct, 1e-12)
+        << trial;
     if (std::abs(direct - level) > 1e-12) {
-      ASSERT_EQ(RiseWithinSegmentsAtLeast(y, factor, mk.s, level), direct >= level) << trial;
+      ASSERT_EQ(RiseWithinSegmentsAtLeast(y, factor, mk.s, level),
+                direct >= level)
+          << trial;
     }
   }
 }
@@ -221,7 +224,8 @@ TEST(SenSlope, LowerBoundIsBelowTheSlopeAndTightensWithData) {
   double lower = SenSlopeLowerBound(x, y, 0.99);
   EXPECT_LT(lower, slope);
   EXPECT_GT(lower, 0.4);  // 0.5 with 1-sigma noise over 64 points
-  double short_lower = SenSlopeLowerBound(std::span(x).first(12), std::span(y).first(12), 0.99);
+  double short_lower =
+      SenSlopeLowerBound(std::span(x).first(12), std::span(y).first(12), 0.99);
   EXPECT_LT(short_lower, lower);  // less data, wider interval
   EXPECT_LT(SenSlopeLowerBound(x, y, 0.999), lower);
 }

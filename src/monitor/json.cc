@@ -44,7 +44,9 @@ Json SampleJson(const Sample& s) {
 }
 
 Json ObjectJson(const TrackedObject& o) {
-  auto time = [](const auto& t) { return t ? Json(UnixSeconds(*t)) : Json(nullptr); };
+  auto time = [](const auto& t) {
+    return t ? Json(UnixSeconds(*t)) : Json(nullptr);
+  };
   Json j;
   j["count"] = o.count;
   j["bytes"] = o.bytes;
@@ -75,7 +77,8 @@ std::string ToJson(const MemoryStats& st) {
   j["baseline_sample"] =
       st.baseline_sample ? SampleJson(*st.baseline_sample) : Json(nullptr);
   Json objects = Json::object();
-  for (const auto& [name, o] : st.tracked_objects) objects[name] = ObjectJson(o);
+  for (const auto& [name, o] : st.tracked_objects)
+    objects[name] = ObjectJson(o);
   j["tracked_objects"] = std::move(objects);
   return j.dump();
 }

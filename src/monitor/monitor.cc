@@ -5,23 +5,22 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <thread>
 
+#include "detect/detection_engine.h"
 #include "monitor/alert_log.h"
+#include "monitor/object_registry.h"
 #include "source/allocator_stats.h"
 #include "source/cost_budget.h"
-#include "monitor/object_registry.h"
 #include "source/procfs.h"
-#include "detect/detection_engine.h"
 
 namespace memmon {
 
@@ -30,11 +29,11 @@ namespace memmon {
 //
 // Locking: `sample_mu` serialises everything that takes a sample or runs
 // detectors (TakeSample, ResetBaseline, SetDetector); `mu` guards what
-// readers see. DetectionEngine::Append (which writes the history) runs under both;
-// DetectionEngine::Judge (which only reads it; the gates and the detectors' trend
-// cache it writes are never read under `mu`) under `sample_mu` alone, so a
-// detector may call GetStats(). Callbacks and the alert log run with
-// neither held.
+// readers see. DetectionEngine::Append (which writes the history) runs under
+// both; DetectionEngine::Judge (which only reads it; the gates and the
+// detectors' trend cache it writes are never read under `mu`) under `sample_mu`
+// alone, so a detector may call GetStats(). Callbacks and the alert log run
+// with neither held.
 struct MemoryMonitor::Impl {
   explicit Impl(MonitorConfig c)
       : config(std::move(c)),
@@ -105,7 +104,7 @@ struct MemoryMonitor::Impl {
   }
 
   Sample Take(bool make_baseline) {
-    std::vector<MemoryAlert> fired;  // allocates only when an alert fires
+    std::vector<MemoryAlert> fired;   // allocates only when an alert fires
     std::vector<std::string> errors;  // tracking errors, as JSON lines
     std::shared_ptr<const std::vector<AlertCallback>> cbs;
     Sample s;
@@ -113,7 +112,8 @@ struct MemoryMonitor::Impl {
     {
       std::lock_guard sl(sample_mu);
       s = Collect();
-      if (target_exited.load(std::memory_order_relaxed)) return s;  // nothing to keep
+      if (target_exited.load(std::memory_order_relaxed))
+        return s;  // nothing to keep
       bool judge;
       {
         std::lock_guard l(mu);
@@ -150,9 +150,10 @@ struct MemoryMonitor::Impl {
   void ObserveObjects(const Sample& s, std::vector<MemoryAlert>* fired,
                       std::vector<std::string>* errors) {
     std::vector<internal::ObjectEvent> events;
-    internal::ObjectRegistry::Get().Observe(s.time, config.object_rearm_pct / 100,
-                                            &events);
-    double time_s = std::chrono::duration<double>(s.monotonic - created).count();
+    internal::ObjectRegistry::Get().Observe(
+        s.time, config.object_rearm_pct / 100, &events);
+    double time_s =
+        std::chrono::duration<double>(s.monotonic - created).count();
     for (const internal::ObjectEvent& e : events) {
       if (e.kind == internal::ObjectEvent::kNegativeCount) {
         nlohmann::ordered_json j;
@@ -160,9 +161,9 @@ struct MemoryMonitor::Impl {
         j["object"] = e.counter->name();
         j["count"] = e.count;
         j["time_s"] = time_s;
-        j["message"] = fmt::format(
-            "{} count is {}: more decrements than increments", e.counter->name(),
-            e.count);
+        j["message"] =
+            fmt::format("{} count is {}: more decrements than increments",
+                        e.counter->name(), e.count);
         errors->push_back(j.dump());
         continue;
       }
@@ -181,9 +182,9 @@ struct MemoryMonitor::Impl {
     }
   }
 
-  void Deliver(const MemoryAlert& a,
-               const std::vector<AlertCallback>& cbs) {
-    if (a.type == AlertType::kMemoryGrowth) allocator.SnapshotHeap("memory_growth");
+  void Deliver(const MemoryAlert& a, const std::vector<AlertCallback>& cbs) {
+    if (a.type == AlertType::kMemoryGrowth)
+      allocator.SnapshotHeap("memory_growth");
     log.Write(ToJson(a));
     for (const AlertCallback& cb : cbs) {
       try {
@@ -349,7 +350,8 @@ ProfileDiff MemoryMonitor::CompareProfiles(const MemoryProfile& before,
   ProfileDiff d;
   d.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
       after.sample.monotonic - before.sample.monotonic);
-  auto delta = [&](std::optional<uint64_t> Sample::*f) -> std::optional<int64_t> {
+  auto delta =
+      [&](std::optional<uint64_t> Sample::*f) -> std::optional<int64_t> {
     const auto& a = before.sample.*f;
     const auto& b = after.sample.*f;
     if (!a || !b) return std::nullopt;
@@ -391,8 +393,8 @@ void MemoryMonitor::SetDetector(AlertType type, Detector detector) {
 const MonitorConfig& MemoryMonitor::config() const { return impl_->config; }
 
 std::string ProfileDiff::ToString() const {
-  std::string out = fmt::format(
-      "over {:.3f} s:\n", std::chrono::duration<double>(elapsed).count());
+  std::string out = fmt::format("over {:.3f} s:\n",
+                                std::chrono::duration<double>(elapsed).count());
   auto line = [&](const char* name, const std::optional<int64_t>& d,
                   std::optional<uint64_t> Sample::*base, bool bytes) {
     if (!d) return;

@@ -76,7 +76,8 @@ ObjectCounter& ObjectRegistry::Track(std::string_view name,
       Slot& overflow = overflow_.emplace_back();
       retired_.emplace_back();
       observed_.emplace_back();
-      counters_.emplace_back(new ObjectCounter(std::string(name), id, &overflow));
+      counters_.emplace_back(
+          new ObjectCounter(std::string(name), id, &overflow));
       c = counters_.back().get();
       // Publish a table at most half full.
       uint64_t capacity = 16;
@@ -196,8 +197,9 @@ void ObjectRegistry::ObserveLocked(uint32_t id,
     o.armed = false;
     events->push_back(
         {ObjectEvent::kThresholdCrossed, counter, count, bytes, threshold});
-  } else if (!o.armed && static_cast<double>(count) <
-                             static_cast<double>(threshold) * (1 - rearm_fraction)) {
+  } else if (!o.armed &&
+             static_cast<double>(count) <
+                 static_cast<double>(threshold) * (1 - rearm_fraction)) {
     o.armed = true;
   }
 }
@@ -263,7 +265,8 @@ inline Slot* LocalSlot(uint32_t id) {
   if (block != nullptr && id < kSlotsPerChunk * kMaxChunks) [[likely]] {
     Slot* slots =
         block->chunks[id / kSlotsPerChunk].load(std::memory_order_relaxed);
-    if (slots != nullptr) [[likely]] return slots + id % kSlotsPerChunk;
+    if (slots != nullptr) [[likely]]
+      return slots + id % kSlotsPerChunk;
   }
   return ObjectRegistry::Get().SlotFor(id);
 }

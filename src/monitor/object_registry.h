@@ -74,7 +74,8 @@ class ObjectRegistry {
  public:
   static ObjectRegistry& Get();  // never destroyed
 
-  ObjectCounter& Track(std::string_view name, std::optional<uint64_t> threshold);
+  ObjectCounter& Track(std::string_view name,
+                       std::optional<uint64_t> threshold);
   // Lock-free; nullptr when the name was never tracked.
   ObjectCounter* Find(std::string_view name) const;
 
@@ -88,8 +89,8 @@ class ObjectRegistry {
   // (re-arming a threshold once the count falls below
   // threshold * (1 - rearm_fraction)) and appends what fired. Allocates
   // only when an event is appended.
-  void Observe(std::chrono::system_clock::time_point now,
-               double rearm_fraction, std::vector<ObjectEvent>* events);
+  void Observe(std::chrono::system_clock::time_point now, double rearm_fraction,
+               std::vector<ObjectEvent>* events);
   // Snapshots of every counter, by name.
   std::vector<TrackedObject> Snapshot() const;
 
@@ -123,9 +124,9 @@ class ObjectRegistry {
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<ObjectCounter>> counters_;  // by id
-  std::deque<Slot> overflow_;                             // by id; stable addresses
-  std::deque<Slot> retired_;                              // by id
-  std::vector<Observed> observed_;                        // by id
+  std::deque<Slot> overflow_;       // by id; stable addresses
+  std::deque<Slot> retired_;        // by id
+  std::vector<Observed> observed_;  // by id
   ThreadBlock* blocks_ = nullptr;
   std::atomic<const NameTable*> names_{nullptr};
   std::vector<std::unique_ptr<NameTable>> name_tables_;  // all ever published

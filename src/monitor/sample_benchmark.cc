@@ -9,6 +9,7 @@
 //
 // Results and the machine are recorded in docs/benchmarks.md.
 
+#include <benchmark/benchmark.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -16,14 +17,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <benchmark/benchmark.h>
-
 #include <cstring>
 #include <memory>
 #include <vector>
 
-#include "source/allocator_stats.h"
 #include "memmon/monitor.h"
+#include "source/allocator_stats.h"
 #include "source/procfs.h"
 
 namespace {

@@ -32,8 +32,11 @@ inline double LogUnit(double u) {
   const double t = (m - 1.0) / (m + 1.0);
   const double t2 = t * t;
   const double series =
-      1.0 + t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 + t2 * (1.0 / 9 +
-      t2 * (1.0 / 11 + t2 * (1.0 / 13))))));
+      1.0 +
+      t2 * (1.0 / 3 +
+            t2 * (1.0 / 5 +
+                  t2 * (1.0 / 7 +
+                        t2 * (1.0 / 9 + t2 * (1.0 / 11 + t2 * (1.0 / 13))))));
   return e * 0.6931471805599453 + 2.0 * t * series;
 }
 
@@ -42,11 +45,18 @@ inline double LogUnit(double u) {
 inline double OneMinusExpNeg(double x) {
   if (x >= 0.25) return -std::expm1(-x);
   // x - x^2/2! + x^3/3! - ... - x^10/10!, in Horner form.
-  constexpr double c2 = -1.0 / 2, c3 = 1.0 / 6, c4 = -1.0 / 24,
-                   c5 = 1.0 / 120, c6 = -1.0 / 720, c7 = 1.0 / 5040,
-                   c8 = -1.0 / 40320, c9 = 1.0 / 362880, c10 = -1.0 / 3628800;
-  return x * (1 + x * (c2 + x * (c3 + x * (c4 + x * (c5 + x * (c6 + x * (c7 +
-         x * (c8 + x * (c9 + x * c10)))))))));
+  constexpr double c2 = -1.0 / 2, c3 = 1.0 / 6, c4 = -1.0 / 24, c5 = 1.0 / 120,
+                   c6 = -1.0 / 720, c7 = 1.0 / 5040, c8 = -1.0 / 40320,
+                   c9 = 1.0 / 362880, c10 = -1.0 / 3628800;
+  return x *
+         (1 +
+          x * (c2 +
+               x * (c3 +
+                    x * (c4 +
+                         x * (c5 +
+                              x * (c6 +
+                                   x * (c7 +
+                                        x * (c8 + x * (c9 + x * c10)))))))));
 }
 
 }  // namespace memmon::preload

@@ -15,11 +15,9 @@ namespace {
 TEST(SampleMath, LogUnitMatchesLibm) {
   std::mt19937_64 rng(42);  // fixed seed
   for (int i = 0; i < 200000; ++i) {
-    const double u =
-        (static_cast<double>(rng() >> 11) + 1.0) * 0x1.0p-53;
+    const double u = (static_cast<double>(rng() >> 11) + 1.0) * 0x1.0p-53;
     const double want = std::log(u);
-    EXPECT_NEAR(LogUnit(u), want, 1e-12 * std::max(1.0, std::fabs(want)))
-        << u;
+    EXPECT_NEAR(LogUnit(u), want, 1e-12 * std::max(1.0, std::fabs(want))) << u;
   }
   for (double u : {1.0, 0.5, 0x1.0p-53, 0.7071067811865476, 0.9999999999}) {
     EXPECT_NEAR(LogUnit(u), std::log(u), 1e-12 * std::max(1.0, -std::log(u)));

@@ -18,8 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "preload/live_table.h"
 #include "memmon/memmon_preload.h"
+#include "preload/live_table.h"
 #include "preload/stack_table.h"
 
 namespace memmon::preload {

@@ -41,8 +41,8 @@ bool IsAllocationApiFrame(const std::string& function) {
     if (c == '>' && depth > 0) --depth;
   }
   static constexpr std::string_view kCxxWrappers[] = {
-      "std::make_unique",          "std::make_shared",
-      "std::allocate_shared",      "std::__new_allocator::",
+      "std::make_unique",           "std::make_shared",
+      "std::allocate_shared",       "std::__new_allocator::",
       "__gnu_cxx::new_allocator::", "std::allocator_traits::",
       "std::allocator::allocate"};
   for (std::string_view w : kCxxWrappers) {
@@ -136,7 +136,8 @@ Profile BuildHeapProfile(const HeapSnapshot& snapshot,
     // is all allocation API is kept whole and skipped while it leads a stack.
     std::vector<SymbolFrame> frames = symbolizer->Symbolize(pc);
     std::size_t first = 0;
-    while (first < frames.size() && IsAllocationApiFrame(frames[first].function)) {
+    while (first < frames.size() &&
+           IsAllocationApiFrame(frames[first].function)) {
       ++first;
     }
     bool api = !frames.empty() && first == frames.size();

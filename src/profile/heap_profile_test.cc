@@ -11,22 +11,24 @@ namespace memmon::profile {
 namespace {
 
 TEST(HeapProfileTest, AllocationApiFrames) {
-  for (const char* f : {"malloc", "__libc_malloc", "__GI___libc_malloc",
-                        "operator new(unsigned long)",
-                        "operator new[](unsigned long)", "__strdup", "strdup",
-                        "getdelim", "posix_memalign", "__vasprintf_internal",
-                        "std::__detail::_MakeUniq<char []>::__array "
-                        "std::make_unique<char []>(unsigned long)",
-                        "std::__new_allocator<int>::allocate(unsigned long, void const*)",
-                        "std::allocator_traits<std::allocator<int> >::allocate("
-                        "std::allocator<int>&, unsigned long)",
-                        "std::shared_ptr<Foo> std::make_shared<Foo>()"}) {
+  for (const char* f :
+       {"malloc", "__libc_malloc", "__GI___libc_malloc",
+        "operator new(unsigned long)", "operator new[](unsigned long)",
+        "__strdup", "strdup", "getdelim", "posix_memalign",
+        "__vasprintf_internal",
+        "std::__detail::_MakeUniq<char []>::__array "
+        "std::make_unique<char []>(unsigned long)",
+        "std::__new_allocator<int>::allocate(unsigned long, void const*)",
+        "std::allocator_traits<std::allocator<int> >::allocate("
+        "std::allocator<int>&, unsigned long)",
+        "std::shared_ptr<Foo> std::make_shared<Foo>()"}) {
     EXPECT_TRUE(IsAllocationApiFrame(f)) << f;
   }
   for (const char* f :
        {"main", "LeakWithNew(int)", "std::vector<int>::push_back(int&&)",
         "Session::Session(int)", "make_unique_session()",
-        "std::deque<Session, std::allocator<Session> >::emplace_back<int&>(int&)",
+        "std::deque<Session, std::allocator<Session> "
+        ">::emplace_back<int&>(int&)",
         "std::vector<int, std::allocator<int> >::_M_realloc_insert(int&&)",
         "mallocator", "strdup_wrapper", ""}) {
     EXPECT_FALSE(IsAllocationApiFrame(f)) << f;

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <map>
 
-#include "memmon/growth.h"
 #include "detect/trend.h"
+#include "memmon/growth.h"
 
 namespace memmon::profile {
 
@@ -43,7 +43,8 @@ std::string ShortName(std::string name) {
   // parenthesised group that ends the name; "operator()(int)" keeps "()").
   for (bool again = true; again;) {
     again = false;
-    for (std::string_view q : {" const", " volatile", " &&", " &", " noexcept"}) {
+    for (std::string_view q :
+         {" const", " volatile", " &&", " &", " noexcept"}) {
       if (name.ends_with(q)) {
         name.resize(name.size() - q.size());
         again = true;
@@ -69,7 +70,8 @@ std::string ShortName(std::string name) {
     char c = name[i];
     if (c == '<' || c == '(' || c == '[') ++depth;
     if ((c == '>' || c == ')' || c == ']') && depth > 0) --depth;
-    if (c == ' ' && depth == 0 && !std::string_view(name).substr(0, i).ends_with("operator")) {
+    if (c == ' ' && depth == 0 &&
+        !std::string_view(name).substr(0, i).ends_with("operator")) {
       cut = i;
     }
   }
@@ -83,7 +85,8 @@ std::string ShortName(std::string name) {
 bool IsLibraryFrame(const Function& f) {
   const std::string& n = f.name;
   return n.starts_with("std::") || n.starts_with("__gnu_cxx::") ||
-         n.starts_with("__cxxabiv1::") || f.filename.starts_with("/usr/include/c++/");
+         n.starts_with("__cxxabiv1::") ||
+         f.filename.starts_with("/usr/include/c++/");
 }
 
 // The frames of a sample, innermost first (inlined functions included):
@@ -126,7 +129,8 @@ std::vector<StackFrame> Stack(const Profile& p, const Sample& s) {
     all.push_back({ShortName(f.name), f.filename, line.line});
     return true;
   });
-  if (site != SIZE_MAX) all.erase(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(site));
+  if (site != SIZE_MAX)
+    all.erase(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(site));
   return all;
 }
 
@@ -221,7 +225,8 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
               double ga = a.last_bytes - a.first_bytes,
                      gb = b.last_bytes - b.first_bytes;
               if (ga != gb) return ga > gb;
-              if (a.last_bytes != b.last_bytes) return a.last_bytes > b.last_bytes;
+              if (a.last_bytes != b.last_bytes)
+                return a.last_bytes > b.last_bytes;
               return a.function < b.function;
             });
   return out;

@@ -9,10 +9,10 @@
 // allocation API (cut when the profile was written) nor in namespace std
 // or __gnu_cxx, nor in a /usr/include/c++ header. So memory a program keeps
 // in a std::deque it fills in Registry::Remember is Remember's, not
-// std::allocator's; a stack entirely inside the library keeps its leaf. For each site the in-use
-// bytes of every snapshot form a series, judged by ClassifyGrowth
-// (memmon/growth.h) -- the trend machinery of the monitor's memory_growth
-// rule -- with one point per snapshot:
+// std::allocator's; a stack entirely inside the library keeps its leaf. For
+// each site the in-use bytes of every snapshot form a series, judged by
+// ClassifyGrowth (memmon/growth.h) -- the trend machinery of the monitor's
+// memory_growth rule -- with one point per snapshot:
 //   unbounded  rising steadily now (ClassifyGrowth's kUnbounded at
 //              `confidence`) and grown by at least `min_growth_bytes`;
 //   bounded    grew by at least `min_growth_bytes`, but is not rising
@@ -61,14 +61,14 @@ struct StackFrame {
 };
 
 struct SiteGrowth {
-  std::string function;             // the leaf function
-  std::string file;                 // its source file, when known
+  std::string function;  // the leaf function
+  std::string file;      // its source file, when known
   // The stack through this site that held the most bytes in the latest
   // snapshot where the site held any, from the site outwards (the library
   // frames inside it left out).
   std::vector<StackFrame> stack;
-  double stack_bytes = 0;          // what that stack held there
-  std::size_t stack_snapshot = 0;  // index of that snapshot
+  double stack_bytes = 0;           // what that stack held there
+  std::size_t stack_snapshot = 0;   // index of that snapshot
   std::vector<double> inuse_bytes;  // one per snapshot
   double first_bytes = 0;
   double last_bytes = 0;

@@ -67,8 +67,8 @@ TEST(LeakSitesTest, AStepIsBoundedNotALeak) {
   std::vector<Profile> profiles;
   const double MiB = 1 << 20;
   for (int i = 0; i < 12; ++i) {
-    profiles.push_back(Snapshot({{"Step", i < 6 ? 0.0 : 48 * MiB},
-                                 {"Leak", 2 * MiB * i}}));
+    profiles.push_back(
+        Snapshot({{"Step", i < 6 ? 0.0 : 48 * MiB}, {"Leak", 2 * MiB * i}}));
   }
   std::vector<TimedProfile> series;
   for (int i = 0; i < 12; ++i) series.push_back({10.0 * i, &profiles[i]});
@@ -148,7 +148,8 @@ TEST(LeakSitesTest, CarriesTheHeaviestStackOfTheLatestSnapshot) {
 }
 
 TEST(LeakSitesTest, OneProfileRanksByBytesInUse) {
-  Profile p = Snapshot({{"Small", 1 << 20}, {"Big", 9 << 20}, {"Mid", 4 << 20}});
+  Profile p =
+      Snapshot({{"Small", 1 << 20}, {"Big", 9 << 20}, {"Mid", 4 << 20}});
   std::vector<TimedProfile> series = {{0, &p}};
   std::vector<SiteGrowth> ranked = RankLeakSites(series);
   ASSERT_EQ(ranked.size(), 3u);
@@ -159,20 +160,23 @@ TEST(LeakSitesTest, OneProfileRanksByBytesInUse) {
 }
 
 TEST(LeakSitesTest, NamesLoseTheirParameterLists) {
-  Profile p = Snapshot({{"ns::Cache<int>::Put(int) const", 1 << 20},
-                        {"Foo::operator()(int)", 2 << 20},
-                        {"Work(char*) [clone .isra.0]", 3 << 20},
-                        {"[unknown]", 4 << 20},
-                        {"std::construct_at<(anonymous namespace)::S, int&>", 5 << 20},
-                        {"(anonymous namespace)::S& Reg<(anonymous namespace)::S>::Add<int&>(int&)",
-                         6 << 20},
-                        {"Pool::operator new(unsigned long)", 7 << 20}});
+  Profile p =
+      Snapshot({{"ns::Cache<int>::Put(int) const", 1 << 20},
+                {"Foo::operator()(int)", 2 << 20},
+                {"Work(char*) [clone .isra.0]", 3 << 20},
+                {"[unknown]", 4 << 20},
+                {"std::construct_at<(anonymous namespace)::S, int&>", 5 << 20},
+                {"(anonymous namespace)::S& Reg<(anonymous "
+                 "namespace)::S>::Add<int&>(int&)",
+                 6 << 20},
+                {"Pool::operator new(unsigned long)", 7 << 20}});
   std::vector<TimedProfile> series = {{0, &p}};
   std::vector<SiteGrowth> ranked = RankLeakSites(series);
   ASSERT_EQ(ranked.size(), 7u);
   EXPECT_EQ(ranked[0].function, "Pool::operator new");
   EXPECT_EQ(ranked[1].function, "Reg<(anonymous namespace)::S>::Add<int&>");
-  EXPECT_EQ(ranked[2].function, "std::construct_at<(anonymous namespace)::S, int&>");
+  EXPECT_EQ(ranked[2].function,
+            "std::construct_at<(anonymous namespace)::S, int&>");
   ranked.erase(ranked.begin(), ranked.begin() + 3);
   EXPECT_EQ(ranked[0].function, "[unknown]");
   EXPECT_EQ(ranked[1].function, "Work");

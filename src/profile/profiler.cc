@@ -22,15 +22,15 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "source/allocator_stats.h"
+#include "detect/trend.h"
 #include "memmon/memmon_preload.h"
-#include "source/procfs.h"
 #include "profile/atomic_file.h"
 #include "profile/heap_profile.h"
 #include "profile/modules.h"
 #include "profile/pprof.h"
 #include "profile/symbolizer.h"
-#include "detect/trend.h"
+#include "source/allocator_stats.h"
+#include "source/procfs.h"
 
 namespace memmon {
 namespace {

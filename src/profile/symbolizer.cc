@@ -117,10 +117,11 @@ std::string DieName(Dwarf_Die* die,
       continue;
     }
     const char* scope = dwarf_diename(&scopes[i]);
-    name = std::string(scope ? scope
-                             : (tag == DW_TAG_namespace ? "(anonymous namespace)"
-                                                        : "(anonymous)")) +
-           "::" + name;
+    name =
+        std::string(scope ? scope
+                          : (tag == DW_TAG_namespace ? "(anonymous namespace)"
+                                                     : "(anonymous)")) +
+        "::" + name;
   }
   std::free(scopes);
   names->emplace(decl.addr, name);

@@ -11,10 +11,10 @@
 #include <cstdio>
 #include <memory>
 
+#include "memmon/memmon_preload.h"
 #include "profile/heap_profile.h"
 #include "profile/modules.h"
 #include "profile/pprof.h"
-#include "memmon/memmon_preload.h"
 #include "profile/symbolizer.h"
 
 namespace {

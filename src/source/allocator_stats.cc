@@ -63,8 +63,8 @@ AllocatorStats AllocatorStats::DetectAllocator() {
   if (serves_malloc("MallocExtension_GetNumericProperty", &p)) {
     stats.kind_ = AllocatorKind::kTcmalloc;
     stats.tc_property_ = As<TcPropertyFn>(p);
-    stats.tc_release_ =
-        As<TcReleaseFn>(dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"));
+    stats.tc_release_ = As<TcReleaseFn>(
+        dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"));
     return stats;
   }
   if (serves_malloc("mallinfo2", &p)) {

@@ -24,9 +24,9 @@ std::string_view NextToken(std::string_view* s) {
     return {};
   }
   size_t end = s->find_first_of(" \t", start);
-  std::string_view tok = s->substr(start, end == std::string_view::npos
-                                              ? std::string_view::npos
-                                              : end - start);
+  std::string_view tok =
+      s->substr(start, end == std::string_view::npos ? std::string_view::npos
+                                                     : end - start);
   *s = end == std::string_view::npos ? std::string_view{} : s->substr(end);
   return tok;
 }
@@ -88,8 +88,9 @@ std::optional<uint64_t> ParseKeyedValue(std::string_view text,
   size_t pos = 0;
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
-    std::string_view line = text.substr(
-        pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    std::string_view line =
+        text.substr(pos, eol == std::string_view::npos ? std::string_view::npos
+                                                       : eol - pos);
     pos = eol == std::string_view::npos ? text.size() : eol + 1;
     if (line.size() <= key.size() || line.substr(0, key.size()) != key ||
         line[key.size()] != ':') {
@@ -120,9 +121,9 @@ uint64_t CountDirents(const char* buf, long len) {
     if (reclen <= kNameOffset || reclen > len - off) break;
     const char* name = buf + off + kNameOffset;
     long room = reclen - kNameOffset;
-    bool dot = name[0] == '.' &&
-               ((room >= 2 && name[1] == '\0') ||
-                (room >= 3 && name[1] == '.' && name[2] == '\0'));
+    bool dot =
+        name[0] == '.' && ((room >= 2 && name[1] == '\0') ||
+                           (room >= 3 && name[1] == '.' && name[2] == '\0'));
     if (!dot) ++count;
     off += reclen;
   }
@@ -151,8 +152,7 @@ Status ProcReader::Open() {
   // Descriptors may be unreadable (another user's process): leave them
   // unknown rather than failing.
   if (fd_dir_fd_ >= 0) close(fd_dir_fd_);
-  fd_dir_fd_ = open((dir_ + "/fd").c_str(),
-                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  fd_dir_fd_ = open((dir_ + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct stat st;
   fd_count_by_stat_ =
       fd_dir_fd_ >= 0 && fstat(fd_dir_fd_, &st) == 0 && st.st_size > 0;
@@ -205,9 +205,8 @@ bool ProcReader::Read(Sample* sample, bool with_pss) const {
     sample->threads = st.num_threads;
     sample->minor_faults = st.minor_faults;
     sample->major_faults = st.major_faults;
-    sample->cpu_seconds =
-        static_cast<double>(st.utime_ticks + st.stime_ticks) /
-        static_cast<double>(clock_ticks_);
+    sample->cpu_seconds = static_cast<double>(st.utime_ticks + st.stime_ticks) /
+                          static_cast<double>(clock_ticks_);
   }
   sample->open_fds = CountOpenFds();
   if (with_pss) {

@@ -30,14 +30,14 @@ namespace memmon::internal {
 
 // The fields of /proc/<pid>/stat that memmon uses (proc(5) numbering).
 struct ProcStat {
-  char state = '?';            // (3)
-  uint64_t minor_faults = 0;   // (10) minflt
-  uint64_t major_faults = 0;   // (12) majflt
-  uint64_t utime_ticks = 0;    // (14)
-  uint64_t stime_ticks = 0;    // (15)
-  uint64_t num_threads = 0;    // (20)
-  uint64_t vsize_bytes = 0;    // (23)
-  uint64_t rss_pages = 0;      // (24)
+  char state = '?';           // (3)
+  uint64_t minor_faults = 0;  // (10) minflt
+  uint64_t major_faults = 0;  // (12) majflt
+  uint64_t utime_ticks = 0;   // (14)
+  uint64_t stime_ticks = 0;   // (15)
+  uint64_t num_threads = 0;   // (20)
+  uint64_t vsize_bytes = 0;   // (23)
+  uint64_t rss_pages = 0;     // (24)
 };
 
 // Parses one /proc/<pid>/stat line. The command name (field 2) may hold

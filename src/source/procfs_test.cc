@@ -4,9 +4,8 @@
 #include "source/procfs.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -44,9 +43,10 @@ TEST(ParseProcStat, RejectsTruncatedAndGarbage) {
   EXPECT_FALSE(ParseProcStat(text.substr(0, text.size() / 2), &st));
   EXPECT_FALSE(ParseProcStat("", &st));
   EXPECT_FALSE(ParseProcStat("4242 no parenthesis S 1 2 3", &st));
-  EXPECT_FALSE(ParseProcStat("1 (x) S 1 2 3 4 5 6 x 8 9 10 11 12 13 14 15 16 "
-                             "17 18 19 20 21 22 23",
-                             &st));
+  EXPECT_FALSE(
+      ParseProcStat("1 (x) S 1 2 3 4 5 6 x 8 9 10 11 12 13 14 15 16 "
+                    "17 18 19 20 21 22 23",
+                    &st));
 }
 
 TEST(ParseKeyedValue, StatusAndSmapsRollup) {
@@ -97,7 +97,8 @@ TEST(CountDirents, StaysInsideTheBuffer) {
 // sanitizer builds too.
 TEST(ProcParsers, SeedCorpus) {
   int files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(MEMMON_PROCFS_SEEDS)) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(MEMMON_PROCFS_SEEDS)) {
     std::ifstream in(entry.path(), std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), {});
     ProcStat st;

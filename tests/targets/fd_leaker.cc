@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   int step_ms = argc > 2 ? std::atoi(argv[2]) : 10;
   for (int i = 0; i < count; ++i) {
     if (open("/dev/null", O_RDONLY) < 0) return 1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(step_ms));  // the leak's pace
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(step_ms));  // the leak's pace
   }
   return 0;
 }

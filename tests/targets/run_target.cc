@@ -44,7 +44,8 @@ __attribute__((noinline)) void FillCache(std::deque<std::string>* cache) {
 
 void Work(double seconds) {
   std::deque<std::string> cache;
-  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  auto end =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (std::chrono::steady_clock::now() < end) {
     std::vector<char> scratch(256 << 10, 's');  // freed each round
     FillCache(&cache);
@@ -83,10 +84,13 @@ int main(int argc, char** argv) {
   if (mode == "echo") {
     char buf[4096];
     std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), stdin)) > 0) std::fwrite(buf, 1, n, stdout);
+    while ((n = std::fread(buf, 1, sizeof(buf), stdin)) > 0)
+      std::fwrite(buf, 1, n, stdout);
     std::fputs("to stderr\n", stderr);
     return 0;
   }
-  std::fprintf(stderr, "usage: run_target leak|crash SECONDS | exit CODE | wait FILE | echo\n");
+  std::fprintf(
+      stderr,
+      "usage: run_target leak|crash SECONDS | exit CODE | wait FILE | echo\n");
   return 2;
 }
