@@ -41,9 +41,11 @@ struct LeakDetection {
   // "thread_leak" or "fd_leak".
   std::string type;
   std::string description;                      // one line, with the figures
-  std::chrono::system_clock::time_point start;  // first sample
-  std::chrono::system_clock::time_point end;    // last sample
-  double growth_pct = 0;                        // last over first
+  std::chrono::system_clock::time_point start;  // first sample judged
+  std::chrono::system_clock::time_point end;    // last sample judged
+  // The fitted floor now (the trend's level, so a last outlier or a
+  // sawtooth's peak does not count) over the first sample, in percent.
+  double growth_pct = 0;
 };
 
 class Profiler {
@@ -80,9 +82,16 @@ class Profiler {
                                          std::chrono::nanoseconds interval,
                                          std::stop_token stop = {});
 
-  // Leaks in `samples` (oldest first): a quantity that grew by at least
-  // `threshold_pct` percent from the first sample to the last and, with
-  // four samples or more, rose steadily (Mann-Kendall confidence >= 95 %).
+  // Leaks in `samples` (oldest first), judged as the monitor judges them: a
+  // quantity (heap in use, RSS when no sample knows the heap; threads; open
+  // descriptors) leaks when ClassifyGrowth (memmon/growth.h), with the
+  // monitor's default trend options, calls its series kUnbounded -- its
+  // floor rises steadily now -- and the fitted floor has grown by at least
+  // `threshold_pct` percent over the first sample. A warm-up that levels
+  // off, a cache that fills, a single step and a sawtooth over a flat floor
+  // are not leaks. Samples missing a quantity are skipped for it; at most
+  // the last kMaxGrowthSamples are judged; a series shorter than the trend
+  // window (10 samples by default) is never called a leak.
   static std::vector<LeakDetection> DetectLeaks(
       const std::vector<Sample>& samples, double threshold_pct);
 

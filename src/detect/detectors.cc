@@ -19,9 +19,9 @@ namespace {
 
 using U64Field = std::optional<uint64_t> Sample::*;
 
-// A window's rise must reach this Mann-Kendall confidence to count, and this
-// one to alert by projection before the limit is reached.
-constexpr double kTrendConfidence = 0.99;
+// A rise must reach this Mann-Kendall confidence to alert by projection
+// before the limit is reached (kTrendConfidence, growth_internal.h, to count
+// at all).
 constexpr double kEarlyConfidence = 0.999;
 // heap_fragmentation: "just past a peak" means in use is below this share
 // of its recent maximum.
@@ -63,20 +63,13 @@ void CollectTimes(const DetectionInput& in, U64Field field, Series* s) {
   }
 }
 
-GrowthOptions TrendOptions(const MonitorConfig& cfg) {
-  GrowthOptions o;
-  o.min_points = cfg.trend_window;
-  o.confidence = kTrendConfidence;
-  return o;
-}
-
 // ClassifyGrowth over `field`'s series when it is kUnbounded, else
 // nullopt. The pre-check (internal::MayRiseSteadily, on the values alone)
 // settles the usual case, a series that does not rise, at a small part of
 // the cost; internal::UnboundedTrend works out the rest.
 std::optional<GrowthTrend> UnboundedTrendOf(const DetectionInput& in,
                                             U64Field field, Series* s) {
-  GrowthOptions options = TrendOptions(*in.config);
+  GrowthOptions options = internal::TrendOptions(*in.config);
   CollectValues(in, field, s);
   if (!internal::MayRiseSteadily(s->values(), options, in.trend_cache)) {
     return std::nullopt;
@@ -213,6 +206,15 @@ std::string Bytes(double b) { return internal::HumanBytes(b); }
 std::string Duration(double s) { return internal::HumanDuration(s); }
 
 }  // namespace
+
+namespace internal {
+GrowthOptions TrendOptions(const MonitorConfig& config) {
+  GrowthOptions o;
+  o.min_points = config.trend_window;
+  o.confidence = kTrendConfidence;
+  return o;
+}
+}  // namespace internal
 
 std::optional<Finding> DetectMemoryGrowth(const DetectionInput& in) {
   if (auto f = GrowthOf(in, &Sample::heap_inuse_bytes, "heap_inuse_bytes"))

@@ -21,9 +21,19 @@
 #include <span>
 
 #include "detect/trend.h"
+#include "memmon/config.h"
 #include "memmon/growth.h"
 
 namespace memmon::internal {
+
+// The confidence a window's rise must reach to count as a leak.
+inline constexpr double kTrendConfidence = 0.99;
+
+// How memmon judges a quantity's series for a leak: what the monitor's
+// trend rules (memory_growth, thread_leak and fd_leak by projection) and
+// Profiler::DetectLeaks pass to ClassifyGrowth: windows of at least
+// config.trend_window floor points, kTrendConfidence.
+GrowthOptions TrendOptions(const MonitorConfig& config);
 
 // Mann-Kendall S and tied pairs of every suffix of a floor series
 // (MannKendallSuffixes), remembered between calls. A monitor's floor moves

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fmt/format.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -13,6 +14,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
@@ -22,7 +24,10 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "detect/trend.h"
+#include "base/format.h"
+#include "detect/growth_internal.h"
+#include "memmon/config.h"
+#include "memmon/growth.h"
 #include "memmon/memmon_preload.h"
 #include "profile/atomic_file.h"
 #include "profile/heap_profile.h"
@@ -204,11 +209,36 @@ profile::Profile BuildThreadProfile(const std::vector<ThreadInfo>& threads) {
   return p;
 }
 
-std::optional<double> GrowthPct(std::optional<uint64_t> first,
-                                std::optional<uint64_t> last) {
-  if (!first || !last || *first == 0) return std::nullopt;
-  return (static_cast<double>(*last) - static_cast<double>(*first)) /
-         static_cast<double>(*first) * 100.0;
+// One quantity's series for DetectLeaks: the samples that know it, oldest
+// first, at most the last kMaxGrowthSamples (what ClassifyGrowth uses).
+struct QuantitySeries {
+  std::vector<double> times_s, values;
+  const Sample* first = nullptr;
+  const Sample* last = nullptr;
+};
+
+QuantitySeries SeriesOf(const std::vector<Sample>& samples,
+                        std::optional<uint64_t> Sample::*field) {
+  // Monotonic time when every sample has it (ProfileMemoryUsage's do), so a
+  // clock step cannot bend the trend; else the wall clock.
+  bool monotonic = std::all_of(samples.begin(), samples.end(), [](auto& s) {
+    return s.monotonic.time_since_epoch().count() != 0;
+  });
+  QuantitySeries q;
+  std::size_t from = samples.size() > kMaxGrowthSamples
+                         ? samples.size() - kMaxGrowthSamples
+                         : 0;
+  for (std::size_t i = from; i < samples.size(); ++i) {
+    const Sample& s = samples[i];
+    if (!(s.*field)) continue;
+    auto t =
+        monotonic ? s.monotonic.time_since_epoch() : s.time.time_since_epoch();
+    q.times_s.push_back(std::chrono::duration<double>(t).count());
+    q.values.push_back(static_cast<double>(*(s.*field)));
+    if (q.first == nullptr) q.first = &s;
+    q.last = &s;
+  }
+  return q;
 }
 
 }  // namespace
@@ -302,44 +332,48 @@ std::vector<Sample> Profiler::ProfileMemoryUsage(
 
 std::vector<LeakDetection> Profiler::DetectLeaks(
     const std::vector<Sample>& samples, double threshold_pct) {
+  // The monitor's judgement: a quantity leaks when its floor rises steadily
+  // now (ClassifyGrowth says kUnbounded, with the monitor's default trend
+  // options), and the fitted floor has grown by threshold_pct over the
+  // first sample. Warm-ups that level off, caches that fill, single steps
+  // and a sawtooth's teeth are kBounded or kFlat: not leaks.
+  const GrowthOptions options = internal::TrendOptions(DefaultMonitorConfig());
   std::vector<LeakDetection> out;
-  if (samples.size() < 2) return out;
-  const Sample& first = samples.front();
-  const Sample& last = samples.back();
-  auto check = [&](const char* type, const char* what,
+  auto check = [&](const char* type, const char* what, bool bytes,
                    std::optional<uint64_t> Sample::*field) {
-    std::optional<double> growth = GrowthPct(first.*field, last.*field);
-    if (!growth || *growth < threshold_pct) return false;
-    double confidence = 1.0;
-    if (samples.size() >= 4) {
-      std::vector<double> ys;
-      for (const Sample& s : samples) {
-        ys.push_back((s.*field) ? static_cast<double>(*(s.*field)) : 0.0);
-      }
-      confidence = internal::MannKendallRising(ys);
-      if (confidence < 0.95) return false;
-    }
+    QuantitySeries q = SeriesOf(samples, field);
+    if (q.first == nullptr) return;
+    double first = q.values.front();
+    GrowthTrend trend = ClassifyGrowth(q.times_s, q.values, options);
+    if (trend.kind != GrowthKind::kUnbounded || first <= 0) return;
+    double growth_pct = (trend.level - first) / first * 100.0;
+    if (growth_pct < threshold_pct) return;
+    auto amount = [bytes](double v) {
+      return bytes ? internal::HumanBytes(v) : fmt::format("{:.0f}", v);
+    };
     LeakDetection d;
     d.type = type;
-    d.start = first.time;
-    d.end = last.time;
-    d.growth_pct = *growth;
-    char buf[256];
-    std::snprintf(buf, sizeof(buf),
-                  "%s grew from %llu to %llu (+%.1f %%) over %zu samples", what,
-                  static_cast<unsigned long long>(*(first.*field)),
-                  static_cast<unsigned long long>(*(last.*field)), *growth,
-                  samples.size());
-    d.description = buf;
+    d.start = q.first->time;
+    d.end = q.last->time;
+    d.growth_pct = growth_pct;
+    d.description = fmt::format(
+        "{} rises steadily: from {} to {} (+{:.1f} %) over {} samples, at "
+        "least {}/s ({:.1f} % confidence)",
+        what, amount(first), amount(trend.level), growth_pct, q.values.size(),
+        amount(trend.slope_lower_per_s), trend.confidence * 100);
     out.push_back(std::move(d));
-    return true;
   };
-  if (!check("memory_leak", "heap in use (bytes)", &Sample::heap_inuse_bytes) &&
-      !(first.heap_inuse_bytes && last.heap_inuse_bytes)) {
-    check("memory_leak", "RSS (bytes)", &Sample::rss_bytes);
+  // Heap in use when the samples know it, else RSS (as memory_growth).
+  bool heap_known = std::any_of(samples.begin(), samples.end(), [](auto& s) {
+    return s.heap_inuse_bytes.has_value();
+  });
+  if (heap_known) {
+    check("memory_leak", "heap in use", true, &Sample::heap_inuse_bytes);
+  } else {
+    check("memory_leak", "RSS", true, &Sample::rss_bytes);
   }
-  check("thread_leak", "threads", &Sample::threads);
-  check("fd_leak", "open descriptors", &Sample::open_fds);
+  check("thread_leak", "threads", false, &Sample::threads);
+  check("fd_leak", "open descriptors", false, &Sample::open_fds);
   return out;
 }
 

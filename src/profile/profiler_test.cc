@@ -7,11 +7,15 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
+#include <random>
 #include <thread>
 
+#include "detect/trend.h"
 #include "profile/pprof.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -146,40 +150,169 @@ TEST(ProfilerTest, ProfileMemoryUsageStopsOnRequest) {
   EXPECT_LE(few.size(), 4u);
 }
 
-std::vector<Sample> Series(std::initializer_list<uint64_t> heap,
-                           std::initializer_list<uint64_t> threads) {
+// DetectLeaks judges as the monitor does (ClassifyGrowth, unbounded =
+// leak). Series: one sample every 10 s, Gaussian noise from a fixed seed.
+// Each leak grows by several times the threshold; the warm-up, the cache
+// and the step are series the old first-versus-last rule called leaks.
+// Tolerance: every case below held for each of 1000 seeds (1..1000) when
+// it was written, so a failure is a change of judgement, not bad luck.
+constexpr double kMiB = 1 << 20;
+
+struct Shape {
+  std::function<double(int)> heap;  // bytes at sample i; NaN: unknown
+  std::function<double(int)> threads = nullptr;  // count; default 8
+  std::function<double(int)> rss = nullptr;      // bytes; default unknown
+};
+
+std::vector<Sample> Series(int n, const Shape& shape, double noise_bytes,
+                           uint32_t seed = 1) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0, noise_bytes);
   std::vector<Sample> out;
-  auto h = heap.begin();
-  auto t = threads.begin();
-  auto now = std::chrono::system_clock::now();
-  for (int i = 0; h != heap.end(); ++h, ++t, ++i) {
+  auto t0 = std::chrono::system_clock::time_point() + std::chrono::hours(1);
+  for (int i = 0; i < n; ++i) {
     Sample s;
-    s.time = now + std::chrono::seconds(i);
-    s.heap_inuse_bytes = *h;
-    s.threads = *t;
-    s.open_fds = 10;
+    s.time = t0 + std::chrono::seconds(10 * i);
+    s.monotonic =
+        std::chrono::steady_clock::time_point() + std::chrono::seconds(10 * i);
+    double h = shape.heap(i);
+    if (!std::isnan(h)) {
+      s.heap_inuse_bytes = static_cast<uint64_t>(std::max(0.0, h + noise(rng)));
+    }
+    if (shape.rss) {
+      s.rss_bytes = static_cast<uint64_t>(shape.rss(i) + noise(rng));
+    }
+    s.threads = static_cast<uint64_t>(shape.threads ? shape.threads(i) : 8);
+    s.open_fds = 12;
     out.push_back(s);
   }
   return out;
 }
 
-TEST(ProfilerTest, DetectLeaks) {
-  auto leaks = Profiler::DetectLeaks(
-      Series({100, 120, 150, 170, 200, 230, 260}, {4, 4, 5, 4, 4, 4, 4}), 20);
-  ASSERT_EQ(leaks.size(), 1u);
-  EXPECT_EQ(leaks[0].type, "memory_leak");
-  EXPECT_NEAR(leaks[0].growth_pct, 160, 1e-9);
-  EXPECT_NE(leaks[0].description.find("from 100 to 260"), std::string::npos);
-  EXPECT_LT(leaks[0].start, leaks[0].end);
-  // Ends higher but does not rise steadily: not a leak.
+std::vector<std::string> Types(const std::vector<LeakDetection>& leaks) {
+  std::vector<std::string> out;
+  for (const LeakDetection& l : leaks) out.push_back(l.type);
+  return out;
+}
+
+using Types_ = std::vector<std::string>;
+
+// The rule DetectLeaks used to apply: heap grown by `threshold_pct` from the
+// first sample to the last, and rising by Mann-Kendall (>= 95 %) over the
+// raw values of the last 64 samples.
+bool FirstVersusLastCallsItALeak(const std::vector<Sample>& series,
+                                 double threshold_pct) {
+  double first = static_cast<double>(*series.front().heap_inuse_bytes);
+  double last = static_cast<double>(*series.back().heap_inuse_bytes);
+  std::vector<double> ys;
+  for (std::size_t i = series.size() > 64 ? series.size() - 64 : 0;
+       i < series.size(); ++i) {
+    ys.push_back(static_cast<double>(*series[i].heap_inuse_bytes));
+  }
+  return (last - first) / first * 100 >= threshold_pct &&
+         internal::MannKendallRising(ys) >= 0.95;
+}
+
+TEST(DetectLeaks, SteadyLeakIsALeak) {
+  // 100 MiB + 1 MiB a sample, noise 0.5 MiB: +59 % by the end.
+  auto series =
+      Series(60, {[](int i) { return 100 * kMiB + i * kMiB; }}, 0.5 * kMiB);
+  auto leaks = Profiler::DetectLeaks(series, 20);
+  ASSERT_EQ(Types(leaks), Types_{"memory_leak"});
+  EXPECT_NEAR(leaks[0].growth_pct, 59, 5);  // the fitted floor, not a sample
+  EXPECT_EQ(leaks[0].start, series.front().time);
+  EXPECT_EQ(leaks[0].end, series.back().time);
+  EXPECT_NE(leaks[0].description.find("heap in use rises steadily"),
+            std::string::npos)
+      << leaks[0].description;
+  EXPECT_NE(leaks[0].description.find("60 samples"), std::string::npos);
+}
+
+TEST(DetectLeaks, WarmUpThatLevelsOffIsNotALeak) {
+  // Rises by 200 MiB over ~20 samples, then flat for 40.
+  auto warmup = [](int i) {
+    return 100 * kMiB + 200 * kMiB * (1 - std::exp(-i / 4.0));
+  };
+  auto series = Series(60, {warmup}, 1 * kMiB);
+  EXPECT_TRUE(FirstVersusLastCallsItALeak(series, 20));
+  EXPECT_TRUE(Profiler::DetectLeaks(series, 20).empty());
+}
+
+TEST(DetectLeaks, CacheFillingToItsCapIsNotALeak) {
+  // A cache grows 5 MiB a sample for 30 samples, then stays at its cap.
+  auto cache = [](int i) { return 100 * kMiB + 5 * kMiB * std::min(i, 30); };
+  auto series = Series(70, {cache}, 1 * kMiB);
+  EXPECT_TRUE(FirstVersusLastCallsItALeak(series, 20));
+  EXPECT_TRUE(Profiler::DetectLeaks(series, 20).empty());
+}
+
+TEST(DetectLeaks, SawtoothOverAFlatFloorIsNotALeak) {
+  // A cache fills by 300 MiB over 20 samples and is flushed, six times; the
+  // series ends near a peak (+285 % first to last).
+  auto tooth = [](int i) { return 100 * kMiB + 15 * kMiB * (i % 20); };
+  auto series = Series(120 - 1, {tooth}, 1 * kMiB);
+  EXPECT_GT(*series.back().heap_inuse_bytes,
+            3 * *series.front().heap_inuse_bytes);
+  EXPECT_TRUE(Profiler::DetectLeaks(series, 20).empty());
+}
+
+TEST(DetectLeaks, SawtoothOverARisingFloorIsALeak) {
+  // Teeth of 8 samples whose floor rises 5 MiB a tooth (30 teeth).
+  auto tooth = [](int i) {
+    return 100 * kMiB + 5 * kMiB * (i / 8) + 20 * kMiB * (i % 8);
+  };
+  auto leaks = Profiler::DetectLeaks(Series(240, {tooth}, 1 * kMiB), 20);
+  ASSERT_EQ(Types(leaks), Types_{"memory_leak"});
+  // The floor grew ~145 MiB over 100 MiB; peaks would say more.
+  EXPECT_GT(leaks[0].growth_pct, 100);
+  EXPECT_LT(leaks[0].growth_pct, 200);
+}
+
+TEST(DetectLeaks, SingleStepIsNotALeak) {
+  // A config reload doubles the heap once, halfway.
+  auto step = [](int i) { return i < 40 ? 100 * kMiB : 200 * kMiB; };
+  auto series = Series(80, {step}, 1 * kMiB);
+  EXPECT_TRUE(FirstVersusLastCallsItALeak(series, 20));
+  EXPECT_TRUE(Profiler::DetectLeaks(series, 20).empty());
+}
+
+TEST(DetectLeaks, ThreadStaircaseIsAThreadLeak) {
+  // One more thread every 3 samples, from 10 to 39; the heap is flat.
+  Shape shape{[](int) { return 100 * kMiB; }, [](int i) { return 10 + i / 3; }};
+  auto leaks = Profiler::DetectLeaks(Series(90, shape, 1 * kMiB), 50);
+  ASSERT_EQ(Types(leaks), Types_{"thread_leak"});
+  EXPECT_NE(leaks[0].description.find("threads rises steadily: from 10"),
+            std::string::npos)
+      << leaks[0].description;
+}
+
+TEST(DetectLeaks, RssIsJudgedWhenNoSampleKnowsTheHeap) {
+  Shape shape{[](int) { return std::nan(""); }, nullptr,
+              [](int i) { return 200 * kMiB + 2 * i * kMiB; }};
+  auto leaks = Profiler::DetectLeaks(Series(60, shape, 0.5 * kMiB), 20);
+  ASSERT_EQ(Types(leaks), Types_{"memory_leak"});
+  EXPECT_NE(leaks[0].description.find("RSS rises"), std::string::npos);
+}
+
+TEST(DetectLeaks, SamplesMissingTheHeapAreSkippedNotZero) {
+  // Every third sample lacks the heap; as zeros they would make a sawtooth.
+  auto gappy = [](int i) {
+    return i % 3 == 0 ? std::nan("") : 100 * kMiB + i * kMiB;
+  };
+  auto leaks = Profiler::DetectLeaks(Series(90, {gappy}, 0.5 * kMiB), 20);
+  ASSERT_EQ(Types(leaks), Types_{"memory_leak"});
+  EXPECT_NEAR(leaks[0].growth_pct, 88, 6);
+}
+
+TEST(DetectLeaks, BelowTheThresholdOrTooShortIsNotALeak) {
+  auto slow = [](int i) { return 100 * kMiB + 0.1 * i * kMiB; };  // +6 %
   EXPECT_TRUE(
-      Profiler::DetectLeaks(
-          Series({100, 300, 90, 280, 95, 290, 130}, {4, 4, 4, 4, 4, 4, 4}), 20)
-          .empty());
-  auto threads = Profiler::DetectLeaks(
-      Series({100, 100, 100, 100, 100}, {2, 4, 8, 16, 32}), 50);
-  ASSERT_EQ(threads.size(), 1u);
-  EXPECT_EQ(threads[0].type, "thread_leak");
+      Profiler::DetectLeaks(Series(60, {slow}, 0.01 * kMiB), 20).empty());
+  EXPECT_EQ(Types(Profiler::DetectLeaks(Series(60, {slow}, 0.01 * kMiB), 5)),
+            Types_{"memory_leak"});
+  // Five samples that double: too few to judge a trend (trend_window 10).
+  auto fast = [](int i) { return 100 * kMiB * (1 + i); };
+  EXPECT_TRUE(Profiler::DetectLeaks(Series(5, {fast}, 0), 20).empty());
   EXPECT_TRUE(Profiler::DetectLeaks({}, 10).empty());
 }
 
