@@ -4,11 +4,11 @@
 // Detectors: pure functions over a sample history that say whether an alert
 // condition holds *now*. They own no state, read no clock and do not
 // allocate, so tests feed them synthetic series and the monitor calls them
-// on every tick (the trend rules keep statistics between ticks only in the
-// caller's optional DetectionInput::trend_cache, which changes their cost,
-// not their answer). Turning "the condition holds" into "raise one alert for
-// this episode" (sustain, hysteresis, cooldown) is the monitor's job, not
-// theirs.
+// on every tick. (The monitor runs the built-in rules with statistics kept
+// from one tick to the next, which changes their cost, never their answer;
+// called here, they compute everything afresh.) Turning "the condition holds"
+// into "raise one alert for this episode" (sustain, hysteresis, cooldown) is
+// the monitor's job, not theirs.
 //
 // A detector may be replaced per alert type (MemoryMonitor::SetDetector).
 #ifndef MEMMON_DETECTORS_H_
@@ -26,20 +26,12 @@
 
 namespace memmon {
 
-namespace internal {
-class TrendCache;
-}
-
 struct DetectionInput {
   // Samples at or after the baseline, oldest first; the last is current.
   std::span<const Sample> history;
   // The baseline sample (the first after warm-up or ResetBaseline()).
   const Sample* baseline = nullptr;
   const MonitorConfig* config = nullptr;
-  // Statistics the built-in detectors keep from one sample to the next
-  // (the monitor's; opaque). Optional: without it they compute everything
-  // afresh, with the same results, at several times the cost.
-  internal::TrendCache* trend_cache = nullptr;
 };
 
 // What a detector found. Plain numbers, so producing one never allocates;

@@ -71,8 +71,8 @@ BENCHMARK(BM_AllDetectors)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 // What a monitor tick pays for detection over the same noisy flat history:
 // the n-sample window slides by one sample per call, and the detectors keep
-// their TrendCache from one call to the next, as MemoryMonitor and
-// DetectionEngine pass it (DetectionInput::trend_cache).
+// their TrendCache from one call to the next, as the DetectionEngine runs
+// them (internal::RunBuiltinDetector).
 void BM_AllDetectorsSliding(benchmark::State& state) {
   std::size_t n = static_cast<std::size_t>(state.range(0));
   auto h = NoisyHistory(n + 8192);
@@ -81,12 +81,11 @@ void BM_AllDetectorsSliding(benchmark::State& state) {
   std::size_t end = n;
   for (auto _ : state) {
     std::span<const memmon::Sample> window(h.data() + end - n, n);
-    memmon::DetectionInput in{window, &h[0], &config, &cache};
-    benchmark::DoNotOptimize(memmon::DetectMemoryGrowth(in));
-    benchmark::DoNotOptimize(memmon::DetectThreadLeak(in));
-    benchmark::DoNotOptimize(memmon::DetectFdLeak(in));
-    benchmark::DoNotOptimize(memmon::DetectHeapFragmentation(in));
-    benchmark::DoNotOptimize(memmon::DetectAllocatorPressure(in));
+    memmon::DetectionInput in{window, &h[0], &config};
+    for (int type = 0; type < memmon::kAlertTypeCount; ++type) {
+      benchmark::DoNotOptimize(memmon::internal::RunBuiltinDetector(
+          static_cast<memmon::AlertType>(type), in, &cache));
+    }
     if (++end > h.size()) end = n;
   }
 }

@@ -11,15 +11,14 @@ namespace memmon::internal {
 DetectionEngine::DetectionEngine(MonitorConfig config)
     : config_(std::move(config)),
       history_(std::max<std::size_t>(1, config_.max_samples)) {
-  for (int i = 0; i < kAlertTypeCount; ++i) {
-    detectors_[i] = DefaultDetector(static_cast<AlertType>(i));
-  }
+  builtin_.fill(true);
 }
 
 void DetectionEngine::SetDetector(AlertType type, Detector detector) {
   int i = static_cast<int>(type);
   if (i < 0 || i >= kAlertTypeCount) return;
   detectors_[i] = std::move(detector);
+  builtin_[i] = false;
   gates_[i].ResetEpisode();
 }
 
@@ -30,8 +29,6 @@ std::vector<MemoryAlert> DetectionEngine::Push(double time_s, const Sample& s) {
   return Judge(time_s, s);
 }
 
-// MemoryMonitor takes its samples through Append and Judge too, so the
-// monitor, `memmon analyze` and `memmon watch` share one detection path.
 bool DetectionEngine::Append(const Sample& s) {
   history_.Push(s);
   ++sample_count_;
@@ -54,13 +51,19 @@ std::vector<MemoryAlert> DetectionEngine::Judge(double time_s,
   std::span<const Sample> view = history_.view();
   std::size_t since = static_cast<std::size_t>(
       std::min<uint64_t>(sample_count_ - baseline_seq_ + 1, view.size()));
-  DetectionInput in{view.last(since), &*baseline_, &config_, &trend_cache_};
+  DetectionInput in{view.last(since), &*baseline_, &config_};
   auto cooldown =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           config_.alert_cooldown);
   for (int i = 0; i < kAlertTypeCount; ++i) {
-    if (!detectors_[i]) continue;
-    std::optional<Finding> f = detectors_[i](in);
+    std::optional<Finding> f;
+    if (builtin_[i]) {
+      f = RunBuiltinDetector(static_cast<AlertType>(i), in, &trend_cache_);
+    } else if (detectors_[i]) {
+      f = detectors_[i](in);
+    } else {
+      continue;  // disabled
+    }
     if (!gates_[i].Update(f.has_value(), s.monotonic, config_.sustain_samples,
                           config_.hysteresis_samples, cooldown)) {
       continue;

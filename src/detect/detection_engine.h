@@ -81,6 +81,9 @@ class DetectionEngine {
   uint64_t baseline_seq_ = 0;
   uint64_t sample_count_ = 0;
   bool reset_pending_ = false;
+  // A type runs its built-in rule (with trend_cache_) until SetDetector
+  // replaces it with detectors_[type], or disables it (an empty Detector).
+  std::array<bool, kAlertTypeCount> builtin_;
   std::array<Detector, kAlertTypeCount> detectors_;
   std::array<AlertGate, kAlertTypeCount> gates_;
   // The built-in detectors' trend statistics, carried from one Judge to

@@ -68,15 +68,15 @@ void CollectTimes(const DetectionInput& in, U64Field field, Series* s) {
 // settles the usual case, a series that does not rise, at a small part of
 // the cost; internal::UnboundedTrend works out the rest.
 std::optional<GrowthTrend> UnboundedTrendOf(const DetectionInput& in,
+                                            internal::TrendCache* cache,
                                             U64Field field, Series* s) {
   GrowthOptions options = internal::TrendOptions(*in.config);
   CollectValues(in, field, s);
-  if (!internal::MayRiseSteadily(s->values(), options, in.trend_cache)) {
+  if (!internal::MayRiseSteadily(s->values(), options, cache)) {
     return std::nullopt;
   }
   CollectTimes(in, field, s);
-  return internal::UnboundedTrend(s->times(), s->values(), options,
-                                  in.trend_cache);
+  return internal::UnboundedTrend(s->times(), s->values(), options, cache);
 }
 
 // The larger of the ratio and the absolute floor over the baseline.
@@ -107,7 +107,8 @@ bool ProjectedToPass(const GrowthTrend& trend, double limit,
   return *time_to_limit_s <= horizon;
 }
 
-std::optional<Finding> GrowthOf(const DetectionInput& in, U64Field field,
+std::optional<Finding> GrowthOf(const DetectionInput& in,
+                                internal::TrendCache* cache, U64Field field,
                                 const char* metric) {
   const MonitorConfig& cfg = *in.config;
   if (in.baseline == nullptr || in.history.empty()) return std::nullopt;
@@ -116,7 +117,7 @@ std::optional<Finding> GrowthOf(const DetectionInput& in, U64Field field,
   if (!base || !cur || *base == 0) return std::nullopt;
 
   Series s;
-  std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, field, &s);
+  std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, cache, field, &s);
   if (!unbounded) return std::nullopt;
   const GrowthTrend& trend = *unbounded;
 
@@ -140,7 +141,8 @@ std::optional<Finding> GrowthOf(const DetectionInput& in, U64Field field,
   return f;
 }
 
-std::optional<Finding> CountLeak(const DetectionInput& in, U64Field field,
+std::optional<Finding> CountLeak(const DetectionInput& in,
+                                 internal::TrendCache* cache, U64Field field,
                                  AlertType type, double pct, uint64_t floor,
                                  const char* metric) {
   const MonitorConfig& cfg = *in.config;
@@ -189,7 +191,7 @@ std::optional<Finding> CountLeak(const DetectionInput& in, U64Field field,
   if (!rose) return std::nullopt;
   // Only a kUnbounded trend can be projected (ProjectedToPass).
   Series s;
-  std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, field, &s);
+  std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, cache, field, &s);
   if (!unbounded) return std::nullopt;
   const GrowthTrend& trend = *unbounded;
   if (trend.level >= f.limit ||
@@ -205,33 +207,71 @@ std::optional<Finding> CountLeak(const DetectionInput& in, U64Field field,
 std::string Bytes(double b) { return internal::HumanBytes(b); }
 std::string Duration(double s) { return internal::HumanDuration(s); }
 
+std::optional<Finding> MemoryGrowth(const DetectionInput& in,
+                                    internal::TrendCache* cache) {
+  if (auto f =
+          GrowthOf(in, cache, &Sample::heap_inuse_bytes, "heap_inuse_bytes"))
+    return f;
+  return GrowthOf(in, cache, &Sample::rss_bytes, "rss_bytes");
+}
+
+std::optional<Finding> ThreadLeak(const DetectionInput& in,
+                                  internal::TrendCache* cache) {
+  return CountLeak(in, cache, &Sample::threads, AlertType::kThreadLeak,
+                   in.config->thread_growth_pct, in.config->thread_growth_floor,
+                   "threads");
+}
+
+std::optional<Finding> FdLeak(const DetectionInput& in,
+                              internal::TrendCache* cache) {
+  return CountLeak(in, cache, &Sample::open_fds, AlertType::kFdLeak,
+                   in.config->fd_growth_pct, in.config->fd_growth_floor,
+                   "open_fds");
+}
+
 }  // namespace
 
 namespace internal {
+
 GrowthOptions TrendOptions(const MonitorConfig& config) {
   GrowthOptions o;
   o.min_points = config.trend_window;
   o.confidence = kTrendConfidence;
   return o;
 }
+
+std::optional<Finding> RunBuiltinDetector(AlertType type,
+                                          const DetectionInput& in,
+                                          TrendCache* cache) {
+  switch (type) {
+    case AlertType::kMemoryGrowth:
+      return MemoryGrowth(in, cache);
+    case AlertType::kThreadLeak:
+      return ThreadLeak(in, cache);
+    case AlertType::kFdLeak:
+      return FdLeak(in, cache);
+    case AlertType::kHeapFragmentation:
+      return DetectHeapFragmentation(in);
+    case AlertType::kAllocatorPressure:
+      return DetectAllocatorPressure(in);
+    case AlertType::kObjectThreshold:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace internal
 
 std::optional<Finding> DetectMemoryGrowth(const DetectionInput& in) {
-  if (auto f = GrowthOf(in, &Sample::heap_inuse_bytes, "heap_inuse_bytes"))
-    return f;
-  return GrowthOf(in, &Sample::rss_bytes, "rss_bytes");
+  return MemoryGrowth(in, nullptr);
 }
 
 std::optional<Finding> DetectThreadLeak(const DetectionInput& in) {
-  return CountLeak(in, &Sample::threads, AlertType::kThreadLeak,
-                   in.config->thread_growth_pct, in.config->thread_growth_floor,
-                   "threads");
+  return ThreadLeak(in, nullptr);
 }
 
 std::optional<Finding> DetectFdLeak(const DetectionInput& in) {
-  return CountLeak(in, &Sample::open_fds, AlertType::kFdLeak,
-                   in.config->fd_growth_pct, in.config->fd_growth_floor,
-                   "open_fds");
+  return FdLeak(in, nullptr);
 }
 
 std::optional<Finding> DetectHeapFragmentation(const DetectionInput& in) {

@@ -21,7 +21,9 @@
 #include <span>
 
 #include "detect/trend.h"
+#include "memmon/alert.h"
 #include "memmon/config.h"
+#include "memmon/detectors.h"
 #include "memmon/growth.h"
 
 namespace memmon::internal {
@@ -119,6 +121,15 @@ std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
                                           std::span<const double> values,
                                           const GrowthOptions& options = {},
                                           TrendCache* cache = nullptr);
+
+// The built-in detector for `type` (memmon/detectors.h) with `cache`
+// carrying the trend rules' statistics from one call to the next: what
+// DetectionEngine runs for every type whose detector was not replaced. The
+// answer is the public Detect*'s, whatever the cache holds; only the cost
+// differs. nullopt for object_threshold (the counters raise it).
+std::optional<Finding> RunBuiltinDetector(AlertType type,
+                                          const DetectionInput& in,
+                                          TrendCache* cache);
 
 }  // namespace memmon::internal
 
