@@ -15,12 +15,21 @@ std::string HumanBytes(double b) {
     v /= 1024;
     ++u;
   }
-  return fmt::format("{}{:.1f} {}", b < 0 ? "-" : "", v, units[u]);
+  const char* sign = b < 0 ? "-" : "";
+  // Whole bytes print whole; a fraction (a rate) keeps three digits.
+  if (u == 0) {
+    return v >= 100 ? fmt::format("{}{:.0f} B", sign, v)
+                    : fmt::format("{}{:.3g} B", sign, v);
+  }
+  return fmt::format("{}{:.1f} {}", sign, v, units[u]);
+}
+
+std::string SignedHumanBytes(double b) {
+  return b > 0 ? "+" + HumanBytes(b) : HumanBytes(b);
 }
 
 std::string HumanDuration(double s) {
-  if (s < 10) return fmt::format("{:.1f} s", s);
-  if (s < 120) return fmt::format("{:.0f} s", s);
+  if (s < 120) return fmt::format("{:.1f} s", s);
   if (s < 7200) return fmt::format("{:.1f} min", s / 60);
   if (s < 172800) return fmt::format("{:.1f} h", s / 3600);
   return fmt::format("{:.1f} d", s / 86400);

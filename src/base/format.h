@@ -1,8 +1,8 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 //
-// Numbers for people: byte counts and durations as alert messages and the
-// command line print them.
+// Numbers for people: the one way memmon prints a byte count or a duration,
+// in alert messages, on the command line and in the report page.
 //
 // Thread-safety: pure functions.
 #ifndef MEMMON_SRC_BASE_FORMAT_H_
@@ -12,10 +12,14 @@
 
 namespace memmon::internal {
 
-// "512 B" is "512.0 B"; powers of 1024: "1.5 KiB", "251.1 MiB", "-2.0 GiB".
+// Powers of 1024 with one decimal: "1.5 KiB", "251.1 MiB", "-2.0 GiB";
+// under 1 KiB three significant digits: "512 B", "0.25 B" (a rate).
 std::string HumanBytes(double bytes);
+// A change: HumanBytes with a "+" when positive ("+1.5 KiB", "-2.0 GiB").
+std::string SignedHumanBytes(double bytes);
 
-// "0.4 s", "45 s", "12.5 min", "3.2 h", "2.1 d".
+// One decimal: "0.4 s", "45.0 s" (under 2 min), "12.5 min" (under 2 h),
+// "3.2 h" (under 2 d), "2.1 d".
 std::string HumanDuration(double seconds);
 
 }  // namespace memmon::internal

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/format.h"
 #include "cli/command.h"
 #include "detect/samples_csv.h"
 #include "memmon/config.h"
@@ -110,8 +111,8 @@ int RunAnalyze(const AnalyzeOptions& o) {
     std::string span =
         csv.samples.empty()
             ? std::string()
-            : fmt::format(" over {:.0f} s", csv.samples.back().time_s -
-                                                csv.samples.front().time_s);
+            : " over " + internal::HumanDuration(csv.samples.back().time_s -
+                                                 csv.samples.front().time_s);
     std::string summary =
         fmt::format("{} samples{}, {} alert{}", csv.samples.size(), span,
                     alerts, alerts == 1 ? "" : "s");

@@ -125,24 +125,22 @@ int RunDiff(const DiffOptions& o) {
   std::fputs(fmt::format("in use: {} -> {} ({}); {} site{} changed\n",
                          internal::HumanBytes(base_total),
                          internal::HumanBytes(new_total),
-                         Signed(new_total - base_total,
-                                internal::HumanBytes(new_total - base_total)),
+                         internal::SignedHumanBytes(new_total - base_total),
                          changes.size(), changes.size() == 1 ? "" : "s")
                  .c_str(),
              stdout);
   for (std::size_t i = 0; i < shown; ++i) {
     const SiteChange& c = changes[i];
     std::string file = c.file.substr(c.file.rfind('/') + 1);
-    std::fputs(
-        fmt::format(
-            "{:>12}  {:>10} objects  {:>10} -> {:<10}  {}{}{}\n",
-            Signed(c.delta_bytes(), internal::HumanBytes(c.delta_bytes())),
-            Signed(c.delta_objects(), fmt::format("{:.0f}", c.delta_objects())),
-            internal::HumanBytes(c.base_bytes),
-            internal::HumanBytes(c.new_bytes), c.function,
-            file.empty() ? "" : "  ", file)
-            .c_str(),
-        stdout);
+    std::fputs(fmt::format("{:>12}  {:>10} objects  {:>10} -> {:<10}  {}{}{}\n",
+                           internal::SignedHumanBytes(c.delta_bytes()),
+                           Signed(c.delta_objects(),
+                                  fmt::format("{:.0f}", c.delta_objects())),
+                           internal::HumanBytes(c.base_bytes),
+                           internal::HumanBytes(c.new_bytes), c.function,
+                           file.empty() ? "" : "  ", file)
+                   .c_str(),
+               stdout);
   }
   if (changes.size() > shown) {
     std::fputs(

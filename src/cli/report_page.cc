@@ -16,6 +16,7 @@
 #include <memory>
 #include <sstream>
 
+#include "base/format.h"
 #include "cli/heap_series.h"
 #include "memmon/version.h"
 #include "profile/pprof.h"
@@ -228,24 +229,8 @@ json ToJson(const std::string& name, const FlameNode& node) {
 // ---- HTML
 // --------------------------------------------------------------------
 
-std::string Bytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  double v = std::fabs(b);
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  if (u == 0) return fmt::format("{}{:.0f} B", b < 0 ? "-" : "", v);
-  return fmt::format("{}{:.1f} {}", b < 0 ? "-" : "", v, units[u]);
-}
-
-std::string Duration(double s) {
-  if (s < 120) return fmt::format("{:.1f} s", s);
-  if (s < 7200) return fmt::format("{:.1f} min", s / 60);
-  if (s < 172800) return fmt::format("{:.1f} h", s / 3600);
-  return fmt::format("{:.1f} d", s / 86400);
-}
+std::string Bytes(double b) { return internal::HumanBytes(b); }
+std::string Duration(double s) { return internal::HumanDuration(s); }
 
 std::string Plural(std::size_t n, std::string_view one, std::string_view many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
@@ -325,10 +310,10 @@ void AppendHeader(const RunReport& r, std::string* out) {
     *out += "<ol class=\"alerts\" id=\"alerts\">\n";
     for (const ReportAlert& a : r.alerts) {
       *out += fmt::format(
-          "<li><span class=\"time\">{:.1f} s</span> <span class=\"type "
+          "<li><span class=\"time\">{}</span> <span class=\"type "
           "type-{}\">{}</span> "
           "{}</li>\n",
-          a.time_s, HtmlEscape(a.type), HtmlEscape(a.type),
+          Duration(a.time_s), HtmlEscape(a.type), HtmlEscape(a.type),
           HtmlEscape(a.message));
     }
     *out += "</ol>\n";

@@ -345,9 +345,7 @@ std::vector<std::string> ChildEnvironment(const std::string& preload,
 // ---------------------------------------------------------------------------
 // Output
 
-std::string Elapsed(double s) {
-  return s < 60 ? fmt::format("{:.1f} s", s) : internal::HumanDuration(s);
-}
+std::string Elapsed(double s) { return internal::HumanDuration(s); }
 
 std::string StatusLine(double elapsed_s, const Sample& s, uint64_t alerts) {
   auto bytes = [](const std::optional<uint64_t>& v) {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "base/format.h"
 #include "cli/command.h"
 #include "cli/units.h"
 #include "memmon/monitor.h"
@@ -34,9 +35,8 @@ struct WatchOptions {
   bool json = false;
 };
 
-std::string MiB(const std::optional<uint64_t>& v) {
-  return v ? fmt::format("{:.1f} MiB", static_cast<double>(*v) / (1 << 20))
-           : "?";
+std::string Bytes(const std::optional<uint64_t>& v) {
+  return v ? internal::HumanBytes(static_cast<double>(*v)) : "?";
 }
 
 std::string Count(const std::optional<uint64_t>& v) {
@@ -47,7 +47,7 @@ std::string Count(const std::optional<uint64_t>& v) {
 std::string StatusLine(double elapsed_s, const Sample& s, uint64_t alerts) {
   return fmt::format(
       "{:7.1f} s  rss {}  pss {}  threads {}  fds {}  faults {}/{}  alerts {}",
-      elapsed_s, MiB(s.rss_bytes), MiB(s.pss_bytes), Count(s.threads),
+      elapsed_s, Bytes(s.rss_bytes), Bytes(s.pss_bytes), Count(s.threads),
       Count(s.open_fds), Count(s.minor_faults), Count(s.major_faults), alerts);
 }
 
@@ -149,13 +149,13 @@ int RunWatch(const WatchOptions& o) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
     std::string summary =
-        fmt::format("watched PID {} for {:.1f} s: {} samples, {} alert{}; {}",
-                    o.pid, elapsed, st.sample_count, st.alert_count,
-                    st.alert_count == 1 ? "" : "s", ended);
+        fmt::format("watched PID {} for {}: {} samples, {} alert{}; {}", o.pid,
+                    internal::HumanDuration(elapsed), st.sample_count,
+                    st.alert_count, st.alert_count == 1 ? "" : "s", ended);
     if (st.baseline_sample && st.current_sample) {
       summary +=
-          fmt::format("; rss {} -> {}", MiB(st.baseline_sample->rss_bytes),
-                      MiB(st.current_sample->rss_bytes));
+          fmt::format("; rss {} -> {}", Bytes(st.baseline_sample->rss_bytes),
+                      Bytes(st.current_sample->rss_bytes));
     }
     std::fputs((summary + "\n").c_str(), stdout);
   }

@@ -15,6 +15,7 @@
 #include <stop_token>
 #include <thread>
 
+#include "base/format.h"
 #include "detect/detection_engine.h"
 #include "monitor/alert_log.h"
 #include "monitor/object_registry.h"
@@ -172,9 +173,9 @@ struct MemoryMonitor::Impl {
       a.time = s.time;
       a.time_s = time_s;
       a.message = fmt::format(
-          "{} reached {} objects ({:.1f} MiB), at or above the threshold of {}",
-          e.counter->name(), e.count, static_cast<double>(e.bytes) / (1 << 20),
-          e.threshold);
+          "{} reached {} objects ({}), at or above the threshold of {}",
+          e.counter->name(), e.count,
+          internal::HumanBytes(static_cast<double>(e.bytes)), e.threshold);
       a.value = static_cast<double>(e.count);
       a.threshold = static_cast<double>(e.threshold);
       a.sample = s;
@@ -405,8 +406,9 @@ std::string ProfileDiff::ToString() const {
                                             static_cast<double>(*b) * 100.0);
     }
     if (bytes) {
-      out += fmt::format("  {}: {:+.1f} MiB{}\n", name,
-                         static_cast<double>(*d) / (1 << 20), pct);
+      out +=
+          fmt::format("  {}: {}{}\n", name,
+                      internal::SignedHumanBytes(static_cast<double>(*d)), pct);
     } else {
       out += fmt::format("  {}: {:+d}{}\n", name, *d, pct);
     }
@@ -420,8 +422,9 @@ std::string ProfileDiff::ToString() const {
   line("allocations", allocations, &Sample::allocations, false);
   line("frees", frees, &Sample::frees, false);
   for (const auto& [name, delta] : objects) {
-    out += fmt::format("  object {}: {:+d} ({:+.1f} MiB)\n", name, delta.count,
-                       static_cast<double>(delta.bytes) / (1 << 20));
+    out += fmt::format(
+        "  object {}: {:+d} ({})\n", name, delta.count,
+        internal::SignedHumanBytes(static_cast<double>(delta.bytes)));
   }
   return out;
 }
