@@ -8,10 +8,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "memmon/monitor.h"
 
@@ -39,6 +43,63 @@ bool WaitFor(Pred done, std::chrono::seconds limit = std::chrono::seconds(30)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return true;
+}
+
+// A simulated process for MemoryMonitor (a SampleSource): sample i has the
+// fields `shape(i, &sample)` sets, taken at a simulated clock of one
+// second a sample, so a test can leak gigabytes without allocating them.
+// Records what the monitor asked of it.
+class SimulatedProcess : public SampleSource {
+ public:
+  using Shape = std::function<void(uint64_t i, Sample* s)>;
+  explicit SimulatedProcess(Shape shape) : shape_(std::move(shape)) {}
+
+  Status Open() override { return open_status_; }
+  bool Read(Sample* s) override {
+    uint64_t i = reads_.fetch_add(1);
+    s->monotonic = std::chrono::steady_clock::time_point() +
+                   std::chrono::hours(1) + std::chrono::seconds(i);
+    s->time = std::chrono::system_clock::time_point() +
+              std::chrono::hours(24 * 365 * 56) + std::chrono::seconds(i);
+    shape_(i, s);
+    return !exited_;
+  }
+  void ReleaseFreeMemory() override { releases_.fetch_add(1); }
+  void SnapshotHeap(const char* reason) override {
+    std::lock_guard l(mu_);
+    snapshots_.emplace_back(reason);
+  }
+
+  // Set before the monitor uses it.
+  void FailOpen(Status s) { open_status_ = std::move(s); }
+  void Exit() { exited_ = true; }
+
+  uint64_t reads() const { return reads_.load(); }
+  uint64_t releases() const { return releases_.load(); }
+  std::vector<std::string> snapshots() const {
+    std::lock_guard l(mu_);
+    return snapshots_;
+  }
+
+ private:
+  Shape shape_;
+  Status open_status_ = Status::Ok();
+  std::atomic<bool> exited_{false};
+  std::atomic<uint64_t> reads_{0};
+  std::atomic<uint64_t> releases_{0};
+  mutable std::mutex mu_;
+  std::vector<std::string> snapshots_;
+};
+
+// A leak of `step` bytes a sample over `base`, in the heap and in RSS.
+inline SimulatedProcess::Shape SteadyLeak(uint64_t base, uint64_t step) {
+  return [base, step](uint64_t i, Sample* s) {
+    s->heap_inuse_bytes = base + step * i;
+    s->rss_bytes = base + step * i + (32 << 20);
+    s->threads = 4;
+    s->open_fds = 8;
+    s->allocator = AllocatorKind::kGlibc;
+  };
 }
 
 inline std::size_t CountAlerts(const MemoryMonitor& m, AlertType type) {

@@ -33,7 +33,8 @@ bool ParseAlertType(std::string_view name, AlertType* type);
 struct MemoryAlert {
   AlertType type = AlertType::kMemoryGrowth;
   std::chrono::system_clock::time_point time{};
-  // Seconds since the monitor started (the `time_s` of the JSON line).
+  // Seconds since the monitor's first sample (the `time_s` of the JSON
+  // line).
   double time_s = 0;
   // One readable sentence: what, how much, against which limit, and why.
   std::string message;

@@ -12,6 +12,7 @@
 #include "memmon/monitor.h"
 #include "memmon/object_counter.h"
 #include "memmon/sample.h"
+#include "memmon/sample_source.h"
 #include "memmon/status.h"
 #include "memmon/version.h"
 

@@ -39,6 +39,7 @@
 #include "memmon/detectors.h"
 #include "memmon/object_counter.h"
 #include "memmon/sample.h"
+#include "memmon/sample_source.h"
 #include "memmon/status.h"
 
 namespace memmon {
@@ -102,6 +103,10 @@ class MemoryMonitor {
   using AlertCallback = std::function<void(const MemoryAlert&)>;
 
   explicit MemoryMonitor(MonitorConfig config = DefaultMonitorConfig());
+  // Samples `source` instead of the process config.pid names (a test's
+  // simulated process, a recording, another quantity). nullptr: the
+  // default, as the constructor above.
+  MemoryMonitor(MonitorConfig config, std::unique_ptr<SampleSource> source);
   ~MemoryMonitor();  // Stop()s
   MemoryMonitor(const MemoryMonitor&) = delete;
   MemoryMonitor& operator=(const MemoryMonitor&) = delete;

@@ -16,53 +16,58 @@
 #include <thread>
 
 #include "base/format.h"
+#include "base/mutex.h"
 #include "detect/detection_engine.h"
 #include "monitor/alert_log.h"
 #include "monitor/object_registry.h"
-#include "source/allocator_stats.h"
-#include "source/cost_budget.h"
-#include "source/procfs.h"
+#include "source/process_source.h"
 
 namespace memmon {
 
 // Detection is internal::DetectionEngine's (history, baseline, detectors,
 // gates): the engine `memmon run` and `memmon analyze` drive too.
 //
-// Locking: `sample_mu` serialises everything that takes a sample or runs
-// detectors (TakeSample, ResetBaseline, SetDetector); `mu` guards what
-// readers see. DetectionEngine::Append (which writes the history) runs under
-// both; DetectionEngine::Judge (which only reads it; the gates and the
-// detectors' trend cache it writes are never read under `mu`) under `sample_mu`
-// alone, so a detector may call GetStats(). Callbacks and the alert log run
-// with neither held.
+// Locking (checked by clang -Wthread-safety, `make lint`): `sample_mu`
+// serialises everything that takes a sample or runs detectors (TakeSample,
+// ResetBaseline, SetDetector, the source); `mu` guards what readers see.
+// The engine's history and baseline are written (Append) under both, so
+// detection reads them under `sample_mu` alone and readers under `mu` alone;
+// neither waits for the other's slow part. Judge, which writes only the
+// gates and the detectors' trend cache (never read under `mu`), runs under
+// `sample_mu` alone, so a detector may call GetStats(). Callbacks, the alert
+// log and heap snapshots run with neither held. `sample_mu` is taken
+// before `mu`, never after.
 struct MemoryMonitor::Impl {
-  explicit Impl(MonitorConfig c)
+  Impl(MonitorConfig c, std::unique_ptr<SampleSource> s)
       : config(std::move(c)),
-        proc(config.pid),
-        engine(config),
-        created(std::chrono::steady_clock::now()) {}
+        source(s ? std::move(s)
+                 : std::make_unique<internal::ProcessSource>(config)),
+        engine(config) {}
 
   const MonitorConfig config;
 
   // --- guarded by sample_mu ---
-  std::mutex sample_mu;
-  bool sources_open = false;
-  internal::ProcReader proc;
+  internal::Mutex sample_mu ACQUIRED_BEFORE(mu);
+  bool sources_open GUARDED_BY(sample_mu) = false;
+  const std::unique_ptr<SampleSource> source PT_GUARDED_BY(sample_mu);
+  // Seconds in alerts count from the first sample.
+  std::optional<std::chrono::steady_clock::time_point> first_sample
+      GUARDED_BY(sample_mu);
   std::atomic<bool> target_exited{false};
-  internal::AllocatorStats allocator;
-  // mallinfo2() walks free chunks: keep it under 1 % of a core.
-  internal::CostBudget allocator_budget{std::chrono::microseconds(200), 0.01};
+  // Opened under sample_mu before the first sample; Write is thread-safe.
   internal::AlertLog log;
 
-  // --- guarded by mu (the engine written under both) ---
-  mutable std::mutex mu;
-  internal::DetectionEngine engine;
-  uint64_t alert_count = 0;
-  std::deque<MemoryAlert> alerts;
-  std::shared_ptr<const std::vector<AlertCallback>> callbacks =
-      std::make_shared<std::vector<AlertCallback>>();
+  // Its history and baseline are written only while `mu` is held too
+  // (AppendLocked), so readers may read them under `mu` alone
+  // (EngineForReaders).
+  internal::DetectionEngine engine GUARDED_BY(sample_mu);
 
-  const std::chrono::steady_clock::time_point created;
+  // --- guarded by mu ---
+  mutable internal::Mutex mu;
+  uint64_t alert_count GUARDED_BY(mu) = 0;
+  std::deque<MemoryAlert> alerts GUARDED_BY(mu);
+  std::shared_ptr<const std::vector<AlertCallback>> callbacks GUARDED_BY(mu) =
+      std::make_shared<std::vector<AlertCallback>>();
 
   // --- the sampling thread, guarded by run_mu ---
   std::mutex run_mu;
@@ -71,12 +76,31 @@ struct MemoryMonitor::Impl {
   std::mutex wait_mu;
   std::condition_variable_any wake;
 
-  // Requires sample_mu.
-  Status OpenSources() {
+  // The engine as readers see it: its history and baseline, which change
+  // only under both locks, so holding `mu` is enough to read them.
+  const internal::DetectionEngine& EngineForReaders() const
+      REQUIRES(mu) NO_THREAD_SAFETY_ANALYSIS {
+    return engine;
+  }
+
+  bool AppendLocked(const Sample& s, bool make_baseline, bool* new_baseline)
+      REQUIRES(sample_mu, mu) {
+    bool had_baseline = engine.baseline().has_value();
+    if (make_baseline) engine.ResetBaseline();
+    bool judge = engine.Append(s);
+    *new_baseline = make_baseline || (!had_baseline && engine.baseline());
+    return judge;
+  }
+
+  void SetDetectorLocked(AlertType type, Detector detector)
+      REQUIRES(sample_mu) {
+    engine.SetDetector(type, std::move(detector));
+  }
+
+  Status OpenSources() REQUIRES(sample_mu) {
     if (sources_open) return Status::Ok();
-    if (Status s = proc.Open(); !s.ok()) return s;
+    if (Status s = source->Open(); !s.ok()) return s;
     if (Status s = log.Open(config.alert_log); !s.ok()) return s;
-    if (config.pid == 0) allocator = internal::AllocatorStats::Detect();
     // Created now, so that its one-time allocations are not counted between
     // two samples by the heap sampler's exact counters.
     internal::ObjectRegistry::Get();
@@ -84,52 +108,42 @@ struct MemoryMonitor::Impl {
     return Status::Ok();
   }
 
-  // Requires sample_mu. Never allocates.
-  Sample Collect() {
-    Sample s;
-    s.time = std::chrono::system_clock::now();
-    s.monotonic = std::chrono::steady_clock::now();
+  // Never allocates (with the default source). False when the source is
+  // gone for good (the watched process exited).
+  bool Collect(Sample* s) REQUIRES(sample_mu) {
+    s->time = std::chrono::system_clock::now();
+    s->monotonic = std::chrono::steady_clock::now();
     if (!sources_open) OpenSources().IgnoreError();  // fields stay unknown
-    if (!proc.Read(&s, config.enable_pss) && sources_open) {
-      target_exited.store(true, std::memory_order_relaxed);
-    }
-    if (config.enable_allocator_stats) {
-      if (allocator_budget.Due(s.monotonic)) {
-        auto start = std::chrono::steady_clock::now();
-        allocator.ReadAllocator(&s);
-        allocator_budget.Record(start, std::chrono::steady_clock::now());
-      }
-      allocator.ReadSamplerCounters(&s);  // exact and cheap: every sample
-    }
-    return s;
+    return source->Read(s);
   }
 
-  Sample Take(bool make_baseline) {
+  Sample Take(bool make_baseline) EXCLUDES(sample_mu, mu) {
     std::vector<MemoryAlert> fired;   // allocates only when an alert fires
     std::vector<std::string> errors;  // tracking errors, as JSON lines
     std::shared_ptr<const std::vector<AlertCallback>> cbs;
     Sample s;
     bool new_baseline = false;
+    SampleSource* evidence = nullptr;
     {
-      std::lock_guard sl(sample_mu);
-      s = Collect();
-      if (target_exited.load(std::memory_order_relaxed))
+      internal::MutexLock sl(&sample_mu);
+      if (!Collect(&s)) {
+        target_exited.store(true, std::memory_order_relaxed);
         return s;  // nothing to keep
+      }
+      if (!first_sample) first_sample = s.monotonic;
+      double time_s =
+          std::chrono::duration<double>(s.monotonic - *first_sample).count();
       bool judge;
       {
-        std::lock_guard l(mu);
-        bool had_baseline = engine.baseline().has_value();
-        if (make_baseline) engine.ResetBaseline();
-        judge = engine.Append(s);
-        new_baseline = make_baseline || (!had_baseline && engine.baseline());
+        internal::MutexLock l(&mu);
+        judge = AppendLocked(s, make_baseline, &new_baseline);
       }
-      if (judge) {
-        fired = engine.Judge(
-            std::chrono::duration<double>(s.monotonic - created).count(), s);
-      }
-      ObserveObjects(s, &fired, &errors);
+      // Judge reads the history and writes only the gates and the trend
+      // cache, which readers never touch: `sample_mu` alone suffices.
+      if (judge) fired = engine.Judge(time_s, s);
+      ObserveObjects(s, time_s, &fired, &errors);
       if (!fired.empty()) {
-        std::lock_guard l(mu);
+        internal::MutexLock l(&mu);
         for (const MemoryAlert& a : fired) {
           alerts.push_back(a);
           if (alerts.size() > config.max_alerts) alerts.pop_front();
@@ -137,24 +151,24 @@ struct MemoryMonitor::Impl {
         }
         cbs = callbacks;
       }
+      evidence = source.get();  // const pointer, valid for the monitor's life
     }
     for (const std::string& line : errors) log.Write(line);
     // Heap profiles at the baseline and at each growth alert give a
     // before/after pair (no-op without the heap sampler and MEMMON_OUTPUT).
-    if (new_baseline) allocator.SnapshotHeap("baseline");
-    for (const MemoryAlert& a : fired) Deliver(a, *cbs);
+    if (new_baseline) evidence->SnapshotHeap("baseline");
+    for (const MemoryAlert& a : fired) Deliver(a, *cbs, evidence);
     return s;
   }
 
   // Requires sample_mu. Object thresholds fire once per crossing and re-arm
   // below threshold x (1 - object_rearm_pct); they do not use the gates.
-  void ObserveObjects(const Sample& s, std::vector<MemoryAlert>* fired,
-                      std::vector<std::string>* errors) {
+  void ObserveObjects(const Sample& s, double time_s,
+                      std::vector<MemoryAlert>* fired,
+                      std::vector<std::string>* errors) REQUIRES(sample_mu) {
     std::vector<internal::ObjectEvent> events;
     internal::ObjectRegistry::Get().Observe(
         s.time, config.object_rearm_pct / 100, &events);
-    double time_s =
-        std::chrono::duration<double>(s.monotonic - created).count();
     for (const internal::ObjectEvent& e : events) {
       if (e.kind == internal::ObjectEvent::kNegativeCount) {
         nlohmann::ordered_json j;
@@ -183,9 +197,11 @@ struct MemoryMonitor::Impl {
     }
   }
 
-  void Deliver(const MemoryAlert& a, const std::vector<AlertCallback>& cbs) {
-    if (a.type == AlertType::kMemoryGrowth)
-      allocator.SnapshotHeap("memory_growth");
+  void Deliver(const MemoryAlert& a, const std::vector<AlertCallback>& cbs,
+               SampleSource* evidence) EXCLUDES(sample_mu, mu) {
+    if (a.type == AlertType::kMemoryGrowth) {
+      evidence->SnapshotHeap("memory_growth");
+    }
     log.Write(ToJson(a));
     for (const AlertCallback& cb : cbs) {
       try {
@@ -209,7 +225,11 @@ struct MemoryMonitor::Impl {
 };
 
 MemoryMonitor::MemoryMonitor(MonitorConfig config)
-    : impl_(std::make_unique<Impl>(std::move(config))) {}
+    : MemoryMonitor(std::move(config), nullptr) {}
+
+MemoryMonitor::MemoryMonitor(MonitorConfig config,
+                             std::unique_ptr<SampleSource> source)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(source))) {}
 
 MemoryMonitor::~MemoryMonitor() {
   Stop();
@@ -227,7 +247,7 @@ Status MemoryMonitor::Start() {
   }
   if (Status s = Validate(impl_->config); !s.ok()) return s;
   {
-    std::lock_guard sl(impl_->sample_mu);
+    internal::MutexLock sl(&impl_->sample_mu);
     if (Status s = impl_->OpenSources(); !s.ok()) return s;
   }
   if (impl_->thread.joinable()) impl_->thread.join();
@@ -258,9 +278,9 @@ void MemoryMonitor::ResetBaseline() { impl_->Take(true); }
 
 Sample MemoryMonitor::ReleaseFreeMemory() {
   {
-    std::lock_guard sl(impl_->sample_mu);
+    internal::MutexLock sl(&impl_->sample_mu);
     impl_->OpenSources().IgnoreError();
-    impl_->allocator.ReleaseFreeMemory();
+    impl_->source->ReleaseFreeMemory();
   }
   return impl_->Take(false);
 }
@@ -301,8 +321,8 @@ MemoryStats MemoryMonitor::GetStats() const {
   MemoryStats st;
   st.running = impl_->running;
   st.tracked_objects = TrackedObjectsNow();
-  std::lock_guard l(impl_->mu);
-  const internal::DetectionEngine& engine = impl_->engine;
+  internal::MutexLock l(&impl_->mu);
+  const internal::DetectionEngine& engine = impl_->EngineForReaders();
   st.sample_count = engine.sample_count();
   st.alert_count = impl_->alert_count;
   st.retained_samples = engine.history().size();
@@ -324,18 +344,18 @@ MemoryStats MemoryMonitor::GetStats() const {
 }
 
 std::vector<Sample> MemoryMonitor::GetSamples() const {
-  std::lock_guard l(impl_->mu);
-  auto v = impl_->engine.history();
+  internal::MutexLock l(&impl_->mu);
+  auto v = impl_->EngineForReaders().history();
   return {v.begin(), v.end()};
 }
 
 std::vector<MemoryAlert> MemoryMonitor::GetAlerts() const {
-  std::lock_guard l(impl_->mu);
+  internal::MutexLock l(&impl_->mu);
   return {impl_->alerts.begin(), impl_->alerts.end()};
 }
 
 void MemoryMonitor::ClearAlerts() {
-  std::lock_guard l(impl_->mu);
+  internal::MutexLock l(&impl_->mu);
   impl_->alerts.clear();
 }
 
@@ -380,15 +400,15 @@ ProfileDiff MemoryMonitor::CompareProfiles(const MemoryProfile& before,
 }
 
 void MemoryMonitor::OnAlert(AlertCallback callback) {
-  std::lock_guard l(impl_->mu);
+  internal::MutexLock l(&impl_->mu);
   auto next = std::make_shared<std::vector<AlertCallback>>(*impl_->callbacks);
   next->push_back(std::move(callback));
   impl_->callbacks = std::move(next);
 }
 
 void MemoryMonitor::SetDetector(AlertType type, Detector detector) {
-  std::lock_guard sl(impl_->sample_mu);
-  impl_->engine.SetDetector(type, std::move(detector));
+  internal::MutexLock sl(&impl_->sample_mu);
+  impl_->SetDetectorLocked(type, std::move(detector));
 }
 
 const MonitorConfig& MemoryMonitor::config() const { return impl_->config; }

@@ -1,0 +1,43 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "source/process_source.h"
+
+namespace memmon::internal {
+
+ProcessSource::ProcessSource(const MonitorConfig& config)
+    : this_process_(config.pid == 0),
+      with_pss_(config.enable_pss),
+      with_allocator_(config.enable_allocator_stats && config.pid == 0),
+      proc_(config.pid) {}
+
+Status ProcessSource::Open() {
+  if (Status s = proc_.Open(); !s.ok()) return s;
+  if (this_process_) allocator_ = AllocatorStats::Detect();
+  return Status::Ok();
+}
+
+bool ProcessSource::Read(Sample* s) {
+  // Before Open (a TakeSample whose Open failed) nothing is known, and
+  // nothing says the process is gone.
+  if (!proc_.Read(s, with_pss_) && proc_.is_open()) return false;
+  if (with_allocator_) {
+    if (allocator_budget_.Due(s->monotonic)) {
+      auto start = std::chrono::steady_clock::now();
+      allocator_.ReadAllocator(s);
+      allocator_budget_.Record(start, std::chrono::steady_clock::now());
+    }
+    allocator_.ReadSamplerCounters(s);  // exact and cheap: every sample
+  }
+  return true;
+}
+
+void ProcessSource::ReleaseFreeMemory() {
+  if (this_process_) allocator_.ReleaseFreeMemory();
+}
+
+void ProcessSource::SnapshotHeap(const char* reason) {
+  if (this_process_) allocator_.SnapshotHeap(reason);
+}
+
+}  // namespace memmon::internal

@@ -1,0 +1,49 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// ProcessSource: the SampleSource a MemoryMonitor uses unless given
+// another. It reads /proc/<pid> (ProcReader) and, when watching this
+// process, the allocator's statistics (budgeted: glibc's walk of its free
+// chunks may take at most 1 % of a core) and the heap sampler's exact
+// counters (every sample; cheap).
+//
+// Thread-safety: as SampleSource (one caller at a time). Read() does not
+// allocate.
+#ifndef MEMMON_SRC_SOURCE_PROCESS_SOURCE_H_
+#define MEMMON_SRC_SOURCE_PROCESS_SOURCE_H_
+
+#include <chrono>
+
+#include "memmon/config.h"
+#include "memmon/sample_source.h"
+#include "source/allocator_stats.h"
+#include "source/cost_budget.h"
+#include "source/procfs.h"
+
+namespace memmon::internal {
+
+class ProcessSource final : public SampleSource {
+ public:
+  // Reads config.pid (0: this process), with PSS when config.enable_pss
+  // and the allocator when config.enable_allocator_stats.
+  explicit ProcessSource(const MonitorConfig& config);
+
+  // NotFound when the process does not exist, IoError when /proc refuses.
+  Status Open() override;
+  bool Read(Sample* sample) override;
+  void ReleaseFreeMemory() override;
+  void SnapshotHeap(const char* reason) override;
+
+ private:
+  const bool this_process_;
+  const bool with_pss_;
+  const bool with_allocator_;
+  ProcReader proc_;
+  AllocatorStats allocator_;
+  // mallinfo2() walks free chunks: keep it under 1 % of a core.
+  CostBudget allocator_budget_{std::chrono::microseconds(200), 0.01};
+};
+
+}  // namespace memmon::internal
+
+#endif  // MEMMON_SRC_SOURCE_PROCESS_SOURCE_H_
