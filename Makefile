@@ -93,7 +93,7 @@ install: build
 
 # Sources are formatted by .clang-format (clang-format 14, Debian's); the
 # vendored third_party/ is not ours to format.
-FORMAT_FILES = $$(git ls-files '*.h' '*.cc' ':!:third_party/*')
+FORMAT_FILES = $$(git ls-files '*.h' '*.c' '*.cc' ':!:third_party/*')
 
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_FILES)

@@ -431,10 +431,17 @@ class Run {
     }
     std::optional<std::string> preload = FindPreload();
     if (!preload) {
+#ifdef MEMMON_NO_SAMPLER_ARCH
+      std::fputs(
+          "memmon: run: the heap sampler is x86-64 only and was not built "
+          "for this machine; memmon watch PID works without it\n",
+          stderr);
+#else
       std::fputs(
           "memmon: run: cannot find libmemmon_preload.so beside memmon "
           "(set MEMMON_PRELOAD_LIBRARY to its path)\n",
           stderr);
+#endif
       return kExitUsage;
     }
     preload_ = *preload;
