@@ -179,6 +179,46 @@ TEST(MemoryMonitor, SteadyLeakRaisesOneMemoryGrowthWithEvidence) {
   EXPECT_EQ(process->reads(), 41u);
 }
 
+TEST(MemoryMonitor, StackTracesNameTheLargestSitesOnGrowthAlerts) {
+  for (bool enabled : {true, false}) {
+    auto sim =
+        std::make_unique<SimulatedProcess>(SteadyLeak(100 << 20, 10 << 20));
+    SimulatedProcess* process = sim.get();
+    process->SetTopSites({{"Leaky::Grow", "/src/leaky.cc", 27, 40 << 20},
+                          {"main", "", 0, 1 << 20}});
+    MonitorConfig config = TestConfig();
+    config.enable_stack_traces = enabled;
+    TempFile log;
+    config.alert_log = log.path();
+    MemoryMonitor m(config, std::move(sim));
+    for (int i = 0; i < 20; ++i) m.TakeSample();
+    ASSERT_EQ(CountAlerts(m, AlertType::kMemoryGrowth), 1u) << enabled;
+    const MemoryAlert a = m.GetAlerts().front();
+    std::ifstream in(log.path());
+    std::string line;
+    ASSERT_TRUE(std::getline(in, line));
+    nlohmann::json j = nlohmann::json::parse(line);
+    if (!enabled) {
+      EXPECT_TRUE(a.top_sites.empty());
+      EXPECT_EQ(process->top_sites_calls(), 0);
+      EXPECT_FALSE(j.contains("top_sites"));
+      continue;
+    }
+    EXPECT_EQ(process->top_sites_calls(), 1);  // once, at the alert
+    ASSERT_EQ(a.top_sites.size(), 2u);
+    EXPECT_EQ(a.top_sites[0].function, "Leaky::Grow");
+    EXPECT_NE(a.message.find("Largest live allocation sites: Leaky::Grow "
+                             "(leaky.cc:27) 40.0 MiB; main 1.0 MiB"),
+              std::string::npos)
+        << a.message;
+    ASSERT_TRUE(j.contains("top_sites")) << line;
+    EXPECT_EQ(j["top_sites"][0]["function"], "Leaky::Grow");
+    EXPECT_EQ(j["top_sites"][0]["file"], "/src/leaky.cc");
+    EXPECT_EQ(j["top_sites"][0]["line"], 27);
+    EXPECT_EQ(j["top_sites"][0]["inuse_bytes"], 40 << 20);
+  }
+}
+
 TEST(MemoryMonitor, SteadyLeakRaisesAnAlertInTheBackground) {
   MonitorConfig c = TestConfig();
   c.sample_interval = 1ms;

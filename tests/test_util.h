@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -70,8 +71,23 @@ class SimulatedProcess : public SampleSource {
     snapshots_.emplace_back(reason);
   }
 
+  std::vector<AllocationSite> TopAllocationSites(std::size_t n) override {
+    std::lock_guard l(mu_);
+    ++top_sites_calls_;
+    return {sites_.begin(), sites_.begin() + static_cast<std::ptrdiff_t>(
+                                                 std::min(n, sites_.size()))};
+  }
+
   // Set before the monitor uses it.
   void FailOpen(Status s) { open_status_ = std::move(s); }
+  void SetTopSites(std::vector<AllocationSite> sites) {
+    std::lock_guard l(mu_);
+    sites_ = std::move(sites);
+  }
+  int top_sites_calls() const {
+    std::lock_guard l(mu_);
+    return top_sites_calls_;
+  }
   void Exit() { exited_ = true; }
 
   uint64_t reads() const { return reads_.load(); }
@@ -89,6 +105,8 @@ class SimulatedProcess : public SampleSource {
   std::atomic<uint64_t> releases_{0};
   mutable std::mutex mu_;
   std::vector<std::string> snapshots_;
+  std::vector<AllocationSite> sites_;
+  int top_sites_calls_ = 0;
 };
 
 // A leak of `step` bytes a sample over `base`, in the heap and in RSS.

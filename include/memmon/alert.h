@@ -6,8 +6,10 @@
 #define MEMMON_ALERT_H_
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "memmon/sample.h"
 
@@ -30,6 +32,16 @@ std::string_view ToString(AlertType type);
 // Parses the names above. Returns false for anything else.
 bool ParseAlertType(std::string_view name, AlertType* type);
 
+// Where live heap memory was allocated: a site of the heap sampler's
+// profile (the first frame outside the allocation API and the C++ standard
+// library) and the sampled bytes still in use that it allocated.
+struct AllocationSite {
+  std::string function;  // as pprof shows it: "ns::Cache::Put"
+  std::string file;      // source file, when debug info says (else empty)
+  int64_t line = 0;      // 0 when unknown
+  double inuse_bytes = 0;
+};
+
 struct MemoryAlert {
   AlertType type = AlertType::kMemoryGrowth;
   std::chrono::system_clock::time_point time{};
@@ -44,11 +56,16 @@ struct MemoryAlert {
   double threshold = 0;
   // The sample that raised it.
   Sample sample;
+  // memory_growth with MonitorConfig::enable_stack_traces, when the heap
+  // sampler is loaded: the sites holding the most live heap at the alert,
+  // largest first (at most five). Empty otherwise.
+  std::vector<AllocationSite> top_sites;
 };
 
 // The alert as one JSON object on one line (no trailing newline):
-// {"type":..,"time":"RFC
-// 3339","time_s":..,"message":..,"value":..,"threshold":..}
+// {"type":..,"time":"RFC 3339","time_s":..,"message":..,"value":..,
+// "threshold":..} and, when it has any, "top_sites":[{"function":..,
+// "file":..,"line":..,"inuse_bytes":..},..].
 std::string ToJson(const MemoryAlert& alert);
 
 }  // namespace memmon

@@ -33,8 +33,10 @@ struct MonitorConfig {
   std::size_t max_samples = 100;
   // Read the allocator's statistics (glibc, jemalloc, tcmalloc) each sample.
   bool enable_allocator_stats = true;
-  // Attach allocation-site stacks to profiles and growth alerts when the heap
-  // sampler is loaded (no effect otherwise).
+  // memory_growth alerts name the allocation sites holding the most live
+  // heap (MemoryAlert::top_sites, the message and the JSON line) when the
+  // heap sampler is loaded (no effect otherwise). Costs one symbolized walk
+  // of the sampled heap per growth alert (milliseconds), nothing per sample.
   bool enable_stack_traces = false;
   // Read PSS from /proc/self/smaps_rollup each sample. Costly (30 us small,
   // milliseconds at gigabytes resident), so off by default.

@@ -62,6 +62,19 @@ typedef int (*memmon_preload_snapshot_fn)(const char* reason);
 #define MEMMON_PRELOAD_SNAPSHOT_SYMBOL "memmon_preload_snapshot"
 int memmon_preload_snapshot(const char* reason);
 
+/* The `max_sites` allocation sites holding the most sampled live bytes now,
+ * largest first, as text into out[0..size): one line per site,
+ *   <inuse_bytes>\t<line>\t<function>\t<file>\n
+ * (un-biased bytes as an integer; line 0 and an empty file when unknown; a
+ * site is the first frame outside the allocation API and the C++ standard
+ * library, named as pprof names it). Symbolizes on the calling thread
+ * (milliseconds). Returns the length written (lines that do not fit whole
+ * are left out), or -1 with a one-line reason in `out`. */
+typedef long (*memmon_preload_top_sites_fn)(char* out, size_t size,
+                                            unsigned max_sites);
+#define MEMMON_PRELOAD_TOP_SITES_SYMBOL "memmon_preload_top_sites"
+long memmon_preload_top_sites(char* out, size_t size, unsigned max_sites);
+
 /* The status page shared with `memmon run` (MEMMON_STATUS_FILE=PATH).
  *
  * `memmon run` creates PATH (at least one page, zeroed) before it starts
@@ -132,6 +145,12 @@ typedef int (*memmon_writer_write_heap_fn)(const struct memmon_raw_heap* heap,
                                            const char* path, char* error,
                                            size_t error_len);
 #define MEMMON_WRITER_WRITE_HEAP_SYMBOL "memmon_writer_write_heap"
+/* memmon_preload_top_sites's work: `heap` symbolized and ranked, written as
+ * that function describes. */
+typedef long (*memmon_writer_top_sites_fn)(const struct memmon_raw_heap* heap,
+                                           char* out, size_t size,
+                                           unsigned max_sites);
+#define MEMMON_WRITER_TOP_SITES_SYMBOL "memmon_writer_top_sites"
 #define MEMMON_WRITER_LIBRARY "libmemmon_writer.so"
 
 #ifdef __cplusplus

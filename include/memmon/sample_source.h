@@ -25,6 +25,10 @@
 #ifndef MEMMON_SAMPLE_SOURCE_H_
 #define MEMMON_SAMPLE_SOURCE_H_
 
+#include <cstddef>
+#include <vector>
+
+#include "memmon/alert.h"
 #include "memmon/sample.h"
 #include "memmon/status.h"
 
@@ -55,6 +59,16 @@ class SampleSource {
   // profile, when the source can write one (`reason`: "baseline",
   // "memory_growth"). Called with no monitor lock held. Nothing by default.
   virtual void SnapshotHeap(const char* reason) { (void)reason; }
+
+  // With MonitorConfig::enable_stack_traces, a memory_growth alert carries
+  // the `n` allocation sites holding the most live heap now, largest first
+  // (MemoryAlert::top_sites). Called once per such alert, under the
+  // sampling lock (readers of the monitor are not blocked). None by
+  // default.
+  virtual std::vector<AllocationSite> TopAllocationSites(std::size_t n) {
+    (void)n;
+    return {};
+  }
 };
 
 }  // namespace memmon

@@ -58,6 +58,18 @@ std::string ToJson(const MemoryAlert& alert) {
   j["message"] = alert.message;
   j["value"] = alert.value;
   j["threshold"] = alert.threshold;
+  if (!alert.top_sites.empty()) {
+    nlohmann::ordered_json sites = nlohmann::ordered_json::array();
+    for (const AllocationSite& site : alert.top_sites) {
+      nlohmann::ordered_json s;
+      s["function"] = site.function;
+      s["file"] = site.file;
+      s["line"] = site.line;
+      s["inuse_bytes"] = site.inuse_bytes;
+      sites.push_back(std::move(s));
+    }
+    j["top_sites"] = std::move(sites);
+  }
   return j.dump();
 }
 

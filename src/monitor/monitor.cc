@@ -141,6 +141,11 @@ struct MemoryMonitor::Impl {
       // Judge reads the history and writes only the gates and the trend
       // cache, which readers never touch: `sample_mu` alone suffices.
       if (judge) fired = engine.Judge(time_s, s);
+      if (config.enable_stack_traces) {
+        for (MemoryAlert& a : fired) {
+          if (a.type == AlertType::kMemoryGrowth) AttachTopSites(&a);
+        }
+      }
       ObserveObjects(s, time_s, &fired, &errors);
       if (!fired.empty()) {
         internal::MutexLock l(&mu);
@@ -160,6 +165,25 @@ struct MemoryMonitor::Impl {
     for (const MemoryAlert& a : fired) Deliver(a, *cbs, evidence);
     return s;
   }
+
+  // The sites holding the most live heap, on the alert and in its message.
+  void AttachTopSites(MemoryAlert* a) REQUIRES(sample_mu) {
+    a->top_sites = source->TopAllocationSites(kTopSites);
+    if (a->top_sites.empty()) return;
+    a->message += ". Largest live allocation sites: ";
+    for (std::size_t i = 0; i < a->top_sites.size(); ++i) {
+      const AllocationSite& site = a->top_sites[i];
+      if (i > 0) a->message += "; ";
+      a->message += site.function;
+      if (!site.file.empty()) {
+        std::string base = site.file.substr(site.file.rfind('/') + 1);
+        a->message += site.line > 0 ? fmt::format(" ({}:{})", base, site.line)
+                                    : fmt::format(" ({})", base);
+      }
+      a->message += " " + internal::HumanBytes(site.inuse_bytes);
+    }
+  }
+  static constexpr std::size_t kTopSites = 5;
 
   // Requires sample_mu. Object thresholds fire once per crossing and re-arm
   // below threshold x (1 - object_rearm_pct); they do not use the gates.

@@ -1,18 +1,24 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 //
-// libmemmon_writer.so: turns the heap sampler's raw data into a pprof file.
+// libmemmon_writer.so: turns the heap sampler's raw data into a pprof file,
+// or into the list of the sites holding the most live heap.
 // The sampler dlopens it the first time it writes a profile, so processes
 // that never write one never map libdw, libelf or zlib.
 //
 // Runs on an ordinary thread (never inside malloc): it allocates freely;
 // the sampler keeps those allocations out of the samples.
 
+#include <fmt/format.h>
+
 #include <cstdio>
+#include <cstring>
 #include <memory>
+#include <string>
 
 #include "memmon/memmon_preload.h"
 #include "profile/heap_profile.h"
+#include "profile/leak_sites.h"
 #include "profile/modules.h"
 #include "profile/pprof.h"
 #include "profile/symbolizer.h"
@@ -42,41 +48,79 @@ memmon::profile::Symbolizer* SymbolizerFor(
   return g_cache->symbolizer.get();
 }
 
+// The raw heap as a symbolized pprof profile.
+memmon::profile::Profile ProfileOf(const memmon_raw_heap* heap) {
+  using namespace memmon::profile;
+  HeapSnapshot snap;
+  snap.sample_rate = heap->sample_rate;
+  snap.time_nanos = heap->time_nanos;
+  snap.duration_nanos = heap->duration_nanos;
+  for (size_t i = 0; i < heap->comment_count; ++i) {
+    snap.comments.emplace_back(heap->comments[i]);
+  }
+  snap.sites.reserve(heap->site_count);
+  for (size_t i = 0; i < heap->site_count; ++i) {
+    const memmon_raw_site& r = heap->sites[i];
+    HeapSite site;
+    site.frames.assign(r.frames, r.frames + r.depth);
+    site.alloc_objects = r.alloc_objects;
+    site.alloc_bytes = r.alloc_bytes;
+    site.inuse_objects = r.inuse_objects;
+    site.inuse_bytes = r.inuse_bytes;
+    snap.sites.push_back(std::move(site));
+  }
+  std::vector<Module> modules = LoadedModules();
+  return BuildHeapProfile(snap, modules, SymbolizerFor(modules));
+}
+
+void SetError(const std::string& message, char* error, size_t error_len) {
+  if (error != nullptr && error_len > 0) {
+    std::snprintf(error, error_len, "%s", message.c_str());
+  }
+}
+
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) int memmon_writer_write_heap(
     const memmon_raw_heap* heap, const char* path, char* error,
     size_t error_len) {
-  using namespace memmon::profile;
   memmon::Status status;
   try {
-    HeapSnapshot snap;
-    snap.sample_rate = heap->sample_rate;
-    snap.time_nanos = heap->time_nanos;
-    snap.duration_nanos = heap->duration_nanos;
-    for (size_t i = 0; i < heap->comment_count; ++i) {
-      snap.comments.emplace_back(heap->comments[i]);
-    }
-    snap.sites.reserve(heap->site_count);
-    for (size_t i = 0; i < heap->site_count; ++i) {
-      const memmon_raw_site& r = heap->sites[i];
-      HeapSite site;
-      site.frames.assign(r.frames, r.frames + r.depth);
-      site.alloc_objects = r.alloc_objects;
-      site.alloc_bytes = r.alloc_bytes;
-      site.inuse_objects = r.inuse_objects;
-      site.inuse_bytes = r.inuse_bytes;
-      snap.sites.push_back(std::move(site));
-    }
-    std::vector<Module> modules = LoadedModules();
-    Profile profile = BuildHeapProfile(snap, modules, SymbolizerFor(modules));
-    status = WriteProfileFile(profile, path);
+    status = memmon::profile::WriteProfileFile(ProfileOf(heap), path);
   } catch (const std::exception& e) {
     status = memmon::Status(memmon::StatusCode::kInternal, e.what());
   }
   if (status.ok()) return 0;
-  if (error != nullptr && error_len > 0) {
-    std::snprintf(error, error_len, "%s", status.message().c_str());
-  }
+  SetError(status.message(), error, error_len);
   return -1;
+}
+
+extern "C" __attribute__((visibility("default"))) long memmon_writer_top_sites(
+    const memmon_raw_heap* heap, char* out, size_t size, unsigned max_sites) {
+  using namespace memmon::profile;
+  if (out == nullptr || size == 0) return -1;
+  try {
+    Profile profile = ProfileOf(heap);
+    // One snapshot: no site grew, so the ranking is by bytes in use.
+    TimedProfile now{0, &profile};
+    std::vector<SiteGrowth> sites = RankLeakSites({&now, 1});
+    size_t used = 0;
+    for (const SiteGrowth& site : sites) {
+      if (max_sites == 0) break;
+      if (site.last_bytes <= 0) continue;
+      const StackFrame* at = site.stack.empty() ? nullptr : &site.stack[0];
+      std::string line = fmt::format(
+          "{:.0f}\t{}\t{}\t{}\n", site.last_bytes, at ? at->line : 0,
+          site.function, at && !at->file.empty() ? at->file : site.file);
+      if (used + line.size() >= size) break;  // only whole lines
+      std::memcpy(out + used, line.data(), line.size());
+      used += line.size();
+      --max_sites;
+    }
+    out[used] = '\0';
+    return static_cast<long>(used);
+  } catch (const std::exception& e) {
+    SetError(e.what(), out, size);
+    return -1;
+  }
 }

@@ -5,7 +5,10 @@
 
 #include <dlfcn.h>
 
+#include <charconv>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "memmon/memmon_preload.h"
 
@@ -35,7 +38,55 @@ AllocatorStats AllocatorStats::Detect() {
       dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
   stats.preload_snapshot_ = As<PreloadSnapshotFn>(
       dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_SNAPSHOT_SYMBOL));
+  stats.preload_top_sites_ = As<PreloadTopSitesFn>(
+      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_TOP_SITES_SYMBOL));
   return stats;
+}
+
+std::vector<AllocationSite> AllocatorStats::TopAllocationSites(
+    std::size_t n) const {
+  if (preload_top_sites_ == nullptr || n == 0) return {};
+  std::string text(64 * 1024, '\0');
+  long len =
+      preload_top_sites_(text.data(), text.size(), static_cast<unsigned>(n));
+  if (len <= 0) return {};
+  text.resize(static_cast<std::size_t>(len));
+  return ParseTopSites(text, n);
+}
+
+std::vector<AllocationSite> ParseTopSites(std::string_view text,
+                                          std::size_t max_sites) {
+  std::vector<AllocationSite> sites;
+  // <inuse_bytes>\t<line>\t<function>\t<file>\n per site; a line that
+  // does not parse is skipped.
+  while (!text.empty() && sites.size() < max_sites) {
+    std::size_t end = text.find('\n');
+    if (end == std::string_view::npos) break;  // a cut last line
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end + 1);
+    std::string_view field[4];
+    std::size_t count = 0;
+    while (count < 3) {
+      std::size_t tab = line.find('\t');
+      if (tab == std::string_view::npos) break;
+      field[count++] = line.substr(0, tab);
+      line.remove_prefix(tab + 1);
+    }
+    if (count != 3 || field[2].empty()) continue;
+    field[3] = line;
+    auto number = [](std::string_view s, auto* v) {
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+      return ec == std::errc() && p == s.data() + s.size();
+    };
+    AllocationSite site;
+    uint64_t bytes = 0;
+    if (!number(field[0], &bytes) || !number(field[1], &site.line)) continue;
+    site.inuse_bytes = static_cast<double>(bytes);
+    site.function = std::string(field[2]);
+    site.file = std::string(field[3]);
+    sites.push_back(std::move(site));
+  }
+  return sites;
 }
 
 void AllocatorStats::SnapshotHeap(const char* reason) const {

@@ -26,7 +26,10 @@
 #define MEMMON_SRC_SOURCE_ALLOCATOR_STATS_H_
 
 #include <cstddef>
+#include <string_view>
+#include <vector>
 
+#include "memmon/alert.h"
 #include "memmon/sample.h"
 
 struct memmon_preload_counters;  // include/memmon/memmon_preload.h
@@ -56,6 +59,10 @@ class AllocatorStats {
   // MEMMON_OUTPUT directory (memmon_preload_snapshot); otherwise nothing.
   // Takes milliseconds (symbolization): call it with no lock held.
   void SnapshotHeap(const char* reason) const;
+  // The heap sampler's `n` sites holding the most sampled live bytes,
+  // largest first (memmon_preload_top_sites); empty without the sampler or
+  // when it fails. Allocates; takes milliseconds (symbolization).
+  std::vector<AllocationSite> TopAllocationSites(std::size_t n) const;
 
  private:
   using MallctlFn = int (*)(const char*, void*, size_t*, void*, size_t);
@@ -76,12 +83,20 @@ class AllocatorStats {
   PreloadCountersFn preload_counters_ = nullptr;
   using PreloadSnapshotFn = int (*)(const char* reason);
   PreloadSnapshotFn preload_snapshot_ = nullptr;
+  using PreloadTopSitesFn = long (*)(char* out, size_t size,
+                                     unsigned max_sites);
+  PreloadTopSitesFn preload_top_sites_ = nullptr;
   MallctlFn mallctl_ = nullptr;
   TcPropertyFn tc_property_ = nullptr;
   TcReleaseFn tc_release_ = nullptr;
   Mallinfo2Fn mallinfo2_ = nullptr;
   MallocTrimFn malloc_trim_ = nullptr;
 };
+
+// memmon_preload_top_sites's text (include/memmon/memmon_preload.h) as
+// sites, at most `max_sites`; lines that do not parse are skipped.
+std::vector<AllocationSite> ParseTopSites(std::string_view text,
+                                          std::size_t max_sites);
 
 }  // namespace memmon::internal
 

@@ -40,4 +40,9 @@ void ProcessSource::SnapshotHeap(const char* reason) {
   if (this_process_) allocator_.SnapshotHeap(reason);
 }
 
+std::vector<AllocationSite> ProcessSource::TopAllocationSites(std::size_t n) {
+  if (!this_process_) return {};
+  return allocator_.TopAllocationSites(n);
+}
+
 }  // namespace memmon::internal

@@ -33,6 +33,7 @@ class ProcessSource final : public SampleSource {
   bool Read(Sample* sample) override;
   void ReleaseFreeMemory() override;
   void SnapshotHeap(const char* reason) override;
+  std::vector<AllocationSite> TopAllocationSites(std::size_t n) override;
 
  private:
   const bool this_process_;
