@@ -3,26 +3,19 @@
 
 #include "memmon/status.h"
 
+#include <cstddef>
+#include <iterator>
+
 namespace memmon {
 
 std::string_view ToString(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk:
-      return "ok";
-    case StatusCode::kInvalidArgument:
-      return "invalid argument";
-    case StatusCode::kFailedPrecondition:
-      return "failed precondition";
-    case StatusCode::kNotFound:
-      return "not found";
-    case StatusCode::kIoError:
-      return "I/O error";
-    case StatusCode::kUnavailable:
-      return "unavailable";
-    case StatusCode::kInternal:
-      return "internal error";
-  }
-  return "unknown";
+  // In StatusCode's order.
+  constexpr std::string_view kNames[] = {
+      "ok",        "invalid argument", "failed precondition", "not found",
+      "I/O error", "unavailable",      "internal error",
+  };
+  auto i = static_cast<std::size_t>(code);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
 std::string Status::ToString() const {

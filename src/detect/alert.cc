@@ -6,6 +6,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 namespace memmon {
@@ -34,17 +35,11 @@ bool ParseAlertType(std::string_view name, AlertType* type) {
 }
 
 std::string_view ToString(AllocatorKind kind) {
-  switch (kind) {
-    case AllocatorKind::kUnknown:
-      return "unknown";
-    case AllocatorKind::kGlibc:
-      return "glibc";
-    case AllocatorKind::kJemalloc:
-      return "jemalloc";
-    case AllocatorKind::kTcmalloc:
-      return "tcmalloc";
-  }
-  return "unknown";
+  // In AllocatorKind's order.
+  constexpr std::string_view kNames[] = {"unknown", "glibc", "jemalloc",
+                                         "tcmalloc"};
+  auto i = static_cast<std::size_t>(kind);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
 std::string ToJson(const MemoryAlert& alert) {

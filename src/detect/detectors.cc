@@ -343,21 +343,10 @@ std::optional<Finding> DetectAllocatorPressure(const DetectionInput& in) {
 }
 
 Detector DefaultDetector(AlertType type) {
-  switch (type) {
-    case AlertType::kMemoryGrowth:
-      return DetectMemoryGrowth;
-    case AlertType::kThreadLeak:
-      return DetectThreadLeak;
-    case AlertType::kFdLeak:
-      return DetectFdLeak;
-    case AlertType::kHeapFragmentation:
-      return DetectHeapFragmentation;
-    case AlertType::kAllocatorPressure:
-      return DetectAllocatorPressure;
-    case AlertType::kObjectThreshold:
-      return nullptr;
-  }
-  return nullptr;
+  if (type == AlertType::kObjectThreshold) return nullptr;  // the counters'
+  return [type](const DetectionInput& in) {
+    return internal::RunBuiltinDetector(type, in, nullptr);
+  };
 }
 
 std::string Describe(const Finding& f) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 #include "detect/growth_internal.h"
@@ -504,17 +505,11 @@ bool MayRiseSteadily(std::span<const double> values,
 }  // namespace internal
 
 std::string_view ToString(GrowthKind kind) {
-  switch (kind) {
-    case GrowthKind::kUnknown:
-      return "unknown";
-    case GrowthKind::kFlat:
-      return "flat";
-    case GrowthKind::kBounded:
-      return "bounded";
-    case GrowthKind::kUnbounded:
-      return "unbounded";
-  }
-  return "unknown";
+  // In GrowthKind's order.
+  constexpr std::string_view kNames[] = {"unknown", "flat", "bounded",
+                                         "unbounded"};
+  auto i = static_cast<std::size_t>(kind);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
 namespace {

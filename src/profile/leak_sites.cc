@@ -11,18 +11,6 @@
 
 namespace memmon::profile {
 
-std::string_view ToString(GrowthKind kind) {
-  switch (kind) {
-    case GrowthKind::kUnbounded:
-      return "unbounded";
-    case GrowthKind::kBounded:
-      return "bounded";
-    case GrowthKind::kFlat:
-      return "flat";
-  }
-  return "flat";
-}
-
 namespace {
 
 struct LeafKey {
@@ -207,14 +195,15 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
     g.confidence = trend.confidence;
     if (growth < options.min_growth_bytes) {
       g.kind = GrowthKind::kFlat;
-    } else if (trend.kind == memmon::GrowthKind::kUnbounded) {
+    } else if (trend.kind == GrowthKind::kUnbounded) {
       g.kind = GrowthKind::kUnbounded;
     } else {
       g.kind = GrowthKind::kBounded;
     }
     out.push_back(std::move(g));
   }
-  auto rank = [](GrowthKind k) { return static_cast<int>(k); };
+  // Unbounded first, then bounded, then flat.
+  auto rank = [](GrowthKind k) { return -static_cast<int>(k); };
   std::sort(out.begin(), out.end(),
             [&](const SiteGrowth& a, const SiteGrowth& b) {
               if (a.kind != b.kind) return rank(a.kind) < rank(b.kind);

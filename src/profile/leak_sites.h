@@ -40,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "memmon/growth.h"
 #include "profile/profile.h"
 
 namespace memmon::profile {
@@ -49,8 +50,10 @@ struct TimedProfile {
   const Profile* profile = nullptr;
 };
 
-enum class GrowthKind { kUnbounded, kBounded, kFlat };
-std::string_view ToString(GrowthKind kind);  // "unbounded", "bounded", "flat"
+// A site's kind is memmon's one growth judgement (memmon/growth.h): kFlat,
+// kBounded or kUnbounded (never kUnknown here).
+using memmon::GrowthKind;
+using memmon::ToString;
 
 // One frame of a stack: a function (an inlined one has its own frame), its
 // source file and the line executing, when known (empty, 0 otherwise).

@@ -34,11 +34,11 @@ Fn As(void* p) {
 AllocatorStats AllocatorStats::Detect() {
   AllocatorStats stats = DetectAllocator();
   // The heap sampler, looked up by name: no link-time dependency on it.
-  stats.preload_counters_ = As<PreloadCountersFn>(
+  stats.preload_counters_ = As<memmon_preload_counters_fn>(
       dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
-  stats.preload_snapshot_ = As<PreloadSnapshotFn>(
+  stats.preload_snapshot_ = As<memmon_preload_snapshot_fn>(
       dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_SNAPSHOT_SYMBOL));
-  stats.preload_top_sites_ = As<PreloadTopSitesFn>(
+  stats.preload_top_sites_ = As<memmon_preload_top_sites_fn>(
       dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_TOP_SITES_SYMBOL));
   return stats;
 }

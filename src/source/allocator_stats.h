@@ -30,9 +30,8 @@
 #include <vector>
 
 #include "memmon/alert.h"
+#include "memmon/memmon_preload.h"
 #include "memmon/sample.h"
-
-struct memmon_preload_counters;  // include/memmon/memmon_preload.h
 
 namespace memmon::internal {
 
@@ -78,14 +77,10 @@ class AllocatorStats {
   static AllocatorStats DetectAllocator();
 
   AllocatorKind kind_ = AllocatorKind::kUnknown;
-  // memmon_preload_read_counters, when the heap sampler is loaded.
-  using PreloadCountersFn = int (*)(memmon_preload_counters* out, size_t size);
-  PreloadCountersFn preload_counters_ = nullptr;
-  using PreloadSnapshotFn = int (*)(const char* reason);
-  PreloadSnapshotFn preload_snapshot_ = nullptr;
-  using PreloadTopSitesFn = long (*)(char* out, size_t size,
-                                     unsigned max_sites);
-  PreloadTopSitesFn preload_top_sites_ = nullptr;
+  // The heap sampler's entry points, when it is loaded.
+  memmon_preload_counters_fn preload_counters_ = nullptr;
+  memmon_preload_snapshot_fn preload_snapshot_ = nullptr;
+  memmon_preload_top_sites_fn preload_top_sites_ = nullptr;
   MallctlFn mallctl_ = nullptr;
   TcPropertyFn tc_property_ = nullptr;
   TcReleaseFn tc_release_ = nullptr;
