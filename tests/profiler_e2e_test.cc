@@ -414,6 +414,28 @@ TEST(PreloadTest, MonitorSamplesCarryExactCounters) {
       << native.out;
 }
 
+// MonitorConfig::enable_stack_traces: the growth alert names the leaking
+// function first, in its message and its JSON line, at the default rate;
+// without the sampler it names nothing (and still alerts).
+TEST(PreloadTest, GrowthAlertNamesTheLeakingSite) {
+  TempDir dir;
+  RunResult r = RunPreloaded(dir.path(), "", MEMMON_STACK_TRACES_TARGET);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      r.out, m, std::regex(R"re("top_sites":\[\{"function":"([^"]*)")re")))
+      << r.out;
+  EXPECT_NE(m[1].str().find("LeakTwoMiB"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Largest live allocation sites: "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("stack_traces_target.cc:"), std::string::npos)
+      << r.out;  // file:line from debug info
+
+  RunResult native = Shell(MEMMON_STACK_TRACES_TARGET);
+  ASSERT_EQ(native.status, 0) << native.out;
+  EXPECT_EQ(native.out.find("top_sites"), std::string::npos) << native.out;
+}
+
 // The same counts whichever path the hooks take: glibc's fast paths, the
 // slow paths every allocation takes over jemalloc and tcmalloc, and the
 // sampling path (every allocation at rate 1).
