@@ -48,14 +48,10 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "preload/in_malloc.h"
 #include "preload/sample_math.h"
 #include "preload/sampler.h"
 #include "preload/unwind.h"
-
-#define MEMMON_EXPORT extern "C" __attribute__((visibility("default")))
-#define MEMMON_LIKELY(x) __builtin_expect(!!(x), 1)
-#define MEMMON_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define MEMMON_NOINLINE __attribute__((noinline))
 
 namespace memmon::preload {
 namespace {
@@ -1263,7 +1259,6 @@ MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,
 
 // operator new and delete: every form, so that none reaches libstdc++'s
 // (which would call malloc and be counted twice) or another allocator's.
-#define MEMMON_VISIBLE __attribute__((visibility("default")))
 MEMMON_VISIBLE void* operator new(size_t n) { return NewOrThrow(n); }
 MEMMON_VISIBLE void* operator new[](size_t n) { return NewOrThrow(n); }
 MEMMON_VISIBLE void* operator new(size_t n, const std::nothrow_t&) noexcept {
