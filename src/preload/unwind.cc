@@ -117,12 +117,57 @@ void CachePut(uintptr_t pc, const Rule& r, uint64_t epoch) {
 }
 
 // ---- reading .eh_frame ----------------------------------------------------
-// DW_EH_PE pointer encodings.
+// The 32-bit length that says a 64-bit one follows (64-bit DWARF, which
+// .eh_frame does not use): refused.
+constexpr uint32_t kDwarf64Escape = 0xffffffff;
+
+// DW_EH_PE pointer encodings (the LSB's .eh_frame format; <dwarf.h>
+// DW_EH_PE_*): kPeUdata4 is DW_EH_PE_udata4, and so on. An encoding is a
+// format (the low four bits) or'ed with an application (what the value is
+// relative to, bits 4-6) and the indirect bit.
 constexpr uint8_t kPeOmit = 0xff;
+constexpr uint8_t kPeFormatMask = 0x0f, kPeApplicationMask = 0x70;
 constexpr uint8_t kPeAbsptr = 0x00, kPeUleb128 = 0x01, kPeUdata2 = 0x02,
                   kPeUdata4 = 0x03, kPeUdata8 = 0x04, kPeSleb128 = 0x09,
                   kPeSdata2 = 0x0a, kPeSdata4 = 0x0b, kPeSdata8 = 0x0c;
 constexpr uint8_t kPePcrel = 0x10, kPeDatarel = 0x30, kPeIndirect = 0x80;
+
+// DWARF call frame instructions (DWARF 5, section 6.4.2; <dwarf.h>
+// DW_CFA_*): kCfaDefCfaOffset is DW_CFA_def_cfa_offset, and so on.
+// The three primary opcodes are the byte's high two bits, their operand (a
+// delta or a register) its low six; the others are the whole byte, their
+// operands following it.
+constexpr uint8_t kCfaPrimaryMask = 0xc0, kCfaPrimaryOperandMask = 0x3f;
+enum CfaOpcode : uint8_t {
+  kCfaAdvanceLoc = 0x40,  // primary
+  kCfaOffset = 0x80,      // primary
+  kCfaRestore = 0xc0,     // primary
+  kCfaNop = 0x00,
+  kCfaSetLoc = 0x01,
+  kCfaAdvanceLoc1 = 0x02,
+  kCfaAdvanceLoc2 = 0x03,
+  kCfaAdvanceLoc4 = 0x04,
+  kCfaOffsetExtended = 0x05,
+  kCfaRestoreExtended = 0x06,
+  kCfaUndefined = 0x07,
+  kCfaSameValue = 0x08,
+  kCfaRegister = 0x09,
+  kCfaRememberState = 0x0a,
+  kCfaRestoreState = 0x0b,
+  kCfaDefCfa = 0x0c,
+  kCfaDefCfaRegister = 0x0d,
+  kCfaDefCfaOffset = 0x0e,
+  kCfaDefCfaExpression = 0x0f,
+  kCfaExpression = 0x10,
+  kCfaOffsetExtendedSf = 0x11,
+  kCfaDefCfaSf = 0x12,
+  kCfaDefCfaOffsetSf = 0x13,
+  kCfaValOffset = 0x14,
+  kCfaValOffsetSf = 0x15,
+  kCfaValExpression = 0x16,
+  kCfaGnuArgsSize = 0x2e,                // DW_CFA_GNU_args_size
+  kCfaGnuNegativeOffsetExtended = 0x2f,  // DW_CFA_GNU_negative_offset_extended
+};
 
 // A cursor over bytes of a loaded object's .eh_frame or .eh_frame_hdr,
 // which the loader mapped readable. `end` bounds every read.
@@ -172,7 +217,7 @@ struct Reader {
     if (enc == kPeOmit) return 0;
     const uintptr_t here = reinterpret_cast<uintptr_t>(p);
     uint64_t v = 0;
-    switch (enc & 0x0f) {
+    switch (enc & kPeFormatMask) {
       case kPeAbsptr:
         v = Fixed<uint64_t>();
         break;
@@ -204,8 +249,8 @@ struct Reader {
         ok = false;
         return 0;
     }
-    switch (enc & 0x70) {
-      case 0:
+    switch (enc & kPeApplicationMask) {
+      case kPeAbsptr:  // the value itself
         break;
       case kPePcrel:
         v += here;
@@ -253,7 +298,7 @@ struct Cie {
 bool ParseCie(const uint8_t* at, Cie* cie) {
   Reader r{at, at + 16};
   uint64_t length = r.Fixed<uint32_t>();
-  if (!r.ok || length == 0 || length == 0xffffffff) return false;
+  if (!r.ok || length == 0 || length == kDwarf64Escape) return false;
   r.end = r.p + length;
   if (r.Fixed<uint32_t>() != 0) return false;  // not a CIE
   const uint8_t version = r.Fixed<uint8_t>();
@@ -326,86 +371,87 @@ bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
   };
   while (r.ok && r.p < r.end) {
     const uint8_t op = *r.p++;
-    const uint8_t high = op & 0xc0, low = op & 0x3f;
+    const uint8_t primary = op & kCfaPrimaryMask;
+    const uint8_t operand = op & kCfaPrimaryOperandMask;
     uint64_t delta = 0;
     bool advance = false;
-    if (high == 0x40) {  // DW_CFA_advance_loc
-      delta = low;
+    if (primary == kCfaAdvanceLoc) {
+      delta = operand;
       advance = true;
-    } else if (high == 0x80) {  // DW_CFA_offset
-      set_reg(low, {RegRule::kOffset,
-                    static_cast<int64_t>(r.Uleb()) * cie.data_align});
-    } else if (high == 0xc0) {  // DW_CFA_restore
-      restore_reg(low);
+    } else if (primary == kCfaOffset) {  // the operand is the register
+      set_reg(operand, {RegRule::kOffset,
+                        static_cast<int64_t>(r.Uleb()) * cie.data_align});
+    } else if (primary == kCfaRestore) {
+      restore_reg(operand);
     } else {
       switch (op) {
-        case 0x00:
-          break;    // nop
-        case 0x01:  // set_loc
+        case kCfaNop:
+          break;
+        case kCfaSetLoc:
           loc = r.Pointer(cie.fde_encoding, 0);
           if (loc > target) return r.ok;
           break;
-        case 0x02:
+        case kCfaAdvanceLoc1:
           delta = r.Fixed<uint8_t>();
           advance = true;
           break;
-        case 0x03:
+        case kCfaAdvanceLoc2:
           delta = r.Fixed<uint16_t>();
           advance = true;
           break;
-        case 0x04:
+        case kCfaAdvanceLoc4:
           delta = r.Fixed<uint32_t>();
           advance = true;
           break;
-        case 0x05: {  // offset_extended
+        case kCfaOffsetExtended: {
           const uint64_t reg = r.Uleb();
           set_reg(reg, {RegRule::kOffset,
                         static_cast<int64_t>(r.Uleb()) * cie.data_align});
           break;
         }
-        case 0x06:
+        case kCfaRestoreExtended:
           restore_reg(r.Uleb());
-          break;  // restore_extended
-        case 0x07:
+          break;
+        case kCfaUndefined:
           set_reg(r.Uleb(), {RegRule::kUndefined, 0});
           break;
-        case 0x08:
+        case kCfaSameValue:
           set_reg(r.Uleb(), {RegRule::kSame, 0});
           break;
-        case 0x09: {  // register: reg saved in another register
+        case kCfaRegister: {  // reg saved in another register
           const uint64_t reg = r.Uleb();
           r.Uleb();
           set_reg(reg, {RegRule::kOther, 0});
           break;
         }
-        case 0x0a:  // remember_state
+        case kCfaRememberState:
           if (depth == kStateDepth) return false;
           saved[depth++] = *row;
           break;
-        case 0x0b:  // restore_state
+        case kCfaRestoreState:
           if (depth == 0) return false;
           *row = saved[--depth];
           break;
-        case 0x0c:  // def_cfa
+        case kCfaDefCfa:
           row->cfa_reg = r.Uleb();
           row->cfa_offset = static_cast<int64_t>(r.Uleb());
           row->cfa_other = false;
           break;
-        case 0x0d:
+        case kCfaDefCfaRegister:
           row->cfa_reg = r.Uleb();
-          break;  // def_cfa_register
-        case 0x0e:
+          break;
+        case kCfaDefCfaOffset:
           row->cfa_offset = static_cast<int64_t>(r.Uleb());
           break;
-        case 0x0f: {  // def_cfa_expression
+        case kCfaDefCfaExpression: {
           const uint64_t len = r.Uleb();
           if (!r.Need(len)) return false;
           r.p += len;
           row->cfa_other = true;
           break;
         }
-        case 0x10:    // expression
-        case 0x16: {  // val_expression
+        case kCfaExpression:
+        case kCfaValExpression: {
           const uint64_t reg = r.Uleb();
           const uint64_t len = r.Uleb();
           if (!r.Need(len)) return false;
@@ -413,33 +459,33 @@ bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
           set_reg(reg, {RegRule::kOther, 0});
           break;
         }
-        case 0x11: {  // offset_extended_sf
+        case kCfaOffsetExtendedSf: {
           const uint64_t reg = r.Uleb();
           set_reg(reg, {RegRule::kOffset, r.Sleb() * cie.data_align});
           break;
         }
-        case 0x12:  // def_cfa_sf
+        case kCfaDefCfaSf:
           row->cfa_reg = r.Uleb();
           row->cfa_offset = r.Sleb() * cie.data_align;
           row->cfa_other = false;
           break;
-        case 0x13:
+        case kCfaDefCfaOffsetSf:
           row->cfa_offset = r.Sleb() * cie.data_align;
           break;
-        case 0x14:    // val_offset
-        case 0x15: {  // val_offset_sf
+        case kCfaValOffset:
+        case kCfaValOffsetSf: {
           const uint64_t reg = r.Uleb();
-          if (op == 0x14)
+          if (op == kCfaValOffset)
             r.Uleb();
           else
             r.Sleb();
           set_reg(reg, {RegRule::kOther, 0});
           break;
         }
-        case 0x2e:
+        case kCfaGnuArgsSize:
           r.Uleb();
-          break;      // GNU_args_size
-        case 0x2f: {  // GNU_negative_offset_extended
+          break;
+        case kCfaGnuNegativeOffsetExtended: {
           const uint64_t reg = r.Uleb();
           set_reg(reg, {RegRule::kOffset,
                         -static_cast<int64_t>(r.Uleb()) * cie.data_align});
@@ -463,7 +509,7 @@ Rule RuleFromFde(const uint8_t* fde, uintptr_t pc) {
   Rule unsupported;
   Reader r{fde, fde + 4};
   const uint64_t length = r.Fixed<uint32_t>();
-  if (!r.ok || length == 0 || length == 0xffffffff) return unsupported;
+  if (!r.ok || length == 0 || length == kDwarf64Escape) return unsupported;
   r.end = r.p + length;
   const uint8_t* id_at = r.p;
   const uint32_t cie_offset = r.Fixed<uint32_t>();
@@ -471,7 +517,8 @@ Rule RuleFromFde(const uint8_t* fde, uintptr_t pc) {
   Cie cie;
   if (!ParseCie(id_at - cie_offset, &cie)) return unsupported;
   const uintptr_t start = r.Pointer(cie.fde_encoding, 0);
-  const uintptr_t range = r.Pointer(cie.fde_encoding & 0x0f, 0);
+  // The range is a length: the format alone, no application.
+  const uintptr_t range = r.Pointer(cie.fde_encoding & kPeFormatMask, 0);
   if (!r.ok || pc < start || pc - start >= range) return unsupported;
   if (cie.has_augmentation_data) {
     const uint64_t len = r.Uleb();
