@@ -1165,10 +1165,14 @@ ScopedNoSampling::ScopedNoSampling() : previous_(t_state.no_sampling) {
 ScopedNoSampling::~ScopedNoSampling() { t_state.no_sampling = previous_; }
 
 void ResetAfterFork() {
-  // The forking thread's state is intact; a fresh key registration is
-  // needed because the child has only this thread.
-  // The child has only this thread; the other threads' slots keep their
-  // counts (their blocks live on in the child's copy of the heap).
+  // Nothing else to redo. This thread's state, its counter slot and its
+  // thread-key value (whose destructor folds the slot when the thread
+  // exits) are the parent's, copied. The other threads are gone: their
+  // slots stay claimed and keep what they last flushed (their blocks live
+  // on in the child's copy of the heap); what they had not flushed is lost.
+  // The reentrancy guard is cleared in case fork() ran while this thread
+  // was recording a sample (from a signal handler), so that the child's
+  // one thread is not left unable to sample.
   t_state.in_hook = false;
 }
 

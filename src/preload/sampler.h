@@ -66,7 +66,8 @@ void EnsureInitialized();
 // by whichever allocation is sampled first (see docs/profiler.md).
 void PrepareSampling();
 
-// Called in the child after fork (from the runtime's atfork handler).
+// Called in the child after fork, on the thread that forked (the runtime's
+// atfork handler): clears that thread's reentrancy guard.
 void ResetAfterFork();
 
 }  // namespace memmon::preload
