@@ -23,17 +23,17 @@ namespace memmon::preload {
 inline constexpr size_t kBootBytes = 256 * 1024;
 extern MEMMON_HIDDEN char g_boot[kBootBytes];
 
-inline bool IsBoot(const void* p) {
+MEMMON_IN_MALLOC inline bool IsBoot(const void* p) {
   return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(g_boot) <
          kBootBytes;
 }
 
 // A block of `n` bytes aligned to `align` (at least 16), or null when the
 // arena is full. The two words before it hold its size and kBootMark.
-void* BootAlloc(size_t n, size_t align);
+MEMMON_IN_MALLOC void* BootAlloc(size_t n, size_t align);
 
 // The size BootAlloc was asked for.
-inline size_t BootSize(const void* p) {
+MEMMON_IN_MALLOC inline size_t BootSize(const void* p) {
   return *reinterpret_cast<const size_t*>(static_cast<const char*>(p) - 16);
 }
 

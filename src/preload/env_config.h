@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "preload/in_malloc.h"
 #include "preload/sampler.h"
 
 namespace memmon::preload {
@@ -17,7 +18,7 @@ namespace memmon::preload {
 // $name as a decimal number with an optional k/K (x 1024) or m/M
 // (x 1024 * 1024) suffix; `fallback` when it is unset or empty, or when
 // anything else follows the digits.
-uint64_t EnvNumber(const char* name, uint64_t fallback);
+MEMMON_IN_MALLOC uint64_t EnvNumber(const char* name, uint64_t fallback);
 
 struct EnvConfig {
   SamplerConfig sampler;  // MEMMON_SAMPLE_RATE, MEMMON_SEED, MEMMON_DISABLE
@@ -27,7 +28,7 @@ struct EnvConfig {
   uint64_t live_table_slots = 4096;
 };
 
-EnvConfig ReadEnvConfig();
+MEMMON_IN_MALLOC EnvConfig ReadEnvConfig();
 
 }  // namespace memmon::preload
 

@@ -40,53 +40,56 @@
 namespace memmon::preload {
 
 inline constexpr uintptr_t kBigChunk = 256 * 1024;
-inline constexpr uintptr_t kWrapMark = ~uintptr_t{0xF};  // no chunk is that big
-inline constexpr uintptr_t kBootMark =
-    ~uintptr_t{0x1F};  // bootstrap arena blocks
+// Header words that are no chunk size: a wrapped block's, and a bootstrap
+// arena block's (BootAlloc).
+inline constexpr uintptr_t kWrapMark = ~uintptr_t{0xF};
+inline constexpr uintptr_t kBootMark = ~uintptr_t{0x1F};
 static_assert(kBootMark >= kBigChunk && kWrapMark >= kBigChunk);
 
 // A wrapped block's second header word: the log2 of its offset into the
 // glibc block (a power of two, 16 or the alignment) in the low byte, and
 // above it the block's live-table slot reference (LiveTable::Insert), 0
 // until the sample is recorded or when the table had no room.
-inline uintptr_t& WrapWord(void* p) {
+MEMMON_IN_MALLOC inline uintptr_t& WrapWord(void* p) {
   return reinterpret_cast<uintptr_t*>(p)[-2];
 }
-inline size_t WrapOffset(void* p) { return size_t{1} << (WrapWord(p) & 63); }
-inline size_t WrapSlot(void* p) { return WrapWord(p) >> 8; }
-inline void SetWrapSlot(void* p, size_t slot) {
+MEMMON_IN_MALLOC inline size_t WrapOffset(void* p) {
+  return size_t{1} << (WrapWord(p) & 63);
+}
+MEMMON_IN_MALLOC inline size_t WrapSlot(void* p) { return WrapWord(p) >> 8; }
+MEMMON_IN_MALLOC inline void SetWrapSlot(void* p, size_t slot) {
   WrapWord(p) = (WrapWord(p) & 0xFF) | (static_cast<uintptr_t>(slot) << 8);
 }
 
-inline size_t GlibcChunkSize(const void* p) {
+MEMMON_IN_MALLOC inline size_t GlibcChunkSize(const void* p) {
   return reinterpret_cast<const size_t*>(p)[-1] & ~static_cast<size_t>(7);
 }
 
-inline size_t UsableSize(void* p) {
+MEMMON_IN_MALLOC inline size_t UsableSize(void* p) {
   if (MEMMON_LIKELY(g_real.glibc_chunks)) return GlibcChunkSize(p);
   return g_real.usable_size != nullptr ? g_real.usable_size(p) : 0;
 }
 
-inline uintptr_t HeaderWord(const void* p) {
+MEMMON_IN_MALLOC inline uintptr_t HeaderWord(const void* p) {
   return reinterpret_cast<const uintptr_t*>(p)[-1];
 }
 
 // The glibc block a wrapped block lives in.
-inline void* Unwrapped(void* p) {
+MEMMON_IN_MALLOC inline void* Unwrapped(void* p) {
   return static_cast<char*>(p) - WrapOffset(p);
 }
 
 // What the program may use of a wrapped block: glibc's answer for the
 // block it lives in, less the offset.
-inline size_t WrappedUsableSize(void* p) {
+MEMMON_IN_MALLOC inline size_t WrappedUsableSize(void* p) {
   return g_real.usable_size(Unwrapped(p)) - WrapOffset(p);
 }
 
 // A block of `n` bytes (aligned to `align` for kAligned, zeroed for
 // kCalloc) that is to be sampled: wrapped when smaller than kBigChunk.
 // `*block` receives glibc's block (counted in bytes in use).
-inline void* AllocWrapped(AllocKind kind, size_t n, size_t align,
-                          void** block) {
+MEMMON_IN_MALLOC inline void* AllocWrapped(AllocKind kind, size_t n,
+                                           size_t align, void** block) {
   if (n >= kBigChunk) {  // its own header sends free() to FreeBig
     *block = RealAlloc(kind, n, align);
     return *block;

@@ -73,11 +73,13 @@ namespace {
 // 0: nothing done, 1: resolving, 2: ready.
 constinit std::atomic<int> g_init_state{0};
 
-inline bool Ready() {
+MEMMON_IN_MALLOC inline bool Ready() {
   return MEMMON_LIKELY(g_init_state.load(std::memory_order_acquire) == 2);
 }
 
-void InitSlow() {
+// Takes the loader's dl_load_lock (ResolveRealAllocator: dlsym, dladdr),
+// and makes a thread that allocates meanwhile wait (in_malloc.h).
+MEMMON_IN_MALLOC void InitSlow() {
   ThreadState& t = ThisThread();
   if (t.in_init) return;  // dlsym allocating: the caller uses the arena
   int expected = 0;
@@ -110,8 +112,10 @@ void InitSlow() {
 
 // The next allocator's block, counted; on failure the countdown (already
 // taken down by `n`) gets `n` back.
-MEMMON_ALWAYS_INLINE void* AllocAndCount(ThreadState& t, AllocKind kind,
-                                         size_t n, size_t align) {
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void* AllocAndCount(ThreadState& t,
+                                                          AllocKind kind,
+                                                          size_t n,
+                                                          size_t align) {
   void* p = RealAlloc(kind, n, align);
   if (MEMMON_UNLIKELY(p == nullptr)) {
     t.until_sample = CountDown(t.until_sample, -n);
@@ -124,7 +128,8 @@ MEMMON_ALWAYS_INLINE void* AllocAndCount(ThreadState& t, AllocKind kind,
 
 // Under jemalloc and tcmalloc a block is sampled after the call (free()
 // finds sampled blocks through the filter): here, once it is counted.
-MEMMON_ALWAYS_INLINE void SampleAfterCall(ThreadState& t, void* p, size_t n) {
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void SampleAfterCall(ThreadState& t,
+                                                           void* p, size_t n) {
   if (t.until_sample + g_real.countdown_bias < 0 || !t.rng_ready) {
     if (TakeSamplingPoint(t, n)) RecordGuarded(t, p, n, false);
   }
@@ -135,7 +140,8 @@ MEMMON_ALWAYS_INLINE void SampleAfterCall(ThreadState& t, void* p, size_t n) {
 // allocation (see kGenericBias). Counts the block; the caller has counted
 // nothing.
 template <AllocKind kind>
-MEMMON_ALWAYS_INLINE void* AllocAtCountdown(size_t n, size_t align) {
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void* AllocAtCountdown(size_t n,
+                                                             size_t align) {
   ThreadState& t = ThisThread();
   if (MEMMON_LIKELY(g_real.glibc_chunks)) {
     // Decided before the call, so that a sampled block can be wrapped.
@@ -162,7 +168,7 @@ MEMMON_ALWAYS_INLINE void* AllocAtCountdown(size_t n, size_t align) {
 // Under glibc, a block whose header word is kBigChunk or more: a big block
 // (sampled or not), a wrapped sampled block, or an arena block. The free is
 // counted (by the caller).
-MEMMON_NOINLINE void FreeBig(void* p) noexcept {
+MEMMON_IN_MALLOC MEMMON_NOINLINE void FreeBig(void* p) noexcept {
   ThreadState& t = ThisThread();
   if (IsBoot(p)) {  // arena blocks are never reused, nor counted
     ++t.ops_left;
@@ -184,7 +190,7 @@ MEMMON_NOINLINE void FreeBig(void* p) noexcept {
 
 // A block under glibc, its free counted: the header word tells a small
 // unsampled block (freed here) from the rest (FreeBig).
-inline void FreeGlibc(ThreadState& t, void* p) {
+MEMMON_IN_MALLOC inline void FreeGlibc(ThreadState& t, void* p) {
   const uintptr_t header = HeaderWord(p);
   if (MEMMON_UNLIKELY(header >= kBigChunk)) return FreeBig(p);
   t.freed_chunk_bytes += header & ~uintptr_t{7};
@@ -196,7 +202,7 @@ inline void FreeGlibc(ThreadState& t, void* p) {
 // initialisation only arena blocks exist), or another allocator is
 // underneath (the countdown always negative: no header to read; the
 // block's filter byte says whether it may be sampled).
-MEMMON_NOINLINE void FreeCountdown(void* p) noexcept {
+MEMMON_IN_MALLOC MEMMON_NOINLINE void FreeCountdown(void* p) noexcept {
   ThreadState& t = ThisThread();
   if (IsBoot(p)) {  // arena blocks are never reused, nor counted
     ++t.ops_left;
@@ -222,7 +228,7 @@ MEMMON_NOINLINE void FreeCountdown(void* p) noexcept {
 // point, every thread's first (the countdown starts at -1: that is how the
 // fast path does without an "initialised?" test), and every allocation
 // under jemalloc or tcmalloc.
-MEMMON_NOINLINE void* MallocCountdown(size_t n) noexcept {
+MEMMON_IN_MALLOC MEMMON_NOINLINE void* MallocCountdown(size_t n) noexcept {
   ThreadState& t = ThisThread();
   t.pending_bytes = n;
   if (MEMMON_UNLIKELY(!Ready())) {
@@ -236,7 +242,7 @@ MEMMON_NOINLINE void* MallocCountdown(size_t n) noexcept {
 }
 
 // malloc failed after DoMalloc counted it: take the counts back.
-MEMMON_NOINLINE void* MallocFailed() noexcept {
+MEMMON_IN_MALLOC MEMMON_NOINLINE void* MallocFailed() noexcept {
   ThreadState& t = ThisThread();
   --t.allocations;
   t.until_sample = CountDown(t.until_sample, -t.pending_bytes);
@@ -250,7 +256,7 @@ MEMMON_NOINLINE void* MallocFailed() noexcept {
 // failure.) The countdown is unsigned arithmetic read by its sign: a
 // request large enough to wrap it cannot succeed, and whichever path it
 // takes, the failure gives the bytes back.
-inline void* DoMalloc(size_t n) {
+MEMMON_IN_MALLOC inline void* DoMalloc(size_t n) {
   ThreadState& t = ThisThread();
   t.until_sample = CountDown(t.until_sample, n);
   if (MEMMON_UNLIKELY(t.until_sample < 0)) return MallocCountdown(n);
@@ -267,7 +273,7 @@ inline void* DoMalloc(size_t n) {
 // (Flush keeps the countdown negative) every free takes FreeCountdown.
 // Under glibc the header word (which free() reads next anyway) sends big,
 // wrapped and arena blocks to FreeBig.
-inline void DoFree(void* p) {
+MEMMON_IN_MALLOC inline void DoFree(void* p) {
   if (MEMMON_UNLIKELY(p == nullptr)) return;
   ThreadState& t = ThisThread();
   if (MEMMON_UNLIKELY(--t.ops_left < 0)) return FreeCountdown(p);
@@ -278,7 +284,7 @@ inline void DoFree(void* p) {
 // (so that a sampled block can be wrapped). Outside glibc the countdown is
 // always negative: every call takes AllocAtCountdown.
 template <AllocKind kind>
-void* AllocCounted(size_t n, size_t align) {
+MEMMON_IN_MALLOC void* AllocCounted(size_t n, size_t align) {
   ThreadState& t = ThisThread();
   t.until_sample = CountDown(t.until_sample, n);
   if (MEMMON_UNLIKELY(t.until_sample < 0)) {
@@ -287,7 +293,7 @@ void* AllocCounted(size_t n, size_t align) {
   return AllocAndCount(t, kind, n, align);
 }
 
-void* DoCalloc(size_t count, size_t size) {
+MEMMON_IN_MALLOC void* DoCalloc(size_t count, size_t size) {
   size_t n;
   if (__builtin_mul_overflow(count, size, &n)) {
     errno = ENOMEM;
@@ -303,7 +309,7 @@ void* DoCalloc(size_t count, size_t size) {
 // realloc under glibc. A wrapped block cannot be resized by glibc, and a
 // new block at a sampling point must be wrapped: both move (malloc, copy,
 // free). Otherwise glibc resizes, the old block leaving the live set first.
-void* ReallocGlibc(void* old, size_t n) {
+MEMMON_IN_MALLOC void* ReallocGlibc(void* old, size_t n) {
   ThreadState& t = ThisThread();
   if (n == 0) {  // glibc frees the block and returns null
     DoFree(old);
@@ -337,7 +343,7 @@ void* ReallocGlibc(void* old, size_t n) {
   return p;
 }
 
-void* DoRealloc(void* old, size_t n) {
+MEMMON_IN_MALLOC void* DoRealloc(void* old, size_t n) {
   if (old == nullptr) return DoMalloc(n);
   if (MEMMON_UNLIKELY(IsBoot(old))) {  // arena blocks move out, never freed
     size_t old_size = BootSize(old);
@@ -370,7 +376,8 @@ void* DoRealloc(void* old, size_t n) {
   return p;
 }
 
-void* DoAligned(size_t align, size_t n, bool posix_semantics, int* err) {
+MEMMON_IN_MALLOC void* DoAligned(size_t align, size_t n, bool posix_semantics,
+                                 int* err) {
   // posix_memalign wants a power of two that is a multiple of sizeof(void*);
   // memalign and aligned_alloc round smaller or odd alignments up.
   if (!posix_semantics) {
@@ -397,13 +404,13 @@ void* DoAligned(size_t align, size_t n, bool posix_semantics, int* err) {
   return p;
 }
 
-size_t PageSize() {
+MEMMON_IN_MALLOC size_t PageSize() {
   static size_t page = 0;
   if (page == 0) page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return page;
 }
 
-void* AlignedOrErrno(size_t align, size_t n) {
+MEMMON_IN_MALLOC void* AlignedOrErrno(size_t align, size_t n) {
   int err = 0;
   void* p = DoAligned(align, n, false, &err);
   if (p == nullptr) errno = err;
@@ -411,7 +418,9 @@ void* AlignedOrErrno(size_t align, size_t n) {
 }
 
 // operator new's failure path; the request was parked in TLS by DoMalloc.
-MEMMON_NOINLINE void* NewSlow() {
+// Calls the program's new_handler, and throws std::bad_alloc when there is
+// none (the one exception the rules allow, in_malloc.h).
+MEMMON_IN_MALLOC MEMMON_NOINLINE void* NewSlow() {
   size_t n = ThisThread().pending_bytes;
   if (n == 0) {  // an allocator whose malloc(0) returns null: ask for 1 byte
     n = 1;
@@ -427,12 +436,12 @@ MEMMON_NOINLINE void* NewSlow() {
 
 // new(0) asks malloc for 0 bytes (glibc, jemalloc and tcmalloc return a
 // unique minimum-size block), saving the fast path a test.
-inline void* NewOrThrow(size_t n) {
+MEMMON_IN_MALLOC inline void* NewOrThrow(size_t n) {
   if (void* p = DoMalloc(n)) return p;
   return NewSlow();
 }
 
-void* NewAlignedOrThrow(size_t n, std::align_val_t al) {
+MEMMON_IN_MALLOC void* NewAlignedOrThrow(size_t n, std::align_val_t al) {
   for (;;) {
     if (void* p = AlignedOrErrno(static_cast<size_t>(al), n == 0 ? 1 : n)) {
       return p;
@@ -443,7 +452,7 @@ void* NewAlignedOrThrow(size_t n, std::align_val_t al) {
   }
 }
 
-void* NewNothrow(size_t n) noexcept {
+MEMMON_IN_MALLOC void* NewNothrow(size_t n) noexcept {
   try {
     return NewOrThrow(n);
   } catch (...) {
@@ -451,7 +460,8 @@ void* NewNothrow(size_t n) noexcept {
   }
 }
 
-void* NewAlignedNothrow(size_t n, std::align_val_t al) noexcept {
+MEMMON_IN_MALLOC void* NewAlignedNothrow(size_t n,
+                                         std::align_val_t al) noexcept {
   try {
     return NewAlignedOrThrow(n, al);
   } catch (...) {
@@ -484,7 +494,7 @@ void ResetAfterFork() {
 
 }  // namespace memmon::preload
 
-// ---- exported symbols ------------------------------------------------------
+// ---- exported symbols: the allocation API, in malloc by definition --------
 using namespace memmon::preload;  // NOLINT: the C entry points below
 
 MEMMON_EXPORT void* malloc(size_t n) noexcept { return DoMalloc(n); }
@@ -544,30 +554,6 @@ MEMMON_EXPORT size_t malloc_usable_size(void* p) noexcept {
   return g_real.usable_size(p);
 }
 
-// dlclose: once code is unmapped, other code may be mapped at its
-// addresses, so the unwinder's cached rules are forgotten.
-MEMMON_EXPORT int dlclose(void* handle) noexcept {
-  using DlcloseFn = int (*)(void*);
-  static std::atomic<DlcloseFn> real{nullptr};
-  DlcloseFn fn = real.load(std::memory_order_acquire);
-  if (fn == nullptr) {
-    fn = reinterpret_cast<DlcloseFn>(dlsym(RTLD_NEXT, "dlclose"));
-    if (fn == nullptr) return -1;
-    real.store(fn, std::memory_order_release);
-  }
-  const int result = fn(handle);
-  InvalidateFastUnwind();
-  return result;
-}
-
-MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,
-                                               size_t out_size) {
-  memmon_preload_counters c{};
-  ReadCounters(&c);
-  memcpy(out, &c, out_size < sizeof(c) ? out_size : sizeof(c));
-  return 0;
-}
-
 // operator new and delete: every form, so that none reaches libstdc++'s
 // (which would call malloc and be counted twice) or another allocator's.
 MEMMON_VISIBLE void* operator new(size_t n) { return NewOrThrow(n); }
@@ -623,4 +609,30 @@ MEMMON_VISIBLE void operator delete(void* p, std::align_val_t,
 MEMMON_VISIBLE void operator delete[](void* p, std::align_val_t,
                                       const std::nothrow_t&) noexcept {
   DoFree(p);
+}
+
+// ---- exported, outside malloc -------------------------------------------
+
+// dlclose: once code is unmapped, other code may be mapped at its
+// addresses, so the unwinder's cached rules are forgotten.
+MEMMON_EXPORT int dlclose(void* handle) noexcept {
+  using DlcloseFn = int (*)(void*);
+  static std::atomic<DlcloseFn> real{nullptr};
+  DlcloseFn fn = real.load(std::memory_order_acquire);
+  if (fn == nullptr) {
+    fn = reinterpret_cast<DlcloseFn>(dlsym(RTLD_NEXT, "dlclose"));
+    if (fn == nullptr) return -1;
+    real.store(fn, std::memory_order_release);
+  }
+  const int result = fn(handle);
+  InvalidateFastUnwind();
+  return result;
+}
+
+MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,
+                                               size_t out_size) {
+  memmon_preload_counters c{};
+  ReadCounters(&c);
+  memcpy(out, &c, out_size < sizeof(c) ? out_size : sizeof(c));
+  return 0;
 }

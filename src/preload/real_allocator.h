@@ -57,12 +57,14 @@ extern MEMMON_HIDDEN RealAllocator g_real;
 // Fills g_real's functions and glibc_chunks, then calls the allocator once so
 // that its own first-use set-up is done (see the .cc). dlsym may allocate: the
 // caller has its thread's allocations served by the bootstrap arena.
-void ResolveRealAllocator();
+// dlsym and dladdr take the loader's dl_load_lock (in_malloc.h).
+MEMMON_IN_MALLOC void ResolveRealAllocator();
 
 enum class AllocKind { kMalloc, kCalloc, kAligned };
 
 // The next allocator's function for `kind`; null on failure (errno set).
-inline void* RealAlloc(AllocKind kind, size_t n, size_t align) {
+MEMMON_IN_MALLOC inline void* RealAlloc(AllocKind kind, size_t n,
+                                        size_t align) {
   switch (kind) {
     case AllocKind::kMalloc:
       return g_real.malloc(n);

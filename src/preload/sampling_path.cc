@@ -20,7 +20,7 @@ constinit std::atomic<bool> g_unwinder_ready{false};
 
 namespace {
 
-uint64_t NextRandom(ThreadState& t) {  // xorshift64*
+MEMMON_IN_MALLOC uint64_t NextRandom(ThreadState& t) {  // xorshift64*
   uint64_t x = t.rng;
   x ^= x >> 12;
   x ^= x << 25;
@@ -29,7 +29,7 @@ uint64_t NextRandom(ThreadState& t) {  // xorshift64*
   return x * 0x2545F4914F6CDD1Dull;
 }
 
-int FindSelf(dl_phdr_info* info, size_t, void* data) {
+MEMMON_IN_MALLOC int FindSelf(dl_phdr_info* info, size_t, void* data) {
   const uintptr_t me = reinterpret_cast<uintptr_t>(data);
   uintptr_t lo = UINTPTR_MAX, hi = 0;
   for (int i = 0; i < info->dlpi_phnum; ++i) {

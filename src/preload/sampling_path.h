@@ -49,17 +49,19 @@ extern MEMMON_HIDDEN std::atomic<bool> g_unwinder_ready;
 
 // The next sampling gap, in bytes: exponential with mean g_config.rate
 // (0 when rate <= 1). Draws from the thread's generator.
-int64_t NextGap(ThreadState& t);
+MEMMON_IN_MALLOC int64_t NextGap(ThreadState& t);
 
 // Seeds the thread's generator (from MEMMON_SEED and the thread's number,
 // or from the clock) at its first sampling point.
-void SeedThread(ThreadState& t);
+MEMMON_IN_MALLOC void SeedThread(ThreadState& t);
 
 // Finds this library's address range (dl_iterate_phdr), readies
-// libunwind and the rule cache; then sets g_unwinder_ready.
-void PrepareUnwinderOnce();
+// libunwind and the rule cache; then sets g_unwinder_ready. Normally from
+// the library constructor; inside malloc when a sample comes first, and
+// then dl_iterate_phdr takes the loader's lock (in_malloc.h).
+MEMMON_IN_MALLOC void PrepareUnwinderOnce();
 
-inline void PrepareUnwinder() {
+MEMMON_IN_MALLOC inline void PrepareUnwinder() {
   if (MEMMON_UNLIKELY(!g_unwinder_ready.load(std::memory_order_acquire))) {
     PrepareUnwinderOnce();
   }
@@ -68,8 +70,9 @@ inline void PrepareUnwinder() {
 // Records a sample of `size` bytes at `p` (a wrapped block when `wrapped`,
 // whose header then gets its live-table slot). Inlined into its callers:
 // one frame fewer to unwind.
-MEMMON_ALWAYS_INLINE void RecordSample(ThreadState& t, void* p, size_t size,
-                                       bool wrapped) {
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void RecordSample(ThreadState& t, void* p,
+                                                        size_t size,
+                                                        bool wrapped) {
   g_live.Prefetch(p);  // the entry's line, loading during the walk
   // Done at load (PrepareSampling); this is for a sample taken earlier, by
   // a library constructor that ran before this library's.
@@ -126,7 +129,8 @@ MEMMON_ALWAYS_INLINE void RecordSample(ThreadState& t, void* p, size_t size,
 // the unwinder's state and memo, the thread's second line, and the last
 // sample's stack record (its counters' line, then its frames'), which this
 // sample will likely add to.
-MEMMON_ALWAYS_INLINE void PrefetchSamplerState(const ThreadState& t) {
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void PrefetchSamplerState(
+    const ThreadState& t) {
   const char* live = reinterpret_cast<const char*>(&g_live);
   const char* stacks = reinterpret_cast<const char*>(&g_stacks);
   PrefetchLine(live);
@@ -146,7 +150,8 @@ MEMMON_ALWAYS_INLINE void PrefetchSamplerState(const ThreadState& t) {
 // The countdown went negative (or this is the thread's first allocation):
 // flushes the counters, draws the next gap and says whether the allocation
 // of `size` bytes is to be recorded. errno is left as it was.
-MEMMON_ALWAYS_INLINE bool TakeSamplingPoint(ThreadState& t, size_t size) {
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE bool TakeSamplingPoint(ThreadState& t,
+                                                             size_t size) {
   int saved_errno = errno;
   PrefetchSamplerState(t);
   // The bytes the countdown went down by are set aside for the next flush
@@ -175,8 +180,9 @@ MEMMON_ALWAYS_INLINE bool TakeSamplingPoint(ThreadState& t, size_t size) {
   return !t.in_hook && !t.no_sampling && g_config.enabled && size > 0;
 }
 
-MEMMON_ALWAYS_INLINE void RecordGuarded(ThreadState& t, void* p, size_t size,
-                                        bool wrapped) {
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void RecordGuarded(ThreadState& t,
+                                                         void* p, size_t size,
+                                                         bool wrapped) {
   int saved_errno = errno;
   t.in_hook = true;
   RecordSample(t, p, size, wrapped);

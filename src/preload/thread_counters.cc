@@ -39,7 +39,7 @@ void Fold(CounterSlot* from, CounterSlot* into) {
                                std::memory_order_relaxed);
 }
 
-CounterSlot* ClaimSlot(ThreadState& t) {
+MEMMON_IN_MALLOC CounterSlot* ClaimSlot(ThreadState& t) {
   if (g_slots != nullptr) {
     for (size_t i = 0; i < kCounterSlots; ++i) {
       uint32_t expected = 0;
@@ -63,7 +63,7 @@ CounterSlot* ClaimSlot(ThreadState& t) {
 
 // The owner's update of its own slot: a plain load and store.
 template <typename T>
-inline void Add(std::atomic<T>& c, T v) {
+MEMMON_IN_MALLOC inline void Add(std::atomic<T>& c, T v) {
   c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
 }
 

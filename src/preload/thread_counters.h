@@ -43,30 +43,29 @@ inline constexpr size_t kCounterSlots = 4096;
 inline constexpr int32_t kFlushEvery = 256;
 inline constexpr uint32_t kPointsPerFlush = 8;
 
-// Process-wide counts of what the sampling path could not do.
-extern MEMMON_HIDDEN std::atomic<uint64_t>
-    g_dropped;  // no room in the live table
-extern MEMMON_HIDDEN std::atomic<uint64_t>
-    g_unwind_failures;  // no frame captured
+// Process-wide counts of what the sampling path could not do: samples the
+// live table had no room for, and samples whose stack came out empty.
+extern MEMMON_HIDDEN std::atomic<uint64_t> g_dropped;
+extern MEMMON_HIDDEN std::atomic<uint64_t> g_unwind_failures;
 
 // Maps the slots and creates the thread key whose destructor folds an
 // exiting thread's slot. Once, from InitSlow; without slots every thread
 // counts into the shared overflow slot.
-void InitThreadCounters();
+MEMMON_IN_MALLOC void InitThreadCounters();
 
 // Moves the thread's batch to its slot (claiming one at its first flush)
 // and re-arms the free countdown. Only after initialisation.
-void Flush(ThreadState& t) noexcept;
+MEMMON_IN_MALLOC void Flush(ThreadState& t) noexcept;
 
 // A flush is due after kFlushEvery frees, and at a thread's first free
 // (which claims its slot).
-inline bool FlushDue(const ThreadState& t) {
+MEMMON_IN_MALLOC inline bool FlushDue(const ThreadState& t) {
   return t.slot == nullptr ||
          static_cast<int64_t>(t.synced_ops) - t.ops_left >= kFlushEvery;
 }
 
 // Counts a free outside the fast path.
-inline void CountFree(ThreadState& t) {
+MEMMON_IN_MALLOC inline void CountFree(ThreadState& t) {
   if (MEMMON_UNLIKELY(--t.ops_left < 0) && FlushDue(t)) Flush(t);
 }
 

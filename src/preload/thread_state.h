@@ -96,7 +96,7 @@ extern "C" __thread memmon::preload::ThreadState memmon_preload_thread_state
 namespace memmon::preload {
 
 // The calling thread's state.
-MEMMON_ALWAYS_INLINE ThreadState& ThisThread() {
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE ThreadState& ThisThread() {
   return memmon_preload_thread_state;
 }
 
@@ -105,7 +105,7 @@ MEMMON_ALWAYS_INLINE ThreadState& ThisThread() {
 // otherwise keep the offset in a callee-saved register, and saving that
 // register costs the fast path a push and a pop. Two instructions: the
 // offset from the GOT, then an %fs-relative add.
-inline void AddInuseAfterCall(uint64_t v) {
+MEMMON_IN_MALLOC inline void AddInuseAfterCall(uint64_t v) {
   uintptr_t off;
   asm volatile("movq memmon_preload_thread_state@gottpoff(%%rip), %0"
                : "=r"(off));
@@ -117,13 +117,13 @@ inline void AddInuseAfterCall(uint64_t v) {
 
 // Sampling countdown arithmetic is unsigned (wrapping) so that no request
 // size overflows it; the sign is read after.
-inline int64_t CountDown(int64_t left, size_t n) {
+MEMMON_IN_MALLOC inline int64_t CountDown(int64_t left, size_t n) {
   return static_cast<int64_t>(static_cast<uint64_t>(left) - n);
 }
 
 // Sets the sampling countdown to `bytes`; only right after a Flush (the
 // bytes allocated so far must have been read).
-inline void SetCountdown(ThreadState& t, int64_t bytes) {
+MEMMON_IN_MALLOC inline void SetCountdown(ThreadState& t, int64_t bytes) {
   t.until_sample = t.synced_countdown = bytes - g_real.countdown_bias;
 }
 

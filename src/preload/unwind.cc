@@ -12,6 +12,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "preload/in_malloc.h"
 #include "preload/prefetch.h"
 
 extern "C" void* __libc_stack_end;  // the dynamic loader's (GLIBC_2.2.5)
@@ -41,7 +42,7 @@ constexpr uint64_t kEpochMask = (uint64_t{1} << 24) - 1;
 constexpr int64_t kMaxCfaOffset = (int64_t{1} << 23) - 1;
 constexpr int64_t kMaxRbpSlots = (int64_t{1} << 11) - 1;
 
-uint64_t Pack(const Rule& r, uint64_t epoch) {
+MEMMON_IN_MALLOC uint64_t Pack(const Rule& r, uint64_t epoch) {
   return (epoch & kEpochMask) | static_cast<uint64_t>(r.kind) << 24 |
          uint64_t{r.rbp_based} << 26 | uint64_t{r.rbp_saved} << 27 |
          (static_cast<uint64_t>(r.cfa_offset) & ((uint64_t{1} << 24) - 1))
@@ -49,7 +50,7 @@ uint64_t Pack(const Rule& r, uint64_t epoch) {
          (static_cast<uint64_t>(r.rbp_offset / 8) & 0xFFF) << 52;
 }
 
-Rule Unpack(uint64_t w) {
+MEMMON_IN_MALLOC Rule Unpack(uint64_t w) {
   Rule r;
   r.kind = static_cast<Kind>((w >> 24) & 3);
   r.rbp_based = (w >> 26) & 1;
@@ -60,7 +61,7 @@ Rule Unpack(uint64_t w) {
 }
 
 // A rule that fits the packing, or kUnsupported.
-Rule Checked(Rule r) {
+MEMMON_IN_MALLOC Rule Checked(Rule r) {
   if (r.kind != kFrame) return r;
   if (r.cfa_offset < -kMaxCfaOffset || r.cfa_offset > kMaxCfaOffset ||
       r.rbp_offset % 8 != 0 || r.rbp_offset / 8 < -kMaxRbpSlots ||
@@ -86,17 +87,17 @@ struct Entry {
 };
 static_assert(sizeof(Entry) == 16);
 
-std::atomic<Entry*> g_cache{nullptr};  // set once, by InitFastUnwind
-std::atomic<uint64_t> g_epoch{1};
-std::atomic<uint64_t> g_rules_parsed{0};
-std::atomic<uint64_t> g_fallbacks{0};
+constinit std::atomic<Entry*> g_cache{nullptr};  // set once, InitFastUnwind
+constinit std::atomic<uint64_t> g_epoch{1};
+constinit std::atomic<uint64_t> g_rules_parsed{0};
+constinit std::atomic<uint64_t> g_fallbacks{0};
 
-inline Entry& Slot(uintptr_t pc) {
+MEMMON_IN_MALLOC inline Entry& Slot(uintptr_t pc) {
   return g_cache.load(std::memory_order_relaxed)[(pc * 0x9E3779B97F4A7C15ull) >>
                                                  (64 - kCacheBits)];
 }
 
-inline bool CacheGet(uintptr_t pc, uint64_t epoch, Rule* out) {
+MEMMON_IN_MALLOC inline bool CacheGet(uintptr_t pc, uint64_t epoch, Rule* out) {
   Entry& e = Slot(pc);
   if (e.key.load(std::memory_order_acquire) != pc) return false;
   const uint64_t w = e.rule.load(std::memory_order_acquire);
@@ -106,7 +107,7 @@ inline bool CacheGet(uintptr_t pc, uint64_t epoch, Rule* out) {
   return true;
 }
 
-void CachePut(uintptr_t pc, const Rule& r, uint64_t epoch) {
+MEMMON_IN_MALLOC void CachePut(uintptr_t pc, const Rule& r, uint64_t epoch) {
   Entry& e = Slot(pc);
   uintptr_t k = e.key.load(std::memory_order_relaxed);
   if (k == kBusy) return;
@@ -171,7 +172,7 @@ enum CfaOpcode : uint8_t {
 
 // A cursor over bytes of a loaded object's .eh_frame or .eh_frame_hdr,
 // which the loader mapped readable. `end` bounds every read.
-struct Reader {
+struct MEMMON_IN_MALLOC Reader {
   const uint8_t* p;
   const uint8_t* end;
   bool ok = true;
@@ -295,7 +296,7 @@ struct Cie {
   const uint8_t* insns_end = nullptr;
 };
 
-bool ParseCie(const uint8_t* at, Cie* cie) {
+MEMMON_IN_MALLOC bool ParseCie(const uint8_t* at, Cie* cie) {
   Reader r{at, at + 16};
   uint64_t length = r.Fixed<uint32_t>();
   if (!r.ok || length == 0 || length == kDwarf64Escape) return false;
@@ -353,8 +354,9 @@ bool ParseCie(const uint8_t* at, Cie* cie) {
 // advance past `target` (pc - start). `initial` is the row after the CIE's
 // instructions (for DW_CFA_restore). False on an instruction it does not
 // know: the frame needs libunwind.
-bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
-             uintptr_t start, uintptr_t target, const Row& initial, Row* row) {
+MEMMON_IN_MALLOC bool Execute(const uint8_t* p, const uint8_t* end,
+                              const Cie& cie, uintptr_t start, uintptr_t target,
+                              const Row& initial, Row* row) {
   constexpr int kStateDepth = 8;
   Row saved[kStateDepth];
   int depth = 0;
@@ -505,7 +507,7 @@ bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
 
 // The rule for a frame whose code is at `pc`, from the FDE at `fde`. The
 // FDE's own length bounds what is read; its CIE's, the CIE.
-Rule RuleFromFde(const uint8_t* fde, uintptr_t pc) {
+MEMMON_IN_MALLOC Rule RuleFromFde(const uint8_t* fde, uintptr_t pc) {
   Rule unsupported;
   Reader r{fde, fde + 4};
   const uint64_t length = r.Fixed<uint32_t>();
@@ -554,7 +556,7 @@ Rule RuleFromFde(const uint8_t* fde, uintptr_t pc) {
 }
 
 // Binary search of .eh_frame_hdr's sorted table for the FDE covering pc.
-const uint8_t* FindFde(const uint8_t* hdr, uintptr_t pc) {
+MEMMON_IN_MALLOC const uint8_t* FindFde(const uint8_t* hdr, uintptr_t pc) {
   // Bounded by the table's own size below; the header is 4 bytes + two
   // encoded values.
   Reader r{hdr, hdr + 64};
@@ -588,7 +590,7 @@ struct FindArgs {
   Rule rule;
 };
 
-int FindInObject(dl_phdr_info* info, size_t, void* data) {
+MEMMON_IN_MALLOC int FindInObject(dl_phdr_info* info, size_t, void* data) {
   auto* args = static_cast<FindArgs*>(data);
   const ElfW(Phdr)* eh = nullptr;
   bool inside = false;
@@ -610,7 +612,9 @@ int FindInObject(dl_phdr_info* info, size_t, void* data) {
   return 1;
 }
 
-Rule ParseRule(uintptr_t pc) {
+// Takes the loader's dl_load_write_lock (dl_iterate_phdr) while it finds
+// and parses the FDE: see in_malloc.h for when, and for the risk.
+MEMMON_IN_MALLOC Rule ParseRule(uintptr_t pc) {
   FindArgs args{pc, Rule{}};
   dl_iterate_phdr(FindInObject, &args);
   g_rules_parsed.fetch_add(1, std::memory_order_relaxed);
@@ -638,7 +642,7 @@ void PrefetchUnwindState() {
 
 namespace {
 
-inline Rule RuleFor(uintptr_t pc, uint64_t epoch) {
+MEMMON_IN_MALLOC inline Rule RuleFor(uintptr_t pc, uint64_t epoch) {
   Rule rule;
   if (CacheGet(pc, epoch, &rule)) return rule;
   rule = ParseRule(pc);
@@ -714,11 +718,12 @@ memmon_unwind_fast_backtrace:
 )");
 
 // Reads other frames' stack slots: not for AddressSanitizer to check.
-extern "C" __attribute__((visibility("hidden"), used,
-                          no_sanitize("address", "hwaddress"))) int
-memmon_unwind_walk(uintptr_t* frames, int max,
-                   const memmon::preload::StackBounds* stack, uintptr_t pc,
-                   uintptr_t rsp, uintptr_t rbp) {
+extern "C" MEMMON_IN_MALLOC
+    __attribute__((visibility("hidden"), used,
+                   no_sanitize("address", "hwaddress"))) int
+    memmon_unwind_walk(uintptr_t* frames, int max,
+                       const memmon::preload::StackBounds* stack, uintptr_t pc,
+                       uintptr_t rsp, uintptr_t rbp) {
   using namespace memmon::preload;  // NOLINT
   const uintptr_t lo = stack->lo, hi = stack->hi;
   if (g_cache.load(std::memory_order_relaxed) == nullptr || rsp < lo ||
