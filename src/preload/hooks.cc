@@ -6,9 +6,10 @@
 // place of the allocator's own symbols, and forwards to the next definition
 // found with dlsym(RTLD_NEXT) -- glibc, jemalloc or tcmalloc.
 //
-// Runs inside malloc: no allocation through the hooked allocator, no lock,
-// no stdio, no exceptions (except operator new's bad_alloc, thrown as the
-// standard requires after the hook's work is done), errno preserved.
+// Runs inside malloc: in_malloc.h has the rules (no allocation through the
+// hooked allocator, no lock of memmon's own, no stdio, no exception but
+// operator new's bad_alloc, errno preserved), the loader locks taken all
+// the same, and the MEMMON_IN_MALLOC marker every such function carries.
 //
 // Fast path (what an unsampled malloc+free pair adds, under glibc): on
 // malloc (15 instructions), the sampling countdown (one subtract-from-memory
