@@ -216,7 +216,7 @@ MEMMON_IN_MALLOC MEMMON_NOINLINE void FreeCountdown(void* p) noexcept {
       return;
     }
   }
-  if (FlushDue(t)) Flush(t);
+  if (FlushDue(t)) Flush();
   if (MEMMON_LIKELY(g_real.glibc_chunks)) return FreeGlibc(t, p);
   t.freed_chunk_bytes += UsableSize(p);
   if (LiveTable::MaybeContains(p) && g_live.Erase(p)) --t.live_samples;

@@ -159,7 +159,7 @@ MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE bool TakeSamplingPoint(ThreadState& t,
   // thread's slot (a cache line that is cold by the next sampling point),
   // is done at one sampling point in kPointsPerFlush, and at the first.
   if (t.slot == nullptr || ++t.points_since_flush >= kPointsPerFlush) {
-    Flush(t);
+    Flush();
   } else {
     t.unflushed_bytes += static_cast<uint64_t>(t.synced_countdown) -
                          static_cast<uint64_t>(t.until_sample);

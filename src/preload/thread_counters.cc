@@ -69,7 +69,7 @@ MEMMON_IN_MALLOC inline void Add(std::atomic<T>& c, T v) {
 
 void ThreadExit(void*) {
   ThreadState& t = ThisThread();
-  Flush(t);
+  Flush();
   CounterSlot* slot = t.slot;
   if (slot == nullptr || t.shared_slot) return;
   // Allocations after this point (later TLS destructors) go to `overflow`.
@@ -89,7 +89,8 @@ void InitThreadCounters() {
   if (slot_mem != MAP_FAILED) g_slots = static_cast<CounterSlot*>(slot_mem);
 }
 
-MEMMON_NOINLINE void Flush(ThreadState& t) noexcept {
+MEMMON_NOINLINE void Flush() noexcept {
+  ThreadState& t = ThisThread();
   // Unsigned: the countdowns wrap harmlessly (see DoMalloc).
   const uint64_t frees = static_cast<uint64_t>(
       static_cast<int64_t>(t.synced_ops) - static_cast<int64_t>(t.ops_left));
@@ -130,7 +131,7 @@ MEMMON_NOINLINE void Flush(ThreadState& t) noexcept {
 
 void ReadCounters(memmon_preload_counters* out) {
   EnsureInitialized();
-  Flush(ThisThread());
+  Flush();
   uint64_t allocations = 0, frees = 0, bytes = 0, samples = 0;
   int64_t inuse = 0, live = 0;
   auto sum = [&](const CounterSlot& c) {

@@ -53,9 +53,11 @@ extern MEMMON_HIDDEN std::atomic<uint64_t> g_unwind_failures;
 // counts into the shared overflow slot.
 MEMMON_IN_MALLOC void InitThreadCounters();
 
-// Moves the thread's batch to its slot (claiming one at its first flush)
-// and re-arms the free countdown. Only after initialisation.
-MEMMON_IN_MALLOC void Flush(ThreadState& t) noexcept;
+// Moves the calling thread's batch to its slot (claiming one at its first
+// flush) and re-arms its free countdown. Only after initialisation. No
+// argument: the thread's state is found where it is (ThisThread()), which
+// spares each caller materialising its address.
+MEMMON_IN_MALLOC void Flush() noexcept;
 
 // A flush is due after kFlushEvery frees, and at a thread's first free
 // (which claims its slot).
@@ -66,7 +68,7 @@ MEMMON_IN_MALLOC inline bool FlushDue(const ThreadState& t) {
 
 // Counts a free outside the fast path.
 MEMMON_IN_MALLOC inline void CountFree(ThreadState& t) {
-  if (MEMMON_UNLIKELY(--t.ops_left < 0) && FlushDue(t)) Flush(t);
+  if (MEMMON_UNLIKELY(--t.ops_left < 0) && FlushDue(t)) Flush();
 }
 
 }  // namespace memmon::preload
