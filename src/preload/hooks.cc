@@ -498,8 +498,10 @@ void ResetAfterFork() {
 // ---- exported symbols: the allocation API, in malloc by definition --------
 using namespace memmon::preload;  // NOLINT: the C entry points below
 
-MEMMON_EXPORT void* malloc(size_t n) noexcept { return DoMalloc(n); }
-MEMMON_EXPORT void free(void* p) noexcept { DoFree(p); }
+MEMMON_EXPORT MEMMON_LINE_ALIGNED void* malloc(size_t n) noexcept {
+  return DoMalloc(n);
+}
+MEMMON_EXPORT MEMMON_LINE_ALIGNED void free(void* p) noexcept { DoFree(p); }
 MEMMON_EXPORT void* calloc(size_t c, size_t n) noexcept {
   return DoCalloc(c, n);
 }
@@ -557,8 +559,12 @@ MEMMON_EXPORT size_t malloc_usable_size(void* p) noexcept {
 
 // operator new and delete: every form, so that none reaches libstdc++'s
 // (which would call malloc and be counted twice) or another allocator's.
-MEMMON_VISIBLE void* operator new(size_t n) { return NewOrThrow(n); }
-MEMMON_VISIBLE void* operator new[](size_t n) { return NewOrThrow(n); }
+MEMMON_VISIBLE MEMMON_LINE_ALIGNED void* operator new(size_t n) {
+  return NewOrThrow(n);
+}
+MEMMON_VISIBLE MEMMON_LINE_ALIGNED void* operator new[](size_t n) {
+  return NewOrThrow(n);
+}
 MEMMON_VISIBLE void* operator new(size_t n, const std::nothrow_t&) noexcept {
   return NewNothrow(n);
 }
@@ -579,10 +585,20 @@ MEMMON_VISIBLE void* operator new[](size_t n, std::align_val_t al,
                                     const std::nothrow_t&) noexcept {
   return NewAlignedNothrow(n, al);
 }
-MEMMON_VISIBLE void operator delete(void* p) noexcept { DoFree(p); }
-MEMMON_VISIBLE void operator delete[](void* p) noexcept { DoFree(p); }
-MEMMON_VISIBLE void operator delete(void* p, size_t) noexcept { DoFree(p); }
-MEMMON_VISIBLE void operator delete[](void* p, size_t) noexcept { DoFree(p); }
+MEMMON_VISIBLE MEMMON_LINE_ALIGNED void operator delete(void* p) noexcept {
+  DoFree(p);
+}
+MEMMON_VISIBLE MEMMON_LINE_ALIGNED void operator delete[](void* p) noexcept {
+  DoFree(p);
+}
+MEMMON_VISIBLE MEMMON_LINE_ALIGNED void operator delete(void* p,
+                                                        size_t) noexcept {
+  DoFree(p);
+}
+MEMMON_VISIBLE MEMMON_LINE_ALIGNED void operator delete[](void* p,
+                                                          size_t) noexcept {
+  DoFree(p);
+}
 MEMMON_VISIBLE void operator delete(void* p, const std::nothrow_t&) noexcept {
   DoFree(p);
 }

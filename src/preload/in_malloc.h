@@ -122,6 +122,14 @@
 // A slow path kept out of its caller, so that the fast path stays a few
 // instructions with no stack frame to set up.
 #define MEMMON_NOINLINE __attribute__((noinline))
+// On the entry points with a fast path (malloc, free, and the plain and
+// sized operator new and delete): each starts a cache line, so where its
+// fast path falls across 64-byte lines and 32-byte fetch windows does not
+// depend on what precedes it in the file. Before this, splitting hooks.cc
+// moved free's fast path across a line boundary, and an 8 KiB malloc+free
+// pair took 0.4 ns more for the same instructions
+// (bench/results/2026-12-04-hooks-split.md).
+#define MEMMON_LINE_ALIGNED __attribute__((aligned(64)))
 // Inlined even where the compiler would not: a frame fewer to unwind on
 // the sampling path, or a fast path that must not become a call.
 #define MEMMON_ALWAYS_INLINE inline __attribute__((always_inline))
