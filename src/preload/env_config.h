@@ -15,9 +15,10 @@
 
 namespace memmon::preload {
 
-// $name as a decimal number with an optional k/K (x 1024) or m/M
-// (x 1024 * 1024) suffix; `fallback` when it is unset or empty, or when
-// anything else follows the digits.
+// $name as a decimal number, times 1024 when a k or K follows the digits
+// and times 1024 * 1024 for an m or M (whatever comes after that letter is
+// not read); `fallback` when it is unset or empty, or when any other
+// character follows the digits.
 MEMMON_IN_MALLOC uint64_t EnvNumber(const char* name, uint64_t fallback);
 
 struct EnvConfig {
