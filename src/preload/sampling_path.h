@@ -9,8 +9,9 @@
 //
 // Why it is all inline: the hooks' slow paths (hooks.cc) inline it, so a
 // sample's stack has no frame of its own to unwind, and its globals are
-// prefetched before the allocator runs (PrefetchSamplerState). What runs
-// once (PrepareUnwinderOnce) is out of line.
+// prefetched before the allocator runs (PrefetchSamplerState). Out of
+// line: what runs once (PrepareUnwinderOnce), and the gap's arithmetic
+// (NextGap, SeedThread), which was out of line before the split too.
 //
 // Contract: acts on the calling thread's own state; the tables are
 // lock-free. errno is left as it was (TakeSamplingPoint, RecordGuarded).
@@ -69,7 +70,9 @@ MEMMON_IN_MALLOC inline void PrepareUnwinder() {
 
 // Records a sample of `size` bytes at `p` (a wrapped block when `wrapped`,
 // whose header then gets its live-table slot). Inlined into its callers:
-// one frame fewer to unwind.
+// one frame fewer to unwind. Only under RecordGuarded: a rule-cache miss
+// (unwind.cc) or the libunwind fallback takes the loader's lock
+// (in_malloc.h), and what libunwind allocates must not be sampled.
 MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void RecordSample(ThreadState& t, void* p,
                                                         size_t size,
                                                         bool wrapped) {
