@@ -8,7 +8,8 @@
 namespace memmon::preload {
 
 // Counter 0 (the null pointer's) starts saturated; see live_table.h.
-std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits] = {255};
+constinit std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits] = {
+    255};
 
 bool LiveTable::Init(std::size_t first_level_slots, bool keep_filter) {
   keep_filter_ = keep_filter;

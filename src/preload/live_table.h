@@ -42,6 +42,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "preload/in_malloc.h"
 #include "preload/prefetch.h"
 
 namespace memmon::preload {
@@ -51,7 +52,8 @@ namespace memmon::preload {
 // pointer's. MarkForever saturates a counter for good (a block that must
 // always take the slow path).
 inline constexpr int kFilterBits = 16;
-extern std::atomic<uint8_t> g_live_filter[std::size_t{1} << kFilterBits];
+extern MEMMON_HIDDEN std::atomic<uint8_t>
+    g_live_filter[std::size_t{1} << kFilterBits];
 
 class alignas(64) LiveTable {
  public:
@@ -63,18 +65,19 @@ class alignas(64) LiveTable {
   // leave the filter alone (two atomic updates of a cold line less a
   // sample): for a caller that never asks MaybeContains, as under glibc,
   // where free() tells sampled blocks by their header.
-  bool Init(std::size_t first_level_slots = 4096, bool keep_filter = true);
+  MEMMON_IN_MALLOC bool Init(std::size_t first_level_slots = 4096,
+                             bool keep_filter = true);
   bool initialized() const { return levels_[0].slots != nullptr; }
 
   // Blocks are 16-byte aligned; the next 16 bits index the filter (a shift
   // and a mask on the free path, no multiply). Live samples are sparse, so
   // aliasing within 1 MiB strides costs little.
-  static std::size_t FilterIndex(const void* p) {
+  MEMMON_IN_MALLOC static std::size_t FilterIndex(const void* p) {
     return (reinterpret_cast<uintptr_t>(p) >> 4) &
            ((std::size_t{1} << kFilterBits) - 1);
   }
   // Fast test: false means `p` is certainly not in the table.
-  static bool MaybeContains(const void* p) {
+  MEMMON_IN_MALLOC static bool MaybeContains(const void* p) {
     return g_live_filter[FilterIndex(p)].load(std::memory_order_relaxed) != 0;
   }
   // Saturates p's filter counter for good (bootstrap arena blocks).
@@ -88,19 +91,19 @@ class alignas(64) LiveTable {
   // `stack_ref` < 2^24 (StackTable::Ref). Returns the entry's slot
   // reference (non-zero, see EraseSlot), or 0 when every level is full
   // around `p`.
-  std::size_t Insert(const void* p, std::size_t size,
-                     uint32_t stack_ref) noexcept;
+  MEMMON_IN_MALLOC std::size_t Insert(const void* p, std::size_t size,
+                                      uint32_t stack_ref) noexcept;
   // Removes `p`; false when it was not there.
-  bool Erase(const void* p) noexcept;
+  MEMMON_IN_MALLOC bool Erase(const void* p) noexcept;
   // Removes `p`, which Insert put at slot reference `slot`: one store, no
   // lookup (no load of the entry's cold line, no locked instruction). Only
   // the freeing thread may do this, and only once: the caller keeps the
   // reference with the block (hooks.cc keeps it in a sampled block's wrap
   // header). A reference outside the table is ignored (false).
-  bool EraseSlot(std::size_t slot, const void* p) noexcept;
+  MEMMON_IN_MALLOC bool EraseSlot(std::size_t slot, const void* p) noexcept;
   // Starts loading the line where Insert(p, ...) will look first, so that
   // the miss overlaps the caller's work in between (the stack walk).
-  void Prefetch(const void* p) const {
+  MEMMON_IN_MALLOC void Prefetch(const void* p) const {
     const Level& level = levels_[0];
     if (level.slots != nullptr) {
       PrefetchLine(&level.slots[Hash(p) & level.mask]);
@@ -154,11 +157,11 @@ class alignas(64) LiveTable {
     std::atomic<int> max_probe{0};
   };
 
-  static std::size_t Hash(const void* p) {
+  MEMMON_IN_MALLOC static std::size_t Hash(const void* p) {
     uint64_t x = reinterpret_cast<uintptr_t>(p) >> 4;
     return static_cast<std::size_t>((x * 0x9E3779B97F4A7C15ull) >> 20);
   }
-  static void FilterAdd(const void* p, int delta) noexcept;
+  MEMMON_IN_MALLOC static void FilterAdd(const void* p, int delta) noexcept;
 
   // First, with the first level, in the object's first cache line: all
   // that EraseSlot reads besides the entry.

@@ -12,9 +12,12 @@
 #ifndef MEMMON_SRC_PRELOAD_PREFETCH_H_
 #define MEMMON_SRC_PRELOAD_PREFETCH_H_
 
+#include "preload/in_malloc.h"
+
 namespace memmon::preload {
 
-inline __attribute__((always_inline)) void PrefetchLine(const void* p) {
+MEMMON_IN_MALLOC inline __attribute__((always_inline)) void PrefetchLine(
+    const void* p) {
 #if defined(__x86_64__) || defined(__i386__)
   asm volatile("prefetcht0 (%0)" : : "r"(p));
 #else

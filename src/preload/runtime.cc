@@ -37,9 +37,8 @@
 #include <atomic>
 
 #include "memmon/memmon_preload.h"
+#include "preload/in_malloc.h"
 #include "preload/sampler.h"
-
-#define MEMMON_EXPORT extern "C" __attribute__((visibility("default")))
 
 namespace memmon::preload {
 namespace {

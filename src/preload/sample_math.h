@@ -13,12 +13,14 @@
 #include <cstdint>
 #include <cstring>
 
+#include "preload/in_malloc.h"
+
 namespace memmon::preload {
 
 // ln(u) for u in (0, 1]: u = 2^e * m with m in [sqrt(1/2), sqrt(2)), and
 // ln(m) = 2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.172, by its series to
 // t^13 (the next term is below 1e-12 of the result).
-inline double LogUnit(double u) {
+MEMMON_IN_MALLOC inline double LogUnit(double u) {
   uint64_t bits;
   std::memcpy(&bits, &u, sizeof(bits));
   int e = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
@@ -42,7 +44,7 @@ inline double LogUnit(double u) {
 
 // 1 - exp(-x) for x >= 0: its Taylor series below 1/4 (to x^10; the next
 // term is below 1e-13 of the result), libm above (big allocations, rare).
-inline double OneMinusExpNeg(double x) {
+MEMMON_IN_MALLOC inline double OneMinusExpNeg(double x) {
   if (x >= 0.25) return -std::expm1(-x);
   // x - x^2/2! + x^3/3! - ... - x^10/10!, in Horner form.
   constexpr double c2 = -1.0 / 2, c3 = 1.0 / 6, c4 = -1.0 / 24, c5 = 1.0 / 120,

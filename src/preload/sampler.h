@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "memmon/memmon_preload.h"
+#include "preload/in_malloc.h"
 #include "preload/live_table.h"
 #include "preload/stack_table.h"
 
@@ -38,7 +39,7 @@ StackTable& Stacks();
 const SamplerConfig& Config();
 
 // Bytes and objects that one sample of `size` bytes stands for.
-double SampleWeightBytes(std::size_t size, uint64_t rate);
+MEMMON_IN_MALLOC double SampleWeightBytes(std::size_t size, uint64_t rate);
 
 // Fills the counters (flushing the calling thread's batch).
 void ReadCounters(memmon_preload_counters* out);
@@ -57,7 +58,7 @@ class ScopedNoSampling {
 };
 
 // Ensures the real allocator is resolved and the tables exist.
-void EnsureInitialized();
+MEMMON_IN_MALLOC void EnsureInitialized();
 
 // EnsureInitialized, then, when sampling is on, readies the unwinder: its
 // rule cache and libunwind's state, each a mapping of its own. Called from
@@ -66,7 +67,8 @@ void EnsureInitialized();
 // by whichever allocation is sampled first (see docs/profiler.md).
 void PrepareSampling();
 
-// Called in the child after fork (from the runtime's atfork handler).
+// Called in the child after fork, on the thread that forked (the runtime's
+// atfork handler): clears that thread's reentrancy guard.
 void ResetAfterFork();
 
 }  // namespace memmon::preload

@@ -22,6 +22,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "preload/in_malloc.h"
+
 namespace memmon::preload {
 
 inline constexpr int kMaxStackDepth = 64;
@@ -41,19 +43,19 @@ inline constexpr uint64_t kObjectScale = 1024;
 
 class StackTable {
  public:
-  bool Init(std::size_t index_slots, std::size_t arena_bytes);
+  MEMMON_IN_MALLOC bool Init(std::size_t index_slots, std::size_t arena_bytes);
   bool initialized() const { return index_ != nullptr; }
 
   // `hint` (may be null): a record of this table that is likely the
   // stack's, such as the thread's last one; tried before the index, whose
   // line is then not read.
-  StackRecord* Intern(const uintptr_t* frames, int depth,
-                      StackRecord* hint = nullptr) noexcept;
+  MEMMON_IN_MALLOC StackRecord* Intern(const uintptr_t* frames, int depth,
+                                       StackRecord* hint = nullptr) noexcept;
   StackRecord* overflow() { return &overflow_record_; }
 
   // A 24-bit reference to a record (its arena offset / 16; 0 is the
   // overflow record), for the live table's packed entries.
-  uint32_t Ref(const StackRecord* r) const {
+  MEMMON_IN_MALLOC uint32_t Ref(const StackRecord* r) const {
     if (r == &overflow_record_) return 0;
     return static_cast<uint32_t>((reinterpret_cast<const char*>(r) - arena_) /
                                  kRecordAlign);
@@ -78,7 +80,8 @@ class StackTable {
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
-  static uint64_t HashFrames(const uintptr_t* frames, int depth);
+  MEMMON_IN_MALLOC static uint64_t HashFrames(const uintptr_t* frames,
+                                              int depth);
 
   std::atomic<StackRecord*>* index_ = nullptr;
   std::size_t index_slots_ = 0;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "preload/in_malloc.h"
 #include "preload/prefetch.h"
 
 extern "C" void* __libc_stack_end;  // the dynamic loader's (GLIBC_2.2.5)
@@ -41,7 +42,7 @@ constexpr uint64_t kEpochMask = (uint64_t{1} << 24) - 1;
 constexpr int64_t kMaxCfaOffset = (int64_t{1} << 23) - 1;
 constexpr int64_t kMaxRbpSlots = (int64_t{1} << 11) - 1;
 
-uint64_t Pack(const Rule& r, uint64_t epoch) {
+MEMMON_IN_MALLOC uint64_t Pack(const Rule& r, uint64_t epoch) {
   return (epoch & kEpochMask) | static_cast<uint64_t>(r.kind) << 24 |
          uint64_t{r.rbp_based} << 26 | uint64_t{r.rbp_saved} << 27 |
          (static_cast<uint64_t>(r.cfa_offset) & ((uint64_t{1} << 24) - 1))
@@ -49,7 +50,7 @@ uint64_t Pack(const Rule& r, uint64_t epoch) {
          (static_cast<uint64_t>(r.rbp_offset / 8) & 0xFFF) << 52;
 }
 
-Rule Unpack(uint64_t w) {
+MEMMON_IN_MALLOC Rule Unpack(uint64_t w) {
   Rule r;
   r.kind = static_cast<Kind>((w >> 24) & 3);
   r.rbp_based = (w >> 26) & 1;
@@ -60,7 +61,7 @@ Rule Unpack(uint64_t w) {
 }
 
 // A rule that fits the packing, or kUnsupported.
-Rule Checked(Rule r) {
+MEMMON_IN_MALLOC Rule Checked(Rule r) {
   if (r.kind != kFrame) return r;
   if (r.cfa_offset < -kMaxCfaOffset || r.cfa_offset > kMaxCfaOffset ||
       r.rbp_offset % 8 != 0 || r.rbp_offset / 8 < -kMaxRbpSlots ||
@@ -86,17 +87,17 @@ struct Entry {
 };
 static_assert(sizeof(Entry) == 16);
 
-std::atomic<Entry*> g_cache{nullptr};  // set once, by InitFastUnwind
-std::atomic<uint64_t> g_epoch{1};
-std::atomic<uint64_t> g_rules_parsed{0};
-std::atomic<uint64_t> g_fallbacks{0};
+constinit std::atomic<Entry*> g_cache{nullptr};  // set once, InitFastUnwind
+constinit std::atomic<uint64_t> g_epoch{1};
+constinit std::atomic<uint64_t> g_rules_parsed{0};
+constinit std::atomic<uint64_t> g_fallbacks{0};
 
-inline Entry& Slot(uintptr_t pc) {
+MEMMON_IN_MALLOC inline Entry& Slot(uintptr_t pc) {
   return g_cache.load(std::memory_order_relaxed)[(pc * 0x9E3779B97F4A7C15ull) >>
                                                  (64 - kCacheBits)];
 }
 
-inline bool CacheGet(uintptr_t pc, uint64_t epoch, Rule* out) {
+MEMMON_IN_MALLOC inline bool CacheGet(uintptr_t pc, uint64_t epoch, Rule* out) {
   Entry& e = Slot(pc);
   if (e.key.load(std::memory_order_acquire) != pc) return false;
   const uint64_t w = e.rule.load(std::memory_order_acquire);
@@ -106,7 +107,7 @@ inline bool CacheGet(uintptr_t pc, uint64_t epoch, Rule* out) {
   return true;
 }
 
-void CachePut(uintptr_t pc, const Rule& r, uint64_t epoch) {
+MEMMON_IN_MALLOC void CachePut(uintptr_t pc, const Rule& r, uint64_t epoch) {
   Entry& e = Slot(pc);
   uintptr_t k = e.key.load(std::memory_order_relaxed);
   if (k == kBusy) return;
@@ -117,16 +118,61 @@ void CachePut(uintptr_t pc, const Rule& r, uint64_t epoch) {
 }
 
 // ---- reading .eh_frame ----------------------------------------------------
-// DW_EH_PE pointer encodings.
+// The 32-bit length that says a 64-bit one follows (64-bit DWARF, which
+// .eh_frame does not use): refused.
+constexpr uint32_t kDwarf64Escape = 0xffffffff;
+
+// DW_EH_PE pointer encodings (the LSB's .eh_frame format; <dwarf.h>
+// DW_EH_PE_*): kPeUdata4 is DW_EH_PE_udata4, and so on. An encoding is a
+// format (the low four bits) or'ed with an application (what the value is
+// relative to, bits 4-6) and the indirect bit.
 constexpr uint8_t kPeOmit = 0xff;
+constexpr uint8_t kPeFormatMask = 0x0f, kPeApplicationMask = 0x70;
 constexpr uint8_t kPeAbsptr = 0x00, kPeUleb128 = 0x01, kPeUdata2 = 0x02,
                   kPeUdata4 = 0x03, kPeUdata8 = 0x04, kPeSleb128 = 0x09,
                   kPeSdata2 = 0x0a, kPeSdata4 = 0x0b, kPeSdata8 = 0x0c;
 constexpr uint8_t kPePcrel = 0x10, kPeDatarel = 0x30, kPeIndirect = 0x80;
 
+// DWARF call frame instructions (DWARF 5, section 6.4.2; <dwarf.h>
+// DW_CFA_*): kCfaDefCfaOffset is DW_CFA_def_cfa_offset, and so on.
+// The three primary opcodes are the byte's high two bits, their operand (a
+// delta or a register) its low six; the others are the whole byte, their
+// operands following it.
+constexpr uint8_t kCfaPrimaryMask = 0xc0, kCfaPrimaryOperandMask = 0x3f;
+enum CfaOpcode : uint8_t {
+  kCfaAdvanceLoc = 0x40,  // primary
+  kCfaOffset = 0x80,      // primary
+  kCfaRestore = 0xc0,     // primary
+  kCfaNop = 0x00,
+  kCfaSetLoc = 0x01,
+  kCfaAdvanceLoc1 = 0x02,
+  kCfaAdvanceLoc2 = 0x03,
+  kCfaAdvanceLoc4 = 0x04,
+  kCfaOffsetExtended = 0x05,
+  kCfaRestoreExtended = 0x06,
+  kCfaUndefined = 0x07,
+  kCfaSameValue = 0x08,
+  kCfaRegister = 0x09,
+  kCfaRememberState = 0x0a,
+  kCfaRestoreState = 0x0b,
+  kCfaDefCfa = 0x0c,
+  kCfaDefCfaRegister = 0x0d,
+  kCfaDefCfaOffset = 0x0e,
+  kCfaDefCfaExpression = 0x0f,
+  kCfaExpression = 0x10,
+  kCfaOffsetExtendedSf = 0x11,
+  kCfaDefCfaSf = 0x12,
+  kCfaDefCfaOffsetSf = 0x13,
+  kCfaValOffset = 0x14,
+  kCfaValOffsetSf = 0x15,
+  kCfaValExpression = 0x16,
+  kCfaGnuArgsSize = 0x2e,                // DW_CFA_GNU_args_size
+  kCfaGnuNegativeOffsetExtended = 0x2f,  // DW_CFA_GNU_negative_offset_extended
+};
+
 // A cursor over bytes of a loaded object's .eh_frame or .eh_frame_hdr,
 // which the loader mapped readable. `end` bounds every read.
-struct Reader {
+struct MEMMON_IN_MALLOC Reader {
   const uint8_t* p;
   const uint8_t* end;
   bool ok = true;
@@ -172,7 +218,7 @@ struct Reader {
     if (enc == kPeOmit) return 0;
     const uintptr_t here = reinterpret_cast<uintptr_t>(p);
     uint64_t v = 0;
-    switch (enc & 0x0f) {
+    switch (enc & kPeFormatMask) {
       case kPeAbsptr:
         v = Fixed<uint64_t>();
         break;
@@ -204,8 +250,8 @@ struct Reader {
         ok = false;
         return 0;
     }
-    switch (enc & 0x70) {
-      case 0:
+    switch (enc & kPeApplicationMask) {
+      case kPeAbsptr:  // the value itself
         break;
       case kPePcrel:
         v += here;
@@ -250,10 +296,10 @@ struct Cie {
   const uint8_t* insns_end = nullptr;
 };
 
-bool ParseCie(const uint8_t* at, Cie* cie) {
+MEMMON_IN_MALLOC bool ParseCie(const uint8_t* at, Cie* cie) {
   Reader r{at, at + 16};
   uint64_t length = r.Fixed<uint32_t>();
-  if (!r.ok || length == 0 || length == 0xffffffff) return false;
+  if (!r.ok || length == 0 || length == kDwarf64Escape) return false;
   r.end = r.p + length;
   if (r.Fixed<uint32_t>() != 0) return false;  // not a CIE
   const uint8_t version = r.Fixed<uint8_t>();
@@ -308,8 +354,9 @@ bool ParseCie(const uint8_t* at, Cie* cie) {
 // advance past `target` (pc - start). `initial` is the row after the CIE's
 // instructions (for DW_CFA_restore). False on an instruction it does not
 // know: the frame needs libunwind.
-bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
-             uintptr_t start, uintptr_t target, const Row& initial, Row* row) {
+MEMMON_IN_MALLOC bool Execute(const uint8_t* p, const uint8_t* end,
+                              const Cie& cie, uintptr_t start, uintptr_t target,
+                              const Row& initial, Row* row) {
   constexpr int kStateDepth = 8;
   Row saved[kStateDepth];
   int depth = 0;
@@ -326,86 +373,87 @@ bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
   };
   while (r.ok && r.p < r.end) {
     const uint8_t op = *r.p++;
-    const uint8_t high = op & 0xc0, low = op & 0x3f;
+    const uint8_t primary = op & kCfaPrimaryMask;
+    const uint8_t operand = op & kCfaPrimaryOperandMask;
     uint64_t delta = 0;
     bool advance = false;
-    if (high == 0x40) {  // DW_CFA_advance_loc
-      delta = low;
+    if (primary == kCfaAdvanceLoc) {
+      delta = operand;
       advance = true;
-    } else if (high == 0x80) {  // DW_CFA_offset
-      set_reg(low, {RegRule::kOffset,
-                    static_cast<int64_t>(r.Uleb()) * cie.data_align});
-    } else if (high == 0xc0) {  // DW_CFA_restore
-      restore_reg(low);
+    } else if (primary == kCfaOffset) {  // the operand is the register
+      set_reg(operand, {RegRule::kOffset,
+                        static_cast<int64_t>(r.Uleb()) * cie.data_align});
+    } else if (primary == kCfaRestore) {
+      restore_reg(operand);
     } else {
       switch (op) {
-        case 0x00:
-          break;    // nop
-        case 0x01:  // set_loc
+        case kCfaNop:
+          break;
+        case kCfaSetLoc:
           loc = r.Pointer(cie.fde_encoding, 0);
           if (loc > target) return r.ok;
           break;
-        case 0x02:
+        case kCfaAdvanceLoc1:
           delta = r.Fixed<uint8_t>();
           advance = true;
           break;
-        case 0x03:
+        case kCfaAdvanceLoc2:
           delta = r.Fixed<uint16_t>();
           advance = true;
           break;
-        case 0x04:
+        case kCfaAdvanceLoc4:
           delta = r.Fixed<uint32_t>();
           advance = true;
           break;
-        case 0x05: {  // offset_extended
+        case kCfaOffsetExtended: {
           const uint64_t reg = r.Uleb();
           set_reg(reg, {RegRule::kOffset,
                         static_cast<int64_t>(r.Uleb()) * cie.data_align});
           break;
         }
-        case 0x06:
+        case kCfaRestoreExtended:
           restore_reg(r.Uleb());
-          break;  // restore_extended
-        case 0x07:
+          break;
+        case kCfaUndefined:
           set_reg(r.Uleb(), {RegRule::kUndefined, 0});
           break;
-        case 0x08:
+        case kCfaSameValue:
           set_reg(r.Uleb(), {RegRule::kSame, 0});
           break;
-        case 0x09: {  // register: reg saved in another register
+        case kCfaRegister: {  // reg saved in another register
           const uint64_t reg = r.Uleb();
           r.Uleb();
           set_reg(reg, {RegRule::kOther, 0});
           break;
         }
-        case 0x0a:  // remember_state
+        case kCfaRememberState:
           if (depth == kStateDepth) return false;
           saved[depth++] = *row;
           break;
-        case 0x0b:  // restore_state
+        case kCfaRestoreState:
           if (depth == 0) return false;
           *row = saved[--depth];
           break;
-        case 0x0c:  // def_cfa
+        case kCfaDefCfa:
           row->cfa_reg = r.Uleb();
           row->cfa_offset = static_cast<int64_t>(r.Uleb());
           row->cfa_other = false;
           break;
-        case 0x0d:
+        case kCfaDefCfaRegister:
           row->cfa_reg = r.Uleb();
-          break;  // def_cfa_register
-        case 0x0e:
+          break;
+        case kCfaDefCfaOffset:
           row->cfa_offset = static_cast<int64_t>(r.Uleb());
           break;
-        case 0x0f: {  // def_cfa_expression
+        case kCfaDefCfaExpression: {
           const uint64_t len = r.Uleb();
           if (!r.Need(len)) return false;
           r.p += len;
           row->cfa_other = true;
           break;
         }
-        case 0x10:    // expression
-        case 0x16: {  // val_expression
+        case kCfaExpression:
+        case kCfaValExpression: {
           const uint64_t reg = r.Uleb();
           const uint64_t len = r.Uleb();
           if (!r.Need(len)) return false;
@@ -413,33 +461,33 @@ bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
           set_reg(reg, {RegRule::kOther, 0});
           break;
         }
-        case 0x11: {  // offset_extended_sf
+        case kCfaOffsetExtendedSf: {
           const uint64_t reg = r.Uleb();
           set_reg(reg, {RegRule::kOffset, r.Sleb() * cie.data_align});
           break;
         }
-        case 0x12:  // def_cfa_sf
+        case kCfaDefCfaSf:
           row->cfa_reg = r.Uleb();
           row->cfa_offset = r.Sleb() * cie.data_align;
           row->cfa_other = false;
           break;
-        case 0x13:
+        case kCfaDefCfaOffsetSf:
           row->cfa_offset = r.Sleb() * cie.data_align;
           break;
-        case 0x14:    // val_offset
-        case 0x15: {  // val_offset_sf
+        case kCfaValOffset:
+        case kCfaValOffsetSf: {
           const uint64_t reg = r.Uleb();
-          if (op == 0x14)
+          if (op == kCfaValOffset)
             r.Uleb();
           else
             r.Sleb();
           set_reg(reg, {RegRule::kOther, 0});
           break;
         }
-        case 0x2e:
+        case kCfaGnuArgsSize:
           r.Uleb();
-          break;      // GNU_args_size
-        case 0x2f: {  // GNU_negative_offset_extended
+          break;
+        case kCfaGnuNegativeOffsetExtended: {
           const uint64_t reg = r.Uleb();
           set_reg(reg, {RegRule::kOffset,
                         -static_cast<int64_t>(r.Uleb()) * cie.data_align});
@@ -459,11 +507,11 @@ bool Execute(const uint8_t* p, const uint8_t* end, const Cie& cie,
 
 // The rule for a frame whose code is at `pc`, from the FDE at `fde`. The
 // FDE's own length bounds what is read; its CIE's, the CIE.
-Rule RuleFromFde(const uint8_t* fde, uintptr_t pc) {
+MEMMON_IN_MALLOC Rule RuleFromFde(const uint8_t* fde, uintptr_t pc) {
   Rule unsupported;
   Reader r{fde, fde + 4};
   const uint64_t length = r.Fixed<uint32_t>();
-  if (!r.ok || length == 0 || length == 0xffffffff) return unsupported;
+  if (!r.ok || length == 0 || length == kDwarf64Escape) return unsupported;
   r.end = r.p + length;
   const uint8_t* id_at = r.p;
   const uint32_t cie_offset = r.Fixed<uint32_t>();
@@ -471,7 +519,8 @@ Rule RuleFromFde(const uint8_t* fde, uintptr_t pc) {
   Cie cie;
   if (!ParseCie(id_at - cie_offset, &cie)) return unsupported;
   const uintptr_t start = r.Pointer(cie.fde_encoding, 0);
-  const uintptr_t range = r.Pointer(cie.fde_encoding & 0x0f, 0);
+  // The range is a length: the format alone, no application.
+  const uintptr_t range = r.Pointer(cie.fde_encoding & kPeFormatMask, 0);
   if (!r.ok || pc < start || pc - start >= range) return unsupported;
   if (cie.has_augmentation_data) {
     const uint64_t len = r.Uleb();
@@ -507,7 +556,7 @@ Rule RuleFromFde(const uint8_t* fde, uintptr_t pc) {
 }
 
 // Binary search of .eh_frame_hdr's sorted table for the FDE covering pc.
-const uint8_t* FindFde(const uint8_t* hdr, uintptr_t pc) {
+MEMMON_IN_MALLOC const uint8_t* FindFde(const uint8_t* hdr, uintptr_t pc) {
   // Bounded by the table's own size below; the header is 4 bytes + two
   // encoded values.
   Reader r{hdr, hdr + 64};
@@ -541,7 +590,7 @@ struct FindArgs {
   Rule rule;
 };
 
-int FindInObject(dl_phdr_info* info, size_t, void* data) {
+MEMMON_IN_MALLOC int FindInObject(dl_phdr_info* info, size_t, void* data) {
   auto* args = static_cast<FindArgs*>(data);
   const ElfW(Phdr)* eh = nullptr;
   bool inside = false;
@@ -563,7 +612,9 @@ int FindInObject(dl_phdr_info* info, size_t, void* data) {
   return 1;
 }
 
-Rule ParseRule(uintptr_t pc) {
+// Takes the loader's dl_load_write_lock (dl_iterate_phdr) while it finds
+// and parses the FDE: see in_malloc.h for when, and for the risk.
+MEMMON_IN_MALLOC Rule ParseRule(uintptr_t pc) {
   FindArgs args{pc, Rule{}};
   dl_iterate_phdr(FindInObject, &args);
   g_rules_parsed.fetch_add(1, std::memory_order_relaxed);
@@ -591,7 +642,7 @@ void PrefetchUnwindState() {
 
 namespace {
 
-inline Rule RuleFor(uintptr_t pc, uint64_t epoch) {
+MEMMON_IN_MALLOC inline Rule RuleFor(uintptr_t pc, uint64_t epoch) {
   Rule rule;
   if (CacheGet(pc, epoch, &rule)) return rule;
   rule = ParseRule(pc);
@@ -667,11 +718,12 @@ memmon_unwind_fast_backtrace:
 )");
 
 // Reads other frames' stack slots: not for AddressSanitizer to check.
-extern "C" __attribute__((visibility("hidden"), used,
-                          no_sanitize("address", "hwaddress"))) int
-memmon_unwind_walk(uintptr_t* frames, int max,
-                   const memmon::preload::StackBounds* stack, uintptr_t pc,
-                   uintptr_t rsp, uintptr_t rbp) {
+extern "C" MEMMON_IN_MALLOC
+    __attribute__((visibility("hidden"), used,
+                   no_sanitize("address", "hwaddress"))) int
+    memmon_unwind_walk(uintptr_t* frames, int max,
+                       const memmon::preload::StackBounds* stack, uintptr_t pc,
+                       uintptr_t rsp, uintptr_t rbp) {
   using namespace memmon::preload;  // NOLINT
   const uintptr_t lo = stack->lo, hi = stack->hi;
   if (g_cache.load(std::memory_order_relaxed) == nullptr || rsp < lo ||

@@ -22,23 +22,26 @@
 //
 // Contract: async-signal-unsafe but allocation-free and lock-free on the
 // hot path; a rule cache miss parses .eh_frame under dl_iterate_phdr's
-// lock (as libunwind and libgcc do). Must not be called before
-// InitFastUnwind() succeeded; safe from any thread after that.
+// lock (as libunwind and libgcc do; in_malloc.h says when, and the risk). Must
+// not be called before InitFastUnwind() succeeded; safe from any thread after
+// that.
 #ifndef MEMMON_SRC_PRELOAD_UNWIND_H_
 #define MEMMON_SRC_PRELOAD_UNWIND_H_
 
 #include <cstdint>
 
+#include "preload/in_malloc.h"
+
 namespace memmon::preload {
 
 // Reserves the rule cache (mmap). False when it could not. Threads may
 // call it at once: one mapping is kept, the others are unmapped.
-bool InitFastUnwind();
+MEMMON_IN_MALLOC bool InitFastUnwind();
 
 // Starts loading the lines a walk reads first (the cache's globals, the
 // thread's memo of its last walk), so that a caller about to walk can
 // overlap their misses with other work. Only hints: no effect on results.
-void PrefetchUnwindState();
+MEMMON_IN_MALLOC void PrefetchUnwindState();
 
 // The calling thread's stack, [lo, hi): every stack read of the walk stays
 // below hi, so that no rule (right or stale) can make it read above the
@@ -48,7 +51,7 @@ void PrefetchUnwindState();
 struct StackBounds {
   uintptr_t lo = 0, hi = 0;
 };
-bool CurrentThreadStack(StackBounds* out);
+MEMMON_IN_MALLOC bool CurrentThreadStack(StackBounds* out);
 
 // Fills frames[0..) with return addresses, innermost first: frames[0] is
 // the return address into FastBacktrace's caller, frames[1] that into its
@@ -58,9 +61,9 @@ bool CurrentThreadStack(StackBounds* out);
 // Returns the number of frames, or -1 when some frame needs libunwind (or
 // the stack pointer is outside `stack`, as on a coroutine's stack).
 // (An assembly entry point: see unwind.cc.)
-extern "C" int memmon_unwind_fast_backtrace(uintptr_t* frames, int max,
-                                            const StackBounds* stack);
-inline __attribute__((always_inline)) int FastBacktrace(
+extern "C" MEMMON_IN_MALLOC int memmon_unwind_fast_backtrace(
+    uintptr_t* frames, int max, const StackBounds* stack);
+MEMMON_IN_MALLOC inline __attribute__((always_inline)) int FastBacktrace(
     uintptr_t* frames, int max, const StackBounds& stack) {
   return memmon_unwind_fast_backtrace(frames, max, &stack);
 }

@@ -1,0 +1,36 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// The hooks' settings from the environment (docs/profiler.md,
+// "Environment"), read without allocating: they are read inside the first
+// allocation, by InitSlow (hooks.cc). The runtime's own variables
+// (MEMMON_OUTPUT and the rest) are read by runtime.cc, outside malloc.
+#ifndef MEMMON_SRC_PRELOAD_ENV_CONFIG_H_
+#define MEMMON_SRC_PRELOAD_ENV_CONFIG_H_
+
+#include <cstdint>
+
+#include "preload/in_malloc.h"
+#include "preload/sampler.h"
+
+namespace memmon::preload {
+
+// $name as a decimal number, times 1024 when a k or K follows the digits
+// and times 1024 * 1024 for an m or M (whatever comes after that letter is
+// not read); `fallback` when it is unset or empty, or when any other
+// character follows the digits.
+MEMMON_IN_MALLOC uint64_t EnvNumber(const char* name, uint64_t fallback);
+
+struct EnvConfig {
+  SamplerConfig sampler;  // MEMMON_SAMPLE_RATE, MEMMON_SEED, MEMMON_DISABLE
+  // MEMMON_LIVE_TABLE_SLOTS: room for 4096 x (1 + 8 + 64 + 512) live
+  // samples by default; pages are touched level by level as samples need
+  // them.
+  uint64_t live_table_slots = 4096;
+};
+
+MEMMON_IN_MALLOC EnvConfig ReadEnvConfig();
+
+}  // namespace memmon::preload
+
+#endif  // MEMMON_SRC_PRELOAD_ENV_CONFIG_H_
