@@ -65,6 +65,7 @@ struct Runtime {
   int64_t mallinfo_last_nanos;
   void* writer_handle;
   memmon_writer_write_heap_fn write_heap;
+  memmon_writer_top_sites_fn top_sites;
 };
 Runtime g_rt{};
 
@@ -169,6 +170,9 @@ bool LoadWriter(char* error, size_t error_len) {
     return false;
   }
   g_rt.writer_handle = h;
+  // Optional: a writer without it still writes profiles.
+  g_rt.top_sites = reinterpret_cast<memmon_writer_top_sites_fn>(
+      dlsym(h, MEMMON_WRITER_TOP_SITES_SYMBOL));
   g_rt.write_heap = fn;
   return true;
 }
@@ -216,8 +220,12 @@ size_t CollectSites(memmon_raw_site** out) {
   return n;
 }
 
-int WriteProfile(const char* path, const char* reason, char* error,
-                 size_t error_len) {
+// Gathers the raw heap (the sites, the counters as comments; `reason`
+// among them) under write_mu and hands it to `use`, which returns what
+// this returns; -1 with a reason in `error` when the writer cannot be
+// loaded or memory runs out.
+template <typename Use>
+long WithRawHeap(const char* reason, char* error, size_t error_len, Use use) {
   ScopedNoSampling no_sampling;
   char scratch[256];
   if (error == nullptr || error_len == 0) {
@@ -226,7 +234,7 @@ int WriteProfile(const char* path, const char* reason, char* error,
   }
   error[0] = '\0';
   pthread_mutex_lock(&g_rt.write_mu);
-  int rc = -1;
+  long rc = -1;
   if (LoadWriter(error, error_len)) {
     memmon_raw_site* sites = nullptr;
     size_t count = CollectSites(&sites);
@@ -256,12 +264,38 @@ int WriteProfile(const char* path, const char* reason, char* error,
     heap.sites = sites;
     heap.comment_count = 2;
     heap.comments = comments;
-    rc = sites == nullptr ? -1 : g_rt.write_heap(&heap, path, error, error_len);
-    if (sites == nullptr) snprintf(error, error_len, "out of memory");
+    if (sites == nullptr) {
+      snprintf(error, error_len, "out of memory");
+    } else {
+      rc = use(heap, error, error_len);
+    }
     free(sites);
   }
   pthread_mutex_unlock(&g_rt.write_mu);
   return rc;
+}
+
+int WriteProfile(const char* path, const char* reason, char* error,
+                 size_t error_len) {
+  return static_cast<int>(WithRawHeap(
+      reason, error, error_len,
+      [path](const memmon_raw_heap& heap, char* err, size_t err_len) {
+        return static_cast<long>(g_rt.write_heap(&heap, path, err, err_len));
+      }));
+}
+
+long TopSites(char* out, size_t size, unsigned max_sites) {
+  if (out == nullptr || size == 0) return -1;
+  return WithRawHeap("top sites", out, size,
+                     [out, size, max_sites](const memmon_raw_heap& heap,
+                                            char* err, size_t err_len) -> long {
+                       if (g_rt.top_sites == nullptr) {
+                         snprintf(err, err_len,
+                                  "the profile writer cannot list sites");
+                         return -1;
+                       }
+                       return g_rt.top_sites(&heap, out, size, max_sites);
+                     });
 }
 
 void FileName(char* out, size_t len, int seq) {
@@ -549,6 +583,11 @@ __attribute__((constructor)) void StartRuntime() {
 MEMMON_EXPORT int memmon_preload_write_profile(const char* path, char* error,
                                                size_t error_len) {
   return memmon::preload::WriteProfile(path, "request", error, error_len);
+}
+
+MEMMON_EXPORT long memmon_preload_top_sites(char* out, size_t size,
+                                            unsigned max_sites) {
+  return memmon::preload::TopSites(out, size, max_sites);
 }
 
 MEMMON_EXPORT int memmon_preload_snapshot(const char* reason) {
