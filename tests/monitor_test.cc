@@ -278,9 +278,18 @@ TEST(MemoryMonitor, ReleaseFreeMemoryAsksTheSource) {
 TEST(MemoryMonitor, ParkedThreadsRaiseOneThreadLeak) {
   MemoryMonitor m(TestConfig());
   m.TakeSample();  // baseline
-  std::latch release(1);
+  // Sampling starts once every thread runs: a thread still starting
+  // touches its stack, and RSS rising across 20 samples taken microseconds
+  // apart would look like a steep, steady rise (a memory_growth projection).
+  std::latch started(100), release(1);
   std::vector<std::thread> parked;
-  for (int i = 0; i < 100; ++i) parked.emplace_back([&] { release.wait(); });
+  for (int i = 0; i < 100; ++i) {
+    parked.emplace_back([&] {
+      started.count_down();
+      release.wait();
+    });
+  }
+  started.wait();
   for (int i = 0; i < 20; ++i) m.TakeSample();  // a sustained condition
   release.count_down();
   for (auto& t : parked) t.join();
