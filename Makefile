@@ -91,9 +91,10 @@ bench: build
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
-# Sources are formatted by .clang-format (clang-format 14, Debian's); the
+# Sources (tracked, and new files git does not ignore) are formatted by
+# .clang-format (clang-format 14, Debian's); the
 # vendored third_party/ is not ours to format.
-FORMAT_FILES = $$(git ls-files '*.h' '*.c' '*.cc' ':!:third_party/*')
+FORMAT_FILES = $$(git ls-files --cached --others --exclude-standard '*.h' '*.c' '*.cc' ':!:third_party/*')
 
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_FILES)

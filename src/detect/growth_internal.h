@@ -6,7 +6,7 @@
 // classification of what it lets through (UnboundedTrend), and the cache
 // that carries their statistics from one tick to the next (TrendCache).
 // docs/detection.md ("What it costs") has the reasoning;
-// src/growth_equivalence_test.cc shows the answers are ClassifyGrowth's.
+// src/detect/growth_equivalence_test.cc shows the answers are ClassifyGrowth's.
 //
 // Thread-safety: the functions are pure apart from the cache they are
 // given; a TrendCache is not thread-safe (one per DetectionEngine, used under

@@ -48,7 +48,7 @@ class AllocatorStats {
   // Read = ReadAllocator + ReadSamplerCounters.
   void Read(Sample* sample) const;
   // The allocator's own statistics: cheap on a tidy heap, but glibc's
-  // walks every free chunk (the monitor budgets it; src/cost_budget.h).
+  // walks every free chunk (the monitor budgets it; src/source/cost_budget.h).
   void ReadAllocator(Sample* sample) const;
   // The heap sampler's exact counters, when it is loaded: always cheap.
   void ReadSamplerCounters(Sample* sample) const;
