@@ -5,25 +5,34 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace memmon::internal {
 namespace {
 
-TEST(HumanBytes, PowersOf1024WithOneDecimal) {
-  EXPECT_EQ(HumanBytes(0), "0 B");
-  EXPECT_EQ(HumanBytes(512), "512 B");
-  EXPECT_EQ(HumanBytes(1023), "1023 B");
-  EXPECT_EQ(HumanBytes(1024), "1.0 KiB");
-  EXPECT_EQ(HumanBytes(1536), "1.5 KiB");
-  EXPECT_EQ(HumanBytes(251.1 * (1 << 20)), "251.1 MiB");
-  EXPECT_EQ(HumanBytes(-2.0 * (1 << 30)), "-2.0 GiB");
-  EXPECT_EQ(HumanBytes(3.0 * (1ull << 40)), "3.0 TiB");
-  EXPECT_EQ(HumanBytes(5000.0 * (1ull << 40)), "5000.0 TiB");
-}
+struct Case {
+  double value;
+  std::string text;
+};
 
-TEST(HumanBytes, FractionsOfAByteKeepThreeDigits) {
-  EXPECT_EQ(HumanBytes(0.25), "0.25 B");  // a slow rate, not "0 B"
-  EXPECT_EQ(HumanBytes(12.5), "12.5 B");
-  EXPECT_EQ(HumanBytes(-0.5), "-0.5 B");
+TEST(HumanBytes, PowersOf1024WithOneDecimalAndFractionsOfAByte) {
+  const double kMiB = 1 << 20, kGiB = 1 << 30, kTiB = 1024 * kGiB;
+  for (const Case& c : std::initializer_list<Case>{
+           {0, "0 B"},
+           {512, "512 B"},
+           {1023, "1023 B"},
+           {1024, "1.0 KiB"},
+           {1536, "1.5 KiB"},
+           {251.1 * kMiB, "251.1 MiB"},
+           {-2 * kGiB, "-2.0 GiB"},
+           {3 * kTiB, "3.0 TiB"},
+           {5000 * kTiB, "5000.0 TiB"},
+           {0.25, "0.25 B"},  // a slow rate, not "0 B"
+           {12.5, "12.5 B"},
+           {-0.5, "-0.5 B"},
+       }) {
+    EXPECT_EQ(HumanBytes(c.value), c.text) << c.value;
+  }
 }
 
 TEST(SignedHumanBytes, PlusWhenPositive) {
@@ -33,13 +42,17 @@ TEST(SignedHumanBytes, PlusWhenPositive) {
 }
 
 TEST(HumanDuration, OneDecimalInTheLargestUnitThatReadsWell) {
-  EXPECT_EQ(HumanDuration(0.4), "0.4 s");
-  EXPECT_EQ(HumanDuration(45), "45.0 s");
-  EXPECT_EQ(HumanDuration(119.9), "119.9 s");
-  EXPECT_EQ(HumanDuration(120), "2.0 min");
-  EXPECT_EQ(HumanDuration(750), "12.5 min");
-  EXPECT_EQ(HumanDuration(3.2 * 3600), "3.2 h");
-  EXPECT_EQ(HumanDuration(2.1 * 86400), "2.1 d");
+  for (const Case& c : std::initializer_list<Case>{
+           {0.4, "0.4 s"},
+           {45, "45.0 s"},
+           {119.9, "119.9 s"},
+           {120, "2.0 min"},
+           {750, "12.5 min"},
+           {3.2 * 3600, "3.2 h"},
+           {2.1 * 86400, "2.1 d"},
+       }) {
+    EXPECT_EQ(HumanDuration(c.value), c.text) << c.value;
+  }
 }
 
 }  // namespace
