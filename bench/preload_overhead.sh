@@ -26,7 +26,7 @@ preload=$build/lib/libmemmon_preload.so
 command -v taskset >/dev/null || { echo "preload_overhead: taskset (util-linux) not found" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-args=(--benchmark_min_time=0.2 --benchmark_format=csv '--benchmark_filter=-(BM_WriteHeapProfile|BM_ColdMallocFree)')
+args=(--benchmark_min_time=0.2 --benchmark_format=csv '--benchmark_filter=-(BM_WriteHeapProfile|BM_TopSites|BM_ColdMallocFree)')
 for ((i = 0; i < reps; i++)); do
   "${pin[@]}" "$bin" "${args[@]}" 2>/dev/null | grep '^"BM' >>"$tmp/native"
   "${pin[@]}" env LD_PRELOAD="$preload" MEMMON_DISABLE=1 "$bin" "${args[@]}" 2>/dev/null | grep '^"BM' >>"$tmp/off"

@@ -35,4 +35,10 @@ std::string HumanDuration(double s) {
   return fmt::format("{:.1f} d", s / 86400);
 }
 
+std::string HumanSourceLocation(std::string_view file, int64_t line) {
+  if (file.empty()) return "";
+  std::string_view base = file.substr(file.rfind('/') + 1);
+  return line > 0 ? fmt::format("{}:{}", base, line) : std::string(base);
+}
+
 }  // namespace memmon::internal

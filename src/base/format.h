@@ -8,7 +8,9 @@
 #ifndef MEMMON_SRC_BASE_FORMAT_H_
 #define MEMMON_SRC_BASE_FORMAT_H_
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace memmon::internal {
 
@@ -21,6 +23,10 @@ std::string SignedHumanBytes(double bytes);
 // One decimal: "0.4 s", "45.0 s" (under 2 min), "12.5 min" (under 2 h),
 // "3.2 h" (under 2 d), "2.1 d".
 std::string HumanDuration(double seconds);
+
+// A source position for people: the file's base name and the line,
+// "cache.cc:42"; "cache.cc" without a line (<= 0); "" without a file.
+std::string HumanSourceLocation(std::string_view file, int64_t line);
 
 }  // namespace memmon::internal
 

@@ -41,6 +41,12 @@ TEST(SignedHumanBytes, PlusWhenPositive) {
   EXPECT_EQ(SignedHumanBytes(0), "0 B");
 }
 
+TEST(HumanSourceLocation, BaseNameAndLine) {
+  EXPECT_EQ(HumanSourceLocation("/src/cache.cc", 42), "cache.cc:42");
+  EXPECT_EQ(HumanSourceLocation("cache.cc", 0), "cache.cc");
+  EXPECT_EQ(HumanSourceLocation("", 42), "");
+}
+
 TEST(HumanDuration, OneDecimalInTheLargestUnitThatReadsWell) {
   for (const Case& c : std::initializer_list<Case>{
            {0.4, "0.4 s"},

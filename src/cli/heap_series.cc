@@ -11,6 +11,7 @@
 #include <numeric>
 #include <system_error>
 
+#include "base/format.h"
 #include "profile/pprof.h"
 
 namespace memmon::cli {
@@ -157,9 +158,7 @@ Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out) {
 }
 
 std::string FrameWhere(const profile::StackFrame& f) {
-  if (f.file.empty()) return "";
-  std::string base = f.file.substr(f.file.rfind('/') + 1);
-  return f.line > 0 ? fmt::format("{}:{}", base, f.line) : base;
+  return internal::HumanSourceLocation(f.file, f.line);
 }
 
 nlohmann::ordered_json SuspectJson(const profile::SiteGrowth& site) {

@@ -176,16 +176,15 @@ struct MemoryMonitor::Impl {
       if (i > 0) a->message += "; ";
       a->message += site.function;
       if (!site.file.empty()) {
-        std::string base = site.file.substr(site.file.rfind('/') + 1);
-        a->message += site.line > 0 ? fmt::format(" ({}:{})", base, site.line)
-                                    : fmt::format(" ({})", base);
+        a->message += fmt::format(
+            " ({})", internal::HumanSourceLocation(site.file, site.line));
       }
       a->message += " " + internal::HumanBytes(site.inuse_bytes);
     }
   }
   static constexpr std::size_t kTopSites = 5;
 
-  // Requires sample_mu. Object thresholds fire once per crossing and re-arm
+  // Object thresholds fire once per crossing and re-arm
   // below threshold x (1 - object_rearm_pct); they do not use the gates.
   void ObserveObjects(const Sample& s, double time_s,
                       std::vector<MemoryAlert>* fired,
