@@ -29,7 +29,7 @@ expect_error() {
 }
 
 # --- a leaking program -------------------------------------------------------
-"$memmon" run --interval 50ms --snapshot-interval 250ms --sample-rate 64k --out leak \
+"$memmon" run --interval 50ms --warmup-samples 5 --snapshot-interval 250ms --sample-rate 64k --out leak \
   -- "$target" leak 3 >stdout.txt 2>stderr.txt || fail "leak run exited $?: $(cat stderr.txt)"
 for f in samples.csv alerts.jsonl heap.pb.gz heap.0001.pb.gz leaks.json run.json; do
   [[ -s leak/$f ]] || fail "leak/$f missing or empty; have: $(ls leak)"

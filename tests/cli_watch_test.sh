@@ -22,7 +22,7 @@ expect_usage_error "bad duration" watch --duration soon $$
 
 # A leak of 300 descriptors over ~3 s, watched every 50 ms.
 "$leaker" 300 10 & pid=$!
-out=$("$memmon" watch --interval 50ms --json "$pid")
+out=$("$memmon" watch --interval 50ms --warmup-samples 5 --json "$pid")
 wait "$pid" || fail "the leaker failed"
 echo "$out"
 echo "$out" | grep -q '"type":"fd_leak"' || fail "no fd_leak alert"

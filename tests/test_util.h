@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <latch>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -119,6 +120,36 @@ inline SimulatedProcess::Shape SteadyLeak(uint64_t base, uint64_t step) {
     s->allocator = AllocatorKind::kGlibc;
   };
 }
+
+// Threads that wait until this is destroyed: a thread count raised step by
+// step, as a thread leak raises it.
+class ParkedThreads {
+ public:
+  ParkedThreads() = default;
+  ParkedThreads(const ParkedThreads&) = delete;
+  ParkedThreads& operator=(const ParkedThreads&) = delete;
+  ~ParkedThreads() {
+    release_.count_down();
+    for (std::thread& t : threads_) t.join();
+  }
+  // Starts `n` more threads; returns once all of them run.
+  void Add(int n) {
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([this] {
+        running_.fetch_add(1);
+        release_.wait();
+      });
+    }
+    while (running_.load() < static_cast<int>(threads_.size())) {
+      std::this_thread::yield();
+    }
+  }
+
+ private:
+  std::latch release_{1};
+  std::atomic<int> running_{0};
+  std::vector<std::thread> threads_;
+};
 
 inline std::size_t CountAlerts(const MemoryMonitor& m, AlertType type) {
   std::size_t n = 0;

@@ -352,16 +352,32 @@ std::vector<Series> Corpus() {
                    i += static_cast<std::size_t>(rng.Between(45, 75));
                  }
                }});
-  c.push_back({"thread_leak_step_1s",
+  c.push_back({"thread_pool_step_1s",
                1,
                600,
                121,
-               "12 threads; at 200 s 100 worker threads start and never exit",
+               "12 threads; at 200 s a pool of 100 workers starts and stays: "
+               "one step held, not a trend",
+               {},
+               -1,
+               [](Data& d, Rng&) {
+                 for (std::size_t i = 0; i < d.threads.size(); ++i) {
+                   d.threads[i] += -4 + (i >= 200 ? 100 : 0);
+                 }
+               }});
+  c.push_back({"thread_staircase_1s",
+               1,
+               600,
+               129,
+               "12 threads; from 200 s one more every 4 s (a thread per "
+               "request, never joined)",
                {"thread_leak"},
                200,
                [](Data& d, Rng&) {
                  for (std::size_t i = 0; i < d.threads.size(); ++i) {
-                   d.threads[i] += -4 + (i >= 200 ? 100 : 0);
+                   d.threads[i] +=
+                       -4.0 + (i >= 200 ? static_cast<double>((i - 200) / 4 + 1)
+                                        : 0.0);
                  }
                }});
   c.push_back(

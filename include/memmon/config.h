@@ -79,9 +79,15 @@ struct MonitorConfig {
   double object_rearm_pct = 10.0;
 
   // --- episodes ---
-  // Samples taken before the baseline is set (start-up allocations are not
-  // growth). The baseline is the first sample after them.
-  std::size_t warmup_samples = 1;
+  // The start-up: samples taken before the baseline is set, on which
+  // nothing is judged. A start-up that fills caches or starts a pool rises
+  // exactly like a leak until it stops, and a sawtooth's first tooth looks
+  // like one until it drops: growth is measured from the first sample after
+  // them, the baseline. Counted in samples, because what tells a warm-up
+  // from a leak is how many samples it spans (docs/detection.md). A leak
+  // from the start alerts once it has grown past the limit over the
+  // baseline (or is projected to). 0 makes the first sample the baseline.
+  std::size_t warmup_samples = 60;
   // A condition must hold on this many consecutive samples to alert.
   std::size_t sustain_samples = 3;
   // ...and be absent on this many consecutive samples to end its episode.
@@ -90,13 +96,14 @@ struct MonitorConfig {
   std::chrono::nanoseconds alert_cooldown = std::chrono::minutes(10);
   // Alerts kept in memory (oldest dropped first). Must be >= 1.
   std::size_t max_alerts = 1000;
-  // thread_leak, fd_leak, heap_fragmentation, allocator_pressure judge a
-  // level over this many consecutive samples, not one reading: the count's
-  // minimum must be above the limit (a burst that returns is not a leak),
-  // fragmentation must have held and the heap must be off its peak for
-  // twice as many, the allocator's median share must be above its limit.
-  // Must be >= 1.
-  std::size_t hold_samples = 5;
+  // heap_fragmentation and allocator_pressure judge a level over this much
+  // time, not one reading: fragmentation must have held on every sample of
+  // the last `hold` and the heap must be off its peak over twice that; the
+  // allocator's median share over the last `hold` must be above its limit.
+  // Time, so a 5 s episode is the same at 1 s and at 100 ms sampling; when
+  // the history is full before it spans `hold`, the whole history is the
+  // hold. Must be > 0.
+  std::chrono::nanoseconds hold = std::chrono::seconds(150);
 
   // Where each alert is logged as one JSON line: "stderr" (default),
   // "none", or a file path (opened for append, created 0600).

@@ -32,6 +32,10 @@ struct DetectionInput {
   // The baseline sample (the first after warm-up or ResetBaseline()).
   const Sample* baseline = nullptr;
   const MonitorConfig* config = nullptr;
+  // The retained samples before the baseline (the start-up, or what came
+  // before ResetBaseline()), oldest first; often empty. The refill rule
+  // looks at them for a drop the baseline came after.
+  std::span<const Sample> earlier = {};
 };
 
 // What a detector found. Plain numbers, so producing one never allocates;
@@ -77,37 +81,40 @@ using Detector = std::function<std::optional<Finding>(const DetectionInput&)>;
 // memory_growth: heap in use (then RSS, which also sees mmap and
 // fragmentation) rises steadily -- ClassifyGrowth (memmon/growth.h) over the
 // samples since the baseline says kUnbounded at 99 % confidence, judging the
-// floor of the series over windows of at least trend_window floor points --
-// and either
+// floor of the series over windows of at least trend_window floor points; not a
+// refill (after a large drop, a rise back to the level before it: a cache
+// refilling, a sawtooth whose period is too long to show two drops) -- and
+// either
 //   - its fitted floor is above the baseline by both alert_threshold_pct and
 //     growth_floor_bytes, or
 //   - (early warning) the trend's confidence is >= 99.9 % and, rising at the
 //     lower confidence bound of its slope, it passes that limit within
-//     growth_projection_horizon.
-// Warm-up that levels off, single steps, a sawtooth's teeth and noise are
-// not steady rises; docs/detection.md has the reasoning and the evaluation.
+//     growth_projection_horizon (and within 24 times the span it was
+//     measured over).
+// Warm-up, single steps, a sawtooth's teeth and noise are not steady rises;
+// docs/detection.md has the reasoning and the evaluation.
 std::optional<Finding> DetectMemoryGrowth(const DetectionInput& in);
 
-// thread_leak: the minimum thread count over the last hold_samples samples
-// is above the baseline by both thread_growth_pct and thread_growth_floor
-// (a burst that returns within hold_samples is not a leak); or, early, the
-// count rises steadily (as memory_growth) and is projected to pass that
-// limit within growth_projection_horizon.
+// thread_leak: the thread count rises steadily, judged as memory_growth is
+// (repeated increases: one step held, a burst that returns, a pool that
+// starts are not), and its fitted level is at or above the baseline by both
+// thread_growth_pct and thread_growth_floor; or, early, it is projected to
+// reach that limit within growth_projection_horizon.
 std::optional<Finding> DetectThreadLeak(const DetectionInput& in);
 
 // fd_leak: as thread_leak, for open descriptors (fd_growth_pct, _floor).
 std::optional<Finding> DetectFdLeak(const DetectionInput& in);
 
-// heap_fragmentation: over each of the last hold_samples samples, free-but-
+// heap_fragmentation: on every sample of the last `hold` (time), free-but-
 // held bytes are at least fragmentation_pct of (in use + free) and at least
 // fragmentation_floor_bytes; and the heap is not just past a peak: in use now
-// is at least 80 % of its maximum over the last 2 x hold_samples samples
-// (right after a peak, free-but-held memory is normal and gets reused).
+// is at least 80 % of its maximum over the last 2 x `hold` (right after a
+// peak, free-but-held memory is normal and gets reused).
 std::optional<Finding> DetectHeapFragmentation(const DetectionInput& in);
 
-// allocator_pressure: the median allocator CPU share over the last
-// hold_samples samples that know it is at least allocator_cpu_pct. Never
-// fires when the share is unknown.
+// allocator_pressure: the median allocator CPU share over the samples of
+// the last `hold` that know it is at least allocator_cpu_pct. Never fires
+// when the share is unknown.
 std::optional<Finding> DetectAllocatorPressure(const DetectionInput& in);
 
 // The built-in detector for a type (nullptr for object_threshold, which the

@@ -61,6 +61,7 @@ struct RunOptions {
   std::string out = "memmon-out";
   std::string snapshot_interval;  // empty: 10 x interval, at least 1 s
   std::size_t max_samples = DefaultMonitorConfig().max_samples;
+  std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
   bool no_report = false;
   std::vector<std::string> command;
 };
@@ -414,6 +415,7 @@ class Run {
     config_.sample_interval = interval_;
     config_.alert_threshold_pct = o_.threshold_pct;
     config_.max_samples = o_.max_samples;
+    config_.warmup_samples = o_.warmup_samples;
     config_.alert_log = "none";
     if (Status s = Validate(config_); !s.ok())
       return Usage("options", s.message());
@@ -776,6 +778,10 @@ Subcommand AddRun(CLI::App& parent) {
   app->add_option("--max-samples", o->max_samples, "history the detectors see")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app->add_option("--warmup-samples", o->warmup_samples,
+                  "start-up samples before the baseline, not judged "
+                  "(MonitorConfig::warmup_samples)")
+      ->capture_default_str();
   app->add_flag("--no-report", o->no_report, "do not write report.html");
   // After "--", everything is the program's, options included.
   app->add_option("command", o->command, "PROGRAM [ARGS...], after --");

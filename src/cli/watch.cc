@@ -32,6 +32,7 @@ struct WatchOptions {
   std::string interval = "1s";
   std::string duration;  // empty: until the process exits
   double threshold_pct = DefaultMonitorConfig().alert_threshold_pct;
+  std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
   bool json = false;
 };
 
@@ -57,6 +58,7 @@ int RunWatch(const WatchOptions& o) {
   config.enable_pss = true;
   config.alert_log = "none";  // printed below, in the chosen format
   config.alert_threshold_pct = o.threshold_pct;
+  config.warmup_samples = o.warmup_samples;
   std::chrono::nanoseconds limit{0};
   if (Status s = ParseDuration(o.interval, &config.sample_interval); !s.ok()) {
     std::fprintf(stderr, "memmon: watch: --interval: %s\n",
@@ -180,6 +182,10 @@ Subcommand AddWatch(CLI::App& parent) {
                   "stop after this long (default: until the process exits)");
   app->add_option("--threshold", o->threshold_pct,
                   "memory_growth threshold over the baseline, percent")
+      ->capture_default_str();
+  app->add_option("--warmup-samples", o->warmup_samples,
+                  "start-up samples before the baseline, not judged "
+                  "(MonitorConfig::warmup_samples)")
       ->capture_default_str();
   app->add_flag(
       "--json", o->json,

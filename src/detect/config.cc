@@ -74,8 +74,9 @@ Status Validate(const MonitorConfig& c) {
         fmt::format("growth_projection_horizon must not be negative, got {}",
                     c.growth_projection_horizon));
   }
-  if (c.hold_samples == 0) {
-    return Status::InvalidArgument("hold_samples must be at least 1, got 0");
+  if (c.hold.count() <= 0) {
+    return Status::InvalidArgument(
+        fmt::format("hold must be positive, got {}", c.hold));
   }
   if (c.alert_cooldown.count() < 0) {
     return Status::InvalidArgument(fmt::format(

@@ -77,7 +77,8 @@ INSTANTIATE_TEST_SUITE_P(
                  [](MonitorConfig& c) {
                    c.growth_projection_horizon = std::chrono::hours(-1);
                  }},
-        BadField{"hold_samples", [](MonitorConfig& c) { c.hold_samples = 0; }},
+        BadField{"hold",
+                 [](MonitorConfig& c) { c.hold = std::chrono::seconds(0); }},
         BadField{"sustain_samples",
                  [](MonitorConfig& c) { c.sustain_samples = 0; }},
         BadField{"hysteresis_samples",

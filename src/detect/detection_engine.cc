@@ -51,7 +51,8 @@ std::vector<MemoryAlert> DetectionEngine::Judge(double time_s,
   std::span<const Sample> view = history_.view();
   std::size_t since = static_cast<std::size_t>(
       std::min<uint64_t>(sample_count_ - baseline_seq_ + 1, view.size()));
-  DetectionInput in{view.last(since), &*baseline_, &config_};
+  DetectionInput in{view.last(since), &*baseline_, &config_,
+                    view.first(view.size() - since)};
   auto cooldown =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           config_.alert_cooldown);

@@ -23,22 +23,43 @@ MonitorConfig Config() {
 }
 
 TEST(DetectionEngine, OneAlertPerEpisodeAtTheSampleThatRaisesIt) {
-  DetectionEngine r(Config());  // warm-up 1, sustain 3, hold 5
+  DetectionEngine r(Config());  // start-up 60 samples, sustain 3
   std::vector<MemoryAlert> all;
-  for (int i = 0; i < 30; ++i) {
+  for (int i = 0; i < 120; ++i) {
     Sample s = At(i * 30.0);
-    s.threads = i < 5 ? 10 : 60;
+    // 10 threads, then one more every sample from i = 70: the limit (20)
+    // at i = 80.
+    s.threads = i < 70 ? 10 : 10 + (i - 69);
     for (MemoryAlert& a : r.Push(i * 30.0, s)) all.push_back(a);
   }
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].type, AlertType::kThreadLeak);
-  // Baseline at i = 1; 60 threads from i = 5; held 5 samples at i = 9;
-  // sustained 3 at i = 11.
-  EXPECT_DOUBLE_EQ(all[0].time_s, 11 * 30.0);
-  EXPECT_NE(all[0].message.find("threads grew from 10 to 60"),
-            std::string::npos);
+  // Projected to reach the limit once the rise since i = 70 is certain
+  // (trend_window 10 points and 99.9 %), sustained for 3 samples.
+  EXPECT_GE(all[0].time_s, 75 * 30.0);
+  EXPECT_LE(all[0].time_s, 85 * 30.0);
+  EXPECT_NE(all[0].message.find("threads are rising steadily from 10"),
+            std::string::npos)
+      << all[0].message;
   ASSERT_TRUE(r.baseline().has_value());
   EXPECT_EQ(r.baseline()->threads, 10u);
+}
+
+TEST(DetectionEngine, TheStartUpIsNotJudged) {
+  // Threads rising one per sample from the start, for 40 samples, then
+  // flat: a leak while it rises, unless the start-up is set aside.
+  for (std::size_t startup : {0, 60}) {
+    MonitorConfig c = Config();
+    c.warmup_samples = startup;
+    DetectionEngine r(c);
+    int alerts = 0;
+    for (int i = 0; i < 200; ++i) {
+      Sample s = At(i);
+      s.threads = 10 + static_cast<uint64_t>(std::min(i, 40));
+      alerts += static_cast<int>(r.Push(i, s).size());
+    }
+    EXPECT_EQ(alerts, startup == 0 ? 1 : 0) << startup;
+  }
 }
 
 TEST(DetectionEngine, DisabledDetectorsStayQuietAndResetMovesTheBaseline) {

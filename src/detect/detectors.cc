@@ -26,6 +26,14 @@ constexpr double kEarlyConfidence = 0.999;
 // heap_fragmentation: "just past a peak" means in use is below this share
 // of its recent maximum.
 constexpr double kOffPeakShare = 0.8;
+// An early warning projects a trend at most this many times the span it was
+// measured over (and never past growth_projection_horizon): a day from an
+// hour, not from seconds.
+constexpr double kProjectionReach = 24.0;
+// A refill: after a large drop, a rise back up to the level before it, plus
+// this share of the drop, is the same cycle again (a cache refilling, a
+// burst of threads recurring), not growth.
+constexpr double kRefillMargin = 0.25;
 
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -43,6 +51,49 @@ struct Series {
 
 std::span<const Sample> Recent(const DetectionInput& in) {
   return in.history.last(std::min(in.history.size(), kMaxGrowthSamples));
+}
+
+// Every known value of `field` in the retained samples (before the baseline
+// too), oldest first, at most the last kMaxGrowthSamples: where the refill
+// rule looks for drops.
+std::size_t AllValues(const DetectionInput& in, U64Field field,
+                      std::array<double, kMaxGrowthSamples>* out) {
+  std::size_t skip = 0;
+  std::size_t total = in.earlier.size() + in.history.size();
+  if (total > kMaxGrowthSamples) skip = total - kMaxGrowthSamples;
+  std::size_t n = 0;
+  for (std::span<const Sample> part : {in.earlier, in.history}) {
+    for (const Sample& x : part) {
+      if (skip > 0) {
+        --skip;
+        continue;
+      }
+      if (const std::optional<uint64_t>& v = x.*field) {
+        (*out)[n++] = static_cast<double>(*v);
+      }
+    }
+  }
+  return n;
+}
+
+// A refill, not growth: the series judged (`judged`, since the baseline)
+// shows fewer than two large drops -- with two or more, ClassifyGrowth
+// judged the troughs of a sawtooth, and its answer stands -- but the series
+// since the baseline has one, and the level now is no higher than the
+// highest value before the last drop plus kRefillMargin of the fall after
+// it. A cache refilling after a flush, the second tooth of a sawtooth whose
+// period is too long to see two (its first drop may come before the
+// baseline: the samples before it count), a burst of threads recurring.
+bool IsRefill(const DetectionInput& in, U64Field field,
+              std::span<const double> judged, double level) {
+  if (internal::FindLargeDrops(judged).count >= 2) return false;
+  std::array<double, kMaxGrowthSamples> all;
+  std::span<const double> v(all.data(), AllValues(in, field, &all));
+  internal::LargeDrops drops = internal::FindLargeDrops(v);
+  if (drops.count == 0) return false;
+  double before = *std::max_element(v.begin(), v.begin() + drops.last);
+  double after = *std::min_element(v.begin() + drops.last, v.end());
+  return level <= before + kRefillMargin * (before - after);
 }
 
 void CollectValues(const DetectionInput& in, U64Field field, Series* s) {
@@ -104,7 +155,8 @@ bool ProjectedToPass(const GrowthTrend& trend, double limit,
     return false;
   }
   *time_to_limit_s = (limit - trend.level) / trend.slope_lower_per_s;
-  return *time_to_limit_s <= horizon;
+  return *time_to_limit_s <=
+         std::min(horizon, kProjectionReach * trend.window_s);
 }
 
 std::optional<Finding> GrowthOf(const DetectionInput& in,
@@ -120,6 +172,7 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
   std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, cache, field, &s);
   if (!unbounded) return std::nullopt;
   const GrowthTrend& trend = *unbounded;
+  if (IsRefill(in, field, s.values(), trend.level)) return std::nullopt;
 
   double b = static_cast<double>(*base);
   Finding f;
@@ -141,6 +194,10 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
   return f;
 }
 
+// thread_leak, fd_leak: the count rises steadily (ClassifyGrowth, as
+// memory_growth) -- repeated increases, which one step held for a while, a
+// burst, or a pool starting is not -- and its fitted level is at or above
+// the limit, or (early) is projected to reach it within the horizon.
 std::optional<Finding> CountLeak(const DetectionInput& in,
                                  internal::TrendCache* cache, U64Field field,
                                  AlertType type, double pct, uint64_t floor,
@@ -159,47 +216,32 @@ std::optional<Finding> CountLeak(const DetectionInput& in,
   f.current = static_cast<double>(*cur);
   f.metric = metric;
 
-  // The level: the lowest of the last hold_samples known counts.
-  std::size_t seen = 0;
-  double lowest = f.current;
-  for (auto it = in.history.rbegin();
-       it != in.history.rend() && seen < cfg.hold_samples; ++it) {
-    const std::optional<uint64_t>& v = (*it).*field;
-    if (!v) continue;
-    lowest = std::min(lowest, static_cast<double>(*v));
-    ++seen;
-  }
-  if (seen == cfg.hold_samples && lowest >= f.limit) {
-    f.value = f.current;
-    f.level = lowest;
-    f.window_samples = seen;
-    return f;
-  }
-
-  // Early: a steady rise projected to pass the limit. A count that never
-  // rose above its baseline has no trend to judge (and a steady count is
-  // the usual case, so this skips most of the cost).
-  if (Seconds(cfg.growth_projection_horizon) <= 0) return std::nullopt;
-  bool rose = false;
-  for (const Sample& x : in.history) {
-    const std::optional<uint64_t>& v = x.*field;
-    if (v && *v > *base) {
-      rose = true;
-      break;
+  // A count that never rose above its baseline has no trend to judge (a
+  // steady count is the usual case, so this skips most of the cost); nor
+  // does one that never reached the limit when nothing is projected.
+  bool projecting = Seconds(cfg.growth_projection_horizon) > 0;
+  uint64_t highest = 0;
+  for (const Sample& x : Recent(in)) {
+    if (const std::optional<uint64_t>& v = x.*field) {
+      highest = std::max(highest, *v);
     }
   }
-  if (!rose) return std::nullopt;
-  // Only a kUnbounded trend can be projected (ProjectedToPass).
+  if (highest <= *base) return std::nullopt;
+  if (!projecting && static_cast<double>(highest) < f.limit) {
+    return std::nullopt;
+  }
   Series s;
   std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, cache, field, &s);
   if (!unbounded) return std::nullopt;
   const GrowthTrend& trend = *unbounded;
-  if (trend.level >= f.limit ||
+  if (IsRefill(in, field, s.values(), trend.level)) return std::nullopt;
+  f.projected = trend.level < f.limit;
+  if (f.projected &&
       !ProjectedToPass(trend, f.limit, cfg, &f.time_to_limit_s)) {
     return std::nullopt;
   }
+  if (!f.projected) f.time_to_limit_s = 0;
   SetTrend(trend, &f);
-  f.projected = true;
   f.value = f.current;
   return f;
 }
@@ -274,33 +316,60 @@ std::optional<Finding> DetectFdLeak(const DetectionInput& in) {
   return FdLeak(in, nullptr);
 }
 
+namespace {
+
+// The samples of the last `span` of time (after now - span), and whether
+// the history covers that span: it holds a sample at or before now - span,
+// or it is full (max_samples), when what it holds is all there can be.
+struct Held {
+  std::span<const Sample> samples;
+  bool covered = false;
+};
+
+Held Within(const DetectionInput& in, std::chrono::nanoseconds span) {
+  auto from =
+      in.history.back().monotonic -
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(span);
+  std::size_t k = in.history.size();
+  while (k > 0 && in.history[k - 1].monotonic > from) --k;
+  return {in.history.subspan(k),
+          k > 0 || in.history.size() >= in.config->max_samples};
+}
+
+}  // namespace
+
 std::optional<Finding> DetectHeapFragmentation(const DetectionInput& in) {
   if (in.history.empty()) return std::nullopt;
   const MonitorConfig& cfg = *in.config;
   const Sample& now = in.history.back();
   if (!now.heap_inuse_bytes || !now.heap_free_bytes) return std::nullopt;
+  Held held = Within(in, cfg.hold);
+  if (!held.covered) return std::nullopt;
   double used_now = static_cast<double>(*now.heap_inuse_bytes);
-  std::size_t held = 0, looked = 0;
-  double peak = used_now, lowest_pct = 100;
-  for (auto it = in.history.rbegin();
-       it != in.history.rend() && looked < 2 * cfg.hold_samples; ++it) {
-    if (!it->heap_inuse_bytes || !it->heap_free_bytes) continue;
-    ++looked;
-    double used = static_cast<double>(*it->heap_inuse_bytes);
-    peak = std::max(peak, used);
-    if (held == cfg.hold_samples) continue;
-    double free_bytes = static_cast<double>(*it->heap_free_bytes);
+  std::size_t count = 0;
+  double lowest_pct = 100;
+  for (const Sample& x : held.samples) {
+    if (!x.heap_inuse_bytes || !x.heap_free_bytes) continue;
+    double used = static_cast<double>(*x.heap_inuse_bytes);
+    double free_bytes = static_cast<double>(*x.heap_free_bytes);
     if (used + free_bytes <= 0) return std::nullopt;
     double pct = free_bytes / (used + free_bytes) * 100.0;
     if (pct < cfg.fragmentation_pct ||
-        *it->heap_free_bytes < cfg.fragmentation_floor_bytes) {
+        *x.heap_free_bytes < cfg.fragmentation_floor_bytes) {
       return std::nullopt;
     }
     lowest_pct = std::min(lowest_pct, pct);
-    ++held;
+    ++count;
   }
-  if (held < cfg.hold_samples) return std::nullopt;
-  if (used_now < kOffPeakShare * peak) return std::nullopt;  // just past a peak
+  if (count == 0) return std::nullopt;
+  // Not just past a peak: in use now near its maximum over twice the hold.
+  double peak = used_now;
+  for (const Sample& x : Within(in, 2 * cfg.hold).samples) {
+    if (x.heap_inuse_bytes) {
+      peak = std::max(peak, static_cast<double>(*x.heap_inuse_bytes));
+    }
+  }
+  if (used_now < kOffPeakShare * peak) return std::nullopt;
   double free_now = static_cast<double>(*now.heap_free_bytes);
   Finding f;
   f.type = AlertType::kHeapFragmentation;
@@ -309,7 +378,8 @@ std::optional<Finding> DetectHeapFragmentation(const DetectionInput& in) {
   f.level = lowest_pct;
   f.current = free_now;
   f.baseline = used_now;
-  f.window_samples = held;
+  f.window_samples = count;
+  f.window_s = Seconds(now.monotonic - held.samples.front().monotonic);
   f.metric = "heap_free_bytes";
   return f;
 }
@@ -317,14 +387,17 @@ std::optional<Finding> DetectHeapFragmentation(const DetectionInput& in) {
 std::optional<Finding> DetectAllocatorPressure(const DetectionInput& in) {
   if (in.history.empty()) return std::nullopt;
   const MonitorConfig& cfg = *in.config;
-  if (!in.history.back().allocator_cpu_fraction) return std::nullopt;
-  std::array<double, 64> shares{};
+  const Sample& now = in.history.back();
+  if (!now.allocator_cpu_fraction) return std::nullopt;
+  Held held = Within(in, cfg.hold);
+  if (!held.covered) return std::nullopt;
+  // The median of the most recent 256 at most.
+  std::array<double, 256> shares{};
+  std::span<const Sample> recent =
+      held.samples.last(std::min(held.samples.size(), shares.size()));
   std::size_t n = 0;
-  std::size_t want = std::min<std::size_t>(cfg.hold_samples, shares.size());
-  for (auto it = in.history.rbegin(); it != in.history.rend() && n < want;
-       ++it) {
-    if (it->allocator_cpu_fraction)
-      shares[n++] = *it->allocator_cpu_fraction * 100.0;
+  for (const Sample& x : recent) {
+    if (x.allocator_cpu_fraction) shares[n++] = *x.allocator_cpu_fraction * 100;
   }
   auto mid = shares.begin() + static_cast<std::ptrdiff_t>(n / 2);
   std::nth_element(shares.begin(), mid,
@@ -336,8 +409,9 @@ std::optional<Finding> DetectAllocatorPressure(const DetectionInput& in) {
   f.type = AlertType::kAllocatorPressure;
   f.value = pct;
   f.threshold = cfg.allocator_cpu_pct;
-  f.current = *in.history.back().allocator_cpu_fraction * 100.0;
+  f.current = *now.allocator_cpu_fraction * 100.0;
   f.window_samples = n;
+  f.window_s = Seconds(now.monotonic - held.samples.front().monotonic);
   f.metric = "allocator_cpu_fraction";
   return f;
 }
@@ -383,24 +457,26 @@ std::string Describe(const Finding& f) {
             f.limit, Duration(f.time_to_limit_s));
       }
       return fmt::format(
-          "{} grew from {:.0f} to {:.0f} (+{:.0f} %), at or above the limit of "
-          "{:.0f} and not below {:.0f} on any of the last {} samples",
-          what, f.baseline, f.current,
-          f.baseline > 0 ? (f.current - f.baseline) / f.baseline * 100 : 0.0,
-          f.threshold, f.level, f.window_samples == 0 ? 1 : f.window_samples);
+          "{} are rising steadily: up from {:.0f} to {:.0f} (+{:.0f} %), at "
+          "or above the limit of {:.0f}, at {:.2f}/min (at least {:.2f}/min) "
+          "over the last {}, trend confidence {:.2f} %",
+          what, f.baseline, f.level,
+          f.baseline > 0 ? (f.level - f.baseline) / f.baseline * 100 : 0.0,
+          f.limit, f.slope_per_s * 60, f.slope_lower_per_s * 60,
+          Duration(f.window_s), f.confidence * 100);
     }
     case AlertType::kHeapFragmentation:
       return fmt::format(
           "{:.1f} % of the heap is free but held ({} free, {} in use), at or "
-          "above the {:.1f} % limit on each of the last {} samples, and not "
-          "just after a peak",
+          "above the {:.1f} % limit on each of the last {} samples ({}), and "
+          "not just after a peak",
           f.value, Bytes(f.current), Bytes(f.baseline), f.threshold,
-          f.window_samples);
+          f.window_samples, Duration(f.window_s));
     case AlertType::kAllocatorPressure:
       return fmt::format(
           "the allocator takes {:.1f} % of CPU time (median of the last {} "
-          "samples), at or above the {:.1f} % limit",
-          f.value, f.window_samples, f.threshold);
+          "samples, {}), at or above the {:.1f} % limit",
+          f.value, f.window_samples, Duration(f.window_s), f.threshold);
     case AlertType::kObjectThreshold:
       return fmt::format(
           "{} reached {:.0f}, at or above the threshold of {:.0f}", f.metric,

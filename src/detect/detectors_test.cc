@@ -7,9 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
+#include "detect/detection_engine.h"
 #include "detect/growth_internal.h"
 
 namespace memmon {
@@ -173,44 +176,87 @@ TEST(DetectMemoryGrowth, NeedsABaselineAndFourPoints) {
   EXPECT_FALSE(DetectMemoryGrowth({series, &series[0], &config}));
 }
 
-std::vector<Sample> CountSeries(std::optional<uint64_t> Sample::*field,
-                                const std::vector<uint64_t>& values) {
+std::vector<Sample> CountSeries(
+    std::optional<uint64_t> Sample::*field, const std::vector<uint64_t>& values,
+    std::chrono::milliseconds every = std::chrono::seconds(1)) {
   std::vector<Sample> out;
+  std::chrono::steady_clock::time_point t{};
   for (uint64_t v : values) {
     Sample s;
     s.*field = v;
+    s.monotonic = t;
+    t += every;
     out.push_back(s);
   }
   return out;
 }
 
-TEST(DetectThreadLeak, RatioAndFloorBothApply) {
-  MonitorConfig config;  // +50 % and at least +10, held for 5 samples
-  auto series =
-      CountSeries(&Sample::threads, {4, 9, 13, 14, 14, 14, 14, 14, 102, 102});
+// A staircase: `base` for `flat` samples, then +`step` every `every`
+// samples, `n` samples in all.
+std::vector<uint64_t> Staircase(uint64_t base, int flat, uint64_t step,
+                                int every, int n) {
+  std::vector<uint64_t> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(
+        i < flat ? base
+                 : base + step * static_cast<uint64_t>((i - flat) / every + 1));
+  }
+  return out;
+}
+
+TEST(DetectThreadLeak, AStaircaseIsALeak) {
+  MonitorConfig config;  // limit: +50 % and at least +10
+  config.growth_projection_horizon = std::chrono::seconds(0);
+  // 20 threads, then one more every 3 samples: the limit (30) at i = 57.
+  auto series = CountSeries(&Sample::threads, Staircase(20, 30, 1, 3, 100));
   auto held = Evaluate(series, config, DetectThreadLeak);
-  // 14 (the limit) from i = 3; five samples at or above it by i = 7.
-  EXPECT_EQ(held, (std::vector<std::size_t>{7, 8, 9}));
+  ASSERT_FALSE(held.empty());
+  EXPECT_GE(held.front(), 57u);
+  EXPECT_LE(held.front(), 60u);
   DetectionInput in{series, &series[0], &config};
   auto f = DetectThreadLeak(in);
   ASSERT_TRUE(f);
   EXPECT_FALSE(f->projected);
-  EXPECT_EQ(f->current, 102);
-  EXPECT_EQ(f->threshold, 14);
-  EXPECT_EQ(f->level, 14);
-  EXPECT_NE(Describe(*f).find("threads grew from 4 to 102"), std::string::npos)
+  EXPECT_EQ(f->threshold, 30);
+  EXPECT_GE(f->level, 30);
+  EXPECT_NEAR(f->slope_per_s * 3, 1, 0.1);  // one every 3 s
+  EXPECT_NE(Describe(*f).find("threads are rising steadily: up from 20"),
+            std::string::npos)
       << Describe(*f);
 }
 
-TEST(DetectThreadLeak, ABurstThatReturnsIsNotALeak) {
+TEST(DetectThreadLeak, OneStepHeldIsNotALeak) {
+  // A pool of 100 workers starting at 200 s and never exiting: a level,
+  // not a trend.
   MonitorConfig config;
-  std::vector<uint64_t> counts(10, 20);
-  for (int burst = 0; burst < 5; ++burst) {
-    for (int i = 0; i < 4; ++i) counts.push_back(80);  // shorter than hold
-    for (int i = 0; i < 6; ++i) counts.push_back(20);
-  }
+  std::vector<uint64_t> counts(200, 12);
+  counts.resize(600, 112);
   auto series = CountSeries(&Sample::threads, counts);
   EXPECT_TRUE(Evaluate(series, config, DetectThreadLeak).empty());
+  // Nor a step that ramps up over a few samples.
+  counts.assign(200, 12);
+  for (uint64_t c : {40, 70, 100}) counts.push_back(c);
+  counts.resize(600, 112);
+  series = CountSeries(&Sample::threads, counts);
+  EXPECT_TRUE(Evaluate(series, config, DetectThreadLeak).empty());
+}
+
+TEST(DetectThreadLeak, BurstsThatReturnAreNotALeakAtAnyInterval) {
+  // Bursts of 1..30 samples, at 100 ms and at 60 s sampling.
+  for (auto every :
+       {std::chrono::milliseconds(100), std::chrono::milliseconds(60000)}) {
+    for (int length : {1, 5, 12, 30}) {
+      MonitorConfig config;
+      std::vector<uint64_t> counts(70, 20);
+      for (int burst = 0; burst < 4; ++burst) {
+        for (int i = 0; i < length; ++i) counts.push_back(80);
+        counts.resize(counts.size() + 40, 20);
+      }
+      auto series = CountSeries(&Sample::threads, counts, every);
+      EXPECT_TRUE(Evaluate(series, config, DetectThreadLeak).empty())
+          << length << " samples every " << every.count() << " ms";
+    }
+  }
 }
 
 TEST(DetectThreadLeak, ASteadyClimbWarnsBeforeTheLimit) {
@@ -218,11 +264,8 @@ TEST(DetectThreadLeak, ASteadyClimbWarnsBeforeTheLimit) {
   std::vector<uint64_t> counts;
   for (int i = 0; i < 30; ++i)
     counts.push_back(20 + i / 4);  // +1 per 4 samples
-  auto series = CountSeries(&Sample::threads, counts);
-  for (std::size_t i = 0; i < series.size(); ++i) {
-    series[i].monotonic = std::chrono::steady_clock::time_point{} +
-                          std::chrono::seconds(30 * static_cast<int>(i));
-  }
+  auto series =
+      CountSeries(&Sample::threads, counts, std::chrono::milliseconds(30000));
   auto f = DetectThreadLeak({series, &series[0], &config});
   ASSERT_TRUE(f);
   EXPECT_TRUE(f->projected);
@@ -237,35 +280,77 @@ TEST(DetectFdLeak, UsesItsOwnLimits) {
   MonitorConfig config;
   config.fd_growth_pct = 100;
   config.fd_growth_floor = 5;
-  config.hold_samples = 1;  // the current sample alone
   config.growth_projection_horizon = std::chrono::seconds(0);
-  auto series = CountSeries(&Sample::open_fds, {10, 19, 20});
-  EXPECT_EQ(Evaluate(series, config, DetectFdLeak),
-            (std::vector<std::size_t>{2}));
+  // 10 descriptors, +1 every 2 samples from i = 10: 20 (the limit) at 29.
+  auto series = CountSeries(&Sample::open_fds, Staircase(10, 10, 1, 2, 60));
+  auto held = Evaluate(series, config, DetectFdLeak);
+  ASSERT_FALSE(held.empty());
+  EXPECT_GE(held.front(), 28u);
+  EXPECT_LE(held.front(), 31u);
+  auto f = DetectFdLeak({series, &series[0], &config});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->limit, 20);
+  EXPECT_NE(Describe(*f).find("open descriptors are rising steadily"),
+            std::string::npos)
+      << Describe(*f);
+}
+
+// Sets the samples' times `every` apart, from 0.
+void Space(std::vector<Sample>* v, std::chrono::milliseconds every) {
+  std::chrono::steady_clock::time_point t{};
+  for (Sample& s : *v) {
+    s.monotonic = t;
+    t += every;
+  }
 }
 
 TEST(DetectHeapFragmentation, RatioAndFloor) {
-  MonitorConfig config;  // 50 %, 64 MiB floor, held 5 samples
+  MonitorConfig config;  // 50 %, 64 MiB floor, held 150 s
   Sample s;
   s.heap_inuse_bytes = 50ull << 20;
   s.heap_free_bytes = 100ull << 20;  // 66.7 %
-  std::vector<Sample> v(5, s);
+  std::vector<Sample> v(6, s);       // 0 .. 150 s
+  Space(&v, std::chrono::seconds(30));
   auto f = DetectHeapFragmentation({v, &v[0], &config});
   ASSERT_TRUE(f);
   EXPECT_NEAR(f->value, 66.67, 0.01);
-  EXPECT_FALSE(DetectHeapFragmentation({std::span(v).first(4), &v[0], &config}))
-      << "held on only 4 samples";
+  EXPECT_EQ(f->window_samples, 5u);  // 30 .. 150 s
+  EXPECT_FALSE(DetectHeapFragmentation({std::span(v).first(5), &v[0], &config}))
+      << "held for only 120 s";
   for (Sample& x : v) x.heap_free_bytes = 40ull << 20;  // below 50 %
   EXPECT_FALSE(DetectHeapFragmentation({v, &v[0], &config}));
   for (Sample& x : v)
     x.heap_inuse_bytes = 1ull << 20;  // 97 % but only 40 MiB free
   EXPECT_FALSE(DetectHeapFragmentation({v, &v[0], &config}));
-  v[4].heap_free_bytes.reset();
+  v[5].heap_free_bytes.reset();
   EXPECT_FALSE(DetectHeapFragmentation({v, &v[0], &config}));
 }
 
+TEST(DetectHeapFragmentation, TheHoldIsTimeNotSamples) {
+  // 20 s of fragmentation is not 150 s, at 1 s or at 100 ms sampling; a
+  // history that is full before it spans the hold is the hold.
+  for (auto every :
+       {std::chrono::milliseconds(1000), std::chrono::milliseconds(100)}) {
+    MonitorConfig config;
+    config.max_samples = 100000;
+    Sample s;
+    s.heap_inuse_bytes = 50ull << 20;
+    s.heap_free_bytes = 100ull << 20;
+    std::vector<Sample> v(static_cast<std::size_t>(20000 / every.count()), s);
+    Space(&v, every);
+    EXPECT_FALSE(DetectHeapFragmentation({v, &v[0], &config})) << every.count();
+    v.resize(static_cast<std::size_t>(151000 / every.count()), s);
+    Space(&v, every);
+    EXPECT_TRUE(DetectHeapFragmentation({v, &v[0], &config})) << every.count();
+    config.max_samples = 100;  // 100 s at 1 s, 10 s at 100 ms: all there is
+    EXPECT_TRUE(DetectHeapFragmentation(
+        {std::span(v).last(100), &v[v.size() - 100], &config}))
+        << every.count();
+  }
+}
+
 TEST(DetectHeapFragmentation, NotRightAfterAPeak) {
-  MonitorConfig config;  // hold 5: a peak within the last 10 samples counts
+  MonitorConfig config;  // hold 150 s: a peak within the last 300 s counts
   Sample calm;
   calm.heap_inuse_bytes = 200ull << 20;
   calm.heap_free_bytes = 50ull << 20;
@@ -275,16 +360,19 @@ TEST(DetectHeapFragmentation, NotRightAfterAPeak) {
   after.heap_free_bytes = 700ull << 20;  // 78 % free: the peak's leftovers
   std::vector<Sample> v{calm, calm, peak, peak};
   for (int i = 0; i < 8; ++i) v.push_back(after);
+  Space(&v, std::chrono::seconds(30));
   auto held = Evaluate(v, config, DetectHeapFragmentation);
-  // The last peak sample (index 3) leaves the 10-sample look-back at 13.
+  // The last peak sample (index 3, 90 s) leaves the 300 s look-back at 13.
   EXPECT_TRUE(held.empty());
   for (int i = 0; i < 4; ++i) v.push_back(after);
+  Space(&v, std::chrono::seconds(30));
   held = Evaluate(v, config, DetectHeapFragmentation);
   EXPECT_EQ(held, (std::vector<std::size_t>{13, 14, 15}));
 }
 
 TEST(DetectAllocatorPressure, OnlyWhenKnown) {
-  MonitorConfig config;  // 5 %
+  MonitorConfig config;    // 5 %, over 150 s
+  config.max_samples = 1;  // one sample is all the history there is
   std::vector<Sample> v(1);
   EXPECT_FALSE(DetectAllocatorPressure({v, &v[0], &config}));
   v[0].allocator_cpu_fraction = 0.04;
@@ -293,8 +381,11 @@ TEST(DetectAllocatorPressure, OnlyWhenKnown) {
   auto f = DetectAllocatorPressure({v, &v[0], &config});
   ASSERT_TRUE(f);
   EXPECT_DOUBLE_EQ(f->value, 8.0);
-  // The median of the last hold_samples (5): one spike is not pressure.
+  // The median over the last 150 s (5 samples at 30 s): one spike is not
+  // pressure.
+  config.max_samples = 100;
   std::vector<Sample> spike(6);
+  Space(&spike, std::chrono::seconds(30));
   for (Sample& s : spike) s.allocator_cpu_fraction = 0.01;
   spike.back().allocator_cpu_fraction = 0.5;
   EXPECT_FALSE(DetectAllocatorPressure({spike, &spike[0], &config}));
@@ -302,6 +393,127 @@ TEST(DetectAllocatorPressure, OnlyWhenKnown) {
   f = DetectAllocatorPressure({spike, &spike[0], &config});
   ASSERT_TRUE(f);
   EXPECT_DOUBLE_EQ(f->value, 7.0);
+  // Not before the history spans the hold.
+  EXPECT_FALSE(
+      DetectAllocatorPressure({std::span(spike).last(5), &spike[1], &config}));
+}
+
+// The whole pipeline with the default configuration (start-up, sustain,
+// cooldown): the alerts `mib` raises, sampled `every` apart.
+std::vector<MemoryAlert> Alerts(const std::vector<double>& mib,
+                                std::chrono::milliseconds every) {
+  MonitorConfig config;
+  config.alert_log = "none";
+  internal::DetectionEngine engine(config);
+  std::vector<MemoryAlert> out;
+  auto series = HeapSeries(mib);
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    Sample s = series[i];
+    s.monotonic = std::chrono::steady_clock::time_point{} +
+                  every * static_cast<int64_t>(i);
+    for (MemoryAlert& a : engine.Push(static_cast<double>(i), s)) {
+      out.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
+// Seeded noise: +-`pct` % Gaussian around each value, AR(1) with `rho`.
+std::vector<double> Noisy(std::vector<double> mib, double pct, double rho,
+                          uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> z(0, 1);
+  double e = 0;
+  for (double& v : mib) {
+    e = rho * e + std::sqrt(1 - rho * rho) * z(rng);
+    v *= 1 + pct / 100 * e;
+  }
+  return mib;
+}
+
+constexpr std::chrono::milliseconds kTimescales[] = {
+    std::chrono::milliseconds(100), std::chrono::milliseconds(1000),
+    std::chrono::milliseconds(60000)};
+
+TEST(MemoryGrowthEpisodes, AWarmUpOfFiftySamplesIsNotALeak) {
+  // Linear from 100 to 300 MiB over 50 samples, then flat, with noise.
+  for (auto every : kTimescales) {
+    for (double rho : {0.0, 0.8}) {
+      std::vector<double> mib;
+      for (int i = 0; i < 600; ++i) mib.push_back(100 + 4.0 * std::min(i, 50));
+      auto alerts = Alerts(Noisy(mib, 1, rho, 3), every);
+      EXPECT_TRUE(alerts.empty())
+          << every.count() << " ms, rho " << rho << ": " << alerts[0].message;
+    }
+  }
+}
+
+TEST(MemoryGrowthEpisodes, ASawtoothOfSixtySampleTeethIsNotALeak) {
+  // A cache that fills from 200 MiB to 320 MiB over 60 samples and is
+  // flushed, from the start: its first tooth, and teeth too long for two
+  // drops to fit the 100-sample history.
+  for (auto every : kTimescales) {
+    for (double rho : {0.0, 0.8}) {
+      std::vector<double> mib;
+      for (int i = 0; i < 900; ++i) mib.push_back(200 + 2.0 * (i % 60));
+      auto alerts = Alerts(Noisy(mib, 1, rho, 5), every);
+      EXPECT_TRUE(alerts.empty())
+          << every.count() << " ms, rho " << rho << ": " << alerts[0].message;
+    }
+  }
+}
+
+TEST(MemoryGrowthEpisodes, ALeakFromTheStartAlertsAfterTheStartUp) {
+  // +1 MiB a sample from 100 MiB: past +20 % at sample 20.
+  for (auto every : kTimescales) {
+    std::vector<double> mib;
+    for (int i = 0; i < 400; ++i) mib.push_back(100 + 1.0 * i);
+    auto alerts = Alerts(Noisy(mib, 1, 0, 7), every);
+    ASSERT_FALSE(alerts.empty()) << every.count();
+    EXPECT_EQ(alerts[0].type, AlertType::kMemoryGrowth);
+    // Growth is measured from the baseline (sample 60, 160 MiB): +20 % is
+    // 192 MiB at sample 92; the rise is certain well before.
+    EXPECT_GE(alerts[0].time_s, 60);
+    EXPECT_LE(alerts[0].time_s, 20 + 120) << alerts[0].message;
+  }
+}
+
+TEST(MemoryGrowthEpisodes, ARefillIsNotGrowthButRisingPastItIs) {
+  // Flat at 200 MiB, one flush-like drop from a 300 MiB peak, then a rise
+  // back to 300: memory that came back. Rising on to 400 is growth.
+  std::vector<double> mib(100, 200.0);
+  for (int i = 0; i < 50; ++i) mib.push_back(200 + 2.0 * i);  // to 298
+  for (int i = 0; i < 50; ++i) mib.push_back(200 + 2.0 * i);  // again
+  MonitorConfig config;
+  config.max_samples = 1000;
+  config.growth_projection_horizon = std::chrono::seconds(0);
+  for (int i = 50; i < 100; ++i) mib.push_back(200 + 2.0 * i);
+  auto held = Evaluate(HeapSeries(mib), config, DetectMemoryGrowth);
+  // The first rise is growth: nothing says it will come back.
+  ASSERT_FALSE(held.empty());
+  EXPECT_LT(held.front(), 150u);
+  // After the drop at 150, growth again only past 298 MiB + a quarter of
+  // the 98 MiB drop (322.5 MiB): 2 MiB a sample from 200 at index 150.
+  auto again = std::find_if(held.begin(), held.end(),
+                            [](std::size_t i) { return i >= 150; });
+  ASSERT_NE(again, held.end());
+  EXPECT_GE(*again, 150u + 62);
+  EXPECT_LE(*again, 150u + 64);
+}
+
+TEST(MemoryGrowthEpisodes, AProjectionReachesNoFurtherThanItsEvidence) {
+  // A rise measured over 10 s is not projected a day ahead: +1 MiB/s from
+  // 1 GiB, 16 MiB floor: the limit (1.2 GiB) is 205 s away; 24 x 10 s is
+  // 240 s, so it warns at 10 s; with a 4 GiB floor it would not.
+  std::vector<double> mib(30, 1024.0);
+  for (int i = 0; i < 12; ++i) mib.push_back(1024 + 1.0 * i);
+  auto series = HeapSeries(mib);
+  MonitorConfig config;
+  auto f = DetectMemoryGrowth({series, &series[0], &config});
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->projected);
+  config.growth_floor_bytes = 4ull << 30;  // 4096 s away at 1 MiB/s
+  EXPECT_FALSE(DetectMemoryGrowth({series, &series[0], &config}));
 }
 
 TEST(DefaultDetector, OnePerTypeButObjectThreshold) {

@@ -35,15 +35,36 @@ double Median(double* first, std::size_t n) {
   return (*std::max_element(first, mid) + upper) / 2;
 }
 
-// The median of the differences y[i] - y[i - 1] and the median of their
-// absolute deviations from it, as Median() gives them.
-void DifferenceMedians(std::span<const double> y, double* center, double* mad) {
+// The median of the differences y[i] - y[i - 1], the median of their
+// absolute deviations from it, and the median of the positive ones (0 when
+// none is), as Median() gives them.
+void DifferenceMedians(std::span<const double> y, double* center, double* mad,
+                       double* rise) {
   std::size_t m = y.size() - 1;
   std::array<double, kMaxGrowthSamples> d;
+  std::size_t k = 0;
+  for (std::size_t i = 1; i < y.size(); ++i) {
+    d[i - 1] = y[i] - y[i - 1];
+    if (d[i - 1] > 0) d[k++] = d[i - 1];  // k <= i - 1: not yet needed
+  }
+  *rise = k > 0 ? Median(d.data(), k) : 0;
   for (std::size_t i = 1; i < y.size(); ++i) d[i - 1] = y[i] - y[i - 1];
   *center = Median(d.data(), m);
   for (std::size_t i = 0; i < m; ++i) d[i] = std::fabs(d[i] - *center);
   *mad = Median(d.data(), m);
+}
+
+// A large drop also undoes more than this many typical rises (the median
+// positive difference): a sawtooth's flush undoes a tooth's worth, while a
+// count that steps by one and jitters by one has no large drop.
+constexpr double kDropRises = 2.0;
+
+// The drop a fall must exceed to be large, for a series of n >= 3 samples
+// whose mean absolute level is `scale`, given the median absolute deviation
+// of its differences and the median of the positive ones.
+double LargeDropThreshold(double scale, double mad, double rise) {
+  return std::max({kDropSigmas * 1.4826 * mad, kDropMinFraction * scale,
+                   kDropRises * rise});
 }
 
 // Samples per floor block so that every block holds one trough of a
@@ -67,12 +88,11 @@ std::size_t SawtoothBlock(std::span<const double> y,
     for (std::size_t i = 1; i < n; ++i) falls += y[i - 1] - y[i] > least;
     if (falls < 2) return block;
   }
-  double center, mad;
-  if (cache == nullptr || !cache->DifferenceMedians(y, &center, &mad)) {
-    DifferenceMedians(y, &center, &mad);
+  double center, mad, rise;
+  if (cache == nullptr || !cache->DifferenceMedians(y, &center, &mad, &rise)) {
+    DifferenceMedians(y, &center, &mad, &rise);
   }
-  double sigma = 1.4826 * mad;
-  double drop = std::max(kDropSigmas * sigma, kDropMinFraction * scale);
+  double drop = LargeDropThreshold(scale, mad, rise);
   std::size_t drops = 0, last = 0, longest = 0;
   for (std::size_t i = 1; i < n; ++i) {
     if (y[i - 1] - y[i] <= drop) continue;
@@ -88,8 +108,9 @@ std::size_t SawtoothBlock(std::span<const double> y,
 // differences so that a trend does not count: for AR(1) noise with
 // coefficient rho the differences have lag-1 autocorrelation -(1 - rho) / 2,
 // for white noise -1/2. Each difference is centred on the mean of its
-// neighbours (+-8), so a change of slope (a leak starting) is not taken for
-// correlation. Clamped to [0, 0.9].
+// neighbours (+-4), so a change of slope (a leak starting) is not taken for
+// correlation. Clamped to [0, 0.9]; 0 when most differences are exactly
+// their neighbours' mean (no noise: a count that steps, a straight line).
 double SerialCorrelation(std::span<const double> y) {
   std::size_t n = y.size();
   if (n < 12) return 0;
@@ -99,17 +120,25 @@ double SerialCorrelation(std::span<const double> y) {
   for (std::size_t i = 1; i < n; ++i)
     prefix[i] = prefix[i - 1] + (y[i] - y[i - 1]);
   std::size_t m = n - 1;  // differences d[i] = y[i + 1] - y[i]
+  double scale = 0;
+  for (double v : y) scale += std::fabs(v);
+  double quiet_below = 1e-9 * scale / static_cast<double>(n);
   double num = 0, den = 0, prev = 0;
+  std::size_t quiet = 0;
   for (std::size_t i = 0; i < m; ++i) {
     std::size_t lo = i >= kReach ? i - kReach : 0;
     std::size_t hi = std::min(m, i + kReach + 1);
     double local = (prefix[hi] - prefix[lo]) / static_cast<double>(hi - lo);
     double d = (y[i + 1] - y[i]) - local;
+    quiet += std::fabs(d) <= quiet_below;
     den += d * d;
     if (i > 0) num += prev * d;
     prev = d;
   }
-  if (!(den > 0)) return 0;
+  // Mostly noise-free (a count that holds, then steps; a straight line):
+  // there is no noise to be correlated, and a change of slope would pass
+  // for it.
+  if (!(den > 0) || 2 * quiet > m) return 0;
   return std::clamp(1 + 2 * num / den, 0.0, 0.9);
 }
 
@@ -392,7 +421,7 @@ void TrendCache::Suffixes(std::size_t block, std::span<const double> y,
 }
 
 bool TrendCache::DifferenceMedians(std::span<const double> y, double* center,
-                                   double* mad) {
+                                   double* mad, double* rise) {
   std::size_t n = y.size();
   if (n < 3 || n > kMaxDifferenceSeries) return false;
   std::size_t m = n - 1;
@@ -489,7 +518,34 @@ bool TrendCache::DifferenceMedians(std::span<const double> y, double* center,
     }
   }
   *mad = m % 2 == 1 ? current : (previous + current) / 2;
+  // The positive differences are the sorted ones after the last <= 0.
+  std::size_t first_rise =
+      static_cast<std::size_t>(std::upper_bound(d, d + m, 0.0) - d);
+  std::size_t rises = m - first_rise;
+  const double* r = d + first_rise;
+  *rise = rises == 0       ? 0
+          : rises % 2 == 1 ? r[rises / 2]
+                           : (r[rises / 2 - 1] + r[rises / 2]) / 2;
   return true;
+}
+
+LargeDrops FindLargeDrops(std::span<const double> y) {
+  LargeDrops out;
+  std::size_t n = std::min(y.size(), kMaxGrowthSamples);
+  y = y.last(n);
+  if (n < 3) return out;
+  double scale = 0;
+  for (std::size_t i = 1; i < n; ++i) scale += std::fabs(y[i]);
+  scale /= static_cast<double>(n - 1);
+  double center, mad, rise;
+  memmon::DifferenceMedians(y, &center, &mad, &rise);
+  double drop = LargeDropThreshold(scale, mad, rise);
+  for (std::size_t i = 1; i < n; ++i) {
+    if (y[i - 1] - y[i] <= drop) continue;
+    ++out.count;
+    out.last = i;
+  }
+  return out;
 }
 
 bool MayRiseSteadily(std::span<const double> values,

@@ -40,6 +40,7 @@ using internal::kMaxTrendPoints;
 // A large drop is more than this many robust standard deviations of the
 // sample-to-sample change, and more than kDropMinFraction of the level.
 constexpr double kDropSigmas = 6.0;
+constexpr double kDropRises = 2.0;
 constexpr double kDropMinFraction = 0.005;
 // No single step may explain a steady rise: the segments on either side of
 // the best split must still rise with this confidence.
@@ -70,10 +71,17 @@ std::size_t SawtoothBlock(std::span<const double> y) {
     scale += std::fabs(y[i]);
   }
   scale /= static_cast<double>(m);
+  std::array<double, kMaxGrowthSamples> up;
+  std::size_t rises = 0;
+  for (std::size_t i = 0; i < m; ++i) {
+    if (d[i] > 0) up[rises++] = d[i];
+  }
+  double rise = rises > 0 ? Median(up.data(), rises) : 0;
   double center = Median(d.data(), m);
   for (std::size_t i = 0; i < m; ++i) d[i] = std::fabs(d[i] - center);
   double sigma = 1.4826 * Median(d.data(), m);
-  double drop = std::max(kDropSigmas * sigma, kDropMinFraction * scale);
+  double drop = std::max(
+      {kDropSigmas * sigma, kDropMinFraction * scale, kDropRises * rise});
   std::size_t drops = 0, last = 0, longest = 0;
   for (std::size_t i = 1; i < n; ++i) {
     if (y[i - 1] - y[i] <= drop) continue;
@@ -100,17 +108,25 @@ double SerialCorrelation(std::span<const double> y) {
   for (std::size_t i = 1; i < n; ++i)
     prefix[i] = prefix[i - 1] + (y[i] - y[i - 1]);
   std::size_t m = n - 1;  // differences d[i] = y[i + 1] - y[i]
+  double scale = 0;
+  for (double v : y) scale += std::fabs(v);
+  double quiet_below = 1e-9 * scale / static_cast<double>(n);
   double num = 0, den = 0, prev = 0;
+  std::size_t quiet = 0;
   for (std::size_t i = 0; i < m; ++i) {
     std::size_t lo = i >= kReach ? i - kReach : 0;
     std::size_t hi = std::min(m, i + kReach + 1);
     double local = (prefix[hi] - prefix[lo]) / static_cast<double>(hi - lo);
     double d = (y[i + 1] - y[i]) - local;
+    quiet += std::fabs(d) <= quiet_below;
     den += d * d;
     if (i > 0) num += prev * d;
     prev = d;
   }
-  if (!(den > 0)) return 0;
+  // Mostly noise-free (a count that holds, then steps; a straight line):
+  // there is no noise to be correlated, and a change of slope would pass
+  // for it.
+  if (!(den > 0) || 2 * quiet > m) return 0;
   return std::clamp(1 + 2 * num / den, 0.0, 0.9);
 }
 
@@ -556,10 +572,15 @@ TEST(TrendCache, DifferenceMediansMatchTheDirectComputation) {
     }
     size[k] = std::min(size[k], internal::TrendCache::kMaxDifferenceSeries);
     std::span<const double> y = std::span(stream[k]).subspan(start[k], size[k]);
-    double center, mad;
-    ASSERT_TRUE(cache.DifferenceMedians(y, &center, &mad));
-    std::vector<double> d;
+    double center, mad, rise;
+    ASSERT_TRUE(cache.DifferenceMedians(y, &center, &mad, &rise));
+    std::vector<double> d, up;
     for (std::size_t i = 1; i < y.size(); ++i) d.push_back(y[i] - y[i - 1]);
+    for (double x : d) {
+      if (x > 0) up.push_back(x);
+    }
+    double want_rise = up.empty() ? 0 : reference::Median(up.data(), up.size());
+    ASSERT_EQ(rise, want_rise) << "call " << call << " series " << k;
     double want_center = reference::Median(d.data(), d.size());
     for (double& x : d) x = std::fabs(x - want_center);
     double want_mad = reference::Median(d.data(), d.size());
@@ -571,10 +592,10 @@ TEST(TrendCache, DifferenceMediansMatchTheDirectComputation) {
   EXPECT_GT(cache.difference_hits(), 15000u);  // most calls were updates
   std::vector<double> too_long(internal::TrendCache::kMaxDifferenceSeries + 1,
                                1.0);
-  double center, mad;
-  EXPECT_FALSE(cache.DifferenceMedians(too_long, &center, &mad));
+  double center, mad, rise;
+  EXPECT_FALSE(cache.DifferenceMedians(too_long, &center, &mad, &rise));
   std::vector<double> infinite{1, 2, INFINITY};
-  EXPECT_FALSE(cache.DifferenceMedians(infinite, &center, &mad));
+  EXPECT_FALSE(cache.DifferenceMedians(infinite, &center, &mad, &rise));
 }
 
 }  // namespace

@@ -57,13 +57,14 @@ class TrendCache {
                 SuffixStatistics* out);
 
   // For a series y of finite values (3..kMaxDifferenceSeries samples), the
-  // median of its differences y[i] - y[i - 1] and the median of their
-  // absolute deviations from it -- what ClassifyGrowth's sawtooth test
-  // selects with two nth_elements -- from the differences kept sorted
+  // median of its differences y[i] - y[i - 1], the median of their
+  // absolute deviations from it, and the median of the positive ones (0
+  // when none is) -- what ClassifyGrowth's sawtooth test selects with
+  // nth_element -- from the differences kept sorted
   // between calls: a y that slides or grows by one sample updates them in
   // O(n). False (nothing computed) for a y it does not take.
-  bool DifferenceMedians(std::span<const double> y, double* center,
-                         double* mad);
+  bool DifferenceMedians(std::span<const double> y, double* center, double* mad,
+                         double* rise);
 
   // How the calls were answered (for tests and benchmarks): Suffixes from
   // a remembered floor or afresh; DifferenceMedians from remembered
@@ -121,6 +122,16 @@ std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
                                           std::span<const double> values,
                                           const GrowthOptions& options = {},
                                           TrendCache* cache = nullptr);
+
+// The large drops of a series as ClassifyGrowth's sawtooth test counts
+// them (falls of more than 6 robust standard deviations of the
+// sample-to-sample change and more than 0.5 % of the level): how many, and
+// the index of the sample after the last one (0 when there is none).
+struct LargeDrops {
+  std::size_t count = 0;
+  std::size_t last = 0;
+};
+LargeDrops FindLargeDrops(std::span<const double> values);
 
 // The built-in detector for `type` (memmon/detectors.h) with `cache`
 // carrying the trend rules' statistics from one call to the next: what
