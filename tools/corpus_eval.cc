@@ -30,6 +30,7 @@ using memmon::corpus::Verdict;
 constexpr char kUsage[] = R"(usage: corpus_eval [DIR] [--verbose]
        corpus_eval --generated [--seed S] [--count N]
                    [--config monitor|analyze] [--list]
+       corpus_eval --generated [--seed S] --csv INDEX
 
 Without --generated: replays the hand-labelled corpus in DIR (default
 tests/corpus) with `memmon analyze`'s defaults and with the Go original's
@@ -49,6 +50,8 @@ distribution-free 95 % interval; and the same per class.
                   analyze: memmon analyze's (1000 samples; default). Both
                   with the series' sampling interval.
   --list          also one row per series: its parameters and outcome
+  --csv INDEX     print series INDEX of the set as a samples CSV (its label
+                  in '#' lines), for `memmon analyze`
 )";
 
 std::string Join(const std::set<std::string>& types) {
@@ -189,6 +192,12 @@ int RunGenerated(uint64_t seed, int count, memmon::corpus::ConfigKind kind,
   return 0;
 }
 
+int PrintCsv(uint64_t seed, int index) {
+  std::fputs(memmon::synth::GenerateSeries(seed, index).CsvText(seed).c_str(),
+             stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,6 +205,7 @@ int main(int argc, char** argv) {
   bool verbose = false, generated = false, list = false;
   uint64_t seed = memmon::synth::kDevelopmentSeed;
   int count = memmon::synth::kDefaultCount;
+  int csv_index = -1;
   memmon::corpus::ConfigKind kind = memmon::corpus::ConfigKind::kAnalyze;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -216,6 +226,8 @@ int main(int argc, char** argv) {
       generated = true;
     } else if (arg == "--list") {
       list = true;
+    } else if (arg == "--csv") {
+      csv_index = std::atoi(value());
     } else if (arg == "--seed") {
       seed = std::strtoull(value(), nullptr, 10);
     } else if (arg == "--count") {
@@ -243,6 +255,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "corpus_eval: --count must be positive\n");
       return 2;
     }
+    if (csv_index >= 0) return PrintCsv(seed, csv_index);
     return RunGenerated(seed, count, kind, list);
   }
   std::vector<Series> corpus;

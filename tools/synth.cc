@@ -193,6 +193,19 @@ internal::SamplesCsv Synthetic::Csv() const {
   return csv;
 }
 
+std::string Synthetic::CsvText(uint64_t seed) const {
+  std::string types;
+  for (const std::string& t : expect) types += (types.empty() ? "" : ",") + t;
+  std::string out = fmt::format(
+      "# seed {} index {}: {}, expect {}, onset {}, due {}\n# {}\n{}\n", seed,
+      index, class_name, types.empty() ? "-" : types, onset, due, params,
+      internal::SamplesCsvHeader());
+  for (const internal::TimedSample& ts : samples) {
+    out += internal::SamplesCsvRow(ts.time_s, ts.sample) + "\n";
+  }
+  return out;
+}
+
 Synthetic GenerateSeries(uint64_t seed, int index) {
   Random rng(seed, index);
   Synthetic out;

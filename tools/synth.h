@@ -66,6 +66,9 @@ struct Synthetic {
   // The series as `memmon analyze` would read it from a samples CSV with
   // the columns rss_bytes, heap_inuse_bytes, heap_free_bytes, threads, fds.
   internal::SamplesCsv Csv() const;
+  // The same as the text of a samples CSV, its label in '#' lines first
+  // (`corpus_eval --generated --csv INDEX` prints it for `memmon analyze`).
+  std::string CsvText(uint64_t seed) const;
 };
 
 // The twelve classes, in the order GenerateSeries cycles through them.
