@@ -50,6 +50,7 @@ distribution-free 95 % interval; and the same per class.
                   analyze: memmon analyze's (1000 samples; default). Both
                   with the series' sampling interval.
   --list          also one row per series: its parameters and outcome
+                  (with --verbose, and memmon's alerts' messages)
   --csv INDEX     print series INDEX of the set as a samples CSV (its label
                   in '#' lines), for `memmon analyze`
 )";
@@ -116,7 +117,7 @@ std::string Verdict1(const memmon::synth::Synthetic& s,
 }
 
 int RunGenerated(uint64_t seed, int count, memmon::corpus::ConfigKind kind,
-                 bool list) {
+                 bool list, bool verbose) {
   using memmon::corpus::Tally;
   auto start = std::chrono::steady_clock::now();
   std::vector<memmon::synth::Synthetic> set =
@@ -137,6 +138,10 @@ int RunGenerated(uint64_t seed, int count, memmon::corpus::ConfigKind kind,
           Verdict1(s, r.memmon_outcome, s.expect),
           Alerts(r.go, s.interval_s, true),
           Verdict1(s, r.go_outcome, r.go_expect)));
+      for (const std::string& m :
+           verbose ? r.memmon.messages : std::vector<std::string>()) {
+        rows.push_back("|   |   |   |   |   | " + m + " |   |");
+      }
     }
   }
   double seconds =
@@ -256,7 +261,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (csv_index >= 0) return PrintCsv(seed, csv_index);
-    return RunGenerated(seed, count, kind, list);
+    return RunGenerated(seed, count, kind, list, verbose);
   }
   std::vector<Series> corpus;
   std::string error;
