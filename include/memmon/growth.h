@@ -20,9 +20,10 @@
 //      minimum (at the time it occurred). A sawtooth -- a cache that fills
 //      and is flushed, a GC-like cycle -- then shows its troughs, and noise
 //      its lower edge, so it is the *floor* whose trend is judged. The block
-//      is at least n / 64 samples, and at least the longest distance between
-//      two large drops (drops more than 6 robust standard deviations of the
-//      sample-to-sample change), so every block holds a trough.
+//      is at least n / 64 samples, and at least the sawtooth's period (the
+//      upper quartile of the distances between large drops: drops more than
+//      6 robust standard deviations of the sample-to-sample change and twice
+//      the median rise) plus a quarter, so blocks hold a trough.
 //   2. Windows. The most recent samples are judged over windows from all of
 //      them down, shrinking by a third, to `min_points` floor points; a leak
 //      that started late shows in a short window, a slow one in a long one.

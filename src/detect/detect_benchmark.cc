@@ -91,6 +91,7 @@ void BM_AllDetectorsSliding(benchmark::State& state) {
 }
 BENCHMARK(BM_AllDetectorsSliding)
     ->Arg(100)
+    ->Arg(256)
     ->Arg(1000)
     ->Unit(benchmark::kMicrosecond);
 

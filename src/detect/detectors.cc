@@ -30,6 +30,10 @@ constexpr double kOffPeakShare = 0.8;
 // measured over (and never past growth_projection_horizon): a day from an
 // hour, not from seconds.
 constexpr double kProjectionReach = 24.0;
+// ...and only once the level has covered this share of the way from the
+// baseline to the limit: a wander of a percent or two under correlated
+// noise is not evidence enough to page on (docs/detection.md, evaluation).
+constexpr double kEarlyProgress = 0.1;
 // A refill: after a large drop, a rise back up to the level before it, plus
 // this share of the drop, is the same cycle again (a cache refilling, a
 // burst of threads recurring), not growth.
@@ -145,13 +149,14 @@ void SetTrend(const GrowthTrend& trend, Finding* f) {
   f->level = trend.level;
 }
 
-// Whether `trend` (below `limit`) is certain enough and fast enough to warn
-// now; sets the time it needs.
-bool ProjectedToPass(const GrowthTrend& trend, double limit,
+// Whether `trend` (below `limit`) is certain enough, far enough along and
+// fast enough to warn now; sets the time it needs.
+bool ProjectedToPass(const GrowthTrend& trend, double base, double limit,
                      const MonitorConfig& cfg, double* time_to_limit_s) {
   double horizon = Seconds(cfg.growth_projection_horizon);
   if (horizon <= 0 || trend.kind != GrowthKind::kUnbounded ||
-      trend.confidence < kEarlyConfidence || trend.slope_lower_per_s <= 0) {
+      trend.confidence < kEarlyConfidence || trend.slope_lower_per_s <= 0 ||
+      trend.level - base < kEarlyProgress * (limit - base)) {
     return false;
   }
   *time_to_limit_s = (limit - trend.level) / trend.slope_lower_per_s;
@@ -180,7 +185,7 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
   f.limit = Limit(b, cfg.alert_threshold_pct,
                   static_cast<double>(cfg.growth_floor_bytes));
   if (trend.level < f.limit &&
-      !ProjectedToPass(trend, f.limit, cfg, &f.time_to_limit_s)) {
+      !ProjectedToPass(trend, b, f.limit, cfg, &f.time_to_limit_s)) {
     return std::nullopt;
   }
   f.projected = trend.level < f.limit;
@@ -237,7 +242,7 @@ std::optional<Finding> CountLeak(const DetectionInput& in,
   if (IsRefill(in, field, s.values(), trend.level)) return std::nullopt;
   f.projected = trend.level < f.limit;
   if (f.projected &&
-      !ProjectedToPass(trend, f.limit, cfg, &f.time_to_limit_s)) {
+      !ProjectedToPass(trend, b, f.limit, cfg, &f.time_to_limit_s)) {
     return std::nullopt;
   }
   if (!f.projected) f.time_to_limit_s = 0;

@@ -502,18 +502,39 @@ TEST(MemoryGrowthEpisodes, ARefillIsNotGrowthButRisingPastItIs) {
 }
 
 TEST(MemoryGrowthEpisodes, AProjectionReachesNoFurtherThanItsEvidence) {
-  // A rise measured over 10 s is not projected a day ahead: +1 MiB/s from
-  // 1 GiB, 16 MiB floor: the limit (1.2 GiB) is 205 s away; 24 x 10 s is
-  // 240 s, so it warns at 10 s; with a 4 GiB floor it would not.
-  std::vector<double> mib(30, 1024.0);
-  for (int i = 0; i < 12; ++i) mib.push_back(1024 + 1.0 * i);
+  // 1000 MiB, a step to 1100 (half way to the 1200 MiB limit), then a
+  // rise of 0.2 MiB/s: after 12 s of it the limit is ~460 s away, beyond
+  // 24 x 12 s; after 40 s it is within 24 x 40 s, and it warns.
+  std::vector<double> mib(30, 1000.0);
+  mib.resize(60, 1100.0);
+  auto rise = [&](int n) {
+    std::vector<double> v = mib;
+    for (int i = 1; i <= n; ++i) v.push_back(1100 + 0.2 * i);
+    return HeapSeries(v);
+  };
+  MonitorConfig config;
+  auto short_rise = rise(12);
+  EXPECT_FALSE(DetectMemoryGrowth({short_rise, &short_rise[0], &config}));
+  auto long_rise = rise(40);
+  auto f = DetectMemoryGrowth({long_rise, &long_rise[0], &config});
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->projected);
+  EXPECT_LE(f->time_to_limit_s, 24 * f->window_s);
+}
+
+TEST(MemoryGrowthEpisodes, AnEarlyWarningNeedsATenthOfTheWay) {
+  // A steady rise of 1 % of the limit's margin so far is not evidence
+  // enough to page on; at a tenth of the way it is.
+  std::vector<double> mib(30, 1000.0);
+  for (int i = 1; i <= 20; ++i) mib.push_back(1000 + 0.1 * i);  // to 1002
   auto series = HeapSeries(mib);
   MonitorConfig config;
+  EXPECT_FALSE(DetectMemoryGrowth({series, &series[0], &config}));
+  for (int i = 21; i <= 60; ++i) mib.push_back(1000 + 0.5 * (i - 20) + 2);
+  series = HeapSeries(mib);  // to 1022: 11 % of the way to 1200
   auto f = DetectMemoryGrowth({series, &series[0], &config});
   ASSERT_TRUE(f);
   EXPECT_TRUE(f->projected);
-  config.growth_floor_bytes = 4ull << 30;  // 4096 s away at 1 MiB/s
-  EXPECT_FALSE(DetectMemoryGrowth({series, &series[0], &config}));
 }
 
 TEST(DefaultDetector, OnePerTypeButObjectThreshold) {

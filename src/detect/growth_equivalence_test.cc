@@ -57,7 +57,8 @@ double Median(double* first, std::size_t n) {
 }
 
 // Samples per floor block so that every block holds one trough of a
-// sawtooth: the longest distance between two large drops, plus a quarter
+// sawtooth: the period (the upper quartile of the distances between large
+// drops), plus a quarter
 // for irregular periods. 1 when there is no sawtooth.
 std::size_t SawtoothBlock(std::span<const double> y) {
   std::size_t n = y.size();
@@ -82,15 +83,24 @@ std::size_t SawtoothBlock(std::span<const double> y) {
   double sigma = 1.4826 * Median(d.data(), m);
   double drop = std::max(
       {kDropSigmas * sigma, kDropMinFraction * scale, kDropRises * rise});
-  std::size_t drops = 0, last = 0, longest = 0;
+  // The distances between consecutive drops; the period is their upper
+  // quartile, so that a few drops lost in noise (a distance of two or
+  // three periods) or found in it do not set it.
+  std::array<std::size_t, kMaxGrowthSamples> gaps;
+  std::size_t drops = 0, last = 0;
   for (std::size_t i = 1; i < n; ++i) {
     if (y[i - 1] - y[i] <= drop) continue;
-    if (drops > 0) longest = std::max(longest, i - last);
+    if (drops > 0) gaps[drops - 1] = i - last;
     last = i;
     ++drops;
   }
-  if (drops >= 2) block = longest + longest / 4 + 1;
-  return block;
+  if (drops < 2) return block;
+  std::size_t count = drops - 1;
+  auto q = gaps.begin() + static_cast<std::ptrdiff_t>(count * 3 / 4);
+  std::nth_element(gaps.begin(), q,
+                   gaps.begin() + static_cast<std::ptrdiff_t>(count));
+  std::size_t period = *q;
+  return period + period / 4 + 1;
 }
 
 // Lag-1 autocorrelation of the noise in raw samples, from their first
