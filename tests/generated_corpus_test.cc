@@ -34,19 +34,20 @@ constexpr int kJudgedPerSet = 24;
 constexpr int kJudgedPerSet = kSeriesPerSet;
 #endif
 
-// Floors, not targets. Measured on the detectors of 2026-12-04 (main at
-// 233de2e) over the 200 series of each set, precision / recall:
-//   development  monitor 0.576 / 0.969   analyze 0.590 / 1.000
-//   held-out     monitor 0.571 / 0.939   analyze 0.594 / 0.980
-// (the Go rules' precision: 0.550 and 0.551). Each floor is the lower of
-// the two sets minus about 5 points, so that a change that makes memmon
-// worse on series it was not tuned to fails here.
-// TODO(lead): set the final floors after the detector change in
-// src/detect/detectors.cc, growth.cc and config.h.
-constexpr double kMinPrecisionMonitor = 0.52;
-constexpr double kMinRecallMonitor = 0.89;
-constexpr double kMinPrecisionAnalyze = 0.54;
-constexpr double kMinRecallAnalyze = 0.93;
+// Floors, not targets. Measured over the 200 series of each set on the
+// detectors of 2026-12-04 (issue 15: start-up, trend-based counts, refills,
+// time holds), precision / recall:
+//   development  monitor 0.901 / 0.857   analyze 0.923 / 0.990
+//   held-out     monitor 0.915 / 0.888   analyze 0.931 / 0.959
+// (the Go rules' precision: 0.550 and 0.551; before issue 15 memmon's was
+// 0.571-0.594). The monitor's recall is lower: its 100 samples of history
+// cannot hold enough troughs of a leak under a long-toothed sawtooth. Each
+// floor is the lower of the two sets less about 5 points, so that a change
+// that makes memmon worse on series it was not tuned to fails here.
+constexpr double kMinPrecisionMonitor = 0.85;
+constexpr double kMinRecallMonitor = 0.80;
+constexpr double kMinPrecisionAnalyze = 0.87;
+constexpr double kMinRecallAnalyze = 0.90;
 
 bool SameSample(const Sample& a, const Sample& b) {
   return a.monotonic == b.monotonic && a.time == b.time &&
