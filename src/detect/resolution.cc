@@ -82,13 +82,13 @@ Resolution MemoryGrowth(const Finding& opened, const DetectionInput& in) {
         HumanBytes(limit), Horizon(*in.config));
   } else if (s.last < limit && s.peak >= limit) {
     r.message = fmt::format(
-        "{} came back to {} ({:+.1f} % over the baseline {}), below the "
+        "{} came back to {} ({:+.1f} % against the baseline {}), below the "
         "limit of {}, from a peak of {}",
         metric, HumanBytes(s.last), r.value, HumanBytes(b), HumanBytes(limit),
         HumanBytes(s.peak));
   } else {
     r.message = fmt::format(
-        "{} stopped rising at {} ({:+.1f} % over the baseline {}), {} the "
+        "{} stopped rising at {} ({:+.1f} % against the baseline {}), {} the "
         "limit of {}: {}",
         metric, HumanBytes(s.last), r.value, HumanBytes(b),
         s.last < limit ? "below" : "above", HumanBytes(limit),
