@@ -179,6 +179,48 @@ TEST(MemoryMonitor, SteadyLeakRaisesOneMemoryGrowthWithEvidence) {
   EXPECT_EQ(process->reads(), 41u);
 }
 
+TEST(MemoryMonitor, CallbacksAndTheLogGetTheResolvedRecordToo) {
+  // 10 threads, 60 for samples 3..19, then 10 again; a sample a second.
+  auto sim = std::make_unique<SimulatedProcess>([](uint64_t i, Sample* s) {
+    s->threads = i >= 3 && i < 20 ? 60 : 10;
+    s->open_fds = 8;
+  });
+  SimulatedProcess* process = sim.get();
+  TempFile log;
+  ASSERT_FALSE(log.path().empty());
+  MonitorConfig c = TestConfig();
+  c.resolve_after = 10s;
+  c.alert_log = log.path();
+  MemoryMonitor m(c, std::move(sim));
+  std::vector<MemoryAlert> seen;
+  m.OnAlert([&](const MemoryAlert& a) { seen.push_back(a); });
+  for (int i = 0; i < 40; ++i) m.TakeSample();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].type, AlertType::kThreadLeak);
+  EXPECT_EQ(seen[0].state, AlertState::kFiring);
+  EXPECT_EQ(seen[1].type, AlertType::kThreadLeak);
+  EXPECT_EQ(seen[1].state, AlertState::kResolved);
+  EXPECT_EQ(seen[1].episode_start_s, seen[0].time_s);
+  // The 5-sample minimum last held at sample 19; 10 s later, sample 29.
+  EXPECT_DOUBLE_EQ(seen[1].time_s, 29);
+  EXPECT_NE(seen[1].message.find("threads returned to 10"), std::string::npos)
+      << seen[1].message;
+  // GetAlerts keeps both; the stats count the firing one.
+  ASSERT_EQ(m.GetAlerts().size(), 2u);
+  EXPECT_EQ(m.GetAlerts().back().state, AlertState::kResolved);
+  EXPECT_EQ(m.GetStats().alert_count, 1u);
+  // No heap snapshot for a resolution (nor for a thread leak).
+  EXPECT_EQ(process->snapshots(), std::vector<std::string>{"baseline"});
+  std::ifstream in(log.path());
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["state"], "firing");
+  ASSERT_TRUE(std::getline(in, line));
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["state"], "resolved");
+  EXPECT_EQ(j["episode_start_s"], seen[0].time_s);
+}
+
 TEST(MemoryMonitor, StackTracesNameTheLargestSitesOnGrowthAlerts) {
   for (bool enabled : {true, false}) {
     auto sim =

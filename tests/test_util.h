@@ -120,9 +120,11 @@ inline SimulatedProcess::Shape SteadyLeak(uint64_t base, uint64_t step) {
   };
 }
 
-inline std::size_t CountAlerts(const MemoryMonitor& m, AlertType type) {
+inline std::size_t CountAlerts(const MemoryMonitor& m, AlertType type,
+                               AlertState state = AlertState::kFiring) {
   std::size_t n = 0;
-  for (const MemoryAlert& a : m.GetAlerts()) n += a.type == type;
+  for (const MemoryAlert& a : m.GetAlerts())
+    n += a.type == type && a.state == state;
   return n;
 }
 
