@@ -47,8 +47,7 @@ std::vector<MemoryAlert> AnalyzeFile(const Series& s) {
   internal::SamplesCsv csv;
   Status st = internal::ParseSamplesCsv(text.str(), &csv);
   EXPECT_TRUE(st.ok()) << st.message();
-  return internal::AnalyzeSamples(csv, internal::AnalyzeDefaultConfig())
-      .alerts;
+  return internal::AnalyzeSamples(csv, internal::AnalyzeDefaultConfig()).alerts;
 }
 
 class Corpus : public testing::TestWithParam<Series> {};
@@ -73,8 +72,9 @@ TEST_P(Corpus, ClassifiedRight) {
   // however its condition flickers (MonitorConfig::resolve_after).
   std::map<std::string, int> firing, resolved;
   for (const MemoryAlert& a : AnalyzeFile(s)) {
-    ++(a.state == AlertState::kFiring ? firing : resolved)[std::string(
-        ToString(a.type))];
+    ++(a.state == AlertState::kFiring
+           ? firing
+           : resolved)[std::string(ToString(a.type))];
   }
   for (const std::string& type : s.expect) {
     EXPECT_EQ(firing[type], 1) << s.name << ": " << type << alerts;

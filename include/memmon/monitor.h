@@ -51,9 +51,9 @@ struct MemoryStats {
   // empty until the first sample (the baseline until warm-up is over).
   std::optional<Sample> current_sample;
   std::optional<Sample> baseline_sample;
-  uint64_t sample_count = 0;         // samples taken since construction
-  uint64_t alert_count = 0;  // alerts fired since construction (resolved
-                             // records not counted)
+  uint64_t sample_count = 0;  // samples taken since construction
+  uint64_t alert_count = 0;   // alerts fired since construction (resolved
+                              // records not counted)
   std::size_t retained_samples = 0;  // <= max_samples
   // Heap in use (RSS when the heap is unknown) now versus the baseline, in
   // percent; empty without a baseline.

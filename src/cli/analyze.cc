@@ -108,10 +108,10 @@ int RunAnalyze(const AnalyzeOptions& o) {
     } else {
       std::string what =
           firing ? a.message
-                 : fmt::format("resolved after {}: {}",
-                               internal::HumanDuration(a.time_s -
-                                                       a.episode_start_s),
-                               a.message);
+                 : fmt::format(
+                       "resolved after {}: {}",
+                       internal::HumanDuration(a.time_s - a.episode_start_s),
+                       a.message);
       std::fputs(fmt::format("{:>10.1f} s  {:<18}  {}\n", a.time_s,
                              ToString(a.type), what)
                      .c_str(),
@@ -146,11 +146,11 @@ int RunAnalyze(const AnalyzeOptions& o) {
       j["reason"] = v.verdict.reason;
       std::fputs((j.dump() + "\n").c_str(), stdout);
     } else {
-      std::fputs(fmt::format("verdict {}: {}, {}\n", v.quantity,
-                             internal::ToString(v.verdict.kind),
-                             v.verdict.reason)
-                     .c_str(),
-                 stdout);
+      std::fputs(
+          fmt::format("verdict {}: {}, {}\n", v.quantity,
+                      internal::ToString(v.verdict.kind), v.verdict.reason)
+              .c_str(),
+          stdout);
     }
   }
   return FinishOutput("analyze");

@@ -331,8 +331,7 @@ void AppendHeader(const RunReport& r, std::string* out) {
           "type-{}\">{}</span> "
           "{}{}</li>\n",
           a.resolved ? " class=\"resolved\"" : "", Duration(a.time_s),
-          HtmlEscape(a.type), HtmlEscape(a.type), state,
-          HtmlEscape(a.message));
+          HtmlEscape(a.type), HtmlEscape(a.type), state, HtmlEscape(a.message));
     }
     *out += "</ol>\n";
   }

@@ -217,8 +217,8 @@ TEST(ReportPage, LoadErrorsNameTheFileAndLine) {
 TEST(ReportPage, HostileNamesStayText) {
   RunReport r;
   r.dir = "/tmp/run";
-  r.alerts.push_back({"memory_growth", 5,
-                      "</script><script>alert(1)</script>", false, {}});
+  r.alerts.push_back(
+      {"memory_growth", 5, "</script><script>alert(1)</script>", false, {}});
   LeakSuspect leak;
   leak.stack = {"<img src=x onerror=alert(2)>", "main"};
   r.leaks = std::vector<LeakSuspect>{leak};

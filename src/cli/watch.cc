@@ -95,8 +95,8 @@ int RunWatch(const WatchOptions& o) {
     std::string line =
         o.json ? ToJson(a)
         : a.state == AlertState::kFiring
-            ? fmt::format("{:7.1f} s  ALERT {}: {}", a.time_s,
-                          ToString(a.type), a.message)
+            ? fmt::format("{:7.1f} s  ALERT {}: {}", a.time_s, ToString(a.type),
+                          a.message)
             : fmt::format("{:7.1f} s  RESOLVED {} after {}: {}", a.time_s,
                           ToString(a.type),
                           internal::HumanDuration(a.time_s - a.episode_start_s),

@@ -34,8 +34,9 @@ void DetectionEngine::SetDetector(AlertType type, Detector detector) {
     MemoryAlert a;
     a.type = type;
     a.state = AlertState::kResolved;
-    a.message = "its detector was replaced (SetDetector): the episode ends "
-                "unjudged";
+    a.message =
+        "its detector was replaced (SetDetector): the episode ends "
+        "unjudged";
     a.value = e.opened.value;
     a.threshold = e.opened.threshold;
     a.episode_start = e.time;
@@ -123,7 +124,8 @@ std::vector<MemoryAlert> DetectionEngine::Judge(double time_s,
     } else {
       continue;  // disabled
     }
-    AlertGate::Event event = gates_[i].Update(f.has_value(), s.monotonic, rules);
+    AlertGate::Event event =
+        gates_[i].Update(f.has_value(), s.monotonic, rules);
     if (event == AlertGate::Event::kNone) continue;
     MemoryAlert a;
     a.type = static_cast<AlertType>(i);

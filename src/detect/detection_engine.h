@@ -57,9 +57,9 @@ class DetectionEngine {
 
   // Feeds the next sample, taken `time_s` seconds into the series; returns
   // the alert records it raises (usually none), by type; the resolutions
-  // of episodes a reset or SetDetector ended come first. The first warmup_samples samples only fill the history; the next
-  // one becomes the baseline.
-  // Push = Append, then Judge if Append says so.
+  // of episodes a reset or SetDetector ended come first. The first
+  // warmup_samples samples only fill the history; the next one becomes the
+  // baseline. Push = Append, then Judge if Append says so.
   std::vector<MemoryAlert> Push(double time_s, const Sample& sample);
 
   // The two halves of Push, for a caller that guards the history with one

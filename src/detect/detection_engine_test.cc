@@ -64,9 +64,9 @@ TEST(DetectionEngine, DisabledDetectorsStayQuietAndResetMovesTheBaseline) {
   EXPECT_EQ(r.sample_count(), 21u);
 }
 
-std::vector<MemoryAlert> Replay(DetectionEngine& r, int from, int to,
-                                double every_s,
-                                const std::function<void(int, Sample*)>& shape) {
+std::vector<MemoryAlert> Replay(
+    DetectionEngine& r, int from, int to, double every_s,
+    const std::function<void(int, Sample*)>& shape) {
   std::vector<MemoryAlert> all;
   for (int i = from; i < to; ++i) {
     Sample s = At(i * every_s);

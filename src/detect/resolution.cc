@@ -60,8 +60,8 @@ std::string Horizon(const MonitorConfig& c) {
 
 Resolution MemoryGrowth(const Finding& opened, const DetectionInput& in) {
   std::string_view metric = opened.metric;
-  U64Field field = metric == "rss_bytes" ? &Sample::rss_bytes
-                                         : &Sample::heap_inuse_bytes;
+  U64Field field =
+      metric == "rss_bytes" ? &Sample::rss_bytes : &Sample::heap_inuse_bytes;
   if (metric != "rss_bytes") metric = "heap_inuse_bytes";
   Resolution r;
   r.threshold = opened.threshold;
@@ -114,8 +114,7 @@ Resolution CountLeak(const Finding& opened, const DetectionInput& in,
     r.message = fmt::format(
         "{} are still rising, at least {:.2f}/min, but at {:.0f} are no "
         "longer projected to reach the limit of {:.0f} within {}",
-        what, trend.slope_lower_per_s * 60, s.last, limit,
-        Horizon(*in.config));
+        what, trend.slope_lower_per_s * 60, s.last, limit, Horizon(*in.config));
   } else if (s.last < limit && s.peak >= limit) {
     r.message = fmt::format(
         "{} returned to {:.0f}, below the limit of {:.0f} (baseline {:.0f}, "
@@ -162,8 +161,8 @@ Resolution Fragmentation(const DetectionInput& in) {
     r.message = "the heap's free-but-held bytes are no longer known";
     return r;
   }
-  double share = used + free_bytes > 0 ? free_bytes / (used + free_bytes) * 100
-                                       : 0;
+  double share =
+      used + free_bytes > 0 ? free_bytes / (used + free_bytes) * 100 : 0;
   r.value = share;
   if (share < cfg.fragmentation_pct) {
     r.message = fmt::format(
@@ -207,7 +206,8 @@ Resolution AllocatorPressure(const DetectionInput& in) {
     return r;
   }
   std::sort(shares.begin(), shares.begin() + static_cast<std::ptrdiff_t>(n));
-  double median = n % 2 ? shares[n / 2] : (shares[n / 2 - 1] + shares[n / 2]) / 2;
+  double median =
+      n % 2 ? shares[n / 2] : (shares[n / 2 - 1] + shares[n / 2]) / 2;
   r.value = median;
   r.message = fmt::format(
       "the allocator's CPU share fell to {:.1f} % (median of the last {} "

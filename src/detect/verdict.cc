@@ -32,7 +32,7 @@ constexpr double kWarmUpShare = 0.2;
 constexpr double kRiseSigmas = 4;
 constexpr double kRiseShareOfLevel = 0.01;
 constexpr double kStartShare = 0.05;
-constexpr double kMad = 1.4826;  // MAD to a normal standard deviation
+constexpr double kMad = 1.4826;      // MAD to a normal standard deviation
 constexpr double kMeanAbs = 1.2533;  // mean absolute deviation, likewise
 
 double Median(std::vector<double> v) {
@@ -119,8 +119,8 @@ Verdict JudgeSeries(std::span<const double> times_s,
   std::size_t n = std::min(times_s.size(), values.size());
   std::size_t needed = 2 * std::clamp<std::size_t>(options.min_points, 4, 64);
   if (n < needed) {
-    out.reason = fmt::format("too short to judge: {} samples, {} needed", n,
-                             needed);
+    out.reason =
+        fmt::format("too short to judge: {} samples, {} needed", n, needed);
     return out;
   }
   times_s = times_s.first(n);
@@ -177,8 +177,8 @@ Verdict JudgeSeries(std::span<const double> times_s,
 
   std::size_t start_n =
       std::max<std::size_t>(3, static_cast<std::size_t>(kStartShare * n));
-  std::vector<double> first(values.begin(),
-                            values.begin() + static_cast<std::ptrdiff_t>(start_n));
+  std::vector<double> first(
+      values.begin(), values.begin() + static_cast<std::ptrdiff_t>(start_n));
   auto low = first.begin() + static_cast<std::ptrdiff_t>(start_n / 10);
   std::nth_element(first.begin(), low, first.end());
   double start = *low;
@@ -186,8 +186,8 @@ Verdict JudgeSeries(std::span<const double> times_s,
   double end = Median({last_half.begin(), last_half.end()});
   double rise = end - start;
   double sigma = RobustSigma(last_half, quantum);
-  bool clearly = rise > kRiseSigmas * sigma &&
-                 rise > kRiseShareOfLevel * std::abs(end);
+  bool clearly =
+      rise > kRiseSigmas * sigma && rise > kRiseShareOfLevel * std::abs(end);
   if (!clearly) {
     out.kind = VerdictKind::kFlat;
     out.reason = fmt::format(

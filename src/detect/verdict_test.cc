@@ -116,8 +116,7 @@ TEST(JudgeRecording, MemoryThreadsAndFdsOrWhyNot) {
     ts.sample.threads = 8;
     csv.samples.push_back(ts);
   }
-  std::vector<QuantityVerdict> v =
-      JudgeRecording(csv, DefaultMonitorConfig());
+  std::vector<QuantityVerdict> v = JudgeRecording(csv, DefaultMonitorConfig());
   ASSERT_EQ(v.size(), 3u);
   EXPECT_EQ(v[0].quantity, "rss_bytes");  // no heap column: RSS
   EXPECT_EQ(v[0].verdict.kind, VerdictKind::kLeak) << v[0].verdict.reason;

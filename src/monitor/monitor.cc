@@ -169,8 +169,7 @@ struct MemoryMonitor::Impl {
   // A memory_growth episode opening: the alert that gets a heap snapshot and
   // the top sites (its resolution gets neither).
   static bool IsGrowthFiring(const MemoryAlert& a) {
-    return a.type == AlertType::kMemoryGrowth &&
-           a.state == AlertState::kFiring;
+    return a.type == AlertType::kMemoryGrowth && a.state == AlertState::kFiring;
   }
 
   // The sites holding the most live heap, on the alert and in its message.
