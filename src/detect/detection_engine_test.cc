@@ -132,6 +132,32 @@ TEST(DetectionEngine, ALeakThatStopsFiresThenResolvesAsBounded) {
   EXPECT_DOUBLE_EQ(all[1].threshold, 20);
 }
 
+TEST(DetectionEngine, AllocatorPressureAndFragmentationSayWhatFell) {
+  DetectionEngine r(Config());
+  constexpr uint64_t kMiB = 1 << 20;
+  // 10 % allocator CPU and 75 % of the heap free but held from i = 5 to
+  // 29, then 1 % and 10 %.
+  std::vector<MemoryAlert> all = Replay(r, 0, 60, 30, [](int i, Sample* s) {
+    bool bad = i >= 5 && i < 30;
+    s->allocator_cpu_fraction = bad ? 0.10 : 0.01;
+    s->heap_inuse_bytes = 200 * kMiB;
+    s->heap_free_bytes = (bad ? 600 : 22) * kMiB;
+  });
+  std::vector<std::string> resolved;
+  for (const MemoryAlert& a : all) {
+    if (a.state == AlertState::kResolved) resolved.push_back(a.message);
+  }
+  ASSERT_EQ(resolved.size(), 2u);
+  // Fragmentation's condition fails on the first sample below its limit,
+  // the allocator's median two samples later.
+  EXPECT_EQ(resolved[0],
+            "the free-but-held share of the heap fell to 9.9 % (22.0 MiB "
+            "free, 200.0 MiB in use), below the 50.0 % limit");
+  EXPECT_EQ(resolved[1],
+            "the allocator's CPU share fell to 1.0 % (median over the last 5 "
+            "samples), below the 5.0 % limit");
+}
+
 TEST(DetectionEngine, AResetResolvesAnEpisodeThatFired) {
   DetectionEngine r(Config());
   auto shape = [](int i, Sample* s) { s->threads = i >= 5 ? 60 : 10; };

@@ -53,6 +53,19 @@ GrowthTrend Trend(const DetectionInput& in, const Series& s) {
                         TrendOptions(*in.config));
 }
 
+// The samples the detectors' hold looks at, `holds` holds back from now,
+// oldest first, and the hold in words. (The one place that knows how the
+// hold is measured.)
+std::span<const Sample> HoldWindow(const DetectionInput& in,
+                                   std::size_t holds) {
+  return in.history.last(
+      std::min(in.history.size(), holds * in.config->hold_samples));
+}
+
+std::string HoldText(const MonitorConfig& c) {
+  return fmt::format("{} samples", c.hold_samples);
+}
+
 std::string Horizon(const MonitorConfig& c) {
   return HumanDuration(
       std::chrono::duration<double>(c.growth_projection_horizon).count());
@@ -127,13 +140,13 @@ Resolution CountLeak(const Finding& opened, const DetectionInput& in,
         what, s.last, limit, opened.baseline, ToString(trend.kind));
   } else {
     double lowest = s.last;
-    std::size_t hold = std::min(s.n, in.config->hold_samples);
-    for (std::size_t i = s.n - hold; i < s.n; ++i)
-      lowest = std::min(lowest, s.v[i]);
+    for (const Sample& x : HoldWindow(in, 1)) {
+      if (x.*field) lowest = std::min(lowest, static_cast<double>(*(x.*field)));
+    }
     r.message = fmt::format(
         "{} are at {:.0f}, but fell to {:.0f}, below the limit of {:.0f}, "
-        "within the last {} samples: no longer held above it",
-        what, s.last, lowest, limit, hold);
+        "within the last {}: no longer held above it",
+        what, s.last, lowest, limit, HoldText(*in.config));
   }
   return r;
 }
@@ -144,9 +157,8 @@ Resolution Fragmentation(const DetectionInput& in) {
   r.threshold = cfg.fragmentation_pct;
   double used = 0, free_bytes = 0, peak = 0;
   bool known = false;
-  std::size_t looked = 0;
-  for (auto it = in.history.rbegin();
-       it != in.history.rend() && looked < 2 * cfg.hold_samples; ++it) {
+  std::span<const Sample> look = HoldWindow(in, 2);
+  for (auto it = look.rbegin(); it != look.rend(); ++it) {
     if (!it->heap_inuse_bytes || !it->heap_free_bytes) continue;
     double u = static_cast<double>(*it->heap_inuse_bytes);
     if (!known) {
@@ -155,7 +167,6 @@ Resolution Fragmentation(const DetectionInput& in) {
       known = true;
     }
     peak = std::max(peak, u);
-    ++looked;
   }
   if (!known) {
     r.message = "the heap's free-but-held bytes are no longer known";
@@ -183,8 +194,8 @@ Resolution Fragmentation(const DetectionInput& in) {
   } else {
     r.message = fmt::format(
         "{:.1f} % of the heap is free but held ({}), but it fell below the "
-        "limits within the last {} samples",
-        share, HumanBytes(free_bytes), cfg.hold_samples);
+        "limits within the last {}",
+        share, HumanBytes(free_bytes), HoldText(cfg));
   }
   return r;
 }
@@ -193,11 +204,10 @@ Resolution AllocatorPressure(const DetectionInput& in) {
   const MonitorConfig& cfg = *in.config;
   Resolution r;
   r.threshold = cfg.allocator_cpu_pct;
-  std::array<double, 64> shares{};
+  std::array<double, 256> shares{};
   std::size_t n = 0;
-  std::size_t want = std::min<std::size_t>(cfg.hold_samples, shares.size());
-  for (auto it = in.history.rbegin(); it != in.history.rend() && n < want;
-       ++it) {
+  std::span<const Sample> look = HoldWindow(in, 1);
+  for (auto it = look.rbegin(); it != look.rend() && n < shares.size(); ++it) {
     if (it->allocator_cpu_fraction)
       shares[n++] = *it->allocator_cpu_fraction * 100.0;
   }
@@ -210,9 +220,9 @@ Resolution AllocatorPressure(const DetectionInput& in) {
       n % 2 ? shares[n / 2] : (shares[n / 2 - 1] + shares[n / 2]) / 2;
   r.value = median;
   r.message = fmt::format(
-      "the allocator's CPU share fell to {:.1f} % (median of the last {} "
-      "samples), below the {:.1f} % limit",
-      median, n, cfg.allocator_cpu_pct);
+      "the allocator's CPU share fell to {:.1f} % (median over the last {}), "
+      "below the {:.1f} % limit",
+      median, HoldText(cfg), cfg.allocator_cpu_pct);
   return r;
 }
 
