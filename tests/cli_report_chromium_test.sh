@@ -4,7 +4,8 @@
 # anything the page's Content-Security-Policy blocks into <html
 # data-errors>), and the memory chart, the counts chart and the flame graph
 # are drawn (report.js marks each data-rendered="1"; the DOM after the
-# scripts ran is read with --dump-dom). A page with a deliberate error and a
+# scripts ran is read with --dump-dom), with the alert episodes (firing and
+# resolved markers, shaded spans). A page with a deliberate error and a
 # blocked load must count them: the check can fail.
 #
 # Exits 77 (skipped) only when no Chromium is installed
@@ -77,6 +78,25 @@ grep -q 'class="[^"]*d3-flame-graph' <<<"$page" || fail "no flame graph SVG"
 # The static parts survived parsing: the whole body is there, in order.
 grep -q '<footer>Written by memmon' <<<"$page" || fail "page cut short"
 [[ $(grep -o "<td class=\"num\">" <<<"$page" | wc -l) -ge 8 ]] || fail "leak table lost"
+
+# The alert episodes: the fixture's two alerts are still open at the end
+# (two shaded spans, two firing markers, nothing resolved) ...
+[[ $(element "$page" memory-chart) == *'data-resolved-markers="0"'* &&
+   $(element "$page" memory-chart) == *'data-episodes="2"'* ]] ||
+  fail "episodes: $(element "$page" memory-chart)"
+# ... and with memory_growth's resolved record, one resolved marker, its
+# episode closed there, the other still open: two spans on both charts.
+cp -r "$fixture" "$work/resolved"
+cat "$(dirname "$0")/testdata/resolved_alert.jsonl" >>"$work/resolved/alerts.jsonl"
+"$memmon" report "$work/resolved" -o "$work/resolved.html" >/dev/null
+page=$(dom "$work/resolved.html")
+html=$(grep -o '<html[^>]*>' <<<"$page" | head -1)
+[[ $html == *'data-ready="1"'* && $html == *'data-errors="0"'* ]] || fail "resolved: $html"
+for id in memory-chart counts-chart; do
+  tag=$(element "$page" "$id")
+  [[ $tag == *'data-alert-markers="2"'* && $tag == *'data-resolved-markers="1"'* &&
+     $tag == *'data-episodes="2"'* ]] || fail "resolved: $id: $tag"
+done
 
 # A directory with only samples.csv: charts, no flame graph, no errors.
 mkdir "$work/only_samples"

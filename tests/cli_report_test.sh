@@ -3,7 +3,8 @@
 # page is self-contained (nothing it could fetch) and carries the run's
 # data; a heap snapshot stands in for heap.pb.gz; a directory with only
 # samples.csv still makes a page; bad input exits 2 with one line naming the
-# file (and line); an unwritable -o exits 1. The page's scripts are run by
+# file (and line); an unwritable -o exits 1; a resolved alert record is
+# listed and charted as one. The page's scripts are run by
 # cli_report_chromium_test.sh.
 #
 # The fixture's samples.csv, alerts.jsonl, leaks.json and run.json are
@@ -82,7 +83,7 @@ for want in \
     '"rss_bytes":[86000000,' \
     '"heap_free_bytes":[6000000,' \
     '"fds":[20,20,20,21,' \
-    '{"message":"open descriptors are rising steadily from 20 to 55, at 1.33/min over the last 9.0 min","time_s":525.0,"type":"fd_leak"}' \
+    '{"message":"open descriptors are rising steadily from 20 to 55, at 1.33/min over the last 9.0 min","state":"firing","time_s":525.0,"type":"fd_leak"}' \
     '"name":"(anonymous namespace)::LeakWithNew(int, unsigned long)","value":200000}' \
     '"name":"_start"' \
     'var uPlot=' \
@@ -118,6 +119,21 @@ sed -n 's#.*<script type="application/json" id="memmon-data">\(.*\)</script>.*#\
 run_report "$fixture" -o "$work/elsewhere.html"
 [[ $rc -eq 0 && -s $work/elsewhere.html ]] || fail "-o: exited $rc: $err"
 [[ ! -e $fixture/report.html ]] || fail "-o still wrote into the run directory"
+
+# ---- an episode that resolved: counted apart, listed as resolved, and in ----
+# the chart's data with its start (cli_report_chromium_test.sh draws it).
+cp -r "$fixture" "$work/resolved"
+rm -f "$work/resolved/report.html"
+cat "$(dirname "$0")/testdata/resolved_alert.jsonl" >>"$work/resolved/alerts.jsonl"
+run_report "$work/resolved"
+[[ $rc -eq 0 ]] || fail "resolved: exited $rc: $err"
+for want in \
+    '<dt>Alerts</dt><dd>2 (1 resolved)</dd>' \
+    '<li class="resolved"><span class="time">9.5 min</span> <span class="type type-memory_growth">memory_growth</span> <span class="state">resolved after 3.0 min</span> heap_inuse_bytes came back to 48.0 MiB' \
+    '"episode_start_s":390.0,"message":"heap_inuse_bytes came back to 48.0 MiB' \
+    '"state":"resolved","time_s":570.0,"type":"memory_growth"}' ; do
+  grep -qF -- "$want" "$work/resolved/report.html" || fail "resolved: page lacks: $want"
+done
 
 # ---- the highest numbered snapshot stands in for heap.pb.gz ------------------
 mkdir "$work/snapshots"

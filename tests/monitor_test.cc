@@ -180,6 +180,61 @@ TEST(MemoryMonitor, SteadyLeakRaisesOneMemoryGrowthWithEvidence) {
   EXPECT_EQ(process->reads(), 41u);
 }
 
+TEST(MemoryMonitor, CallbacksAndTheLogGetTheResolvedRecordToo) {
+  // 10 threads, 60 for samples 3..19, then 10 again; a sample a second;
+  // thread_leak is "more than 30 threads" here (the delivery is under test,
+  // not the rule).
+  auto sim = std::make_unique<SimulatedProcess>([](uint64_t i, Sample* s) {
+    s->threads = i >= 3 && i < 20 ? 60 : 10;
+    s->open_fds = 8;
+  });
+  SimulatedProcess* process = sim.get();
+  TempFile log;
+  ASSERT_FALSE(log.path().empty());
+  MonitorConfig c = TestConfig();
+  c.resolve_after = 10s;
+  c.alert_log = log.path();
+  MemoryMonitor m(c, std::move(sim));
+  m.SetDetector(AlertType::kThreadLeak,
+                [](const DetectionInput& in) -> std::optional<Finding> {
+                  if (*in.history.back().threads <= 30) return std::nullopt;
+                  Finding f;
+                  f.type = AlertType::kThreadLeak;
+                  f.value = 60;
+                  f.threshold = 30;
+                  return f;
+                });
+  std::vector<MemoryAlert> seen;
+  m.OnAlert([&](const MemoryAlert& a) { seen.push_back(a); });
+  for (int i = 0; i < 40; ++i) m.TakeSample();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].type, AlertType::kThreadLeak);
+  EXPECT_EQ(seen[0].state, AlertState::kFiring);
+  EXPECT_DOUBLE_EQ(seen[0].time_s, 5);  // held on samples 3, 4, 5
+  EXPECT_EQ(seen[1].type, AlertType::kThreadLeak);
+  EXPECT_EQ(seen[1].state, AlertState::kResolved);
+  EXPECT_EQ(seen[1].episode_start_s, seen[0].time_s);
+  // Last held at sample 19; 10 s later, sample 29.
+  EXPECT_DOUBLE_EQ(seen[1].time_s, 29);
+  EXPECT_EQ(seen[1].message,
+            "its detector has not found it on 3 consecutive samples and for "
+            "10.0 s");
+  // GetAlerts keeps both; the stats count the firing one.
+  ASSERT_EQ(m.GetAlerts().size(), 2u);
+  EXPECT_EQ(m.GetAlerts().back().state, AlertState::kResolved);
+  EXPECT_EQ(m.GetStats().alert_count, 1u);
+  // No heap snapshot for a resolution (nor for a thread leak).
+  EXPECT_EQ(process->snapshots(), std::vector<std::string>{"baseline"});
+  std::ifstream in(log.path());
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["state"], "firing");
+  ASSERT_TRUE(std::getline(in, line));
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["state"], "resolved");
+  EXPECT_EQ(j["episode_start_s"], seen[0].time_s);
+}
+
 TEST(MemoryMonitor, StackTracesNameTheLargestSitesOnGrowthAlerts) {
   for (bool enabled : {true, false}) {
     auto sim =

@@ -263,8 +263,19 @@ TEST(ObjectThreshold, OncePerCrossingRearmedWithHysteresis) {
   m.TakeSample();
   EXPECT_EQ(CountAlerts(m, AlertType::kObjectThreshold), 1u);
   c.Decrement(1);
-  c.Decrement(1);  // 8: re-armed
+  c.Decrement(1);  // 8: re-armed, which resolves the crossing
   m.TakeSample();
+  ASSERT_EQ(CountAlerts(m, AlertType::kObjectThreshold, AlertState::kResolved),
+            1u);
+  const MemoryAlert resolved = m.GetAlerts().back();
+  EXPECT_EQ(resolved.state, AlertState::kResolved);
+  EXPECT_NE(resolved.message.find("oc-threshold fell to 8 objects (8 B), "
+                                  "below the re-arm level of 9 (threshold "
+                                  "10)"),
+            std::string::npos)
+      << resolved.message;
+  EXPECT_EQ(resolved.value, 8);
+  EXPECT_LE(resolved.episode_start_s, resolved.time_s);
   c.Increment(1);
   c.Increment(1);  // 10: a new crossing
   m.TakeSample();

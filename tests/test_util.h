@@ -151,9 +151,11 @@ class ParkedThreads {
   std::vector<std::thread> threads_;
 };
 
-inline std::size_t CountAlerts(const MemoryMonitor& m, AlertType type) {
+inline std::size_t CountAlerts(const MemoryMonitor& m, AlertType type,
+                               AlertState state = AlertState::kFiring) {
   std::size_t n = 0;
-  for (const MemoryAlert& a : m.GetAlerts()) n += a.type == type;
+  for (const MemoryAlert& a : m.GetAlerts())
+    n += a.type == type && a.state == state;
   return n;
 }
 

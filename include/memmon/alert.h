@@ -32,6 +32,19 @@ std::string_view ToString(AlertType type);
 // Parses the names above. Returns false for anything else.
 bool ParseAlertType(std::string_view name, AlertType* type);
 
+// An alert record opens an episode (kFiring) or ends it (kResolved): the
+// condition that raised it has been absent for the hysteresis
+// (MonitorConfig::hysteresis_samples and resolve_after). Every episode that
+// fired resolves at most once; one still open when monitoring stops has no
+// resolved record.
+enum class AlertState {
+  kFiring,
+  kResolved,
+};
+
+// Exactly "firing", "resolved".
+std::string_view ToString(AlertState state);
+
 // Where live heap memory was allocated: a site of the heap sampler's
 // profile (the first frame outside the allocation API and the C++ standard
 // library) and the sampled bytes still in use that it allocated.
@@ -42,20 +55,32 @@ struct AllocationSite {
   double inuse_bytes = 0;
 };
 
+// One alert record. A firing record says what is wrong; the resolved record
+// of the same episode (same type, later) says why it is over. A callback
+// that pages someone should look at `state`.
 struct MemoryAlert {
   AlertType type = AlertType::kMemoryGrowth;
+  AlertState state = AlertState::kFiring;
   std::chrono::system_clock::time_point time{};
   // Seconds since the monitor's first sample (the `time_s` of the JSON
   // line).
   double time_s = 0;
-  // One readable sentence: what, how much, against which limit, and why.
+  // One readable sentence. Firing: what, how much, against which limit, and
+  // why. Resolved: why the episode ended ("heap_inuse_bytes came back to
+  // 210.0 MiB, below the limit of 240.0 MiB"; "threads stopped rising at
+  // 40 ...").
   std::string message;
-  // The measured quantity and the limit it passed, in the unit the message
-  // names (percent, threads, descriptors).
+  // The measured quantity and the limit, in the unit the message names
+  // (percent, threads, descriptors): the limit it passed when firing, the
+  // quantity now against the same limit when resolved.
   double value = 0;
   double threshold = 0;
-  // The sample that raised it.
+  // The sample that raised it (firing) or ended it (resolved).
   Sample sample;
+  // Resolved records only: when the episode's firing record was raised
+  // (its `time` and `time_s`).
+  std::chrono::system_clock::time_point episode_start{};
+  double episode_start_s = 0;
   // memory_growth with MonitorConfig::enable_stack_traces, when the heap
   // sampler is loaded: the sites holding the most live heap at the alert,
   // largest first (at most five). Empty otherwise.
@@ -63,9 +88,11 @@ struct MemoryAlert {
 };
 
 // The alert as one JSON object on one line (no trailing newline):
-// {"type":..,"time":"RFC 3339","time_s":..,"message":..,"value":..,
-// "threshold":..} and, when it has any, "top_sites":[{"function":..,
-// "file":..,"line":..,"inuse_bytes":..},..].
+// {"type":..,"state":"firing"|"resolved","time":"RFC 3339","time_s":..,
+// "message":..,"value":..,"threshold":..}; a resolved record adds
+// "episode_start_s":.. (the firing record's time_s); a firing one, when it
+// has any, "top_sites":[{"function":..,"file":..,"line":..,
+// "inuse_bytes":..},..].
 std::string ToJson(const MemoryAlert& alert);
 
 }  // namespace memmon

@@ -2,7 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // MemoryMonitor samples the current process on a background thread, keeps a
-// bounded history, runs the detectors over it and raises alerts.
+// bounded history, runs the detectors over it and raises alerts: a firing
+// record when a problem's episode opens, a resolved record when it ends
+// (memmon/alert.h).
 //
 // Thread-safety: every method may be called from any thread at any time,
 // including while the monitor runs and from inside an OnAlert callback
@@ -49,8 +51,9 @@ struct MemoryStats {
   // empty until the first sample (the baseline until warm-up is over).
   std::optional<Sample> current_sample;
   std::optional<Sample> baseline_sample;
-  uint64_t sample_count = 0;         // samples taken since construction
-  uint64_t alert_count = 0;          // alerts raised since construction
+  uint64_t sample_count = 0;  // samples taken since construction
+  uint64_t alert_count = 0;   // alerts fired since construction (resolved
+                              // records not counted)
   std::size_t retained_samples = 0;  // <= max_samples
   // Heap in use (RSS when the heap is unknown) now versus the baseline, in
   // percent; empty without a baseline.
@@ -131,7 +134,9 @@ class MemoryMonitor {
   MemoryStats GetStats() const;
   // Retained samples, oldest first; at most max_samples.
   std::vector<Sample> GetSamples() const;
-  // Retained alerts, oldest first; at most max_alerts.
+  // Retained alert records, firing and resolved, oldest first; at most
+  // max_alerts. What is firing now: the firing records whose episode has
+  // no resolved record (same type) after them.
   std::vector<MemoryAlert> GetAlerts() const;
   void ClearAlerts();
   // Takes a sample now and makes it the baseline.
@@ -160,7 +165,10 @@ class MemoryMonitor {
   void DecrementObject(std::string_view name, uint64_t bytes = 0);
   std::map<std::string, TrackedObject> GetTrackedObjects() const;
 
-  // Calls `callback` for every alert raised after this call.
+  // Calls `callback` for every alert record raised after this call: a
+  // firing record when an episode opens, a resolved one (state kResolved,
+  // message saying why) when it ends. A callback that pages someone should
+  // look at `state`.
   void OnAlert(AlertCallback callback);
   // Replaces the rule for one alert type; an empty Detector disables it.
   void SetDetector(AlertType type, Detector detector);

@@ -2,7 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // memmon analyze FILE.csv [--json]: replays a samples CSV (samples_csv.h)
-// through the monitor's detectors and gates (replay.h) and prints the alerts.
+// through the monitor's detectors and gates (detect/analyze.h), prints the
+// alert records, firing and resolved, and ends with a verdict per quantity
+// over the whole series (detect/verdict.h).
 
 #include "detect/analyze.h"
 
@@ -89,23 +91,33 @@ int RunAnalyze(const AnalyzeOptions& o) {
   }
 
   internal::Analysis result = internal::AnalyzeSamples(csv, config);
+  std::size_t alerts = 0, resolved = 0;
   for (const MemoryAlert& a : result.alerts) {
+    bool firing = a.state == AlertState::kFiring;
+    ++(firing ? alerts : resolved);
     if (o.json) {
       nlohmann::ordered_json j;
       j["type"] = ToString(a.type);
+      j["state"] = ToString(a.state);
       j["time_s"] = a.time_s;
       j["message"] = a.message;
       j["value"] = a.value;
       j["threshold"] = a.threshold;
+      if (!firing) j["episode_start_s"] = a.episode_start_s;
       std::fputs((j.dump() + "\n").c_str(), stdout);
     } else {
+      std::string what =
+          firing ? a.message
+                 : fmt::format(
+                       "resolved after {}: {}",
+                       internal::HumanDuration(a.time_s - a.episode_start_s),
+                       a.message);
       std::fputs(fmt::format("{:>10.1f} s  {:<18}  {}\n", a.time_s,
-                             ToString(a.type), a.message)
+                             ToString(a.type), what)
                      .c_str(),
                  stdout);
     }
   }
-  std::size_t alerts = result.alerts.size();
   const std::vector<std::string>& disabled = result.not_judged;
   if (!o.json) {
     std::string span =
@@ -116,6 +128,7 @@ int RunAnalyze(const AnalyzeOptions& o) {
     std::string summary =
         fmt::format("{} samples{}, {} alert{}", csv.samples.size(), span,
                     alerts, alerts == 1 ? "" : "s");
+    if (resolved > 0) summary += fmt::format(" ({} resolved)", resolved);
     if (!disabled.empty()) {
       summary += "; not judged, for want of a column: ";
       for (std::size_t i = 0; i < disabled.size(); ++i) {
@@ -123,6 +136,22 @@ int RunAnalyze(const AnalyzeOptions& o) {
       }
     }
     std::fputs((summary + "\n").c_str(), stdout);
+  }
+  // With hindsight: what each quantity did over the whole series.
+  for (const internal::QuantityVerdict& v : result.verdicts) {
+    if (o.json) {
+      nlohmann::ordered_json j;
+      j["verdict"] = internal::ToString(v.verdict.kind);
+      j["quantity"] = v.quantity;
+      j["reason"] = v.verdict.reason;
+      std::fputs((j.dump() + "\n").c_str(), stdout);
+    } else {
+      std::fputs(
+          fmt::format("verdict {}: {}, {}\n", v.quantity,
+                      internal::ToString(v.verdict.kind), v.verdict.reason)
+              .c_str(),
+          stdout);
+    }
   }
   return FinishOutput("analyze");
 }
@@ -134,8 +163,9 @@ Subcommand AddAnalyze(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "analyze",
       "Replay a samples CSV through memmon's detectors and print the alerts "
-      "they raise (the same rules, gates and defaults as the in-process "
-      "monitor).");
+      "they raise and resolve (the same rules, gates and defaults as the "
+      "in-process monitor), then a verdict per quantity over the whole "
+      "series: leak, bounded, warm-up, sawtooth, flat or unknown.");
   app->add_option("file", o->file,
                   "samples CSV: a header naming at least time_s, then one "
                   "sample per line; columns rss_bytes, heap_inuse_bytes, "
@@ -144,8 +174,10 @@ Subcommand AddAnalyze(CLI::App& parent) {
                   "standard input")
       ->required();
   app->add_flag("--json", o->json,
-                "one JSON object per alert per line: type, time_s, message, "
-                "value, threshold");
+                "one JSON object per line: per alert record type, state "
+                "(firing or resolved), time_s, message, value, threshold "
+                "(and episode_start_s when resolved); then per quantity "
+                "verdict, quantity, reason");
   app->add_option(
          "--max-samples", o->max_samples,
          "history the detectors see, in samples (MonitorConfig::max_samples; "

@@ -118,6 +118,11 @@ Status ParseAlerts(const std::string& path, std::string_view text,
     }
     alert.time_s = *time_s;
     alert.message = String(j, "message");
+    alert.resolved = String(j, "state") == "resolved";
+    std::optional<double> start = Number(j, "episode_start_s");
+    if (alert.resolved && start && std::isfinite(*start)) {
+      alert.episode_start_s = *start;
+    }
     out->push_back(std::move(alert));
   }
   return Status::Ok();
@@ -304,17 +309,29 @@ void AppendHeader(const RunReport& r, std::string* out) {
   } else {
     row("Samples", "none (no samples.csv)");
   }
-  row("Alerts", std::to_string(r.alerts.size()));
+  std::size_t resolved = 0;
+  for (const ReportAlert& a : r.alerts) resolved += a.resolved;
+  std::string alerts = std::to_string(r.alerts.size() - resolved);
+  if (resolved > 0) alerts += fmt::format(" ({} resolved)", resolved);
+  row("Alerts", alerts);
   *out += "</dl>\n";
   if (!r.alerts.empty()) {
     *out += "<ol class=\"alerts\" id=\"alerts\">\n";
     for (const ReportAlert& a : r.alerts) {
+      std::string state;
+      if (a.resolved) {
+        state = "<span class=\"state\">resolved";
+        if (a.episode_start_s) {
+          state += " after " + Duration(a.time_s - *a.episode_start_s);
+        }
+        state += "</span> ";
+      }
       *out += fmt::format(
-          "<li><span class=\"time\">{}</span> <span class=\"type "
+          "<li{}><span class=\"time\">{}</span> <span class=\"type "
           "type-{}\">{}</span> "
-          "{}</li>\n",
-          Duration(a.time_s), HtmlEscape(a.type), HtmlEscape(a.type),
-          HtmlEscape(a.message));
+          "{}{}</li>\n",
+          a.resolved ? " class=\"resolved\"" : "", Duration(a.time_s),
+          HtmlEscape(a.type), HtmlEscape(a.type), state, HtmlEscape(a.message));
     }
     *out += "</ol>\n";
   }
@@ -641,8 +658,12 @@ std::string RenderReport(const RunReport& r,
   data["samples"] = r.samples ? SamplesJson(*r.samples) : json(nullptr);
   json alerts = json::array();
   for (const ReportAlert& a : r.alerts) {
-    alerts.push_back(
-        {{"type", a.type}, {"time_s", a.time_s}, {"message", a.message}});
+    json alert = {{"type", a.type},
+                  {"time_s", a.time_s},
+                  {"message", a.message},
+                  {"state", a.resolved ? "resolved" : "firing"}};
+    if (a.episode_start_s) alert["episode_start_s"] = *a.episode_start_s;
+    alerts.push_back(std::move(alert));
   }
   data["alerts"] = std::move(alerts);
   data["flame"] =

@@ -8,7 +8,8 @@
 //
 // The run directory (every file optional, at least one present):
 //   samples.csv      samples_csv.h                -> the memory chart
-//   alerts.jsonl     one JSON object per line     -> markers, the alerts list
+//   alerts.jsonl     one JSON object per line     -> markers and episodes,
+//                                                   the alerts list
 //   heap.NNNN.pb.gz  pprof: the last profile of  -> the flame graph
 //   heap.pb.gz       the run's series (heap_series.h: snapshots; the exit
 //                    profile only without two of them; a teardown left out)
@@ -51,6 +52,11 @@ struct ReportAlert {
   std::string type;
   double time_s = 0;
   std::string message;
+  // "firing" or "resolved" ("state"; absent or anything else: firing, as
+  // alerts.jsonl written before resolved records existed).
+  bool resolved = false;
+  // A resolved record's "episode_start_s": when its episode opened.
+  std::optional<double> episode_start_s;
 };
 
 struct LeakFrame {

@@ -218,7 +218,7 @@ TEST(ReportPage, HostileNamesStayText) {
   RunReport r;
   r.dir = "/tmp/run";
   r.alerts.push_back(
-      {"memory_growth", 5, "</script><script>alert(1)</script>"});
+      {"memory_growth", 5, "</script><script>alert(1)</script>", false, {}});
   LeakSuspect leak;
   leak.stack = {"<img src=x onerror=alert(2)>", "main"};
   r.leaks = std::vector<LeakSuspect>{leak};

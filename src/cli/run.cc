@@ -586,14 +586,22 @@ class Run {
     if (!had_baseline && engine_->baseline())
       status_.RequestSnapshot("baseline");
     for (const MemoryAlert& a : fired) {
-      ++alert_count_;
-      if (a.type == AlertType::kMemoryGrowth)
+      bool firing = a.state == AlertState::kFiring;
+      if (firing) ++alert_count_;
+      if (firing && a.type == AlertType::kMemoryGrowth)
         status_.RequestSnapshot("memory_growth");
       alerts_.Write(ToJson(a));
       ClearStatusLine();
-      std::fprintf(stderr, "memmon: ALERT %s at %s: %s\n",
-                   std::string(ToString(a.type)).c_str(), Elapsed(t).c_str(),
-                   a.message.c_str());
+      if (firing) {
+        std::fprintf(stderr, "memmon: ALERT %s at %s: %s\n",
+                     std::string(ToString(a.type)).c_str(), Elapsed(t).c_str(),
+                     a.message.c_str());
+      } else {
+        std::fprintf(stderr, "memmon: RESOLVED %s at %s, after %s: %s\n",
+                     std::string(ToString(a.type)).c_str(), Elapsed(t).c_str(),
+                     Elapsed(a.time_s - a.episode_start_s).c_str(),
+                     a.message.c_str());
+      }
     }
     ++sample_count_;
     if (live_) {

@@ -94,9 +94,15 @@ int RunWatch(const WatchOptions& o) {
   monitor.OnAlert([&](const MemoryAlert& a) {
     std::lock_guard l(out_mu);
     if (live) std::fputs("\r\033[K", stderr);  // clear the status line
-    std::string line = o.json ? ToJson(a)
-                              : fmt::format("{:7.1f} s  ALERT {}: {}", a.time_s,
-                                            ToString(a.type), a.message);
+    std::string line =
+        o.json ? ToJson(a)
+        : a.state == AlertState::kFiring
+            ? fmt::format("{:7.1f} s  ALERT {}: {}", a.time_s, ToString(a.type),
+                          a.message)
+            : fmt::format("{:7.1f} s  RESOLVED {} after {}: {}", a.time_s,
+                          ToString(a.type),
+                          internal::HumanDuration(a.time_s - a.episode_start_s),
+                          a.message);
     std::fputs((line + "\n").c_str(), stdout);
     std::fflush(stdout);
   });

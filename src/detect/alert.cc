@@ -34,6 +34,10 @@ bool ParseAlertType(std::string_view name, AlertType* type) {
   return false;
 }
 
+std::string_view ToString(AlertState state) {
+  return state == AlertState::kResolved ? "resolved" : "firing";
+}
+
 std::string_view ToString(AllocatorKind kind) {
   // In AllocatorKind's order.
   constexpr std::string_view kNames[] = {"unknown", "glibc", "jemalloc",
@@ -48,11 +52,15 @@ std::string ToJson(const MemoryAlert& alert) {
       std::chrono::duration_cast<std::chrono::milliseconds>(alert.time - secs);
   nlohmann::ordered_json j;
   j["type"] = ToString(alert.type);
+  j["state"] = ToString(alert.state);
   j["time"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", secs, ms.count());
   j["time_s"] = alert.time_s;
   j["message"] = alert.message;
   j["value"] = alert.value;
   j["threshold"] = alert.threshold;
+  if (alert.state == AlertState::kResolved) {
+    j["episode_start_s"] = alert.episode_start_s;
+  }
   if (!alert.top_sites.empty()) {
     nlohmann::ordered_json sites = nlohmann::ordered_json::array();
     for (const AllocationSite& site : alert.top_sites) {

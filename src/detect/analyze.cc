@@ -60,6 +60,7 @@ Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config) {
       out.alerts.push_back(std::move(a));
     }
   }
+  out.verdicts = JudgeRecording(csv, config);
   return out;
 }
 

@@ -2,8 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // AnalyzeSamples: a recorded series (samples_csv.h) through a DetectionEngine,
-// with the detectors whose columns are missing switched off. What `memmon
-// analyze`, the corpus test and the corpus evaluation share.
+// with the detectors whose columns are missing switched off, and a verdict
+// per quantity over the whole series (verdict.h). What `memmon analyze`,
+// the corpus test and the corpus evaluation share.
 //
 // Thread-safety: pure function. Allocates (the history, the alerts).
 #ifndef MEMMON_SRC_DETECT_ANALYZE_H_
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "detect/samples_csv.h"
+#include "detect/verdict.h"
 #include "memmon/alert.h"
 #include "memmon/config.h"
 
@@ -24,9 +26,12 @@ namespace memmon::internal {
 MonitorConfig AnalyzeDefaultConfig();
 
 struct Analysis {
-  std::vector<MemoryAlert> alerts;  // in the order raised
+  // The alert records in the order raised, firing and resolved.
+  std::vector<MemoryAlert> alerts;
   // "fd_leak (needs fds)" for each detector a missing column switched off.
   std::vector<std::string> not_judged;
+  // With hindsight, per quantity (verdict.h): memory, threads, fds.
+  std::vector<QuantityVerdict> verdicts;
 };
 
 Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config);

@@ -69,6 +69,10 @@ Status Validate(const MonitorConfig& c) {
     return Status::InvalidArgument(
         "hysteresis_samples must be at least 1, got 0");
   }
+  if (c.resolve_after.count() < 0) {
+    return Status::InvalidArgument(fmt::format(
+        "resolve_after must not be negative, got {}", c.resolve_after));
+  }
   if (c.growth_projection_horizon.count() < 0) {
     return Status::InvalidArgument(
         fmt::format("growth_projection_horizon must not be negative, got {}",

@@ -7,8 +7,10 @@
 // and its sampler's status page) and `memmon analyze` (the rows of a samples
 // CSV). Samples go in one at a time; it keeps the bounded history and the
 // baseline, runs the detectors through the AlertGates with the config it was
-// given, and returns the alerts raised. One engine, so every front end
-// decides the same way on the same series.
+// given, and returns the alert records raised: a firing record when an
+// episode opens, a resolved one (with why, detect/resolution.h) when it
+// ends. One engine, so every front end decides the same way on the same
+// series.
 //
 // Time comes from the samples (`Sample::monotonic` for windows, rates and
 // the cooldown; the caller's `time_s` for the alert), never from a clock,
@@ -17,7 +19,8 @@
 //
 // Thread-safety: none; one engine per thread (MemoryMonitor serialises its
 // calls with two locks, see Append/Judge). Allocation: the history at
-// construction; then only when an alert fires (its message).
+// construction; then only when an alert record is raised (its message),
+// firing or resolved; nothing per sample.
 //
 // Typical use:
 //   internal::DetectionEngine engine(config);
@@ -27,6 +30,7 @@
 #define MEMMON_SRC_DETECT_DETECTION_ENGINE_H_
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -46,26 +50,33 @@ class DetectionEngine {
   // `config` is used as given (callers Validate() it first).
   explicit DetectionEngine(MonitorConfig config);
 
-  // Replaces the rule for one type; an empty Detector disables it.
+  // Replaces the rule for one type; an empty Detector disables it. An
+  // episode of that type that fired is resolved ("its detector was
+  // replaced") on the next Judge.
   void SetDetector(AlertType type, Detector detector);
 
   // Feeds the next sample, taken `time_s` seconds into the series; returns
-  // the alerts it raises (usually none). The first warmup_samples samples
-  // only fill the history; the next one becomes the baseline.
-  // Push = Append, then Judge if Append says so.
+  // the alert records it raises (usually none), by type; the resolutions
+  // of episodes a reset or SetDetector ended come first. The first
+  // warmup_samples samples only fill the history; the next one becomes the
+  // baseline. Push = Append, then Judge if Append says so.
   std::vector<MemoryAlert> Push(double time_s, const Sample& sample);
 
   // The two halves of Push, for a caller that guards the history with one
   // lock and the detectors with another (MemoryMonitor): Append adds the
-  // sample and moves the baseline, and says whether the sample is to be
-  // judged (not while warming up, nor on the sample a reset lands on);
-  // Judge runs the detectors and gates over the history, reading it only
-  // (it writes the gates and the detectors' trend cache).
+  // sample and moves the baseline, and says whether Judge has anything to
+  // do: the sample is to be judged (not while warming up, nor on the
+  // sample a reset lands on), or episodes that a reset or SetDetector ended
+  // are to be resolved. Judge resolves those, then runs the detectors and
+  // gates over the history, reading it only (it writes the gates, the
+  // episodes and the detectors' trend cache).
   bool Append(const Sample& sample);
   std::vector<MemoryAlert> Judge(double time_s, const Sample& sample);
 
   // Makes the next pushed sample the baseline and ends open episodes (the
-  // cooldown still applies), as MemoryMonitor::ResetBaseline() does.
+  // cooldown still applies), as MemoryMonitor::ResetBaseline() does. An
+  // episode that fired resolves on that sample ("the baseline was reset",
+  // with what the quantity did against the old baseline).
   void ResetBaseline();
 
   uint64_t sample_count() const { return sample_count_; }
@@ -86,6 +97,18 @@ class DetectionEngine {
   std::array<bool, kAlertTypeCount> builtin_;
   std::array<Detector, kAlertTypeCount> detectors_;
   std::array<AlertGate, kAlertTypeCount> gates_;
+  // The episode each gate has open and fired: the Finding that opened it
+  // and when, for its resolved record.
+  struct Episode {
+    Finding opened;
+    std::chrono::system_clock::time_point time{};
+    double time_s = 0;
+  };
+  std::array<Episode, kAlertTypeCount> episodes_;
+  // Resolved records of episodes a reset or SetDetector ended, for the next
+  // Judge (empty, not allocated, unless that happened while one fired).
+  std::vector<MemoryAlert> ended_;
+  bool judge_ = false;  // Append's verdict on the latest sample
   // The built-in detectors' trend statistics, carried from one Judge to
   // the next (results never depend on it).
   TrendCache trend_cache_;

@@ -143,7 +143,7 @@ struct MemoryMonitor::Impl {
       if (judge) fired = engine.Judge(time_s, s);
       if (config.enable_stack_traces) {
         for (MemoryAlert& a : fired) {
-          if (a.type == AlertType::kMemoryGrowth) AttachTopSites(&a);
+          if (IsGrowthFiring(a)) AttachTopSites(&a);
         }
       }
       ObserveObjects(s, time_s, &fired, &errors);
@@ -152,7 +152,7 @@ struct MemoryMonitor::Impl {
         for (const MemoryAlert& a : fired) {
           alerts.push_back(a);
           if (alerts.size() > config.max_alerts) alerts.pop_front();
-          ++alert_count;
+          if (a.state == AlertState::kFiring) ++alert_count;
         }
         cbs = callbacks;
       }
@@ -164,6 +164,12 @@ struct MemoryMonitor::Impl {
     if (new_baseline) evidence->SnapshotHeap("baseline");
     for (const MemoryAlert& a : fired) Deliver(a, *cbs, evidence);
     return s;
+  }
+
+  // A memory_growth episode opening: the alert that gets a heap snapshot and
+  // the top sites (its resolution gets neither).
+  static bool IsGrowthFiring(const MemoryAlert& a) {
+    return a.type == AlertType::kMemoryGrowth && a.state == AlertState::kFiring;
   }
 
   // The sites holding the most live heap, on the alert and in its message.
@@ -184,7 +190,7 @@ struct MemoryMonitor::Impl {
   }
   static constexpr std::size_t kTopSites = 5;
 
-  // Object thresholds fire once per crossing and re-arm
+  // Object thresholds fire once per crossing and re-arm (a resolved record)
   // below threshold x (1 - object_rearm_pct); they do not use the gates.
   void ObserveObjects(const Sample& s, double time_s,
                       std::vector<MemoryAlert>* fired,
@@ -209,10 +215,23 @@ struct MemoryMonitor::Impl {
       a.type = AlertType::kObjectThreshold;
       a.time = s.time;
       a.time_s = time_s;
-      a.message = fmt::format(
-          "{} reached {} objects ({}), at or above the threshold of {}",
-          e.counter->name(), e.count,
-          internal::HumanBytes(static_cast<double>(e.bytes)), e.threshold);
+      if (e.kind == internal::ObjectEvent::kRearmed) {
+        a.state = AlertState::kResolved;
+        a.message = fmt::format(
+            "{} fell to {} objects ({}), below the re-arm level of {:.0f} "
+            "(threshold {})",
+            e.counter->name(), e.count,
+            internal::HumanBytes(static_cast<double>(e.bytes)), e.rearm_below,
+            e.threshold);
+        a.episode_start = e.crossed;
+        a.episode_start_s =
+            time_s - std::chrono::duration<double>(s.time - e.crossed).count();
+      } else {
+        a.message = fmt::format(
+            "{} reached {} objects ({}), at or above the threshold of {}",
+            e.counter->name(), e.count,
+            internal::HumanBytes(static_cast<double>(e.bytes)), e.threshold);
+      }
       a.value = static_cast<double>(e.count);
       a.threshold = static_cast<double>(e.threshold);
       a.sample = s;
@@ -222,9 +241,7 @@ struct MemoryMonitor::Impl {
 
   void Deliver(const MemoryAlert& a, const std::vector<AlertCallback>& cbs,
                SampleSource* evidence) EXCLUDES(sample_mu, mu) {
-    if (a.type == AlertType::kMemoryGrowth) {
-      evidence->SnapshotHeap("memory_growth");
-    }
+    if (IsGrowthFiring(a)) evidence->SnapshotHeap("memory_growth");
     log.Write(ToJson(a));
     for (const AlertCallback& cb : cbs) {
       try {

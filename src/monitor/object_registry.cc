@@ -193,14 +193,16 @@ void ObjectRegistry::ObserveLocked(uint32_t id,
   o.negative = count < 0;
   uint64_t threshold = counter->alert_threshold();
   if (threshold == 0) return;
+  double rearm_below = static_cast<double>(threshold) * (1 - rearm_fraction);
   if (o.armed && count >= static_cast<int64_t>(threshold)) {
     o.armed = false;
+    o.crossed = now;
     events->push_back(
         {ObjectEvent::kThresholdCrossed, counter, count, bytes, threshold});
-  } else if (!o.armed &&
-             static_cast<double>(count) <
-                 static_cast<double>(threshold) * (1 - rearm_fraction)) {
+  } else if (!o.armed && static_cast<double>(count) < rearm_below) {
     o.armed = true;
+    events->push_back({ObjectEvent::kRearmed, counter, count, bytes, threshold,
+                       rearm_below, o.crossed});
   }
 }
 

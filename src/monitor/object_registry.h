@@ -63,11 +63,18 @@ struct ThreadBlock {
 
 // What an observation found that needs reporting.
 struct ObjectEvent {
-  enum Kind { kThresholdCrossed, kNegativeCount } kind;
+  enum Kind {
+    kThresholdCrossed,
+    kRearmed,  // fell below the re-arm level after a crossing
+    kNegativeCount,
+  } kind;
   const ObjectCounter* counter;
   int64_t count;
   int64_t bytes;
   uint64_t threshold;
+  // kRearmed: the re-arm level, and when the crossing was observed.
+  double rearm_below = 0;
+  std::chrono::system_clock::time_point crossed{};
 };
 
 class ObjectRegistry {
@@ -87,8 +94,8 @@ class ObjectRegistry {
   // Updates peaks and last-change times of every counter at `now`; when
   // `events` is given, also runs the threshold and negative-count checks
   // (re-arming a threshold once the count falls below
-  // threshold * (1 - rearm_fraction)) and appends what fired. Allocates
-  // only when an event is appended.
+  // threshold * (1 - rearm_fraction), which is reported too) and appends
+  // what happened. Allocates only when an event is appended.
   void Observe(std::chrono::system_clock::time_point now, double rearm_fraction,
                std::vector<ObjectEvent>* events);
   // Snapshots of every counter, by name.
@@ -112,6 +119,7 @@ class ObjectRegistry {
     std::optional<std::chrono::system_clock::time_point> last_increment;
     std::optional<std::chrono::system_clock::time_point> last_decrement;
     bool armed = true;
+    std::chrono::system_clock::time_point crossed{};  // when armed fell
     bool negative = false;
     bool tracking_error = false;
   };

@@ -1,5 +1,6 @@
 // memmon report: draws the page's charts from the JSON in #memmon-data,
-// with uPlot (memory and counts over time, alerts as vertical markers) and
+// with uPlot (memory and counts over time, alert episodes as shaded spans
+// between firing and resolved markers) and
 // d3-flame-graph (the in-use heap). The tables are plain HTML already.
 //
 // Each drawn chart gets data-rendered="1" on its element, and the page
@@ -28,31 +29,70 @@
     return v == null ? '\u2013' : String(Math.round(v));
   }
 
-  // Vertical dashed lines and the alert's type at each alert's time_s.
+  // Alert episodes on a chart: each episode a shaded span in its type's
+  // colour, from its firing record to its resolved record (or, still open,
+  // to the last sample); a dashed line labelled with the type at each
+  // firing record, a dotted one labelled "TYPE resolved" at each resolved
+  // record. The element gets data-alert-markers (firing lines drawn),
+  // data-resolved-markers and data-episodes.
+  function episodes() {
+    var spans = [];
+    var end = data.samples.time_s[data.samples.time_s.length - 1];
+    data.alerts.forEach(function (alert, i) {
+      if (alert.state === 'resolved') {
+        if (alert.episode_start_s != null) {
+          spans.push({ type: alert.type, from: alert.episode_start_s, to: alert.time_s, open: false });
+        }
+        return;
+      }
+      var closed = data.alerts.slice(i + 1).some(function (later) {
+        return later.type === alert.type && later.state === 'resolved' &&
+               later.episode_start_s === alert.time_s;
+      });
+      if (!closed) spans.push({ type: alert.type, from: alert.time_s, to: end, open: true });
+    });
+    return spans;
+  }
+
   function alertMarkers(element) {
+    var spans = episodes();
     function draw(u) {
       var ctx = u.ctx;
       var box = u.bbox;
-      var drawn = 0;
+      var drawn = 0, resolved = 0, shaded = 0;
       ctx.save();
+      spans.forEach(function (span) {
+        var from = Math.max(u.valToPos(span.from, 'x', true), box.left);
+        var to = Math.min(u.valToPos(span.to, 'x', true), box.left + box.width);
+        if (!(to > from)) return;
+        ctx.globalAlpha = span.open ? 0.12 : 0.08;
+        ctx.fillStyle = alertColors[span.type] || '#333';
+        ctx.fillRect(from, box.top, to - from, box.height);
+        ++shaded;
+      });
+      ctx.globalAlpha = 1;
       ctx.font = Math.round(11 * pixelRatio) + 'px sans-serif';
       ctx.lineWidth = pixelRatio;
-      ctx.setLineDash([4 * pixelRatio, 3 * pixelRatio]);
       data.alerts.forEach(function (alert, i) {
         var x = Math.round(u.valToPos(alert.time_s, 'x', true));
         if (!(x >= box.left && x <= box.left + box.width)) return;
+        var isResolved = alert.state === 'resolved';
         var color = alertColors[alert.type] || '#333';
         ctx.strokeStyle = color;
         ctx.fillStyle = color;
+        ctx.setLineDash(isResolved ? [1 * pixelRatio, 3 * pixelRatio] : [4 * pixelRatio, 3 * pixelRatio]);
         ctx.beginPath();
         ctx.moveTo(x, box.top);
         ctx.lineTo(x, box.top + box.height);
         ctx.stroke();
-        ctx.fillText(alert.type, x + 3 * pixelRatio, box.top + (12 + 13 * (i % 4)) * pixelRatio);
-        ++drawn;
+        ctx.fillText(isResolved ? alert.type + ' resolved' : alert.type,
+                     x + 3 * pixelRatio, box.top + (12 + 13 * (i % 4)) * pixelRatio);
+        if (isResolved) ++resolved; else ++drawn;
       });
       ctx.restore();
       element.setAttribute('data-alert-markers', String(drawn));
+      element.setAttribute('data-resolved-markers', String(resolved));
+      element.setAttribute('data-episodes', String(shaded));
     }
     return { hooks: { draw: [draw] } };
   }

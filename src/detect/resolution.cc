@@ -1,0 +1,256 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "detect/resolution.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+#include "base/format.h"
+#include "detect/growth_internal.h"
+#include "memmon/growth.h"
+
+namespace memmon::internal {
+namespace {
+
+using U64Field = std::optional<uint64_t> Sample::*;
+
+// heap_fragmentation's "just past a peak" share (detectors.cc).
+constexpr double kOffPeakShare = 0.8;
+
+// A quantity's known values since the baseline (the last kMaxGrowthSamples),
+// times relative to the current sample, with its last value and peak.
+struct Series {
+  std::array<double, kMaxGrowthSamples> t, v;
+  std::size_t n = 0;
+  double last = 0;
+  double peak = 0;
+};
+
+void Collect(const DetectionInput& in, U64Field field, Series* s) {
+  std::span<const Sample> h =
+      in.history.last(std::min(in.history.size(), kMaxGrowthSamples));
+  auto now = in.history.back().monotonic;
+  s->n = 0;
+  for (const Sample& x : h) {
+    const std::optional<uint64_t>& v = x.*field;
+    if (!v) continue;
+    s->t[s->n] = std::chrono::duration<double>(x.monotonic - now).count();
+    s->v[s->n] = static_cast<double>(*v);
+    s->peak = s->n == 0 ? s->v[s->n] : std::max(s->peak, s->v[s->n]);
+    s->last = s->v[s->n];
+    ++s->n;
+  }
+}
+
+GrowthTrend Trend(const DetectionInput& in, const Series& s) {
+  return ClassifyGrowth({s.t.data(), s.n}, {s.v.data(), s.n},
+                        TrendOptions(*in.config));
+}
+
+// The samples the detectors' hold looks at, `holds` holds back from now,
+// oldest first, and the hold in words. (The one place that knows how the
+// hold is measured.)
+std::span<const Sample> HoldWindow(const DetectionInput& in,
+                                   std::size_t holds) {
+  auto from = in.history.back().monotonic -
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  static_cast<int64_t>(holds) * in.config->hold);
+  std::size_t k = in.history.size();
+  while (k > 0 && in.history[k - 1].monotonic > from) --k;
+  return in.history.subspan(k);
+}
+
+std::string HoldText(const MonitorConfig& c) {
+  return HumanDuration(std::chrono::duration<double>(c.hold).count());
+}
+
+std::string Horizon(const MonitorConfig& c) {
+  return HumanDuration(
+      std::chrono::duration<double>(c.growth_projection_horizon).count());
+}
+
+Resolution MemoryGrowth(const Finding& opened, const DetectionInput& in) {
+  std::string_view metric = opened.metric;
+  U64Field field =
+      metric == "rss_bytes" ? &Sample::rss_bytes : &Sample::heap_inuse_bytes;
+  if (metric != "rss_bytes") metric = "heap_inuse_bytes";
+  Resolution r;
+  r.threshold = opened.threshold;
+  Series s;
+  Collect(in, field, &s);
+  if (s.n == 0) {
+    r.message = fmt::format("{} is no longer known", metric);
+    return r;
+  }
+  double b = opened.baseline, limit = opened.limit;
+  r.value = b > 0 ? (s.last - b) / b * 100.0 : 0;
+  GrowthTrend trend = Trend(in, s);
+  if (trend.kind == GrowthKind::kUnbounded && s.last < limit) {
+    r.message = fmt::format(
+        "{} is still rising, at least {}/s, but at {} is no longer projected "
+        "to reach the limit of {} within {}",
+        metric, HumanBytes(trend.slope_lower_per_s), HumanBytes(s.last),
+        HumanBytes(limit), Horizon(*in.config));
+  } else if (s.last < limit && s.peak >= limit) {
+    r.message = fmt::format(
+        "{} came back to {} ({:+.1f} % against the baseline {}), below the "
+        "limit of {}, from a peak of {}",
+        metric, HumanBytes(s.last), r.value, HumanBytes(b), HumanBytes(limit),
+        HumanBytes(s.peak));
+  } else {
+    r.message = fmt::format(
+        "{} stopped rising at {} ({:+.1f} % against the baseline {}), {} the "
+        "limit of {}: {}",
+        metric, HumanBytes(s.last), r.value, HumanBytes(b),
+        s.last < limit ? "below" : "above", HumanBytes(limit),
+        ToString(trend.kind));
+  }
+  return r;
+}
+
+Resolution CountLeak(const Finding& opened, const DetectionInput& in,
+                     U64Field field, std::string_view what) {
+  Resolution r;
+  r.threshold = opened.limit;
+  Series s;
+  Collect(in, field, &s);
+  if (s.n == 0) {
+    r.message = fmt::format("{} are no longer known", what);
+    return r;
+  }
+  double limit = opened.limit;
+  r.value = s.last;
+  GrowthTrend trend = Trend(in, s);
+  if (s.last < limit && trend.kind == GrowthKind::kUnbounded) {
+    r.message = fmt::format(
+        "{} are still rising, at least {:.2f}/min, but at {:.0f} are no "
+        "longer projected to reach the limit of {:.0f} within {}",
+        what, trend.slope_lower_per_s * 60, s.last, limit, Horizon(*in.config));
+  } else if (s.last < limit && s.peak >= limit) {
+    r.message = fmt::format(
+        "{} returned to {:.0f}, below the limit of {:.0f} (baseline {:.0f}, "
+        "peak {:.0f})",
+        what, s.last, limit, opened.baseline, s.peak);
+  } else if (s.last < limit) {
+    r.message = fmt::format(
+        "{} stopped rising at {:.0f}, below the limit of {:.0f} (baseline "
+        "{:.0f}): {}",
+        what, s.last, limit, opened.baseline, ToString(trend.kind));
+  } else {
+    double lowest = s.last;
+    for (const Sample& x : HoldWindow(in, 1)) {
+      if (x.*field) lowest = std::min(lowest, static_cast<double>(*(x.*field)));
+    }
+    r.message = fmt::format(
+        "{} are at {:.0f}, but fell to {:.0f}, below the limit of {:.0f}, "
+        "within the last {}: no longer held above it",
+        what, s.last, lowest, limit, HoldText(*in.config));
+  }
+  return r;
+}
+
+Resolution Fragmentation(const DetectionInput& in) {
+  const MonitorConfig& cfg = *in.config;
+  Resolution r;
+  r.threshold = cfg.fragmentation_pct;
+  double used = 0, free_bytes = 0, peak = 0;
+  bool known = false;
+  std::span<const Sample> look = HoldWindow(in, 2);
+  for (auto it = look.rbegin(); it != look.rend(); ++it) {
+    if (!it->heap_inuse_bytes || !it->heap_free_bytes) continue;
+    double u = static_cast<double>(*it->heap_inuse_bytes);
+    if (!known) {
+      used = u;
+      free_bytes = static_cast<double>(*it->heap_free_bytes);
+      known = true;
+    }
+    peak = std::max(peak, u);
+  }
+  if (!known) {
+    r.message = "the heap's free-but-held bytes are no longer known";
+    return r;
+  }
+  double share =
+      used + free_bytes > 0 ? free_bytes / (used + free_bytes) * 100 : 0;
+  r.value = share;
+  if (share < cfg.fragmentation_pct) {
+    r.message = fmt::format(
+        "the free-but-held share of the heap fell to {:.1f} % ({} free, {} "
+        "in use), below the {:.1f} % limit",
+        share, HumanBytes(free_bytes), HumanBytes(used), cfg.fragmentation_pct);
+  } else if (free_bytes < static_cast<double>(cfg.fragmentation_floor_bytes)) {
+    r.message = fmt::format(
+        "free-but-held bytes fell to {}, below the floor of {} ({:.1f} % of "
+        "the heap)",
+        HumanBytes(free_bytes),
+        HumanBytes(static_cast<double>(cfg.fragmentation_floor_bytes)), share);
+  } else if (used < kOffPeakShare * peak) {
+    r.message = fmt::format(
+        "{:.1f} % of the heap is free but held just after a peak: {} in use, "
+        "down from {} (the freed memory is normally reused or returned)",
+        share, HumanBytes(used), HumanBytes(peak));
+  } else {
+    r.message = fmt::format(
+        "{:.1f} % of the heap is free but held ({}), but it fell below the "
+        "limits within the last {}",
+        share, HumanBytes(free_bytes), HoldText(cfg));
+  }
+  return r;
+}
+
+Resolution AllocatorPressure(const DetectionInput& in) {
+  const MonitorConfig& cfg = *in.config;
+  Resolution r;
+  r.threshold = cfg.allocator_cpu_pct;
+  std::array<double, 256> shares{};
+  std::size_t n = 0;
+  std::span<const Sample> look = HoldWindow(in, 1);
+  for (auto it = look.rbegin(); it != look.rend() && n < shares.size(); ++it) {
+    if (it->allocator_cpu_fraction)
+      shares[n++] = *it->allocator_cpu_fraction * 100.0;
+  }
+  if (n == 0) {
+    r.message = "the allocator's CPU share is no longer measured";
+    return r;
+  }
+  std::sort(shares.begin(), shares.begin() + static_cast<std::ptrdiff_t>(n));
+  double median =
+      n % 2 ? shares[n / 2] : (shares[n / 2 - 1] + shares[n / 2]) / 2;
+  r.value = median;
+  r.message = fmt::format(
+      "the allocator's CPU share fell to {:.1f} % (median over the last {}), "
+      "below the {:.1f} % limit",
+      median, HoldText(cfg), cfg.allocator_cpu_pct);
+  return r;
+}
+
+}  // namespace
+
+Resolution Resolve(const Finding& opened, const DetectionInput& in) {
+  if (in.history.empty() || in.config == nullptr) {
+    return {opened.value, opened.threshold, "no samples to judge"};
+  }
+  switch (opened.type) {
+    case AlertType::kMemoryGrowth:
+      return MemoryGrowth(opened, in);
+    case AlertType::kThreadLeak:
+      return CountLeak(opened, in, &Sample::threads, "threads");
+    case AlertType::kFdLeak:
+      return CountLeak(opened, in, &Sample::open_fds, "open descriptors");
+    case AlertType::kHeapFragmentation:
+      return Fragmentation(in);
+    case AlertType::kAllocatorPressure:
+      return AllocatorPressure(in);
+    case AlertType::kObjectThreshold:
+      break;
+  }
+  return {opened.value, opened.threshold, "the condition no longer holds"};
+}
+
+}  // namespace memmon::internal
