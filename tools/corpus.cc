@@ -57,6 +57,12 @@ Verdict JudgeMemmon(const internal::SamplesCsv& csv,
   internal::Analysis a = internal::AnalyzeSamples(csv, config);
   for (const MemoryAlert& alert : a.alerts) {
     std::string type(ToString(alert.type));
+    if (alert.state == AlertState::kResolved) {
+      // An episode's end: shown, not counted as an alert.
+      out.messages.push_back(fmt::format("{:>8.0f} s  {:<18}  resolved: {}",
+                                         alert.time_s, type, alert.message));
+      continue;
+    }
     out.alert_s[type].push_back(alert.time_s);
     out.messages.push_back(fmt::format("{:>8.0f} s  {:<18}  {}", alert.time_s,
                                        type, alert.message));

@@ -537,6 +537,23 @@ TEST(MemoryGrowthEpisodes, AnEarlyWarningNeedsATenthOfTheWay) {
   EXPECT_TRUE(f->projected);
 }
 
+TEST(MemoryGrowthEpisodes, ALeakKeepsHoldingWhileItRises) {
+  // Flat, then +4 MiB a sample with a 0.25 MiB wiggle of period 3, from
+  // sample 10 to 60: once it holds, it holds on every sample of the rise
+  // (the kink where the leak starts is not taken for correlated noise, so
+  // the episode does not end and fire again).
+  std::vector<double> mib;
+  for (int i = 0; i < 60; ++i) {
+    mib.push_back(60 + 4.0 * std::clamp(i, 10, 60) + 0.25 * (i % 3));
+  }
+  auto series = HeapSeries(mib);
+  MonitorConfig config;
+  auto held = Evaluate(series, config, DetectMemoryGrowth);
+  ASSERT_FALSE(held.empty());
+  EXPECT_LE(held.front(), 20u);
+  EXPECT_EQ(held.size(), 60 - held.front()) << "a gap after " << held.front();
+}
+
 TEST(DefaultDetector, OnePerTypeButObjectThreshold) {
   for (int i = 0; i < kAlertTypeCount; ++i) {
     auto type = static_cast<AlertType>(i);

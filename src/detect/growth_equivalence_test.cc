@@ -113,20 +113,22 @@ double SerialCorrelation(std::span<const double> y) {
   std::size_t n = y.size();
   if (n < 12) return 0;
   constexpr std::size_t kReach = 4;
-  std::array<double, kMaxGrowthSamples> prefix;  // prefix[i] = sum of d[0..i)
-  prefix[0] = 0;
-  for (std::size_t i = 1; i < n; ++i)
-    prefix[i] = prefix[i - 1] + (y[i] - y[i - 1]);
   std::size_t m = n - 1;  // differences d[i] = y[i + 1] - y[i]
-  double scale = 0;
+  // A centred difference is quiet (no noise) when it is below a
+  // thousandth of the typical step, or rounding at the level's scale.
+  double scale = 0, step = 0;
   for (double v : y) scale += std::fabs(v);
-  double quiet_below = 1e-9 * scale / static_cast<double>(n);
+  for (std::size_t i = 1; i < n; ++i) step += std::fabs(y[i] - y[i - 1]);
+  double quiet_below = std::max(1e-9 * scale / static_cast<double>(n),
+                                1e-3 * step / static_cast<double>(n - 1));
   double num = 0, den = 0, prev = 0;
   std::size_t quiet = 0;
   for (std::size_t i = 0; i < m; ++i) {
     std::size_t lo = i >= kReach ? i - kReach : 0;
     std::size_t hi = std::min(m, i + kReach + 1);
-    double local = (prefix[hi] - prefix[lo]) / static_cast<double>(hi - lo);
+    std::array<double, 2 * kReach + 1> near;
+    for (std::size_t j = lo; j < hi; ++j) near[j - lo] = y[j + 1] - y[j];
+    double local = Median(near.data(), hi - lo);
     double d = (y[i + 1] - y[i]) - local;
     quiet += std::fabs(d) <= quiet_below;
     den += d * d;

@@ -143,14 +143,12 @@ Resolution CountLeak(const Finding& opened, const DetectionInput& in,
         "{:.0f}): {}",
         what, s.last, limit, opened.baseline, ToString(trend.kind));
   } else {
-    double lowest = s.last;
-    for (const Sample& x : HoldWindow(in, 1)) {
-      if (x.*field) lowest = std::min(lowest, static_cast<double>(*(x.*field)));
-    }
+    // thread_leak and fd_leak judge a trend: a count that stays high but no
+    // longer rises is a level, not a leak in progress.
     r.message = fmt::format(
-        "{} are at {:.0f}, but fell to {:.0f}, below the limit of {:.0f}, "
-        "within the last {}: no longer held above it",
-        what, s.last, lowest, limit, HoldText(*in.config));
+        "{} stopped rising at {:.0f}, at or above the limit of {:.0f} "
+        "(baseline {:.0f}): {}",
+        what, s.last, limit, opened.baseline, ToString(trend.kind));
   }
   return r;
 }
