@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -393,12 +392,7 @@ Synthetic GenerateSeries(uint64_t seed, int index) {
 
     internal::TimedSample& ts = out.samples[i];
     ts.time_s = i * c.interval_s;
-    auto offset = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        std::chrono::duration<double>(ts.time_s));
-    ts.sample.monotonic = std::chrono::steady_clock::time_point(offset);
-    ts.sample.time = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            offset));
+    internal::SetSampleTimes(ts.time_s, &ts.sample);
     ts.sample.heap_inuse_bytes = static_cast<uint64_t>(std::llround(heap));
     ts.sample.heap_free_bytes =
         static_cast<uint64_t>(std::llround(std::max(0.0, free_bytes)));

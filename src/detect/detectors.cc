@@ -23,9 +23,6 @@ using U64Field = std::optional<uint64_t> Sample::*;
 // before the limit is reached (kTrendConfidence, growth_internal.h, to count
 // at all).
 constexpr double kEarlyConfidence = 0.999;
-// heap_fragmentation: "just past a peak" means in use is below this share
-// of its recent maximum.
-constexpr double kOffPeakShare = 0.8;
 // An early warning projects a trend at most this many times the span it was
 // measured over (and never past growth_projection_horizon): a day from an
 // hour, not from seconds.
@@ -321,17 +318,10 @@ std::optional<Finding> DetectFdLeak(const DetectionInput& in) {
   return FdLeak(in, nullptr);
 }
 
-namespace {
+namespace internal {
 
-// The samples of the last `span` of time (after now - span), and whether
-// the history covers that span: it holds a sample at or before now - span,
-// or it is full (max_samples), when what it holds is all there can be.
-struct Held {
-  std::span<const Sample> samples;
-  bool covered = false;
-};
-
-Held Within(const DetectionInput& in, std::chrono::nanoseconds span) {
+HeldSamples SamplesWithin(const DetectionInput& in,
+                          std::chrono::nanoseconds span) {
   auto from =
       in.history.back().monotonic -
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(span);
@@ -341,14 +331,32 @@ Held Within(const DetectionInput& in, std::chrono::nanoseconds span) {
           k > 0 || in.history.size() >= in.config->max_samples};
 }
 
-}  // namespace
+double MedianAllocatorSharePct(std::span<const Sample> samples,
+                               std::size_t* count) {
+  std::array<double, 256> shares{};
+  std::size_t n = 0;
+  for (const Sample& x :
+       samples.last(std::min(samples.size(), shares.size()))) {
+    if (x.allocator_cpu_fraction) shares[n++] = *x.allocator_cpu_fraction * 100;
+  }
+  *count = n;
+  if (n == 0) return 0;
+  auto mid = shares.begin() + static_cast<std::ptrdiff_t>(n / 2);
+  std::nth_element(shares.begin(), mid,
+                   shares.begin() + static_cast<std::ptrdiff_t>(n));
+  double pct = *mid;
+  if (n % 2 == 0) pct = (pct + *std::max_element(shares.begin(), mid)) / 2;
+  return pct;
+}
+
+}  // namespace internal
 
 std::optional<Finding> DetectHeapFragmentation(const DetectionInput& in) {
   if (in.history.empty()) return std::nullopt;
   const MonitorConfig& cfg = *in.config;
   const Sample& now = in.history.back();
   if (!now.heap_inuse_bytes || !now.heap_free_bytes) return std::nullopt;
-  Held held = Within(in, cfg.hold);
+  internal::HeldSamples held = internal::SamplesWithin(in, cfg.hold);
   if (!held.covered) return std::nullopt;
   double used_now = static_cast<double>(*now.heap_inuse_bytes);
   std::size_t count = 0;
@@ -369,12 +377,12 @@ std::optional<Finding> DetectHeapFragmentation(const DetectionInput& in) {
   if (count == 0) return std::nullopt;
   // Not just past a peak: in use now near its maximum over twice the hold.
   double peak = used_now;
-  for (const Sample& x : Within(in, 2 * cfg.hold).samples) {
+  for (const Sample& x : internal::SamplesWithin(in, 2 * cfg.hold).samples) {
     if (x.heap_inuse_bytes) {
       peak = std::max(peak, static_cast<double>(*x.heap_inuse_bytes));
     }
   }
-  if (used_now < kOffPeakShare * peak) return std::nullopt;
+  if (used_now < internal::kOffPeakShare * peak) return std::nullopt;
   double free_now = static_cast<double>(*now.heap_free_bytes);
   Finding f;
   f.type = AlertType::kHeapFragmentation;
@@ -394,21 +402,10 @@ std::optional<Finding> DetectAllocatorPressure(const DetectionInput& in) {
   const MonitorConfig& cfg = *in.config;
   const Sample& now = in.history.back();
   if (!now.allocator_cpu_fraction) return std::nullopt;
-  Held held = Within(in, cfg.hold);
+  internal::HeldSamples held = internal::SamplesWithin(in, cfg.hold);
   if (!held.covered) return std::nullopt;
-  // The median of the most recent 256 at most.
-  std::array<double, 256> shares{};
-  std::span<const Sample> recent =
-      held.samples.last(std::min(held.samples.size(), shares.size()));
   std::size_t n = 0;
-  for (const Sample& x : recent) {
-    if (x.allocator_cpu_fraction) shares[n++] = *x.allocator_cpu_fraction * 100;
-  }
-  auto mid = shares.begin() + static_cast<std::ptrdiff_t>(n / 2);
-  std::nth_element(shares.begin(), mid,
-                   shares.begin() + static_cast<std::ptrdiff_t>(n));
-  double pct = *mid;
-  if (n % 2 == 0) pct = (pct + *std::max_element(shares.begin(), mid)) / 2;
+  double pct = internal::MedianAllocatorSharePct(held.samples, &n);
   if (pct < cfg.allocator_cpu_pct) return std::nullopt;
   Finding f;
   f.type = AlertType::kAllocatorPressure;

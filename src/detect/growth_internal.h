@@ -4,7 +4,9 @@
 // ClassifyGrowth for the detectors, which care only whether a series is
 // kUnbounded: a cheap, exact pre-check (MayRiseSteadily), the
 // classification of what it lets through (UnboundedTrend), and the cache
-// that carries their statistics from one tick to the next (TrendCache).
+// that carries their statistics from one tick to the next (TrendCache);
+// and what the detectors share with the resolution of their episodes (the
+// hold's samples, the allocator's median share, the off-peak share).
 // docs/detection.md ("What it costs") has the reasoning;
 // src/detect/growth_equivalence_test.cc shows the answers are ClassifyGrowth's.
 //
@@ -15,6 +17,7 @@
 #define MEMMON_SRC_DETECT_GROWTH_INTERNAL_H_
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -132,6 +135,28 @@ struct LargeDrops {
   std::size_t last = 0;
 };
 LargeDrops FindLargeDrops(std::span<const double> values);
+
+// heap_fragmentation: "just past a peak" means heap in use is below this
+// share of its maximum over twice the hold.
+inline constexpr double kOffPeakShare = 0.8;
+
+// The samples of `in` in the last `span` of time (after now - span), oldest
+// first, and whether the history covers that span: it holds a sample at or
+// before now - span, or it is full (max_samples), when what it holds is all
+// there can be. How the detectors' hold is measured, for them and for the
+// resolution of their episodes.
+struct HeldSamples {
+  std::span<const Sample> samples;
+  bool covered = false;
+};
+HeldSamples SamplesWithin(const DetectionInput& in,
+                          std::chrono::nanoseconds span);
+
+// The median allocator CPU share, in percent, over the most recent 256 of
+// `samples` at most, of those that know it; `*count` says how many did (the
+// median is 0 when none did).
+double MedianAllocatorSharePct(std::span<const Sample> samples,
+                               std::size_t* count);
 
 // The built-in detector for `type` (memmon/detectors.h) with `cache`
 // carrying the trend rules' statistics from one call to the next: what

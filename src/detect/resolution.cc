@@ -20,9 +20,6 @@ namespace {
 
 using U64Field = std::optional<uint64_t> Sample::*;
 
-// heap_fragmentation's "just past a peak" share (detectors.cc).
-constexpr double kOffPeakShare = 0.8;
-
 // A quantity's known values since the baseline (the last kMaxGrowthSamples),
 // times relative to the current sample, with its last value and peak.
 struct Series {
@@ -54,16 +51,11 @@ GrowthTrend Trend(const DetectionInput& in, const Series& s) {
 }
 
 // The samples the detectors' hold looks at, `holds` holds back from now,
-// oldest first, and the hold in words. (The one place that knows how the
-// hold is measured.)
+// oldest first.
 std::span<const Sample> HoldWindow(const DetectionInput& in,
                                    std::size_t holds) {
-  auto from = in.history.back().monotonic -
-              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                  static_cast<int64_t>(holds) * in.config->hold);
-  std::size_t k = in.history.size();
-  while (k > 0 && in.history[k - 1].monotonic > from) --k;
-  return in.history.subspan(k);
+  return SamplesWithin(in, static_cast<int64_t>(holds) * in.config->hold)
+      .samples;
 }
 
 std::string HoldText(const MonitorConfig& c) {
@@ -206,20 +198,12 @@ Resolution AllocatorPressure(const DetectionInput& in) {
   const MonitorConfig& cfg = *in.config;
   Resolution r;
   r.threshold = cfg.allocator_cpu_pct;
-  std::array<double, 256> shares{};
   std::size_t n = 0;
-  std::span<const Sample> look = HoldWindow(in, 1);
-  for (auto it = look.rbegin(); it != look.rend() && n < shares.size(); ++it) {
-    if (it->allocator_cpu_fraction)
-      shares[n++] = *it->allocator_cpu_fraction * 100.0;
-  }
+  double median = MedianAllocatorSharePct(HoldWindow(in, 1), &n);
   if (n == 0) {
     r.message = "the allocator's CPU share is no longer measured";
     return r;
   }
-  std::sort(shares.begin(), shares.begin() + static_cast<std::ptrdiff_t>(n));
-  double median =
-      n % 2 ? shares[n / 2] : (shares[n / 2 - 1] + shares[n / 2]) / 2;
   r.value = median;
   r.message = fmt::format(
       "the allocator's CPU share fell to {:.1f} % (median over the last {}), "

@@ -240,12 +240,7 @@ Status ParseSamplesCsv(std::string_view text, SamplesCsv* out) {
           fmt::format("time_s {} is not after the previous sample's {}",
                       ts.time_s, out->samples.back().time_s));
     }
-    auto offset = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        std::chrono::duration<double>(ts.time_s));
-    ts.sample.monotonic = std::chrono::steady_clock::time_point(offset);
-    ts.sample.time = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            offset));
+    SetSampleTimes(ts.time_s, &ts.sample);
     out->samples.push_back(ts);
   }
   if (!have_header) {
@@ -255,6 +250,14 @@ Status ParseSamplesCsv(std::string_view text, SamplesCsv* out) {
                      "threads,fds)");
   }
   return Status::Ok();
+}
+
+void SetSampleTimes(double time_s, Sample* sample) {
+  auto offset = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(time_s));
+  sample->monotonic = std::chrono::steady_clock::time_point(offset);
+  sample->time = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(offset));
 }
 
 std::string SamplesCsvHeader() {

@@ -58,6 +58,11 @@ std::span<const std::string_view> SamplesCsvColumns();
 // wrong; `out` is then unspecified.
 Status ParseSamplesCsv(std::string_view text, SamplesCsv* out);
 
+// Sets both clocks of a sample taken `time_s` seconds into a recorded
+// series: `monotonic` and `time` are that far from their clocks' epochs
+// (how ParseSamplesCsv times a row).
+void SetSampleTimes(double time_s, Sample* sample);
+
 // The header line and one sample's line (no newline), in the column order
 // of SamplesCsvColumns(); unknown fields are empty cells.
 std::string SamplesCsvHeader();
