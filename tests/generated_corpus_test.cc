@@ -26,10 +26,10 @@ using synth::Quantity;
 using synth::Synthetic;
 
 constexpr int kSeriesPerSet = 200;
-// Sanitizer builds (tests/CMakeLists.txt) judge 2 series per class and
+// Sanitizer builds (tests/CMakeLists.txt) judge 1 series per class and
 // set, and check no figure.
 #ifdef MEMMON_GENERATED_FEW_SERIES
-constexpr int kJudgedPerSet = 24;
+constexpr int kJudgedPerSet = 12;
 #else
 constexpr int kJudgedPerSet = kSeriesPerSet;
 #endif
