@@ -65,6 +65,8 @@ struct MemoryMonitor::Impl {
   // --- guarded by mu ---
   mutable internal::Mutex mu;
   uint64_t alert_count GUARDED_BY(mu) = 0;
+  std::array<uint64_t, kAlertTypeCount> fired_by_type GUARDED_BY(mu){};
+  std::array<uint64_t, kAlertTypeCount> open_by_type GUARDED_BY(mu){};
   std::deque<MemoryAlert> alerts GUARDED_BY(mu);
   std::shared_ptr<const std::vector<AlertCallback>> callbacks GUARDED_BY(mu) =
       std::make_shared<std::vector<AlertCallback>>();
@@ -152,7 +154,14 @@ struct MemoryMonitor::Impl {
         for (const MemoryAlert& a : fired) {
           alerts.push_back(a);
           if (alerts.size() > config.max_alerts) alerts.pop_front();
-          if (a.state == AlertState::kFiring) ++alert_count;
+          int t = static_cast<int>(a.type);
+          if (a.state == AlertState::kFiring) {
+            ++alert_count;
+            ++fired_by_type[t];
+            ++open_by_type[t];
+          } else if (open_by_type[t] > 0) {
+            --open_by_type[t];
+          }
         }
         cbs = callbacks;
       }
@@ -365,6 +374,8 @@ MemoryStats MemoryMonitor::GetStats() const {
   const internal::DetectionEngine& engine = impl_->EngineForReaders();
   st.sample_count = engine.sample_count();
   st.alert_count = impl_->alert_count;
+  st.alerts_fired_by_type = impl_->fired_by_type;
+  st.alerts_open_by_type = impl_->open_by_type;
   st.retained_samples = engine.history().size();
   if (!engine.history().empty()) st.current_sample = engine.history().back();
   st.baseline_sample = engine.baseline();
