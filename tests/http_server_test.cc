@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "../../tests/test_util.h"
 #include "profile/pprof.h"
+#include "test_util.h"
 
 namespace memmon {
 namespace {
