@@ -55,9 +55,16 @@ struct HttpServerOptions {
 // must not start open).
 Status BearerTokenFromEnvironment(std::string* token);
 
+namespace internal {
+class HttpSource;  // src/http/source.h
+}
+
 class HttpServer {
  public:
   explicit HttpServer(MemoryMonitor& monitor, HttpServerOptions options = {});
+  // For memmon's own front ends (`memmon run` serves its child's data).
+  HttpServer(std::unique_ptr<internal::HttpSource> source,
+             HttpServerOptions options);
   ~HttpServer();  // Stop()
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -18,10 +18,12 @@
 #include <thread>
 
 #include "http/metrics.h"
+#include "http/source.h"
 #include "memmon/memmon_preload.h"
 #include "memmon/profiler.h"
 #include "profile/delta.h"
 #include "profile/pprof.h"
+#include "source/allocator_stats.h"
 
 namespace memmon {
 namespace {
@@ -75,7 +77,84 @@ constexpr const char* kIndex = R"(<!DOCTYPE html>
 </body></html>
 )";
 
+// A MemoryMonitor's data; profiles only when it monitors this process.
+class MonitorHttpSource : public internal::HttpSource {
+ public:
+  explicit MonitorHttpSource(MemoryMonitor& m)
+      : monitor_(m),
+        self_(m.config().pid == 0 || m.config().pid == getpid()),
+        allocator_(internal::AllocatorStats::Detect()) {}
+
+  MemoryStats Stats() const override { return monitor_.GetStats(); }
+  std::vector<Sample> Samples() const override { return monitor_.GetSamples(); }
+  std::vector<MemoryAlert> Alerts() const override {
+    return monitor_.GetAlerts();
+  }
+  const MonitorConfig& Config() const override { return monitor_.config(); }
+  std::optional<memmon_preload_counters> SamplerCounters() const override {
+    if (!self_) return std::nullopt;
+    auto read = reinterpret_cast<memmon_preload_counters_fn>(
+        dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
+    memmon_preload_counters c{};
+    if (read == nullptr || read(&c, sizeof(c)) != 0) return std::nullopt;
+    return c;
+  }
+  Status HeapProfile(const std::string& scratch, std::string* gz) override {
+    if (!self_) return NotThisProcess();
+    auto write = reinterpret_cast<memmon_preload_write_profile_fn>(
+        dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_WRITE_PROFILE_SYMBOL));
+    if (write == nullptr) {
+      return Status::Unavailable(
+          "the heap sampler is not loaded: run with "
+          "LD_PRELOAD=libmemmon_preload.so or link libmemmon_heap.so");
+    }
+    char why[512] = "";
+    if (write(scratch.c_str(), why, sizeof(why)) != 0) {
+      return Status::IoError(std::string("heap profile: ") + why);
+    }
+    *gz = ReadFile(scratch);
+    std::error_code ignored;
+    fs::remove(scratch, ignored);
+    return Status::Ok();
+  }
+  Status ThreadProfile(const std::string& scratch_dir,
+                       std::string* gz) override {
+    if (!self_) return NotThisProcess();
+    Profiler profiler(scratch_dir);
+    std::string name = "threads." + std::to_string(++files_) + ".pb.gz";
+    if (Status s = profiler.WriteThreadProfile(name); !s.ok()) return s;
+    fs::path path = fs::path(scratch_dir) / name;
+    *gz = ReadFile(path);
+    std::error_code ignored;
+    fs::remove(path, ignored);
+    return Status::Ok();
+  }
+  std::vector<AllocationSite> TopSites(std::size_t n) override {
+    if (!self_) return {};
+    return allocator_.TopAllocationSites(n);
+  }
+  void ReleaseFreeMemory() override { monitor_.ReleaseFreeMemory(); }
+
+ private:
+  Status NotThisProcess() const {
+    return Status::Unavailable(
+        "memmon watches PID " + std::to_string(monitor_.config().pid) +
+        " from /proc: its profiles need the heap sampler inside it (memmon "
+        "run, or MEMMON_HTTP in that process)");
+  }
+  MemoryMonitor& monitor_;
+  const bool self_;
+  const internal::AllocatorStats allocator_;
+  std::atomic<uint64_t> files_{0};
+};
+
 }  // namespace
+
+namespace internal {
+std::unique_ptr<HttpSource> MonitorSource(MemoryMonitor& monitor) {
+  return std::make_unique<MonitorHttpSource>(monitor);
+}
+}  // namespace internal
 
 Status BearerTokenFromEnvironment(std::string* token) {
   token->clear();
@@ -102,10 +181,10 @@ Status BearerTokenFromEnvironment(std::string* token) {
 }
 
 struct HttpServer::Impl {
-  Impl(MemoryMonitor& m, HttpServerOptions o)
-      : monitor(m), options(std::move(o)) {}
+  Impl(std::unique_ptr<internal::HttpSource> s, HttpServerOptions o)
+      : source(std::move(s)), options(std::move(o)) {}
 
-  MemoryMonitor& monitor;
+  const std::unique_ptr<internal::HttpSource> source;
   const HttpServerOptions options;
   httplib::Server server;
   std::thread thread;
@@ -122,27 +201,14 @@ struct HttpServer::Impl {
            (std::string(what) + "." + std::to_string(++files) + ".pb.gz");
   }
 
-  // The sampler's heap profile, gzipped pprof; false with `error` when the
-  // sampler is not loaded or the profile cannot be written.
-  bool HeapProfile(std::string* out, std::string* error) {
-    auto write = reinterpret_cast<memmon_preload_write_profile_fn>(
-        dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_WRITE_PROFILE_SYMBOL));
-    if (write == nullptr) {
-      *error =
-          "the heap sampler is not loaded: run with "
-          "LD_PRELOAD=libmemmon_preload.so or link libmemmon_heap.so";
-      return false;
-    }
-    fs::path path = ScratchFile("heap");
-    char why[512] = "";
-    if (write(path.c_str(), why, sizeof(why)) != 0) {
-      *error = std::string("heap profile: ") + why;
-      return false;
-    }
-    *out = ReadFile(path);
-    std::error_code ignored;
-    fs::remove(path, ignored);
-    return true;
+  // The source's heap profile, gzipped pprof; false with the HTTP status
+  // and `error` when it has none.
+  bool HeapProfile(std::string* out, int* status, std::string* error) {
+    Status st = source->HeapProfile(ScratchFile("heap").string(), out);
+    if (st.ok()) return true;
+    *status = st.code() == StatusCode::kUnavailable ? 503 : 500;
+    *error = st.message();
+    return false;
   }
 
   // Waits `seconds` or until Stop; false when stopped.
@@ -154,7 +220,7 @@ struct HttpServer::Impl {
 
   void Profile(const httplib::Request& req, httplib::Response& res,
                bool allocs) {
-    if (req.get_param_value("gc") == "1") monitor.ReleaseFreeMemory();
+    if (req.get_param_value("gc") == "1") source->ReleaseFreeMemory();
     int seconds = 0;
     if (req.has_param("seconds")) {
       const std::string& v = req.get_param_value("seconds");
@@ -170,8 +236,9 @@ struct HttpServer::Impl {
       seconds = std::stoi(v);
     }
     std::string body, error;
-    if (!HeapProfile(&body, &error)) {
-      res.status = 503;
+    int status = 0;
+    if (!HeapProfile(&body, &status, &error)) {
+      res.status = status;
       res.set_content(error + "\n", "text/plain");
       return;
     }
@@ -186,8 +253,8 @@ struct HttpServer::Impl {
           return;
         }
         std::string second;
-        if (!HeapProfile(&second, &error)) {
-          res.status = 503;
+        if (!HeapProfile(&second, &status, &error)) {
+          res.status = status;
           res.set_content(error + "\n", "text/plain");
           return;
         }
@@ -211,18 +278,13 @@ struct HttpServer::Impl {
   }
 
   void Threads(httplib::Response& res) {
-    Profiler profiler(scratch.string());
-    std::string name = "threads." + std::to_string(++files) + ".pb.gz";
-    Status s = profiler.WriteThreadProfile(name);
-    if (!s.ok()) {
-      res.status = 500;
-      res.set_content(s.ToString() + "\n", "text/plain");
+    std::string body;
+    Status st = source->ThreadProfile(scratch.string(), &body);
+    if (!st.ok()) {
+      res.status = st.code() == StatusCode::kUnavailable ? 503 : 500;
+      res.set_content(st.message() + "\n", "text/plain");
       return;
     }
-    fs::path path = scratch / name;
-    std::string body = ReadFile(path);
-    std::error_code ignored;
-    fs::remove(path, ignored);
     res.set_header("Content-Disposition", "attachment; filename=\"threads\"");
     res.set_content(body, "application/octet-stream");
   }
@@ -251,29 +313,24 @@ struct HttpServer::Impl {
     }
     server.Get("/metrics",
                [this](const httplib::Request&, httplib::Response& res) {
-                 MemoryStats stats = monitor.GetStats();
-                 std::vector<Sample> samples = monitor.GetSamples();
+                 MemoryStats stats = source->Stats();
+                 std::vector<Sample> samples = source->Samples();
                  http::MetricsInput in;
                  in.stats = &stats;
                  in.samples = &samples;
-                 in.config = &monitor.config();
-                 auto read = reinterpret_cast<memmon_preload_counters_fn>(
-                     dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
-                 if (read != nullptr) {
-                   memmon_preload_counters c{};
-                   if (read(&c, sizeof(c)) == 0) in.sampler = c;
-                 }
+                 in.config = &source->Config();
+                 in.sampler = source->SamplerCounters();
                  res.set_content(http::PrometheusText(in),
                                  "text/plain; version=0.0.4; charset=utf-8");
                });
     server.Get("/debug/memmon/stats", [this](const httplib::Request&,
                                              httplib::Response& res) {
-      res.set_content(ToJson(monitor.GetStats()) + "\n", "application/json");
+      res.set_content(ToJson(source->Stats()) + "\n", "application/json");
     });
     server.Get("/debug/memmon/samples",
                [this](const httplib::Request&, httplib::Response& res) {
                  std::string body = "[";
-                 for (const Sample& s : monitor.GetSamples()) {
+                 for (const Sample& s : source->Samples()) {
                    if (body.size() > 1) body += ",\n";
                    body += ToJson(s);
                  }
@@ -282,7 +339,7 @@ struct HttpServer::Impl {
     server.Get("/debug/memmon/alerts",
                [this](const httplib::Request&, httplib::Response& res) {
                  std::string body = "[";
-                 for (const MemoryAlert& a : monitor.GetAlerts()) {
+                 for (const MemoryAlert& a : source->Alerts()) {
                    if (body.size() > 1) body += ",\n";
                    body += ToJson(a);
                  }
@@ -319,7 +376,11 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(MemoryMonitor& monitor, HttpServerOptions options)
-    : impl_(std::make_unique<Impl>(monitor, std::move(options))) {}
+    : HttpServer(internal::MonitorSource(monitor), std::move(options)) {}
+
+HttpServer::HttpServer(std::unique_ptr<internal::HttpSource> source,
+                       HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(source), std::move(options))) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
