@@ -5,11 +5,16 @@
 # reads heap, allocs, a ?seconds delta and goroutine; a real Prometheus
 # scrapes it.
 #
-#   tests/http_test.sh HTTP_TARGET PRELOAD_SO DOCS_PROMETHEUS_DIR
+# Then the two other ways to start it: MEMMON_HTTP in a program nobody here
+# wrote (python3, only the sampler preloaded), and `memmon run --http` /
+# `memmon watch PID --http`.
+#
+#   tests/http_test.sh HTTP_TARGET PRELOAD_SO DOCS_PROMETHEUS_DIR MEMMON
 set -euo pipefail
 target=$1
 preload=$2
 rules_dir=$3
+memmon=$4
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -116,4 +121,76 @@ until_ok 30 query 'memmon_rss_bytes{job="memmon"}' || fail "Prometheus has no me
 query 'memmon_sampler_samples_total{job="memmon"}' || fail "Prometheus has no sampler counters"
 
 exec 3>&-
+
+# MEMMON_HTTP: python3 with the sampler preloaded serves its own endpoint
+# (its address on stderr) until its stdin closes.
+# Debian's python3 itself: a wrapper script (pyenv's shim) would be the
+# process serving, and exec would replace it.
+python=/usr/bin/python3
+[ -x "$python" ] || python=$(command -v python3)
+mkfifo "$work/py_stdin"
+MEMMON_HTTP=127.0.0.1:0 MEMMON_HTTP_INTERVAL=0.1 LD_PRELOAD=$preload \
+  "$python" -c '
+import sys
+kept = []
+while sys.stdin.read(1):
+    pass
+' <"$work/py_stdin" >"$work/python.txt" 2>"$work/python.log" &
+pids+=($!)
+exec 4>"$work/py_stdin"
+until_ok 30 grep -q 'memmon: serving http://' "$work/python.log" ||
+  fail "python3 under MEMMON_HTTP printed no address"
+pyurl=$(grep -o 'http://[0-9.:]*' "$work/python.log" | head -1)
+until_ok 30 bash -c "curl -sf $pyurl/metrics | grep -q '^memmon_samples_total [1-9]'" ||
+  fail "MEMMON_HTTP: no samples in /metrics"
+curl -sf "$pyurl/metrics" | promtool check metrics >"$work/promtool-py.log" 2>&1 ||
+  fail "MEMMON_HTTP: promtool check metrics failed"
+curl -sf "$pyurl/metrics" | grep -q '^memmon_sampler_samples_total' ||
+  fail "MEMMON_HTTP: no sampler counters"
+go tool pprof -top "$pyurl/debug/pprof/heap" >"$work/py-heap.txt" 2>>"$work/pprof.log" ||
+  fail "MEMMON_HTTP: go tool pprof heap failed"
+grep -q '^File: python3' "$work/py-heap.txt" || fail "MEMMON_HTTP: not python3's heap"
+go tool pprof -top "$pyurl/debug/pprof/goroutine" >"$work/py-threads.txt" 2>>"$work/pprof.log" ||
+  fail "MEMMON_HTTP: go tool pprof goroutine failed"
+grep -q 'Type: threads' "$work/py-threads.txt" || fail "MEMMON_HTTP: no thread profile"
+exec 4>&-
+
+# memmon run --http: the child's data and heap, served by memmon.
+mkfifo "$work/run_stdin"
+"$memmon" run --interval 100ms --http 127.0.0.1:0 --out "$work/run" --no-report \
+  -- "$target" 127.0.0.1:0 <"$work/run_stdin" >"$work/run.txt" 2>"$work/run.log" &
+run_pid=$!
+pids+=($run_pid)
+exec 5>"$work/run_stdin"
+until_ok 30 grep -q 'memmon: run: serving http://' "$work/run.log" ||
+  fail "memmon run --http printed no address"
+runurl=$(grep -o 'serving http://[0-9.:]*' "$work/run.log" | sed 's/serving //')
+until_ok 30 bash -c "curl -sf $runurl/metrics | grep -q '^memmon_heap_inuse_bytes'" ||
+  fail "memmon run --http: no heap in /metrics"
+curl -sf "$runurl/metrics" | promtool check metrics >"$work/promtool-run.log" 2>&1 ||
+  fail "memmon run --http: promtool check metrics failed"
+go tool pprof -top -sample_index=inuse_space "$runurl/debug/pprof/heap" \
+  >"$work/run-heap.txt" 2>>"$work/pprof.log" || fail "memmon run --http: pprof heap failed"
+grep -q 'LeakyRegistry::Remember' "$work/run-heap.txt" ||
+  fail "memmon run --http: the child's heap lacks its leak"
+exec 5>&-
+wait "$run_pid" || fail "memmon run exited with $?"
+
+# memmon watch PID --http: /proc's data; no profiles, and it says why.
+sleep 60 &
+sleeper=$!
+pids+=($sleeper)
+"$memmon" watch "$sleeper" --interval 100ms --duration 30s --http 127.0.0.1:0 \
+  >"$work/watch.txt" 2>"$work/watch.log" &
+pids+=($!)
+until_ok 30 grep -q 'memmon: watch: serving http://' "$work/watch.log" ||
+  fail "memmon watch --http printed no address"
+wurl=$(grep -o 'serving http://[0-9.:]*' "$work/watch.log" | sed 's/serving //')
+until_ok 30 bash -c "curl -sf $wurl/metrics | grep -q '^memmon_rss_bytes'" ||
+  fail "memmon watch --http: no RSS in /metrics"
+code=$(curl -s -o "$work/watch-heap.txt" -w '%{http_code}' "$wurl/debug/pprof/heap")
+[ "$code" = 503 ] || fail "memmon watch --http: heap answered $code, not 503"
+grep -q "memmon watches PID $sleeper from /proc" "$work/watch-heap.txt" ||
+  fail "memmon watch --http: the 503 does not say why"
+
 echo "http_test: ok"
