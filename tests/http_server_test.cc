@@ -181,6 +181,42 @@ TEST(HttpServer, ABearerTokenIsRequiredWhenSet) {
   auto ok = client.Get("/metrics", {{"Authorization", "Bearer s3cret"}});
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
+  // The live page holds no data: served without the token, which it reads
+  // from its URL fragment for the data it fetches.
+  auto page = client.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<title>memmon live</title>"), std::string::npos);
+  auto data = client.Get("/debug/memmon/stats");
+  ASSERT_TRUE(data);
+  EXPECT_EQ(data->status, 401);
+}
+
+TEST(HttpServer, TheLivePageIsSelfContainedAndTopSitesAreJson) {
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
+  HttpServer server(*monitor);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("http://" + server.address());
+  auto page = client.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  // uPlot and the page's script inline; nothing loaded from elsewhere.
+  EXPECT_NE(page->body.find("/* uplot/uPlot.iife.min.js */"),
+            std::string::npos);
+  EXPECT_NE(page->body.find("/* memmon/live.js */"), std::string::npos);
+  EXPECT_EQ(page->body.find("<script src"), std::string::npos);
+  EXPECT_EQ(page->body.find("<link"), std::string::npos);
+  // The simulated process has no sampler: no sites, still an array.
+  auto sites = client.Get("/debug/memmon/top_sites?n=5");
+  ASSERT_TRUE(sites);
+  EXPECT_EQ(sites->status, 200);
+  EXPECT_EQ(Json::parse(sites->body), Json::array());
+  for (const char* bad : {"0", "101", "x"}) {
+    auto r = client.Get(std::string("/debug/memmon/top_sites?n=") + bad);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad;
+  }
 }
 
 TEST(HttpServer, BadAddressesAndPortsInUseAreErrors) {

@@ -86,6 +86,29 @@ go tool pprof -top "$url/debug/pprof/goroutine" >"$work/goroutine.txt" 2>>"$work
 grep -q 'Type: threads' "$work/goroutine.txt" || fail "goroutine is not a thread profile"
 curl -sf "$url/debug/pprof/" | grep -q 'href="heap"' || fail "no pprof index"
 
+# The live page in headless Chromium: its script fetched and drew (charts
+# rendered, the leaking site listed) without an error; the DOM is read
+# after 4 virtual seconds of its polling.
+chrome=$(command -v chromium || command -v chromium-browser || true)
+[ -n "$chrome" ] || fail "no chromium (scripts/install-deps installs it)"
+mkdir -p "$work/chrome"
+HOME=$work/chrome timeout 120 "$chrome" --headless=new --no-sandbox --disable-gpu \
+  --disable-dev-shm-usage --no-first-run --no-default-browser-check \
+  --user-data-dir="$work/chrome/profile" --window-size=1280,2000 \
+  --virtual-time-budget=4000 --dump-dom "$url/" >"$work/live.html" 2>"$work/chromium.log" ||
+  fail "chromium failed on the live page"
+html=$(grep -o '<html[^>]*>' "$work/live.html" | head -1)
+[[ $html == *'data-ready="1"'* ]] || fail "the live page did not update: $html"
+[[ $html == *'data-errors="0"'* ]] || fail "the live page has script errors: $html"
+for id in memory-chart counts-chart; do
+  grep -q "<div id=\"$id\"[^>]*data-rendered=\"1\"" "$work/live.html" ||
+    fail "the live page did not draw $id"
+done
+grep -q 'LeakyRegistry::Remember' "$work/live.html" ||
+  fail "the live page does not list the leaking site"
+curl -sf "$url/debug/memmon/top_sites?n=1" | grep -q 'LeakyRegistry::Remember' ||
+  fail "top_sites lacks the leaking site"
+
 # /debug/memmon: JSON.
 curl -sf "$url/debug/memmon/stats" | python3 -c '
 import json, sys

@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -14,9 +15,11 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "http/live_page.h"
 #include "http/metrics.h"
 #include "http/source.h"
 #include "memmon/memmon_preload.h"
@@ -302,7 +305,10 @@ struct HttpServer::Impl {
       std::string expected = "Bearer " + options.bearer_token;
       server.set_pre_routing_handler(
           [expected](const httplib::Request& req, httplib::Response& res) {
-            if (req.get_header_value("Authorization") == expected) {
+            // The live page holds no data: it asks for it with the token
+            // from its URL fragment.
+            if (req.path == "/" ||
+                req.get_header_value("Authorization") == expected) {
               return httplib::Server::HandlerResponse::Unhandled;
             }
             res.status = 401;
@@ -345,6 +351,37 @@ struct HttpServer::Impl {
                  }
                  res.set_content(body + "]\n", "application/json");
                });
+    server.Get("/debug/memmon/top_sites",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 std::size_t n = 10;
+                 const std::string& v = req.get_param_value("n");
+                 if (!v.empty()) {
+                   if (v.size() > 3 ||
+                       v.find_first_not_of("0123456789") != std::string::npos ||
+                       std::stoi(v) < 1 || std::stoi(v) > 100) {
+                     res.status = 400;
+                     res.set_content("n must be a whole number from 1 to 100\n",
+                                     "text/plain");
+                     return;
+                   }
+                   n = static_cast<std::size_t>(std::stoi(v));
+                 }
+                 nlohmann::json sites = nlohmann::json::array();
+                 for (const AllocationSite& site : source->TopSites(n)) {
+                   sites.push_back({{"function", site.function},
+                                    {"file", site.file},
+                                    {"line", site.line},
+                                    {"inuse_bytes", site.inuse_bytes}});
+                 }
+                 res.set_content(sites.dump() + "\n", "application/json");
+               });
+    server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+      auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(
+          source->Config().sample_interval);
+      int refresh =
+          static_cast<int>(std::clamp<int64_t>(interval.count(), 1000, 10000));
+      res.set_content(http::LivePage(refresh), "text/html; charset=utf-8");
+    });
     auto index = [](const httplib::Request&, httplib::Response& res) {
       res.set_content(kIndex, "text/html; charset=utf-8");
     };
