@@ -27,10 +27,12 @@ MonitorConfig Config() {
 
 // A monitor over a simulated process leaking 1 MiB a sample from 100 MiB,
 // sampled by hand `n` times (no thread).
-std::unique_ptr<MemoryMonitor> LeakingMonitor(int n) {
-  auto m = std::make_unique<MemoryMonitor>(
-      Config(), std::make_unique<testing_util::SimulatedProcess>(
-                    testing_util::SteadyLeak(100u << 20, 1u << 20)));
+std::unique_ptr<MemoryMonitor> LeakingMonitor(
+    int n, testing_util::SimulatedProcess** process = nullptr) {
+  auto source = std::make_unique<testing_util::SimulatedProcess>(
+      testing_util::SteadyLeak(100u << 20, 1u << 20));
+  if (process != nullptr) *process = source.get();
+  auto m = std::make_unique<MemoryMonitor>(Config(), std::move(source));
   for (int i = 0; i < n; ++i) m->TakeSample();
   return m;
 }
@@ -163,6 +165,22 @@ TEST(HttpServer, ServesThreadsUnderGoroutineAndSaysWhenTheSamplerIsMissing) {
   auto bad = client.Get("/debug/pprof/heap?seconds=abc");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
+}
+
+TEST(HttpServer, GcOneReleasesFreeMemoryFirst) {
+  testing_util::SimulatedProcess* process = nullptr;
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3, &process);
+  HttpServer server(*monitor);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("http://" + server.address());
+  ASSERT_TRUE(client.Get("/debug/pprof/heap"));
+  EXPECT_EQ(process->releases(), 0u);
+  // As Go runs a GC: the allocator gives free memory back, then the
+  // profile (here a 503: no sampler in this process).
+  auto r = client.Get("/debug/pprof/heap?gc=1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(process->releases(), 1u);
+  EXPECT_EQ(r->status, 503);
 }
 
 TEST(HttpServer, ABearerTokenIsRequiredWhenSet) {
