@@ -826,16 +826,8 @@ class Run::Served : public internal::HttpSource {
     st.alerts_open_by_type = run_->open_by_type_;
     for (uint64_t n : st.alerts_fired_by_type) st.alert_count += n;
     if (st.current_sample && st.baseline_sample) {
-      for (auto field : {&Sample::heap_inuse_bytes, &Sample::rss_bytes}) {
-        const auto& base = (*st.baseline_sample).*field;
-        const auto& cur = (*st.current_sample).*field;
-        if (base && cur && *base > 0) {
-          st.growth_since_baseline_pct =
-              (static_cast<double>(*cur) - static_cast<double>(*base)) /
-              static_cast<double>(*base) * 100.0;
-          break;
-        }
-      }
+      st.growth_since_baseline_pct = internal::GrowthSinceBaselinePct(
+          *st.baseline_sample, *st.current_sample);
     }
     return st;
   }

@@ -104,20 +104,15 @@ class MonitorHttpSource : public internal::HttpSource {
   }
   Status HeapProfile(const std::string& scratch, std::string* gz) override {
     if (!self_) return NotThisProcess();
-    auto write = reinterpret_cast<memmon_preload_write_profile_fn>(
-        dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_WRITE_PROFILE_SYMBOL));
-    if (write == nullptr) {
-      return Status::Unavailable(
-          "the heap sampler is not loaded: run with "
-          "LD_PRELOAD=libmemmon_preload.so or link libmemmon_heap.so");
+    fs::path path(scratch);
+    Profiler profiler(path.parent_path().string());
+    if (Status s = profiler.WriteHeapProfile(path.filename().string());
+        !s.ok()) {
+      return s;
     }
-    char why[512] = "";
-    if (write(scratch.c_str(), why, sizeof(why)) != 0) {
-      return Status::IoError(std::string("heap profile: ") + why);
-    }
-    *gz = ReadFile(scratch);
+    *gz = ReadFile(path);
     std::error_code ignored;
-    fs::remove(scratch, ignored);
+    fs::remove(path, ignored);
     return Status::Ok();
   }
   Status ThreadProfile(const std::string& scratch_dir,

@@ -37,9 +37,9 @@ std::string LivePage(int refresh_ms) {
       "<div id=\"counts-chart\" class=\"chart\"></div>\n"
       "<h2>Alerts</h2><ol id=\"alerts\" class=\"alerts\"></ol>\n"
       "<h2>Top allocation sites (live heap)</h2>"
-      "<table id=\"top-sites\" class=\"sites\"></table>\n"
+      "<table id=\"top-sites\" class=\"leaks\"></table>\n"
       "<h2>Tracked objects</h2>"
-      "<table id=\"objects\" class=\"sites\"></table>\n"
+      "<table id=\"objects\" class=\"leaks\"></table>\n"
       "<footer>memmon {}: /metrics, /debug/pprof/, /debug/memmon/</footer>\n",
       refresh_ms, MEMMON_VERSION_STRING);
   for (const EmbeddedFile& f : LiveAssets()) {

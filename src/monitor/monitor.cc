@@ -380,16 +380,8 @@ MemoryStats MemoryMonitor::GetStats() const {
   if (!engine.history().empty()) st.current_sample = engine.history().back();
   st.baseline_sample = engine.baseline();
   if (st.current_sample && st.baseline_sample) {
-    for (auto field : {&Sample::heap_inuse_bytes, &Sample::rss_bytes}) {
-      const auto& base = (*st.baseline_sample).*field;
-      const auto& cur = (*st.current_sample).*field;
-      if (base && cur && *base > 0) {
-        st.growth_since_baseline_pct =
-            (static_cast<double>(*cur) - static_cast<double>(*base)) /
-            static_cast<double>(*base) * 100.0;
-        break;
-      }
-    }
+    st.growth_since_baseline_pct = internal::GrowthSinceBaselinePct(
+        *st.baseline_sample, *st.current_sample);
   }
   return st;
 }

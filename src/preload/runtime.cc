@@ -141,26 +141,36 @@ bool MakeDirectories(const char* dir) {
   return access(path, W_OK | X_OK) == 0;
 }
 
+// Where a library memmon loads is: the path in the environment variable
+// `env` when set, else `name` beside this library. False with a reason
+// when this library's own path is unknown.
+bool BesideThisLibrary(const char* env, const char* name, char* path,
+                       size_t path_len, char* error, size_t error_len) {
+  const char* set = getenv(env);
+  if (set != nullptr && *set != '\0') {
+    snprintf(path, path_len, "%s", set);
+    return true;
+  }
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&BesideThisLibrary), &info) == 0 ||
+      info.dli_fname == nullptr) {
+    snprintf(error, error_len, "cannot find where libmemmon_preload.so lives");
+    return false;
+  }
+  snprintf(path, path_len, "%s", info.dli_fname);
+  char* slash = strrchr(path, '/');
+  size_t dir_len = slash ? static_cast<size_t>(slash - path + 1) : 0;
+  snprintf(path + dir_len, path_len - dir_len, "%s", name);
+  return true;
+}
+
 // Finds libmemmon_writer.so beside this library (or at $MEMMON_WRITER).
 bool LoadWriter(char* error, size_t error_len) {
   if (g_rt.write_heap != nullptr) return true;
   char path[PATH_MAX];
-  const char* env = getenv("MEMMON_WRITER");
-  if (env != nullptr && *env != '\0') {
-    snprintf(path, sizeof(path), "%s", env);
-  } else {
-    Dl_info info;
-    if (dladdr(reinterpret_cast<void*>(&LoadWriter), &info) == 0 ||
-        info.dli_fname == nullptr) {
-      snprintf(error, error_len,
-               "cannot find where libmemmon_preload.so lives");
-      return false;
-    }
-    snprintf(path, sizeof(path), "%s", info.dli_fname);
-    char* slash = strrchr(path, '/');
-    size_t dir_len = slash ? static_cast<size_t>(slash - path + 1) : 0;
-    snprintf(path + dir_len, sizeof(path) - dir_len, "%s",
-             MEMMON_WRITER_LIBRARY);
+  if (!BesideThisLibrary("MEMMON_WRITER", MEMMON_WRITER_LIBRARY, path,
+                         sizeof(path), error, error_len)) {
+    return false;
   }
   void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (h == nullptr) {
@@ -444,22 +454,11 @@ void StopHttpAgent() {
 // $MEMMON_AGENT) and starts it. Runs on the writer thread; a failure is a
 // warning and the program runs on without the endpoint.
 void StartHttpAgent() {
-  char path[PATH_MAX];
-  const char* env = getenv("MEMMON_AGENT");
-  if (env != nullptr && *env != '\0') {
-    snprintf(path, sizeof(path), "%s", env);
-  } else {
-    Dl_info info;
-    if (dladdr(reinterpret_cast<void*>(&StartHttpAgent), &info) == 0 ||
-        info.dli_fname == nullptr) {
-      Warn("MEMMON_HTTP", "cannot find where libmemmon_preload.so lives");
-      return;
-    }
-    snprintf(path, sizeof(path), "%s", info.dli_fname);
-    char* slash = strrchr(path, '/');
-    size_t dir_len = slash ? static_cast<size_t>(slash - path + 1) : 0;
-    snprintf(path + dir_len, sizeof(path) - dir_len, "%s",
-             MEMMON_AGENT_LIBRARY);
+  char path[PATH_MAX], why[128];
+  if (!BesideThisLibrary("MEMMON_AGENT", MEMMON_AGENT_LIBRARY, path,
+                         sizeof(path), why, sizeof(why))) {
+    Warn("MEMMON_HTTP", why);
+    return;
   }
   void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (h == nullptr) {
