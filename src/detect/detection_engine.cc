@@ -247,4 +247,17 @@ std::vector<MemoryAlert> DetectionEngine::Judge(double time_s,
   return out;
 }
 
+std::optional<double> GrowthSinceBaselinePct(const Sample& baseline,
+                                             const Sample& current) {
+  for (auto field : {&Sample::heap_inuse_bytes, &Sample::rss_bytes}) {
+    const std::optional<uint64_t>& base = baseline.*field;
+    const std::optional<uint64_t>& cur = current.*field;
+    if (base && cur && *base > 0) {
+      return (static_cast<double>(*cur) - static_cast<double>(*base)) /
+             static_cast<double>(*base) * 100.0;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace memmon::internal

@@ -149,6 +149,12 @@ class DetectionEngine {
   TrendCache long_cache_;
 };
 
+// Heap in use now over the baseline, in percent (RSS when either lacks
+// the heap, or its baseline is 0); nullopt when neither is known in both.
+// MemoryStats::growth_since_baseline_pct, for every front end.
+std::optional<double> GrowthSinceBaselinePct(const Sample& baseline,
+                                             const Sample& current);
+
 }  // namespace memmon::internal
 
 #endif  // MEMMON_SRC_DETECT_DETECTION_ENGINE_H_
