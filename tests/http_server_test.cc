@@ -13,6 +13,14 @@
 #include "profile/pprof.h"
 #include "test_util.h"
 
+#if defined(__SANITIZE_THREAD__)
+#define MEMMON_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MEMMON_TSAN 1
+#endif
+#endif
+
 namespace memmon {
 namespace {
 
@@ -139,6 +147,12 @@ TEST(HttpServer, ServesThreadsUnderGoroutineAndSaysWhenTheSamplerIsMissing) {
               std::string::npos)
         << name;
   }
+#ifndef MEMMON_TSAN
+  // Under TSan a thread that ran the stack-collecting signal handler (which
+  // unwinds with libunwind) crashes when it exits: libunwind's
+  // thread-specific destructor takes a lock after TSan has let go of the
+  // thread. The server's workers exit at Stop. profiler_test covers the
+  // thread profile under TSan with threads that outlive the test.
   for (const char* path : {"/debug/pprof/goroutine", "/debug/pprof/threads"}) {
     auto r = client.Get(path);
     ASSERT_TRUE(r) << path;
@@ -154,6 +168,7 @@ TEST(HttpServer, ServesThreadsUnderGoroutineAndSaysWhenTheSamplerIsMissing) {
     }
     EXPECT_TRUE(main_thread) << path;
   }
+#endif
   // No heap sampler in this process: a clear 503, not an empty profile.
   for (const char* path : {"/debug/pprof/heap", "/debug/pprof/allocs"}) {
     auto r = client.Get(path);
