@@ -144,6 +144,21 @@ MEMMON_BOTH(BM_Pool_AllocateFree);
 
 // ---- contention: one cache, several threads, 16 shards against 1 ----------
 
+constexpr int kContendedKeys = 32768;
+
+// A value per key (a shared one would make every Get and Put of every key
+// bump one reference count, a contention of the benchmark's own).
+const std::vector<LruCache::Value>& Values() {
+  static const auto* values = [] {
+    auto* v = new std::vector<LruCache::Value>();
+    for (int i = 0; i < kContendedKeys; ++i) {
+      v->push_back(std::make_shared<const std::string>(4096, 'v'));
+    }
+    return v;
+  }();
+  return *values;
+}
+
 LruCache& SharedCache(int shards) {
   static std::mutex mu;
   static std::map<int, std::unique_ptr<LruCache>> caches;
@@ -151,25 +166,31 @@ LruCache& SharedCache(int shards) {
   auto& c = caches[shards];
   if (c == nullptr) {
     c = std::make_unique<LruCache>(LruCacheOptions{
-        .max_bytes = 0, .max_entries = 16384, .shards = shards});
-    auto value = std::make_shared<const std::string>(4096, 'v');
-    for (const auto& k : Keys(16384)) c->Put(k, value).IgnoreError();
+        .max_bytes = 0, .max_entries = kContendedKeys / 2, .shards = shards});
+    std::vector<std::string> keys = Keys(kContendedKeys / 2);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      c->Put(keys[i], Values()[i]).IgnoreError();
+    }
   }
   return *c;
 }
 
-// Read-through on a working set twice the capacity (about 1 Put in 4
-// operations), from state.threads() threads at once.
+// Read-through on a working set twice the capacity, half the reads on an
+// eighth of the keys (about 1 Put in 4 operations), from state.threads()
+// threads at once.
 void BM_Cache_Contended(benchmark::State& state) {
   LruCache& cache = SharedCache(static_cast<int>(state.range(0)));
-  static const std::vector<std::string> keys = Keys(32768);
-  auto value = std::make_shared<const std::string>(4096, 'v');
+  static const std::vector<std::string> keys = Keys(kContendedKeys);
+  const std::vector<LruCache::Value>& values = Values();
   uint64_t x =
       88172645463325252ull + static_cast<uint64_t>(state.thread_index());
   for (auto _ : state) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    std::size_t i = (x & 1) ? (x >> 8) % 4096 : (x >> 8) % keys.size();
-    if (cache.Get(keys[i]) == nullptr) cache.Put(keys[i], value).IgnoreError();
+    std::size_t i =
+        (x & 1) ? (x >> 8) % (keys.size() / 8) : (x >> 8) % keys.size();
+    if (cache.Get(keys[i]) == nullptr) {
+      cache.Put(keys[i], values[i]).IgnoreError();
+    }
   }
   state.SetItemsProcessed(state.iterations());
 }

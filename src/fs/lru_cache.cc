@@ -2,9 +2,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The cache is an array of shards, each a mutex over an LRU list and a hash
-// index of string_views into the list's keys (list nodes do not move, so the
-// views stay valid until the entry is erased: the index entry is erased
-// first). A shard is cache-line aligned so that two cores locking
+// index of string_views into the list's keys, with their hashes (list nodes
+// do not move, so the views stay valid until the entry is erased: the index
+// entry is erased first). A key is hashed once per call, for the shard and
+// the index both. A shard is cache-line aligned so that two cores locking
 // neighbouring shards do not share a line.
 
 #include "memmon/fs/lru_cache.h"
@@ -52,12 +53,26 @@ int ShardCount(const LruCacheOptions& o) {
   return small ? 1 : kAutoShards;
 }
 
+// A key and its hash, computed once per call.
+struct HashedKey {
+  explicit HashedKey(std::string_view k)
+      : key(k), hash(std::hash<std::string_view>{}(k)) {}
+  HashedKey(std::string_view k, std::size_t h) : key(k), hash(h) {}
+  bool operator==(const HashedKey& o) const { return key == o.key; }
+  std::string_view key;
+  std::size_t hash;
+};
+struct HashOf {
+  std::size_t operator()(const HashedKey& k) const { return k.hash; }
+};
+
 }  // namespace
 
 template <Counting kCounting>
 struct BasicLruCache<kCounting>::Impl {
   struct Entry {
     std::string key;
+    std::size_t hash;  // of key
     Value value;
     uint64_t charge;
     TimePoint expires;  // TimePoint::max() without a TTL
@@ -67,7 +82,7 @@ struct BasicLruCache<kCounting>::Impl {
   struct alignas(64) Shard {
     mutable Mutex mu;
     List lru GUARDED_BY(mu);  // front: most recently used
-    std::unordered_map<std::string_view, typename List::iterator> index
+    std::unordered_map<HashedKey, typename List::iterator, HashOf> index
         GUARDED_BY(mu);
     uint64_t bytes GUARDED_BY(mu) = 0;
     uint64_t max_bytes GUARDED_BY(mu) = 0;
@@ -99,12 +114,11 @@ struct BasicLruCache<kCounting>::Impl {
     }
   }
 
-  Shard& ShardFor(std::string_view key) {
+  // The key is hashed once: the shard takes the top bits of a Fibonacci
+  // mix of the hash, the shard's table the hash itself.
+  Shard& ShardFor(const HashedKey& key) {
     if (shard_count == 1) return shards[0];
-    // Fibonacci hashing of the string hash: the shard takes the top bits,
-    // the shard's own hash table the low ones.
-    uint64_t h = std::hash<std::string_view>{}(key)*0x9E3779B97F4A7C15ull;
-    return shards[h >> shard_shift];
+    return shards[(key.hash * 0x9E3779B97F4A7C15ull) >> shard_shift];
   }
 
   bool Expired(const Entry& e, TimePoint now) const { return e.expires <= now; }
@@ -115,7 +129,7 @@ struct BasicLruCache<kCounting>::Impl {
   void Remove(Shard& s, typename List::iterator it) REQUIRES(s.mu) {
     s.bytes -= it->charge;
     if constexpr (kCounting == Counting::kOn) counter->Decrement(it->charge);
-    s.index.erase(std::string_view(it->key));
+    s.index.erase(HashedKey(it->key, it->hash));
     s.lru.erase(it);
   }
 
@@ -191,10 +205,11 @@ BasicLruCache<kCounting>::~BasicLruCache() {
 template <Counting kCounting>
 typename BasicLruCache<kCounting>::Value BasicLruCache<kCounting>::Get(
     std::string_view key) {
-  auto& s = impl_->ShardFor(key);
+  HashedKey k(key);
+  auto& s = impl_->ShardFor(k);
   TimePoint now = impl_->Now();
   MutexLock l(&s.mu);
-  auto found = s.index.find(key);
+  auto found = s.index.find(k);
   if (found == s.index.end()) {
     ++s.misses;
     return nullptr;
@@ -215,13 +230,14 @@ template <Counting kCounting>
 Status BasicLruCache<kCounting>::Put(std::string_view key, Value value) {
   if (value == nullptr) return Status::InvalidArgument("null cache value");
   uint64_t charge = key.size() + value->size();
-  auto& s = impl_->ShardFor(key);
+  HashedKey k(key);
+  auto& s = impl_->ShardFor(k);
   TimePoint now = impl_->Now();
   TimePoint expires =
       impl_->ttl.count() > 0 ? now + impl_->ttl : TimePoint::max();
   MutexLock l(&s.mu);
   if (s.closed) return Status::FailedPrecondition("cache is closed");
-  if (auto found = s.index.find(key); found != s.index.end()) {
+  if (auto found = s.index.find(k); found != s.index.end()) {
     impl_->Remove(s, found->second);
   }
   if (s.max_bytes != 0 && charge > s.max_bytes) {
@@ -229,9 +245,9 @@ Status BasicLruCache<kCounting>::Put(std::string_view key, Value value) {
                                    " bytes exceeds the shard capacity of " +
                                    std::to_string(s.max_bytes));
   }
-  s.lru.push_front(typename Impl::Entry{std::string(key), std::move(value),
-                                        charge, expires});
-  s.index.emplace(std::string_view(s.lru.front().key), s.lru.begin());
+  s.lru.push_front(typename Impl::Entry{std::string(key), k.hash,
+                                        std::move(value), charge, expires});
+  s.index.emplace(HashedKey(s.lru.front().key, k.hash), s.lru.begin());
   s.bytes += charge;
   if constexpr (kCounting == Counting::kOn) impl_->counter->Increment(charge);
   impl_->EvictToFit(s, now);
@@ -240,9 +256,10 @@ Status BasicLruCache<kCounting>::Put(std::string_view key, Value value) {
 
 template <Counting kCounting>
 bool BasicLruCache<kCounting>::Delete(std::string_view key) {
-  auto& s = impl_->ShardFor(key);
+  HashedKey k(key);
+  auto& s = impl_->ShardFor(k);
   MutexLock l(&s.mu);
-  auto found = s.index.find(key);
+  auto found = s.index.find(k);
   if (found == s.index.end()) return false;
   impl_->Remove(s, found->second);
   return true;
