@@ -24,6 +24,12 @@
 // reported failed, and prints the components' statistics and counters.
 //
 //   objectfs_workload [--seconds S] [--seed N] [--threads N] [--leak] [--quiet]
+//                     [--monitor]
+//
+// --monitor: an in-process MemoryMonitor as well (sampling every 100 ms),
+// tracking the components' counters, with an object_threshold of 1000 on
+// "open-files"; its alerts print as they fire. (Not under `memmon run`,
+// which watches from outside.)
 
 #include <atomic>
 #include <chrono>
@@ -43,6 +49,7 @@
 #include "memmon/fs/byte_pool.h"
 #include "memmon/fs/lru_cache.h"
 #include "memmon/fs/write_buffer.h"
+#include "memmon/monitor.h"
 #include "memmon/object_counter.h"
 
 namespace {
@@ -62,6 +69,7 @@ struct Args {
   int threads = 4;
   bool leak = false;
   bool quiet = false;
+  bool monitor = false;
 };
 
 // A simulated object store: latency, a failure rate, no data kept (only
@@ -287,6 +295,8 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       a->leak = true;
     } else if (arg == "--quiet") {
       a->quiet = true;
+    } else if (arg == "--monitor") {
+      a->monitor = true;
     } else if (arg == "--seconds") {
       const char* v = value();
       if (v == nullptr || !(std::atof(v) > 0)) return false;
@@ -313,7 +323,7 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &args)) {
     std::fprintf(stderr,
                  "usage: objectfs_workload [--seconds S] [--seed N] "
-                 "[--threads N] [--leak] [--quiet]\n");
+                 "[--threads N] [--leak] [--quiet] [--monitor]\n");
     return 2;
   }
   std::printf(
@@ -323,6 +333,28 @@ int main(int argc, char** argv) {
       args.leak ? "; LEAK: OpenFileTable::Close keeps every closed handle"
                 : "");
   std::fflush(stdout);
+  std::unique_ptr<memmon::MemoryMonitor> monitor;
+  if (args.monitor) {
+    memmon::MonitorConfig config = memmon::DefaultMonitorConfig();
+    config.sample_interval = std::chrono::milliseconds(100);
+    config.warmup_samples = 10;
+    config.alert_log = "none";  // printed below instead
+    monitor = std::make_unique<memmon::MemoryMonitor>(config);
+    monitor->TrackObject("cache-entries");
+    monitor->TrackObject("write-buffers");
+    monitor->TrackObject("pool-buffers");
+    monitor->TrackObject("open-files", /*alert_threshold=*/1000);
+    monitor->OnAlert([](const memmon::MemoryAlert& a) {
+      std::printf("objectfs: ALERT at %5.1f s  %s: %s\n", a.time_s,
+                  std::string(memmon::ToString(a.type)).c_str(),
+                  a.message.c_str());
+      std::fflush(stdout);
+    });
+    if (Status s = monitor->Start(); !s.ok()) {
+      std::fprintf(stderr, "objectfs: %s\n", s.ToString().c_str());
+      return 1;
+    }
+  }
   ObjectStore store(args.seed);
   auto fs = std::make_unique<ObjectFs>(store, args.leak);
   auto start = Steady::now();
@@ -341,6 +373,7 @@ int main(int argc, char** argv) {
     }
   }
   for (auto& c : clients) c.join();
+  if (monitor != nullptr) monitor->Stop();
 
   // Shut down as a daemon would: everything written reaches the store or is
   // reported.
