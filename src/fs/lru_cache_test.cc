@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
@@ -196,12 +197,34 @@ TEST(LruCache, CountsItsEntriesAndReturnsToZero) {
     for (int i = 0; i < 5; ++i) {
       ASSERT_TRUE(cache.Put("k" + std::to_string(i), std::string(8, 'v')).ok());
     }
+    EXPECT_EQ(cache.Stats().entries, 3u);  // publishes the counter's batch
     EXPECT_EQ(entries.count(), 3);
     EXPECT_EQ(entries.bytes(), 3 * 10);
     EXPECT_TRUE(cache.Delete("k4"));
+    cache.Stats();
     EXPECT_EQ(entries.count(), 2);
     EXPECT_EQ(entries.bytes(), 2 * 10);
   }
+  EXPECT_EQ(entries.count(), 0);
+  EXPECT_EQ(entries.bytes(), 0);
+}
+
+// Between publications the counter lags by less than a batch a shard.
+TEST(LruCache, TheCounterLagsByLessThanABatch) {
+  CounterDelta entries("cache-entries");
+  LruCache cache({.max_bytes = 64 << 20, .shards = 1});  // 1 MiB batches
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(cache.Put("k" + std::to_string(i), std::string(98, 'v')).ok());
+    int64_t behind = static_cast<int64_t>(i + 1) - entries.count();
+    EXPECT_GE(behind, 0);
+    EXPECT_LT(behind, 32) << i;
+  }
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(cache.Delete("k" + std::to_string(i)));
+    int64_t off = entries.count() - static_cast<int64_t>(99 - i);
+    EXPECT_LT(std::abs(off), 32) << i;
+  }
+  cache.Stats();
   EXPECT_EQ(entries.count(), 0);
   EXPECT_EQ(entries.bytes(), 0);
 }

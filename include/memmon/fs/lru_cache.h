@@ -24,7 +24,11 @@
 // it; the destructor calls Close().
 //
 // Counters: every entry is one object in "cache-entries", with its charge
-// (key + value bytes), while it is in the cache.
+// (key + value bytes), while it is in the cache. A shard publishes its
+// changes in batches, at 32 entries or 1/64 of its byte capacity (at least
+// 4 KiB, at most 1 MiB) of net change, so the counter may lag the cache by
+// that much per shard; Stats(), Clear(), Resize(), each sweep and Close()
+// publish everything (the counter is exact right after them).
 //
 // Thread-safety: every member function may be called from any thread,
 // concurrently. Allocation: Put allocates the entry; Get does not.
@@ -115,6 +119,7 @@ class BasicLruCache {
   // Gets miss. Idempotent; safe to call concurrently.
   void Close();
 
+  // The statistics; also publishes every shard's pending counter changes.
   LruCacheStats Stats() const;
 
  private:
