@@ -92,10 +92,10 @@ struct BasicLruCache<kCounting>::Impl {
     uint64_t evictions GUARDED_BY(mu) = 0;
     uint64_t expirations GUARDED_BY(mu) = 0;
     bool closed GUARDED_BY(mu) = false;
-    // Changes not yet published to the "cache-entries" counter, and the
-    // byte change that publishes them (Count()).
-    int64_t unpublished_objects GUARDED_BY(mu) = 0;
-    int64_t unpublished_bytes GUARDED_BY(mu) = 0;
+    // What the "cache-entries" counter holds for this shard, and the byte
+    // difference from `bytes` that makes it publish (MaybePublish()).
+    int64_t published_objects GUARDED_BY(mu) = 0;
+    int64_t published_bytes GUARDED_BY(mu) = 0;
     int64_t publish_bytes GUARDED_BY(mu) = 0;
   };
 
@@ -132,29 +132,29 @@ struct BasicLruCache<kCounting>::Impl {
     return ttl.count() > 0 ? clock->Now() : TimePoint::min();
   }
 
-  // Counting in batches: a shard gathers its entries' comings and goings
-  // under the lock it holds anyway and publishes them to the counter once
-  // they reach kPublishObjects entries or publish_bytes bytes (1/64 of the
-  // shard's byte capacity, 4 KiB to 1 MiB), and whenever Stats, Clear,
-  // Resize, the sweeper or Close runs. A cache that evicts as much as it
-  // inserts -- the steady state -- seldom publishes at all: the counter's
-  // two calls per insert and eviction cost 7 % of a Put
-  // (docs/components.md), a batch well under 1 %.
+  // Counting in batches: the counter is brought to the shard's own entry
+  // count and bytes (kept anyway) when they have moved kPublishObjects
+  // entries or publish_bytes bytes (1/64 of the shard's byte capacity, 4 KiB
+  // to 1 MiB) from what it holds, and whenever Stats, Clear, Resize, a sweep
+  // or Close runs. A cache that evicts as much as it inserts -- the steady
+  // state -- seldom publishes at all, and an operation pays two comparisons
+  // instead of two counter updates (docs/components.md has both measured).
   static constexpr int64_t kPublishObjects = 32;
   static int64_t PublishBytes(uint64_t shard_max_bytes) {
     if (shard_max_bytes == 0) return 1 << 20;
     return static_cast<int64_t>(
         std::clamp<uint64_t>(shard_max_bytes / 64, 4 << 10, 1 << 20));
   }
-  void Count(Shard& s, int64_t objects, int64_t bytes) REQUIRES(s.mu) {
+  void MaybePublish(Shard& s) REQUIRES(s.mu) {
     if constexpr (kCounting == Counting::kOn) {
-      s.unpublished_objects += objects;
-      s.unpublished_bytes += bytes;
+      int64_t objects =
+          static_cast<int64_t>(s.lru.size()) - s.published_objects;
+      int64_t bytes = static_cast<int64_t>(s.bytes) - s.published_bytes;
       // |v| >= limit as one unsigned comparison each: v + (limit - 1)
       // falls outside [0, 2 (limit - 1)].
-      if (static_cast<uint64_t>(s.unpublished_objects + kPublishObjects - 1) >
+      if (static_cast<uint64_t>(objects + kPublishObjects - 1) >
               2 * (kPublishObjects - 1) ||
-          static_cast<uint64_t>(s.unpublished_bytes + s.publish_bytes - 1) >
+          static_cast<uint64_t>(bytes + s.publish_bytes - 1) >
               static_cast<uint64_t>(2 * (s.publish_bytes - 1))) {
         Publish(s);
       }
@@ -163,23 +163,24 @@ struct BasicLruCache<kCounting>::Impl {
   // Out of line: the rare path, kept out of Put's.
   [[gnu::noinline]] void Publish(Shard& s) REQUIRES(s.mu) {
     if constexpr (kCounting == Counting::kOn) {
-      if (s.unpublished_objects != 0 || s.unpublished_bytes != 0) {
-        counter->Add(s.unpublished_objects, s.unpublished_bytes);
-        s.unpublished_objects = 0;
-        s.unpublished_bytes = 0;
+      int64_t objects = static_cast<int64_t>(s.lru.size());
+      int64_t bytes = static_cast<int64_t>(s.bytes);
+      if (objects != s.published_objects || bytes != s.published_bytes) {
+        counter->Add(objects - s.published_objects, bytes - s.published_bytes);
+        s.published_objects = objects;
+        s.published_bytes = bytes;
       }
     }
   }
 
+  // Unlinks an entry (the counter follows at the next MaybePublish).
   void Remove(Shard& s, typename List::iterator it) REQUIRES(s.mu) {
     s.bytes -= it->charge;
-    Count(s, -1, -static_cast<int64_t>(it->charge));
     s.index.erase(HashedKey(it->key, it->hash));
     s.lru.erase(it);
   }
 
-  // Evicts from the cold end until the shard is within its capacities;
-  // `keep` (the entry just inserted) is never the victim.
+  // Evicts from the cold end until the shard is within its capacities.
   void EvictToFit(Shard& s, TimePoint now) REQUIRES(s.mu) {
     while ((s.max_bytes != 0 && s.bytes > s.max_bytes) ||
            (s.max_entries != 0 && s.lru.size() > s.max_entries)) {
@@ -263,6 +264,7 @@ typename BasicLruCache<kCounting>::Value BasicLruCache<kCounting>::Get(
   auto it = found->second;
   if (impl_->Expired(*it, now)) {
     impl_->Remove(s, it);
+    impl_->MaybePublish(s);
     ++s.expirations;
     ++s.misses;
     return nullptr;
@@ -287,6 +289,7 @@ Status BasicLruCache<kCounting>::Put(std::string_view key, Value value) {
     impl_->Remove(s, found->second);
   }
   if (s.max_bytes != 0 && charge > s.max_bytes) {
+    impl_->MaybePublish(s);
     return Status::InvalidArgument("cache entry of " + std::to_string(charge) +
                                    " bytes exceeds the shard capacity of " +
                                    std::to_string(s.max_bytes));
@@ -295,8 +298,8 @@ Status BasicLruCache<kCounting>::Put(std::string_view key, Value value) {
                                         std::move(value), charge, expires});
   s.index.emplace(HashedKey(s.lru.front().key, k.hash), s.lru.begin());
   s.bytes += charge;
-  impl_->Count(s, 1, static_cast<int64_t>(charge));
   impl_->EvictToFit(s, now);
+  impl_->MaybePublish(s);
   return Status::Ok();
 }
 
@@ -308,6 +311,7 @@ bool BasicLruCache<kCounting>::Delete(std::string_view key) {
   auto found = s.index.find(k);
   if (found == s.index.end()) return false;
   impl_->Remove(s, found->second);
+  impl_->MaybePublish(s);
   return true;
 }
 
