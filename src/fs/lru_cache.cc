@@ -47,10 +47,16 @@ int ShardCount(const LruCacheOptions& o) {
     return static_cast<int>(
         std::bit_ceil(static_cast<unsigned>(std::min(o.shards, kMaxShards))));
   }
-  // Small caches keep one exact LRU order; larger ones spread the lock.
+  // Small caches keep one exact LRU order. So do caches on one or two CPUs:
+  // there, measured, sharding does not pay (docs/components.md, "Cache
+  // contention"): at most two threads run at once, and what they share
+  // most is the hot entries themselves, not the lock.
   bool small = (o.max_entries != 0 && o.max_entries < 1024) ||
                (o.max_bytes != 0 && o.max_bytes < (16u << 20));
-  return small ? 1 : kAutoShards;
+  unsigned cpus = std::thread::hardware_concurrency();
+  if (small || cpus <= 2) return 1;
+  return static_cast<int>(
+      std::min<unsigned>(kAutoShards, std::bit_ceil(2 * cpus)));
 }
 
 // A key and its hash, computed once per call.

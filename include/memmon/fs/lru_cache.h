@@ -16,7 +16,9 @@
 // measured). LRU order and the capacities are per shard: with N shards the
 // evicted entry is the least recently used of its shard, and a value must
 // fit in a shard's share of the byte capacity. `shards = 0` picks N: 1 for
-// small caches (under 1024 entries or 16 MiB), else up to 16.
+// small caches (under 1024 entries or 16 MiB) and on machines with one or
+// two CPUs, where sharding was measured not to pay; else twice the CPUs, at
+// most 16.
 //
 // Threads: one sweeper, owned by the cache, removes expired entries every
 // `sweep_interval` (no thread when there is no TTL or sweep_interval is 0;
