@@ -225,8 +225,10 @@ BENCHMARK(BM_Cache_ContendedHits)
     ->ThreadRange(1, 4)
     ->UseRealTime();
 
-// Hits, each thread on its own keys (clients reading different files): no
-// entry is shared between threads, only the locks.
+// Hits, each thread on its own block of keys (clients reading different
+// files): no entry, and no cache line of one, is shared between threads
+// (entries are allocated in key order, so interleaved keys would share
+// lines), only the locks.
 void BM_Cache_ContendedDisjointHits(benchmark::State& state) {
   LruCache& cache = SharedCache(static_cast<int>(state.range(0)));
   static const std::vector<std::string> keys = Keys(kContendedKeys / 8);
@@ -235,7 +237,8 @@ void BM_Cache_ContendedDisjointHits(benchmark::State& state) {
   uint64_t x = 88172645463325252ull + self;
   for (auto _ : state) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    std::size_t i = ((x >> 8) % (keys.size() / threads)) * threads + self;
+    std::size_t per_thread = keys.size() / threads;
+    std::size_t i = self * per_thread + (x >> 8) % per_thread;
     benchmark::DoNotOptimize(cache.Get(keys[i]));
   }
   state.SetItemsProcessed(state.iterations());
