@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -187,6 +188,37 @@ TEST(LruCache, CloseStopsTheSweeperAndIsIdempotent) {
   EXPECT_TRUE(ThreadsBackTo(before));
   // No TTL: no thread at all.
   LruCache no_ttl({.max_bytes = 1 << 20});
+  EXPECT_TRUE(ThreadsBackTo(before));
+}
+
+// Close from several threads while others still use the cache: one closes,
+// the rest return; nothing is left and no thread is.
+TEST(LruCache, ConcurrentCloseWhileInUse) {
+  int before = ThreadCount();
+  CounterDelta entries("cache-entries");
+  {
+    LruCache cache({.max_bytes = 1 << 20, .ttl = 1h, .sweep_interval = 1ms});
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> users;
+    for (int t = 0; t < 2; ++t) {
+      users.emplace_back([&cache, &stop, t] {
+        for (int i = 0; !stop.load(); ++i) {
+          std::string key = "k" + std::to_string((i * 7 + t) % 100);
+          cache.Put(key, std::string(10, 'v')).IgnoreError();
+          cache.Get(key);
+        }
+      });
+    }
+    std::vector<std::thread> closers;
+    for (int t = 0; t < 3; ++t)
+      closers.emplace_back([&cache] { cache.Close(); });
+    for (auto& c : closers) c.join();
+    stop = true;
+    for (auto& u : users) u.join();
+    EXPECT_EQ(cache.Stats().entries, 0u);
+  }
+  EXPECT_EQ(entries.count(), 0);
+  EXPECT_EQ(entries.bytes(), 0);
   EXPECT_TRUE(ThreadsBackTo(before));
 }
 

@@ -277,11 +277,7 @@ struct BasicWriteBuffer<kCounting>::Impl {
       }
       if (n++ == 0) {
         first =
-            Status(it->error.code() == StatusCode::kOk ? StatusCode::kIoError
-                                                       : it->error.code(),
-                   "");
-        first =
-            Status(first.code(),
+            Status(it->error.code(),
                    "flush of " + it->key + " at " + std::to_string(it->offset) +
                        " (" + std::to_string(it->size) +
                        " bytes) failed after " + std::to_string(it->attempts) +

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <latch>
 #include <map>
 #include <mutex>
@@ -422,6 +423,40 @@ TEST(WriteBuffer, CloseFlushesJoinsAndIsIdempotent) {
   EXPECT_TRUE(ThreadsBackTo(before));
   EXPECT_EQ(buffers.count(), 0);
   EXPECT_EQ(ledger.deliveries(), 3u);
+  ledger.Verify();
+}
+
+// Close from several threads while writers still write: every write that
+// was accepted is delivered, the later ones are refused, one Close joins.
+TEST(WriteBuffer, ConcurrentCloseWhileWriting) {
+  int before = ThreadCount();
+  Ledger ledger;
+  {
+    WriteBufferOptions o = To(ledger);
+    o.max_buffer_bytes = 64;
+    WriteBuffer wb(o);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 2; ++t) {
+      writers.emplace_back([&, t] {
+        std::string key = "w" + std::to_string(t);
+        uint64_t off = 0;
+        while (!stop.load()) {
+          if (Put(wb, ledger, key, off, "0123456789").ok()) off += 10;
+        }
+      });
+    }
+    std::vector<std::thread> closers;
+    for (int t = 0; t < 3; ++t) {
+      closers.emplace_back([&wb] { EXPECT_TRUE(wb.Close().ok()); });
+    }
+    for (auto& c : closers) c.join();
+    stop = true;
+    for (auto& w : writers) w.join();
+    EXPECT_EQ(wb.Stats().pending_bytes, 0u);
+    EXPECT_EQ(wb.Write("late", 0, "x").code(), StatusCode::kFailedPrecondition);
+  }
+  EXPECT_TRUE(ThreadsBackTo(before));
   ledger.Verify();
 }
 
