@@ -29,7 +29,10 @@ struct MonitorConfig {
   // memory_growth: growth of heap in use (RSS when the heap is unknown) over
   // the baseline, in percent, that a sustained rise must pass. >= 0.
   double alert_threshold_pct = 20.0;
-  // Samples kept in memory (oldest dropped first). Must be >= 1.
+  // Samples kept in memory (oldest dropped first). Must be >= 1. The trend
+  // rules also judge a long history of the whole run since the baseline,
+  // in as many points (at least 16), each the minimum of a block of
+  // samples (docs/detection.md, "The long history").
   std::size_t max_samples = 100;
   // Read the allocator's statistics (glibc, jemalloc, tcmalloc) each sample.
   bool enable_allocator_stats = true;

@@ -153,6 +153,21 @@ typedef long (*memmon_writer_top_sites_fn)(const struct memmon_raw_heap* heap,
 #define MEMMON_WRITER_TOP_SITES_SYMBOL "memmon_writer_top_sites"
 #define MEMMON_WRITER_LIBRARY "libmemmon_writer.so"
 
+/* MEMMON_HTTP: the agent library (beside the sampler, or at $MEMMON_AGENT)
+ * serves memmon's endpoint from this process: a MemoryMonitor of it and an
+ * HttpServer on `address` ("HOST:PORT"). Started by the sampler's writer
+ * thread, never from inside malloc; its own threads serve. Returns 0 and
+ * the bound address in bound[0..bound_len), or -1 with a reason in
+ * error[0..error_len). */
+typedef int (*memmon_agent_start_fn)(const char* address, char* bound,
+                                     size_t bound_len, char* error,
+                                     size_t error_len);
+#define MEMMON_AGENT_START_SYMBOL "memmon_agent_start"
+/* Stops the server and the monitor, joining their threads (at exit). */
+typedef void (*memmon_agent_stop_fn)(void);
+#define MEMMON_AGENT_STOP_SYMBOL "memmon_agent_stop"
+#define MEMMON_AGENT_LIBRARY "libmemmon_agent.so"
+
 #ifdef __cplusplus
 }
 #endif

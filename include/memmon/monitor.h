@@ -25,6 +25,7 @@
 #ifndef MEMMON_MONITOR_H_
 #define MEMMON_MONITOR_H_
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +55,11 @@ struct MemoryStats {
   uint64_t sample_count = 0;  // samples taken since construction
   uint64_t alert_count = 0;   // alerts fired since construction (resolved
                               // records not counted)
+  // Per alert type, indexed by static_cast<int>(AlertType): episodes opened
+  // (firing records) since construction, and episodes open now (fired, not
+  // yet resolved; one per counter for object_threshold, else 0 or 1).
+  std::array<uint64_t, kAlertTypeCount> alerts_fired_by_type{};
+  std::array<uint64_t, kAlertTypeCount> alerts_open_by_type{};
   std::size_t retained_samples = 0;  // <= max_samples
   // Heap in use (RSS when the heap is unknown) now versus the baseline, in
   // percent; empty without a baseline.
@@ -94,6 +100,7 @@ struct ProfileDiff {
 };
 
 // The stats as one JSON object: {"sample_count":..,"alert_count":..,
+// "alerts_by_type":{"memory_growth":{"fired":..,"open":..},..},
 // "running":..,"growth_since_baseline_pct":..|null,"current_sample":{..}|null,
 // "baseline_sample":{..}|null,"tracked_objects":{"name":{..},..}}. Unknown
 // sample fields are null. docs/api.md lists every key.

@@ -20,20 +20,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/format.h"
 #include "cli/command.h"
 #include "cli/heap_series.h"
+#include "cli/http.h"
 #include "cli/report.h"
 #include "cli/units.h"
 #include "detect/detection_engine.h"
@@ -63,6 +72,7 @@ struct RunOptions {
   std::size_t max_samples = DefaultMonitorConfig().max_samples;
   std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
   bool no_report = false;
+  std::string http;  // serve the endpoint here ("HOST:PORT"); empty: no
   std::vector<std::string> command;
 };
 
@@ -234,16 +244,18 @@ class StatusPage {
     return std::nullopt;
   }
 
-  // Asks the sampler for a numbered snapshot at its next status update.
-  void RequestSnapshot(const char* reason) {
-    if (page_ == nullptr) return;
+  // Asks the sampler for a numbered snapshot at its next status update;
+  // returns the request's number (served once snapshots_served reaches it),
+  // 0 without a page.
+  uint64_t RequestSnapshot(const char* reason) {
+    if (page_ == nullptr) return 0;
     char* r = page_->snapshot_reason;
     std::size_t n =
         std::min(std::strlen(reason), sizeof(page_->snapshot_reason) - 1);
     for (std::size_t i = 0; i < sizeof(page_->snapshot_reason); ++i) {
       __atomic_store_n(&r[i], i < n ? reason[i] : '\0', __ATOMIC_RELAXED);
     }
-    __atomic_fetch_add(&page_->snapshot_requests, 1, __ATOMIC_RELEASE);
+    return __atomic_add_fetch(&page_->snapshot_requests, 1, __ATOMIC_RELEASE);
   }
 
  private:
@@ -469,6 +481,7 @@ class Run {
       }
     }
     samples_.Write(internal::SamplesCsvHeader());
+    engine_ = std::make_unique<internal::DetectionEngine>(config_);
     return kExitOk;
   }
 
@@ -487,6 +500,15 @@ class Run {
     sigprocmask(SIG_BLOCK, &mask, &old_mask_);
     wait_set_ = mask;
     signal(SIGPIPE, SIG_IGN);  // a closed stderr must not kill memmon
+    // The server's threads start with these signals blocked, so they reach
+    // the loop's sigtimedwait only.
+    if (!o_.http.empty()) {
+      if (int rc = StartHttp("run", o_.http, MakeServed(), &http_);
+          rc != kExitOk) {
+        sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+        return rc;
+      }
+    }
 
     const double snapshot_s = std::chrono::duration<double>(snapshot_).count();
     const double status_s =
@@ -507,7 +529,6 @@ class Run {
     proc_ = std::make_unique<internal::ProcReader>(child_);
     proc_->Open()
         .IgnoreError();  // a program that is already gone reads as gone
-    engine_ = std::make_unique<internal::DetectionEngine>(config_);
     live_ = isatty(STDERR_FILENO) != 0;
     return kExitOk;
   }
@@ -566,6 +587,7 @@ class Run {
     if (!proc_->Read(&s, false)) {
       sampling_ =
           false;  // exited (a zombie until reaped): nothing more to read
+      sampling_done_.store(true);
       return;
     }
     if (std::optional<memmon_status_page> page = status_.Read()) {
@@ -582,7 +604,24 @@ class Run {
     const double t = std::chrono::duration<double>(now - started_).count();
     samples_.Write(internal::SamplesCsvRow(t, s));
     bool had_baseline = engine_->baseline().has_value();
-    std::vector<MemoryAlert> fired = engine_->Push(t, s);
+    std::vector<MemoryAlert> fired;
+    {
+      std::lock_guard lock(served_mu_);
+      fired = engine_->Push(t, s);
+      for (const MemoryAlert& a : fired) {
+        int type = static_cast<int>(a.type);
+        if (a.state == AlertState::kFiring) {
+          ++fired_by_type_[type];
+          ++open_by_type_[type];
+        } else if (open_by_type_[type] > 0) {
+          --open_by_type_[type];
+        }
+        recent_alerts_.push_back(a);
+        if (recent_alerts_.size() > config_.max_alerts) {
+          recent_alerts_.pop_front();
+        }
+      }
+    }
     if (!had_baseline && engine_->baseline())
       status_.RequestSnapshot("baseline");
     for (const MemoryAlert& a : fired) {
@@ -603,7 +642,7 @@ class Run {
                      a.message.c_str());
       }
     }
-    ++sample_count_;
+    sample_count_.fetch_add(1, std::memory_order_relaxed);
     if (live_) {
       std::fprintf(stderr, "\r\033[K%s",
                    StatusLine(t, s, alert_count_).c_str());
@@ -617,6 +656,8 @@ class Run {
   }
 
   int Finish() {
+    if (http_) http_->Stop();
+    sampling_done_.store(true);
     ClearStatusLine();
     sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
     const double duration =
@@ -624,7 +665,7 @@ class Run {
     std::fprintf(stderr, "memmon: %s %s after %s: %llu samples, %llu alert%s\n",
                  o_.command[0].c_str(), DescribeStatus(status_code_).c_str(),
                  Elapsed(duration).c_str(),
-                 static_cast<unsigned long long>(sample_count_),
+                 static_cast<unsigned long long>(sample_count_.load()),
                  static_cast<unsigned long long>(alert_count_),
                  alert_count_ == 1 ? "" : "s");
     KeepFinalProfile();
@@ -720,7 +761,7 @@ class Run {
       const char* name = sigabbrev_np(WTERMSIG(status_code_));
       j["signal"] = fmt::format("SIG{}", name ? name : "?");
     }
-    j["samples"] = sample_count_;
+    j["samples"] = sample_count_.load();
     j["alerts"] = alert_count_;
     j["interval_s"] = std::chrono::duration<double>(interval_).count();
     j["sample_rate"] = sample_rate_;
@@ -751,8 +792,102 @@ class Run {
   bool sampling_ = true;
   bool live_ = false;
   bool status_shown_ = false;
-  uint64_t sample_count_ = 0, alert_count_ = 0;
+  std::atomic<uint64_t> sample_count_{0};
+  uint64_t alert_count_ = 0;
+
+  // --http: what the server reads, guarded by served_mu_ (the engine's
+  // history and baseline, the alerts and their counts by type).
+  class Served;
+  std::unique_ptr<internal::HttpSource> MakeServed();
+  std::unique_ptr<HttpServer> http_;
+  mutable std::mutex served_mu_;
+  std::deque<MemoryAlert> recent_alerts_;
+  std::array<uint64_t, kAlertTypeCount> fired_by_type_{}, open_by_type_{};
+  std::atomic<bool> sampling_done_{false};
 };
+
+// The run's data for --http: the engine's samples and alerts, the child's
+// sampler counters from its status page, and its heap profile by asking
+// the sampler for a snapshot (written into --out like the periodic ones).
+class Run::Served : public internal::HttpSource {
+ public:
+  explicit Served(Run* run) : run_(run) {}
+
+  MemoryStats Stats() const override {
+    MemoryStats st;
+    st.sample_count = run_->sample_count_.load();
+    st.running = !run_->sampling_done_.load();
+    std::lock_guard lock(run_->served_mu_);
+    std::span<const Sample> h = run_->engine_->history();
+    st.retained_samples = h.size();
+    if (!h.empty()) st.current_sample = h.back();
+    st.baseline_sample = run_->engine_->baseline();
+    st.alerts_fired_by_type = run_->fired_by_type_;
+    st.alerts_open_by_type = run_->open_by_type_;
+    for (uint64_t n : st.alerts_fired_by_type) st.alert_count += n;
+    if (st.current_sample && st.baseline_sample) {
+      st.growth_since_baseline_pct = internal::GrowthSinceBaselinePct(
+          *st.baseline_sample, *st.current_sample);
+    }
+    return st;
+  }
+  std::vector<Sample> Samples() const override {
+    std::lock_guard lock(run_->served_mu_);
+    std::span<const Sample> h = run_->engine_->history();
+    return {h.begin(), h.end()};
+  }
+  std::vector<MemoryAlert> Alerts() const override {
+    std::lock_guard lock(run_->served_mu_);
+    return {run_->recent_alerts_.begin(), run_->recent_alerts_.end()};
+  }
+  const MonitorConfig& Config() const override { return run_->config_; }
+  std::optional<memmon_preload_counters> SamplerCounters() const override {
+    std::optional<memmon_status_page> page = run_->status_.Read();
+    if (!page) return std::nullopt;
+    return page->counters;
+  }
+  Status HeapProfile(const std::string&, std::string* gz) override {
+    if (run_->sampling_done_.load()) {
+      return Status::Unavailable("the program has exited");
+    }
+    uint64_t n = run_->status_.RequestSnapshot("http");
+    // The sampler serves requests at each status update (half the
+    // interval): wait for this one, or give up.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      std::optional<memmon_status_page> page = run_->status_.Read();
+      if (page && page->snapshots_served >= n && page->last_snapshot > 0) {
+        fs::path path =
+            run_->dir_ / fmt::format("heap.{:04d}.pb.gz", page->last_snapshot);
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream text;
+        text << in.rdbuf();
+        if (!in) return Status::IoError("cannot read " + path.string());
+        *gz = text.str();
+        return Status::Ok();
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Status::Unavailable(
+            "the program's heap sampler did not answer within 10 s");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  Status ThreadProfile(const std::string&, std::string*) override {
+    return Status::Unavailable(
+        "memmon run cannot read the stacks of its program's threads; set "
+        "MEMMON_HTTP in the program for /debug/pprof/threads (docs/http.md)");
+  }
+  std::vector<AllocationSite> TopSites(std::size_t) override { return {}; }
+  void ReleaseFreeMemory() override {}  // another process's allocator
+
+ private:
+  Run* run_;
+};
+
+std::unique_ptr<internal::HttpSource> Run::MakeServed() {
+  return std::make_unique<Served>(this);
+}
 
 }  // namespace
 
@@ -791,6 +926,11 @@ Subcommand AddRun(CLI::App& parent) {
                   "(MonitorConfig::warmup_samples)")
       ->capture_default_str();
   app->add_flag("--no-report", o->no_report, "do not write report.html");
+  app->add_option("--http", o->http,
+                  "serve the program's /metrics, /debug/pprof and "
+                  "/debug/memmon at HOST:PORT while it runs (port 0: a free "
+                  "one, printed); token from MEMMON_HTTP_TOKEN_FILE or "
+                  "MEMMON_HTTP_TOKEN (docs/http.md)");
   // After "--", everything is the program's, options included.
   app->add_option("command", o->command, "PROGRAM [ARGS...], after --");
   app->footer(

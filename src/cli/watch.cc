@@ -21,7 +21,9 @@
 
 #include "base/format.h"
 #include "cli/command.h"
+#include "cli/http.h"
 #include "cli/units.h"
+#include "memmon/http_server.h"
 #include "memmon/monitor.h"
 
 namespace memmon::cli {
@@ -34,6 +36,7 @@ struct WatchOptions {
   double threshold_pct = DefaultMonitorConfig().alert_threshold_pct;
   std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
   bool json = false;
+  std::string http;  // serve the endpoint here ("HOST:PORT"); empty: no
 };
 
 std::string Bytes(const std::optional<uint64_t>& v) {
@@ -114,6 +117,15 @@ int RunWatch(const WatchOptions& o) {
     }
     return kExitUsage;
   }
+  std::unique_ptr<HttpServer> http;
+  if (!o.http.empty()) {
+    if (int rc =
+            StartHttp("watch", o.http, internal::MonitorSource(monitor), &http);
+        rc != kExitOk) {
+      monitor.Stop();
+      return rc;
+    }
+  }
 
   auto start = std::chrono::steady_clock::now();
   const char* ended = "the watch was interrupted";
@@ -148,6 +160,7 @@ int RunWatch(const WatchOptions& o) {
       }
     }
   }
+  if (http) http->Stop();
   monitor.Stop();
 
   MemoryStats st = monitor.GetStats();
@@ -193,6 +206,10 @@ Subcommand AddWatch(CLI::App& parent) {
                   "start-up samples before the baseline, not judged "
                   "(MonitorConfig::warmup_samples)")
       ->capture_default_str();
+  app->add_option("--http", o->http,
+                  "serve /metrics, /debug/pprof and /debug/memmon at HOST:PORT "
+                  "(port 0: a free one, printed); token from "
+                  "MEMMON_HTTP_TOKEN_FILE or MEMMON_HTTP_TOKEN (docs/http.md)");
   app->add_flag(
       "--json", o->json,
       "one JSON object per alert per line (type, time, time_s, message, "

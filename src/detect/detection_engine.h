@@ -17,8 +17,20 @@
 // so a recorded series replayed through it gives the alerts the live run
 // gave.
 //
+// Two views of the series since the baseline: the history (the last
+// max_samples samples as they were taken) and the long history, the whole
+// run since the baseline in at most max_samples points, each the minimum of
+// a block of samples (4, 8, 16, ... of them: when it is full, neighbours
+// merge and the block doubles). The trend rules (memory_growth,
+// thread_leak, fd_leak) judge the history; once the run since the baseline
+// is longer than the history, a rule that finds nothing there also judges
+// the long history, once per completed block. Its minima are the floor of a
+// sawtooth whose teeth are longer than the history could show ten of, the
+// level under bursts of threads or descriptors, the floor of a leak under
+// a cache that fills and flushes (docs/detection.md, "Timescales").
+//
 // Thread-safety: none; one engine per thread (MemoryMonitor serialises its
-// calls with two locks, see Append/Judge). Allocation: the history at
+// calls with two locks, see Append/Judge). Allocation: the two histories at
 // construction; then only when an alert record is raised (its message),
 // firing or resolved; nothing per sample.
 //
@@ -82,6 +94,13 @@ class DetectionEngine {
   uint64_t sample_count() const { return sample_count_; }
   // Retained samples, oldest first (at most config.max_samples).
   std::span<const Sample> history() const { return history_.view(); }
+  // The long history since the baseline, oldest first: points of
+  // long_block() samples each, the trend quantities (heap in use, RSS,
+  // threads, descriptors) their block's minimum, the rest (times
+  // included) its last sample's. Empty until a baseline, and after a reset
+  // until the next.
+  std::span<const Sample> long_history() const { return long_; }
+  std::size_t long_block() const { return long_block_; }
   const std::optional<Sample>& baseline() const { return baseline_; }
   const MonitorConfig& config() const { return config_; }
 
@@ -112,7 +131,29 @@ class DetectionEngine {
   // The built-in detectors' trend statistics, carried from one Judge to
   // the next (results never depend on it).
   TrendCache trend_cache_;
+
+  // The long history (long_history()): completed points, the block being
+  // filled (pending_n_ of long_block_ samples), and whether a point was
+  // completed since the last Judge. Capacity max_samples (even, >= 16).
+  void StartLongHistory();
+  void AppendLong(const Sample& s);
+  std::vector<Sample> long_;
+  std::size_t long_capacity_ = 0;
+  std::size_t long_block_ = 4;
+  Sample pending_;
+  std::size_t pending_n_ = 0;
+  bool long_changed_ = false;
+  // What each trend rule found on the long history when it was last
+  // judged (held until the next completed point), with its own cache.
+  std::array<std::optional<Finding>, kAlertTypeCount> long_found_;
+  TrendCache long_cache_;
 };
+
+// Heap in use now over the baseline, in percent (RSS when either lacks
+// the heap, or its baseline is 0); nullopt when neither is known in both.
+// MemoryStats::growth_since_baseline_pct, for every front end.
+std::optional<double> GrowthSinceBaselinePct(const Sample& baseline,
+                                             const Sample& current);
 
 }  // namespace memmon::internal
 

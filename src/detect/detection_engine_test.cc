@@ -67,6 +67,76 @@ TEST(DetectionEngine, TheStartUpIsNotJudged) {
   }
 }
 
+// A sawtooth of 40-sample teeth (a cache filling by 1 MiB a sample from
+// its floor, then flushed), 1 s apart, with a small deterministic wobble:
+// its floor either stays at 100 MiB or rises by `floor_rise` a tooth.
+std::vector<MemoryAlert> Sawtooth(DetectionEngine* r, int samples,
+                                  double floor_rise) {
+  constexpr double kMiB = 1024.0 * 1024.0;
+  std::vector<MemoryAlert> all;
+  for (int i = 0; i < samples; ++i) {
+    Sample s = At(i);
+    double floor = 100 * kMiB + floor_rise * (i / 40);
+    double wobble = ((i * 7919) % 13 - 6) * 0.05 * kMiB;
+    s.heap_inuse_bytes =
+        static_cast<uint64_t>(floor + (i % 40) * kMiB + wobble);
+    for (MemoryAlert& a : r->Push(i, s)) all.push_back(a);
+  }
+  return all;
+}
+
+TEST(DetectionEngine, TheLongHistoryKeepsTheMinimumOfEachBlock) {
+  MonitorConfig c = Config();
+  c.warmup_samples = 0;
+  c.max_samples = 16;
+  DetectionEngine r(c);
+  // The first sample is the baseline; the long history starts with it.
+  for (int i = 0; i < 1 + 72; ++i) {
+    Sample s = At(i);
+    s.threads = static_cast<uint64_t>(1000 - i);  // falling: min = last
+    s.open_fds = static_cast<uint64_t>(i);        // rising: min = first
+    r.Push(i, s);
+  }
+  // 73 samples: points of 4 until there are 16 (64 samples), merged into 8
+  // of 8; one more of 8 (samples 64-71); sample 72 is in the block being
+  // filled.
+  EXPECT_EQ(r.long_block(), 8u);
+  std::span<const Sample> h = r.long_history();
+  ASSERT_EQ(h.size(), 9u);
+  for (std::size_t k = 0; k < h.size(); ++k) {
+    uint64_t first = 8 * k, last = 8 * k + 7;
+    EXPECT_EQ(h[k].open_fds, first) << k;
+    EXPECT_EQ(h[k].threads, 1000 - last) << k;
+    EXPECT_EQ(h[k].monotonic, At(static_cast<double>(last)).monotonic) << k;
+  }
+  // A reset starts it again, from the new baseline.
+  r.ResetBaseline();
+  for (int i = 73; i < 73 + 4; ++i) r.Push(i, At(i));
+  EXPECT_EQ(r.long_history().size(), 1u);
+  EXPECT_EQ(r.long_block(), 4u);
+  EXPECT_EQ(r.long_history()[0].monotonic, At(76).monotonic);
+}
+
+TEST(DetectionEngine, ALeakUnderLongTeethIsFoundInTheLongHistory) {
+  // 100 samples of history hold two and a half teeth of 40: too few
+  // troughs for a trend, and the history alone says nothing. The long
+  // history's block minima are the floor: rising 3 MiB a tooth (a leak,
+  // past the 20 % limit after ~7 teeth) it alerts; flat, it never does.
+  DetectionEngine leak(Config());
+  std::vector<MemoryAlert> a = Sawtooth(&leak, 2000, 3.0 * 1024 * 1024);
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(a[0].type, AlertType::kMemoryGrowth);
+  EXPECT_EQ(a[0].state, AlertState::kFiring);
+  EXPECT_NE(a[0].message.find("above the 20.0 % threshold, rising steadily"),
+            std::string::npos)
+      << a[0].message;
+  // Found by the long history, over more samples than the history holds.
+  EXPECT_GT(a[0].time_s, 300);
+
+  DetectionEngine flat(Config());
+  EXPECT_TRUE(Sawtooth(&flat, 2000, 0).empty());
+}
+
 TEST(DetectionEngine, DisabledDetectorsStayQuietAndResetMovesTheBaseline) {
   DetectionEngine r(Config());
   r.SetDetector(AlertType::kThreadLeak, nullptr);

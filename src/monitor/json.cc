@@ -69,6 +69,13 @@ std::string ToJson(const MemoryStats& st) {
   Json j;
   j["sample_count"] = st.sample_count;
   j["alert_count"] = st.alert_count;
+  Json by_type = Json::object();
+  for (int t = 0; t < kAlertTypeCount; ++t) {
+    by_type[std::string(ToString(static_cast<AlertType>(t)))] = {
+        {"fired", st.alerts_fired_by_type[t]},
+        {"open", st.alerts_open_by_type[t]}};
+  }
+  j["alerts_by_type"] = std::move(by_type);
   j["retained_samples"] = st.retained_samples;
   j["running"] = st.running;
   j["growth_since_baseline_pct"] = OrNull(st.growth_since_baseline_pct);

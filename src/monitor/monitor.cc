@@ -65,6 +65,8 @@ struct MemoryMonitor::Impl {
   // --- guarded by mu ---
   mutable internal::Mutex mu;
   uint64_t alert_count GUARDED_BY(mu) = 0;
+  std::array<uint64_t, kAlertTypeCount> fired_by_type GUARDED_BY(mu){};
+  std::array<uint64_t, kAlertTypeCount> open_by_type GUARDED_BY(mu){};
   std::deque<MemoryAlert> alerts GUARDED_BY(mu);
   std::shared_ptr<const std::vector<AlertCallback>> callbacks GUARDED_BY(mu) =
       std::make_shared<std::vector<AlertCallback>>();
@@ -152,7 +154,14 @@ struct MemoryMonitor::Impl {
         for (const MemoryAlert& a : fired) {
           alerts.push_back(a);
           if (alerts.size() > config.max_alerts) alerts.pop_front();
-          if (a.state == AlertState::kFiring) ++alert_count;
+          int t = static_cast<int>(a.type);
+          if (a.state == AlertState::kFiring) {
+            ++alert_count;
+            ++fired_by_type[t];
+            ++open_by_type[t];
+          } else if (open_by_type[t] > 0) {
+            --open_by_type[t];
+          }
         }
         cbs = callbacks;
       }
@@ -365,20 +374,14 @@ MemoryStats MemoryMonitor::GetStats() const {
   const internal::DetectionEngine& engine = impl_->EngineForReaders();
   st.sample_count = engine.sample_count();
   st.alert_count = impl_->alert_count;
+  st.alerts_fired_by_type = impl_->fired_by_type;
+  st.alerts_open_by_type = impl_->open_by_type;
   st.retained_samples = engine.history().size();
   if (!engine.history().empty()) st.current_sample = engine.history().back();
   st.baseline_sample = engine.baseline();
   if (st.current_sample && st.baseline_sample) {
-    for (auto field : {&Sample::heap_inuse_bytes, &Sample::rss_bytes}) {
-      const auto& base = (*st.baseline_sample).*field;
-      const auto& cur = (*st.current_sample).*field;
-      if (base && cur && *base > 0) {
-        st.growth_since_baseline_pct =
-            (static_cast<double>(*cur) - static_cast<double>(*base)) /
-            static_cast<double>(*base) * 100.0;
-        break;
-      }
-    }
+    st.growth_since_baseline_pct = internal::GrowthSinceBaselinePct(
+        *st.baseline_sample, *st.current_sample);
   }
   return st;
 }

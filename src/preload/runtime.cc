@@ -66,6 +66,11 @@ struct Runtime {
   void* writer_handle;
   memmon_writer_write_heap_fn write_heap;
   memmon_writer_top_sites_fn top_sites;
+  // MEMMON_HTTP (the root process only): the address to serve on, and the
+  // agent serving it once the writer thread started it (in `http_pid`).
+  char http_address[256];
+  memmon_agent_stop_fn agent_stop;
+  pid_t http_pid;
 };
 Runtime g_rt{};
 
@@ -136,26 +141,36 @@ bool MakeDirectories(const char* dir) {
   return access(path, W_OK | X_OK) == 0;
 }
 
+// Where a library memmon loads is: the path in the environment variable
+// `env` when set, else `name` beside this library. False with a reason
+// when this library's own path is unknown.
+bool BesideThisLibrary(const char* env, const char* name, char* path,
+                       size_t path_len, char* error, size_t error_len) {
+  const char* set = getenv(env);
+  if (set != nullptr && *set != '\0') {
+    snprintf(path, path_len, "%s", set);
+    return true;
+  }
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&BesideThisLibrary), &info) == 0 ||
+      info.dli_fname == nullptr) {
+    snprintf(error, error_len, "cannot find where libmemmon_preload.so lives");
+    return false;
+  }
+  snprintf(path, path_len, "%s", info.dli_fname);
+  char* slash = strrchr(path, '/');
+  size_t dir_len = slash ? static_cast<size_t>(slash - path + 1) : 0;
+  snprintf(path + dir_len, path_len - dir_len, "%s", name);
+  return true;
+}
+
 // Finds libmemmon_writer.so beside this library (or at $MEMMON_WRITER).
 bool LoadWriter(char* error, size_t error_len) {
   if (g_rt.write_heap != nullptr) return true;
   char path[PATH_MAX];
-  const char* env = getenv("MEMMON_WRITER");
-  if (env != nullptr && *env != '\0') {
-    snprintf(path, sizeof(path), "%s", env);
-  } else {
-    Dl_info info;
-    if (dladdr(reinterpret_cast<void*>(&LoadWriter), &info) == 0 ||
-        info.dli_fname == nullptr) {
-      snprintf(error, error_len,
-               "cannot find where libmemmon_preload.so lives");
-      return false;
-    }
-    snprintf(path, sizeof(path), "%s", info.dli_fname);
-    char* slash = strrchr(path, '/');
-    size_t dir_len = slash ? static_cast<size_t>(slash - path + 1) : 0;
-    snprintf(path + dir_len, sizeof(path) - dir_len, "%s",
-             MEMMON_WRITER_LIBRARY);
+  if (!BesideThisLibrary("MEMMON_WRITER", MEMMON_WRITER_LIBRARY, path,
+                         sizeof(path), error, error_len)) {
+    return false;
   }
   void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (h == nullptr) {
@@ -427,8 +442,55 @@ void ServeStatusRequests() {
   __atomic_store_n(&page->snapshots_served, requests, __ATOMIC_RELEASE);
 }
 
+// At exit, in the process that started it (a forked child has the
+// agent's memory but not its threads).
+void StopHttpAgent() {
+  if (g_rt.agent_stop != nullptr && getpid() == g_rt.http_pid) {
+    g_rt.agent_stop();
+  }
+}
+
+// MEMMON_HTTP: loads libmemmon_agent.so from beside this library (or
+// $MEMMON_AGENT) and starts it. Runs on the writer thread; a failure is a
+// warning and the program runs on without the endpoint.
+void StartHttpAgent() {
+  char path[PATH_MAX], why[128];
+  if (!BesideThisLibrary("MEMMON_AGENT", MEMMON_AGENT_LIBRARY, path,
+                         sizeof(path), why, sizeof(why))) {
+    Warn("MEMMON_HTTP", why);
+    return;
+  }
+  void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (h == nullptr) {
+    Warn("MEMMON_HTTP: cannot load the agent", dlerror());
+    return;
+  }
+  auto start = reinterpret_cast<memmon_agent_start_fn>(
+      dlsym(h, MEMMON_AGENT_START_SYMBOL));
+  auto stop = reinterpret_cast<memmon_agent_stop_fn>(
+      dlsym(h, MEMMON_AGENT_STOP_SYMBOL));
+  if (start == nullptr || stop == nullptr) {
+    Warn("MEMMON_HTTP: the agent lacks its entry points", path);
+    return;
+  }
+  char bound[128] = "", error[512] = "";
+  if (start(g_rt.http_address, bound, sizeof(bound), error, sizeof(error)) !=
+      0) {
+    Warn("MEMMON_HTTP", error);
+    return;
+  }
+  g_rt.agent_stop = stop;
+  g_rt.http_pid = getpid();
+  atexit(StopHttpAgent);  // before WriteAtExit: registered later
+  char line[256];
+  snprintf(line, sizeof(line), "serving http://%s/ (pid %d)", bound,
+           static_cast<int>(g_rt.http_pid));
+  Warn(line, nullptr);
+}
+
 void* WriterThread(void*) {
   ScopedNoSampling no_sampling;
+  if (g_rt.http_address[0] != '\0') StartHttpAgent();
   const int64_t period = static_cast<int64_t>(g_rt.interval_s * 1e9);
   const int64_t status_period =
       static_cast<int64_t>(g_rt.status_interval_s * 1e9);
@@ -538,8 +600,15 @@ __attribute__((constructor)) void StartRuntime() {
     g_rt.root = strtol(root, nullptr, 10) == g_rt.pid;
   }
   pthread_atfork(nullptr, nullptr, AtForkChild);
+  const char* http = getenv("MEMMON_HTTP");
+  if (g_rt.root && http != nullptr && *http != '\0') {
+    snprintf(g_rt.http_address, sizeof(g_rt.http_address), "%s", http);
+  }
   const char* out = getenv("MEMMON_OUTPUT");
-  if (out == nullptr || *out == '\0') return;
+  if (out == nullptr || *out == '\0') {
+    if (g_rt.http_address[0] != '\0') StartWriterThread();
+    return;
+  }
   if (!MakeDirectories(out)) {
     char detail[PATH_MAX + 128];
     snprintf(detail, sizeof(detail),
@@ -572,7 +641,8 @@ __attribute__((constructor)) void StartRuntime() {
       if (g_rt.status == nullptr) g_rt.status_interval_s = 0;
     }
   }
-  if (g_rt.interval_s > 0 || g_rt.signal != 0 || g_rt.status_interval_s > 0) {
+  if (g_rt.interval_s > 0 || g_rt.signal != 0 || g_rt.status_interval_s > 0 ||
+      g_rt.http_address[0] != '\0') {
     StartWriterThread();
   }
 }

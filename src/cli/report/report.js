@@ -11,23 +11,10 @@
   'use strict';
   var data = JSON.parse(document.getElementById('memmon-data').textContent);
   var pixelRatio = window.devicePixelRatio || 1;
-  var alertColors = {
-    memory_growth: '#c62828', heap_fragmentation: '#ef6c00', allocator_pressure: '#6a1b9a',
-    thread_leak: '#1565c0', fd_leak: '#00838f', object_threshold: '#4e342e'
-  };
+  var alertColors = window.memmonFormat.alertColors;
 
-  function formatBytes(v) {
-    if (v == null) return '\u2013';
-    var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    var u = 0;
-    var a = Math.abs(v);
-    while (a >= 1024 && u < units.length - 1) { a /= 1024; ++u; }
-    return (v < 0 ? '-' : '') + (u === 0 ? a.toFixed(0) : a.toFixed(1)) + ' ' + units[u];
-  }
-
-  function formatCount(v) {
-    return v == null ? '\u2013' : String(Math.round(v));
-  }
+  var formatBytes = window.memmonFormat.bytes;
+  var formatCount = window.memmonFormat.count;
 
   // Alert episodes on a chart: each episode a shaded span in its type's
   // colour, from its firing record to its resolved record (or, still open,

@@ -1,0 +1,488 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "memmon/http_server.h"
+
+#include <dlfcn.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "http/live_page.h"
+#include "http/metrics.h"
+#include "http/source.h"
+#include "memmon/memmon_preload.h"
+#include "memmon/profiler.h"
+#include "profile/delta.h"
+#include "profile/pprof.h"
+#include "source/allocator_stats.h"
+
+namespace memmon {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ?seconds=N waits at most this long (Go's default timeout is 30 s more
+// than the request's seconds; memmon caps the wait itself).
+constexpr int kMaxDeltaSeconds = 600;
+// Request workers: a scrape is served while a ?seconds=N request waits.
+constexpr std::size_t kWorkers = 4;
+
+// "HOST:PORT" or "[V6]:PORT".
+bool SplitAddress(const std::string& address, std::string* host, int* port) {
+  std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  std::string h = address.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
+    h = h.substr(1, h.size() - 2);
+  }
+  std::string p = address.substr(colon + 1);
+  if (h.empty() || p.empty() || p.size() > 5 ||
+      p.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  int n = std::stoi(p);
+  if (n > 65535) return false;
+  *host = h;
+  *port = n;
+  return true;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The pprof index, as Go's /debug/pprof/ lists its profiles.
+constexpr const char* kIndex = R"(<!DOCTYPE html>
+<html><head><title>/debug/pprof/</title></head><body>
+<p>memmon: profiles of this process (go tool pprof http://HOST:PORT/debug/pprof/heap)</p>
+<table>
+<tr><td><a href="allocs">allocs</a></td><td>A sampling of all past memory allocations (the heap profile, alloc_space by default).</td></tr>
+<tr><td><a href="goroutine">goroutine</a></td><td>Stack traces of all threads (the threads profile, under Go's name).</td></tr>
+<tr><td><a href="heap">heap</a></td><td>A sampling of memory allocations of live objects. ?gc=1 releases free memory first; ?seconds=N gives the change over N seconds.</td></tr>
+<tr><td><a href="threads">threads</a></td><td>Stack traces of all threads, with their names.</td></tr>
+</table>
+<p><a href="/debug/memmon/stats">/debug/memmon/stats</a>, <a href="/debug/memmon/samples">samples</a>, <a href="/debug/memmon/alerts">alerts</a>, <a href="/metrics">/metrics</a></p>
+</body></html>
+)";
+
+// A MemoryMonitor's data; profiles only when it monitors this process.
+class MonitorHttpSource : public internal::HttpSource {
+ public:
+  explicit MonitorHttpSource(MemoryMonitor& m)
+      : monitor_(m),
+        self_(m.config().pid == 0 || m.config().pid == getpid()),
+        allocator_(internal::AllocatorStats::Detect()) {}
+
+  MemoryStats Stats() const override { return monitor_.GetStats(); }
+  std::vector<Sample> Samples() const override { return monitor_.GetSamples(); }
+  std::vector<MemoryAlert> Alerts() const override {
+    return monitor_.GetAlerts();
+  }
+  const MonitorConfig& Config() const override { return monitor_.config(); }
+  std::optional<memmon_preload_counters> SamplerCounters() const override {
+    if (!self_) return std::nullopt;
+    auto read = reinterpret_cast<memmon_preload_counters_fn>(
+        dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
+    memmon_preload_counters c{};
+    if (read == nullptr || read(&c, sizeof(c)) != 0) return std::nullopt;
+    return c;
+  }
+  Status HeapProfile(const std::string& scratch, std::string* gz) override {
+    if (!self_) return NotThisProcess();
+    fs::path path(scratch);
+    Profiler profiler(path.parent_path().string());
+    if (Status s = profiler.WriteHeapProfile(path.filename().string());
+        !s.ok()) {
+      return s;
+    }
+    *gz = ReadFile(path);
+    std::error_code ignored;
+    fs::remove(path, ignored);
+    return Status::Ok();
+  }
+  Status ThreadProfile(const std::string& scratch_dir,
+                       std::string* gz) override {
+    if (!self_) return NotThisProcess();
+    Profiler profiler(scratch_dir);
+    std::string name = "threads." + std::to_string(++files_) + ".pb.gz";
+    if (Status s = profiler.WriteThreadProfile(name); !s.ok()) return s;
+    fs::path path = fs::path(scratch_dir) / name;
+    *gz = ReadFile(path);
+    std::error_code ignored;
+    fs::remove(path, ignored);
+    return Status::Ok();
+  }
+  std::vector<AllocationSite> TopSites(std::size_t n) override {
+    if (!self_) return {};
+    return allocator_.TopAllocationSites(n);
+  }
+  void ReleaseFreeMemory() override { monitor_.ReleaseFreeMemory(); }
+
+ private:
+  Status NotThisProcess() const {
+    return Status::Unavailable(
+        "memmon watches PID " + std::to_string(monitor_.config().pid) +
+        " from /proc: its profiles need the heap sampler inside it (memmon "
+        "run, or MEMMON_HTTP in that process)");
+  }
+  MemoryMonitor& monitor_;
+  const bool self_;
+  const internal::AllocatorStats allocator_;
+  std::atomic<uint64_t> files_{0};
+};
+
+}  // namespace
+
+namespace internal {
+std::unique_ptr<HttpSource> MonitorSource(MemoryMonitor& monitor) {
+  return std::make_unique<MonitorHttpSource>(monitor);
+}
+}  // namespace internal
+
+Status BearerTokenFromEnvironment(std::string* token) {
+  token->clear();
+  if (const char* file = std::getenv("MEMMON_HTTP_TOKEN_FILE");
+      file != nullptr && *file != '\0') {
+    std::ifstream in(file);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+      return Status::IoError(std::string("cannot read the bearer token from ") +
+                             file + " (MEMMON_HTTP_TOKEN_FILE)");
+    }
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+      line.pop_back();
+    }
+    if (line.empty()) {
+      return Status::InvalidArgument(std::string("the bearer token file ") +
+                                     file + " is empty");
+    }
+    *token = line;
+    return Status::Ok();
+  }
+  if (const char* t = std::getenv("MEMMON_HTTP_TOKEN")) *token = t;
+  return Status::Ok();
+}
+
+struct HttpServer::Impl {
+  Impl(std::unique_ptr<internal::HttpSource> s, HttpServerOptions o)
+      : source(std::move(s)), options(std::move(o)) {}
+
+  const std::unique_ptr<internal::HttpSource> source;
+  const HttpServerOptions options;
+  httplib::Server server;
+  std::thread thread;
+  std::mutex mu;  // guards what follows
+  std::condition_variable stopped_cv;
+  bool started = false;
+  bool stopping = false;
+  std::string bound;
+  fs::path scratch;  // private directory for profiles on their way out
+  std::atomic<uint64_t> files{0};
+
+  fs::path ScratchFile(const char* what) {
+    return scratch /
+           (std::string(what) + "." + std::to_string(++files) + ".pb.gz");
+  }
+
+  // The source's heap profile, gzipped pprof; false with the HTTP status
+  // and `error` when it has none.
+  bool HeapProfile(std::string* out, int* status, std::string* error) {
+    Status st = source->HeapProfile(ScratchFile("heap").string(), out);
+    if (st.ok()) return true;
+    *status = st.code() == StatusCode::kUnavailable ? 503 : 500;
+    *error = st.message();
+    return false;
+  }
+
+  // Waits `seconds` or until Stop; false when stopped.
+  bool Wait(int seconds) {
+    std::unique_lock lock(mu);
+    return !stopped_cv.wait_for(lock, std::chrono::seconds(seconds),
+                                [&] { return stopping; });
+  }
+
+  void Profile(const httplib::Request& req, httplib::Response& res,
+               bool allocs) {
+    if (req.get_param_value("gc") == "1") source->ReleaseFreeMemory();
+    int seconds = 0;
+    if (req.has_param("seconds")) {
+      const std::string& v = req.get_param_value("seconds");
+      if (v.empty() || v.size() > 6 ||
+          v.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoi(v) < 1 || std::stoi(v) > kMaxDeltaSeconds) {
+        res.status = 400;
+        res.set_content("seconds must be a whole number from 1 to " +
+                            std::to_string(kMaxDeltaSeconds) + "\n",
+                        "text/plain");
+        return;
+      }
+      seconds = std::stoi(v);
+    }
+    std::string body, error;
+    int status = 0;
+    if (!HeapProfile(&body, &status, &error)) {
+      res.status = status;
+      res.set_content(error + "\n", "text/plain");
+      return;
+    }
+    if (seconds > 0 || allocs) {
+      profile::Profile later;
+      Status s = profile::ParseProfile(body, &later);
+      if (s.ok() && seconds > 0) {
+        profile::Profile earlier = std::move(later);
+        if (!Wait(seconds)) {
+          res.status = 503;
+          res.set_content("the server is stopping\n", "text/plain");
+          return;
+        }
+        std::string second;
+        if (!HeapProfile(&second, &status, &error)) {
+          res.status = status;
+          res.set_content(error + "\n", "text/plain");
+          return;
+        }
+        profile::Profile now;
+        s = profile::ParseProfile(second, &now);
+        if (s.ok()) s = profile::Subtract(now, earlier, &later);
+      }
+      // allocs is the same profile, read for what was allocated.
+      if (s.ok() && allocs) later.default_sample_type = "alloc_space";
+      if (s.ok()) s = profile::Gzip(profile::EncodeProfile(later), &body);
+      if (!s.ok()) {
+        res.status = 500;
+        res.set_content(s.ToString() + "\n", "text/plain");
+        return;
+      }
+    }
+    res.set_header("Content-Disposition",
+                   std::string("attachment; filename=\"") +
+                       (allocs ? "allocs" : "heap") + "\"");
+    res.set_content(body, "application/octet-stream");
+  }
+
+  void Threads(httplib::Response& res) {
+    std::string body;
+    Status st = source->ThreadProfile(scratch.string(), &body);
+    if (!st.ok()) {
+      res.status = st.code() == StatusCode::kUnavailable ? 503 : 500;
+      res.set_content(st.message() + "\n", "text/plain");
+      return;
+    }
+    res.set_header("Content-Disposition", "attachment; filename=\"threads\"");
+    res.set_content(body, "application/octet-stream");
+  }
+
+  void Routes() {
+    server.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+    // A response's head and body go out as separate writes: without
+    // TCP_NODELAY, Nagle holds the body for the client's delayed ACK
+    // (~40 ms a scrape).
+    server.set_tcp_nodelay(true);
+    // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, which
+    // lets a second server bind the same port and share its connections
+    // instead of failing.
+    server.set_socket_options([](int sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
+    if (!options.bearer_token.empty()) {
+      std::string expected = "Bearer " + options.bearer_token;
+      server.set_pre_routing_handler(
+          [expected](const httplib::Request& req, httplib::Response& res) {
+            // The live page holds no data: it asks for it with the token
+            // from its URL fragment.
+            if (req.path == "/" ||
+                req.get_header_value("Authorization") == expected) {
+              return httplib::Server::HandlerResponse::Unhandled;
+            }
+            res.status = 401;
+            res.set_header("WWW-Authenticate", "Bearer");
+            res.set_content("a bearer token is required\n", "text/plain");
+            return httplib::Server::HandlerResponse::Handled;
+          });
+    }
+    server.Get("/metrics",
+               [this](const httplib::Request&, httplib::Response& res) {
+                 MemoryStats stats = source->Stats();
+                 std::vector<Sample> samples = source->Samples();
+                 http::MetricsInput in;
+                 in.stats = &stats;
+                 in.samples = &samples;
+                 in.config = &source->Config();
+                 in.sampler = source->SamplerCounters();
+                 res.set_content(http::PrometheusText(in),
+                                 "text/plain; version=0.0.4; charset=utf-8");
+               });
+    server.Get("/debug/memmon/stats", [this](const httplib::Request&,
+                                             httplib::Response& res) {
+      res.set_content(ToJson(source->Stats()) + "\n", "application/json");
+    });
+    server.Get("/debug/memmon/samples",
+               [this](const httplib::Request&, httplib::Response& res) {
+                 std::string body = "[";
+                 for (const Sample& s : source->Samples()) {
+                   if (body.size() > 1) body += ",\n";
+                   body += ToJson(s);
+                 }
+                 res.set_content(body + "]\n", "application/json");
+               });
+    server.Get("/debug/memmon/alerts",
+               [this](const httplib::Request&, httplib::Response& res) {
+                 std::string body = "[";
+                 for (const MemoryAlert& a : source->Alerts()) {
+                   if (body.size() > 1) body += ",\n";
+                   body += ToJson(a);
+                 }
+                 res.set_content(body + "]\n", "application/json");
+               });
+    server.Get("/debug/memmon/top_sites",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 std::size_t n = 10;
+                 const std::string& v = req.get_param_value("n");
+                 if (!v.empty()) {
+                   if (v.size() > 3 ||
+                       v.find_first_not_of("0123456789") != std::string::npos ||
+                       std::stoi(v) < 1 || std::stoi(v) > 100) {
+                     res.status = 400;
+                     res.set_content("n must be a whole number from 1 to 100\n",
+                                     "text/plain");
+                     return;
+                   }
+                   n = static_cast<std::size_t>(std::stoi(v));
+                 }
+                 nlohmann::json sites = nlohmann::json::array();
+                 for (const AllocationSite& site : source->TopSites(n)) {
+                   sites.push_back({{"function", site.function},
+                                    {"file", site.file},
+                                    {"line", site.line},
+                                    {"inuse_bytes", site.inuse_bytes}});
+                 }
+                 res.set_content(sites.dump() + "\n", "application/json");
+               });
+    server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+      auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(
+          source->Config().sample_interval);
+      int refresh =
+          static_cast<int>(std::clamp<int64_t>(interval.count(), 1000, 10000));
+      res.set_content(http::LivePage(refresh), "text/html; charset=utf-8");
+    });
+    auto index = [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(kIndex, "text/html; charset=utf-8");
+    };
+    server.Get("/debug/pprof/", index);
+    server.Get("/debug/pprof", index);
+    server.Get("/debug/pprof/heap",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 Profile(req, res, false);
+               });
+    server.Get("/debug/pprof/allocs",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 Profile(req, res, true);
+               });
+    for (const char* path :
+         {"/debug/pprof/threads", "/debug/pprof/goroutine"}) {
+      server.Get(path, [this](const httplib::Request&, httplib::Response& res) {
+        Threads(res);
+      });
+    }
+    server.set_error_handler(
+        [](const httplib::Request& req, httplib::Response& res) {
+          if (res.status == 404 && res.body.empty()) {
+            res.set_content("no such page: " + req.path +
+                                " (see /debug/pprof/ and docs/http.md)\n",
+                            "text/plain");
+          }
+        });
+  }
+};
+
+HttpServer::HttpServer(MemoryMonitor& monitor, HttpServerOptions options)
+    : HttpServer(internal::MonitorSource(monitor), std::move(options)) {}
+
+HttpServer::HttpServer(std::unique_ptr<internal::HttpSource> source,
+                       HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(source), std::move(options))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() {
+  Impl& m = *impl_;
+  std::string host;
+  int port = 0;
+  if (!SplitAddress(m.options.listen, &host, &port)) {
+    return Status::InvalidArgument("listen address '" + m.options.listen +
+                                   "' is not HOST:PORT");
+  }
+  {
+    std::lock_guard lock(m.mu);
+    if (m.started) return Status::FailedPrecondition("already started");
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  std::string templ =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+      "/memmon-http.XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) {
+    return Status::IoError("cannot create a directory under " +
+                           templ.substr(0, templ.rfind('/')) +
+                           " for profiles: " + std::strerror(errno));
+  }
+  m.scratch = templ;
+  m.Routes();
+  int bound = port == 0 ? m.server.bind_to_any_port(host)
+                        : (m.server.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) {
+    std::error_code ignored;
+    fs::remove_all(m.scratch, ignored);
+    return Status::IoError("cannot listen on " + m.options.listen +
+                           " (in use, or not an address of this machine)");
+  }
+  std::lock_guard lock(m.mu);
+  m.started = true;
+  m.bound = (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+            ":" + std::to_string(bound);
+  m.thread = std::thread([&m] { m.server.listen_after_bind(); });
+  // cpp-httplib's stop() does nothing until the listener says it runs:
+  // wait for that, so that a Stop right after Start cannot be lost.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!m.server.is_running() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return Status::Ok();
+}
+
+void HttpServer::Stop() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lock(m.mu);
+    if (!m.started || m.stopping) return;
+    m.stopping = true;
+  }
+  m.stopped_cv.notify_all();
+  m.server.stop();
+  if (m.thread.joinable()) m.thread.join();
+  std::error_code ignored;
+  fs::remove_all(m.scratch, ignored);
+}
+
+std::string HttpServer::address() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->bound;
+}
+
+}  // namespace memmon

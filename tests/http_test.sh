@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# The HTTP endpoint end to end, read by the tools it is for: a service
+# (tests/targets/http_target.cc) under the heap sampler serves memmon's
+# endpoint; promtool checks /metrics and docs/prometheus/; go tool pprof
+# reads heap, allocs, a ?seconds delta and goroutine; a real Prometheus
+# scrapes it.
+#
+# Then the two other ways to start it: MEMMON_HTTP in a program nobody here
+# wrote (python3, only the sampler preloaded), and `memmon run --http` /
+# `memmon watch PID --http`.
+#
+#   tests/http_test.sh HTTP_TARGET PRELOAD_SO DOCS_PROMETHEUS_DIR MEMMON
+set -euo pipefail
+target=$1
+preload=$2
+rules_dir=$3
+memmon=$4
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "http_test: $*" >&2
+  for f in "$work"/*.log "$work"/*.txt; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+  done
+  exit 1
+}
+# Waits (up to $1 seconds) until the command after it succeeds.
+until_ok() {
+  local limit=$1
+  shift
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+export PPROF_TMPDIR=$work HOME=$work
+
+# The service: stdin is a pipe held open by this script; closing it ends it.
+mkfifo "$work/stdin"
+LD_PRELOAD=$preload MEMMON_SAMPLE_RATE=16384 \
+  "$target" 127.0.0.1:0 <"$work/stdin" >"$work/service.txt" 2>"$work/service.log" &
+pids+=($!)
+exec 3>"$work/stdin"
+until_ok 30 grep -q '^memmon http://' "$work/service.txt" ||
+  fail "the service did not print its address"
+url=$(sed -n 's/^memmon //p' "$work/service.txt")
+echo "service at $url"
+
+# /metrics: clean for promtool, with the sampler's counters and the trend.
+until_ok 30 bash -c "curl -sf $url/metrics | grep -q '^memmon_growth_unbounded'" ||
+  fail "no trend in /metrics after 30 s"
+curl -sf "$url/metrics" >"$work/metrics.txt"
+promtool check metrics <"$work/metrics.txt" >"$work/promtool.log" 2>&1 ||
+  fail "promtool check metrics failed"
+for family in memmon_heap_inuse_bytes memmon_rss_bytes memmon_threads \
+  memmon_open_fds 'memmon_alerts_total{type="memory_growth"}' \
+  'memmon_alert_firing{type="fd_leak"}' memmon_sampler_samples_total \
+  'memmon_growth_time_to_limit_seconds{quantity="heap_inuse_bytes"}'; do
+  grep -qF "$family " "$work/metrics.txt" || fail "/metrics lacks $family"
+done
+promtool check rules "$rules_dir/memmon-rules.yml" >"$work/rules.log" 2>&1 ||
+  fail "promtool check rules failed"
+promtool check config "$rules_dir/prometheus.yml" >"$work/config.log" 2>&1 ||
+  fail "promtool check config failed"
+
+# /debug/pprof: go tool pprof over HTTP, as a continuous profiler would.
+go tool pprof -top -sample_index=inuse_space "$url/debug/pprof/heap" \
+  >"$work/heap.txt" 2>"$work/pprof.log" || fail "go tool pprof heap failed"
+grep -q 'LeakyRegistry::Remember' "$work/heap.txt" || fail "heap lacks the leak"
+go tool pprof -top "$url/debug/pprof/allocs" >"$work/allocs.txt" 2>>"$work/pprof.log" ||
+  fail "go tool pprof allocs failed"
+grep -q 'Type: alloc_space' "$work/allocs.txt" || fail "allocs is not alloc_space"
+grep -q 'LeakyRegistry::Remember' "$work/allocs.txt" || fail "allocs lacks the leak"
+go tool pprof -top -seconds 2 -sample_index=inuse_space "$url/debug/pprof/heap" \
+  >"$work/delta.txt" 2>>"$work/pprof.log" || fail "go tool pprof -seconds failed"
+grep -q 'LeakyRegistry::Remember' "$work/delta.txt" || fail "the delta lacks the leak"
+go tool pprof -top "$url/debug/pprof/goroutine" >"$work/goroutine.txt" 2>>"$work/pprof.log" ||
+  fail "go tool pprof goroutine failed"
+grep -q 'Type: threads' "$work/goroutine.txt" || fail "goroutine is not a thread profile"
+curl -sf "$url/debug/pprof/" | grep -q 'href="heap"' || fail "no pprof index"
+
+# The live page in headless Chromium: its script fetched and drew (charts
+# rendered, the leaking site listed) without an error; the DOM is read
+# after 4 virtual seconds of its polling.
+chrome=$(command -v chromium || command -v chromium-browser || true)
+[ -n "$chrome" ] || fail "no chromium (scripts/install-deps installs it)"
+mkdir -p "$work/chrome"
+HOME=$work/chrome timeout 120 "$chrome" --headless=new --no-sandbox --disable-gpu \
+  --disable-dev-shm-usage --no-first-run --no-default-browser-check \
+  --user-data-dir="$work/chrome/profile" --window-size=1280,2000 \
+  --virtual-time-budget=4000 --dump-dom "$url/" >"$work/live.html" 2>"$work/chromium.log" ||
+  fail "chromium failed on the live page"
+html=$(grep -o '<html[^>]*>' "$work/live.html" | head -1)
+[[ $html == *'data-ready="1"'* ]] || fail "the live page did not update: $html"
+[[ $html == *'data-errors="0"'* ]] || fail "the live page has script errors: $html"
+for id in memory-chart counts-chart; do
+  grep -q "<div id=\"$id\"[^>]*data-rendered=\"1\"" "$work/live.html" ||
+    fail "the live page did not draw $id"
+done
+grep -q 'LeakyRegistry::Remember' "$work/live.html" ||
+  fail "the live page does not list the leaking site"
+curl -sf "$url/debug/memmon/top_sites?n=1" | grep -q 'LeakyRegistry::Remember' ||
+  fail "top_sites lacks the leaking site"
+
+# /debug/memmon: JSON.
+curl -sf "$url/debug/memmon/stats" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["sample_count"] > 0 and "alerts_by_type" in s, s' || fail "bad stats"
+curl -sf "$url/debug/memmon/samples" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+assert isinstance(a, list) and a and a[-1]["rss_bytes"] > 0' || fail "bad samples"
+curl -sf "$url/debug/memmon/alerts" | python3 -c '
+import json, sys
+assert isinstance(json.load(sys.stdin), list)' || fail "bad alerts"
+
+# A real Prometheus scrapes it.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$work/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: memmon
+    static_configs:
+      - targets: ["${url#http://}"]
+EOF
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+  --web.listen-address="127.0.0.1:$port" >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+query() {
+  curl -sf "http://127.0.0.1:$port/api/v1/query" --data-urlencode "query=$1" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; sys.exit(0 if r and float(r[0]["value"][1]) > 0 else 1)'
+}
+until_ok 90 query 'up{job="memmon"}' || fail "Prometheus never scraped the endpoint"
+until_ok 30 query 'memmon_rss_bytes{job="memmon"}' || fail "Prometheus has no memmon_rss_bytes"
+query 'memmon_sampler_samples_total{job="memmon"}' || fail "Prometheus has no sampler counters"
+
+exec 3>&-
+
+# MEMMON_HTTP: python3 with the sampler preloaded serves its own endpoint
+# (its address on stderr) until its stdin closes.
+# Debian's python3 itself: a wrapper script (pyenv's shim) would be the
+# process serving, and exec would replace it.
+python=/usr/bin/python3
+[ -x "$python" ] || python=$(command -v python3)
+mkfifo "$work/py_stdin"
+MEMMON_HTTP=127.0.0.1:0 MEMMON_HTTP_INTERVAL=0.1 LD_PRELOAD=$preload \
+  "$python" -c '
+import sys
+kept = []
+while sys.stdin.read(1):
+    pass
+' <"$work/py_stdin" >"$work/python.txt" 2>"$work/python.log" &
+pids+=($!)
+exec 4>"$work/py_stdin"
+until_ok 30 grep -q 'memmon: serving http://' "$work/python.log" ||
+  fail "python3 under MEMMON_HTTP printed no address"
+pyurl=$(grep -o 'http://[0-9.:]*' "$work/python.log" | head -1)
+until_ok 30 bash -c "curl -sf $pyurl/metrics | grep -q '^memmon_samples_total [1-9]'" ||
+  fail "MEMMON_HTTP: no samples in /metrics"
+curl -sf "$pyurl/metrics" | promtool check metrics >"$work/promtool-py.log" 2>&1 ||
+  fail "MEMMON_HTTP: promtool check metrics failed"
+curl -sf "$pyurl/metrics" | grep -q '^memmon_sampler_samples_total' ||
+  fail "MEMMON_HTTP: no sampler counters"
+go tool pprof -top "$pyurl/debug/pprof/heap" >"$work/py-heap.txt" 2>>"$work/pprof.log" ||
+  fail "MEMMON_HTTP: go tool pprof heap failed"
+grep -q '^File: python3' "$work/py-heap.txt" || fail "MEMMON_HTTP: not python3's heap"
+go tool pprof -top "$pyurl/debug/pprof/goroutine" >"$work/py-threads.txt" 2>>"$work/pprof.log" ||
+  fail "MEMMON_HTTP: go tool pprof goroutine failed"
+grep -q 'Type: threads' "$work/py-threads.txt" || fail "MEMMON_HTTP: no thread profile"
+exec 4>&-
+
+# memmon run --http: the child's data and heap, served by memmon.
+mkfifo "$work/run_stdin"
+"$memmon" run --interval 100ms --http 127.0.0.1:0 --out "$work/run" --no-report \
+  -- "$target" 127.0.0.1:0 <"$work/run_stdin" >"$work/run.txt" 2>"$work/run.log" &
+run_pid=$!
+pids+=($run_pid)
+exec 5>"$work/run_stdin"
+until_ok 30 grep -q 'memmon: run: serving http://' "$work/run.log" ||
+  fail "memmon run --http printed no address"
+runurl=$(grep -o 'serving http://[0-9.:]*' "$work/run.log" | sed 's/serving //')
+until_ok 30 bash -c "curl -sf $runurl/metrics | grep -q '^memmon_heap_inuse_bytes'" ||
+  fail "memmon run --http: no heap in /metrics"
+curl -sf "$runurl/metrics" | promtool check metrics >"$work/promtool-run.log" 2>&1 ||
+  fail "memmon run --http: promtool check metrics failed"
+go tool pprof -top -sample_index=inuse_space "$runurl/debug/pprof/heap" \
+  >"$work/run-heap.txt" 2>>"$work/pprof.log" || fail "memmon run --http: pprof heap failed"
+grep -q 'LeakyRegistry::Remember' "$work/run-heap.txt" ||
+  fail "memmon run --http: the child's heap lacks its leak"
+exec 5>&-
+wait "$run_pid" || fail "memmon run exited with $?"
+
+# memmon watch PID --http: /proc's data; no profiles, and it says why.
+sleep 60 &
+sleeper=$!
+pids+=($sleeper)
+"$memmon" watch "$sleeper" --interval 100ms --duration 30s --http 127.0.0.1:0 \
+  >"$work/watch.txt" 2>"$work/watch.log" &
+pids+=($!)
+until_ok 30 grep -q 'memmon: watch: serving http://' "$work/watch.log" ||
+  fail "memmon watch --http printed no address"
+wurl=$(grep -o 'serving http://[0-9.:]*' "$work/watch.log" | sed 's/serving //')
+until_ok 30 bash -c "curl -sf $wurl/metrics | grep -q '^memmon_rss_bytes'" ||
+  fail "memmon watch --http: no RSS in /metrics"
+code=$(curl -s -o "$work/watch-heap.txt" -w '%{http_code}' "$wurl/debug/pprof/heap")
+[ "$code" = 503 ] || fail "memmon watch --http: heap answered $code, not 503"
+grep -q "memmon watches PID $sleeper from /proc" "$work/watch-heap.txt" ||
+  fail "memmon watch --http: the 503 does not say why"
+
+echo "http_test: ok"
