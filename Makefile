@@ -86,6 +86,7 @@ bench: build
 	$(BUILD)/bin/sample_benchmark --benchmark_min_time=0.2
 	$(BUILD)/bin/object_counter_benchmark --benchmark_min_time=0.2
 	$(BUILD)/bin/detect_benchmark --benchmark_min_time=0.2
+	$(BUILD)/bin/fs_benchmark --benchmark_min_time=0.2
 	$(BUILD)/bin/http_benchmark --benchmark_min_time=0.2
 	$(BUILD)/bin/corpus_eval tests/corpus
 

@@ -43,11 +43,12 @@ libdir=$(dirname "$pc_dir")
 # Installed: the public headers (the sampler's C header among them), static
 # archives and no shared libmemmon (docs/api.md, "Linking"); no internal
 # header.
-for f in memmon.h version.h profiler.h memmon_preload.h; do
+for f in memmon.h version.h profiler.h memmon_preload.h fs/lru_cache.h \
+  fs/write_buffer.h fs/byte_pool.h fs/common.h; do
   [[ -f $prefix/include/memmon/$f ]] || fail "include/memmon/$f not installed"
 done
-for f in libmemmon.a libmemmon_profiler.a libmemmon_profile.a \
-  pkgconfig/memmon-profiler.pc cmake/memmon/memmonConfig.cmake; do
+for f in libmemmon.a libmemmon_profiler.a libmemmon_profile.a libmemmon_fs.a \
+  pkgconfig/memmon-profiler.pc pkgconfig/memmon-fs.pc cmake/memmon/memmonConfig.cmake; do
   [[ -f $libdir/$f ]] || fail "$libdir/$f not installed"
 done
 ! compgen -G "$libdir/libmemmon.so*" >/dev/null || fail "a shared libmemmon is installed"
@@ -61,6 +62,8 @@ run_consumers() {
   expect "$how profiler consumer" 'thread profile: written' \
     "$bin/profiler_consumer" "$work/profiles-$how"
   gzip -t "$work/profiles-$how/threads.pb.gz" || fail "$how: threads.pb.gz is not gzip"
+  expect "$how fs consumer" 'fs: cache hit, 1 flush of 11 bytes, pool buffer zeroed, counters 1 1 1' \
+    "$bin/fs_consumer"
   expect "$how preload consumer" 'sampler: not loaded' "$bin/preload_consumer"
   if [[ $sampler == ON ]]; then
     expect "$how preload consumer, sampler preloaded" 'sampler: allocations=[1-9][0-9]*' \
@@ -81,6 +84,7 @@ quiet g++ -std=c++20 main.cc -o "$work/pc/consumer" $(pkg-config --cflags --libs
 quiet g++ -std=c++20 profiler_main.cc -o "$work/pc/profiler_consumer" \
   $(pkg-config --cflags --libs memmon-profiler)
 quiet cc preload_main.c -o "$work/pc/preload_consumer" $(pkg-config --cflags --libs memmon)
+quiet g++ -std=c++20 fs_main.cc -o "$work/pc/fs_consumer" $(pkg-config --cflags --libs memmon-fs)
 run_consumers pkg-config "$work/pc"
 # The headers came from the prefix, not from another memmon on the system.
 deps=$(cc -M preload_main.c $(pkg-config --cflags memmon))

@@ -52,6 +52,24 @@ TEST(ObjectCounter, HandleCountsAndTrackingTwiceIsTheSameCounter) {
   EXPECT_EQ(c.name(), "oc-handle");
 }
 
+TEST(ObjectCounter, AddCountsBatchesOfEitherSign) {
+  ObjectCounter& c = GetObjectCounter("oc-add");
+  c.Add(5, 500);
+  c.Add(-2, -150);
+  c.Add(0, 20);   // an object grew
+  c.Add(1, -10);  // one more, but fewer bytes overall
+  EXPECT_EQ(c.count(), 4);
+  EXPECT_EQ(c.bytes(), 360);
+  std::thread([&c] { c.Add(-4, -360); }).join();
+  EXPECT_EQ(c.count(), 0);
+  EXPECT_EQ(c.bytes(), 0);
+  MemoryMonitor m(QuietConfig());
+  TrackedObject o = m.GetTrackedObjects().at("oc-add");
+  EXPECT_EQ(o.increments, 6u);
+  EXPECT_EQ(o.decrements, 6u);
+  EXPECT_FALSE(o.tracking_error);
+}
+
 TEST(ObjectCounter, ByNameCountsAndUnknownNamesAreTrackedNotLost) {
   MemoryMonitor m(QuietConfig());
   m.TrackObject("oc-byname");

@@ -76,6 +76,11 @@ class ObjectCounter {
 
   void Increment(uint64_t bytes = 0) noexcept;
   void Decrement(uint64_t bytes = 0) noexcept;
+  // Several objects and bytes at once, either sign: for code that gathers
+  // its changes and publishes them in batches (memmon::fs::LruCache does,
+  // under a lock it holds anyway). Counts as `objects` increments (or
+  // -objects decrements) of `bytes` in total.
+  void Add(int64_t objects, int64_t bytes) noexcept;
 
   const std::string& name() const { return name_; }
   uint64_t alert_threshold() const {

@@ -296,6 +296,25 @@ void ObjectCounter::Decrement(uint64_t bytes) noexcept {
   overflow_->dec_bytes.fetch_add(bytes, std::memory_order_relaxed);
 }
 
+void ObjectCounter::Add(int64_t objects, int64_t bytes) noexcept {
+  // Two's complement: the magnitudes of negative values, safely.
+  auto up = [](int64_t v) { return v > 0 ? static_cast<uint64_t>(v) : 0; };
+  auto down = [](int64_t v) {
+    return v < 0 ? 0 - static_cast<uint64_t>(v) : 0;
+  };
+  if (internal::Slot* s = internal::LocalSlot(id_)) [[likely]] {
+    internal::Bump(s->increments, up(objects));
+    internal::Bump(s->decrements, down(objects));
+    internal::Bump(s->inc_bytes, up(bytes));
+    internal::Bump(s->dec_bytes, down(bytes));
+    return;
+  }
+  overflow_->increments.fetch_add(up(objects), std::memory_order_relaxed);
+  overflow_->decrements.fetch_add(down(objects), std::memory_order_relaxed);
+  overflow_->inc_bytes.fetch_add(up(bytes), std::memory_order_relaxed);
+  overflow_->dec_bytes.fetch_add(down(bytes), std::memory_order_relaxed);
+}
+
 int64_t ObjectCounter::count() const {
   return internal::ObjectRegistry::Get().Totals(id_).count();
 }
