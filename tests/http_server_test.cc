@@ -13,14 +13,6 @@
 #include "profile/pprof.h"
 #include "test_util.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define MEMMON_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MEMMON_TSAN 1
-#endif
-#endif
-
 namespace memmon {
 namespace {
 

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/test_support.h"
 #include "memmon/monitor.h"
 
 namespace memmon::testing_util {
@@ -34,18 +35,7 @@ inline MonitorConfig TestConfig() {
   return c;
 }
 
-// Waits until `done()` holds, polling every millisecond; false after
-// `limit`. This is condition waiting with a deadline (which only guards
-// against a hang), not a sleep standing in for synchronisation.
-template <typename Pred>
-bool WaitFor(Pred done, std::chrono::seconds limit = std::chrono::seconds(30)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+using test_support::WaitFor;
 
 // A simulated process for MemoryMonitor (a SampleSource): sample i has the
 // fields `shape(i, &sample)` sets, taken at a simulated clock of one

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <thread>
 
+#include "base/test_support.h"
 #include "memmon/object_counter.h"
 
 namespace memmon::fs::testing {
@@ -57,18 +58,7 @@ class CounterDelta {
   int64_t bytes0_;
 };
 
-// Waits until `done()` holds, polling every millisecond; false after
-// `limit`. Condition waiting with a deadline that only guards against a
-// hang, not a sleep standing in for synchronisation.
-template <typename Pred>
-bool WaitFor(Pred done, std::chrono::seconds limit = std::chrono::seconds(30)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+using test_support::WaitFor;
 
 inline bool ThreadsBackTo(int n) {
   return WaitFor([n] { return ThreadCount() == n; });

@@ -15,16 +15,9 @@
 #include <random>
 #include <thread>
 
+#include "base/test_support.h"
 #include "detect/trend.h"
 #include "profile/pprof.h"
-
-#if defined(__SANITIZE_THREAD__)
-#define MEMMON_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MEMMON_TSAN 1
-#endif
-#endif
 
 namespace memmon {
 namespace {
