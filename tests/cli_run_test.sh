@@ -134,9 +134,11 @@ grep -q $'\r\033\[Kmemmon: .* rss .* heap .* threads .* fds .* alerts' tty.txt |
   fail "no live status line on a tty: $(cat -v tty.txt | head -5)"
 
 # A full disk: memmon says so in one line per file, keeps what fit, and
-# still exits with the program's status. Needs a small tmpfs (root).
+# still exits with the program's status. Needs a small tmpfs (root): 100k
+# holds the samples and the snapshots, never the 200k report (300k did,
+# when a loaded machine wrote fewer snapshots).
 mkdir full
-if mount -t tmpfs -o size=300k tmpfs full 2>/dev/null; then
+if mount -t tmpfs -o size=100k tmpfs full 2>/dev/null; then
   set +e
   "$memmon" run --interval 20ms --snapshot-interval 100ms --sample-rate 4k --out full/run \
     -- "$target" leak 1.5 2>full.txt; rc=$?
