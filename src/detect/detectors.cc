@@ -131,11 +131,6 @@ std::optional<GrowthTrend> UnboundedTrendOf(const DetectionInput& in,
   return internal::UnboundedTrend(s->times(), s->values(), options, cache);
 }
 
-// The larger of the ratio and the absolute floor over the baseline.
-double Limit(double base, double pct, double floor) {
-  return std::max(base * (1 + pct / 100.0), base + floor);
-}
-
 // Fills the trend part of `f` from `trend`.
 void SetTrend(const GrowthTrend& trend, Finding* f) {
   f->slope_per_s = trend.slope_per_s;
@@ -179,8 +174,8 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
   double b = static_cast<double>(*base);
   Finding f;
   f.type = AlertType::kMemoryGrowth;
-  f.limit = Limit(b, cfg.alert_threshold_pct,
-                  static_cast<double>(cfg.growth_floor_bytes));
+  f.limit = internal::GrowthLimit(b, cfg.alert_threshold_pct,
+                                  static_cast<double>(cfg.growth_floor_bytes));
   if (trend.level < f.limit &&
       !ProjectedToPass(trend, b, f.limit, cfg, &f.time_to_limit_s)) {
     return std::nullopt;
@@ -212,7 +207,7 @@ std::optional<Finding> CountLeak(const DetectionInput& in,
   double b = static_cast<double>(*base);
   Finding f;
   f.type = type;
-  f.limit = Limit(b, pct, static_cast<double>(floor));
+  f.limit = internal::GrowthLimit(b, pct, static_cast<double>(floor));
   f.threshold = f.limit;
   f.baseline = b;
   f.current = static_cast<double>(*cur);
@@ -276,6 +271,10 @@ std::optional<Finding> FdLeak(const DetectionInput& in,
 }  // namespace
 
 namespace internal {
+
+double GrowthLimit(double base, double pct, double floor) {
+  return std::max(base * (1 + pct / 100.0), base + floor);
+}
 
 GrowthOptions TrendOptions(const MonitorConfig& config) {
   GrowthOptions o;

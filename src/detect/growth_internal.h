@@ -136,6 +136,11 @@ struct LargeDrops {
 };
 LargeDrops FindLargeDrops(std::span<const double> values);
 
+// The level a trend rule alerts at: the larger of `pct` percent and
+// `floor` units over the baseline `base` (memory_growth, thread_leak,
+// fd_leak; the endpoint's memmon_growth_limit).
+double GrowthLimit(double base, double pct, double floor);
+
 // heap_fragmentation: "just past a peak" means heap in use is below this
 // share of its maximum over twice the hold.
 inline constexpr double kOffPeakShare = 0.8;

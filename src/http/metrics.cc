@@ -80,10 +80,6 @@ std::optional<double> Of(const std::optional<uint64_t>& v) {
   return static_cast<double>(*v);
 }
 
-double Limit(double base, double pct, double floor) {
-  return std::max(base * (1 + pct / 100.0), base + floor);
-}
-
 }  // namespace
 
 std::vector<GrowthOutlook> Outlooks(const MemoryStats& stats,
@@ -123,7 +119,8 @@ std::vector<GrowthOutlook> Outlooks(const MemoryStats& stats,
     if (v.empty()) continue;
     GrowthOutlook o;
     o.quantity = q.name;
-    o.limit = Limit(static_cast<double>(*(base.*q.field)), q.pct, q.floor);
+    o.limit = internal::GrowthLimit(static_cast<double>(*(base.*q.field)),
+                                    q.pct, q.floor);
     o.time_to_limit_s = std::numeric_limits<double>::infinity();
     GrowthTrend trend = ClassifyGrowth(t, v, options);
     if (trend.kind == GrowthKind::kUnbounded) {

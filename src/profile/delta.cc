@@ -58,11 +58,15 @@ Status Subtract(const Profile& later, const Profile& earlier, Profile* out) {
   for (const Location& loc : p.locations)
     places.emplace(PlaceOf(p, loc), loc.id);
   std::map<uint64_t, uint64_t> location_ids, function_ids, mapping_ids;
-  auto next_id = [](const auto& items) {
+  // The next free id of each table, found once.
+  auto max_id = [](const auto& items) {
     uint64_t id = 0;
     for (const auto& x : items) id = std::max(id, x.id);
-    return id + 1;
+    return id;
   };
+  uint64_t last_mapping = max_id(p.mappings);
+  uint64_t last_function = max_id(p.functions);
+  uint64_t last_location = max_id(p.locations);
   auto map_mapping = [&](uint64_t id) -> uint64_t {
     if (id == 0) return 0;
     if (auto it = mapping_ids.find(id); it != mapping_ids.end()) {
@@ -78,7 +82,7 @@ Status Subtract(const Profile& later, const Profile& earlier, Profile* out) {
       }
       if (to == 0) {
         Mapping copy = m;
-        copy.id = to = next_id(p.mappings);
+        copy.id = to = ++last_mapping;
         p.mappings.push_back(std::move(copy));
       }
     }
@@ -99,7 +103,7 @@ Status Subtract(const Profile& later, const Profile& earlier, Profile* out) {
       }
       if (to == 0) {
         Function copy = *f;
-        copy.id = to = next_id(p.functions);
+        copy.id = to = ++last_function;
         p.functions.push_back(std::move(copy));
       }
     }
@@ -117,7 +121,7 @@ Status Subtract(const Profile& later, const Profile& earlier, Profile* out) {
         to = it->second;
       } else {
         Location copy = *loc;
-        copy.id = to = next_id(p.locations);
+        copy.id = to = ++last_location;
         copy.mapping_id = map_mapping(loc->mapping_id);
         for (Line& line : copy.lines) {
           line.function_id = map_function(line.function_id);
