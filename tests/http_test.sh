@@ -180,7 +180,7 @@ exec 4>&-
 
 # memmon run --http: the child's data and heap, served by memmon.
 mkfifo "$work/run_stdin"
-"$memmon" run --interval 100ms --http 127.0.0.1:0 --out "$work/run" --no-report \
+"$memmon" run --interval 100ms --sample-rate 16k --http 127.0.0.1:0 --out "$work/run" --no-report \
   -- "$target" 127.0.0.1:0 <"$work/run_stdin" >"$work/run.txt" 2>"$work/run.log" &
 run_pid=$!
 pids+=($run_pid)
@@ -194,7 +194,14 @@ curl -sf "$runurl/metrics" | promtool check metrics >"$work/promtool-run.log" 2>
   fail "memmon run --http: promtool check metrics failed"
 go tool pprof -top -sample_index=inuse_space "$runurl/debug/pprof/heap" \
   >"$work/run-heap.txt" 2>>"$work/pprof.log" || fail "memmon run --http: pprof heap failed"
-grep -q 'LeakyRegistry::Remember' "$work/run-heap.txt" ||
+# The leak grows from the child's start; a profile fetched in its first
+# ticks may hold no sample of it yet, so fetch until one does.
+run_heap_has_leak() {
+  go tool pprof -top -sample_index=inuse_space "$runurl/debug/pprof/heap" \
+    >"$work/run-heap.txt" 2>>"$work/pprof.log" &&
+    grep -q 'LeakyRegistry::Remember' "$work/run-heap.txt"
+}
+until_ok 30 run_heap_has_leak ||
   fail "memmon run --http: the child's heap lacks its leak"
 exec 5>&-
 wait "$run_pid" || fail "memmon run exited with $?"
