@@ -5,7 +5,8 @@
 // reports are relaxed atomics, exact once the threads using the pool are
 // done. Fresh buffers come from calloc (zero pages for large classes cost
 // nothing until touched); returned ones are zeroed with memset over their
-// whole capacity, outside any lock.
+// whole capacity, outside any lock. The "pool-buffers" counter follows those
+// figures in batches (Impl::Publish).
 
 #include "memmon/fs/byte_pool.h"
 
@@ -55,9 +56,13 @@ struct BasicBytePool<kCounting>::Impl final : internal::BufferHome {
   ~Impl() {
     for (SizeClass& c : classes) {
       MutexLock l(&c.mu);
-      for (char* p : c.idle) Free(p, ClassBytes(&c));
+      for (char* p : c.idle) {
+        held_bytes.fetch_sub(ClassBytes(&c), std::memory_order_relaxed);
+        Free(p, ClassBytes(&c));
+      }
       c.idle.clear();
     }
+    Publish();
   }
 
   std::size_t ClassBytes(const SizeClass* c) const {
@@ -71,16 +76,47 @@ struct BasicBytePool<kCounting>::Impl final : internal::BufferHome {
     return &classes[static_cast<std::size_t>(shift - min_shift)];
   }
 
-  char* Allocate(std::size_t bytes) {
+  // Returns the allocation's number; the caller publishes (MaybePublish)
+  // once bytes_out holds the buffer.
+  char* Allocate(std::size_t bytes, uint64_t* number) {
     char* p = AllocateZeroed(bytes);
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if constexpr (kCounting == Counting::kOn) counter->Increment(bytes);
+    *number = allocations.fetch_add(1, std::memory_order_relaxed) + 1;
     return p;
   }
   void Free(char* p, std::size_t bytes) {
     std::free(p);
-    frees.fetch_add(1, std::memory_order_relaxed);
-    if constexpr (kCounting == Counting::kOn) counter->Decrement(bytes);
+    uint64_t n = frees.fetch_add(1, std::memory_order_relaxed) + 1;
+    if constexpr (kCounting == Counting::kOn) MaybePublish(n, bytes);
+  }
+
+  // The counter follows the pool's own figures -- allocations - frees
+  // buffers, bytes_out + held_bytes bytes -- published at each of the first
+  // kPublishEvery allocations and frees (a small pool is counted exactly),
+  // then at every kPublishEvery-th, at every one of a buffer of
+  // kPublishBytes or more, and at Stats() and destruction. Between those it
+  // is off by the allocations and frees since the last publish, fewer than
+  // kPublishEvery of each, all of buffers under kPublishBytes: under 32
+  // buffers and 1 MiB either way. Each publish exchanges the published figures,
+  // so publishers racing each other add exactly the net change between them; a
+  // publish that reads the figures mid-update is corrected by the next.
+  static constexpr uint64_t kPublishEvery = 32;
+  static constexpr std::size_t kPublishBytes = 32 << 10;
+  void MaybePublish(uint64_t n, std::size_t bytes) {
+    if (n % kPublishEvery == 0 || n < kPublishEvery || bytes >= kPublishBytes)
+      Publish();
+  }
+  void Publish() const {
+    if constexpr (kCounting == Counting::kOn) {
+      auto get = [](const std::atomic<uint64_t>& a) {
+        return static_cast<int64_t>(a.load(std::memory_order_relaxed));
+      };
+      int64_t objects = get(allocations) - get(frees);
+      int64_t bytes = get(bytes_out) + get(held_bytes);
+      int64_t had_objects = published_objects.exchange(objects);
+      int64_t had_bytes = published_bytes.exchange(bytes);
+      if (objects != had_objects || bytes != had_bytes)
+        counter->Add(objects - had_objects, bytes - had_bytes);
+    }
   }
 
   void Return(char* data, std::size_t capacity) noexcept override {
@@ -108,6 +144,7 @@ struct BasicBytePool<kCounting>::Impl final : internal::BufferHome {
   ObjectCounter* const counter;
   std::atomic<uint64_t> gets{0}, hits{0}, misses{0}, oversize{0},
       allocations{0}, frees{0}, buffers_out{0}, bytes_out{0}, held_bytes{0};
+  mutable std::atomic<int64_t> published_objects{0}, published_bytes{0};
 };
 
 template <Counting kCounting>
@@ -134,15 +171,19 @@ PooledBuffer BasicBytePool<kCounting>::Get(std::size_t size) {
       c->idle.pop_back();
     }
   }
+  uint64_t allocation = 0;
   if (p != nullptr) {
     d.hits.fetch_add(1, std::memory_order_relaxed);
     d.held_bytes.fetch_sub(capacity, std::memory_order_relaxed);
   } else {
     if (c != nullptr) d.misses.fetch_add(1, std::memory_order_relaxed);
-    p = d.Allocate(capacity);
+    p = d.Allocate(capacity, &allocation);
   }
   d.buffers_out.fetch_add(1, std::memory_order_relaxed);
   d.bytes_out.fetch_add(capacity, std::memory_order_relaxed);
+  if constexpr (kCounting == Counting::kOn) {
+    if (allocation != 0) d.MaybePublish(allocation, capacity);
+  }
   return PooledBuffer(&d, p, size, capacity);
 }
 
@@ -156,6 +197,7 @@ std::size_t BasicBytePool<kCounting>::ClassSize(std::size_t size) const {
 template <Counting kCounting>
 BytePoolStats BasicBytePool<kCounting>::Stats() const {
   const Impl& d = *impl_;
+  d.Publish();
   auto get = [](const std::atomic<uint64_t>& a) {
     return a.load(std::memory_order_relaxed);
   };

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -117,12 +118,50 @@ TEST(BytePool, CountsItsBuffersAndReturnsToZero) {
     BytePool pool;
     PooledBuffer a = pool.Get(5000);  // 8 KiB class
     PooledBuffer b = pool.Get(1);     // 4 KiB class
+    pool.Stats();                     // publishes the counter exactly
     EXPECT_EQ(buffers.count(), 2);
     EXPECT_EQ(buffers.bytes(), 8192 + 4096);
     a.Release();  // idle: still the pool's
+    pool.Stats();
     EXPECT_EQ(buffers.count(), 2);
     PooledBuffer c = pool.Get(6000);  // a hit: nothing new
+    pool.Stats();
     EXPECT_EQ(buffers.count(), 2);
+  }
+  EXPECT_EQ(buffers.count(), 0);
+  EXPECT_EQ(buffers.bytes(), 0);
+}
+
+// The counter follows the pool in batches: between Stats() calls it is off
+// by fewer than 32 small buffers (unpublished allocations less unpublished
+// frees); a buffer of 32 KiB or
+// more is counted at once.
+TEST(BytePool, TheCounterLagsByLessThanABatch) {
+  CounterDelta buffers("pool-buffers");
+  BytePool pool({.max_held_bytes = 0});  // every return frees
+  std::vector<PooledBuffer> out;
+  for (int i = 0; i < 31; ++i) {  // the first allocations: exact
+    out.push_back(pool.Get(4096));
+    EXPECT_EQ(buffers.count(), i + 1);
+  }
+  for (int i = 31; i < 100; ++i) {
+    out.push_back(pool.Get(4096));
+    int64_t behind = static_cast<int64_t>(i + 1) - buffers.count();
+    EXPECT_GE(behind, 0);
+    EXPECT_LT(behind, 32) << i;
+  }
+  for (int i = 0; i < 100; ++i) {
+    out.pop_back();
+    int64_t off = buffers.count() - static_cast<int64_t>(99 - i);
+    EXPECT_LT(std::abs(off), 32) << i;
+  }
+  pool.Stats();
+  EXPECT_EQ(buffers.count(), 0);
+  EXPECT_EQ(buffers.bytes(), 0);
+  {
+    PooledBuffer big = pool.Get(32 << 10);
+    EXPECT_EQ(buffers.count(), 1);
+    EXPECT_EQ(buffers.bytes(), 32 << 10);
   }
   EXPECT_EQ(buffers.count(), 0);
   EXPECT_EQ(buffers.bytes(), 0);

@@ -16,8 +16,15 @@ namespace {
 // The fast path reads only `tls_block`: a trivially destructible, constant-
 // initialised thread_local is a plain %fs-relative load. The owner with the
 // destructor is touched only on the slow path, when the block is created.
-constinit thread_local ThreadBlock* tls_block = nullptr;
-constinit thread_local bool tls_exiting = false;
+// Initial-exec: the library is built position-independent, and the default
+// model for that is a __tls_get_addr call, which made the compiler save
+// registers on the fast path (a third of its instructions). The 16 bytes
+// fit glibc's static TLS surplus, so a shared library that links memmon can
+// still be dlopen()ed.
+constinit thread_local ThreadBlock* tls_block
+    [[gnu::tls_model("initial-exec")]] = nullptr;
+constinit thread_local bool tls_exiting [[gnu::tls_model("initial-exec")]] =
+    false;
 
 struct BlockOwner {
   ThreadBlock* block = nullptr;
@@ -120,6 +127,21 @@ Slot* ObjectRegistry::SlotFor(uint32_t id) {
     chunk.store(slots, std::memory_order_release);  // readers see zeroes
   }
   return slots + id % kSlotsPerChunk;
+}
+
+void ObjectRegistry::AddSlow(const ObjectCounter& c, uint64_t inc, uint64_t dec,
+                             uint64_t inc_bytes, uint64_t dec_bytes) noexcept {
+  if (Slot* s = Get().SlotFor(c.id_)) {
+    Bump(s->increments, inc);
+    Bump(s->decrements, dec);
+    Bump(s->inc_bytes, inc_bytes);
+    Bump(s->dec_bytes, dec_bytes);
+    return;
+  }
+  c.overflow_->increments.fetch_add(inc, std::memory_order_relaxed);
+  c.overflow_->decrements.fetch_add(dec, std::memory_order_relaxed);
+  c.overflow_->inc_bytes.fetch_add(inc_bytes, std::memory_order_relaxed);
+  c.overflow_->dec_bytes.fetch_add(dec_bytes, std::memory_order_relaxed);
 }
 
 void ObjectRegistry::ReleaseThread(ThreadBlock* block) {
@@ -270,30 +292,26 @@ inline Slot* LocalSlot(uint32_t id) {
     if (slots != nullptr) [[likely]]
       return slots + id % kSlotsPerChunk;
   }
-  return ObjectRegistry::Get().SlotFor(id);
+  return nullptr;
 }
 
 }  // namespace
 }  // namespace internal
 
 void ObjectCounter::Increment(uint64_t bytes) noexcept {
-  if (internal::Slot* s = internal::LocalSlot(id_)) [[likely]] {
-    internal::Bump(s->increments, 1);
-    internal::Bump(s->inc_bytes, bytes);
-    return;
-  }
-  overflow_->increments.fetch_add(1, std::memory_order_relaxed);
-  overflow_->inc_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  internal::Slot* s = internal::LocalSlot(id_);
+  if (s == nullptr) [[unlikely]]
+    return internal::ObjectRegistry::AddSlow(*this, 1, 0, bytes, 0);
+  internal::Bump(s->increments, 1);
+  internal::Bump(s->inc_bytes, bytes);
 }
 
 void ObjectCounter::Decrement(uint64_t bytes) noexcept {
-  if (internal::Slot* s = internal::LocalSlot(id_)) [[likely]] {
-    internal::Bump(s->decrements, 1);
-    internal::Bump(s->dec_bytes, bytes);
-    return;
-  }
-  overflow_->decrements.fetch_add(1, std::memory_order_relaxed);
-  overflow_->dec_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  internal::Slot* s = internal::LocalSlot(id_);
+  if (s == nullptr) [[unlikely]]
+    return internal::ObjectRegistry::AddSlow(*this, 0, 1, 0, bytes);
+  internal::Bump(s->decrements, 1);
+  internal::Bump(s->dec_bytes, bytes);
 }
 
 void ObjectCounter::Add(int64_t objects, int64_t bytes) noexcept {
@@ -309,10 +327,8 @@ void ObjectCounter::Add(int64_t objects, int64_t bytes) noexcept {
     internal::Bump(s->dec_bytes, down(bytes));
     return;
   }
-  overflow_->increments.fetch_add(up(objects), std::memory_order_relaxed);
-  overflow_->decrements.fetch_add(down(objects), std::memory_order_relaxed);
-  overflow_->inc_bytes.fetch_add(up(bytes), std::memory_order_relaxed);
-  overflow_->dec_bytes.fetch_add(down(bytes), std::memory_order_relaxed);
+  internal::ObjectRegistry::AddSlow(*this, up(objects), down(objects),
+                                    up(bytes), down(bytes));
 }
 
 int64_t ObjectCounter::count() const {

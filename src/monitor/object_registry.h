@@ -89,6 +89,12 @@ class ObjectRegistry {
   // This thread's slot for counter `id`, creating it; nullptr when the
   // thread is exiting or the id is beyond the fast path (use the atomics).
   Slot* SlotFor(uint32_t id);
+  // ObjectCounter's slow path: adds to this thread's slot for `c` (created
+  // on first touch) or, when there can be none, to its shared atomics.
+  [[gnu::cold, gnu::noinline]] static void AddSlow(const ObjectCounter& c,
+                                                   uint64_t inc, uint64_t dec,
+                                                   uint64_t inc_bytes,
+                                                   uint64_t dec_bytes) noexcept;
   CounterTotals Totals(uint32_t id) const;
 
   // Updates peaks and last-change times of every counter at `now`; when
