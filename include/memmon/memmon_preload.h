@@ -55,6 +55,18 @@ typedef int (*memmon_preload_write_profile_fn)(const char* path, char* error,
 int memmon_preload_write_profile(const char* path, char* error,
                                  size_t error_len);
 
+/* Writes the profile named `kind` to `path` as memmon_preload_write_profile
+ * does: "heap" (the same as that function), and the others the sampler
+ * collects (docs/profiler.md lists them and the variables that turn each on
+ * or off). Returns 0, or -1 with a reason in error[0..error_len) -- an
+ * unknown kind, or one that is off in this process, says so. */
+typedef int (*memmon_preload_write_named_profile_fn)(const char* kind,
+                                                     const char* path,
+                                                     char* error,
+                                                     size_t error_len);
+int memmon_preload_write_named_profile(const char* kind, const char* path,
+                                       char* error, size_t error_len);
+
 /* Writes the next numbered snapshot (heap.NNNN.pb.gz) into MEMMON_OUTPUT.
  * `reason` is recorded as a comment in the profile. Returns the snapshot
  * number, or -1 when no output directory is configured or writing failed. */

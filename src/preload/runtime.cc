@@ -313,22 +313,74 @@ long TopSites(char* out, size_t size, unsigned max_sites) {
                      });
 }
 
-void FileName(char* out, size_t len, int seq) {
+// DIR/KIND[.pidPID][.NNNN].pb.gz (see the file comment).
+void FileName(char* out, size_t len, const char* kind, int seq) {
   char pid[32] = "", num[16] = "";
   if (!g_rt.root)
     snprintf(pid, sizeof(pid), ".pid%d", static_cast<int>(g_rt.pid));
   if (seq > 0) snprintf(num, sizeof(num), ".%04d", seq);
-  if (snprintf(out, len, "%s/heap%s%s.pb.gz", g_rt.output_dir, pid, num) >=
+  if (snprintf(out, len, "%s/%s%s%s.pb.gz", g_rt.output_dir, kind, pid, num) >=
       static_cast<int>(len)) {
     out[0] = '\0';  // too long: the write fails with a clear error
   }
+}
+
+// The profiles the sampler writes, by the name that files, the C entry
+// point (memmon_preload_write_named_profile) and Profiler use. `on` says
+// whether the process collects it (a profile that is off is not written
+// at exit, and a request for it fails saying how to turn it on).
+struct ProfileKind {
+  const char* name;
+  bool (*on)();
+  const char* off_reason;  // for a request while it is off
+  int (*write)(const char* path, const char* reason, char* error,
+               size_t error_len);
+};
+
+bool Always() { return true; }
+
+const ProfileKind kProfileKinds[] = {
+    {"heap", Always, "", WriteProfile},
+};
+
+const ProfileKind* FindKind(const char* name) {
+  for (const ProfileKind& k : kProfileKinds) {
+    if (name != nullptr && strcmp(k.name, name) == 0) return &k;
+  }
+  return nullptr;
+}
+
+int WriteNamedProfile(const char* kind, const char* path, const char* reason,
+                      char* error, size_t error_len) {
+  char scratch[256];
+  if (error == nullptr || error_len == 0) {
+    error = scratch;
+    error_len = sizeof(scratch);
+  }
+  const ProfileKind* k = FindKind(kind);
+  if (k == nullptr) {
+    int at = snprintf(error, error_len,
+                      "unknown profile \"%s\" (known:", kind ? kind : "");
+    for (const ProfileKind& p : kProfileKinds) {
+      if (at >= 0 && static_cast<size_t>(at) < error_len)
+        at += snprintf(error + at, error_len - at, " %s", p.name);
+    }
+    if (at >= 0 && static_cast<size_t>(at) < error_len)
+      snprintf(error + at, error_len - at, ")");
+    return -1;
+  }
+  if (!k->on()) {
+    snprintf(error, error_len, "%s", k->off_reason);
+    return -1;
+  }
+  return k->write(path, reason, error, error_len);
 }
 
 int WriteNumberedSnapshot(const char* reason) {
   if (g_rt.output_dir[0] == '\0') return -1;
   int n = g_rt.snapshot_seq.fetch_add(1) + 1;
   char path[PATH_MAX];
-  FileName(path, sizeof(path), n);
+  FileName(path, sizeof(path), "heap", n);
   char error[256];
   if (WriteProfile(path, reason, error, sizeof(error)) != 0) {
     Warn("snapshot failed", error);
@@ -547,10 +599,14 @@ void WriteAtExit() {
   g_rt.stopping.store(true);
   if (g_rt.writer_running.load()) sem_post(&g_rt.wake);
   if (g_rt.output_dir[0] == '\0') return;
-  char path[PATH_MAX], error[256];
-  FileName(path, sizeof(path), 0);
-  if (WriteProfile(path, "exit", error, sizeof(error)) != 0) {
-    Warn("heap profile at exit", error);
+  char path[PATH_MAX], error[256], what[64];
+  for (const ProfileKind& k : kProfileKinds) {
+    if (!k.on()) continue;
+    FileName(path, sizeof(path), k.name, 0);
+    if (k.write(path, "exit", error, sizeof(error)) != 0) {
+      snprintf(what, sizeof(what), "%s profile at exit", k.name);
+      Warn(what, error);
+    }
   }
   // The final counters, once the writer thread is gone (it stops at its
   // next wake-up, within one status interval; a publish racing with it
@@ -653,6 +709,14 @@ __attribute__((constructor)) void StartRuntime() {
 MEMMON_EXPORT int memmon_preload_write_profile(const char* path, char* error,
                                                size_t error_len) {
   return memmon::preload::WriteProfile(path, "request", error, error_len);
+}
+
+MEMMON_EXPORT int memmon_preload_write_named_profile(const char* kind,
+                                                     const char* path,
+                                                     char* error,
+                                                     size_t error_len) {
+  return memmon::preload::WriteNamedProfile(kind, path, "request", error,
+                                            error_len);
 }
 
 MEMMON_EXPORT long memmon_preload_top_sites(char* out, size_t size,
