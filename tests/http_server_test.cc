@@ -134,7 +134,8 @@ TEST(HttpServer, ServesThreadsUnderGoroutineAndSaysWhenTheSamplerIsMissing) {
   auto index = client.Get("/debug/pprof/");
   ASSERT_TRUE(index);
   EXPECT_EQ(index->status, 200);
-  for (const char* name : {"allocs", "goroutine", "heap", "threads"}) {
+  for (const char* name :
+       {"allocs", "block", "goroutine", "heap", "mutex", "peak", "threads"}) {
     EXPECT_NE(index->body.find(std::string("href=\"") + name + "\""),
               std::string::npos)
         << name;
@@ -162,7 +163,9 @@ TEST(HttpServer, ServesThreadsUnderGoroutineAndSaysWhenTheSamplerIsMissing) {
   }
 #endif
   // No heap sampler in this process: a clear 503, not an empty profile.
-  for (const char* path : {"/debug/pprof/heap", "/debug/pprof/allocs"}) {
+  for (const char* path :
+       {"/debug/pprof/heap", "/debug/pprof/allocs", "/debug/pprof/peak",
+        "/debug/pprof/mutex", "/debug/pprof/block"}) {
     auto r = client.Get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 503) << path;
@@ -172,6 +175,9 @@ TEST(HttpServer, ServesThreadsUnderGoroutineAndSaysWhenTheSamplerIsMissing) {
   auto bad = client.Get("/debug/pprof/heap?seconds=abc");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
+  auto peak = client.Get("/debug/pprof/peak?seconds=5");  // not a rate
+  ASSERT_TRUE(peak);
+  EXPECT_EQ(peak->status, 400);
 }
 
 TEST(HttpServer, GcOneReleasesFreeMemoryFirst) {

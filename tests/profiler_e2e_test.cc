@@ -492,6 +492,13 @@ TEST(PreloadTest, SnapshotsOnBaselineAlertSignalAndApi) {
   EXPECT_GT(LeafTotal(api_heap, "inuse_space", "LeakSteadily"), 4 << 20);
   Profile threads = ReadProfile(api.path() + "/api-threads.pb.gz");
   EXPECT_GE(threads.samples.size(), 2u);  // main and memmon-writer
+  // The original's WriteAllProfiles("objectfs-<timestamp>"): readable names.
+  EXPECT_NE(r.out.find("named=ok"), std::string::npos) << r.out;
+  Profile named =
+      ReadProfile(api.path() + "/objectfs-20261204T120000-heap.pb.gz");
+  EXPECT_GT(LeafTotal(named, "inuse_space", "LeakSteadily"), 4 << 20);
+  EXPECT_TRUE(
+      fs::exists(api.path() + "/objectfs-20261204T120000-threads.pb.gz"));
 }
 
 // MEMMON_SNAPSHOT_INTERVAL: numbered snapshots while the program runs (it

@@ -58,14 +58,20 @@ int memmon_preload_write_profile(const char* path, char* error,
 /* Writes the profile named `kind` to `path` as memmon_preload_write_profile
  * does: "heap" (the same as that function), and the others the sampler
  * collects (docs/profiler.md lists them and the variables that turn each on
- * or off). Returns 0, or -1 with a reason in error[0..error_len) -- an
- * unknown kind, or one that is off in this process, says so. */
+ * or off). Returns 0; -1 with a reason in error[0..error_len) when the
+ * write fails; MEMMON_PRELOAD_PROFILE_OFF, with a reason, for an unknown
+ * kind or one that is off in this process. */
 typedef int (*memmon_preload_write_named_profile_fn)(const char* kind,
                                                      const char* path,
                                                      char* error,
                                                      size_t error_len);
 int memmon_preload_write_named_profile(const char* kind, const char* path,
                                        char* error, size_t error_len);
+#define MEMMON_PRELOAD_WRITE_NAMED_PROFILE_SYMBOL \
+  "memmon_preload_write_named_profile"
+/* What memmon_preload_write_named_profile returns for a kind it does not
+ * know or that is off in this process (-1 is a failed write). */
+#define MEMMON_PRELOAD_PROFILE_OFF (-2)
 
 /* Writes the next numbered snapshot (heap.NNNN.pb.gz) into MEMMON_OUTPUT.
  * `reason` is recorded as a comment in the profile. Returns the snapshot
@@ -129,6 +135,14 @@ struct memmon_status_page {
   char snapshot_reason[32]; /* NUL-terminated; empty: "request" */
   /* Written by the sampler: */
   uint64_t snapshots_served;
+  /* Requests for one profile by kind (memmon_preload_write_named_profile's
+   * names), served at the next status update by writing it to the file it
+   * goes to at exit (DIR/KIND.pb.gz), and setting profiles_served to the
+   * requests seen. One request at a time: the reader waits for it. */
+  uint64_t profile_requests; /* written by the reader */
+  char profile_kind[16];     /* written by the reader, NUL-terminated */
+  uint64_t profiles_served;  /* written by the sampler */
+  int64_t profile_result;    /* 0, or what the write returned */
 };
 
 /* The raw heap data the sampler hands to the profile writer

@@ -3,13 +3,17 @@
 //
 // Profiler writes profiles of this process into a directory, in pprof's
 // format (gzip-compressed profile.proto, readable by `go tool pprof`):
-// the heap profile of memmon's sampler, and a thread profile (every
-// thread's name and stack: the C++ meaning of Go's goroutine profile). It
-// also samples memory over a period and finds leaks in such a series.
+// the profiles of memmon's sampler -- the heap, the heap at its peak, where
+// threads wait for locks (mutex) and where they block (block) -- and a
+// thread profile (every thread's name and stack: the C++ meaning of Go's
+// goroutine profile). It also samples memory over a period and finds leaks
+// in such a series.
 //
-// The heap profile needs the heap sampler in the process: run the program
+// The sampler's profiles need the sampler in the process: run the program
 // with LD_PRELOAD=libmemmon_preload.so, or link libmemmon_heap.so. Without
-// it WriteHeapProfile returns kUnavailable and says so.
+// it they return kUnavailable and say so; so does a profile the process
+// has turned off (docs/profiler.md: MEMMON_PEAK, MEMMON_MUTEX_RATE,
+// MEMMON_BLOCK_RATE).
 //
 // Files are written atomically (a temporary name, then rename) with mode
 // 0600.
@@ -64,6 +68,19 @@ class Profiler {
   // sampler.
   Status WriteHeapProfile(const std::string& name);
 
+  // output_dir/name: the sampled heap as it stood at its highest point so
+  // far (the same sample types as the heap profile).
+  Status WritePeakHeapProfile(const std::string& name);
+
+  // output_dir/name: where threads waited for a pthread mutex or rwlock
+  // held by another (sample types contentions/count and delay/nanoseconds,
+  // as Go writes its mutex profile).
+  Status WriteMutexProfile(const std::string& name);
+
+  // output_dir/name: where threads blocked on condition variables,
+  // semaphores and joins (the same sample types; Go's block profile).
+  Status WriteBlockProfile(const std::string& name);
+
   // output_dir/name: one sample per thread (sample type threads/count),
   // labelled thread_name (from /proc/self/task/*/comm) and tid, with the
   // thread's stack. Other threads' stacks are captured by signalling them
@@ -72,8 +89,14 @@ class Profiler {
   // 100 ms appears with its name and no stack.
   Status WriteThreadProfile(const std::string& name);
 
-  // prefix + "heap.pb.gz" and prefix + "threads.pb.gz". Both are attempted;
-  // returns the first error.
+  // Every profile, named prefix + KIND + ".pb.gz" for KIND heap, peak,
+  // mutex, block and threads -- with a "-" between when the prefix ends in
+  // a letter or digit, so WriteAllProfiles("objectfs-20261204T120000")
+  // writes objectfs-20261204T120000-heap.pb.gz and so on, and
+  // WriteAllProfiles("before.") writes before.heap.pb.gz. All are
+  // attempted; a sampler profile that is off in this process is skipped.
+  // Returns the first error (kUnavailable when the heap sampler is not
+  // loaded, after the thread profile is written).
   Status WriteAllProfiles(const std::string& prefix);
 
   // Samples the process every `interval` for `duration` (the first at
@@ -97,6 +120,7 @@ class Profiler {
 
  private:
   std::string Path(const std::string& name) const;
+  Status WriteSamplerProfile(const char* kind, const std::string& name);
 
   std::string output_dir_;
   Status status_;

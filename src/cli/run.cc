@@ -258,6 +258,20 @@ class StatusPage {
     return __atomic_add_fetch(&page_->snapshot_requests, 1, __ATOMIC_RELEASE);
   }
 
+  // Asks the sampler to write its `kind` profile to the file it writes at
+  // exit (DIR/KIND.pb.gz) at its next status update; returns the request's
+  // number (served once profiles_served reaches it), 0 without a page. One
+  // request at a time: the caller waits for it before the next.
+  uint64_t RequestProfile(const std::string& kind) {
+    if (page_ == nullptr) return 0;
+    char* k = page_->profile_kind;
+    std::size_t n = std::min(kind.size(), sizeof(page_->profile_kind) - 1);
+    for (std::size_t i = 0; i < sizeof(page_->profile_kind); ++i) {
+      __atomic_store_n(&k[i], i < n ? kind[i] : '\0', __ATOMIC_RELAXED);
+    }
+    return __atomic_add_fetch(&page_->profile_requests, 1, __ATOMIC_RELEASE);
+  }
+
  private:
   memmon_status_page* page_ = nullptr;
   std::size_t size_ = 0;
@@ -846,10 +860,12 @@ class Run::Served : public internal::HttpSource {
     if (!page) return std::nullopt;
     return page->counters;
   }
-  Status HeapProfile(const std::string&, std::string* gz) override {
+  Status SamplerProfile(const std::string& kind, const std::string&,
+                        std::string* gz) override {
     if (run_->sampling_done_.load()) {
       return Status::Unavailable("the program has exited");
     }
+    if (kind != "heap") return OtherProfile(kind, gz);
     uint64_t n = run_->status_.RequestSnapshot("http");
     // The sampler serves requests at each status update (half the
     // interval): wait for this one, or give up.
@@ -882,7 +898,42 @@ class Run::Served : public internal::HttpSource {
   void ReleaseFreeMemory() override {}  // another process's allocator
 
  private:
+  // peak, mutex, block: written by the sampler on request to the file it
+  // writes at exit (replaced then by the final one).
+  Status OtherProfile(const std::string& kind, std::string* gz) {
+    std::lock_guard lock(profile_mu_);
+    uint64_t n = run_->status_.RequestProfile(kind);
+    if (n == 0) return Status::Unavailable("the program has no heap sampler");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      std::optional<memmon_status_page> page = run_->status_.Read();
+      if (page && page->profiles_served >= n) {
+        if (page->profile_result == MEMMON_PRELOAD_PROFILE_OFF) {
+          return Status::Unavailable(
+              kind + " profile: off in the program, or unknown (" +
+              "docs/profiler.md)");
+        }
+        fs::path path = run_->dir_ / (kind + ".pb.gz");
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream text;
+        text << in.rdbuf();
+        if (page->profile_result != 0 || !in) {
+          return Status::IoError("the program's sampler could not write " +
+                                 path.string());
+        }
+        *gz = text.str();
+        return Status::Ok();
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Status::Unavailable(
+            "the program's heap sampler did not answer within 10 s");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
   Run* run_;
+  std::mutex profile_mu_;  // one profile request on the page at a time
 };
 
 std::unique_ptr<internal::HttpSource> Run::MakeServed() {

@@ -72,8 +72,11 @@ constexpr const char* kIndex = R"(<!DOCTYPE html>
 <p>memmon: profiles of this process (go tool pprof http://HOST:PORT/debug/pprof/heap)</p>
 <table>
 <tr><td><a href="allocs">allocs</a></td><td>A sampling of all past memory allocations (the heap profile, alloc_space by default).</td></tr>
+<tr><td><a href="block">block</a></td><td>Stack traces of waits on condition variables, semaphores and joins. ?seconds=N gives the change over N seconds.</td></tr>
 <tr><td><a href="goroutine">goroutine</a></td><td>Stack traces of all threads (the threads profile, under Go's name).</td></tr>
 <tr><td><a href="heap">heap</a></td><td>A sampling of memory allocations of live objects. ?gc=1 releases free memory first; ?seconds=N gives the change over N seconds.</td></tr>
+<tr><td><a href="mutex">mutex</a></td><td>Stack traces of waits for contended mutexes and rwlocks. ?seconds=N gives the change over N seconds.</td></tr>
+<tr><td><a href="peak">peak</a></td><td>The sampled heap as it stood at its highest point so far.</td></tr>
 <tr><td><a href="threads">threads</a></td><td>Stack traces of all threads, with their names.</td></tr>
 </table>
 <p><a href="/debug/memmon/stats">/debug/memmon/stats</a>, <a href="/debug/memmon/samples">samples</a>, <a href="/debug/memmon/alerts">alerts</a>, <a href="/metrics">/metrics</a></p>
@@ -102,14 +105,17 @@ class MonitorHttpSource : public internal::HttpSource {
     if (read == nullptr || read(&c, sizeof(c)) != 0) return std::nullopt;
     return c;
   }
-  Status HeapProfile(const std::string& scratch, std::string* gz) override {
+  Status SamplerProfile(const std::string& kind, const std::string& scratch,
+                        std::string* gz) override {
     if (!self_) return NotThisProcess();
     fs::path path(scratch);
     Profiler profiler(path.parent_path().string());
-    if (Status s = profiler.WriteHeapProfile(path.filename().string());
-        !s.ok()) {
-      return s;
-    }
+    const std::string name = path.filename().string();
+    Status s = kind == "peak"    ? profiler.WritePeakHeapProfile(name)
+               : kind == "mutex" ? profiler.WriteMutexProfile(name)
+               : kind == "block" ? profiler.WriteBlockProfile(name)
+                                 : profiler.WriteHeapProfile(name);
+    if (!s.ok()) return s;
     *gz = ReadFile(path);
     std::error_code ignored;
     fs::remove(path, ignored);
@@ -199,10 +205,12 @@ struct HttpServer::Impl {
            (std::string(what) + "." + std::to_string(++files) + ".pb.gz");
   }
 
-  // The source's heap profile, gzipped pprof; false with the HTTP status
-  // and `error` when it has none.
-  bool HeapProfile(std::string* out, int* status, std::string* error) {
-    Status st = source->HeapProfile(ScratchFile("heap").string(), out);
+  // The source's profile of `kind`, gzipped pprof; false with the HTTP
+  // status and `error` when it has none.
+  bool SamplerProfile(const std::string& kind, std::string* out, int* status,
+                      std::string* error) {
+    Status st =
+        source->SamplerProfile(kind, ScratchFile(kind.c_str()).string(), out);
     if (st.ok()) return true;
     *status = st.code() == StatusCode::kUnavailable ? 503 : 500;
     *error = st.message();
@@ -216,10 +224,21 @@ struct HttpServer::Impl {
                                 [&] { return stopping; });
   }
 
+  // heap, allocs (the heap read for what was allocated), mutex and block
+  // take ?seconds=N (the change over N seconds, as Go serves them); peak
+  // does not (a peak is not a rate).
   void Profile(const httplib::Request& req, httplib::Response& res,
-               bool allocs) {
+               const std::string& name) {
+    const bool allocs = name == "allocs";
+    const std::string kind = allocs ? "heap" : name;
     if (req.get_param_value("gc") == "1") source->ReleaseFreeMemory();
     int seconds = 0;
+    if (req.has_param("seconds") && kind == "peak") {
+      res.status = 400;
+      res.set_content("the peak profile takes no seconds parameter\n",
+                      "text/plain");
+      return;
+    }
     if (req.has_param("seconds")) {
       const std::string& v = req.get_param_value("seconds");
       if (v.empty() || v.size() > 6 ||
@@ -235,7 +254,7 @@ struct HttpServer::Impl {
     }
     std::string body, error;
     int status = 0;
-    if (!HeapProfile(&body, &status, &error)) {
+    if (!SamplerProfile(kind, &body, &status, &error)) {
       res.status = status;
       res.set_content(error + "\n", "text/plain");
       return;
@@ -251,7 +270,7 @@ struct HttpServer::Impl {
           return;
         }
         std::string second;
-        if (!HeapProfile(&second, &status, &error)) {
+        if (!SamplerProfile(kind, &second, &status, &error)) {
           res.status = status;
           res.set_content(error + "\n", "text/plain");
           return;
@@ -270,8 +289,7 @@ struct HttpServer::Impl {
       }
     }
     res.set_header("Content-Disposition",
-                   std::string("attachment; filename=\"") +
-                       (allocs ? "allocs" : "heap") + "\"");
+                   "attachment; filename=\"" + name + "\"");
     res.set_content(body, "application/octet-stream");
   }
 
@@ -386,14 +404,13 @@ struct HttpServer::Impl {
     };
     server.Get("/debug/pprof/", index);
     server.Get("/debug/pprof", index);
-    server.Get("/debug/pprof/heap",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 Profile(req, res, false);
-               });
-    server.Get("/debug/pprof/allocs",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 Profile(req, res, true);
-               });
+    for (std::string name : {"heap", "allocs", "peak", "mutex", "block"}) {
+      server.Get(
+          "/debug/pprof/" + name,
+          [this, name](const httplib::Request& req, httplib::Response& res) {
+            Profile(req, res, name);
+          });
+    }
     for (const char* path :
          {"/debug/pprof/threads", "/debug/pprof/goroutine"}) {
       server.Get(path, [this](const httplib::Request&, httplib::Response& res) {

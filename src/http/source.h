@@ -34,10 +34,15 @@ class HttpSource {
   virtual const MonitorConfig& Config() const = 0;
   // The heap sampler's counters in the process, when it has the sampler.
   virtual std::optional<memmon_preload_counters> SamplerCounters() const = 0;
-  // The process's heap profile, gzipped pprof, written through `scratch`
+  // One of the heap sampler's profiles of the process, gzipped pprof:
+  // `kind` is "heap", "peak", "mutex" or "block"
+  // (memmon_preload_write_named_profile's names). Written through `scratch`
   // (a path in a private directory) when that is how it is obtained.
-  // Unavailable when the process has no heap sampler.
-  virtual Status HeapProfile(const std::string& scratch, std::string* gz) = 0;
+  // Unavailable when the process has no heap sampler or that profile is
+  // off in it.
+  virtual Status SamplerProfile(const std::string& kind,
+                                const std::string& scratch,
+                                std::string* gz) = 0;
   // A stack per thread of the process (gzipped pprof), through the
   // directory `scratch_dir`. Unavailable where stacks cannot be read.
   virtual Status ThreadProfile(const std::string& scratch_dir,

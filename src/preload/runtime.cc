@@ -59,6 +59,7 @@ struct Runtime {
   memmon_status_page* status;  // MEMMON_STATUS_FILE, mapped; or null
   double status_interval_s;
   uint64_t status_requests_seen;
+  uint64_t profile_requests_seen;
   // mallinfo2 of the allocator that serves malloc, when it is glibc's.
   struct mallinfo2 (*mallinfo2)();
   int64_t mallinfo_cost_nanos;
@@ -367,11 +368,11 @@ int WriteNamedProfile(const char* kind, const char* path, const char* reason,
     }
     if (at >= 0 && static_cast<size_t>(at) < error_len)
       snprintf(error + at, error_len - at, ")");
-    return -1;
+    return MEMMON_PRELOAD_PROFILE_OFF;
   }
   if (!k->on()) {
     snprintf(error, error_len, "%s", k->off_reason);
-    return -1;
+    return MEMMON_PRELOAD_PROFILE_OFF;
   }
   return k->write(path, reason, error, error_len);
 }
@@ -483,19 +484,34 @@ void ServeStatusRequests() {
   if (page == nullptr) return;
   uint64_t requests =
       __atomic_load_n(&page->snapshot_requests, __ATOMIC_ACQUIRE);
-  if (requests == g_rt.status_requests_seen) return;
-  g_rt.status_requests_seen = requests;
-  char reason[sizeof(page->snapshot_reason) + 1];
-  for (size_t i = 0; i < sizeof(page->snapshot_reason); ++i) {
-    reason[i] = __atomic_load_n(&page->snapshot_reason[i], __ATOMIC_RELAXED);
+  if (requests != g_rt.status_requests_seen) {
+    g_rt.status_requests_seen = requests;
+    char reason[sizeof(page->snapshot_reason) + 1];
+    for (size_t i = 0; i < sizeof(page->snapshot_reason); ++i) {
+      reason[i] = __atomic_load_n(&page->snapshot_reason[i], __ATOMIC_RELAXED);
+    }
+    reason[sizeof(page->snapshot_reason)] = '\0';
+    WriteNumberedSnapshot(reason[0] != '\0' ? reason : "request");
+    __atomic_store_n(&page->snapshots_served, requests, __ATOMIC_RELEASE);
   }
-  reason[sizeof(page->snapshot_reason)] = '\0';
-  WriteNumberedSnapshot(reason[0] != '\0' ? reason : "request");
-  __atomic_store_n(&page->snapshots_served, requests, __ATOMIC_RELEASE);
+  uint64_t profiles =
+      __atomic_load_n(&page->profile_requests, __ATOMIC_ACQUIRE);
+  if (profiles != g_rt.profile_requests_seen) {
+    g_rt.profile_requests_seen = profiles;
+    char kind[sizeof(page->profile_kind) + 1];
+    for (size_t i = 0; i < sizeof(page->profile_kind); ++i) {
+      kind[i] = __atomic_load_n(&page->profile_kind[i], __ATOMIC_RELAXED);
+    }
+    kind[sizeof(page->profile_kind)] = '\0';
+    char path[PATH_MAX], error[256];
+    FileName(path, sizeof(path), kind, 0);
+    int rc = WriteNamedProfile(kind, path, "request", error, sizeof(error));
+    __atomic_store_n(&page->profile_result, static_cast<int64_t>(rc),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&page->profiles_served, profiles, __ATOMIC_RELEASE);
+  }
 }
 
-// At exit, in the process that started it (a forked child has the
-// agent's memory but not its threads).
 void StopHttpAgent() {
   if (g_rt.agent_stop != nullptr && getpid() == g_rt.http_pid) {
     g_rt.agent_stop();

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <fstream>
 #include <map>
@@ -252,10 +253,11 @@ std::string Profiler::Path(const std::string& name) const {
   return output_dir_ + "/" + name;
 }
 
-Status Profiler::WriteHeapProfile(const std::string& name) {
+Status Profiler::WriteSamplerProfile(const char* kind,
+                                     const std::string& name) {
   if (!status_.ok()) return status_;
-  auto write = reinterpret_cast<memmon_preload_write_profile_fn>(
-      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_WRITE_PROFILE_SYMBOL));
+  auto write = reinterpret_cast<memmon_preload_write_named_profile_fn>(
+      dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_WRITE_NAMED_PROFILE_SYMBOL));
   if (write == nullptr) {
     return Status::Unavailable(
         "the heap sampler is not loaded: run with "
@@ -263,10 +265,30 @@ Status Profiler::WriteHeapProfile(const std::string& name) {
   }
   std::lock_guard lock(mu_);
   char error[512] = "";
-  if (write(Path(name).c_str(), error, sizeof(error)) != 0) {
-    return Status::IoError(std::string("heap profile: ") + error);
+  int rc = write(kind, Path(name).c_str(), error, sizeof(error));
+  if (rc == MEMMON_PRELOAD_PROFILE_OFF) {
+    return Status::Unavailable(std::string(kind) + " profile: " + error);
+  }
+  if (rc != 0) {
+    return Status::IoError(std::string(kind) + " profile: " + error);
   }
   return Status::Ok();
+}
+
+Status Profiler::WriteHeapProfile(const std::string& name) {
+  return WriteSamplerProfile("heap", name);
+}
+
+Status Profiler::WritePeakHeapProfile(const std::string& name) {
+  return WriteSamplerProfile("peak", name);
+}
+
+Status Profiler::WriteMutexProfile(const std::string& name) {
+  return WriteSamplerProfile("mutex", name);
+}
+
+Status Profiler::WriteBlockProfile(const std::string& name) {
+  return WriteSamplerProfile("block", name);
 }
 
 Status Profiler::WriteThreadProfile(const std::string& name) {
@@ -296,9 +318,21 @@ Status Profiler::WriteThreadProfile(const std::string& name) {
 }
 
 Status Profiler::WriteAllProfiles(const std::string& prefix) {
-  Status heap = WriteHeapProfile(prefix + "heap.pb.gz");
-  Status threads = WriteThreadProfile(prefix + "threads.pb.gz");
-  return heap.ok() ? threads : heap;
+  std::string stem = prefix;
+  if (!stem.empty() && std::isalnum(static_cast<unsigned char>(stem.back())))
+    stem += '-';
+  Status first = WriteHeapProfile(stem + "heap.pb.gz");
+  const bool sampler = first.code() != StatusCode::kUnavailable;
+  if (sampler) {
+    for (const char* kind : {"peak", "mutex", "block"}) {
+      Status s = WriteSamplerProfile(kind, stem + kind + ".pb.gz");
+      // Off in this process (its variable says so): not an error here.
+      if (!s.ok() && s.code() != StatusCode::kUnavailable && first.ok())
+        first = s;
+    }
+  }
+  Status threads = WriteThreadProfile(stem + "threads.pb.gz");
+  return first.ok() ? threads : first;
 }
 
 std::vector<Sample> Profiler::ProfileMemoryUsage(

@@ -60,6 +60,33 @@ TEST(ProfilerTest, HeapProfileNeedsTheSampler) {
   EXPECT_NE(s.message().find("LD_PRELOAD"), std::string::npos);
 }
 
+TEST(ProfilerTest, EverySamplerProfileNeedsTheSampler) {
+  TempDir dir;
+  Profiler p(dir.path());
+  for (Status s :
+       {p.WritePeakHeapProfile("p.pb.gz"), p.WriteMutexProfile("m.pb.gz"),
+        p.WriteBlockProfile("b.pb.gz")}) {
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+    EXPECT_NE(s.message().find("LD_PRELOAD"), std::string::npos);
+  }
+}
+
+// A prefix that ends in a letter or digit gets a "-" before each kind; the
+// thread profile is written even without the sampler, whose absence is the
+// error returned.
+TEST(ProfilerTest, AllProfilesHaveReadableNames) {
+  TempDir dir;
+  Profiler p(dir.path());
+  Status s = p.WriteAllProfiles("objectfs-20261204T120000");
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(
+      fs::exists(dir.path() + "/objectfs-20261204T120000-threads.pb.gz"));
+  EXPECT_EQ(p.WriteAllProfiles("before.").code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(fs::exists(dir.path() + "/before.threads.pb.gz"));
+  EXPECT_EQ(p.WriteAllProfiles("").code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(fs::exists(dir.path() + "/threads.pb.gz"));
+}
+
 __attribute__((noinline)) void WorkerLoop(std::shared_future<void> stop) {
   stop.wait();
   asm volatile("");  // keep the frame

@@ -6,8 +6,9 @@
 //   0001  the monitor's baseline (first sample after warm-up)
 //   0002  a memory_growth alert, after LeakSteadily grew the heap
 //   0003  MEMMON_SIGNAL (SIGUSR2), raised by the program itself
-// Then the Profiler API writes api-heap.pb.gz and api-threads.pb.gz into
-// argv[1]. Prints "alerts=N api=STATUS".
+// Then the Profiler API writes api-heap.pb.gz, api-threads.pb.gz (and the
+// sampler's other profiles) and objectfs-20261204T120000-heap.pb.gz ... into
+// argv[1]. Prints "alerts=N signal_snapshot=N api=STATUS named=STATUS".
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -63,7 +64,9 @@ int main(int argc, char** argv) {
   }
   memmon::Profiler profiler(api_dir);
   memmon::Status s = profiler.WriteAllProfiles("api-");
-  std::printf("alerts=%d signal_snapshot=%d api=%s\n", alerts,
-              Exists(third) ? 1 : 0, s.ToString().c_str());
+  memmon::Status named = profiler.WriteAllProfiles("objectfs-20261204T120000");
+  std::printf("alerts=%d signal_snapshot=%d api=%s named=%s\n", alerts,
+              Exists(third) ? 1 : 0, s.ToString().c_str(),
+              named.ToString().c_str());
   return 0;
 }
