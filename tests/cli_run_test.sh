@@ -158,6 +158,18 @@ expect_error 2 'put -- before PROGRAM' "$memmon" run --out x "$target" exit --no
 expect_error 2 'cannot open' "$memmon" leaks nonexistent-dir
 expect_error 2 '--interval' "$memmon" run --interval 5parsecs -- "$target" exit 0
 expect_error 2 '--sample-rate' "$memmon" run --sample-rate 0 -- "$target" exit 0
+expect_error 2 'MEMMON_SAMPLE_RATE' env MEMMON_SAMPLE_RATE=lots "$memmon" run -- "$target" exit 0
+# MEMMON_SAMPLE_RATE from the environment is honoured, and said; the flag wins.
+MEMMON_SAMPLE_RATE=16k "$memmon" run --out envrate -- "$target" exit 0 2>envrate.txt ||
+  fail "run with MEMMON_SAMPLE_RATE exited $?: $(cat envrate.txt)"
+grep -q 'sample rate 16384 bytes from MEMMON_SAMPLE_RATE' envrate.txt || fail "env rate not said: $(cat envrate.txt)"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["sample_rate"] == 16384, r' envrate/run.json ||
+  fail "env rate not used: $(cat envrate/run.json)"
+MEMMON_SAMPLE_RATE=16k "$memmon" run --sample-rate 32k --out flagrate -- "$target" exit 0 2>flagrate.txt ||
+  fail "run with --sample-rate exited $?"
+! grep -q 'from MEMMON_SAMPLE_RATE' flagrate.txt || fail "the flag did not win: $(cat flagrate.txt)"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["sample_rate"] == 32768, r' flagrate/run.json ||
+  fail "flag rate not used: $(cat flagrate/run.json)"
 expect_error 2 '' "$memmon" run --no-such-flag -- "$target" exit 0
 touch afile
 expect_error 2 'cannot use --out afile' "$memmon" run --out afile -- "$target" exit 0

@@ -75,6 +75,18 @@ run_consumers() {
 quiet cmake -S "$consumer" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix"
 quiet cmake --build "$work/cmake"
 run_consumers find_package "$work/cmake"
+if [[ $sampler == ON ]]; then
+  # memmon::heap: the sampler linked, no LD_PRELOAD.
+  expect "find_package heap consumer, sampler linked" 'sampler: allocations=[1-9][0-9]*' \
+    "$work/cmake/heap_consumer"
+fi
+# No absolute path of this machine in the installed CMake files.
+# No absolute path of this machine (the system's libraries, the source or
+# build tree, the prefix) in the installed CMake files: they are relocatable.
+for path in /usr/lib /usr/include "$(cd "$src" && pwd)" "$(cd "$build" && pwd)" "$prefix"; do
+  ! grep -n -F "$path" "$libdir"/cmake/memmon/*.cmake ||
+    fail "$path in the installed CMake package"
+done
 
 # (b) pkg-config, the plain command (docs/api.md).
 export PKG_CONFIG_PATH=$pc_dir

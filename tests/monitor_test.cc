@@ -557,6 +557,10 @@ TEST(MemoryMonitor, CompareProfiles) {
   std::string text = d.ToString();
   EXPECT_NE(text.find("rss: +"), std::string::npos) << text;
   EXPECT_NE(text.find("threads: +1"), std::string::npos) << text;
+  // Each profile is a point of the series, as documented.
+  std::vector<Sample> samples = m.GetSamples();
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples.back().rss_bytes, after.sample.rss_bytes);
 }
 
 // Readers and writers from many threads while the sampler runs (meant for

@@ -153,6 +153,12 @@ class MemoryMonitor {
   // ReleaseFreeMemory), then takes a sample and returns it.
   Sample ReleaseFreeMemory();
 
+  // A sample and the tracked objects now (the Go GetMemoryProfile). The
+  // sample is taken as TakeSample() takes one: it joins the history (and
+  // samples.csv, /debug/memmon/samples) and the detectors judge it, so an
+  // alert may fire from this call -- a profile is a point of the series,
+  // not a look at it from outside. To read without adding a point, use
+  // GetSamples().back() and GetTrackedObjects().
   MemoryProfile GetMemoryProfile();
   static ProfileDiff CompareProfiles(const MemoryProfile& before,
                                      const MemoryProfile& after);

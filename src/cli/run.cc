@@ -66,6 +66,7 @@ constexpr int kExitCannotExecute = 126;
 struct RunOptions {
   std::string interval = "1s";
   std::string sample_rate = "512k";
+  bool sample_rate_given = false;  // --sample-rate on the command line
   double threshold_pct = DefaultMonitorConfig().alert_threshold_pct;
   std::string out = "memmon-out";
   std::string snapshot_interval;  // empty: 10 x interval, at least 1 s
@@ -421,10 +422,22 @@ class Run {
         !s.ok() || interval_.count() <= 0) {
       return Usage("--interval", s.ok() ? "must be positive" : s.message());
     }
-    if (Status s = ParseSize(o_.sample_rate, &sample_rate_);
+    // The flag wins; without it, MEMMON_SAMPLE_RATE from the environment
+    // (as the bare preload reads it), said on stderr so nothing surprises.
+    const char* env_rate = std::getenv("MEMMON_SAMPLE_RATE");
+    const bool from_env =
+        !o_.sample_rate_given && env_rate != nullptr && *env_rate != '\0';
+    const std::string rate = from_env ? env_rate : o_.sample_rate;
+    if (Status s = ParseSize(rate, &sample_rate_);
         !s.ok() || sample_rate_ == 0) {
-      return Usage("--sample-rate",
+      return Usage(from_env ? "MEMMON_SAMPLE_RATE" : "--sample-rate",
                    s.ok() ? "must be at least 1 byte" : s.message());
+    }
+    if (from_env) {
+      fmt::print(stderr,
+                 "memmon: run: sample rate {} bytes from MEMMON_SAMPLE_RATE "
+                 "(--sample-rate overrides it)\n",
+                 sample_rate_);
     }
     if (!(o_.threshold_pct > 0))
       return Usage("--threshold", "must be a positive percentage");
@@ -954,10 +967,11 @@ Subcommand AddRun(CLI::App& parent) {
   app->add_option("--interval", o->interval,
                   "time between samples (100ms, 2s, 5m)")
       ->capture_default_str();
-  app->add_option(
-         "--sample-rate", o->sample_rate,
-         "mean bytes between heap samples (512k, 2M; 1 = every allocation)")
-      ->capture_default_str();
+  CLI::Option* rate = app->add_option(
+      "--sample-rate", o->sample_rate,
+      "mean bytes between heap samples (512k, 2M; 1 = every allocation); "
+      "without it, MEMMON_SAMPLE_RATE from the environment if set");
+  rate->capture_default_str();
   app->add_option("--threshold", o->threshold_pct,
                   "memory_growth threshold over the baseline, percent")
       ->capture_default_str();
@@ -987,7 +1001,10 @@ Subcommand AddRun(CLI::App& parent) {
   app->footer(
       "Example: memmon run --interval 2s --out /tmp/run -- ./server --port "
       "8080");
-  return {app, [o] { return Run(*o).Main(); }};
+  return {app, [o, rate] {
+            o->sample_rate_given = rate->count() > 0;
+            return Run(*o).Main();
+          }};
 }
 
 }  // namespace memmon::cli
