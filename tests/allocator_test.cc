@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -52,24 +53,55 @@ void ExpectHeapStats(const std::map<std::string, std::string>& kv) {
   EXPECT_LT(after, during - (56ll << 20));
   EXPECT_GE(Num(kv, "system_during"), during);
   EXPECT_GE(Num(kv, "free_during"), 0);
+  // Freed behind a pinned block: held by the allocator, and known as free.
+  EXPECT_GE(Num(kv, "free_freed"), 48ll << 20);
+  // ReleaseFreeMemory returns most of it to the OS.
+  EXPECT_LE(Num(kv, "rss_released"), Num(kv, "rss_freed") - (40ll << 20))
+      << "rss after free " << Num(kv, "rss_freed") << ", after release "
+      << Num(kv, "rss_released");
 }
 
-TEST(AllocatorDetection, Glibc) {
-  auto kv = RunProbe("");
-  EXPECT_EQ(kv["allocator"], "glibc");
+// Each allocator alone, and under memmon's heap sampler (preloaded first,
+// so that it forwards to the allocator): the same allocator, statistics,
+// free-but-held bytes and release either way.
+struct Case {
+  const char* name;
+  const char* allocator;
+  std::string preload;
+  bool sampler;
+};
+
+class AllocatorDetection : public testing::TestWithParam<Case> {};
+
+TEST_P(AllocatorDetection, StatisticsFreeBytesAndRelease) {
+  const Case& c = GetParam();
+  auto kv = RunProbe(c.preload);
+  EXPECT_EQ(kv["allocator"], c.allocator) << c.preload;
+  EXPECT_EQ(Num(kv, "sampler"), c.sampler ? 1 : 0) << c.preload;
   ExpectHeapStats(kv);
 }
 
-TEST(AllocatorDetection, Jemalloc) {
-  auto kv = RunProbe(MEMMON_JEMALLOC_SO);
-  EXPECT_EQ(kv["allocator"], "jemalloc");
-  ExpectHeapStats(kv);
+std::vector<Case> Cases() {
+  std::vector<Case> cases = {
+      {"Glibc", "glibc", "", false},
+      {"Jemalloc", "jemalloc", MEMMON_JEMALLOC_SO, false},
+      {"Tcmalloc", "tcmalloc", MEMMON_TCMALLOC_SO, false},
+  };
+#ifdef MEMMON_SAMPLER_SO
+  const std::string sampler = MEMMON_SAMPLER_SO;
+  cases.push_back({"GlibcUnderTheSampler", "glibc", sampler, true});
+  cases.push_back({"JemallocUnderTheSampler", "jemalloc",
+                   sampler + ":" + MEMMON_JEMALLOC_SO, true});
+  cases.push_back({"TcmallocUnderTheSampler", "tcmalloc",
+                   sampler + ":" + MEMMON_TCMALLOC_SO, true});
+#endif
+  return cases;
 }
 
-TEST(AllocatorDetection, Tcmalloc) {
-  auto kv = RunProbe(MEMMON_TCMALLOC_SO);
-  EXPECT_EQ(kv["allocator"], "tcmalloc");
-  ExpectHeapStats(kv);
-}
+INSTANTIATE_TEST_SUITE_P(AllCombinations, AllocatorDetection,
+                         testing::ValuesIn(Cases()),
+                         [](const testing::TestParamInfo<Case>& info) {
+                           return std::string(info.param.name);
+                         });
 
 }  // namespace

@@ -73,6 +73,13 @@ int memmon_preload_write_named_profile(const char* kind, const char* path,
  * know or that is off in this process (-1 is a failed write). */
 #define MEMMON_PRELOAD_PROFILE_OFF (-2)
 
+/* The malloc the sampler forwards to (glibc's, jemalloc's or tcmalloc's):
+ * how a monitor in the process finds that allocator's statistics, which
+ * are no longer in the object that defines malloc. */
+typedef void* (*memmon_preload_real_malloc_fn)(void);
+void* memmon_preload_real_malloc(void);
+#define MEMMON_PRELOAD_REAL_MALLOC_SYMBOL "memmon_preload_real_malloc"
+
 /* Writes the next numbered snapshot (heap.NNNN.pb.gz) into MEMMON_OUTPUT.
  * `reason` is recorded as a comment in the profile. Returns the snapshot
  * number, or -1 when no output directory is configured or writing failed. */

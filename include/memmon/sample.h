@@ -48,6 +48,12 @@ struct Sample {
   // (0..1), when something measures it.
   std::optional<double> allocator_cpu_fraction;
   AllocatorKind allocator = AllocatorKind::kUnknown;
+  // The allocator is known but its statistics were not read for this
+  // sample: the cost budget skipped the read (glibc's walks every free
+  // chunk; src/source/cost_budget.h). heap_free_bytes and
+  // heap_system_bytes are unknown for this sample only ("skipped", not
+  // "unknown", in JSON).
+  bool allocator_skipped = false;
 
   // --- process (procfs) ---
   std::optional<uint64_t> rss_bytes;      // resident set size

@@ -25,6 +25,10 @@ Json SampleJson(const Sample& s) {
   Json j;
   j["time_unix_s"] = UnixSeconds(s.time);
   j["allocator"] = ToString(s.allocator);
+  // "read", "skipped" (the cost budget's) or "none" (no allocator known).
+  j["allocator_stats"] = s.allocator == AllocatorKind::kUnknown ? "none"
+                         : s.allocator_skipped                  ? "skipped"
+                                                                : "read";
   j["heap_inuse_bytes"] = OrNull(s.heap_inuse_bytes);
   j["heap_free_bytes"] = OrNull(s.heap_free_bytes);
   j["heap_system_bytes"] = OrNull(s.heap_system_bytes);

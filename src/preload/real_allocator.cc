@@ -5,6 +5,10 @@
 
 #include <dlfcn.h>
 
+#include "memmon/memmon_preload.h"
+#include "preload/in_malloc.h"
+#include "preload/sampler.h"
+
 namespace memmon::preload {
 
 constinit RealAllocator g_real;
@@ -40,3 +44,10 @@ void ResolveRealAllocator() {
 }
 
 }  // namespace memmon::preload
+
+// Not inside malloc: called by a monitor finding its allocator's statistics
+// (src/source/allocator_stats.cc).
+MEMMON_EXPORT void* memmon_preload_real_malloc(void) {
+  memmon::preload::EnsureInitialized();
+  return reinterpret_cast<void*>(memmon::preload::g_real.malloc);
+}

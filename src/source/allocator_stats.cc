@@ -97,6 +97,18 @@ AllocatorStats AllocatorStats::DetectAllocator() {
   AllocatorStats stats;
   void* malloc_addr = nullptr;
   const void* malloc_object = DefiningObject("malloc", &malloc_addr);
+  // Under memmon's heap sampler (preloaded or linked), malloc is the
+  // sampler's: the allocator is the one it forwards to.
+  void* real_fn = nullptr;
+  const void* sampler_object =
+      DefiningObject(MEMMON_PRELOAD_REAL_MALLOC_SYMBOL, &real_fn);
+  if (sampler_object != nullptr && sampler_object == malloc_object) {
+    void* real = As<memmon_preload_real_malloc_fn>(real_fn)();
+    Dl_info info;
+    if (real != nullptr && dladdr(real, &info) != 0) {
+      malloc_object = info.dli_fbase;
+    }
+  }
   // A candidate must come from the object that serves malloc. When dladdr
   // cannot tell (static binaries), accept the symbol's presence.
   auto serves_malloc = [&](const char* symbol, void** addr) {

@@ -7,7 +7,10 @@
 // dependency on any allocator: jemalloc is recognised by `mallctl`, gperftools
 // tcmalloc by `MallocExtension_GetNumericProperty`, glibc by `mallinfo2`.
 // A candidate counts only if it lives in the same object as the `malloc` the
-// process actually calls (a jemalloc dlopen'ed by a plugin does not).
+// process actually calls (a jemalloc dlopen'ed by a plugin does not) -- or,
+// when that malloc is memmon's heap sampler, as the malloc the sampler
+// forwards to (memmon_preload_real_malloc), so the statistics, free bytes
+// and ReleaseFreeMemory are the same with the sampler and without.
 //
 // What the heap fields mean for each:
 //   glibc:    in use = uordblks + hblkhd, free = fordblks,

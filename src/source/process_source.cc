@@ -26,6 +26,9 @@ bool ProcessSource::Read(Sample* s) {
       auto start = std::chrono::steady_clock::now();
       allocator_.ReadAllocator(s);
       allocator_budget_.Record(start, std::chrono::steady_clock::now());
+    } else {
+      s->allocator = allocator_.kind();
+      s->allocator_skipped = allocator_.kind() != AllocatorKind::kUnknown;
     }
     allocator_.ReadSamplerCounters(s);  // exact and cheap: every sample
   }
