@@ -1,0 +1,299 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "source/memory_limit.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "source/procfs.h"
+
+namespace memmon::internal {
+namespace {
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t end = s.find(sep, start);
+    out.push_back(s.substr(start, end == std::string_view::npos
+                                      ? std::string_view::npos
+                                      : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool ToU64(std::string_view s, uint64_t* v) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+std::optional<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::optional<uint64_t> ReadNumber(const std::string& path) {
+  std::optional<std::string> text = ReadText(path);
+  uint64_t v = 0;
+  if (!text || !ToU64(Trim(*text), &v)) return std::nullopt;
+  return v;
+}
+
+// `path` and each of its ancestors up to the hierarchy's root ("/a/b",
+// "/a", "/"), deepest first.
+std::vector<std::string> SelfAndAncestors(std::string path) {
+  std::vector<std::string> out;
+  while (!path.empty() && path.back() == '/' && path.size() > 1)
+    path.pop_back();
+  if (path.empty()) path = "/";
+  for (;;) {
+    out.push_back(path);
+    if (path == "/") return out;
+    std::size_t slash = path.rfind('/');
+    path = slash == 0 ? "/" : path.substr(0, slash);
+  }
+}
+
+std::string Join(const std::string& dir, const std::string& cgroup) {
+  return cgroup == "/" ? dir : dir + cgroup;
+}
+
+constexpr const char* kCgroupCounts =
+    "the cgroup's anonymous memory, page cache and kernel memory, all its "
+    "processes";
+
+}  // namespace
+
+std::string_view ToString(LimitKind kind) {
+  switch (kind) {
+    case LimitKind::kCgroupV2Max:
+      return "cgroup_v2_max";
+    case LimitKind::kCgroupV2High:
+      return "cgroup_v2_high";
+    case LimitKind::kCgroupV1:
+      return "cgroup_v1";
+    case LimitKind::kRlimitAs:
+      return "rlimit_as";
+    case LimitKind::kRlimitData:
+      return "rlimit_data";
+    case LimitKind::kMachine:
+      return "machine";
+  }
+  return "machine";
+}
+
+CgroupPaths ParseProcCgroup(std::string_view text) {
+  CgroupPaths out;
+  for (std::string_view line : Split(text, '\n')) {
+    std::vector<std::string_view> f = Split(line, ':');
+    if (f.size() < 3) continue;
+    // The path may itself hold ':' -- rejoin what follows the second one.
+    std::string_view path = line.substr(f[0].size() + f[1].size() + 2);
+    if (f[0] == "0" && f[1].empty()) {
+      out.v2 = std::string(path);
+      continue;
+    }
+    for (std::string_view controller : Split(f[1], ',')) {
+      if (controller == "memory") out.v1_memory = std::string(path);
+    }
+  }
+  return out;
+}
+
+CgroupMounts ParseCgroupMounts(std::string_view mountinfo) {
+  CgroupMounts out;
+  for (std::string_view line : Split(mountinfo, '\n')) {
+    std::size_t dash = line.find(" - ");
+    if (dash == std::string_view::npos) continue;
+    std::vector<std::string_view> pre = Split(line.substr(0, dash), ' ');
+    std::vector<std::string_view> post = Split(line.substr(dash + 3), ' ');
+    if (pre.size() < 5 || post.size() < 3) continue;
+    std::string_view root = pre[3], mount = pre[4], fstype = post[0];
+    if (fstype == "cgroup2" && out.v2_mount.empty()) {
+      out.v2_mount = std::string(mount);
+    } else if (fstype == "cgroup") {
+      for (std::string_view opt : Split(post[2], ',')) {
+        if (opt == "memory") {
+          out.v1_memory_mount = std::string(mount);
+          out.v1_memory_root = std::string(root);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<uint64_t> ParseLimitValue(std::string_view text) {
+  text = Trim(text);
+  uint64_t v = 0;
+  if (text == "max" || !ToU64(text, &v) || v >= (uint64_t{1} << 62)) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<uint64_t> ParseOomKills(std::string_view text) {
+  for (std::string_view line : Split(text, '\n')) {
+    std::vector<std::string_view> f = Split(Trim(line), ' ');
+    uint64_t v = 0;
+    if (f.size() == 2 && f[0] == "oom_kill" && ToU64(f[1], &v)) return v;
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> ParseRlimit(std::string_view limits_text,
+                                    std::string_view name) {
+  for (std::string_view line : Split(limits_text, '\n')) {
+    if (!line.starts_with(name)) continue;
+    std::string_view rest = Trim(line.substr(name.size()));
+    std::string_view soft = rest.substr(0, rest.find(' '));
+    uint64_t v = 0;
+    if (soft == "unlimited" || !ToU64(soft, &v)) return std::nullopt;
+    return v;
+  }
+  return std::nullopt;
+}
+
+Status ReadMemoryLimits(pid_t pid, uint64_t rss_bytes, MemoryLimits* out) {
+  return ReadMemoryLimitsUnder("", pid, rss_bytes, out);
+}
+
+Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
+                             uint64_t rss_bytes, MemoryLimits* out) {
+  *out = MemoryLimits{};
+  const std::string proc =
+      root + "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid));
+  std::optional<std::string> cgroup_text = ReadText(proc + "/cgroup");
+  if (!cgroup_text) {
+    return Status::NotFound("no process " + std::to_string(pid) + " (" + proc +
+                            "/cgroup)");
+  }
+  CgroupPaths paths = ParseProcCgroup(*cgroup_text);
+  CgroupMounts mounts =
+      ParseCgroupMounts(ReadText(proc + "/mountinfo").value_or(""));
+
+  if (!paths.v2.empty() && !mounts.v2_mount.empty()) {
+    for (const std::string& cg : SelfAndAncestors(paths.v2)) {
+      std::string dir = Join(root + mounts.v2_mount, cg);
+      std::optional<uint64_t> current = ReadNumber(dir + "/memory.current");
+      if (!current) continue;  // no memory controller here
+      std::optional<uint64_t> kills =
+          ParseOomKills(ReadText(dir + "/memory.events").value_or(""));
+      for (auto [file, kind] :
+           {std::pair{"memory.max", LimitKind::kCgroupV2Max},
+            std::pair{"memory.high", LimitKind::kCgroupV2High}}) {
+        std::optional<std::string> text = ReadText(dir + "/" + file);
+        std::optional<uint64_t> limit =
+            text ? ParseLimitValue(*text) : std::nullopt;
+        if (!limit) continue;
+        MemoryLimit l;
+        l.kind = kind;
+        l.limit_bytes = *limit;
+        l.usage_bytes = *current;
+        l.source = dir.substr(root.size()) + "/" + file;
+        l.counts = kCgroupCounts;
+        l.oom_kills = kills;
+        l.kills = kind == LimitKind::kCgroupV2Max;
+        out->limits.push_back(std::move(l));
+      }
+    }
+  }
+  if (!paths.v1_memory.empty() && !mounts.v1_memory_mount.empty()) {
+    // The process's path is relative to the hierarchy; the mount shows the
+    // part under mounts.v1_memory_root (a container sees only its own).
+    std::string rel = paths.v1_memory;
+    const std::string& mroot = mounts.v1_memory_root;
+    if (mroot != "/" && rel.starts_with(mroot)) rel = rel.substr(mroot.size());
+    if (rel.empty()) rel = "/";
+    for (const std::string& cg : SelfAndAncestors(rel)) {
+      std::string dir = Join(root + mounts.v1_memory_mount, cg);
+      std::optional<std::string> text =
+          ReadText(dir + "/memory.limit_in_bytes");
+      std::optional<uint64_t> limit =
+          text ? ParseLimitValue(*text) : std::nullopt;
+      std::optional<uint64_t> usage =
+          ReadNumber(dir + "/memory.usage_in_bytes");
+      if (!limit || !usage) continue;
+      MemoryLimit l;
+      l.kind = LimitKind::kCgroupV1;
+      l.limit_bytes = *limit;
+      l.usage_bytes = *usage;
+      l.source = dir.substr(root.size()) + "/memory.limit_in_bytes";
+      l.counts = kCgroupCounts;
+      l.oom_kills =
+          ParseOomKills(ReadText(dir + "/memory.oom_control").value_or(""));
+      l.kills = true;
+      out->limits.push_back(std::move(l));
+    }
+  }
+  std::string limits_text = ReadText(proc + "/limits").value_or("");
+  std::string status = ReadText(proc + "/status").value_or("");
+  struct Rlimit {
+    const char* name;
+    const char* key;
+    LimitKind kind;
+    const char* counts;
+  };
+  for (const Rlimit& r :
+       {Rlimit{"Max address space", "VmSize", LimitKind::kRlimitAs,
+               "the process's virtual size (VmSize): every mapping"},
+        Rlimit{"Max data size", "VmData", LimitKind::kRlimitData,
+               "the process's private writable mappings (VmData)"}}) {
+    const char* name = r.name;
+    const char* key = r.key;
+    const LimitKind kind = r.kind;
+    const char* counts = r.counts;
+    std::optional<uint64_t> limit = ParseRlimit(limits_text, name);
+    std::optional<uint64_t> usage = ParseKeyedValue(status, key);
+    if (!limit || !usage) continue;
+    MemoryLimit l;
+    l.kind = kind;
+    l.limit_bytes = *limit;
+    l.usage_bytes = *usage;
+    l.source = kind == LimitKind::kRlimitAs ? "RLIMIT_AS" : "RLIMIT_DATA";
+    l.counts = counts;
+    out->limits.push_back(std::move(l));
+  }
+  std::string meminfo = ReadText(root + "/proc/meminfo").value_or("");
+  if (std::optional<uint64_t> available =
+          ParseKeyedValue(meminfo, "MemAvailable")) {
+    MemoryLimit l;
+    l.kind = LimitKind::kMachine;
+    l.limit_bytes = rss_bytes + *available;
+    l.usage_bytes = rss_bytes;
+    l.source = "/proc/meminfo MemAvailable";
+    l.counts =
+        "the process's RSS; the limit is its RSS plus the machine's "
+        "available memory";
+    l.kills = true;
+    out->limits.push_back(std::move(l));
+  }
+  for (std::size_t i = 0; i < out->limits.size(); ++i) {
+    if (out->limits[i].kind == LimitKind::kCgroupV2High) continue;
+    if (out->binding < 0 ||
+        out->limits[i].headroom() <
+            out->limits[static_cast<std::size_t>(out->binding)].headroom()) {
+      out->binding = static_cast<int>(i);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace memmon::internal

@@ -1,0 +1,128 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// The memory limits that apply to a process, each with the usage the
+// kernel compares against it, and the one closest to being hit.
+//
+// Found, for a pid:
+//   - its memory cgroup and every ancestor: cgroup v2 `memory.max` and
+//     `memory.high` against `memory.current`; cgroup v1 (where the memory
+//     controller is mounted there) `memory.limit_in_bytes` against
+//     `memory.usage_in_bytes`. A cgroup counts all its processes' anonymous
+//     memory, their page cache (file pages read or written) and kernel memory
+//     charged to it -- more than the process's RSS. OOM kills: v2
+//     `memory.events` oom_kill, v1 `memory.oom_control` oom_kill.
+//   - RLIMIT_AS against VmSize and RLIMIT_DATA against VmData
+//     (/proc/<pid>/limits, /proc/<pid>/status): allocations fail, nothing is
+//     killed.
+//   - the machine: its RSS plus MemAvailable (/proc/meminfo), against RSS --
+//     how far it can grow before the machine has no memory left.
+// The binding limit is the one with the least headroom (limit - usage)
+// among those that kill or make allocations fail: memory.high only
+// throttles, so it is reported but never binding.
+//
+// The parsers are free functions over text (tests feed them fixtures);
+// ReadMemoryLimits does the file reading. Thread-safety: pure functions.
+// Allocation: yes (strings, vectors); never called inside malloc.
+#ifndef MEMMON_SRC_SOURCE_MEMORY_LIMIT_H_
+#define MEMMON_SRC_SOURCE_MEMORY_LIMIT_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "memmon/status.h"
+
+namespace memmon::internal {
+
+enum class LimitKind {
+  kCgroupV2Max,   // memory.max: reclaim, then the OOM killer
+  kCgroupV2High,  // memory.high: throttling and reclaim, no kill
+  kCgroupV1,      // memory.limit_in_bytes: the OOM killer
+  kRlimitAs,      // RLIMIT_AS: mmap/brk fail
+  kRlimitData,    // RLIMIT_DATA: mmap/brk of data fail
+  kMachine,       // the machine runs out: the global OOM killer
+};
+
+// "cgroup_v2_max", "cgroup_v2_high", "cgroup_v1", "rlimit_as",
+// "rlimit_data", "machine".
+std::string_view ToString(LimitKind kind);
+
+struct MemoryLimit {
+  LimitKind kind = LimitKind::kMachine;
+  uint64_t limit_bytes = 0;
+  uint64_t usage_bytes = 0;  // as the kernel counts it for this limit
+  // Where it was read (a file, or the rlimit's name).
+  std::string source;
+  // How usage is counted, in words (for reports).
+  std::string counts;
+  // OOM kills in this cgroup so far (cgroup limits, when readable).
+  std::optional<uint64_t> oom_kills;
+  // True for the limits whose crossing kills (v2 max, v1, the machine).
+  bool kills = false;
+
+  uint64_t headroom() const {
+    return limit_bytes > usage_bytes ? limit_bytes - usage_bytes : 0;
+  }
+};
+
+struct MemoryLimits {
+  std::vector<MemoryLimit> limits;
+  // Index in `limits` of the binding one (see the file comment); -1 when
+  // none.
+  int binding = -1;
+  const MemoryLimit* Binding() const {
+    return binding < 0 ? nullptr : &limits[static_cast<std::size_t>(binding)];
+  }
+};
+
+// --- parsers ---------------------------------------------------------------
+
+// /proc/<pid>/cgroup: the v2 path ("0::/a/b") and the v1 memory controller's
+// path ("4:memory:/a/b"), each empty when absent.
+struct CgroupPaths {
+  std::string v2;
+  std::string v1_memory;
+};
+CgroupPaths ParseProcCgroup(std::string_view text);
+
+// /proc/<pid>/mountinfo: where cgroup2 is mounted, and where the v1 memory
+// controller is (mount point and the cgroup path at its root).
+struct CgroupMounts {
+  std::string v2_mount;
+  std::string v1_memory_mount;
+  std::string v1_memory_root;
+};
+CgroupMounts ParseCgroupMounts(std::string_view mountinfo);
+
+// A cgroup limit file's value: a number, or "max" (v2) / a value at or above
+// 2^62 (v1's "unlimited", 9223372036854771712) as nullopt.
+std::optional<uint64_t> ParseLimitValue(std::string_view text);
+
+// "oom_kill N" in memory.events (v2) or memory.oom_control (v1).
+std::optional<uint64_t> ParseOomKills(std::string_view text);
+
+// The soft limit of "Max address space" / "Max data size" in
+// /proc/<pid>/limits; nullopt when "unlimited" or absent.
+std::optional<uint64_t> ParseRlimit(std::string_view limits_text,
+                                    std::string_view name);
+
+// --- reading ---------------------------------------------------------------
+
+// Every limit that applies to `pid` (0: this process). `rss_bytes` is the
+// process's RSS (the machine limit's usage). NotFound when the process does
+// not exist.
+Status ReadMemoryLimits(pid_t pid, uint64_t rss_bytes, MemoryLimits* out);
+
+// Under `root` instead of "/" (tests point it at a fixture tree):
+// root/proc/<pid>/..., root/sys/fs/cgroup/... as mountinfo names them.
+Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
+                             uint64_t rss_bytes, MemoryLimits* out);
+
+}  // namespace memmon::internal
+
+#endif  // MEMMON_SRC_SOURCE_MEMORY_LIMIT_H_
