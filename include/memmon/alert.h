@@ -22,11 +22,12 @@ enum class AlertType {
   kHeapFragmentation,  // free-but-held bytes dominate the heap, sustained
   kObjectThreshold,    // a tracked object count crossed its threshold
   kFdLeak,             // open descriptors grown and staying up
+  kOomRisk,  // memory projected to reach the binding limit within a horizon
 };
-inline constexpr int kAlertTypeCount = 6;
+inline constexpr int kAlertTypeCount = 7;
 
 // Exactly "memory_growth", "thread_leak", "allocator_pressure",
-// "heap_fragmentation", "object_threshold", "fd_leak".
+// "heap_fragmentation", "object_threshold", "fd_leak", "oom_risk".
 std::string_view ToString(AlertType type);
 
 // Parses the names above. Returns false for anything else.

@@ -68,6 +68,18 @@ struct MonitorConfig {
   double fd_growth_pct = 50.0;
   uint64_t fd_growth_floor = 32;  // descriptors
 
+  // --- oom_risk ---
+  // Fires when the memory the binding limit counts (Sample::
+  // memory_limit_usage_bytes) rises steadily and the earliest time at which
+  // its trend reaches the limit (at the upper confidence bound of the
+  // slope) is within this horizon -- whatever the growth threshold says.
+  // Zero disables it. >= 0.
+  std::chrono::nanoseconds oom_horizon = std::chrono::hours(1);
+  // When usage reaches this fraction of the limit, the monitor writes a heap
+  // snapshot (reason "oom_risk"; with the heap sampler), once until usage
+  // falls back below it: the evidence survives the kill. (0, 1]; 1 never.
+  double oom_profile_fraction = 0.9;
+
   // --- allocator_pressure (the Go original's gc_pressure: 5 % CPU) ---
   double allocator_cpu_pct = 5.0;
 

@@ -105,6 +105,16 @@ std::optional<Finding> DetectThreadLeak(const DetectionInput& in);
 // fd_leak: as thread_leak, for open descriptors (fd_growth_pct, _floor).
 std::optional<Finding> DetectFdLeak(const DetectionInput& in);
 
+// oom_risk: the memory the binding limit counts (memory_limit_usage_bytes)
+// rises steadily, judged as memory_growth is, and the earliest time its
+// trend reaches memory_limit_bytes -- at the slope's upper confidence
+// bound -- is within oom_horizon (and within 24 times the span measured),
+// whatever the growth threshold says; at once when usage is already at the
+// limit and rising. `value` is that earliest time in seconds, `threshold`
+// the horizon, `time_to_limit_s` the time at the fitted slope, `limit` the
+// limit, `current` the usage.
+std::optional<Finding> DetectOomRisk(const DetectionInput& in);
+
 // heap_fragmentation: on every sample of the last `hold` (time), free-but-
 // held bytes are at least fragmentation_pct of (in use + free) and at least
 // fragmentation_floor_bytes; and the heap is not just past a peak: in use now

@@ -55,6 +55,15 @@ struct Sample {
   // "unknown", in JSON).
   bool allocator_skipped = false;
 
+  // --- the memory limit that applies (the binding one: least headroom
+  // among cgroup memory.max / v1 limit, RLIMIT_AS/DATA and the machine's
+  // available memory; src/source/memory_limit.h) ---
+  std::optional<uint64_t> memory_limit_bytes;
+  // The usage that limit is compared with, as the kernel counts it (for a
+  // cgroup: all its processes' anonymous memory, page cache and kernel
+  // memory -- more than this process's RSS).
+  std::optional<uint64_t> memory_limit_usage_bytes;
+
   // --- process (procfs) ---
   std::optional<uint64_t> rss_bytes;      // resident set size
   std::optional<uint64_t> virtual_bytes;  // virtual address space size

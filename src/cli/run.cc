@@ -30,6 +30,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +52,8 @@
 #include "memmon/memmon_preload.h"
 #include "profile/atomic_file.h"
 #include "profile/leak_sites.h"
+#include "source/cost_budget.h"
+#include "source/memory_limit.h"
 #include "source/procfs.h"
 
 namespace memmon::cli {
@@ -545,6 +548,10 @@ class Run {
     started_wall_ = std::chrono::system_clock::now();
     started_ = std::chrono::steady_clock::now();
     int exec_errno = 0;
+    // The OOM kills each memory cgroup has seen so far (memmon's cgroups
+    // are the program's, which inherits them): a kill during the run is
+    // told from a SIGKILL sent by someone else.
+    oom_kills_before_ = OomKills();
     child_ = Spawn(o_.command, env, old_mask_, &exec_errno);
     if (child_ < 0) {
       sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
@@ -554,6 +561,7 @@ class Run {
       return rc;
     }
     proc_ = std::make_unique<internal::ProcReader>(child_);
+    limits_.Open(child_).IgnoreError();  // none found: the columns stay empty
     proc_->Open()
         .IgnoreError();  // a program that is already gone reads as gone
     live_ = isatty(STDERR_FILENO) != 0;
@@ -628,6 +636,23 @@ class Run {
         s.allocator = AllocatorKind::kGlibc;
       }
     }
+    if (s.rss_bytes && limit_budget_.Due(now)) {
+      auto start = std::chrono::steady_clock::now();
+      uint64_t limit = 0, usage = 0;
+      if (limits_.Read(*s.rss_bytes, &limit, &usage)) {
+        s.memory_limit_bytes = limit;
+        s.memory_limit_usage_bytes = usage;
+      }
+      limit_budget_.Record(start, std::chrono::steady_clock::now());
+    }
+    // Near the limit, a heap profile before a kill can take the evidence.
+    if (s.memory_limit_bytes && s.memory_limit_usage_bytes) {
+      bool near = static_cast<double>(*s.memory_limit_usage_bytes) >=
+                  config_.oom_profile_fraction *
+                      static_cast<double>(*s.memory_limit_bytes);
+      if (near && !near_limit_) status_.RequestSnapshot("oom_risk");
+      near_limit_ = near;
+    }
     const double t = std::chrono::duration<double>(now - started_).count();
     samples_.Write(internal::SamplesCsvRow(t, s));
     bool had_baseline = engine_->baseline().has_value();
@@ -695,6 +720,22 @@ class Run {
                  static_cast<unsigned long long>(sample_count_.load()),
                  static_cast<unsigned long long>(alert_count_),
                  alert_count_ == 1 ? "" : "s");
+    if (WIFSIGNALED(status_code_) && WTERMSIG(status_code_) == SIGKILL) {
+      for (const auto& [source, kills] : OomKills()) {
+        auto before = oom_kills_before_.find(source);
+        uint64_t had = before == oom_kills_before_.end() ? 0 : before->second;
+        if (kills > had) {
+          oom_killed_ = true;
+          std::fprintf(stderr,
+                       "memmon: the OOM killer killed it: %s counts %llu OOM "
+                       "kill%s during the run; the data gathered is kept\n",
+                       source.c_str(),
+                       static_cast<unsigned long long>(kills - had),
+                       kills - had == 1 ? "" : "s");
+          break;
+        }
+      }
+    }
     KeepFinalProfile();
     std::vector<profile::SiteGrowth> suspects = WriteLeaks();
     WriteRunJson(duration);
@@ -788,6 +829,7 @@ class Run {
       const char* name = sigabbrev_np(WTERMSIG(status_code_));
       j["signal"] = fmt::format("SIG{}", name ? name : "?");
     }
+    j["oom_killed"] = oom_killed_;
     j["samples"] = sample_count_.load();
     j["alerts"] = alert_count_;
     j["interval_s"] = std::chrono::duration<double>(interval_).count();
@@ -811,6 +853,23 @@ class Run {
   StatusPage status_;
   sigset_t old_mask_{}, wait_set_{};
   pid_t child_ = -1;
+  // The memory limits (a dozen small files): at most 1 % of a core.
+  internal::CostBudget limit_budget_{std::chrono::microseconds(200), 0.01};
+  bool near_limit_ = false;  // the "oom_risk" snapshot was asked for
+  internal::LimitReader limits_;
+  std::map<std::string, uint64_t> oom_kills_before_;
+  bool oom_killed_ = false;
+
+  // Each of this process's memory cgroups' OOM kill count, by its file.
+  static std::map<std::string, uint64_t> OomKills() {
+    std::map<std::string, uint64_t> out;
+    internal::MemoryLimits limits;
+    if (!internal::ReadMemoryLimits(0, 0, &limits).ok()) return out;
+    for (const internal::MemoryLimit& l : limits.limits) {
+      if (l.oom_kills) out[l.source] = *l.oom_kills;
+    }
+    return out;
+  }
   int status_code_ = 0;
   std::chrono::system_clock::time_point started_wall_;
   std::chrono::steady_clock::time_point started_, ended_;

@@ -15,6 +15,7 @@ namespace {
 constexpr std::string_view kAlertNames[kAlertTypeCount] = {
     "memory_growth",      "thread_leak",      "allocator_pressure",
     "heap_fragmentation", "object_threshold", "fd_leak",
+    "oom_risk",
 };
 
 }  // namespace

@@ -35,6 +35,11 @@ constexpr Requirement kRequirements[] = {
     {AlertType::kAllocatorPressure,
      [](const SamplesCsv& c) { return c.Has("allocator_cpu_fraction"); },
      "allocator_cpu_fraction"},
+    {AlertType::kOomRisk,
+     [](const SamplesCsv& c) {
+       return c.Has("memory_limit_bytes") && c.Has("memory_limit_usage_bytes");
+     },
+     "memory_limit_bytes and memory_limit_usage_bytes"},
 };
 
 }  // namespace

@@ -78,6 +78,15 @@ Status Validate(const MonitorConfig& c) {
         fmt::format("growth_projection_horizon must not be negative, got {}",
                     c.growth_projection_horizon));
   }
+  if (c.oom_horizon.count() < 0) {
+    return Status::InvalidArgument(
+        fmt::format("oom_horizon must not be negative, got {}", c.oom_horizon));
+  }
+  if (!(c.oom_profile_fraction > 0 && c.oom_profile_fraction <= 1)) {
+    return Status::InvalidArgument(
+        fmt::format("oom_profile_fraction must be in (0, 1], got {}",
+                    c.oom_profile_fraction));
+  }
   if (c.hold.count() <= 0) {
     return Status::InvalidArgument(
         fmt::format("hold must be positive, got {}", c.hold));

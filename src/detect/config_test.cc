@@ -99,13 +99,21 @@ TEST(Status, OkAndErrors) {
 }
 
 TEST(AlertType, NamesAreExactlyTheDocumentedOnes) {
-  const char* names[] = {"memory_growth",      "thread_leak",
-                         "allocator_pressure", "heap_fragmentation",
-                         "object_threshold",   "fd_leak"};
-  AlertType types[] = {
-      AlertType::kMemoryGrowth,      AlertType::kThreadLeak,
-      AlertType::kAllocatorPressure, AlertType::kHeapFragmentation,
-      AlertType::kObjectThreshold,   AlertType::kFdLeak};
+  const char* names[] = {"memory_growth",
+                         "thread_leak",
+                         "allocator_pressure",
+                         "heap_fragmentation",
+                         "object_threshold",
+                         "fd_leak",
+                         "oom_risk"};
+  AlertType types[] = {AlertType::kMemoryGrowth,
+                       AlertType::kThreadLeak,
+                       AlertType::kAllocatorPressure,
+                       AlertType::kHeapFragmentation,
+                       AlertType::kObjectThreshold,
+                       AlertType::kFdLeak,
+                       AlertType::kOomRisk};
+  static_assert(std::size(types) == kAlertTypeCount);
   for (int i = 0; i < kAlertTypeCount; ++i) {
     EXPECT_EQ(ToString(types[i]), names[i]);
     AlertType parsed;

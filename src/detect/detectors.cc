@@ -268,6 +268,52 @@ std::optional<Finding> FdLeak(const DetectionInput& in,
                    "open_fds");
 }
 
+// oom_risk: the usage the binding limit counts rises steadily (the trend
+// rules' ClassifyGrowth, not a refill), and the earliest time at which its
+// trend reaches the limit -- at the upper confidence bound of the slope,
+// Sen's interval taken as symmetric about the Theil-Sen slope -- is within
+// oom_horizon (and within kProjectionReach times the span measured). At
+// or over the limit already: at once.
+std::optional<Finding> OomRisk(const DetectionInput& in) {
+  const MonitorConfig& cfg = *in.config;
+  double horizon = Seconds(cfg.oom_horizon);
+  if (horizon <= 0 || in.history.empty()) return std::nullopt;
+  const Sample& now = in.history.back();
+  if (!now.memory_limit_bytes || !now.memory_limit_usage_bytes) {
+    return std::nullopt;
+  }
+  const auto field = &Sample::memory_limit_usage_bytes;
+  Series s;
+  std::optional<GrowthTrend> unbounded =
+      UnboundedTrendOf(in, nullptr, field, &s);
+  if (!unbounded) return std::nullopt;
+  const GrowthTrend& trend = *unbounded;
+  if (IsRefill(in, field, s.values(), trend.level)) return std::nullopt;
+  const double limit = static_cast<double>(*now.memory_limit_bytes);
+  const double usage = static_cast<double>(*now.memory_limit_usage_bytes);
+  const double upper = 2 * trend.slope_per_s - trend.slope_lower_per_s;
+  if (trend.slope_per_s <= 0 || upper <= 0) return std::nullopt;
+  const double left = std::max(0.0, limit - std::max(trend.level, usage));
+  const double earliest = left / upper;
+  if (earliest > std::min(horizon, kProjectionReach * trend.window_s)) {
+    return std::nullopt;
+  }
+  Finding f;
+  f.type = AlertType::kOomRisk;
+  SetTrend(trend, &f);
+  f.metric = "memory_limit_usage_bytes";
+  f.value = earliest;
+  f.threshold = horizon;
+  f.limit = limit;
+  f.current = usage;
+  f.baseline = in.baseline != nullptr && in.baseline->memory_limit_usage_bytes
+                   ? static_cast<double>(*in.baseline->memory_limit_usage_bytes)
+                   : usage;
+  f.projected = left > 0;
+  f.time_to_limit_s = left / trend.slope_per_s;
+  return f;
+}
+
 }  // namespace
 
 namespace internal {
@@ -297,6 +343,8 @@ std::optional<Finding> RunBuiltinDetector(AlertType type,
       return DetectHeapFragmentation(in);
     case AlertType::kAllocatorPressure:
       return DetectAllocatorPressure(in);
+    case AlertType::kOomRisk:
+      return OomRisk(in);
     case AlertType::kObjectThreshold:
       return std::nullopt;
   }
@@ -315,6 +363,10 @@ std::optional<Finding> DetectThreadLeak(const DetectionInput& in) {
 
 std::optional<Finding> DetectFdLeak(const DetectionInput& in) {
   return FdLeak(in, nullptr);
+}
+
+std::optional<Finding> DetectOomRisk(const DetectionInput& in) {
+  return OomRisk(in);
 }
 
 namespace internal {
@@ -482,6 +534,20 @@ std::string Describe(const Finding& f) {
       return fmt::format(
           "{} reached {:.0f}, at or above the threshold of {:.0f}", f.metric,
           f.value, f.threshold);
+    case AlertType::kOomRisk:
+      if (!f.projected) {
+        return fmt::format(
+            "memory the limit counts is at {}, at or over the limit of {}, "
+            "and rising at {}/s",
+            Bytes(f.current), Bytes(f.limit), Bytes(f.slope_per_s));
+      }
+      return fmt::format(
+          "memory the limit counts is rising steadily at {}/s over the last "
+          "{} (trend confidence {:.2f} %): {} of the {} limit, projected to "
+          "reach it in {} (as soon as {}), within the {} horizon",
+          Bytes(f.slope_per_s), Duration(f.window_s), f.confidence * 100,
+          Bytes(f.current), Bytes(f.limit), Duration(f.time_to_limit_s),
+          Duration(f.value), Duration(f.threshold));
   }
   return "unknown alert";
 }

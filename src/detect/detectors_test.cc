@@ -624,3 +624,96 @@ TEST(Detectors, TrendCacheChangesNothing) {
 
 }  // namespace
 }  // namespace memmon
+
+namespace memmon {
+namespace {
+
+// Usage against a limit, 1 sample a second, with ±`noise` MiB of seeded
+// Gaussian noise.
+std::vector<Sample> LimitSeries(const std::vector<double>& usage_mib,
+                                double limit_mib, double noise = 0,
+                                unsigned seed = 7) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> n(0, noise > 0 ? noise : 1);
+  std::vector<Sample> out;
+  std::chrono::steady_clock::time_point t{};
+  for (double v : usage_mib) {
+    Sample s;
+    s.monotonic = t;
+    t += std::chrono::seconds(1);
+    double u = v + (noise > 0 ? n(rng) : 0);
+    s.memory_limit_usage_bytes = static_cast<uint64_t>(u * kMiB);
+    s.memory_limit_bytes = static_cast<uint64_t>(limit_mib * kMiB);
+    s.rss_bytes = s.memory_limit_usage_bytes;
+    out.push_back(s);
+  }
+  return out;
+}
+
+// A leak of 1 MiB/s toward a 400 MiB limit from 100 MiB: the kill is five
+// minutes away, well within the hour: oom_risk holds from the trend window
+// on, whatever memory_growth's threshold says, with the earliest time
+// before the fitted one.
+TEST(DetectOomRisk, ALeakTowardTheLimitWarnsEarly) {
+  std::vector<double> mib;
+  for (int i = 0; i < 60; ++i) mib.push_back(100 + 1.0 * i);
+  auto series = LimitSeries(mib, 400, 0.5);
+  MonitorConfig config;
+  auto held = Evaluate(series, config, DetectOomRisk);
+  ASSERT_FALSE(held.empty());
+  EXPECT_LE(held.front(), 20u);
+  DetectionInput in{series, &series[0], &config};
+  std::optional<Finding> f = DetectOomRisk(in);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->type, AlertType::kOomRisk);
+  EXPECT_TRUE(f->projected);
+  EXPECT_NEAR(f->time_to_limit_s, 241, 20);  // 241 MiB left at 1 MiB/s
+  EXPECT_LT(f->value, f->time_to_limit_s);
+  EXPECT_EQ(f->threshold, 3600);
+  EXPECT_NE(Describe(*f).find("projected to reach it in"), std::string::npos)
+      << Describe(*f);
+}
+
+// The same leak, with days to go before the limit (or the rule off): no
+// alert; the horizon, not the growth, decides.
+TEST(DetectOomRisk, FarFromTheLimitOrOffSaysNothing) {
+  std::vector<double> mib;
+  for (int i = 0; i < 120; ++i) mib.push_back(100 + 1.0 * i);
+  MonitorConfig config;
+  EXPECT_TRUE(
+      Evaluate(LimitSeries(mib, 1 << 20, 0.5), config, DetectOomRisk).empty());
+  config.oom_horizon = std::chrono::nanoseconds(0);
+  EXPECT_TRUE(
+      Evaluate(LimitSeries(mib, 400, 0.5), config, DetectOomRisk).empty());
+}
+
+// Flat just under the limit, with noise; a warm-up that levels off below
+// it: no alert once it is flat (nothing is rising toward the limit).
+TEST(DetectOomRisk, FlatNearTheLimitIsNoRisk) {
+  MonitorConfig config;
+  std::vector<double> flat(120, 380);
+  EXPECT_TRUE(
+      Evaluate(LimitSeries(flat, 400, 4), config, DetectOomRisk).empty());
+  std::vector<double> warmup;
+  for (int i = 0; i < 200; ++i) warmup.push_back(i < 30 ? 200 + 5 * i : 350);
+  auto held = Evaluate(LimitSeries(warmup, 400, 1), config, DetectOomRisk);
+  for (std::size_t i : held) EXPECT_LT(i, 80u) << "still firing at " << i;
+}
+
+// At the limit and still rising (a cgroup reclaiming page cache lets
+// usage sit at the limit): at once, not projected.
+TEST(DetectOomRisk, AtTheLimitAndRisingIsAtOnce) {
+  std::vector<double> mib;
+  for (int i = 0; i < 40; ++i) mib.push_back(300 + 3.0 * i);
+  auto series = LimitSeries(mib, 400);
+  MonitorConfig config;
+  DetectionInput in{series, &series[0], &config};
+  std::optional<Finding> f = DetectOomRisk(in);
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(f->projected);
+  EXPECT_EQ(f->value, 0);
+  EXPECT_NE(Describe(*f).find("at or over the limit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace memmon

@@ -212,6 +212,41 @@ Resolution AllocatorPressure(const DetectionInput& in) {
   return r;
 }
 
+// oom_risk: why the kill is no longer near. `value` is the projected time
+// now (seconds; 0 when not rising), against the horizon.
+Resolution OomRisk(const Finding& opened, const DetectionInput& in) {
+  Resolution r;
+  r.threshold = opened.threshold;
+  const Sample& now = in.history.back();
+  if (!now.memory_limit_bytes || !now.memory_limit_usage_bytes) {
+    r.message = "the memory limit or its usage is no longer known";
+    return r;
+  }
+  double limit = static_cast<double>(*now.memory_limit_bytes);
+  double usage = static_cast<double>(*now.memory_limit_usage_bytes);
+  Series s;
+  Collect(in, &Sample::memory_limit_usage_bytes, &s);
+  GrowthTrend trend = Trend(in, s);
+  if (limit > opened.limit) {
+    r.message = fmt::format("the limit was raised from {} to {}; usage is {}",
+                            HumanBytes(opened.limit), HumanBytes(limit),
+                            HumanBytes(usage));
+  } else if (trend.kind == GrowthKind::kUnbounded && trend.slope_per_s > 0) {
+    r.value = std::max(0.0, limit - usage) / trend.slope_per_s;
+    r.message = fmt::format(
+        "usage ({} of {}) still rises, at {}/s, but is no longer projected to "
+        "reach the limit within {}",
+        HumanBytes(usage), HumanBytes(limit), HumanBytes(trend.slope_per_s),
+        HumanDuration(r.threshold));
+  } else {
+    r.message = fmt::format(
+        "usage stopped rising at {} of the {} limit ({} left): {}",
+        HumanBytes(usage), HumanBytes(limit),
+        HumanBytes(std::max(0.0, limit - usage)), ToString(trend.kind));
+  }
+  return r;
+}
+
 }  // namespace
 
 Resolution Resolve(const Finding& opened, const DetectionInput& in) {
@@ -229,6 +264,8 @@ Resolution Resolve(const Finding& opened, const DetectionInput& in) {
       return Fragmentation(in);
     case AlertType::kAllocatorPressure:
       return AllocatorPressure(in);
+    case AlertType::kOomRisk:
+      return OomRisk(opened, in);
     case AlertType::kObjectThreshold:
       break;
   }

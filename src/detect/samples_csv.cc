@@ -21,7 +21,7 @@ struct Column {
   U64Field field;  // nullptr: allocator_cpu_fraction
 };
 
-constexpr std::array<Column, 9> kColumns{{
+constexpr std::array<Column, 11> kColumns{{
     {"rss_bytes", &Sample::rss_bytes},
     {"heap_inuse_bytes", &Sample::heap_inuse_bytes},
     {"heap_free_bytes", &Sample::heap_free_bytes},
@@ -31,6 +31,8 @@ constexpr std::array<Column, 9> kColumns{{
     {"virtual_bytes", &Sample::virtual_bytes},
     {"pss_bytes", &Sample::pss_bytes},
     {"allocator_cpu_fraction", nullptr},
+    {"memory_limit_bytes", &Sample::memory_limit_bytes},
+    {"memory_limit_usage_bytes", &Sample::memory_limit_usage_bytes},
 }};
 
 constexpr std::array<std::string_view, kColumns.size() + 1> kColumnNames{
@@ -43,7 +45,9 @@ constexpr std::array<std::string_view, kColumns.size() + 1> kColumnNames{
     "heap_system_bytes",
     "virtual_bytes",
     "pss_bytes",
-    "allocator_cpu_fraction"};
+    "allocator_cpu_fraction",
+    "memory_limit_bytes",
+    "memory_limit_usage_bytes"};
 
 constexpr int kTimeColumn = -1;
 constexpr std::size_t kMaxColumns = 1000;

@@ -158,6 +158,14 @@ std::string PrometheusText(const MetricsInput& in) {
     p.Gauge("memmon_threads", "Threads of the process.", Of(s.threads));
     p.Gauge("memmon_open_fds", "Open file descriptors of the process.",
             Of(s.open_fds));
+    p.Gauge("memmon_memory_limit_bytes",
+            "The memory limit that binds (least headroom: cgroup, rlimit or "
+            "the machine's available memory).",
+            Of(s.memory_limit_bytes));
+    p.Gauge("memmon_memory_limit_usage_bytes",
+            "Usage as that limit counts it (a cgroup: anonymous memory, page "
+            "cache and kernel memory of all its processes).",
+            Of(s.memory_limit_usage_bytes));
     p.Gauge("memmon_allocator_cpu_ratio",
             "Share of CPU time spent in the allocator over the last interval.",
             s.allocator_cpu_fraction);

@@ -49,6 +49,9 @@ struct MemoryMonitor::Impl {
   // --- guarded by sample_mu ---
   internal::Mutex sample_mu ACQUIRED_BEFORE(mu);
   bool sources_open GUARDED_BY(sample_mu) = false;
+  // Usage is at or above oom_profile_fraction of the binding limit: the
+  // "oom_risk" heap snapshot was written on the way up; re-armed below it.
+  bool near_limit GUARDED_BY(sample_mu) = false;
   const std::unique_ptr<SampleSource> source PT_GUARDED_BY(sample_mu);
   // Seconds in alerts count from the first sample.
   std::optional<std::chrono::steady_clock::time_point> first_sample
@@ -125,6 +128,7 @@ struct MemoryMonitor::Impl {
     std::shared_ptr<const std::vector<AlertCallback>> cbs;
     Sample s;
     bool new_baseline = false;
+    bool reached_limit_fraction = false;
     SampleSource* evidence = nullptr;
     {
       internal::MutexLock sl(&sample_mu);
@@ -133,6 +137,13 @@ struct MemoryMonitor::Impl {
         return s;  // nothing to keep
       }
       if (!first_sample) first_sample = s.monotonic;
+      if (s.memory_limit_bytes && s.memory_limit_usage_bytes) {
+        bool near = static_cast<double>(*s.memory_limit_usage_bytes) >=
+                    config.oom_profile_fraction *
+                        static_cast<double>(*s.memory_limit_bytes);
+        reached_limit_fraction = near && !near_limit;
+        near_limit = near;
+      }
       double time_s =
           std::chrono::duration<double>(s.monotonic - *first_sample).count();
       bool judge;
@@ -171,6 +182,8 @@ struct MemoryMonitor::Impl {
     // Heap profiles at the baseline and at each growth alert give a
     // before/after pair (no-op without the heap sampler and MEMMON_OUTPUT).
     if (new_baseline) evidence->SnapshotHeap("baseline");
+    // Near the limit, before a kill can take the evidence with it.
+    if (reached_limit_fraction) evidence->SnapshotHeap("oom_risk");
     for (const MemoryAlert& a : fired) Deliver(a, *cbs, evidence);
     return s;
   }

@@ -3,6 +3,9 @@
 
 #include "source/memory_limit.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -208,6 +211,7 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
         l.limit_bytes = *limit;
         l.usage_bytes = *current;
         l.source = dir.substr(root.size()) + "/" + file;
+        l.usage_source = dir.substr(root.size()) + "/memory.current";
         l.counts = kCgroupCounts;
         l.oom_kills = kills;
         l.kills = kind == LimitKind::kCgroupV2Max;
@@ -236,6 +240,7 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
       l.limit_bytes = *limit;
       l.usage_bytes = *usage;
       l.source = dir.substr(root.size()) + "/memory.limit_in_bytes";
+      l.usage_source = dir.substr(root.size()) + "/memory.usage_in_bytes";
       l.counts = kCgroupCounts;
       l.oom_kills =
           ParseOomKills(ReadText(dir + "/memory.oom_control").value_or(""));
@@ -268,6 +273,7 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
     l.limit_bytes = *limit;
     l.usage_bytes = *usage;
     l.source = kind == LimitKind::kRlimitAs ? "RLIMIT_AS" : "RLIMIT_DATA";
+    l.usage_source = key;
     l.counts = counts;
     out->limits.push_back(std::move(l));
   }
@@ -279,6 +285,7 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
     l.limit_bytes = rss_bytes + *available;
     l.usage_bytes = rss_bytes;
     l.source = "/proc/meminfo MemAvailable";
+    l.usage_source = "MemAvailable";
     l.counts =
         "the process's RSS; the limit is its RSS plus the machine's "
         "available memory";
@@ -294,6 +301,107 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
     }
   }
   return Status::Ok();
+}
+
+namespace {
+
+// Reads a small file into `buf` (NUL-terminated) without allocating; the
+// length read, or -1.
+long ReadSmall(const char* path, char* buf, std::size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n < 0) return -1;
+  buf[n] = '\0';
+  return n;
+}
+
+std::optional<uint64_t> ReadSmallNumber(const std::string& path) {
+  char buf[64];
+  long n = ReadSmall(path.c_str(), buf, sizeof(buf));
+  if (n <= 0) return std::nullopt;
+  return ParseLimitValue(std::string_view(buf, static_cast<std::size_t>(n)));
+}
+
+}  // namespace
+
+Status LimitReader::Open(pid_t pid, const std::string& root) {
+  MemoryLimits found;
+  // RSS 0: the machine's limit is recomputed from MemAvailable each Read.
+  if (Status s = ReadMemoryLimitsUnder(root, pid, 0, &found); !s.ok()) {
+    return s;
+  }
+  entries_.clear();
+  for (const MemoryLimit& l : found.limits) {
+    if (l.kind == LimitKind::kCgroupV2High) continue;  // never binding
+    Entry e{l.kind, "", "", nullptr, l.limit_bytes};
+    switch (l.kind) {
+      case LimitKind::kCgroupV2Max:
+      case LimitKind::kCgroupV1:
+      case LimitKind::kCgroupV2High:
+        e.limit_path = root + l.source;
+        e.usage_path = root + l.usage_source;
+        break;
+      case LimitKind::kRlimitAs:
+        e.status_key = "VmSize";
+        break;
+      case LimitKind::kRlimitData:
+        e.status_key = "VmData";
+        break;
+      case LimitKind::kMachine:
+        break;
+    }
+    entries_.push_back(std::move(e));
+  }
+  const std::string proc =
+      root + "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid));
+  status_path_ = proc + "/status";
+  meminfo_path_ = root + "/proc/meminfo";
+  return Status::Ok();
+}
+
+bool LimitReader::Read(uint64_t rss_bytes, uint64_t* limit,
+                       uint64_t* usage) const {
+  char status[4096], meminfo[4096];
+  bool status_read = false, meminfo_read = false;
+  bool found = false;
+  uint64_t best_headroom = 0;
+  for (const Entry& e : entries_) {
+    std::optional<uint64_t> l, u;
+    if (!e.limit_path.empty()) {
+      l = ReadSmallNumber(e.limit_path);
+      u = ReadSmallNumber(e.usage_path);
+    } else if (e.status_key != nullptr) {
+      if (!status_read) {
+        status_read =
+            ReadSmall(status_path_.c_str(), status, sizeof(status)) > 0;
+        if (!status_read) status[0] = '\0';
+      }
+      l = e.limit_bytes;
+      u = ParseKeyedValue(status, e.status_key);
+    } else {  // the machine
+      if (!meminfo_read) {
+        meminfo_read =
+            ReadSmall(meminfo_path_.c_str(), meminfo, sizeof(meminfo)) > 0;
+        if (!meminfo_read) meminfo[0] = '\0';
+      }
+      if (std::optional<uint64_t> available =
+              ParseKeyedValue(meminfo, "MemAvailable")) {
+        l = rss_bytes + *available;
+        u = rss_bytes;
+      }
+    }
+    if (!l || !u) continue;
+    uint64_t headroom = *l > *u ? *l - *u : 0;
+    if (!found || headroom < best_headroom) {
+      found = true;
+      best_headroom = headroom;
+      *limit = *l;
+      *usage = *u;
+    }
+  }
+  return found;
 }
 
 }  // namespace memmon::internal

@@ -58,6 +58,9 @@ struct MemoryLimit {
   uint64_t usage_bytes = 0;  // as the kernel counts it for this limit
   // Where it was read (a file, or the rlimit's name).
   std::string source;
+  // Where usage was read: a cgroup file; "VmSize" or "VmData" (of
+  // /proc/<pid>/status); "MemAvailable" (the machine).
+  std::string usage_source;
   // How usage is counted, in words (for reports).
   std::string counts;
   // OOM kills in this cgroup so far (cgroup limits, when readable).
@@ -122,6 +125,36 @@ Status ReadMemoryLimits(pid_t pid, uint64_t rss_bytes, MemoryLimits* out);
 // root/proc/<pid>/..., root/sys/fs/cgroup/... as mountinfo names them.
 Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
                              uint64_t rss_bytes, MemoryLimits* out);
+
+// The binding limit of one process, sample after sample, without
+// allocating: Open() finds the limits (allocates); Read() rereads their
+// values and usage from the files found then (a few small reads, ~20 us).
+// A cgroup the process moves to later is seen at the next Open(); a limit
+// raised or lowered in place is seen at once. Reading by file, not by the
+// process's current cgroup, also keeps an exiting process (which the
+// kernel moves to the root cgroup) from reading as unlimited.
+//
+// Thread-safety: Read() is const and may run concurrently with itself;
+// Open() must not race with it.
+class LimitReader {
+ public:
+  Status Open(pid_t pid, const std::string& root = "");
+  // The binding limit and the usage it counts; false when none could be
+  // read. `rss_bytes` is the process's RSS now (the machine limit's usage).
+  bool Read(uint64_t rss_bytes, uint64_t* limit, uint64_t* usage) const;
+
+ private:
+  struct Entry {
+    LimitKind kind;
+    std::string limit_path;  // empty: rlimit (limit_bytes fixed at Open)
+    std::string usage_path;  // a cgroup file; empty: status or meminfo
+    const char* status_key;  // "VmSize" / "VmData" for rlimits
+    uint64_t limit_bytes;
+  };
+  std::vector<Entry> entries_;
+  std::string status_path_;
+  std::string meminfo_path_;
+};
 
 }  // namespace memmon::internal
 

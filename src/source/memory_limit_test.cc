@@ -128,6 +128,35 @@ TEST(MemoryLimit, CgroupV1ThroughAContainersMount) {
   EXPECT_EQ(l.limits.size(), 1u);  // no rlimits, no meminfo in the fixture
 }
 
+// LimitReader: the files found at Open are reread each time -- a limit
+// changed in place is seen; a process that leaves its cgroup (as an exiting
+// one does, for the root) still reads the limit it had.
+TEST(MemoryLimit, LimitReaderRereadsTheFilesFoundAtOpen) {
+  Tree t;
+  t.Write("/proc/7/cgroup", "0::/svc\n");
+  t.Write("/proc/7/mountinfo",
+          "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  t.Write("/proc/meminfo", "MemAvailable: 4194304 kB\n");
+  t.Write("/sys/fs/cgroup/svc/memory.current", "100000000\n");
+  t.Write("/sys/fs/cgroup/svc/memory.max", "200000000\n");
+  LimitReader r;
+  ASSERT_TRUE(r.Open(7, t.root()).ok());
+  uint64_t limit = 0, usage = 0;
+  ASSERT_TRUE(r.Read(90000000, &limit, &usage));
+  EXPECT_EQ(limit, 200000000u);
+  EXPECT_EQ(usage, 100000000u);
+  t.Write("/sys/fs/cgroup/svc/memory.max", "150000000\n");
+  t.Write("/sys/fs/cgroup/svc/memory.current", "120000000\n");
+  t.Write("/proc/7/cgroup", "0::/\n");
+  ASSERT_TRUE(r.Read(90000000, &limit, &usage));
+  EXPECT_EQ(limit, 150000000u);
+  EXPECT_EQ(usage, 120000000u);
+  t.Write("/sys/fs/cgroup/svc/memory.max", "max\n");  // lifted: the machine
+  ASSERT_TRUE(r.Read(90000000, &limit, &usage));
+  EXPECT_EQ(limit, 90000000u + (4ull << 30));
+  EXPECT_EQ(usage, 90000000u);
+}
+
 TEST(MemoryLimit, AMissingProcessIsNotFound) {
   Tree t;
   MemoryLimits l;

@@ -9,11 +9,13 @@ ProcessSource::ProcessSource(const MonitorConfig& config)
     : this_process_(config.pid == 0),
       with_pss_(config.enable_pss),
       with_allocator_(config.enable_allocator_stats && config.pid == 0),
-      proc_(config.pid) {}
+      proc_(config.pid),
+      pid_(config.pid) {}
 
 Status ProcessSource::Open() {
   if (Status s = proc_.Open(); !s.ok()) return s;
   if (this_process_) allocator_ = AllocatorStats::Detect();
+  limits_open_ = limits_.Open(pid_).ok();  // none found: fields unknown
   return Status::Ok();
 }
 
@@ -31,6 +33,15 @@ bool ProcessSource::Read(Sample* s) {
       s->allocator_skipped = allocator_.kind() != AllocatorKind::kUnknown;
     }
     allocator_.ReadSamplerCounters(s);  // exact and cheap: every sample
+  }
+  if (limits_open_ && s->rss_bytes && limit_budget_.Due(s->monotonic)) {
+    auto start = std::chrono::steady_clock::now();
+    uint64_t limit = 0, usage = 0;
+    if (limits_.Read(*s->rss_bytes, &limit, &usage)) {
+      s->memory_limit_bytes = limit;
+      s->memory_limit_usage_bytes = usage;
+    }
+    limit_budget_.Record(start, std::chrono::steady_clock::now());
   }
   return true;
 }

@@ -18,6 +18,7 @@
 #include "memmon/sample_source.h"
 #include "source/allocator_stats.h"
 #include "source/cost_budget.h"
+#include "source/memory_limit.h"
 #include "source/procfs.h"
 
 namespace memmon::internal {
@@ -43,6 +44,11 @@ class ProcessSource final : public SampleSource {
   AllocatorStats allocator_;
   // mallinfo2() walks free chunks: keep it under 1 % of a core.
   CostBudget allocator_budget_{std::chrono::microseconds(200), 0.01};
+  // The memory limits (a dozen small files, ~0.1 ms): under 1 % too.
+  CostBudget limit_budget_{std::chrono::microseconds(200), 0.01};
+  const pid_t pid_;
+  LimitReader limits_;
+  bool limits_open_ = false;
 };
 
 }  // namespace memmon::internal

@@ -16,6 +16,7 @@ window.memmonFormat = {
   // Each alert type's colour on the charts.
   alertColors: {
     memory_growth: '#c62828', heap_fragmentation: '#ef6c00', allocator_pressure: '#6a1b9a',
-    thread_leak: '#1565c0', fd_leak: '#00838f', object_threshold: '#4e342e'
+    thread_leak: '#1565c0', fd_leak: '#00838f', object_threshold: '#4e342e',
+    oom_risk: '#000000'
   }
 };

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# memmon run on a program that leaks in a memory cgroup until the OOM killer
+# takes it (docs/limits.md): oom_risk fires before the kill, a heap profile
+# written before the kill names the leaking function, memmon run reports the
+# kill (exit 137) and keeps its data, and samples.csv carries the limit.
+#
+# Creates a cgroup with a 256 MiB limit: v2 where the memory controller is
+# enabled on the unified hierarchy, else v1's memory controller. Exits 77
+# (ctest: skipped) with the reason when the machine allows neither.
+#
+#   tests/oom_test.sh MEMMON RUN_TARGET
+set -euo pipefail
+memmon=$1
+target=$2
+limit=$((256 << 20))
+fail() { echo "oom test: $*" >&2; exit 1; }
+skip() { echo "oom test: skipped: $*"; exit 77; }
+
+work=$(mktemp -d)
+cg=
+cleanup() {
+  if [[ -n $cg && -d $cg ]]; then
+    # Anything left in the group goes back to the parent first.
+    while read -r p; do echo "$p" >"$(dirname "$cg")/cgroup.procs" 2>/dev/null || true; done \
+      <"$cg/cgroup.procs" 2>/dev/null || true
+    rmdir "$cg" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+v2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+v1=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { print $5; exit }' /proc/self/mountinfo)
+if [[ -n $v2 && -w $v2 ]] && grep -qw memory "$v2/cgroup.controllers" 2>/dev/null; then
+  grep -qw memory "$v2/cgroup.subtree_control" || echo +memory >"$v2/cgroup.subtree_control" ||
+    skip "cannot enable the memory controller in $v2"
+  cg=$v2/memmon-oom-$$
+  mkdir "$cg" || skip "cannot create $cg"
+  echo "$limit" >"$cg/memory.max"
+  [[ -f $cg/memory.swap.max ]] && echo 0 >"$cg/memory.swap.max"
+elif [[ -n $v1 && -w $v1 ]]; then
+  cg=$v1/memmon-oom-$$
+  mkdir "$cg" || skip "cannot create $cg"
+  echo "$limit" >"$cg/memory.limit_in_bytes"
+  [[ -f $cg/memory.memsw.limit_in_bytes ]] && echo "$limit" >"$cg/memory.memsw.limit_in_bytes"
+  echo 0 >"$cg/memory.swappiness" 2>/dev/null || true
+else
+  skip "no writable memory cgroup (v2 with the memory controller, or v1)"
+fi
+echo "oom test: cgroup $cg, limit $limit bytes"
+
+cd "$work"
+set +e
+bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$cg" \
+  "$memmon" run --interval 100ms --out run -- "$target" leak 600 >stdout.txt 2>stderr.txt
+rc=$?
+set -e
+[[ $rc -eq 137 ]] || fail "memmon run exited $rc, want 137 (killed): $(tail -5 stderr.txt)"
+grep -q 'the OOM killer killed it' stderr.txt || fail "the kill is not reported: $(tail -5 stderr.txt)"
+python3 - run <<'PY' || fail "run directory: $(ls run)"
+import csv, json, os, sys
+d = sys.argv[1]
+alerts = [json.loads(l) for l in open(os.path.join(d, "alerts.jsonl"))]
+oom = [a for a in alerts if a["type"] == "oom_risk" and a.get("state", "firing") == "firing"]
+assert oom, [a["type"] for a in alerts]
+run = json.load(open(os.path.join(d, "run.json")))
+assert run["exit_status"] == 137 and run["oom_killed"] is True, run
+assert oom[0]["time_s"] < run["duration_s"], (oom[0]["time_s"], run["duration_s"])
+rows = list(csv.DictReader(open(os.path.join(d, "samples.csv"))))
+limits = {r["memory_limit_bytes"] for r in rows if r["memory_limit_bytes"]}
+assert limits == {str(256 << 20)}, limits
+PY
+# The snapshot asked for near the limit, and what it names.
+snap=
+for f in run/heap.[0-9]*.pb.gz; do
+  if gzip -dc "$f" | grep -aq 'reason: oom_risk'; then snap=$f; fi
+done
+[[ -n $snap ]] || fail "no heap snapshot with reason oom_risk in: $(ls run)"
+go tool pprof -top -sample_index=inuse_space "$snap" 2>/dev/null | grep -m1 -A0 -E '^ +[0-9.]+[kMG]?B' |
+  grep -q LeakSessions || fail "the oom_risk snapshot's top is not LeakSessions: $(go tool pprof -top -sample_index=inuse_space "$snap" 2>/dev/null | head -8)"
+# memmon analyze judges the same samples the same way.
+"$memmon" analyze run/samples.csv >analyze.txt || true
+grep -q oom_risk analyze.txt || fail "analyze does not see oom_risk: $(cat analyze.txt)"
+echo "oom test: ok ($snap)"
