@@ -105,6 +105,14 @@ MEMMON_IN_MALLOC void InitSlow() {
                    !g_real.glibc_chunks))
     g_config.enabled = false;
   if (!g_stacks.Init(1u << 16, 64u << 20)) g_config.enabled = false;
+  // The peak heap profile: the table's live-bytes estimate, watched on
+  // sampled inserts, and a buffer for a copy of every live sample.
+  g_config.live_age = env.live_age;
+  g_config.peak =
+      env.peak && g_config.enabled &&
+      g_peak.Init(g_live.total_slots(),
+                  static_cast<double>(env.peak_growth_percent) / 100.0);
+  if (g_config.peak) g_live.EnableLiveBytes(g_config.rate);
   InitThreadCounters();
   t.in_init = false;
   errno = saved_errno;
