@@ -499,6 +499,9 @@ void ResetAfterFork() {
   // was recording a sample (from a signal handler), so that the child's
   // one thread is not left unable to sample.
   ThisThread().in_hook = false;
+  // A thread of the parent that was copying a peak (or reading one) is gone:
+  // its try-lock would stay taken in the child for good.
+  g_peak.ResetAfterFork();
 }
 
 }  // namespace memmon::preload

@@ -230,11 +230,11 @@ class alignas(64) LiveTable {
   // that EraseSlot reads besides the entry.
   std::size_t total_slots_ = 0;  // of all levels (contiguous from levels_[0])
   bool keep_filter_ = true;
+  bool track_live_bytes_ = false;  // EnableLiveBytes
+  uint64_t rate_ = 0;              // for WeightOf
   Level levels_[kLevels];
   // One per slot, after the levels' entries (see "Age" above).
   std::atomic<uint32_t>* ticks_ = nullptr;
-  bool track_live_bytes_ = false;
-  uint64_t rate_ = 0;
   // Written by every sampled insert and erase of every thread: its own line.
   alignas(64) std::atomic<int64_t> live_bytes_{0};
 };

@@ -53,6 +53,11 @@ class PeakHeap {
     }
   }
 
+  // In the child after fork (one thread): releases the lock a thread of
+  // the parent may have held; a copy it was making may be partial, and
+  // stays as the child's peak until a higher one is saved.
+  void ResetAfterFork() { busy_.store(false, std::memory_order_relaxed); }
+
   struct Info {
     int64_t bytes = 0;          // the estimate when saved (0: none saved yet)
     int64_t time_nanos = 0;     // CLOCK_MONOTONIC when saved
