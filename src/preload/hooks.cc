@@ -111,7 +111,8 @@ MEMMON_IN_MALLOC void InitSlow() {
   g_config.peak =
       env.peak && g_config.enabled &&
       g_peak.Init(g_live.total_slots(),
-                  static_cast<double>(env.peak_growth_percent) / 100.0);
+                  static_cast<double>(env.peak_growth_percent) / 100.0,
+                  static_cast<int64_t>(16 * g_config.rate));
   if (g_config.peak) g_live.EnableLiveBytes(g_config.rate);
   InitThreadCounters();
   t.in_init = false;

@@ -9,8 +9,9 @@
 
 namespace memmon::preload {
 
-bool PeakHeap::Init(std::size_t capacity, double growth) {
+bool PeakHeap::Init(std::size_t capacity, double growth, int64_t min_bytes) {
   growth_ = growth >= 0 ? growth : kDefaultGrowth;
+  next_save_.store(min_bytes, std::memory_order_relaxed);
   void* mem = mmap(nullptr, capacity * sizeof(uint64_t), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem == MAP_FAILED) return false;
@@ -31,14 +32,13 @@ void PeakHeap::Save(const LiveTable& table, int64_t live_bytes) noexcept {
   // peak since this one read the threshold.
   if (live_bytes > next_save_.load(std::memory_order_relaxed)) {
     std::size_t n = 0, truncated = 0;
-    table.ForEachTimed(
-        [&](uintptr_t, std::size_t size, uint32_t ref, uint32_t) {
-          if (n < capacity_) {
-            buffer_[n++] = static_cast<uint64_t>(size) << 24 | ref;
-          } else {
-            ++truncated;
-          }
-        });
+    table.ForEach([&](uintptr_t, std::size_t size, uint32_t ref) {
+      if (n < capacity_) {
+        buffer_[n++] = static_cast<uint64_t>(size) << 24 | ref;
+      } else {
+        ++truncated;
+      }
+    });
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     info_.bytes = live_bytes;

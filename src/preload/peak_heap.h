@@ -18,7 +18,7 @@
 // (size, stack reference) pairs are copied into a buffer mmap'ed at Init
 // (pages touched as the copy needs them), with the estimate and the time.
 // A peak thus costs one scan of the live table's active levels; with
-// growth g the copies of a run number log(peak / first) / log(1 + g).
+// growth g the copies of a run number log(peak / min) / log(1 + g).
 // A check from the writer thread instead would miss a short spike. The copy
 // is approximate where other threads insert or erase during it.
 #ifndef MEMMON_SRC_PRELOAD_PEAK_HEAP_H_
@@ -40,8 +40,12 @@ class PeakHeap {
   static constexpr double kDefaultGrowth = 0.1;
 
   // Maps room for `capacity` samples (8 bytes each, untouched until used).
-  // False when mmap fails (the peak profile is then off).
-  bool Init(std::size_t capacity, double growth);
+  // The first peak is saved once the estimate exceeds `min_bytes` (the
+  // sampler passes 16 sampling intervals: below that a heap is a handful of
+  // samples, and each save scans the live table, so ramping up from zero
+  // by 10 % steps would cost ~50 scans for nothing). False when mmap fails
+  // (the peak profile is then off).
+  bool Init(std::size_t capacity, double growth, int64_t min_bytes = 0);
   bool initialized() const { return buffer_ != nullptr; }
 
   // After an insert that left the estimate at `live_bytes`: saves `table`'s

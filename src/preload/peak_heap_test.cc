@@ -161,6 +161,27 @@ TEST(PeakHeap, NothingSavedBelowTheMargin) {
   EXPECT_EQ(by_ref[1], 1600u);
 }
 
+TEST(PeakHeap, NothingSavedBelowTheFloor) {
+  LiveTable t;
+  ASSERT_TRUE(t.Init(64, false));
+  t.EnableLiveBytes(0);
+  PeakHeap peak;
+  ASSERT_TRUE(peak.Init(t.total_slots(), 0.1, /*min_bytes=*/5000));
+  int64_t live = 0;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_NE(t.Insert(Ptr(kBase + 0x500000 + i * 16), 1000, 1, 0, &live), 0u);
+    peak.MaybeSave(t, live);
+  }
+  PeakHeap::Info info;
+  PeakBytes(peak, &info);
+  EXPECT_EQ(info.saves, 0u);  // 5000 is not above the floor
+  ASSERT_NE(t.Insert(Ptr(kBase + 0x500100), 1, 1, 0, &live), 0u);
+  peak.MaybeSave(t, live);
+  PeakBytes(peak, &info);
+  EXPECT_EQ(info.saves, 1u);
+  EXPECT_EQ(info.bytes, 5001);
+}
+
 // Threads insert, erase and save peaks while a reader reads them: every
 // peak read is one some thread reached (no torn copy adds up to more than
 // every thread's blocks at once), and the final peak covers each thread's

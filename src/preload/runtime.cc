@@ -430,7 +430,10 @@ int WritePeakProfile(const char* path, const char* reason, char* error,
                info.truncated, static_cast<unsigned long long>(info.saves),
                static_cast<unsigned long long>(info.skipped));
     } else {
-      snprintf(line2, sizeof(line2), "peak: none saved yet");
+      snprintf(line2, sizeof(line2),
+               "peak: none saved yet (the sampled heap has stayed below 16 "
+               "sampling intervals, %llu bytes)",
+               static_cast<unsigned long long>(16 * Config().rate));
     }
     const char* comments[] = {line1, line2};
     memmon_raw_heap heap{};
