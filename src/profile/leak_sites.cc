@@ -302,9 +302,13 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
   std::sort(out.begin(), out.end(),
             [&](const SiteGrowth& a, const SiteGrowth& b) {
               if (a.kind != b.kind) return rank(a.kind) < rank(b.kind);
-              const bool ageing_a = a.age == SiteGrowth::Age::kAgeing,
-                         ageing_b = b.age == SiteGrowth::Age::kAgeing;
-              if (ageing_a != ageing_b) return ageing_a;
+              // Among leaks, memory that is kept first (with one profile
+              // every site is flat and ranked by bytes alone).
+              if (a.kind == GrowthKind::kUnbounded) {
+                const bool ageing_a = a.age == SiteGrowth::Age::kAgeing,
+                           ageing_b = b.age == SiteGrowth::Age::kAgeing;
+                if (ageing_a != ageing_b) return ageing_a;
+              }
               if (a.kind == GrowthKind::kUnbounded &&
                   a.recent_slope_bytes_per_s != b.recent_slope_bytes_per_s) {
                 return a.recent_slope_bytes_per_s > b.recent_slope_bytes_per_s;

@@ -39,7 +39,7 @@
 //   steady  neither; unknown: no ages.
 // It is used in the judgement: a site that grew steadily but whose memory
 // is young is bounded (churn that happens to be rising now, not kept
-// memory), and within one kind ageing sites rank first.
+// memory), and among unbounded sites ageing ones rank first.
 //
 // Names are shown as pprof shows them: without parameter lists
 // ("ns::Cache<int>::Put", not "ns::Cache<int>::Put(int) const").
