@@ -365,13 +365,18 @@ TEST(PreloadTest, ForkAndExec) {
   EXPECT_EQ(LeafTotal(execd, "inuse_space", "ParentLeak"), 0);
   EXPECT_NE(PprofTopFunction(exec_file, dir.path()).find("ExecLeak"),
             std::string::npos);
-  // Nothing else was written (no file shared, no temporary left behind).
-  int files = 0;
+  // Nothing else was written (no file shared, no temporary left behind)
+  // but each process's peak heap profile (MEMMON_PEAK, on by default).
+  int files = 0, peaks = 0;
   for (const auto& e : fs::directory_iterator(dir.path())) {
-    (void)e;
     ++files;
+    if (e.path().filename().string().starts_with("peak.")) ++peaks;
   }
-  EXPECT_EQ(files, 3);
+  EXPECT_EQ(files, 6);
+  EXPECT_EQ(peaks, 3);
+  EXPECT_TRUE(fs::exists(dir.path() + "/peak.pb.gz"));
+  EXPECT_TRUE(fs::exists(dir.path() + "/peak.pid" + std::to_string(exec_child) +
+                         ".pb.gz"));
 }
 
 // dlopen/dlclose cycles with sampled allocations inside the plugin; a

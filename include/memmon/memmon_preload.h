@@ -162,6 +162,13 @@ struct memmon_raw_site {
   double alloc_bytes;
   double inuse_objects;
   double inuse_bytes;
+  /* The age of the site's live objects (MEMMON_LIVE_AGE), seconds: the
+   * median over its live objects (each sample weighted by the objects it
+   * stands for) and the oldest sample's. age_samples is the number of live
+   * samples they come from; 0: no ages (the fields are then 0). */
+  double live_age_median_s;
+  double live_age_oldest_s;
+  uint64_t age_samples;
 };
 struct memmon_raw_heap {
   uint64_t sample_rate;

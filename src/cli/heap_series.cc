@@ -186,6 +186,17 @@ nlohmann::ordered_json SuspectJson(const profile::SiteGrowth& site) {
   j["first_bytes"] = static_cast<int64_t>(site.first_bytes);
   j["peak_bytes"] = static_cast<int64_t>(site.peak_bytes);
   j["snapshots"] = site.inuse_bytes.size();
+  // The age of the live memory (null when the profiles carry no ages).
+  if (site.age != profile::SiteGrowth::Age::kUnknown) {
+    j["median_age_s"] = site.last_median_age_s;
+    j["oldest_age_s"] = site.last_oldest_age_s;
+    j["median_age_growth"] = site.age_slope;
+  } else {
+    j["median_age_s"] = nullptr;
+    j["oldest_age_s"] = nullptr;
+    j["median_age_growth"] = nullptr;
+  }
+  j["age"] = std::string(profile::ToString(site.age));
   return j;
 }
 

@@ -55,7 +55,9 @@ Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out);
 // One suspect as a JSON object: "stack" (function names, innermost first),
 // "frames" ({function, file, line}), "function", "file", "inuse_bytes",
 // "growth_bytes_per_s", "slope_lower_bytes_per_s", "confidence", "kind",
-// "first_bytes", "peak_bytes" (docs/cli.md, memmon leaks).
+// "first_bytes", "peak_bytes", "snapshots", and the live memory's age:
+// "median_age_s", "oldest_age_s", "median_age_growth" (null without ages),
+// "age" (docs/cli.md, memmon leaks).
 nlohmann::ordered_json SuspectJson(const profile::SiteGrowth& site);
 
 // "file.cc:54" (the file's base name, and the line when known), or "" when

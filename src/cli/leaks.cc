@@ -45,6 +45,12 @@ std::string Describe(std::size_t rank, const profile::SiteGrowth& g,
                              100 * g.confidence);
     }
   }
+  if (g.age != profile::SiteGrowth::Age::kUnknown) {
+    figures += fmt::format("; live memory {}: median age {}, oldest {}",
+                           profile::ToString(g.age),
+                           internal::HumanDuration(g.last_median_age_s),
+                           internal::HumanDuration(g.last_oldest_age_s));
+  }
   std::string out = fmt::format("#{:<2} {:<9}  {}  {}\n", rank,
                                 profile::ToString(g.kind), g.function, figures);
   constexpr std::size_t kFrames = 8;

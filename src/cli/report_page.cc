@@ -178,6 +178,10 @@ Status ParseLeaks(const std::string& path, std::string_view text,
     leak.kind = String(s, "kind");
     leak.first_bytes = Number(s, "first_bytes");
     leak.peak_bytes = Number(s, "peak_bytes");
+    leak.median_age_s = Number(s, "median_age_s");
+    leak.oldest_age_s = Number(s, "oldest_age_s");
+    leak.age = String(s, "age");
+    if (leak.age == "unknown") leak.age.clear();
     out->push_back(std::move(leak));
   }
   return Status::Ok();
@@ -411,7 +415,8 @@ void AppendLeaks(const RunReport& r, std::string* out) {
   *out +=
       "<table class=\"leaks\">\n<thead><tr><th>#</th><th>allocation site</th>"
       "<th>in use</th><th>growth</th><th>kind</th><th>confidence</th>"
-      "<th>first &rarr; peak</th></tr></thead>\n<tbody>\n";
+      "<th>first &rarr; peak</th><th>live age (median / oldest)</th>"
+      "</tr></thead>\n<tbody>\n";
   std::size_t rank = 0;
   for (const LeakSuspect& s : *r.leaks) {
     ++rank;
@@ -440,14 +445,21 @@ void AppendLeaks(const RunReport& r, std::string* out) {
       first_peak = (s.first_bytes ? Bytes(*s.first_bytes) : "?") + " &rarr; " +
                    (s.peak_bytes ? Bytes(*s.peak_bytes) : "?");
     }
+    std::string age = "&ndash;";
+    if (s.median_age_s && s.oldest_age_s) {
+      age = fmt::format("{} / {}", internal::HumanDuration(*s.median_age_s),
+                        internal::HumanDuration(*s.oldest_age_s));
+      if (!s.age.empty()) age += " (" + HtmlEscape(s.age) + ")";
+    }
     *out += fmt::format(
         "<tr><td>{}</td><td>{}{}</td><td class=\"num\">{}</td><td "
         "class=\"num\">{}/s</td>"
-        "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+        "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+        "<td class=\"num\">{}</td></tr>\n",
         rank, site, stack, Bytes(s.inuse_bytes), Bytes(s.growth_bytes_per_s),
         s.kind.empty() ? "&ndash;" : HtmlEscape(s.kind),
         s.confidence ? fmt::format("{:.1f} %", *s.confidence * 100) : "&ndash;",
-        first_peak);
+        first_peak, age);
   }
   *out += "</tbody>\n</table>\n</section>\n";
 }

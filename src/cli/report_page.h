@@ -74,6 +74,11 @@ struct LeakSuspect {
   std::string kind;                  // unbounded, bounded, flat; "" unknown
   std::optional<double> first_bytes;
   std::optional<double> peak_bytes;
+  // The age of the live memory: median and oldest (seconds), and the
+  // verdict (ageing, young, steady; "" unknown).
+  std::optional<double> median_age_s;
+  std::optional<double> oldest_age_s;
+  std::string age;
 };
 
 struct RunInfo {

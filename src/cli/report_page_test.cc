@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/format.h"
 #include "cli/heap_series.h"
 #include "profile/pprof.h"
 
@@ -264,6 +265,32 @@ TEST(ReportPage, MissingSectionsSaySo) {
   // Unknown is null (a gap), a missing column is absent.
   EXPECT_NE(page.find("\"rss_bytes\":[100,null]"), std::string::npos);
   EXPECT_EQ(page.find("heap_inuse_bytes\":"), std::string::npos);
+}
+
+// The leak-suspect table shows the live memory's age when leaks.json has
+// it, and a dash when it does not.
+TEST(ReportPage, LeakTableShowsLiveAges) {
+  RunDir dir;
+  dir.Write("leaks.json",
+            "[{\"stack\": [\"Leak\"], \"inuse_bytes\": 1048576, "
+            "\"growth_bytes_per_s\": 1024, \"median_age_s\": 90, "
+            "\"oldest_age_s\": 200, \"age\": \"ageing\"},"
+            " {\"stack\": [\"Old\"], \"inuse_bytes\": 1, "
+            "\"growth_bytes_per_s\": 0, \"median_age_s\": null, "
+            "\"age\": \"unknown\"}]");
+  RunReport r;
+  ASSERT_TRUE(LoadRunDir(dir.path(), &r).ok());
+  ASSERT_TRUE(r.leaks && r.leaks->size() == 2u);
+  EXPECT_EQ((*r.leaks)[0].median_age_s, 90);
+  EXPECT_EQ((*r.leaks)[0].age, "ageing");
+  EXPECT_FALSE((*r.leaks)[1].median_age_s);
+  EXPECT_EQ((*r.leaks)[1].age, "");
+  std::string page = RenderReport(r, {});
+  EXPECT_NE(page.find("live age (median / oldest)"), std::string::npos);
+  EXPECT_NE(page.find(internal::HumanDuration(90) + " / " +
+                      internal::HumanDuration(200) + " (ageing)"),
+            std::string::npos)
+      << page;
 }
 
 }  // namespace

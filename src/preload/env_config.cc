@@ -22,6 +22,12 @@ uint64_t EnvNumber(const char* name, uint64_t fallback) {
   return v;
 }
 
+bool EnvFlag(const char* name, bool fallback) {
+  const char* s = getenv(name);
+  if (s == nullptr || *s == '\0') return fallback;
+  return !(s[0] == '0' && s[1] == '\0');
+}
+
 EnvConfig ReadEnvConfig() {
   EnvConfig c;
   c.sampler.rate = EnvNumber("MEMMON_SAMPLE_RATE", kDefaultSampleRate);
@@ -29,6 +35,9 @@ EnvConfig ReadEnvConfig() {
   const char* off = getenv("MEMMON_DISABLE");
   c.sampler.enabled = !(off != nullptr && *off != '\0' && *off != '0');
   c.live_table_slots = EnvNumber("MEMMON_LIVE_TABLE_SLOTS", 4096);
+  c.peak = EnvFlag("MEMMON_PEAK", true);
+  c.peak_growth_percent = EnvNumber("MEMMON_PEAK_GROWTH", 10);
+  c.live_age = EnvFlag("MEMMON_LIVE_AGE", true);
   return c;
 }
 

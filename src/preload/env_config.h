@@ -27,7 +27,18 @@ struct EnvConfig {
   // samples by default; pages are touched level by level as samples need
   // them.
   uint64_t live_table_slots = 4096;
+  // MEMMON_PEAK=0 turns the peak heap profile off (peak_heap.h); on by
+  // default. MEMMON_PEAK_GROWTH: a new peak is saved once the sampled live
+  // bytes exceed the last saved peak by this many percent (default 10).
+  bool peak = true;
+  uint64_t peak_growth_percent = 10;
+  // MEMMON_LIVE_AGE=0: samples get no allocation time (no clock read on the
+  // sampled path; profiles carry no ages). On by default.
+  bool live_age = true;
 };
+
+// $name as a switch: `fallback` when unset or empty, off for "0", else on.
+MEMMON_IN_MALLOC bool EnvFlag(const char* name, bool fallback);
 
 MEMMON_IN_MALLOC EnvConfig ReadEnvConfig();
 

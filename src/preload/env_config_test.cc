@@ -95,5 +95,34 @@ TEST(ReadEnvConfig, DefaultsAndOverrides) {
   }
 }
 
+// The peak heap profile and the allocation times: on by default, "0"
+// turns each off; the growth margin is a percentage.
+TEST(ReadEnvConfig, PeakAndLiveAge) {
+  {
+    ScopedEnv peak("MEMMON_PEAK", nullptr);
+    ScopedEnv growth("MEMMON_PEAK_GROWTH", nullptr);
+    ScopedEnv age("MEMMON_LIVE_AGE", nullptr);
+    const EnvConfig c = ReadEnvConfig();
+    EXPECT_TRUE(c.peak);
+    EXPECT_EQ(c.peak_growth_percent, 10u);
+    EXPECT_TRUE(c.live_age);
+  }
+  {
+    ScopedEnv peak("MEMMON_PEAK", "0");
+    ScopedEnv growth("MEMMON_PEAK_GROWTH", "25");
+    ScopedEnv age("MEMMON_LIVE_AGE", "0");
+    const EnvConfig c = ReadEnvConfig();
+    EXPECT_FALSE(c.peak);
+    EXPECT_EQ(c.peak_growth_percent, 25u);
+    EXPECT_FALSE(c.live_age);
+  }
+  for (const char* v : {"1", "yes", "00"}) {
+    ScopedEnv peak("MEMMON_PEAK", v);
+    EXPECT_TRUE(EnvFlag("MEMMON_PEAK", false)) << v;
+  }
+  ScopedEnv empty("MEMMON_PEAK", "");
+  EXPECT_FALSE(EnvFlag("MEMMON_PEAK", false));
+}
+
 }  // namespace
 }  // namespace memmon::preload

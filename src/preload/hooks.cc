@@ -105,6 +105,15 @@ MEMMON_IN_MALLOC void InitSlow() {
                    !g_real.glibc_chunks))
     g_config.enabled = false;
   if (!g_stacks.Init(1u << 16, 64u << 20)) g_config.enabled = false;
+  // The peak heap profile: the table's live-bytes estimate, watched on
+  // sampled inserts, and a buffer for a copy of every live sample.
+  g_config.live_age = env.live_age;
+  g_config.peak =
+      env.peak && g_config.enabled &&
+      g_peak.Init(g_live.total_slots(),
+                  static_cast<double>(env.peak_growth_percent) / 100.0,
+                  static_cast<int64_t>(16 * g_config.rate));
+  if (g_config.peak) g_live.EnableLiveBytes(g_config.rate);
   InitThreadCounters();
   t.in_init = false;
   errno = saved_errno;
@@ -491,6 +500,9 @@ void ResetAfterFork() {
   // was recording a sample (from a signal handler), so that the child's
   // one thread is not left unable to sample.
   ThisThread().in_hook = false;
+  // A thread of the parent that was copying a peak (or reading one) is gone:
+  // its try-lock would stay taken in the child for good.
+  g_peak.ResetAfterFork();
 }
 
 }  // namespace memmon::preload

@@ -35,6 +35,16 @@
 // stack reference), because its pages are what the table costs in RSS:
 // samples land in random slots, so a long-running process touches them all.
 // Sizes above 2^40 - 1 bytes are recorded as 2^40 - 1.
+//
+// Age: each slot also has a 32-bit allocation time (a Tick, in a parallel
+// array after the levels, 4 bytes a slot: the entry stays 16 bytes and the
+// ticks' pages cost a quarter of the entries' in RSS). It is stored before
+// the key is published and read between the reader's two key loads.
+//
+// Live bytes: with EnableLiveBytes(rate) the table keeps the sampler's
+// estimate of the bytes in live sampled blocks (the sum of their sample
+// weights), updated on sampled inserts and erases only: the peak heap
+// profile (peak_heap.h) watches it. Erasing then reads the entry's size.
 #ifndef MEMMON_SRC_PRELOAD_LIVE_TABLE_H_
 #define MEMMON_SRC_PRELOAD_LIVE_TABLE_H_
 
@@ -88,11 +98,41 @@ class alignas(64) LiveTable {
   static constexpr uint64_t kMaxSize = (uint64_t{1} << 40) - 1;
   static constexpr uint32_t kMaxStackRef = (1u << 24) - 1;
 
+  // Coarse monotonic time: CLOCK_MONOTONIC_COARSE nanoseconds >> 24 (one
+  // tick is 16.8 ms; 32 bits wrap after 2.3 years, so an age, the modular
+  // difference of two ticks, is right below that). A vDSO call, a few ns:
+  // only sampled allocations take it.
+  static constexpr int kTickShift = 24;
+  static constexpr double kTickSeconds = 1.6777216e-2;  // 2^24 ns
+  MEMMON_IN_MALLOC static uint32_t NowTick() noexcept;
+  static double TickAgeSeconds(uint32_t now, uint32_t then) {
+    return static_cast<double>(static_cast<uint32_t>(now - then)) *
+           kTickSeconds;
+  }
+
+  // Keeps the live-bytes estimate from now on, weighting a sample of
+  // `size` bytes as SampleWeightBytes(size, rate) (rounded). Call before
+  // the first insert (InitSlow does, when the peak profile is on).
+  void EnableLiveBytes(uint64_t rate) {
+    rate_ = rate;
+    track_live_bytes_ = true;
+  }
+  bool tracks_live_bytes() const { return track_live_bytes_; }
+  // The estimate, bytes (0 without EnableLiveBytes).
+  int64_t live_bytes() const {
+    return live_bytes_.load(std::memory_order_relaxed);
+  }
+  // What one sample of `size` bytes adds to the estimate.
+  MEMMON_IN_MALLOC int64_t WeightOf(std::size_t size) const noexcept;
+
   // `stack_ref` < 2^24 (StackTable::Ref). Returns the entry's slot
   // reference (non-zero, see EraseSlot), or 0 when every level is full
-  // around `p`.
+  // around `p`. `tick` is the allocation's time (NowTick). When the table
+  // keeps live bytes, *live_bytes (if given) gets the estimate right after
+  // this insert.
   MEMMON_IN_MALLOC std::size_t Insert(const void* p, std::size_t size,
-                                      uint32_t stack_ref) noexcept;
+                                      uint32_t stack_ref, uint32_t tick = 0,
+                                      int64_t* live_bytes = nullptr) noexcept;
   // Removes `p`; false when it was not there.
   MEMMON_IN_MALLOC bool Erase(const void* p) noexcept;
   // Removes `p`, which Insert put at slot reference `slot`: one store, no
@@ -127,6 +167,25 @@ class alignas(64) LiveTable {
     }
   }
 
+  // Calls fn(address, size, stack_ref, tick) for every entry seen stably.
+  template <typename Fn>
+  void ForEachTimed(Fn fn) const {
+    for (const Level& level : levels_) {
+      if (!level.active.load(std::memory_order_acquire)) break;
+      for (std::size_t i = 0; i <= level.mask; ++i) {
+        const Entry& e = level.slots[i];
+        uintptr_t k = e.key.load(std::memory_order_acquire);
+        if (k <= kBusy) continue;
+        uint64_t meta = e.meta.load(std::memory_order_relaxed);
+        uint32_t tick =
+            ticks_[&e - levels_[0].slots].load(std::memory_order_relaxed);
+        if (e.key.load(std::memory_order_acquire) != k) continue;
+        fn(k, static_cast<std::size_t>(meta >> 24),
+           static_cast<uint32_t>(meta & kMaxStackRef), tick);
+      }
+    }
+  }
+
   // Entries, counted by a scan (for tests; the sampler counts its inserts
   // and erases per thread instead of sharing a counter between threads).
   uint64_t CountLive() const {
@@ -136,6 +195,8 @@ class alignas(64) LiveTable {
   }
   // Entries of the levels in use.
   std::size_t capacity() const;
+  // Entries of all levels (what capacity() can grow to).
+  std::size_t total_slots() const { return total_slots_; }
 
  private:
   static constexpr uintptr_t kEmpty = 0, kTomb = 1, kBusy = 2;
@@ -162,12 +223,20 @@ class alignas(64) LiveTable {
     return static_cast<std::size_t>((x * 0x9E3779B97F4A7C15ull) >> 20);
   }
   MEMMON_IN_MALLOC static void FilterAdd(const void* p, int delta) noexcept;
+  // The estimate loses the weight of `meta`'s size (an erased entry).
+  MEMMON_IN_MALLOC void SubtractLive(uint64_t meta) noexcept;
 
   // First, with the first level, in the object's first cache line: all
   // that EraseSlot reads besides the entry.
   std::size_t total_slots_ = 0;  // of all levels (contiguous from levels_[0])
   bool keep_filter_ = true;
+  bool track_live_bytes_ = false;  // EnableLiveBytes
+  uint64_t rate_ = 0;              // for WeightOf
   Level levels_[kLevels];
+  // One per slot, after the levels' entries (see "Age" above).
+  std::atomic<uint32_t>* ticks_ = nullptr;
+  // Written by every sampled insert and erase of every thread: its own line.
+  alignas(64) std::atomic<int64_t> live_bytes_{0};
 };
 
 }  // namespace memmon::preload

@@ -193,6 +193,47 @@ bool LoadWriter(char* error, size_t error_len) {
   return true;
 }
 
+// ---- the age of live memory (MEMMON_LIVE_AGE) -----------------------------
+// One live sample's age, for its site (an index into the sites array).
+struct LiveAge {
+  uint32_t site;
+  double age_s;
+  double objects;  // the objects the sample stands for
+};
+
+// Sets each site's median (weighted by objects) and oldest live age from
+// `aged`, which it sorts.
+void AddLiveAges(memmon_raw_site* sites, LiveAge* aged, size_t count) {
+  if (count == 0) return;
+  qsort(aged, count, sizeof(LiveAge), [](const void* a, const void* b) {
+    const auto* x = static_cast<const LiveAge*>(a);
+    const auto* y = static_cast<const LiveAge*>(b);
+    if (x->site != y->site) return x->site < y->site ? -1 : 1;
+    return x->age_s < y->age_s ? -1 : x->age_s > y->age_s ? 1 : 0;
+  });
+  for (size_t i = 0; i < count;) {
+    size_t end = i;
+    double total = 0;
+    while (end < count && aged[end].site == aged[i].site) {
+      total += aged[end].objects;
+      ++end;
+    }
+    memmon_raw_site& s = sites[aged[i].site];
+    double seen = 0;
+    s.live_age_median_s = aged[end - 1].age_s;
+    for (size_t j = i; j < end; ++j) {
+      seen += aged[j].objects;
+      if (seen >= total / 2) {
+        s.live_age_median_s = aged[j].age_s;
+        break;
+      }
+    }
+    s.live_age_oldest_s = aged[end - 1].age_s;
+    s.age_samples = end - i;
+    i = end;
+  }
+}
+
 // Requires write_mu. Gathers every stack's totals and the live samples into
 // `sites` (malloc'd; the caller frees). StackRecord::reserved holds each
 // stack's 1-based site index while this runs.
@@ -224,7 +265,13 @@ size_t CollectSites(memmon_raw_site** out) {
     }
   });
   const uint64_t rate = Config().rate;
-  Live().ForEach([&](uintptr_t, size_t size, uint32_t ref) {
+  // The live samples' ages (when they carry a time), for each site's median
+  // and oldest: gathered, then sorted by site and age.
+  const bool ages = Config().live_age;
+  const uint32_t now = LiveTable::NowTick();
+  LiveAge* aged = nullptr;
+  size_t aged_count = 0, aged_cap = 0;
+  Live().ForEachTimed([&](uintptr_t, size_t size, uint32_t ref, uint32_t tick) {
     if (size == 0) return;
     StackRecord* r = stacks.FromRef(ref);
     memmon_raw_site* s = site_of(r);
@@ -232,7 +279,21 @@ size_t CollectSites(memmon_raw_site** out) {
     double w = SampleWeightBytes(size, rate);
     s->inuse_bytes += w;
     s->inuse_objects += w / static_cast<double>(size);
+    if (!ages) return;
+    if (aged_count == aged_cap) {
+      size_t next = aged_cap == 0 ? 1024 : 2 * aged_cap;
+      auto* grown =
+          static_cast<LiveAge*>(realloc(aged, next * sizeof(LiveAge)));
+      if (grown == nullptr) return;  // ages of the rest left out
+      aged = grown;
+      aged_cap = next;
+    }
+    aged[aged_count++] = {static_cast<uint32_t>(s - sites),
+                          LiveTable::TickAgeSeconds(now, tick),
+                          w / static_cast<double>(size)};
   });
+  AddLiveAges(sites, aged, aged_count);
+  free(aged);
   return n;
 }
 
@@ -314,6 +375,89 @@ long TopSites(char* out, size_t size, unsigned max_sites) {
                      });
 }
 
+// ---- the peak heap profile (MEMMON_PEAK; peak_heap.h) ---------------------
+// The sampled heap at its highest point so far, as a heap profile (only
+// inuse_objects and inuse_space filled), with a comment giving when the
+// peak was and its size. The profile's time is the peak's.
+int WritePeakProfile(const char* path, const char* reason, char* error,
+                     size_t error_len) {
+  ScopedNoSampling no_sampling;
+  char scratch[256];
+  if (error == nullptr || error_len == 0) {
+    error = scratch;
+    error_len = sizeof(scratch);
+  }
+  error[0] = '\0';
+  pthread_mutex_lock(&g_rt.write_mu);
+  int rc = -1;
+  if (LoadWriter(error, error_len)) {
+    StackTable& stacks = Stacks();
+    size_t cap = static_cast<size_t>(stacks.count()) + 1 + 4096;
+    auto* sites =
+        static_cast<memmon_raw_site*>(calloc(cap, sizeof(memmon_raw_site)));
+    size_t n = 0;
+    PeakHeap::Info info;
+    if (sites != nullptr) {
+      stacks.ForEach([&](StackRecord* r) { r->reserved = 0; });
+      const uint64_t rate = Config().rate;
+      info = Peak().Read([&](size_t size, uint32_t ref) {
+        if (size == 0) return;
+        StackRecord* r = stacks.FromRef(ref);
+        if (r->reserved == 0) {
+          if (n >= cap) return;
+          sites[n].frames = r->frames;
+          sites[n].depth = r->depth;
+          r->reserved = static_cast<uint32_t>(++n);
+        }
+        memmon_raw_site& s = sites[r->reserved - 1];
+        double w = SampleWeightBytes(size, rate);
+        s.inuse_bytes += w;
+        s.inuse_objects += w / static_cast<double>(size);
+      });
+    }
+    const int64_t mono = NowNanos(CLOCK_MONOTONIC);
+    const int64_t at = info.bytes > 0 ? info.time_nanos : mono;
+    char line1[256], line2[512];
+    snprintf(line1, sizeof(line1), "memmon peak heap profile; reason: %s",
+             reason ? reason : "request");
+    if (info.bytes > 0) {
+      snprintf(line2, sizeof(line2),
+               "peak: %lld bytes sampled live (estimate) at %.3f s after "
+               "start, %.3f s before this profile; %zu samples (%zu left "
+               "out); saved %llu times, %llu skipped while busy",
+               static_cast<long long>(info.bytes),
+               static_cast<double>(at - g_rt.start_nanos) / 1e9,
+               static_cast<double>(mono - at) / 1e9, info.samples,
+               info.truncated, static_cast<unsigned long long>(info.saves),
+               static_cast<unsigned long long>(info.skipped));
+    } else {
+      snprintf(line2, sizeof(line2),
+               "peak: none saved yet (the sampled heap has stayed below 16 "
+               "sampling intervals, %llu bytes)",
+               static_cast<unsigned long long>(16 * Config().rate));
+    }
+    const char* comments[] = {line1, line2};
+    memmon_raw_heap heap{};
+    heap.sample_rate = Config().rate;
+    heap.time_nanos = NowNanos(CLOCK_REALTIME) - (mono - at);
+    heap.duration_nanos = at - g_rt.start_nanos;
+    heap.site_count = n;
+    heap.sites = sites;
+    heap.comment_count = 2;
+    heap.comments = comments;
+    if (sites == nullptr) {
+      snprintf(error, error_len, "out of memory");
+    } else {
+      rc = g_rt.write_heap(&heap, path, error, error_len);
+    }
+    free(sites);
+  }
+  pthread_mutex_unlock(&g_rt.write_mu);
+  return rc;
+}
+
+bool PeakOn() { return Config().peak; }
+
 // DIR/KIND[.pidPID][.NNNN].pb.gz (see the file comment).
 void FileName(char* out, size_t len, const char* kind, int seq) {
   char pid[32] = "", num[16] = "";
@@ -342,6 +486,10 @@ bool Always() { return true; }
 
 const ProfileKind kProfileKinds[] = {
     {"heap", Always, "", WriteProfile},
+    {"peak", PeakOn,
+     "the peak heap profile is off in this process (MEMMON_PEAK=0, or "
+     "sampling is off)",
+     WritePeakProfile},
 };
 
 const ProfileKind* FindKind(const char* name) {

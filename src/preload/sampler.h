@@ -21,6 +21,7 @@
 #include "memmon/memmon_preload.h"
 #include "preload/in_malloc.h"
 #include "preload/live_table.h"
+#include "preload/peak_heap.h"
 #include "preload/stack_table.h"
 
 namespace memmon::preload {
@@ -31,10 +32,13 @@ struct SamplerConfig {
   uint64_t rate = kDefaultSampleRate;
   uint64_t seed = 0;  // 0: seeded from the clock and the thread
   bool enabled = true;
+  bool live_age = true;  // MEMMON_LIVE_AGE: samples carry their time
+  bool peak = true;      // MEMMON_PEAK: the peak heap profile is kept
 };
 
 // The process-wide tables (initialised on first use).
 LiveTable& Live();
+PeakHeap& Peak();
 StackTable& Stacks();
 const SamplerConfig& Config();
 

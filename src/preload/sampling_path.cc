@@ -13,6 +13,7 @@ namespace memmon::preload {
 constinit SamplerConfig g_config;
 constinit LiveTable g_live;
 constinit StackTable g_stacks;
+constinit PeakHeap g_peak;
 constinit std::atomic<uint64_t> g_thread_seq{0};
 constinit std::atomic<uintptr_t> g_self_lo{0};
 constinit std::atomic<uintptr_t> g_self_hi{0};
@@ -88,6 +89,7 @@ MEMMON_NOINLINE void PrepareUnwinderOnce() {
 
 // ---- what the rest of the sampler sees ------------------------------------
 LiveTable& Live() { return g_live; }
+PeakHeap& Peak() { return g_peak; }
 StackTable& Stacks() { return g_stacks; }
 const SamplerConfig& Config() { return g_config; }
 

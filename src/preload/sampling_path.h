@@ -30,6 +30,7 @@
 #include "preload/glibc_wrap.h"
 #include "preload/in_malloc.h"
 #include "preload/live_table.h"
+#include "preload/peak_heap.h"
 #include "preload/prefetch.h"
 #include "preload/sampler.h"
 #include "preload/stack_table.h"
@@ -42,6 +43,7 @@ namespace memmon::preload {
 extern MEMMON_HIDDEN SamplerConfig g_config;
 extern MEMMON_HIDDEN LiveTable g_live;
 extern MEMMON_HIDDEN StackTable g_stacks;
+extern MEMMON_HIDDEN PeakHeap g_peak;
 extern MEMMON_HIDDEN std::atomic<uint64_t> g_thread_seq;
 // This library's own address range, whose frames are trimmed from stacks.
 extern MEMMON_HIDDEN std::atomic<uintptr_t> g_self_lo;
@@ -115,9 +117,15 @@ MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void RecordSample(ThreadState& t, void* p,
                             0.5),
       std::memory_order_relaxed);
   ++t.samples;  // moved to the thread's slot at its next flush
-  if (const size_t slot = g_live.Insert(p, size, g_stacks.Ref(stack))) {
+  // The allocation's time, for the age of live memory (a vDSO call).
+  const uint32_t tick = g_config.live_age ? LiveTable::NowTick() : 0;
+  int64_t live_bytes = 0;
+  if (const size_t slot =
+          g_live.Insert(p, size, g_stacks.Ref(stack), tick, &live_bytes)) {
     ++t.live_samples;
     if (wrapped) SetWrapSlot(p, slot);
+    // Peaks only rise on a sampled insert: the one place to watch them.
+    if (g_config.peak) g_peak.MaybeSave(g_live, live_bytes);
   } else {
     g_dropped.fetch_add(1, std::memory_order_relaxed);
   }

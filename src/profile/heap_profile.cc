@@ -177,9 +177,34 @@ Profile BuildHeapProfile(const HeapSnapshot& snapshot,
       }
       s.location_ids.push_back(unknown_location);
     }
+    if (site.age_samples > 0 && site.inuse_objects > 0) {
+      auto ms = [](double seconds) {
+        return static_cast<int64_t>(seconds * 1000 + 0.5);
+      };
+      s.labels.push_back(
+          {kLiveAgeMedianLabel, "", ms(site.live_age_median_s), "ms"});
+      s.labels.push_back(
+          {kLiveAgeOldestLabel, "", ms(site.live_age_oldest_s), "ms"});
+    }
     p.samples.push_back(std::move(s));
   }
   return p;
+}
+
+bool LiveAgeOf(const Sample& sample, LiveAge* out) {
+  bool median = false, oldest = false;
+  for (const Label& l : sample.labels) {
+    // Milliseconds as written; seconds too, should a profile use them.
+    double scale = l.num_unit == "s" || l.num_unit == "seconds" ? 1 : 1e-3;
+    if (l.key == kLiveAgeMedianLabel) {
+      out->median_s = static_cast<double>(l.num) * scale;
+      median = true;
+    } else if (l.key == kLiveAgeOldestLabel) {
+      out->oldest_s = static_cast<double>(l.num) * scale;
+      oldest = true;
+    }
+  }
+  return median && oldest;
 }
 
 }  // namespace memmon::profile

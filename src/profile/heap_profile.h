@@ -33,7 +33,24 @@ struct HeapSite {
   double alloc_bytes = 0;
   double inuse_objects = 0;
   double inuse_bytes = 0;
+  // The age of the live objects (age_samples > 0 when known): written as
+  // the sample's numeric labels kLiveAgeMedianLabel and kLiveAgeOldestLabel,
+  // in milliseconds (num_unit "ms"), which `go tool pprof -tags` shows and
+  // LiveAgeOf reads back.
+  double live_age_median_s = 0;
+  double live_age_oldest_s = 0;
+  uint64_t age_samples = 0;
 };
+
+inline constexpr char kLiveAgeMedianLabel[] = "live_age_median";
+inline constexpr char kLiveAgeOldestLabel[] = "live_age_oldest";
+
+// A sample's live ages (seconds) from its labels; false when it has none.
+struct LiveAge {
+  double median_s = 0;
+  double oldest_s = 0;
+};
+bool LiveAgeOf(const Sample& sample, LiveAge* out);
 
 struct HeapSnapshot {
   std::vector<HeapSite> sites;

@@ -75,6 +75,34 @@ TEST(HeapProfileTest, BuildsSymbolizedProfile) {
   EXPECT_EQ(back.samples.size(), 2u);
 }
 
+// The live ages reach the profile as numeric labels in milliseconds, and
+// come back out of the encoded file.
+TEST(HeapProfileTest, LiveAgesAsLabels) {
+  HeapSnapshot snap;
+  snap.sample_rate = 524288;
+  HeapSite aged{{}, 1, 100, 2, 200};
+  aged.live_age_median_s = 1.25;
+  aged.live_age_oldest_s = 30;
+  aged.age_samples = 2;
+  snap.sites.push_back(aged);
+  snap.sites.push_back({{}, 1, 100, 1, 100});  // no ages: no labels
+  std::vector<Module> modules = LoadedModules();
+  Symbolizer symbolizer;
+  Profile p = BuildHeapProfile(snap, modules, &symbolizer);
+  Profile back;
+  ASSERT_TRUE(DecodeProfile(EncodeProfile(p), &back).ok());
+  ASSERT_EQ(back.samples.size(), 2u);
+  ASSERT_EQ(back.samples[0].labels.size(), 2u);
+  EXPECT_EQ(back.samples[0].labels[0].key, kLiveAgeMedianLabel);
+  EXPECT_EQ(back.samples[0].labels[0].num, 1250);
+  EXPECT_EQ(back.samples[0].labels[0].num_unit, "ms");
+  LiveAge age;
+  ASSERT_TRUE(LiveAgeOf(back.samples[0], &age));
+  EXPECT_DOUBLE_EQ(age.median_s, 1.25);
+  EXPECT_DOUBLE_EQ(age.oldest_s, 30);
+  EXPECT_FALSE(LiveAgeOf(back.samples[1], &age));
+}
+
 TEST(HeapProfileTest, DemangleAndUnknownAddresses) {
   EXPECT_EQ(Demangle("_Z4Leaki"), "Leak(int)");
   EXPECT_EQ(Demangle("main"), "main");

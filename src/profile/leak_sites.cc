@@ -8,6 +8,7 @@
 
 #include "detect/trend.h"
 #include "memmon/growth.h"
+#include "profile/heap_profile.h"
 
 namespace memmon::profile {
 
@@ -129,12 +130,80 @@ std::span<const T> Tail(const std::vector<T>& v, std::size_t n) {
   return std::span<const T>(v).last(n);
 }
 
+// A site's ages in one snapshot: its stacks' (median, oldest, bytes).
+struct StackAges {
+  std::vector<std::pair<double, double>> median_weight;
+  double oldest = -1;
+};
+
+// The bytes-weighted median of the stacks' medians.
+double WeightedMedian(std::vector<std::pair<double, double>> v) {
+  std::sort(v.begin(), v.end());
+  double total = 0;
+  for (const auto& [m, w] : v) total += w;
+  double seen = 0;
+  for (const auto& [m, w] : v) {
+    seen += w;
+    if (seen >= total / 2) return m;
+  }
+  return v.empty() ? -1 : v.back().first;
+}
+
+// Sets g's age fields from its per-snapshot ages; `run_s` is the run's
+// time at each snapshot.
+void JudgeAge(const std::vector<double>& times,
+              const std::vector<double>& run_s, SiteGrowth& g) {
+  std::vector<double> t, m;
+  for (std::size_t i = 0; i < g.median_age_s.size(); ++i) {
+    if (g.median_age_s[i] < 0) continue;
+    t.push_back(times[i]);
+    m.push_back(g.median_age_s[i]);
+    g.last_median_age_s = g.median_age_s[i];
+    g.last_oldest_age_s = g.oldest_age_s[i];
+  }
+  if (m.empty()) return;
+  std::size_t last = g.median_age_s.size();
+  while (last-- > 0 && g.median_age_s[last] < 0) {
+  }
+  const double run = run_s[last];
+  if (m.size() >= 2 && t.back() > t.front()) {
+    g.age_slope = m.size() >= 3
+                      ? internal::TheilSenSlope(t, m)
+                      : (m.back() - m.front()) / (t.back() - t.front());
+  }
+  const bool rising =
+      m.size() >= 2 ? g.age_slope >= kAgeingSlope
+                    : run > 0 && g.last_median_age_s >= kAgeingFraction * run;
+  if (rising) {
+    g.age = SiteGrowth::Age::kAgeing;
+  } else if (run > 0 && g.last_median_age_s <= kYoungFraction * run) {
+    g.age = SiteGrowth::Age::kYoung;
+  } else {
+    g.age = SiteGrowth::Age::kSteady;
+  }
+}
+
 }  // namespace
+
+std::string_view ToString(SiteGrowth::Age age) {
+  switch (age) {
+    case SiteGrowth::Age::kYoung:
+      return "young";
+    case SiteGrowth::Age::kSteady:
+      return "steady";
+    case SiteGrowth::Age::kAgeing:
+      return "ageing";
+    case SiteGrowth::Age::kUnknown:
+      break;
+  }
+  return "unknown";
+}
 
 std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
                                       const LeakRankingOptions& options) {
   const std::size_t n = snapshots.size();
   std::map<std::string, SiteGrowth> sites;
+  std::map<std::string, std::vector<StackAges>> ages;
   for (std::size_t i = 0; i < n; ++i) {
     const Profile& p = *snapshots[i].profile;
     int idx = p.SampleTypeIndex(options.sample_type);
@@ -150,6 +219,12 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
       }
       const double v = static_cast<double>(s.values[idx]);
       g.inuse_bytes[i] += v;
+      if (LiveAge age; v > 0 && LiveAgeOf(s, &age)) {
+        std::vector<StackAges>& a = ages[key.function];
+        if (a.empty()) a.resize(n);
+        a[i].median_weight.emplace_back(age.median_s, v);
+        a[i].oldest = std::max(a[i].oldest, age.oldest_s);
+      }
       // Later snapshots replace the stack; within one, the heaviest wins.
       if (v > 0 && (g.stack_snapshot != i || v > g.stack_bytes)) {
         g.stack_snapshot = i;
@@ -161,9 +236,26 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
 
   std::vector<double> times(n);
   for (std::size_t i = 0; i < n; ++i) times[i] = snapshots[i].time_s;
+  // The run's time at each snapshot: the sampler's age when the profile
+  // says it, else the time since the first snapshot.
+  std::vector<double> run_s(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int64_t d = snapshots[i].profile->duration_nanos;
+    run_s[i] = d > 0 ? static_cast<double>(d) / 1e9 : times[i] - times[0];
+  }
 
   std::vector<SiteGrowth> out;
   for (auto& [name, g] : sites) {
+    g.median_age_s.assign(n, -1);
+    g.oldest_age_s.assign(n, -1);
+    if (auto a = ages.find(name); a != ages.end()) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (a->second[i].median_weight.empty()) continue;
+        g.median_age_s[i] = WeightedMedian(a->second[i].median_weight);
+        g.oldest_age_s[i] = a->second[i].oldest;
+      }
+    }
+    JudgeAge(times, run_s, g);
     const std::vector<double>& y = g.inuse_bytes;
     g.first_bytes = y.front();
     g.last_bytes = y.back();
@@ -174,8 +266,9 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
                                 ? growth / (times[n - 1] - times[0])
                                 : 0;
       g.recent_slope_bytes_per_s = g.slope_bytes_per_s;
-      g.kind = growth >= options.min_growth_bytes ? GrowthKind::kUnbounded
-                                                  : GrowthKind::kFlat;
+      g.kind = growth < options.min_growth_bytes  ? GrowthKind::kFlat
+               : g.age == SiteGrowth::Age::kYoung ? GrowthKind::kBounded
+                                                  : GrowthKind::kUnbounded;
       out.push_back(std::move(g));
       continue;
     }
@@ -195,7 +288,9 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
     g.confidence = trend.confidence;
     if (growth < options.min_growth_bytes) {
       g.kind = GrowthKind::kFlat;
-    } else if (trend.kind == GrowthKind::kUnbounded) {
+    } else if (trend.kind == GrowthKind::kUnbounded &&
+               g.age != SiteGrowth::Age::kYoung) {
+      // Young memory rising is churn running higher, not memory kept.
       g.kind = GrowthKind::kUnbounded;
     } else {
       g.kind = GrowthKind::kBounded;
@@ -207,6 +302,13 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
   std::sort(out.begin(), out.end(),
             [&](const SiteGrowth& a, const SiteGrowth& b) {
               if (a.kind != b.kind) return rank(a.kind) < rank(b.kind);
+              // Among leaks, memory that is kept first (with one profile
+              // every site is flat and ranked by bytes alone).
+              if (a.kind == GrowthKind::kUnbounded) {
+                const bool ageing_a = a.age == SiteGrowth::Age::kAgeing,
+                           ageing_b = b.age == SiteGrowth::Age::kAgeing;
+                if (ageing_a != ageing_b) return ageing_a;
+              }
               if (a.kind == GrowthKind::kUnbounded &&
                   a.recent_slope_bytes_per_s != b.recent_slope_bytes_per_s) {
                 return a.recent_slope_bytes_per_s > b.recent_slope_bytes_per_s;

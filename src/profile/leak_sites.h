@@ -24,6 +24,23 @@
 // the rest by growth. Fewer than 4 snapshots cannot show a trend: every
 // site that grew is reported unbounded with confidence 0.
 //
+// The age of live memory (profiles written with MEMMON_LIVE_AGE carry, per
+// sample, the median and oldest age of its live objects; heap_profile.h):
+// per snapshot, a site's median age is the bytes-weighted median of its
+// stacks' medians, its oldest the oldest. Judged against the run's time at
+// the snapshot (the profile's duration, the sampler's age; else the time
+// since the first snapshot):
+//   ageing  its median age rises with the run (by >= kAgeingSlope seconds a
+//           second between the first and last snapshots that have ages; a
+//           steady leak's rises by 0.5), or, with one snapshot, is at least
+//           kAgeingFraction of the run: memory kept, a leak candidate;
+//   young   its median age at the last snapshot is at most kYoungFraction
+//           of the run and not rising: memory replaced, churn;
+//   steady  neither; unknown: no ages.
+// It is used in the judgement: a site that grew steadily but whose memory
+// is young is bounded (churn that happens to be rising now, not kept
+// memory), and among unbounded sites ageing ones rank first.
+//
 // Names are shown as pprof shows them: without parameter lists
 // ("ns::Cache<int>::Put", not "ns::Cache<int>::Put(int) const").
 //
@@ -81,7 +98,22 @@ struct SiteGrowth {
   double slope_lower_bytes_per_s = 0;   // its lower confidence bound
   double confidence = 0;                // Mann-Kendall over that window
   GrowthKind kind = GrowthKind::kFlat;
+  // Live ages, seconds, one per snapshot (negative: no ages there).
+  std::vector<double> median_age_s;
+  std::vector<double> oldest_age_s;
+  double last_median_age_s = -1;  // at the last snapshot with ages
+  double last_oldest_age_s = -1;
+  double age_slope = 0;  // median age's rise, seconds per second
+  enum class Age { kUnknown, kYoung, kSteady, kAgeing };
+  Age age = Age::kUnknown;
 };
+
+inline constexpr double kAgeingSlope = 0.25;
+inline constexpr double kAgeingFraction = 0.25;
+inline constexpr double kYoungFraction = 0.1;
+
+// "unknown", "young", "steady", "ageing".
+std::string_view ToString(SiteGrowth::Age age);
 
 struct LeakRankingOptions {
   double min_growth_bytes = 1 << 20;

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <map>
 
+#include "profile/heap_profile.h"
+
 namespace memmon::profile {
 namespace {
 
@@ -183,6 +185,102 @@ TEST(LeakSitesTest, NamesLoseTheirParameterLists) {
   EXPECT_EQ(ranked[2].function, "Foo::operator()");
   EXPECT_EQ(ranked[3].function, "ns::Cache<int>::Put");
   EXPECT_EQ(ranked[3].stack.at(0).function, "ns::Cache<int>::Put");
+}
+
+// ---- the age of live memory ------------------------------------------------
+
+// Adds live-age labels (milliseconds, as heap_profile.cc writes them) to
+// the sample of `name`.
+void SetAge(Profile& p, const std::string& name, double median_s,
+            double oldest_s) {
+  for (Sample& s : p.samples) {
+    if (p.FindFunction(p.FindLocation(s.location_ids[0])->lines[0].function_id)
+            ->name != name) {
+      continue;
+    }
+    s.labels.push_back(
+        {kLiveAgeMedianLabel, "", static_cast<int64_t>(median_s * 1000), "ms"});
+    s.labels.push_back(
+        {kLiveAgeOldestLabel, "", static_cast<int64_t>(oldest_s * 1000), "ms"});
+  }
+}
+
+// Two sites growing alike: one keeps its memory (a leak: the median age is
+// half the run, rising), the other replaces it (churn running higher: the
+// median age stays at a second). The leak is unbounded and ageing; the
+// churn young and so bounded, ranked after it.
+TEST(LeakSitesTest, AgeTellsKeptMemoryFromChurn) {
+  std::vector<Profile> profiles;
+  const double MiB = 1 << 20;
+  for (int i = 0; i < 12; ++i) {
+    profiles.push_back(
+        Snapshot({{"Leak", 2 * MiB * i}, {"Churn", 2 * MiB * i}}));
+    const double run_s = 10.0 * (i + 1);
+    profiles.back().duration_nanos = static_cast<int64_t>(run_s * 1e9);
+    SetAge(profiles.back(), "Leak", run_s / 2, run_s);
+    SetAge(profiles.back(), "Churn", 1, 2);
+  }
+  std::vector<TimedProfile> series;
+  for (int i = 0; i < 12; ++i) series.push_back({10.0 * i, &profiles[i]});
+  std::vector<SiteGrowth> ranked = RankLeakSites(series);
+  ASSERT_EQ(ranked.size(), 2u);
+  EXPECT_EQ(ranked[0].function, "Leak");
+  EXPECT_EQ(ranked[0].kind, GrowthKind::kUnbounded);
+  EXPECT_EQ(ranked[0].age, SiteGrowth::Age::kAgeing);
+  EXPECT_NEAR(ranked[0].age_slope, 0.5, 1e-6);
+  EXPECT_NEAR(ranked[0].last_median_age_s, 60, 1e-3);
+  EXPECT_NEAR(ranked[0].last_oldest_age_s, 120, 1e-3);
+  EXPECT_EQ(ranked[1].function, "Churn");
+  EXPECT_EQ(ranked[1].age, SiteGrowth::Age::kYoung);
+  EXPECT_EQ(ranked[1].kind, GrowthKind::kBounded);
+  EXPECT_NEAR(ranked[1].last_median_age_s, 1, 1e-3);
+  EXPECT_EQ(ToString(ranked[1].age), "young");
+}
+
+// One profile (the exit heap alone): ages against the run's duration.
+TEST(LeakSitesTest, AgeInOneProfile) {
+  Profile p = Snapshot({{"Old", 1 << 20},
+                        {"Young", 1 << 20},
+                        {"Mid", 1 << 20},
+                        {"NoAge", 1 << 20}});
+  p.duration_nanos = 100'000'000'000;  // 100 s
+  SetAge(p, "Old", 50, 99);
+  SetAge(p, "Young", 2, 5);
+  SetAge(p, "Mid", 15, 40);
+  TimedProfile one{0, &p};
+  std::map<std::string, SiteGrowth> by_name;
+  for (SiteGrowth& g : RankLeakSites({&one, 1})) by_name[g.function] = g;
+  EXPECT_EQ(by_name["Old"].age, SiteGrowth::Age::kAgeing);
+  EXPECT_EQ(by_name["Young"].age, SiteGrowth::Age::kYoung);
+  EXPECT_EQ(by_name["Mid"].age, SiteGrowth::Age::kSteady);
+  EXPECT_EQ(by_name["NoAge"].age, SiteGrowth::Age::kUnknown);
+  EXPECT_LT(by_name["NoAge"].last_median_age_s, 0);
+}
+
+// A site of several stacks: the bytes-weighted median of their medians,
+// the oldest of their oldest.
+TEST(LeakSitesTest, AgeOfASiteOfSeveralStacks) {
+  Profile p;
+  p.sample_types = {{"inuse_objects", "count"}, {"inuse_space", "bytes"}};
+  p.functions.push_back({1, "Site", "Site", "site.cc", 0});
+  p.functions.push_back({2, "CallerA", "CallerA", "a.cc", 0});
+  p.functions.push_back({3, "CallerB", "CallerB", "b.cc", 0});
+  p.locations.push_back({1, 0, 0x1000, {{1, 1}}, false});
+  p.locations.push_back({2, 0, 0x2000, {{2, 1}}, false});
+  p.locations.push_back({3, 0, 0x3000, {{3, 1}}, false});
+  auto age = [](double median_s, double oldest_s) {
+    return std::vector<Label>{
+        {kLiveAgeMedianLabel, "", static_cast<int64_t>(median_s * 1000), "ms"},
+        {kLiveAgeOldestLabel, "", static_cast<int64_t>(oldest_s * 1000), "ms"}};
+  };
+  p.samples.push_back({{1, 2}, {1, 3 << 20}, age(10, 20)});
+  p.samples.push_back({{1, 3}, {1, 1 << 20}, age(1, 30)});
+  p.duration_nanos = 40'000'000'000;
+  TimedProfile one{0, &p};
+  std::vector<SiteGrowth> ranked = RankLeakSites({&one, 1});
+  ASSERT_EQ(ranked.size(), 1u);
+  EXPECT_NEAR(ranked[0].last_median_age_s, 10, 1e-3);  // 3 MiB of 4
+  EXPECT_NEAR(ranked[0].last_oldest_age_s, 30, 1e-3);
 }
 
 }  // namespace

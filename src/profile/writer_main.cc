@@ -67,6 +67,9 @@ memmon::profile::Profile ProfileOf(const memmon_raw_heap* heap) {
     site.alloc_bytes = r.alloc_bytes;
     site.inuse_objects = r.inuse_objects;
     site.inuse_bytes = r.inuse_bytes;
+    site.live_age_median_s = r.live_age_median_s;
+    site.live_age_oldest_s = r.live_age_oldest_s;
+    site.age_samples = r.age_samples;
     snap.sites.push_back(std::move(site));
   }
   std::vector<Module> modules = LoadedModules();
