@@ -176,6 +176,9 @@ grep -q '^File: python3' "$work/py-heap.txt" || fail "MEMMON_HTTP: not python3's
 go tool pprof -top "$pyurl/debug/pprof/goroutine" >"$work/py-threads.txt" 2>>"$work/pprof.log" ||
   fail "MEMMON_HTTP: go tool pprof goroutine failed"
 grep -q 'Type: threads' "$work/py-threads.txt" || fail "MEMMON_HTTP: no thread profile"
+go tool pprof -top "$pyurl/debug/pprof/peak" >"$work/py-peak.txt" 2>>"$work/pprof.log" ||
+  fail "MEMMON_HTTP: go tool pprof peak failed"
+grep -q '^File: python3' "$work/py-peak.txt" || fail "MEMMON_HTTP: not python3's peak heap"
 exec 4>&-
 
 # memmon run --http: the child's data and heap, served by memmon.
@@ -203,6 +206,11 @@ run_heap_has_leak() {
 }
 until_ok 30 run_heap_has_leak ||
   fail "memmon run --http: the child's heap lacks its leak"
+# The peak, written by the child's sampler on request.
+go tool pprof -top -sample_index=inuse_space "$runurl/debug/pprof/peak" \
+  >"$work/run-peak.txt" 2>>"$work/pprof.log" || fail "memmon run --http: pprof peak failed"
+grep -q 'LeakyRegistry::Remember' "$work/run-peak.txt" ||
+  fail "memmon run --http: the child's peak lacks its leak"
 exec 5>&-
 wait "$run_pid" || fail "memmon run exited with $?"
 

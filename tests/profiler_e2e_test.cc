@@ -504,6 +504,9 @@ TEST(PreloadTest, SnapshotsOnBaselineAlertSignalAndApi) {
   EXPECT_GT(LeafTotal(named, "inuse_space", "LeakSteadily"), 4 << 20);
   EXPECT_TRUE(
       fs::exists(api.path() + "/objectfs-20261204T120000-threads.pb.gz"));
+  // The peak through the Profiler API: the leak is all of it.
+  Profile peak = ReadProfile(api.path() + "/api-peak.pb.gz");
+  EXPECT_GT(LeafTotal(peak, "inuse_space", "LeakSteadily"), 4 << 20);
 }
 
 // MEMMON_SNAPSHOT_INTERVAL: numbered snapshots while the program runs (it
