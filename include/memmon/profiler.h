@@ -28,10 +28,12 @@
 #ifndef MEMMON_PROFILER_H_
 #define MEMMON_PROFILER_H_
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "memmon/sample.h"
@@ -57,6 +59,7 @@ class Profiler {
   // Creates `output_dir` (and its parents, mode 0700) when missing. When it
   // cannot, status() says why and every Write* returns that error.
   explicit Profiler(std::string output_dir);
+  ~Profiler();  // stops periodic profiles
   Profiler(const Profiler&) = delete;
   Profiler& operator=(const Profiler&) = delete;
 
@@ -99,6 +102,24 @@ class Profiler {
   // loaded, after the thread profile is written).
   Status WriteAllProfiles(const std::string& prefix);
 
+  // The original's hourly WriteAllProfiles, with a retention limit: every
+  // `interval` (the first after one interval) a background thread writes
+  // WriteAllProfiles(prefix + "-" + UTC time as 20261204T120000Z), and
+  // deletes the oldest such sets beyond the newest `keep` (0: keep all).
+  // Only files this Profiler wrote are deleted. A failed write is counted
+  // (periodic_failures()) and retried at the next interval. Calling it
+  // again restarts with the new settings. InvalidArgument for a
+  // non-positive interval or an empty prefix; the directory's error when
+  // status() is not ok.
+  Status StartPeriodicProfiles(std::chrono::nanoseconds interval,
+                               std::size_t keep,
+                               const std::string& prefix = "profiles");
+  // Stops the thread (waits for a write in progress). Idempotent.
+  void StopPeriodicProfiles();
+  // Sets written and failed by the periodic thread so far.
+  uint64_t periodic_sets() const { return periodic_sets_.load(); }
+  uint64_t periodic_failures() const { return periodic_failures_.load(); }
+
   // Samples the process every `interval` for `duration` (the first at
   // once), or until `stop` is requested. Returns the samples taken.
   std::vector<Sample> ProfileMemoryUsage(std::chrono::nanoseconds duration,
@@ -125,6 +146,11 @@ class Profiler {
   std::string output_dir_;
   Status status_;
   std::mutex mu_;
+
+  // Periodic profiles.
+  std::jthread periodic_;
+  std::atomic<uint64_t> periodic_sets_{0};
+  std::atomic<uint64_t> periodic_failures_{0};
 };
 
 }  // namespace memmon

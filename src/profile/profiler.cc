@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -18,6 +19,8 @@
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
+#include <deque>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <span>
@@ -247,6 +250,68 @@ QuantitySeries SeriesOf(const std::vector<Sample>& samples,
 Profiler::Profiler(std::string output_dir)
     : output_dir_(std::move(output_dir)) {
   status_ = profile::MakeDirectories(output_dir_);
+}
+
+Profiler::~Profiler() { StopPeriodicProfiles(); }
+
+Status Profiler::StartPeriodicProfiles(std::chrono::nanoseconds interval,
+                                       std::size_t keep,
+                                       const std::string& prefix) {
+  if (!status_.ok()) return status_;
+  if (interval.count() <= 0) {
+    return Status::InvalidArgument(
+        "periodic profiles: the interval must be positive");
+  }
+  if (prefix.empty() || prefix.find('/') != std::string::npos) {
+    return Status::InvalidArgument(
+        "periodic profiles: the prefix must be a non-empty file name prefix");
+  }
+  StopPeriodicProfiles();
+  periodic_ = std::jthread([this, interval, keep,
+                            prefix](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::deque<std::string> written;  // stems, oldest first
+    for (;;) {
+      {
+        std::unique_lock lock(m);
+        if (cv.wait_for(lock, stop, interval, [] { return false; })) break;
+        if (stop.stop_requested()) break;
+      }
+      auto now = std::chrono::system_clock::now();
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    now.time_since_epoch())
+                    .count() %
+                1000;
+      std::string stem =
+          fmt::format("{}-{:%Y%m%dT%H%M%S}.{:03d}Z", prefix,
+                      std::chrono::floor<std::chrono::seconds>(now), ms);
+      Status s = WriteAllProfiles(stem);
+      // Without the sampler, the thread profile alone is the set.
+      if (s.ok() || s.code() == StatusCode::kUnavailable) {
+        ++periodic_sets_;
+        written.push_back(stem + "-");
+      } else {
+        ++periodic_failures_;
+      }
+      while (keep > 0 && written.size() > keep) {
+        for (const char* kind : {"heap", "peak", "mutex", "block", "threads"}) {
+          std::error_code ignored;
+          std::filesystem::remove(Path(written.front() + kind + ".pb.gz"),
+                                  ignored);
+        }
+        written.pop_front();
+      }
+    }
+  });
+  return Status::Ok();
+}
+
+void Profiler::StopPeriodicProfiles() {
+  if (periodic_.joinable()) {
+    periodic_.request_stop();
+    periodic_.join();
+  }
 }
 
 std::string Profiler::Path(const std::string& name) const {

@@ -87,6 +87,45 @@ TEST(ProfilerTest, AllProfilesHaveReadableNames) {
   EXPECT_TRUE(fs::exists(dir.path() + "/threads.pb.gz"));
 }
 
+TEST(ProfilerTest, PeriodicProfilesRejectBadSettings) {
+  TempDir dir;
+  Profiler p(dir.path());
+  EXPECT_EQ(p.StartPeriodicProfiles(std::chrono::seconds(0), 3).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(p.StartPeriodicProfiles(std::chrono::seconds(1), 3, "").code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(p.StartPeriodicProfiles(std::chrono::seconds(1), 3, "a/b").code(),
+            StatusCode::kInvalidArgument);
+  p.StopPeriodicProfiles();  // nothing running: a no-op
+}
+
+#ifndef MEMMON_TSAN
+// Under TSan a thread that ran the stack-collecting signal handler crashes
+// at exit (see ThreadProfileHasEveryThreadNameAndStack): the periodic thread
+// is one, and it exits at Stop.
+
+// Every interval a set (here the thread profile: no sampler in this
+// process), named prefix-<UTC time>-KIND.pb.gz; the oldest beyond `keep`
+// are deleted.
+TEST(ProfilerTest, PeriodicProfilesKeepTheNewestSets) {
+  TempDir dir;
+  Profiler p(dir.path());
+  ASSERT_TRUE(
+      p.StartPeriodicProfiles(std::chrono::milliseconds(20), 2, "svc").ok());
+  ASSERT_TRUE(test_support::WaitFor([&] { return p.periodic_sets() >= 5; }));
+  p.StopPeriodicProfiles();
+  EXPECT_EQ(p.periodic_failures(), 0u);
+  std::vector<std::string> sets;
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    std::string name = e.path().filename().string();
+    ASSERT_TRUE(name.starts_with("svc-")) << name;
+    ASSERT_TRUE(name.ends_with("Z-threads.pb.gz")) << name;
+    sets.push_back(name);
+  }
+  EXPECT_EQ(sets.size(), 2u);
+}
+#endif
+
 __attribute__((noinline)) void WorkerLoop(std::shared_future<void> stop) {
   stop.wait();
   asm volatile("");  // keep the frame
