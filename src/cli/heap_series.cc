@@ -51,11 +51,13 @@ std::vector<std::string> RunDirProfiles(const std::string& dir) {
   std::sort(numbered.begin(), numbered.end());
   std::vector<std::string> out;
   for (auto& [n, path] : numbered) out.push_back(std::move(path));
-  // The profile written at exit comes after the program's teardown (main's
-  // objects destroyed, caches freed): a trend of the running program stops
-  // before it. It counts only when the snapshots alone show no trend.
+  // The profile written at exit is the series' last point: it carries the
+  // growth since the last snapshot. When it shows the program's teardown
+  // instead (main's objects destroyed, caches freed), LoadHeapSeries sets
+  // it aside with the rest of the final collapse; when it is a copy of the
+  // last snapshot (a program that did not exit normally), as a duplicate.
   fs::path final_profile = fs::path(dir) / "heap.pb.gz";
-  if (out.size() < 2 && fs::is_regular_file(final_profile, ec)) {
+  if (fs::is_regular_file(final_profile, ec)) {
     out.push_back(final_profile.string());
   }
   return out;
@@ -114,6 +116,18 @@ Status LoadHeapSeries(const std::vector<std::string>& inputs, HeapSeries* out) {
                      [&](std::size_t a, std::size_t b) {
                        return profiles[a].time_nanos < profiles[b].time_nanos;
                      });
+    // One point per time: a copy (the exit profile kept from the last
+    // snapshot) is not a second observation. The later file stands.
+    std::vector<std::size_t> unique;
+    for (std::size_t i : order) {
+      if (!unique.empty() &&
+          profiles[unique.back()].time_nanos == profiles[i].time_nanos) {
+        unique.back() = i;
+      } else {
+        unique.push_back(i);
+      }
+    }
+    order = std::move(unique);
   }
   // A run directory's final collapse is its teardown (never the only
   // points: at least four remain, or nothing is left out).

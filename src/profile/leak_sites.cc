@@ -266,9 +266,11 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
                                 ? growth / (times[n - 1] - times[0])
                                 : 0;
       g.recent_slope_bytes_per_s = g.slope_bytes_per_s;
+      // Too few points for the trend test: a site that grew is not called
+      // a leak (unknown), unless its young memory says churn (bounded).
       g.kind = growth < options.min_growth_bytes  ? GrowthKind::kFlat
                : g.age == SiteGrowth::Age::kYoung ? GrowthKind::kBounded
-                                                  : GrowthKind::kUnbounded;
+                                                  : GrowthKind::kUnknown;
       out.push_back(std::move(g));
       continue;
     }
@@ -297,8 +299,21 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
     }
     out.push_back(std::move(g));
   }
-  // Unbounded first, then bounded, then flat.
-  auto rank = [](GrowthKind k) { return -static_cast<int>(k); };
+  // Unbounded first, then unknown (grew; too few snapshots to judge), then
+  // bounded, then flat.
+  auto rank = [](GrowthKind k) {
+    switch (k) {
+      case GrowthKind::kUnbounded:
+        return 0;
+      case GrowthKind::kUnknown:
+        return 1;
+      case GrowthKind::kBounded:
+        return 2;
+      case GrowthKind::kFlat:
+        return 3;
+    }
+    return 3;
+  };
   std::sort(out.begin(), out.end(),
             [&](const SiteGrowth& a, const SiteGrowth& b) {
               if (a.kind != b.kind) return rank(a.kind) < rank(b.kind);

@@ -21,8 +21,9 @@
 //   flat       grew less than `min_growth_bytes` (or shrank).
 // Unbounded sites come first, by the lower confidence bound of their
 // slope (the rate one can be sure of); then bounded ones by growth; then
-// the rest by growth. Fewer than 4 snapshots cannot show a trend: every
-// site that grew is reported unbounded with confidence 0.
+// the rest by growth. Fewer than 4 snapshots cannot show a trend: a site
+// that grew is kUnknown ("unknown": grew, not judged), ranked after the
+// unbounded ones -- never called a leak without the trend test.
 //
 // The age of live memory (profiles written with MEMMON_LIVE_AGE carry, per
 // sample, the median and oldest age of its live objects; heap_profile.h):
@@ -68,7 +69,8 @@ struct TimedProfile {
 };
 
 // A site's kind is memmon's one growth judgement (memmon/growth.h): kFlat,
-// kBounded or kUnbounded (never kUnknown here).
+// kBounded or kUnbounded; kUnknown for a site that grew in a series too
+// short for the trend test (fewer than 4 snapshots).
 using memmon::GrowthKind;
 using memmon::ToString;
 
