@@ -10,11 +10,13 @@
 #     WaitForSignal first in the block profile (JoinMutexThreads there too),
 #     and ContendOnRwLock first in the mutex profile of `lock_target rwlock`;
 #   - memmon run --out DIR writes them too, at the default rates;
+#   - the linked sampler (libmemmon_heap.so) interposes the locks too;
 #   - MEMMON_MUTEX_RATE=0 / MEMMON_BLOCK_RATE=0 turn each off.
 set -euo pipefail
 memmon=$1
 target=$2
 preload=$3
+linked=$4
 fail() { echo "lock profiles test: $*"; exit 1; }
 command -v go >/dev/null || { echo "go not installed: skipped"; exit 77; }
 tmp=$(mktemp -d)
@@ -90,6 +92,13 @@ set +e
 "$memmon" run --out bad -- "$target" 2>/dev/null; rc=$?
 set -e
 [[ $rc -eq 2 ]] || fail "memmon run of a usage error exited $rc, want 2"
+
+# --- the linked sampler ------------------------------------------------------
+MEMMON_OUTPUT=linked MEMMON_SEED=1 MEMMON_MUTEX_RATE=1 MEMMON_BLOCK_RATE=1 \
+  "$linked" contend >linked.txt 2>linked_err.txt || fail "linked target exited $?: $(cat linked_err.txt)"
+cmp -s native.txt linked.txt || fail "linked output differs: $(cat linked.txt)"
+[[ $(top linked/mutex.pb.gz) == *ContendOnMutex* ]] || fail "linked mutex top: $(top linked/mutex.pb.gz)"
+[[ $(top linked/block.pb.gz) == *WaitForSignal* ]] || fail "linked block top: $(top linked/block.pb.gz)"
 
 # --- each can be turned off --------------------------------------------------
 LD_PRELOAD=$preload MEMMON_OUTPUT=off MEMMON_MUTEX_RATE=0 MEMMON_BLOCK_RATE=0 \

@@ -52,9 +52,11 @@
 #include "preload/thread_state.h"
 #include "preload/unwind.h"
 
-// glibc's own names for the mutex and rwlock functions (exported for
-// libpthread's sake): the fallback when RTLD_NEXT finds nothing, and what a
-// hook calls while the real functions are being resolved.
+// glibc's own names for the mutex and rwlock functions (the same code as
+// pthread_mutex_lock and the rest, kept for old libpthread users): the
+// fallback when RTLD_NEXT finds nothing, and what a hook calls while the
+// real functions are being resolved. Compat symbols since glibc 2.34, so
+// bound to their version explicitly (a link would not find them otherwise).
 extern "C" {
 int __pthread_mutex_lock(pthread_mutex_t*);
 int __pthread_mutex_trylock(pthread_mutex_t*);
@@ -63,6 +65,16 @@ int __pthread_rwlock_wrlock(pthread_rwlock_t*);
 int __pthread_rwlock_tryrdlock(pthread_rwlock_t*);
 int __pthread_rwlock_trywrlock(pthread_rwlock_t*);
 }
+__asm__(".symver __pthread_mutex_lock,__pthread_mutex_lock@GLIBC_2.2.5");
+__asm__(".symver __pthread_mutex_trylock,__pthread_mutex_trylock@GLIBC_2.2.5");
+__asm__(".symver __pthread_rwlock_rdlock,__pthread_rwlock_rdlock@GLIBC_2.2.5");
+__asm__(".symver __pthread_rwlock_wrlock,__pthread_rwlock_wrlock@GLIBC_2.2.5");
+__asm__(
+    ".symver "
+    "__pthread_rwlock_tryrdlock,__pthread_rwlock_tryrdlock@GLIBC_2.2.5");
+__asm__(
+    ".symver "
+    "__pthread_rwlock_trywrlock,__pthread_rwlock_trywrlock@GLIBC_2.2.5");
 
 namespace memmon::preload {
 namespace {
