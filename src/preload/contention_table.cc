@@ -56,7 +56,7 @@ bool ContentionTable::Add(const uintptr_t* frames, int depth,
         if (key != h) continue;  // another stack took it, or is filling it
       } else {
         r.depth = static_cast<uint32_t>(depth);
-        std::memcpy(r.frames, frames, bytes);
+        if (bytes != 0) std::memcpy(r.frames, frames, bytes);
         r.count_scaled.store(0, std::memory_order_relaxed);
         r.delay_nanos.store(0, std::memory_order_relaxed);
         r.key.store(h, std::memory_order_release);
@@ -65,7 +65,7 @@ bool ContentionTable::Add(const uintptr_t* frames, int depth,
       }
     }
     if (key != h || r.depth != static_cast<uint32_t>(depth) ||
-        std::memcmp(r.frames, frames, bytes) != 0) {
+        (bytes != 0 && std::memcmp(r.frames, frames, bytes) != 0)) {
       continue;
     }
     r.count_scaled.fetch_add(count_scaled, std::memory_order_relaxed);
