@@ -6,10 +6,12 @@
 #     fast path alone); interleaved repetitions, medians, pinned to one CPU.
 #  2. bench/lock_workload.cc (THREADS threads, one std::mutex, short
 #     critical sections): wall and CPU time natively, under memmon at the
-#     default rates, under memmon recording every contention
-#     (MEMMON_MUTEX_RATE=1), and under valgrind --tool=drd (the alternative
-#     installed here: perf lock is unavailable and Debian 12 has no
-#     mutrace), interleaved, medians.
+#     default rates (without and with MEMMON_OUTPUT: the second includes
+#     writing the profiles at exit), under memmon recording every
+#     contention (MEMMON_MUTEX_RATE=1), and under valgrind --tool=drd (the
+#     alternative installed here: perf lock is unavailable and Debian 12
+#     has no mutrace), interleaved, medians. drd runs the same workload in
+#     the first DRD_RUNS rounds only (default 1: it is ~1000x slower).
 #
 #   bench/lock_overhead.sh [build-dir] [repetitions] [ops] [threads] [cpu]
 set -euo pipefail
@@ -55,10 +57,10 @@ have_drd=0
 command -v valgrind >/dev/null && have_drd=1
 for ((i = 0; i < reps; i++)); do
   run native "$workload" "$ops" "$threads"
-  run memmon env LD_PRELOAD="$preload" MEMMON_OUTPUT="$tmp/out$i" "$workload" "$ops" "$threads"
-  run memmon_every env LD_PRELOAD="$preload" MEMMON_OUTPUT="$tmp/every$i" MEMMON_MUTEX_RATE=1 \
-    "$workload" "$ops" "$threads"
-  if ((have_drd)); then
+  run memmon env LD_PRELOAD="$preload" "$workload" "$ops" "$threads"
+  run memmon_out env LD_PRELOAD="$preload" MEMMON_OUTPUT="$tmp/out$i" "$workload" "$ops" "$threads"
+  run memmon_every env LD_PRELOAD="$preload" MEMMON_MUTEX_RATE=1 "$workload" "$ops" "$threads"
+  if ((have_drd && i < ${DRD_RUNS:-1})); then
     run drd valgrind --tool=drd --quiet "$workload" "$ops" "$threads"
   fi
 done
@@ -66,10 +68,10 @@ col() {  # col NAME FIELD -> median
   cut -d' ' -f"$2" "$tmp/w-$1" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 echo
-echo "lock_workload $ops ops x $threads threads, $reps interleaved runs (medians):"
+echo "lock_workload $ops ops x $threads threads, $reps interleaved runs (medians; drd: ${DRD_RUNS:-1}):"
 printf "%-14s %9s %9s %10s %10s\n" config wall_s cpu_s "wall/nat" "cpu/nat"
 nw=$(col native 1); nc=$(col native 2)
-for name in native memmon memmon_every drd; do
+for name in native memmon memmon_out memmon_every drd; do
   [[ -f $tmp/w-$name ]] || continue
   w=$(col "$name" 1); c=$(col "$name" 2)
   awk -v nm="$name" -v w="$w" -v c="$c" -v nw="$nw" -v nc="$nc" \
@@ -78,5 +80,5 @@ done
 # What memmon saw (the last run at the default rate).
 if command -v go >/dev/null && [[ -f $tmp/out$((reps - 1))/mutex.pb.gz ]]; then
   echo
-  go tool pprof -top -sample_index=delay "$tmp/out$((reps - 1))/mutex.pb.gz" 2>/dev/null | sed -n '1,8p'
+  go tool pprof -top -sample_index=delay "$tmp/out$((reps - 1))/mutex.pb.gz" 2>/dev/null | sed -n '3,5p;8,11p'
 fi

@@ -11,6 +11,8 @@
 // Prints the final counter (OPS x THREADS), which does not depend on the
 // schedule.
 
+#include <pthread.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -22,8 +24,10 @@ namespace {
 std::mutex g_mu;
 unsigned long g_counter = 0;
 unsigned long g_mix = 1;
+pthread_barrier_t g_start;  // the threads start together
 
 __attribute__((noinline)) void Work(long ops) {
+  pthread_barrier_wait(&g_start);
   for (long i = 0; i < ops; ++i) {
     std::lock_guard<std::mutex> lock(g_mu);
     ++g_counter;
@@ -37,6 +41,7 @@ int main(int argc, char** argv) {
   const long ops = argc > 1 ? std::atol(argv[1]) : 1000000;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 8;
   std::vector<std::thread> pool;
+  pthread_barrier_init(&g_start, nullptr, static_cast<unsigned>(threads));
   for (int t = 0; t < threads; ++t) pool.emplace_back(Work, ops);
   for (std::thread& t : pool) t.join();
   std::printf("counter=%lu\n", g_counter);
