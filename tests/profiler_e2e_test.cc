@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -365,13 +366,18 @@ TEST(PreloadTest, ForkAndExec) {
   EXPECT_EQ(LeafTotal(execd, "inuse_space", "ParentLeak"), 0);
   EXPECT_NE(PprofTopFunction(exec_file, dir.path()).find("ExecLeak"),
             std::string::npos);
-  // Nothing else was written (no file shared, no temporary left behind).
-  int files = 0;
+  // Nothing else was written (no file shared, no temporary left behind):
+  // each process wrote one file of each profile that is on by default.
+  std::set<std::string> names, want;
   for (const auto& e : fs::directory_iterator(dir.path())) {
-    (void)e;
-    ++files;
+    names.insert(e.path().filename().string());
   }
-  EXPECT_EQ(files, 3);
+  for (const std::string kind : {"heap", "mutex", "block"}) {
+    want.insert(kind + ".pb.gz");
+    want.insert(kind + ".pid" + std::to_string(child) + ".pb.gz");
+    want.insert(kind + ".pid" + std::to_string(exec_child) + ".pb.gz");
+  }
+  EXPECT_EQ(names, want);
 }
 
 // dlopen/dlclose cycles with sampled allocations inside the plugin; a
