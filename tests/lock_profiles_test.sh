@@ -10,6 +10,8 @@
 #     WaitForSignal first in the block profile (JoinMutexThreads there too),
 #     and ContendOnRwLock first in the mutex profile of `lock_target rwlock`;
 #   - memmon run --out DIR writes them too, at the default rates;
+#   - memmon_preload_write_named_profile writes either on request, and
+#     says so when one is off;
 #   - the linked sampler (libmemmon_heap.so) interposes the locks too;
 #   - MEMMON_MUTEX_RATE=0 / MEMMON_BLOCK_RATE=0 turn each off.
 set -euo pipefail
@@ -92,6 +94,19 @@ set +e
 "$memmon" run --out bad -- "$target" 2>/dev/null; rc=$?
 set -e
 [[ $rc -eq 2 ]] || fail "memmon run of a usage error exited $rc, want 2"
+
+# --- on request: memmon_preload_write_named_profile -------------------------
+mkdir named
+LD_PRELOAD=$preload MEMMON_MUTEX_RATE=1 MEMMON_BLOCK_RATE=1 "$target" named named >named.txt 2>&1 ||
+  fail "named exited $?: $(cat named.txt)"
+grep -qx 'mutex: ok' named.txt && grep -qx 'block: ok' named.txt || fail "named: $(cat named.txt)"
+grep -q '^nosuch: unknown profile "nosuch" (known: heap mutex block' named.txt || fail "named nosuch: $(cat named.txt)"
+[[ $(top named/mutex.pb.gz) == *ContendOnMutex* ]] || fail "requested mutex top: $(top named/mutex.pb.gz)"
+[[ $(top named/block.pb.gz) == *WaitForSignal* ]] || fail "requested block top: $(top named/block.pb.gz)"
+LD_PRELOAD=$preload MEMMON_MUTEX_RATE=0 MEMMON_BLOCK_RATE=0 "$target" named named >named_off.txt 2>&1
+grep -qx 'mutex: the mutex profile is off (MEMMON_MUTEX_RATE=0)' named_off.txt &&
+  grep -qx 'block: the block profile is off (MEMMON_BLOCK_RATE=0)' named_off.txt ||
+  fail "named while off: $(cat named_off.txt)"
 
 # --- the linked sampler ------------------------------------------------------
 MEMMON_OUTPUT=linked MEMMON_SEED=1 MEMMON_MUTEX_RATE=1 MEMMON_BLOCK_RATE=1 \

@@ -16,12 +16,16 @@
 //   lock_target rwlock [ITERATIONS]
 //     ContendOnRwLock: 2 writers and 2 readers on a pthread_rwlock
 //     (default 20000 each); prints the writes.
+//   lock_target named DIR
+//     `contend`, then the mutex and block profiles written on request
+//     through memmon_preload_write_named_profile (under the sampler).
 //   lock_target kinds
 //     Checks that each kind of lock and wait behaves as POSIX and glibc say
 //     (error-checking, recursive, robust and PI mutexes, timed locks,
 //     rwlocks, condition variables, semaphores, barriers, joins) and prints
 //     "kinds ok", or what differed (exit 1).
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -33,8 +37,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include "memmon/memmon_preload.h"
 
 namespace {
 
@@ -129,6 +136,30 @@ int RwLock(int iterations) {
   JoinRwThreads(rw_threads);
   pthread_barrier_destroy(&g_start);
   std::printf("rw_writes=%ld\n", g_rw_value);
+  return 0;
+}
+
+// The profiles on request, through the sampler's C entry point (found
+// with dlsym, as memmon's Profiler finds it): after `contend`, writes
+// DIR/mutex.pb.gz and DIR/block.pb.gz and prints one line per request
+// ("KIND: ok" or "KIND: <the sampler's reason>").
+int Named(const char* dir) {
+  auto write = reinterpret_cast<memmon_preload_write_named_profile_fn>(
+      dlsym(RTLD_DEFAULT, "memmon_preload_write_named_profile"));
+  if (write == nullptr) {
+    std::printf("no sampler\n");
+    return 1;
+  }
+  Contend(50000);
+  for (const char* kind : {"mutex", "block", "nosuch"}) {
+    std::string path = std::string(dir) + "/" + kind + ".pb.gz";
+    char error[256] = "";
+    if (write(kind, path.c_str(), error, sizeof(error)) == 0) {
+      std::printf("%s: ok\n", kind);
+    } else {
+      std::printf("%s: %s\n", kind, error);
+    }
+  }
   return 0;
 }
 
@@ -334,7 +365,9 @@ int main(int argc, char** argv) {
     return RwLock(argc > 2 ? std::atoi(argv[2]) : 20000);
   }
   if (argc > 1 && std::strcmp(argv[1], "kinds") == 0) return Kinds();
-  std::fprintf(stderr,
-               "usage: lock_target contend|rwlock [ITERATIONS] | kinds\n");
+  if (argc > 2 && std::strcmp(argv[1], "named") == 0) return Named(argv[2]);
+  std::fprintf(
+      stderr,
+      "usage: lock_target contend|rwlock [ITERATIONS] | kinds | named DIR\n");
   return 2;
 }
