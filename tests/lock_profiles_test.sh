@@ -12,6 +12,7 @@
 #   - memmon run --out DIR writes them too, at the default rates;
 #   - memmon_preload_write_named_profile writes either on request, and
 #     says so when one is off;
+#   - the same under jemalloc and tcmalloc (hooks inside malloc);
 #   - the linked sampler (libmemmon_heap.so) interposes the locks too;
 #   - MEMMON_MUTEX_RATE=0 / MEMMON_BLOCK_RATE=0 turn each off.
 set -euo pipefail
@@ -107,6 +108,20 @@ LD_PRELOAD=$preload MEMMON_MUTEX_RATE=0 MEMMON_BLOCK_RATE=0 "$target" named name
 grep -qx 'mutex: the mutex profile is off (MEMMON_MUTEX_RATE=0)' named_off.txt &&
   grep -qx 'block: the block profile is off (MEMMON_BLOCK_RATE=0)' named_off.txt ||
   fail "named while off: $(cat named_off.txt)"
+
+# --- under jemalloc and tcmalloc, whose malloc takes pthread mutexes -------
+# (the hooks then run inside malloc: in_malloc.h's rules).
+for so in /usr/lib/*-linux-gnu/libjemalloc.so.2 /usr/lib/*-linux-gnu/libtcmalloc.so.4; do
+  [[ -f $so ]] || continue
+  name=$(basename "$so")
+  LD_PRELOAD="$preload $so" MEMMON_MUTEX_RATE=1 MEMMON_BLOCK_RATE=1 MEMMON_SAMPLE_RATE=1 \
+    MEMMON_OUTPUT="$name" "$target" kinds >alloc_kinds.txt 2>&1 || fail "kinds under $name: $(cat alloc_kinds.txt)"
+  cmp -s native_kinds.txt alloc_kinds.txt || fail "kinds under $name: $(cat alloc_kinds.txt)"
+  LD_PRELOAD="$preload $so" MEMMON_MUTEX_RATE=1 MEMMON_BLOCK_RATE=1 MEMMON_SAMPLE_RATE=1 \
+    MEMMON_OUTPUT="$name" "$target" contend >alloc.txt 2>&1 || fail "contend under $name: $(cat alloc.txt)"
+  cmp -s native.txt alloc.txt || fail "contend under $name: $(cat alloc.txt)"
+  [[ $(top "$name/block.pb.gz") == *WaitForSignal* ]] || fail "block top under $name: $(top "$name/block.pb.gz")"
+done
 
 # --- the linked sampler ------------------------------------------------------
 MEMMON_OUTPUT=linked MEMMON_SEED=1 MEMMON_MUTEX_RATE=1 MEMMON_BLOCK_RATE=1 \
