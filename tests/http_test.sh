@@ -179,6 +179,13 @@ grep -q 'Type: threads' "$work/py-threads.txt" || fail "MEMMON_HTTP: no thread p
 go tool pprof -top "$pyurl/debug/pprof/peak" >"$work/py-peak.txt" 2>>"$work/pprof.log" ||
   fail "MEMMON_HTTP: go tool pprof peak failed"
 grep -q '^File: python3' "$work/py-peak.txt" || fail "MEMMON_HTTP: not python3's peak heap"
+for kind in mutex block; do
+  go tool pprof -top -sample_index=delay "$pyurl/debug/pprof/$kind" >"$work/py-$kind.txt" 2>>"$work/pprof.log" ||
+    fail "MEMMON_HTTP: go tool pprof $kind failed"
+  grep -q '^Type: delay' "$work/py-$kind.txt" || fail "MEMMON_HTTP: $kind is not a delay profile"
+  go tool pprof -top "$pyurl/debug/pprof/$kind?seconds=1" >/dev/null 2>>"$work/pprof.log" ||
+    fail "MEMMON_HTTP: $kind?seconds=1 failed"
+done
 exec 4>&-
 
 # memmon run --http: the child's data and heap, served by memmon.
@@ -211,6 +218,9 @@ go tool pprof -top -sample_index=inuse_space "$runurl/debug/pprof/peak" \
   >"$work/run-peak.txt" 2>>"$work/pprof.log" || fail "memmon run --http: pprof peak failed"
 grep -q 'LeakyRegistry::Remember' "$work/run-peak.txt" ||
   fail "memmon run --http: the child's peak lacks its leak"
+go tool pprof -top -sample_index=delay "$runurl/debug/pprof/block" >"$work/run-block.txt" 2>>"$work/pprof.log" ||
+  fail "memmon run --http: pprof block failed"
+grep -q '^Type: delay' "$work/run-block.txt" || fail "memmon run --http: block is not a delay profile"
 exec 5>&-
 wait "$run_pid" || fail "memmon run exited with $?"
 

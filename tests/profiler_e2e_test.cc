@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -365,18 +366,18 @@ TEST(PreloadTest, ForkAndExec) {
   EXPECT_EQ(LeafTotal(execd, "inuse_space", "ParentLeak"), 0);
   EXPECT_NE(PprofTopFunction(exec_file, dir.path()).find("ExecLeak"),
             std::string::npos);
-  // Nothing else was written (no file shared, no temporary left behind)
-  // but each process's peak heap profile (MEMMON_PEAK, on by default).
-  int files = 0, peaks = 0;
+  // Nothing else was written (no file shared, no temporary left behind):
+  // each process wrote one file of each profile that is on by default.
+  std::set<std::string> names, want;
   for (const auto& e : fs::directory_iterator(dir.path())) {
-    ++files;
-    if (e.path().filename().string().starts_with("peak.")) ++peaks;
+    names.insert(e.path().filename().string());
   }
-  EXPECT_EQ(files, 6);
-  EXPECT_EQ(peaks, 3);
-  EXPECT_TRUE(fs::exists(dir.path() + "/peak.pb.gz"));
-  EXPECT_TRUE(fs::exists(dir.path() + "/peak.pid" + std::to_string(exec_child) +
-                         ".pb.gz"));
+  for (const std::string kind : {"heap", "peak", "mutex", "block"}) {
+    want.insert(kind + ".pb.gz");
+    want.insert(kind + ".pid" + std::to_string(child) + ".pb.gz");
+    want.insert(kind + ".pid" + std::to_string(exec_child) + ".pb.gz");
+  }
+  EXPECT_EQ(names, want);
 }
 
 // dlopen/dlclose cycles with sampled allocations inside the plugin; a
@@ -507,6 +508,13 @@ TEST(PreloadTest, SnapshotsOnBaselineAlertSignalAndApi) {
   // The peak through the Profiler API: the leak is all of it.
   Profile peak = ReadProfile(api.path() + "/api-peak.pb.gz");
   EXPECT_GT(LeafTotal(peak, "inuse_space", "LeakSteadily"), 4 << 20);
+  // ...and the lock profiles, with Go's sample types.
+  for (const char* kind : {"mutex", "block"}) {
+    Profile p = ReadProfile(api.path() + "/api-" + kind + ".pb.gz");
+    ASSERT_EQ(p.sample_types.size(), 2u) << kind;
+    EXPECT_EQ(p.sample_types[0].type, "contentions") << kind;
+    EXPECT_EQ(p.sample_types[1].type, "delay") << kind;
+  }
 }
 
 // MEMMON_SNAPSHOT_INTERVAL: numbered snapshots while the program runs (it

@@ -193,6 +193,33 @@ typedef long (*memmon_writer_top_sites_fn)(const struct memmon_raw_heap* heap,
 #define MEMMON_WRITER_TOP_SITES_SYMBOL "memmon_writer_top_sites"
 #define MEMMON_WRITER_LIBRARY "libmemmon_writer.so"
 
+/* The raw mutex or block profile (contention profiles, as Go names them)
+ * the sampler hands to the writer: per stack, the contentions and the
+ * delay they stand for, already scaled for sampling (docs/profiler.md). */
+struct memmon_raw_contention_site {
+  const uintptr_t* frames; /* return addresses, innermost first */
+  uint32_t depth;
+  double contentions;
+  double delay_nanos;
+};
+struct memmon_raw_contention {
+  const char* kind;       /* "mutex" or "block" */
+  uint64_t rate;          /* MEMMON_MUTEX_RATE or MEMMON_BLOCK_RATE */
+  int64_t time_nanos;     /* wall clock */
+  int64_t duration_nanos; /* since the sampler started */
+  size_t site_count;
+  const struct memmon_raw_contention_site* sites;
+  size_t comment_count;
+  const char* const* comments;
+};
+/* Symbolizes, encodes (sample types contentions/count, delay/nanoseconds,
+ * as Go writes them) and writes `profile` to `path` (gzip pprof,
+ * atomically, mode 0600). Returns 0, or -1 with a reason in error. */
+typedef int (*memmon_writer_write_contention_fn)(
+    const struct memmon_raw_contention* profile, const char* path, char* error,
+    size_t error_len);
+#define MEMMON_WRITER_WRITE_CONTENTION_SYMBOL "memmon_writer_write_contention"
+
 /* MEMMON_HTTP: the agent library (beside the sampler, or at $MEMMON_AGENT)
  * serves memmon's endpoint from this process: a MemoryMonitor of it and an
  * HttpServer on `address` ("HOST:PORT"). Started by the sampler's writer

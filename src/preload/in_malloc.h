@@ -14,6 +14,10 @@
 // declaration callers see (in the header, for a function of another file);
 // on a class, it covers every member function. It expands to nothing.
 //
+// The lock hooks (lock_hooks.cc: pthread_mutex_lock and the rest) are held
+// to the same rules: jemalloc and tcmalloc take pthread mutexes inside
+// malloc, so those hooks run there too (glibc's malloc takes its own).
+//
 // Such a function may run for any allocation of the program: in a
 // constructor before main, in code that holds the program's own locks, in
 // another library's dl_iterate_phdr callback, in a thread being torn down.

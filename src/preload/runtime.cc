@@ -37,7 +37,9 @@
 #include <atomic>
 
 #include "memmon/memmon_preload.h"
+#include "preload/contention_math.h"
 #include "preload/in_malloc.h"
+#include "preload/lock_profile.h"
 #include "preload/sampler.h"
 
 namespace memmon::preload {
@@ -470,6 +472,104 @@ void FileName(char* out, size_t len, const char* kind, int seq) {
   }
 }
 
+// ---- the mutex and block profiles (lock_hooks.cc) --------------------------
+memmon_writer_write_contention_fn g_write_contention = nullptr;
+
+bool MutexOn() { return MutexProfile().rate != 0; }
+bool BlockOn() { return BlockProfile().rate != 0; }
+
+// Gathers one contention table under write_mu and hands it to the writer.
+int WriteContention(const char* kind, LockProfileState state, const char* path,
+                    const char* reason, char* error, size_t error_len) {
+  // Our own lock and writes are not the program's.
+  ScopedNoSampling no_sampling;
+  char scratch[256];
+  if (error == nullptr || error_len == 0) {
+    error = scratch;
+    error_len = sizeof(scratch);
+  }
+  error[0] = '\0';
+  pthread_mutex_lock(&g_rt.write_mu);
+  int rc = -1;
+  if (LoadWriter(error, error_len)) {
+    if (g_write_contention == nullptr) {
+      g_write_contention = reinterpret_cast<memmon_writer_write_contention_fn>(
+          dlsym(g_rt.writer_handle, MEMMON_WRITER_WRITE_CONTENTION_SYMBOL));
+    }
+    const ContentionTable& table = *state.table;
+    size_t cap = table.capacity();
+    auto* sites = static_cast<memmon_raw_contention_site*>(
+        calloc(cap + 1, sizeof(memmon_raw_contention_site)));
+    if (g_write_contention == nullptr) {
+      snprintf(error, error_len,
+               "the profile writer cannot write contention profiles");
+    } else if (sites == nullptr) {
+      snprintf(error, error_len, "out of memory");
+    } else {
+      size_t n = 0;
+      table.ForEach([&](const ContentionRecord& r) {
+        if (n >= cap) return;
+        sites[n].frames = r.frames;
+        sites[n].depth = r.depth;
+        sites[n].contentions = static_cast<double>(r.count_scaled.load(
+                                   std::memory_order_relaxed)) /
+                               kContentionScale;
+        sites[n].delay_nanos =
+            static_cast<double>(r.delay_nanos.load(std::memory_order_relaxed));
+        ++n;
+      });
+      const bool mutex = strcmp(kind, "mutex") == 0;
+      char line1[256], line2[256], line3[256];
+      snprintf(line1, sizeof(line1), "memmon %s profile; reason: %s", kind,
+               reason ? reason : "request");
+      if (mutex) {
+        snprintf(line2, sizeof(line2),
+                 "sampling: 1 in %llu contentions (MEMMON_MUTEX_RATE), "
+                 "scaled by %llu; delay attributed to the waiter",
+                 static_cast<unsigned long long>(state.rate),
+                 static_cast<unsigned long long>(state.rate));
+      } else {
+        snprintf(line2, sizeof(line2),
+                 "sampling: Go's block rule at %llu ns (MEMMON_BLOCK_RATE)",
+                 static_cast<unsigned long long>(state.rate));
+      }
+      snprintf(line3, sizeof(line3),
+               "counters: sampled_events=%llu stacks=%llu dropped_events=%llu "
+               "table_capacity=%llu",
+               static_cast<unsigned long long>(table.events()),
+               static_cast<unsigned long long>(table.stacks()),
+               static_cast<unsigned long long>(table.dropped()),
+               static_cast<unsigned long long>(table.capacity()));
+      const char* comments[] = {line1, line2, line3};
+      memmon_raw_contention raw{};
+      raw.kind = kind;
+      raw.rate = state.rate;
+      raw.time_nanos = NowNanos(CLOCK_REALTIME);
+      raw.duration_nanos = NowNanos(CLOCK_MONOTONIC) - g_rt.start_nanos;
+      raw.site_count = n;
+      raw.sites = sites;
+      raw.comment_count = 3;
+      raw.comments = comments;
+      rc = g_write_contention(&raw, path, error, error_len);
+    }
+    free(sites);
+  }
+  pthread_mutex_unlock(&g_rt.write_mu);
+  return rc;
+}
+
+int WriteMutexProfile(const char* path, const char* reason, char* error,
+                      size_t error_len) {
+  return WriteContention("mutex", MutexProfile(), path, reason, error,
+                         error_len);
+}
+
+int WriteBlockProfile(const char* path, const char* reason, char* error,
+                      size_t error_len) {
+  return WriteContention("block", BlockProfile(), path, reason, error,
+                         error_len);
+}
+
 // The profiles the sampler writes, by the name that files, the C entry
 // point (memmon_preload_write_named_profile) and Profiler use. `on` says
 // whether the process collects it (a profile that is off is not written
@@ -490,6 +590,10 @@ const ProfileKind kProfileKinds[] = {
      "the peak heap profile is off in this process (MEMMON_PEAK=0, or "
      "sampling is off)",
      WritePeakProfile},
+    {"mutex", MutexOn, "the mutex profile is off (MEMMON_MUTEX_RATE=0)",
+     WriteMutexProfile},
+    {"block", BlockOn, "the block profile is off (MEMMON_BLOCK_RATE=0)",
+     WriteBlockProfile},
 };
 
 const ProfileKind* FindKind(const char* name) {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "memmon/memmon_preload.h"
+#include "profile/contention_profile.h"
 #include "profile/heap_profile.h"
 #include "profile/leak_sites.h"
 #include "profile/modules.h"
@@ -126,4 +127,38 @@ extern "C" __attribute__((visibility("default"))) long memmon_writer_top_sites(
     SetError(e.what(), out, size);
     return -1;
   }
+}
+
+// ---- mutex and block profiles -----------------------------------------------
+extern "C" __attribute__((visibility("default"))) int
+memmon_writer_write_contention(const memmon_raw_contention* raw,
+                               const char* path, char* error,
+                               size_t error_len) {
+  using namespace memmon::profile;
+  memmon::Status status;
+  try {
+    ContentionSnapshot snap;
+    snap.time_nanos = raw->time_nanos;
+    snap.duration_nanos = raw->duration_nanos;
+    for (size_t i = 0; i < raw->comment_count; ++i) {
+      snap.comments.emplace_back(raw->comments[i]);
+    }
+    snap.sites.reserve(raw->site_count);
+    for (size_t i = 0; i < raw->site_count; ++i) {
+      const memmon_raw_contention_site& r = raw->sites[i];
+      ContentionSite site;
+      site.frames.assign(r.frames, r.frames + r.depth);
+      site.contentions = r.contentions;
+      site.delay_nanos = r.delay_nanos;
+      snap.sites.push_back(std::move(site));
+    }
+    std::vector<Module> modules = LoadedModules();
+    status = WriteProfileFile(
+        BuildContentionProfile(snap, modules, SymbolizerFor(modules)), path);
+  } catch (const std::exception& e) {
+    status = memmon::Status(memmon::StatusCode::kInternal, e.what());
+  }
+  if (status.ok()) return 0;
+  SetError(status.message(), error, error_len);
+  return -1;
 }
