@@ -36,7 +36,7 @@ EnvConfig ReadEnvConfig() {
   c.sampler.enabled = !(off != nullptr && *off != '\0' && *off != '0');
   c.live_table_slots = EnvNumber("MEMMON_LIVE_TABLE_SLOTS", 4096);
   c.peak = EnvFlag("MEMMON_PEAK", true);
-  c.peak_growth_percent = EnvNumber("MEMMON_PEAK_GROWTH", 10);
+  c.peak_growth_percent = EnvNumber("MEMMON_PEAK_GROWTH", 25);
   c.live_age = EnvFlag("MEMMON_LIVE_AGE", true);
   return c;
 }

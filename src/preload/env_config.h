@@ -29,9 +29,9 @@ struct EnvConfig {
   uint64_t live_table_slots = 4096;
   // MEMMON_PEAK=0 turns the peak heap profile off (peak_heap.h); on by
   // default. MEMMON_PEAK_GROWTH: a new peak is saved once the sampled live
-  // bytes exceed the last saved peak by this many percent (default 10).
+  // bytes exceed the last saved peak by this many percent (default 25).
   bool peak = true;
-  uint64_t peak_growth_percent = 10;
+  uint64_t peak_growth_percent = 25;
   // MEMMON_LIVE_AGE=0: samples get no allocation time (no clock read on the
   // sampled path; profiles carry no ages). On by default.
   bool live_age = true;

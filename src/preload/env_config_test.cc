@@ -104,16 +104,16 @@ TEST(ReadEnvConfig, PeakAndLiveAge) {
     ScopedEnv age("MEMMON_LIVE_AGE", nullptr);
     const EnvConfig c = ReadEnvConfig();
     EXPECT_TRUE(c.peak);
-    EXPECT_EQ(c.peak_growth_percent, 10u);
+    EXPECT_EQ(c.peak_growth_percent, 25u);
     EXPECT_TRUE(c.live_age);
   }
   {
     ScopedEnv peak("MEMMON_PEAK", "0");
-    ScopedEnv growth("MEMMON_PEAK_GROWTH", "25");
+    ScopedEnv growth("MEMMON_PEAK_GROWTH", "10");
     ScopedEnv age("MEMMON_LIVE_AGE", "0");
     const EnvConfig c = ReadEnvConfig();
     EXPECT_FALSE(c.peak);
-    EXPECT_EQ(c.peak_growth_percent, 25u);
+    EXPECT_EQ(c.peak_growth_percent, 10u);
     EXPECT_FALSE(c.live_age);
   }
   for (const char* v : {"1", "yes", "00"}) {

@@ -108,7 +108,7 @@ TEST(PeakHeap, KeepsATransientSpikeFreedLater) {
   ASSERT_TRUE(t.Init(1024, false));
   t.EnableLiveBytes(0);
   PeakHeap peak;
-  ASSERT_TRUE(peak.Init(t.total_slots(), PeakHeap::kDefaultGrowth));
+  ASSERT_TRUE(peak.Init(t.total_slots(), 0.1));  // a 10 % margin
   auto insert = [&](uintptr_t a, std::size_t size, uint32_t ref) {
     int64_t live = 0;
     ASSERT_NE(t.Insert(Ptr(a), size, ref, 0, &live), 0u);
