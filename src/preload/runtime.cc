@@ -236,6 +236,27 @@ void AddLiveAges(memmon_raw_site* sites, LiveAge* aged, size_t count) {
   }
 }
 
+// Runs body(error, error_len) with the profile writer loaded, under
+// write_mu (one profile written at a time) and ScopedNoSampling (our own
+// allocations, locks and writes are not the program's): the preamble every
+// profile write shares. `error` may be null (a scratch buffer is used).
+// Returns what body returns; -1, with the loader's reason in `error`, when
+// the writer cannot be loaded.
+template <typename Body>
+long UnderWriter(char* error, size_t error_len, Body body) {
+  ScopedNoSampling no_sampling;
+  char scratch[256];
+  if (error == nullptr || error_len == 0) {
+    error = scratch;
+    error_len = sizeof(scratch);
+  }
+  error[0] = '\0';
+  pthread_mutex_lock(&g_rt.write_mu);
+  long rc = LoadWriter(error, error_len) ? body(error, error_len) : -1;
+  pthread_mutex_unlock(&g_rt.write_mu);
+  return rc;
+}
+
 // Requires write_mu. Gathers every stack's totals and the live samples into
 // `sites` (malloc'd; the caller frees). StackRecord::reserved holds each
 // stack's 1-based site index while this runs.
@@ -305,53 +326,45 @@ size_t CollectSites(memmon_raw_site** out) {
 // loaded or memory runs out.
 template <typename Use>
 long WithRawHeap(const char* reason, char* error, size_t error_len, Use use) {
-  ScopedNoSampling no_sampling;
-  char scratch[256];
-  if (error == nullptr || error_len == 0) {
-    error = scratch;
-    error_len = sizeof(scratch);
-  }
-  error[0] = '\0';
-  pthread_mutex_lock(&g_rt.write_mu);
-  long rc = -1;
-  if (LoadWriter(error, error_len)) {
-    memmon_raw_site* sites = nullptr;
-    size_t count = CollectSites(&sites);
-    memmon_preload_counters c{};
-    ReadCounters(&c);
-    char line1[256], line2[512];
-    snprintf(line1, sizeof(line1), "memmon heap profile; reason: %s",
-             reason ? reason : "request");
-    snprintf(line2, sizeof(line2),
-             "counters: allocations=%llu frees=%llu allocated_bytes=%llu "
-             "inuse_bytes=%llu samples=%llu live_samples=%llu "
-             "dropped_samples=%llu unwind_failures=%llu",
-             static_cast<unsigned long long>(c.allocations),
-             static_cast<unsigned long long>(c.frees),
-             static_cast<unsigned long long>(c.allocated_bytes),
-             static_cast<unsigned long long>(c.inuse_bytes),
-             static_cast<unsigned long long>(c.samples),
-             static_cast<unsigned long long>(c.live_samples),
-             static_cast<unsigned long long>(c.dropped_samples),
-             static_cast<unsigned long long>(c.unwind_failures));
-    const char* comments[] = {line1, line2};
-    memmon_raw_heap heap{};
-    heap.sample_rate = Config().rate;
-    heap.time_nanos = NowNanos(CLOCK_REALTIME);
-    heap.duration_nanos = NowNanos(CLOCK_MONOTONIC) - g_rt.start_nanos;
-    heap.site_count = count;
-    heap.sites = sites;
-    heap.comment_count = 2;
-    heap.comments = comments;
-    if (sites == nullptr) {
-      snprintf(error, error_len, "out of memory");
-    } else {
-      rc = use(heap, error, error_len);
-    }
-    free(sites);
-  }
-  pthread_mutex_unlock(&g_rt.write_mu);
-  return rc;
+  return static_cast<long>(
+      UnderWriter(error, error_len, [&](char* error, size_t error_len) -> long {
+        long rc = -1;
+        memmon_raw_site* sites = nullptr;
+        size_t count = CollectSites(&sites);
+        memmon_preload_counters c{};
+        ReadCounters(&c);
+        char line1[256], line2[512];
+        snprintf(line1, sizeof(line1), "memmon heap profile; reason: %s",
+                 reason ? reason : "request");
+        snprintf(line2, sizeof(line2),
+                 "counters: allocations=%llu frees=%llu allocated_bytes=%llu "
+                 "inuse_bytes=%llu samples=%llu live_samples=%llu "
+                 "dropped_samples=%llu unwind_failures=%llu",
+                 static_cast<unsigned long long>(c.allocations),
+                 static_cast<unsigned long long>(c.frees),
+                 static_cast<unsigned long long>(c.allocated_bytes),
+                 static_cast<unsigned long long>(c.inuse_bytes),
+                 static_cast<unsigned long long>(c.samples),
+                 static_cast<unsigned long long>(c.live_samples),
+                 static_cast<unsigned long long>(c.dropped_samples),
+                 static_cast<unsigned long long>(c.unwind_failures));
+        const char* comments[] = {line1, line2};
+        memmon_raw_heap heap{};
+        heap.sample_rate = Config().rate;
+        heap.time_nanos = NowNanos(CLOCK_REALTIME);
+        heap.duration_nanos = NowNanos(CLOCK_MONOTONIC) - g_rt.start_nanos;
+        heap.site_count = count;
+        heap.sites = sites;
+        heap.comment_count = 2;
+        heap.comments = comments;
+        if (sites == nullptr) {
+          snprintf(error, error_len, "out of memory");
+        } else {
+          rc = use(heap, error, error_len);
+        }
+        free(sites);
+        return rc;
+      }));
 }
 
 int WriteProfile(const char* path, const char* reason, char* error,
@@ -383,79 +396,71 @@ long TopSites(char* out, size_t size, unsigned max_sites) {
 // peak was and its size. The profile's time is the peak's.
 int WritePeakProfile(const char* path, const char* reason, char* error,
                      size_t error_len) {
-  ScopedNoSampling no_sampling;
-  char scratch[256];
-  if (error == nullptr || error_len == 0) {
-    error = scratch;
-    error_len = sizeof(scratch);
-  }
-  error[0] = '\0';
-  pthread_mutex_lock(&g_rt.write_mu);
-  int rc = -1;
-  if (LoadWriter(error, error_len)) {
-    StackTable& stacks = Stacks();
-    size_t cap = static_cast<size_t>(stacks.count()) + 1 + 4096;
-    auto* sites =
-        static_cast<memmon_raw_site*>(calloc(cap, sizeof(memmon_raw_site)));
-    size_t n = 0;
-    PeakHeap::Info info;
-    if (sites != nullptr) {
-      stacks.ForEach([&](StackRecord* r) { r->reserved = 0; });
-      const uint64_t rate = Config().rate;
-      info = Peak().Read([&](size_t size, uint32_t ref) {
-        if (size == 0) return;
-        StackRecord* r = stacks.FromRef(ref);
-        if (r->reserved == 0) {
-          if (n >= cap) return;
-          sites[n].frames = r->frames;
-          sites[n].depth = r->depth;
-          r->reserved = static_cast<uint32_t>(++n);
+  return static_cast<int>(
+      UnderWriter(error, error_len, [&](char* error, size_t error_len) -> long {
+        long rc = -1;
+        StackTable& stacks = Stacks();
+        size_t cap = static_cast<size_t>(stacks.count()) + 1 + 4096;
+        auto* sites =
+            static_cast<memmon_raw_site*>(calloc(cap, sizeof(memmon_raw_site)));
+        size_t n = 0;
+        PeakHeap::Info info;
+        if (sites != nullptr) {
+          stacks.ForEach([&](StackRecord* r) { r->reserved = 0; });
+          const uint64_t rate = Config().rate;
+          info = Peak().Read([&](size_t size, uint32_t ref) {
+            if (size == 0) return;
+            StackRecord* r = stacks.FromRef(ref);
+            if (r->reserved == 0) {
+              if (n >= cap) return;
+              sites[n].frames = r->frames;
+              sites[n].depth = r->depth;
+              r->reserved = static_cast<uint32_t>(++n);
+            }
+            memmon_raw_site& s = sites[r->reserved - 1];
+            double w = SampleWeightBytes(size, rate);
+            s.inuse_bytes += w;
+            s.inuse_objects += w / static_cast<double>(size);
+          });
         }
-        memmon_raw_site& s = sites[r->reserved - 1];
-        double w = SampleWeightBytes(size, rate);
-        s.inuse_bytes += w;
-        s.inuse_objects += w / static_cast<double>(size);
-      });
-    }
-    const int64_t mono = NowNanos(CLOCK_MONOTONIC);
-    const int64_t at = info.bytes > 0 ? info.time_nanos : mono;
-    char line1[256], line2[512];
-    snprintf(line1, sizeof(line1), "memmon peak heap profile; reason: %s",
-             reason ? reason : "request");
-    if (info.bytes > 0) {
-      snprintf(line2, sizeof(line2),
-               "peak: %lld bytes sampled live (estimate) at %.3f s after "
-               "start, %.3f s before this profile; %zu samples (%zu left "
-               "out); saved %llu times, %llu skipped while busy",
-               static_cast<long long>(info.bytes),
-               static_cast<double>(at - g_rt.start_nanos) / 1e9,
-               static_cast<double>(mono - at) / 1e9, info.samples,
-               info.truncated, static_cast<unsigned long long>(info.saves),
-               static_cast<unsigned long long>(info.skipped));
-    } else {
-      snprintf(line2, sizeof(line2),
-               "peak: none saved yet (the sampled heap has stayed below 16 "
-               "sampling intervals, %llu bytes)",
-               static_cast<unsigned long long>(16 * Config().rate));
-    }
-    const char* comments[] = {line1, line2};
-    memmon_raw_heap heap{};
-    heap.sample_rate = Config().rate;
-    heap.time_nanos = NowNanos(CLOCK_REALTIME) - (mono - at);
-    heap.duration_nanos = at - g_rt.start_nanos;
-    heap.site_count = n;
-    heap.sites = sites;
-    heap.comment_count = 2;
-    heap.comments = comments;
-    if (sites == nullptr) {
-      snprintf(error, error_len, "out of memory");
-    } else {
-      rc = g_rt.write_heap(&heap, path, error, error_len);
-    }
-    free(sites);
-  }
-  pthread_mutex_unlock(&g_rt.write_mu);
-  return rc;
+        const int64_t mono = NowNanos(CLOCK_MONOTONIC);
+        const int64_t at = info.bytes > 0 ? info.time_nanos : mono;
+        char line1[256], line2[512];
+        snprintf(line1, sizeof(line1), "memmon peak heap profile; reason: %s",
+                 reason ? reason : "request");
+        if (info.bytes > 0) {
+          snprintf(line2, sizeof(line2),
+                   "peak: %lld bytes sampled live (estimate) at %.3f s after "
+                   "start, %.3f s before this profile; %zu samples (%zu left "
+                   "out); saved %llu times, %llu skipped while busy",
+                   static_cast<long long>(info.bytes),
+                   static_cast<double>(at - g_rt.start_nanos) / 1e9,
+                   static_cast<double>(mono - at) / 1e9, info.samples,
+                   info.truncated, static_cast<unsigned long long>(info.saves),
+                   static_cast<unsigned long long>(info.skipped));
+        } else {
+          snprintf(line2, sizeof(line2),
+                   "peak: none saved yet (the sampled heap has stayed below 16 "
+                   "sampling intervals, %llu bytes)",
+                   static_cast<unsigned long long>(16 * Config().rate));
+        }
+        const char* comments[] = {line1, line2};
+        memmon_raw_heap heap{};
+        heap.sample_rate = Config().rate;
+        heap.time_nanos = NowNanos(CLOCK_REALTIME) - (mono - at);
+        heap.duration_nanos = at - g_rt.start_nanos;
+        heap.site_count = n;
+        heap.sites = sites;
+        heap.comment_count = 2;
+        heap.comments = comments;
+        if (sites == nullptr) {
+          snprintf(error, error_len, "out of memory");
+        } else {
+          rc = g_rt.write_heap(&heap, path, error, error_len);
+        }
+        free(sites);
+        return rc;
+      }));
 }
 
 bool PeakOn() { return Config().peak; }
@@ -481,81 +486,74 @@ bool BlockOn() { return BlockProfile().rate != 0; }
 // Gathers one contention table under write_mu and hands it to the writer.
 int WriteContention(const char* kind, LockProfileState state, const char* path,
                     const char* reason, char* error, size_t error_len) {
-  // Our own lock and writes are not the program's.
-  ScopedNoSampling no_sampling;
-  char scratch[256];
-  if (error == nullptr || error_len == 0) {
-    error = scratch;
-    error_len = sizeof(scratch);
-  }
-  error[0] = '\0';
-  pthread_mutex_lock(&g_rt.write_mu);
-  int rc = -1;
-  if (LoadWriter(error, error_len)) {
-    if (g_write_contention == nullptr) {
-      g_write_contention = reinterpret_cast<memmon_writer_write_contention_fn>(
-          dlsym(g_rt.writer_handle, MEMMON_WRITER_WRITE_CONTENTION_SYMBOL));
-    }
-    const ContentionTable& table = *state.table;
-    size_t cap = table.capacity();
-    auto* sites = static_cast<memmon_raw_contention_site*>(
-        calloc(cap + 1, sizeof(memmon_raw_contention_site)));
-    if (g_write_contention == nullptr) {
-      snprintf(error, error_len,
-               "the profile writer cannot write contention profiles");
-    } else if (sites == nullptr) {
-      snprintf(error, error_len, "out of memory");
-    } else {
-      size_t n = 0;
-      table.ForEach([&](const ContentionRecord& r) {
-        if (n >= cap) return;
-        sites[n].frames = r.frames;
-        sites[n].depth = r.depth;
-        sites[n].contentions = static_cast<double>(r.count_scaled.load(
-                                   std::memory_order_relaxed)) /
-                               kContentionScale;
-        sites[n].delay_nanos =
-            static_cast<double>(r.delay_nanos.load(std::memory_order_relaxed));
-        ++n;
-      });
-      const bool mutex = strcmp(kind, "mutex") == 0;
-      char line1[256], line2[256], line3[256];
-      snprintf(line1, sizeof(line1), "memmon %s profile; reason: %s", kind,
-               reason ? reason : "request");
-      if (mutex) {
-        snprintf(line2, sizeof(line2),
-                 "sampling: 1 in %llu contentions (MEMMON_MUTEX_RATE), "
-                 "scaled by %llu; delay attributed to the waiter",
-                 static_cast<unsigned long long>(state.rate),
-                 static_cast<unsigned long long>(state.rate));
-      } else {
-        snprintf(line2, sizeof(line2),
-                 "sampling: Go's block rule at %llu ns (MEMMON_BLOCK_RATE)",
-                 static_cast<unsigned long long>(state.rate));
-      }
-      snprintf(line3, sizeof(line3),
-               "counters: sampled_events=%llu stacks=%llu dropped_events=%llu "
-               "table_capacity=%llu",
-               static_cast<unsigned long long>(table.events()),
-               static_cast<unsigned long long>(table.stacks()),
-               static_cast<unsigned long long>(table.dropped()),
-               static_cast<unsigned long long>(table.capacity()));
-      const char* comments[] = {line1, line2, line3};
-      memmon_raw_contention raw{};
-      raw.kind = kind;
-      raw.rate = state.rate;
-      raw.time_nanos = NowNanos(CLOCK_REALTIME);
-      raw.duration_nanos = NowNanos(CLOCK_MONOTONIC) - g_rt.start_nanos;
-      raw.site_count = n;
-      raw.sites = sites;
-      raw.comment_count = 3;
-      raw.comments = comments;
-      rc = g_write_contention(&raw, path, error, error_len);
-    }
-    free(sites);
-  }
-  pthread_mutex_unlock(&g_rt.write_mu);
-  return rc;
+  return static_cast<int>(
+      UnderWriter(error, error_len, [&](char* error, size_t error_len) -> long {
+        long rc = -1;
+        if (g_write_contention == nullptr) {
+          g_write_contention =
+              reinterpret_cast<memmon_writer_write_contention_fn>(dlsym(
+                  g_rt.writer_handle, MEMMON_WRITER_WRITE_CONTENTION_SYMBOL));
+        }
+        const ContentionTable& table = *state.table;
+        size_t cap = table.capacity();
+        auto* sites = static_cast<memmon_raw_contention_site*>(
+            calloc(cap + 1, sizeof(memmon_raw_contention_site)));
+        if (g_write_contention == nullptr) {
+          snprintf(error, error_len,
+                   "the profile writer cannot write contention profiles");
+        } else if (sites == nullptr) {
+          snprintf(error, error_len, "out of memory");
+        } else {
+          size_t n = 0;
+          table.ForEach([&](const ContentionRecord& r) {
+            if (n >= cap) return;
+            sites[n].frames = r.frames;
+            sites[n].depth = r.depth;
+            sites[n].contentions = static_cast<double>(r.count_scaled.load(
+                                       std::memory_order_relaxed)) /
+                                   kContentionScale;
+            sites[n].delay_nanos = static_cast<double>(
+                r.delay_nanos.load(std::memory_order_relaxed));
+            ++n;
+          });
+          const bool mutex = strcmp(kind, "mutex") == 0;
+          char line1[256], line2[256], line3[256];
+          snprintf(line1, sizeof(line1), "memmon %s profile; reason: %s", kind,
+                   reason ? reason : "request");
+          if (mutex) {
+            snprintf(line2, sizeof(line2),
+                     "sampling: 1 in %llu contentions (MEMMON_MUTEX_RATE), "
+                     "scaled by %llu; delay attributed to the waiter",
+                     static_cast<unsigned long long>(state.rate),
+                     static_cast<unsigned long long>(state.rate));
+          } else {
+            snprintf(line2, sizeof(line2),
+                     "sampling: Go's block rule at %llu ns (MEMMON_BLOCK_RATE)",
+                     static_cast<unsigned long long>(state.rate));
+          }
+          snprintf(
+              line3, sizeof(line3),
+              "counters: sampled_events=%llu stacks=%llu dropped_events=%llu "
+              "table_capacity=%llu",
+              static_cast<unsigned long long>(table.events()),
+              static_cast<unsigned long long>(table.stacks()),
+              static_cast<unsigned long long>(table.dropped()),
+              static_cast<unsigned long long>(table.capacity()));
+          const char* comments[] = {line1, line2, line3};
+          memmon_raw_contention raw{};
+          raw.kind = kind;
+          raw.rate = state.rate;
+          raw.time_nanos = NowNanos(CLOCK_REALTIME);
+          raw.duration_nanos = NowNanos(CLOCK_MONOTONIC) - g_rt.start_nanos;
+          raw.site_count = n;
+          raw.sites = sites;
+          raw.comment_count = 3;
+          raw.comments = comments;
+          rc = g_write_contention(&raw, path, error, error_len);
+        }
+        free(sites);
+        return rc;
+      }));
 }
 
 int WriteMutexProfile(const char* path, const char* reason, char* error,
