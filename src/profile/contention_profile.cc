@@ -75,59 +75,14 @@ Profile BuildContentionProfile(const ContentionSnapshot& snapshot,
   AddMappings(modules, &p);
   FunctionTable functions(&p);
 
-  // One location per return address; `api` marks locations that are all
-  // synchronisation API (skipped while they lead a stack).
-  std::unordered_map<uintptr_t, std::pair<uint64_t, bool>> locations;
-  auto location = [&](uintptr_t ret) -> std::pair<uint64_t, bool> {
-    auto it = locations.find(ret);
-    if (it != locations.end()) return it->second;
-    uintptr_t pc = ret > 0 ? ret - 1 : 0;  // the call, one byte back
-    Location loc;
-    loc.id = p.locations.size() + 1;
-    loc.address = pc;
-    if (const Module* m = FindModule(modules, pc)) {
-      loc.mapping_id = static_cast<uint64_t>(m - modules.data()) + 1;
-    }
-    std::vector<SymbolFrame> frames = symbolizer->Symbolize(pc);
-    std::size_t first = 0;
-    while (first < frames.size() &&
-           IsSynchronizationApiFrame(frames[first].function)) {
-      ++first;
-    }
-    bool api = !frames.empty() && first == frames.size();
-    for (std::size_t i = api ? 0 : first; i < frames.size(); ++i) {
-      loc.lines.push_back({functions.Id(frames[i]), frames[i].line});
-    }
-    p.locations.push_back(std::move(loc));
-    auto v = std::make_pair(p.locations.back().id, api);
-    locations.emplace(ret, v);
-    return v;
-  };
-
-  uint64_t unknown_location = 0;
+  StackLocations stacks(&p, &modules, symbolizer, &functions,
+                        IsSynchronizationApiFrame);
   for (const ContentionSite& site : snapshot.sites) {
     Sample s;
     s.values = {static_cast<int64_t>(std::llround(site.contentions)),
                 static_cast<int64_t>(std::llround(site.delay_nanos))};
     if (s.values[0] == 0 && s.values[1] == 0) continue;
-    bool leading = true;
-    for (uintptr_t ret : site.frames) {
-      auto [id, api] = location(ret);
-      if (leading && api) continue;
-      leading = false;
-      s.location_ids.push_back(id);
-    }
-    if (s.location_ids.empty()) {
-      if (unknown_location == 0) {
-        Location loc;
-        loc.id = unknown_location = p.locations.size() + 1;
-        SymbolFrame f;
-        f.function = "[memmon: stack not captured]";
-        loc.lines.push_back({functions.Id(f), 0});
-        p.locations.push_back(std::move(loc));
-      }
-      s.location_ids.push_back(unknown_location);
-    }
+    s.location_ids = stacks.Of(site.frames);
     p.samples.push_back(std::move(s));
   }
   return p;

@@ -78,6 +78,55 @@ void AddMappings(const std::vector<Module>& modules, Profile* p) {
   }
 }
 
+std::pair<uint64_t, bool> StackLocations::Location(uintptr_t ret) {
+  auto it = ids_.find(ret);
+  if (it != ids_.end()) return it->second;
+  // A return address points after the call; the call is one byte back.
+  uintptr_t pc = ret > 0 ? ret - 1 : 0;
+  profile::Location loc;
+  loc.id = p_->locations.size() + 1;
+  loc.address = pc;
+  if (const Module* m = FindModule(*modules_, pc)) {
+    loc.mapping_id = static_cast<uint64_t>(m - modules_->data()) + 1;
+  }
+  // frames[0] is the innermost inline frame: API frames inlined at the
+  // leaf end are cut; a location that is all API is kept whole.
+  std::vector<SymbolFrame> frames = symbolizer_->Symbolize(pc);
+  std::size_t first = 0;
+  while (first < frames.size() && is_api_(frames[first].function)) ++first;
+  bool api = !frames.empty() && first == frames.size();
+  for (std::size_t i = api ? 0 : first; i < frames.size(); ++i) {
+    loc.lines.push_back({functions_->Id(frames[i]), frames[i].line});
+  }
+  p_->locations.push_back(std::move(loc));
+  auto v = std::make_pair(p_->locations.back().id, api);
+  ids_.emplace(ret, v);
+  return v;
+}
+
+std::vector<uint64_t> StackLocations::Of(const std::vector<uintptr_t>& frames) {
+  std::vector<uint64_t> ids;
+  bool leading = true;
+  for (uintptr_t ret : frames) {
+    auto [id, api] = Location(ret);
+    if (leading && api) continue;
+    leading = false;
+    ids.push_back(id);
+  }
+  if (ids.empty()) {
+    if (unknown_ == 0) {
+      profile::Location loc;
+      loc.id = unknown_ = p_->locations.size() + 1;
+      SymbolFrame f;
+      f.function = "[memmon: stack not captured]";
+      loc.lines.push_back({functions_->Id(f), 0});
+      p_->locations.push_back(std::move(loc));
+    }
+    ids.push_back(unknown_);
+  }
+  return ids;
+}
+
 uint64_t FunctionTable::Id(const SymbolFrame& f) {
   std::string name = f.function.empty() ? "[unknown]" : f.function;
   auto key = std::make_tuple(name, f.system_name, f.file);
@@ -117,40 +166,8 @@ Profile BuildHeapProfile(const HeapSnapshot& snapshot,
   AddMappings(modules, &p);
   FunctionTable functions(&p);
 
-  // One location per return address; `api` marks allocation-API frames.
-  std::unordered_map<uintptr_t, std::pair<uint64_t, bool>> locations;
-  auto location = [&](uintptr_t ret) -> std::pair<uint64_t, bool> {
-    auto it = locations.find(ret);
-    if (it != locations.end()) return it->second;
-    // A return address points after the call; the call is one byte back.
-    uintptr_t pc = ret > 0 ? ret - 1 : 0;
-    Location loc;
-    loc.id = p.locations.size() + 1;
-    loc.address = pc;
-    if (const Module* m = FindModule(modules, pc)) {
-      loc.mapping_id = static_cast<uint64_t>(m - modules.data()) + 1;
-    }
-    // frames[0] is the innermost inline frame. Allocation-API frames
-    // inlined at the leaf end (std::make_unique into its caller) are cut,
-    // so the caller they were inlined into becomes the site; a location that
-    // is all allocation API is kept whole and skipped while it leads a stack.
-    std::vector<SymbolFrame> frames = symbolizer->Symbolize(pc);
-    std::size_t first = 0;
-    while (first < frames.size() &&
-           IsAllocationApiFrame(frames[first].function)) {
-      ++first;
-    }
-    bool api = !frames.empty() && first == frames.size();
-    for (std::size_t i = api ? 0 : first; i < frames.size(); ++i) {
-      loc.lines.push_back({functions.Id(frames[i]), frames[i].line});
-    }
-    p.locations.push_back(std::move(loc));
-    auto v = std::make_pair(p.locations.back().id, api);
-    locations.emplace(ret, v);
-    return v;
-  };
-
-  uint64_t unknown_location = 0;
+  StackLocations stacks(&p, &modules, symbolizer, &functions,
+                        IsAllocationApiFrame);
   for (const HeapSite& site : snapshot.sites) {
     Sample s;
     s.values = {Round(site.alloc_objects), Round(site.alloc_bytes),
@@ -159,24 +176,7 @@ Profile BuildHeapProfile(const HeapSnapshot& snapshot,
         s.values[3] == 0) {
       continue;
     }
-    bool leading = true;
-    for (uintptr_t ret : site.frames) {
-      auto [id, api] = location(ret);
-      if (leading && api) continue;
-      leading = false;
-      s.location_ids.push_back(id);
-    }
-    if (s.location_ids.empty()) {
-      if (unknown_location == 0) {
-        Location loc;
-        loc.id = unknown_location = p.locations.size() + 1;
-        SymbolFrame f;
-        f.function = "[memmon: stack not captured]";
-        loc.lines.push_back({functions.Id(f), 0});
-        p.locations.push_back(std::move(loc));
-      }
-      s.location_ids.push_back(unknown_location);
-    }
+    s.location_ids = stacks.Of(site.frames);
     if (site.age_samples > 0 && site.inuse_objects > 0) {
       auto ms = [](double seconds) {
         return static_cast<int64_t>(seconds * 1000 + 0.5);

@@ -19,6 +19,8 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "profile/modules.h"
@@ -73,6 +75,38 @@ class FunctionTable {
  private:
   Profile* p_;
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> ids_;
+};
+
+// ... and the stacks of its samples (heap and contention profiles): one
+// Location per return address, symbolized with its inline frames. Frames
+// that `is_api` matches at a location's leaf end (an allocation or locking
+// wrapper inlined into its caller) are cut, so the caller becomes the
+// site; a location that is all API is kept whole and skipped while it
+// leads a stack. A stack left with no location gets one
+// "[memmon: stack not captured]" location.
+class StackLocations {
+ public:
+  using IsApi = bool (*)(const std::string& function);
+  StackLocations(Profile* p, const std::vector<Module>* modules,
+                 Symbolizer* symbolizer, FunctionTable* functions, IsApi is_api)
+      : p_(p),
+        modules_(modules),
+        symbolizer_(symbolizer),
+        functions_(functions),
+        is_api_(is_api) {}
+  // The location ids of a stack of return addresses, innermost first.
+  std::vector<uint64_t> Of(const std::vector<uintptr_t>& frames);
+
+ private:
+  std::pair<uint64_t, bool> Location(uintptr_t ret);
+
+  Profile* p_;
+  const std::vector<Module>* modules_;
+  Symbolizer* symbolizer_;
+  FunctionTable* functions_;
+  IsApi is_api_;
+  std::unordered_map<uintptr_t, std::pair<uint64_t, bool>> ids_;
+  uint64_t unknown_ = 0;
 };
 
 // True for functions that only allocate on their caller's behalf.
