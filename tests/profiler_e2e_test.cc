@@ -517,6 +517,34 @@ TEST(PreloadTest, SnapshotsOnBaselineAlertSignalAndApi) {
   }
 }
 
+// MEMMON_SNAPSHOT_KEEP: each period writes a set (the heap and every other
+// profile that is on, under one number); beyond 3 sets the oldest goes.
+TEST(PreloadTest, PeriodicSetsKeepTheNewest) {
+  TempDir dir;
+  RunResult r = RunPreloaded(
+      dir.path(), "MEMMON_SNAPSHOT_INTERVAL=0.002 MEMMON_SNAPSHOT_KEEP=3",
+      std::string(MEMMON_THREADED_TARGET) + " 60 100");
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::map<std::string, std::set<std::string>> kinds_by_number;
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    std::string name = e.path().filename().string();
+    std::size_t dot = name.find('.');
+    std::string rest = name.substr(dot + 1);
+    if (rest == "pb.gz") continue;  // the exit profiles
+    kinds_by_number[rest.substr(0, rest.find('.'))].insert(name.substr(0, dot));
+  }
+  ASSERT_GE(kinds_by_number.size(), 1u);
+  EXPECT_LE(kinds_by_number.size(), 3u);
+  // More than three sets were written (the run spans many periods), so
+  // the first ones were deleted.
+  EXPECT_GT(std::stoi(kinds_by_number.rbegin()->first), 3);
+  for (const auto& [number, kinds] : kinds_by_number) {
+    EXPECT_TRUE(kinds.count("heap") && kinds.count("mutex") &&
+                kinds.count("block"))
+        << number;
+  }
+}
+
 // MEMMON_SNAPSHOT_INTERVAL: numbered snapshots while the program runs (it
 // runs for hundreds of intervals; at least one must be written).
 TEST(PreloadTest, PeriodicSnapshots) {

@@ -50,6 +50,11 @@ struct Runtime {
   bool root;
   pid_t pid;
   double interval_s;
+  // MEMMON_SNAPSHOT_KEEP: periodic sets kept (0: all); the numbers of the
+  // kept ones, oldest first, in a ring (writer thread only).
+  unsigned keep;
+  int* periodic;
+  unsigned periodic_head, periodic_count;
   int signal;
   int64_t start_nanos;
   std::atomic<int> snapshot_seq;
@@ -640,6 +645,36 @@ int WriteNumberedSnapshot(const char* reason) {
   return n;
 }
 
+// A periodic set: the heap snapshot and, with its number, every other
+// profile that is on (KIND.NNNN.pb.gz) -- the original's hourly
+// WriteAllProfiles. Beyond MEMMON_SNAPSHOT_KEEP sets, the oldest periodic
+// set is deleted (snapshots for other reasons -- the baseline, alerts,
+// signals, requests -- are evidence and stay).
+void WritePeriodicSnapshot() {
+  int n = WriteNumberedSnapshot("periodic");
+  if (n <= 0) return;
+  char path[PATH_MAX], error[256];
+  for (const ProfileKind& k : kProfileKinds) {
+    if (strcmp(k.name, "heap") == 0 || !k.on()) continue;
+    FileName(path, sizeof(path), k.name, n);
+    if (k.write(path, "periodic", error, sizeof(error)) != 0) {
+      Warn("periodic profile failed", error);
+    }
+  }
+  if (g_rt.keep == 0 || g_rt.periodic == nullptr) return;
+  if (g_rt.periodic_count == g_rt.keep) {
+    int oldest = g_rt.periodic[g_rt.periodic_head];
+    for (const ProfileKind& k : kProfileKinds) {
+      FileName(path, sizeof(path), k.name, oldest);
+      unlink(path);
+    }
+    g_rt.periodic_head = (g_rt.periodic_head + 1) % g_rt.keep;
+    --g_rt.periodic_count;
+  }
+  g_rt.periodic[(g_rt.periodic_head + g_rt.periodic_count) % g_rt.keep] = n;
+  ++g_rt.periodic_count;
+}
+
 void OnSignal(int) {
   int saved = errno;
   g_rt.pending_signal_snapshots.fetch_add(1, std::memory_order_relaxed);
@@ -841,7 +876,7 @@ void* WriterThread(void*) {
       WriteNumberedSnapshot("signal");
     }
     if (period > 0 && NowNanos(CLOCK_MONOTONIC) >= next) {
-      WriteNumberedSnapshot("periodic");
+      WritePeriodicSnapshot();
       next = NowNanos(CLOCK_MONOTONIC) + period;
     }
   }
@@ -856,6 +891,7 @@ void AtForkChild() {
   g_rt.pid = getpid();
   g_rt.root = false;
   g_rt.snapshot_seq.store(0);
+  g_rt.periodic_head = g_rt.periodic_count = 0;  // the child's own files
   g_rt.writer_running.store(false);
   g_rt.status = nullptr;  // the page belongs to the first process
   pthread_mutex_init(&g_rt.write_mu, nullptr);
@@ -944,6 +980,14 @@ __attribute__((constructor)) void StartRuntime() {
   if (const char* iv = getenv("MEMMON_SNAPSHOT_INTERVAL")) {
     g_rt.interval_s = strtod(iv, nullptr);
     if (!(g_rt.interval_s > 0)) g_rt.interval_s = 0;
+  }
+  if (const char* keep = getenv("MEMMON_SNAPSHOT_KEEP")) {
+    long k = strtol(keep, nullptr, 10);
+    g_rt.keep = k > 0 ? static_cast<unsigned>(k < 1000000 ? k : 1000000) : 0;
+    if (g_rt.keep > 0) {
+      g_rt.periodic = static_cast<int*>(calloc(g_rt.keep, sizeof(int)));
+      if (g_rt.periodic == nullptr) g_rt.keep = 0;
+    }
   }
   const char* sig = getenv("MEMMON_SIGNAL");
   g_rt.signal = ParseSignal(sig);
