@@ -191,20 +191,4 @@ Profile BuildHeapProfile(const HeapSnapshot& snapshot,
   return p;
 }
 
-bool LiveAgeOf(const Sample& sample, LiveAge* out) {
-  bool median = false, oldest = false;
-  for (const Label& l : sample.labels) {
-    // Milliseconds as written; seconds too, should a profile use them.
-    double scale = l.num_unit == "s" || l.num_unit == "seconds" ? 1 : 1e-3;
-    if (l.key == kLiveAgeMedianLabel) {
-      out->median_s = static_cast<double>(l.num) * scale;
-      median = true;
-    } else if (l.key == kLiveAgeOldestLabel) {
-      out->oldest_s = static_cast<double>(l.num) * scale;
-      oldest = true;
-    }
-  }
-  return median && oldest;
-}
-
 }  // namespace memmon::profile

@@ -52,7 +52,23 @@ struct LiveAge {
   double median_s = 0;
   double oldest_s = 0;
 };
-bool LiveAgeOf(const Sample& sample, LiveAge* out);
+// Inline: the pprof parser's fuzz target links leak_sites without the
+// symbolizer this file's builder needs.
+inline bool LiveAgeOf(const Sample& sample, LiveAge* out) {
+  bool median = false, oldest = false;
+  for (const Label& l : sample.labels) {
+    // Milliseconds as written; seconds too, should a profile use them.
+    double scale = l.num_unit == "s" || l.num_unit == "seconds" ? 1 : 1e-3;
+    if (l.key == kLiveAgeMedianLabel) {
+      out->median_s = static_cast<double>(l.num) * scale;
+      median = true;
+    } else if (l.key == kLiveAgeOldestLabel) {
+      out->oldest_s = static_cast<double>(l.num) * scale;
+      oldest = true;
+    }
+  }
+  return median && oldest;
+}
 
 struct HeapSnapshot {
   std::vector<HeapSite> sites;
