@@ -61,6 +61,24 @@ block_top=$(top out/block.pb.gz)
 [[ $block_top == *WaitForSignal* ]] || fail "block profile top is '$block_top': $(go tool pprof -top -sample_index=delay out/block.pb.gz 2>&1 | head -15)"
 go tool pprof -top -sample_index=delay out/block.pb.gz 2>/dev/null | grep -q JoinMutexThreads ||
   fail "no JoinMutexThreads in the block profile"
+# Sampled at 1 in 20, the scaled count estimates the contentions: one draw
+# per contention, weighted by the rate (two draws once sampled 1 in 400 and
+# read a twentieth). `handoff` makes exactly 2000 contentions whatever the
+# schedule: all counted at rate 1; at rate 20 ~100 samples, a standard
+# error of ~10 %, so the estimate must be within 40 % (4 standard errors).
+total() {
+  go tool pprof -top -sample_index=contentions "$1" 2>/dev/null |
+    awk '/Total samples =/ { print $NF }'
+}
+for rate in 1 20; do
+  LD_PRELOAD=$preload MEMMON_OUTPUT=handoff$rate MEMMON_SEED=1 MEMMON_MUTEX_RATE=$rate \
+    "$target" handoff 2000 >/dev/null 2>&1 || fail "handoff at rate $rate exited $?"
+done
+exact=$(total handoff1/mutex.pb.gz)
+estimate=$(total handoff20/mutex.pb.gz)
+[[ $exact == 2000 ]] || fail "handoff at rate 1 counted '$exact' contentions, not 2000"
+[[ -n $estimate ]] && ((estimate >= 1200 && estimate <= 2800)) ||
+  fail "at rate 20 the 2000 contentions are estimated at '$estimate'"
 # rwlocks.
 "$target" rwlock >native_rw.txt
 LD_PRELOAD=$preload MEMMON_OUTPUT=rw MEMMON_SEED=1 MEMMON_MUTEX_RATE=1 \

@@ -153,37 +153,15 @@ class alignas(64) LiveTable {
   // Calls fn(address, size, stack_ref) for every entry seen stably.
   template <typename Fn>
   void ForEach(Fn fn) const {
-    for (const Level& level : levels_) {
-      if (!level.active.load(std::memory_order_acquire)) break;
-      for (std::size_t i = 0; i <= level.mask; ++i) {
-        const Entry& e = level.slots[i];
-        uintptr_t k = e.key.load(std::memory_order_acquire);
-        if (k <= kBusy) continue;
-        uint64_t meta = e.meta.load(std::memory_order_relaxed);
-        if (e.key.load(std::memory_order_acquire) != k) continue;
-        fn(k, static_cast<std::size_t>(meta >> 24),
-           static_cast<uint32_t>(meta & kMaxStackRef));
-      }
-    }
+    Scan<false>([&](uintptr_t k, std::size_t size, uint32_t ref, uint32_t) {
+      fn(k, size, ref);
+    });
   }
 
   // Calls fn(address, size, stack_ref, tick) for every entry seen stably.
   template <typename Fn>
   void ForEachTimed(Fn fn) const {
-    for (const Level& level : levels_) {
-      if (!level.active.load(std::memory_order_acquire)) break;
-      for (std::size_t i = 0; i <= level.mask; ++i) {
-        const Entry& e = level.slots[i];
-        uintptr_t k = e.key.load(std::memory_order_acquire);
-        if (k <= kBusy) continue;
-        uint64_t meta = e.meta.load(std::memory_order_relaxed);
-        uint32_t tick =
-            ticks_[&e - levels_[0].slots].load(std::memory_order_relaxed);
-        if (e.key.load(std::memory_order_acquire) != k) continue;
-        fn(k, static_cast<std::size_t>(meta >> 24),
-           static_cast<uint32_t>(meta & kMaxStackRef), tick);
-      }
-    }
+    Scan<true>(fn);
   }
 
   // Entries, counted by a scan (for tests; the sampler counts its inserts
@@ -199,6 +177,28 @@ class alignas(64) LiveTable {
   std::size_t total_slots() const { return total_slots_; }
 
  private:
+  // Every entry seen stably: key, payload (and, when kTimed, its tick),
+  // key again; kept only if the key did not change.
+  template <bool kTimed, typename Fn>
+  void Scan(Fn fn) const {
+    for (const Level& level : levels_) {
+      if (!level.active.load(std::memory_order_acquire)) break;
+      for (std::size_t i = 0; i <= level.mask; ++i) {
+        const Entry& e = level.slots[i];
+        uintptr_t k = e.key.load(std::memory_order_acquire);
+        if (k <= kBusy) continue;
+        uint64_t meta = e.meta.load(std::memory_order_relaxed);
+        uint32_t tick = 0;
+        if constexpr (kTimed) {
+          tick = ticks_[&e - levels_[0].slots].load(std::memory_order_relaxed);
+        }
+        if (e.key.load(std::memory_order_acquire) != k) continue;
+        fn(k, static_cast<std::size_t>(meta >> 24),
+           static_cast<uint32_t>(meta & kMaxStackRef), tick);
+      }
+    }
+  }
+
   static constexpr uintptr_t kEmpty = 0, kTomb = 1, kBusy = 2;
   struct Entry {
     std::atomic<uintptr_t> key;

@@ -296,14 +296,11 @@ MEMMON_IN_MALLOC MEMMON_NOINLINE void CaptureStack(ThreadState& t, Stack* s) {
   s->depth = depth;
 }
 
-// A contended lock: `lock` is the real blocking call.
+// A sampled contention: its stack, then the real blocking call `lock`,
+// timed and recorded at `rate`.
 template <typename Lock>
-MEMMON_IN_MALLOC MEMMON_NOINLINE int ContendedSlow(Lock lock) {
-  ThreadState& t = ThisThread();
-  const uint64_t rate = g_lock_config.mutex_rate;
-  if (rate == 0 || !MayRecord(t) || !MutexSampled(NextDraw(t_lock), rate)) {
-    return lock();
-  }
+MEMMON_IN_MALLOC int RecordContention(ThreadState& t, uint64_t rate,
+                                      Lock lock) {
   const int saved_errno = errno;
   t.in_hook = true;
   Stack s;
@@ -319,6 +316,17 @@ MEMMON_IN_MALLOC MEMMON_NOINLINE int ContendedSlow(Lock lock) {
   return rc;
 }
 
+// A contended lock: one in `mutex_rate` is sampled (one draw) and recorded.
+template <typename Lock>
+MEMMON_IN_MALLOC MEMMON_NOINLINE int ContendedSlow(Lock lock) {
+  ThreadState& t = ThisThread();
+  const uint64_t rate = g_lock_config.mutex_rate;
+  if (rate == 0 || !MayRecord(t) || !MutexSampled(NextDraw(t_lock), rate)) {
+    return lock();
+  }
+  return RecordContention(t, rate, lock);
+}
+
 // pthread_mutex_lock's slow path: the lock word said held.
 MEMMON_IN_MALLOC MEMMON_NOINLINE int MutexLockSlow(pthread_mutex_t* m,
                                                    MutexFn lock) noexcept {
@@ -332,7 +340,9 @@ MEMMON_IN_MALLOC MEMMON_NOINLINE int MutexLockSlow(pthread_mutex_t* m,
   if (__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == gettid()) {
     return lock(m);
   }
-  return ContendedSlow([=] { return lock(m); });
+  // Already drawn: recorded as is (a second draw would sample one in
+  // rate squared while weighting by rate).
+  return RecordContention(t, rate, [=] { return lock(m); });
 }
 
 // pthread_mutex_lock before the real functions are known.

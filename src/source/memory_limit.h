@@ -128,7 +128,9 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
 
 // The binding limit of one process, sample after sample, without
 // allocating: Open() finds the limits (allocates); Read() rereads their
-// values and usage from the files found then (a few small reads, ~20 us).
+// values and usage from the files found then (a few small reads: 3 us with
+// the machine alone, 7 us under a v1 cgroup limit, measured on the
+// development VM).
 // A cgroup the process moves to later is seen at the next Open(); a limit
 // raised or lowered in place is seen at once. Reading by file, not by the
 // process's current cgroup, also keeps an exiting process (which the

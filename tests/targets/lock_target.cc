@@ -13,6 +13,9 @@
 //     std::condition_variable from the start until main notifies it 100 ms
 //     after the joins. Prints the counter, which does not depend on the
 //     schedule.
+//   lock_target handoff [ROUNDS]
+//     Exactly ROUNDS (default 2000) contentions on one mutex, one a round:
+//     a thread locks while main holds it, main lets go once it waits.
 //   lock_target rwlock [ITERATIONS]
 //     ContendOnRwLock: 2 writers and 2 readers on a pthread_rwlock
 //     (default 20000 each); prints the writes.
@@ -28,6 +31,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <time.h>
 
@@ -355,6 +359,36 @@ int Kinds() {
   return 0;
 }
 
+// Exactly `rounds` contentions, whatever the schedule: main holds the
+// mutex while the other thread calls pthread_mutex_lock, and lets go only
+// once the lock word says a waiter is queued (glibc sets __lock to 2).
+__attribute__((noinline)) int HandOff(int rounds) {
+  pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  sem_t go, done;
+  sem_init(&go, 0, 0);
+  sem_init(&done, 0, 0);
+  std::thread waiter([&] {
+    for (int i = 0; i < rounds; ++i) {
+      sem_wait(&go);
+      pthread_mutex_lock(&m);
+      pthread_mutex_unlock(&m);
+      sem_post(&done);
+    }
+  });
+  for (int i = 0; i < rounds; ++i) {
+    pthread_mutex_lock(&m);
+    sem_post(&go);
+    while (__atomic_load_n(&m.__data.__lock, __ATOMIC_ACQUIRE) != 2) {
+      sched_yield();
+    }
+    pthread_mutex_unlock(&m);
+    sem_wait(&done);
+  }
+  waiter.join();
+  std::printf("handoff %d\n", rounds);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -364,10 +398,14 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "rwlock") == 0) {
     return RwLock(argc > 2 ? std::atoi(argv[2]) : 20000);
   }
+  if (argc > 1 && std::strcmp(argv[1], "handoff") == 0) {
+    return HandOff(argc > 2 ? std::atoi(argv[2]) : 2000);
+  }
   if (argc > 1 && std::strcmp(argv[1], "kinds") == 0) return Kinds();
   if (argc > 2 && std::strcmp(argv[1], "named") == 0) return Named(argv[2]);
   std::fprintf(
       stderr,
-      "usage: lock_target contend|rwlock [ITERATIONS] | kinds | named DIR\n");
+      "usage: lock_target contend|rwlock|handoff [ITERATIONS] | kinds | "
+      "named DIR\n");
   return 2;
 }
