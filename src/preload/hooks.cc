@@ -54,6 +54,7 @@
 #include <new>
 
 #include "preload/bootstrap_arena.h"
+#include "preload/deepbind.h"
 #include "preload/env_config.h"
 #include "preload/glibc_wrap.h"
 #include "preload/in_malloc.h"
@@ -488,6 +489,7 @@ void EnsureInitialized() {
 void PrepareSampling() {
   EnsureInitialized();
   if (g_config.enabled) PrepareUnwinder();
+  g_sampling_started.store(true, std::memory_order_relaxed);
 }
 
 void ResetAfterFork() {
@@ -656,6 +658,57 @@ MEMMON_EXPORT int dlclose(void* handle) noexcept {
   const int result = fn(handle);
   InvalidateFastUnwind();
   return result;
+}
+
+// dlopen: a library loaded with RTLD_DEEPBIND would bind malloc and free
+// to the next allocator directly, past the hooks (deepbind.h); its
+// allocation API is sent to the hooks once it is loaded. Any other dlopen
+// is a tail call: the loader reads its caller from the return address (for
+// the caller's RPATH/RUNPATH and namespace), which is then the program's.
+// A deep-bound dlopen is made from here, so a bare name is looked up along
+// the caller's paths first (FindLibraryForCaller).
+namespace {
+using DlopenFn = void* (*)(const char*, int) noexcept;
+std::atomic<DlopenFn> g_real_dlopen{nullptr};
+
+void* NoDlopen(const char*, int) noexcept { return nullptr; }
+
+MEMMON_NOINLINE DlopenFn ResolveDlopen() {
+  DlopenFn fn = g_real_dlopen.load(std::memory_order_acquire);
+  if (fn == nullptr) {
+    fn = reinterpret_cast<DlopenFn>(dlsym(RTLD_NEXT, "dlopen"));
+    if (fn == nullptr) return NoDlopen;
+    g_real_dlopen.store(fn, std::memory_order_release);
+  }
+  return fn;
+}
+
+inline DlopenFn RealDlopen() {
+  DlopenFn fn = g_real_dlopen.load(std::memory_order_acquire);
+  return MEMMON_LIKELY(fn != nullptr) ? fn : ResolveDlopen();
+}
+
+MEMMON_NOINLINE void* DlopenDeepbind(const char* file, int flags,
+                                     const void* caller) {
+  char path[4096];
+  if (file != nullptr && strchr(file, '/') == nullptr &&
+      FindLibraryForCaller(file, caller, path, sizeof(path))) {
+    file = path;
+  }
+  void* handle = RealDlopen()(file, flags);
+  EnsureInitialized();
+  if (handle != nullptr && g_real.glibc_chunks) {
+    RebindAllocatorAfterDeepbind(handle);
+  }
+  return handle;
+}
+}  // namespace
+
+MEMMON_EXPORT void* dlopen(const char* file, int flags) noexcept {
+  if (MEMMON_UNLIKELY((flags & RTLD_DEEPBIND) != 0)) {
+    return DlopenDeepbind(file, flags, __builtin_return_address(0));
+  }
+  return RealDlopen()(file, flags);  // a tail call (see above)
 }
 
 MEMMON_EXPORT int memmon_preload_read_counters(memmon_preload_counters* out,

@@ -300,13 +300,13 @@ size_t CollectSites(memmon_raw_site** out) {
   LiveAge* aged = nullptr;
   size_t aged_count = 0, aged_cap = 0;
   Live().ForEachTimed([&](uintptr_t, size_t size, uint32_t ref, uint32_t tick) {
-    if (size == 0) return;
     StackRecord* r = stacks.FromRef(ref);
     memmon_raw_site* s = site_of(r);
     if (s == nullptr) return;
-    double w = SampleWeightBytes(size, rate);
+    const double w = SampleWeightBytes(size, rate);
+    const double objects = SampleWeightObjects(size, rate);
     s->inuse_bytes += w;
-    s->inuse_objects += w / static_cast<double>(size);
+    s->inuse_objects += objects;
     if (!ages) return;
     if (aged_count == aged_cap) {
       size_t next = aged_cap == 0 ? 1024 : 2 * aged_cap;
@@ -318,7 +318,7 @@ size_t CollectSites(memmon_raw_site** out) {
     }
     aged[aged_count++] = {static_cast<uint32_t>(s - sites),
                           LiveTable::TickAgeSeconds(now, tick),
-                          w / static_cast<double>(size)};
+                          objects};
   });
   AddLiveAges(sites, aged, aged_count);
   free(aged);
@@ -414,7 +414,6 @@ int WritePeakProfile(const char* path, const char* reason, char* error,
           stacks.ForEach([&](StackRecord* r) { r->reserved = 0; });
           const uint64_t rate = Config().rate;
           info = Peak().Read([&](size_t size, uint32_t ref) {
-            if (size == 0) return;
             StackRecord* r = stacks.FromRef(ref);
             if (r->reserved == 0) {
               if (n >= cap) return;
@@ -425,7 +424,7 @@ int WritePeakProfile(const char* path, const char* reason, char* error,
             memmon_raw_site& s = sites[r->reserved - 1];
             double w = SampleWeightBytes(size, rate);
             s.inuse_bytes += w;
-            s.inuse_objects += w / static_cast<double>(size);
+            s.inuse_objects += SampleWeightObjects(size, rate);
           });
         }
         const int64_t mono = NowNanos(CLOCK_MONOTONIC);

@@ -42,8 +42,16 @@ PeakHeap& Peak();
 StackTable& Stacks();
 const SamplerConfig& Config();
 
-// Bytes and objects that one sample of `size` bytes stands for.
+// Bytes and objects that one sample of `size` bytes stands for. A request
+// of 0 bytes (malloc(0)) is sampled only when every allocation is
+// (rate <= 1: the sampling countdown is in requested bytes, docs/profiler.md)
+// and stands for one object of 0 bytes.
 MEMMON_IN_MALLOC double SampleWeightBytes(std::size_t size, uint64_t rate);
+MEMMON_IN_MALLOC inline double SampleWeightObjects(std::size_t size,
+                                                   uint64_t rate) {
+  return size == 0 ? 1.0
+                   : SampleWeightBytes(size, rate) / static_cast<double>(size);
+}
 
 // Fills the counters (flushing the calling thread's batch).
 void ReadCounters(memmon_preload_counters* out);
@@ -68,7 +76,8 @@ MEMMON_IN_MALLOC void EnsureInitialized();
 // rule cache and libunwind's state, each a mapping of its own. Called from
 // the library's constructor (under ScopedNoSampling), so that these
 // mappings are made before the program's threads and arenas exist, not
-// by whichever allocation is sampled first (see docs/profiler.md).
+// by whichever allocation is sampled first (see docs/profiler.md). Then
+// starts sampling (g_sampling_started): nothing allocated before is sampled.
 void PrepareSampling();
 
 // Called in the child after fork, on the thread that forked (the runtime's

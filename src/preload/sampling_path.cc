@@ -18,6 +18,7 @@ constinit std::atomic<uint64_t> g_thread_seq{0};
 constinit std::atomic<uintptr_t> g_self_lo{0};
 constinit std::atomic<uintptr_t> g_self_hi{0};
 constinit std::atomic<bool> g_unwinder_ready{false};
+constinit std::atomic<bool> g_sampling_started{false};
 
 namespace {
 
@@ -51,7 +52,9 @@ MEMMON_IN_MALLOC int FindSelf(dl_phdr_info* info, size_t, void* data) {
 
 int64_t NextGap(ThreadState& t) {
   const uint64_t rate = g_config.rate;
-  if (rate <= 1) return 0;
+  // Every allocation sampled: -1 keeps the countdown negative whatever the
+  // request, malloc(0)'s included.
+  if (rate <= 1) return -1;
   // u in (0, 1]: 53 random bits.
   double u = (static_cast<double>(NextRandom(t) >> 11) + 1.0) * 0x1.0p-53;
   double gap = -LogUnit(u) * static_cast<double>(rate);

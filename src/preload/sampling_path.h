@@ -49,9 +49,16 @@ extern MEMMON_HIDDEN std::atomic<uint64_t> g_thread_seq;
 extern MEMMON_HIDDEN std::atomic<uintptr_t> g_self_lo;
 extern MEMMON_HIDDEN std::atomic<uintptr_t> g_self_hi;
 extern MEMMON_HIDDEN std::atomic<bool> g_unwinder_ready;
+// Set by the library's constructor (runtime.cc): allocations made before it
+// -- by the constructors of the libraries initialised first, memmon's own
+// dependencies among them (libstdc++'s emergency exception pool, 71 KiB,
+// which a C program would otherwise show as its largest leak) -- are
+// counted but never sampled.
+extern MEMMON_HIDDEN std::atomic<bool> g_sampling_started;
 
 // The next sampling gap, in bytes: exponential with mean g_config.rate
-// (0 when rate <= 1). Draws from the thread's generator.
+// (-1 when rate <= 1: every allocation, of 0 bytes too, is a sampling
+// point). Draws from the thread's generator.
 MEMMON_IN_MALLOC int64_t NextGap(ThreadState& t);
 
 // Seeds the thread's generator (from MEMMON_SEED and the thread's number,
@@ -79,8 +86,8 @@ MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void RecordSample(ThreadState& t, void* p,
                                                         size_t size,
                                                         bool wrapped) {
   g_live.Prefetch(p);  // the entry's line, loading during the walk
-  // Done at load (PrepareSampling); this is for a sample taken earlier, by
-  // a library constructor that ran before this library's.
+  // Done at load (PrepareSampling); this is for a sample taken before that
+  // returned (a sampling point in the unwinder's own set-up).
   PrepareUnwinder();
   uintptr_t frames[kMaxStackDepth + 16];
   // The thread's stack bounds, found once (a stack pointer outside them,
@@ -112,7 +119,7 @@ MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void RecordSample(ThreadState& t, void* p,
   stack->alloc_bytes.fetch_add(static_cast<uint64_t>(weight + 0.5),
                                std::memory_order_relaxed);
   stack->alloc_objects_scaled.fetch_add(
-      static_cast<uint64_t>(weight / static_cast<double>(size) *
+      static_cast<uint64_t>(SampleWeightObjects(size, g_config.rate) *
                                 static_cast<double>(kObjectScale) +
                             0.5),
       std::memory_order_relaxed);
@@ -188,7 +195,10 @@ MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE bool TakeSamplingPoint(ThreadState& t,
   }
   SetCountdown(t, NextGap(t));
   errno = saved_errno;
-  return !t.in_hook && !t.no_sampling && g_config.enabled && size > 0;
+  // A request of 0 bytes cannot take the countdown below zero: it gets here
+  // only when the countdown is always negative (rate <= 1, NextGap).
+  return !t.in_hook && !t.no_sampling && g_config.enabled &&
+         g_sampling_started.load(std::memory_order_relaxed);
 }
 
 MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void RecordGuarded(ThreadState& t,
