@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "cli/heap_series.h"
 #include "cli/units.h"
 #include "profile/leak_sites.h"
+#include "profile/raw_heap.h"
 
 namespace memmon::cli {
 namespace {
@@ -71,6 +73,17 @@ int RunLeaks(const LeaksOptions& o) {
     std::fprintf(stderr, "memmon: leaks: --min-growth: %s\n",
                  s.message().c_str());
     return kExitUsage;
+  }
+  // A run directory of a process that ended by a fatal signal, _exit or
+  // _Exit (under the bare preload: nobody converted its raw heap dump).
+  for (const std::string& input : o.inputs) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(input, ec)) continue;
+    std::vector<std::string> errors;
+    profile::ConvertRawHeaps(input, &errors);
+    for (const std::string& e : errors) {
+      std::fprintf(stderr, "memmon: leaks: %s (left as it is)\n", e.c_str());
+    }
   }
   HeapSeries series;
   if (Status s = LoadHeapSeries(o.inputs, &series); !s.ok()) {

@@ -52,6 +52,7 @@
 #include "memmon/memmon_preload.h"
 #include "profile/atomic_file.h"
 #include "profile/leak_sites.h"
+#include "profile/raw_heap.h"
 #include "source/cost_budget.h"
 #include "source/memory_limit.h"
 #include "source/procfs.h"
@@ -775,6 +776,19 @@ class Run {
   // profile: its last snapshot stands in for it, so nothing gathered is lost.
   void KeepFinalProfile() {
     std::error_code ec;
+    // A fatal signal, _exit or _Exit: the sampler dumped the heap raw, to
+    // be made a profile now the process is gone (profile/raw_heap.h).
+    std::vector<std::string> errors;
+    if (!profile::ConvertRawHeaps(dir_.string(), &errors).empty() &&
+        fs::exists(dir_ / "heap.pb.gz", ec)) {
+      std::fputs(
+          "memmon: the program did not exit normally; heap.pb.gz is its heap "
+          "as it ended\n",
+          stderr);
+    }
+    for (const std::string& e : errors) {
+      std::fprintf(stderr, "memmon: %s\n", e.c_str());
+    }
     if (fs::exists(dir_ / "heap.pb.gz", ec)) return;
     std::vector<std::string> profiles = RunDirProfiles(dir_.string());
     if (profiles.empty()) {

@@ -38,6 +38,7 @@
 
 #include "memmon/memmon_preload.h"
 #include "preload/contention_math.h"
+#include "preload/exit_dump.h"
 #include "preload/in_malloc.h"
 #include "preload/lock_profile.h"
 #include "preload/sampler.h"
@@ -883,6 +884,19 @@ void* WriterThread(void*) {
   return nullptr;
 }
 
+// DIR/heap[.pidPID].raw: the name of this process's heap profile, whose
+// place a raw dump takes until it is converted (exit_dump.h).
+void SetRawDumpTargetForThisProcess() {
+  if (g_rt.output_dir[0] == '\0') return;
+  char name[64];
+  if (g_rt.root) {
+    snprintf(name, sizeof(name), "heap");
+  } else {
+    snprintf(name, sizeof(name), "heap.pid%d", static_cast<int>(g_rt.pid));
+  }
+  SetRawDumpTarget(g_rt.output_dir, name, g_rt.start_nanos);
+}
+
 void AtForkChild() {
   ResetAfterFork();
   // A new process: its own files, no writer thread (threads do not survive
@@ -894,6 +908,7 @@ void AtForkChild() {
   g_rt.writer_running.store(false);
   g_rt.status = nullptr;  // the page belongs to the first process
   pthread_mutex_init(&g_rt.write_mu, nullptr);
+  SetRawDumpTargetForThisProcess();
 }
 
 void WriteAtExit() {
@@ -909,6 +924,9 @@ void WriteAtExit() {
       Warn(what, error);
     }
   }
+  // The exit profiles are written: a fatal signal from a later exit handler
+  // or destructor leaves them as they are.
+  RawDumpNotNeeded();
   // The final counters, once the writer thread is gone (it stops at its
   // next wake-up, within one status interval; a publish racing with it
   // only makes one update the reader retries).
@@ -1006,6 +1024,9 @@ __attribute__((constructor)) void StartRuntime() {
       if (g_rt.status == nullptr) g_rt.status_interval_s = 0;
     }
   }
+  // abort, fatal signals, _exit and _Exit: a raw dump (exit_dump.h).
+  SetRawDumpTargetForThisProcess();
+  InstallFatalSignalDumps(g_rt.signal);
   if (g_rt.interval_s > 0 || g_rt.signal != 0 || g_rt.status_interval_s > 0 ||
       g_rt.http_address[0] != '\0') {
     StartWriterThread();

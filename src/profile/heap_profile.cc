@@ -91,7 +91,12 @@ std::pair<uint64_t, bool> StackLocations::Location(uintptr_t ret) {
   }
   // frames[0] is the innermost inline frame: API frames inlined at the
   // leaf end are cut; a location that is all API is kept whole.
-  std::vector<SymbolFrame> frames = symbolizer_->Symbolize(pc);
+  // An address in no object mapped now was in one since unloaded (dlclose):
+  // "[unknown]", never the name of whatever the symbolizer finds nearby.
+  std::vector<SymbolFrame> frames =
+      loc.mapping_id != 0 || modules_->empty()
+          ? symbolizer_->Symbolize(pc)
+          : std::vector<SymbolFrame>{SymbolFrame{}};
   std::size_t first = 0;
   while (first < frames.size() && is_api_(frames[first].function)) ++first;
   bool api = !frames.empty() && first == frames.size();

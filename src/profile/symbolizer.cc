@@ -41,7 +41,10 @@ struct Symbolizer::Impl {
   // Qualified names of DIEs without a linkage name, by DIE address.
   std::unordered_map<const void*, std::string> names;
 
-  Impl() {
+  bool offline = false;
+
+  // `maps`: null for this process, else the text of a /proc/PID/maps.
+  explicit Impl(const std::string* maps) : offline(maps != nullptr) {
     callbacks.find_elf = dwfl_linux_proc_find_elf;
     // Separate debug files (/usr/lib/debug, e.g. libc6-dbg) are read only
     // when MEMMON_SEPARATE_DEBUGINFO=1: inflating libc's alone costs 0.2 s
@@ -54,8 +57,15 @@ struct Symbolizer::Impl {
     callbacks.debuginfo_path = &debuginfo_path;
     dwfl = dwfl_begin(&callbacks);
     if (dwfl == nullptr) return;
-    if (dwfl_linux_proc_report(dwfl, getpid()) != 0 ||
-        dwfl_report_end(dwfl, nullptr, nullptr) != 0) {
+    int rc = -1;
+    if (maps == nullptr) {
+      rc = dwfl_linux_proc_report(dwfl, getpid());
+    } else if (FILE* f = fmemopen(const_cast<char*>(maps->data()),
+                                  maps->size(), "r")) {
+      rc = dwfl_linux_proc_maps_report(dwfl, f);
+      std::fclose(f);
+    }
+    if (rc != 0 || dwfl_report_end(dwfl, nullptr, nullptr) != 0) {
       dwfl_end(dwfl);
       dwfl = nullptr;
     }
@@ -65,7 +75,9 @@ struct Symbolizer::Impl {
   }
 };
 
-Symbolizer::Symbolizer() : impl_(std::make_unique<Impl>()) {}
+Symbolizer::Symbolizer() : impl_(std::make_unique<Impl>(nullptr)) {}
+Symbolizer::Symbolizer(const std::string& maps_text)
+    : impl_(std::make_unique<Impl>(&maps_text)) {}
 Symbolizer::~Symbolizer() = default;
 
 namespace {
@@ -153,14 +165,14 @@ std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc) {
                   : nullptr;
   SymbolFrame outer;
   if (mod == nullptr) {
-    DladdrFallback(pc, &outer);
+    if (!impl_->offline) DladdrFallback(pc, &outer);
     frames.push_back(std::move(outer));
     return frames;
   }
   if (const char* sym = dwfl_module_addrname(mod, pc)) {
     outer.system_name = sym;
     outer.function = Demangle(sym);
-  } else {
+  } else if (!impl_->offline) {
     DladdrFallback(pc, &outer);
   }
   const char* file = nullptr;

@@ -37,6 +37,11 @@ std::string Demangle(const std::string& name);
 class Symbolizer {
  public:
   Symbolizer();
+  // Another process's (or this one's at an earlier time) addresses, from
+  // the text of its /proc/PID/maps: objects are read from their paths,
+  // which must still hold the same files. Used for raw heap dumps
+  // (raw_heap.h); no dladdr fallback.
+  explicit Symbolizer(const std::string& maps_text);
   ~Symbolizer();
   Symbolizer(const Symbolizer&) = delete;
   Symbolizer& operator=(const Symbolizer&) = delete;

@@ -1,0 +1,257 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+#include "preload/exit_dump.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "profile/raw_heap_format.h"
+#include "preload/sampler.h"
+#include "preload/stack_table.h"
+
+namespace memmon::preload {
+namespace {
+
+using namespace memmon::profile;  // NOLINT: the format's names
+
+// The signals whose default action ends the process: those that dump core,
+// then those that only terminate. SIGKILL and SIGSTOP cannot be caught;
+// SIGUSR1/2, SIGPROF, SIGVTALRM and the real-time signals are left alone
+// (profilers and runtimes claim them).
+constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,
+                                 SIGILL,  SIGTRAP, SIGSYS,  SIGQUIT,
+                                 SIGXCPU, SIGXFSZ, SIGTERM, SIGINT,
+                                 SIGHUP,  SIGPIPE, SIGALRM};
+
+char g_path[PATH_MAX];
+pid_t g_dump_pid = 0;  // the process the target is for (not a vfork child)
+char g_tmp_path[PATH_MAX + 8];
+long long g_start_nanos = 0;
+// 0: no dump yet; 1: a dump being written; 2: done, or not wanted.
+std::atomic<int> g_state{2};
+
+// A buffer of whole words, written out with write(2) when full.
+struct Out {
+  int fd;
+  bool ok;
+  size_t used;
+  alignas(8) char buf[64 * 1024];
+
+  void Flush() {
+    size_t off = 0;
+    while (ok && off < used) {
+      ssize_t n = write(fd, buf + off, used - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ok = false;
+        break;
+      }
+      off += static_cast<size_t>(n);
+    }
+    used = 0;
+  }
+  void Bytes(const void* p, size_t n) {
+    const char* s = static_cast<const char*>(p);
+    while (n > 0) {
+      if (used == sizeof(buf)) Flush();
+      size_t take = sizeof(buf) - used < n ? sizeof(buf) - used : n;
+      memcpy(buf + used, s, take);
+      used += take;
+      s += take;
+      n -= take;
+    }
+  }
+  void Word(uint64_t v) { Bytes(&v, sizeof(v)); }
+  void Padded(const char* s, size_t n) {
+    Word(n);
+    Bytes(s, n);
+    static const char kZeros[8] = {};
+    if (n % 8 != 0) Bytes(kZeros, 8 - n % 8);
+  }
+};
+Out g_out;  // one dump per process: static, never on the (maybe small) stack
+
+long long Nanos(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+void WriteStack(Out& out, StackRecord* r, uint32_t ref) {
+  const uint64_t objects = r->alloc_objects_scaled.load(std::memory_order_relaxed);
+  const uint64_t bytes = r->alloc_bytes.load(std::memory_order_relaxed);
+  out.Word(kRawStack);
+  out.Word(ref);
+  const uint32_t depth =
+      r->depth <= static_cast<uint32_t>(kMaxStackDepth) ? r->depth : 0;
+  out.Word(depth);
+  out.Word(bytes);
+  out.Word(objects);
+  for (uint32_t i = 0; i < depth; ++i) out.Word(r->frames[i]);
+}
+
+// /proc/self/maps, read twice: once for its length, once into the dump.
+void WriteMaps(Out& out) {
+  char chunk[4096];
+  uint64_t length = 0;
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    length += static_cast<uint64_t>(n);
+  }
+  close(fd);
+  fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  out.Word(kRawMaps);
+  out.Word(length);
+  uint64_t copied = 0;
+  while (copied < length) {
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size_t take = static_cast<size_t>(n);
+    if (take > length - copied) take = static_cast<size_t>(length - copied);
+    out.Bytes(chunk, take);
+    copied += take;
+  }
+  close(fd);
+  // The maps changed between the reads: pad (or the dump is unreadable).
+  for (; copied < length; ++copied) out.Bytes("\n", 1);
+  static const char kZeros[8] = {};
+  if (length % 8 != 0) out.Bytes(kZeros, 8 - length % 8);
+}
+
+void OnFatalSignal(int sig, siginfo_t* info, void*) {
+  const int saved_errno = errno;
+  char reason[32] = "signal ";
+  char digits[12];
+  int n = 0;
+  for (int v = sig; v > 0 && n < 11; v /= 10) digits[n++] = '0' + v % 10;
+  size_t len = strlen(reason);
+  while (n > 0) reason[len++] = digits[--n];
+  reason[len] = '\0';
+  DumpRawHeap(reason);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(sig, &dfl, nullptr);
+  // A fault raised by an instruction happens again when the handler
+  // returns, now at the default disposition: the core shows the faulting
+  // stack as it would have. Everything else (abort's raise, kill, SIGTERM)
+  // is raised again, delivered when the handler returns.
+  const bool refaults = info != nullptr && info->si_code > 0 &&
+                        (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+                         sig == SIGILL);
+  if (!refaults) raise(sig);
+  errno = saved_errno;
+}
+
+}  // namespace
+
+void SetRawDumpTarget(const char* dir, const char* name,
+                      long long start_nanos) {
+  snprintf(g_path, sizeof(g_path), "%s/%s.raw", dir, name);
+  snprintf(g_tmp_path, sizeof(g_tmp_path), "%s.tmp", g_path);
+  g_start_nanos = start_nanos;
+  g_dump_pid = getpid();
+  g_state.store(0);
+}
+
+void InstallFatalSignalDumps(int skip_signal) {
+  struct sigaction sa {};
+  sa.sa_sigaction = OnFatalSignal;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int s : kFatalSignals) sigaddset(&sa.sa_mask, s);
+  for (int s : kFatalSignals) {
+    if (s == skip_signal) continue;
+    struct sigaction old {};
+    if (sigaction(s, nullptr, &old) != 0) continue;
+    if ((old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_DFL) {
+      sigaction(s, &sa, nullptr);
+    }
+  }
+}
+
+void RawDumpNotNeeded() { g_state.store(2); }
+
+void DumpRawHeap(const char* reason) {
+  int expected = 0;
+  if (!g_state.compare_exchange_strong(expected, 1)) {
+    // Another thread is dumping: let it finish before this one ends the
+    // process (5 s at most).
+    for (int i = 0; i < 5000 && g_state.load() == 1; ++i) {
+      timespec ms{0, 1000000};
+      nanosleep(&ms, nullptr);
+    }
+    return;
+  }
+  const int saved_errno = errno;
+  Out& out = g_out;
+  out.fd = open(g_tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  out.ok = out.fd >= 0;
+  out.used = 0;
+  if (out.ok) {
+    out.Word(kRawHeapMagic);
+    out.Word(kRawHeapVersion);
+    out.Word(static_cast<uint64_t>(getpid()));
+    out.Word(Config().rate);
+    out.Word(kObjectScale);
+    out.Word(static_cast<uint64_t>(Nanos(CLOCK_REALTIME)));
+    out.Word(static_cast<uint64_t>(Nanos(CLOCK_MONOTONIC) - g_start_nanos));
+    out.Padded(reason, strlen(reason));
+    StackTable& stacks = Stacks();
+    WriteStack(out, stacks.FromRef(0), 0);
+    stacks.ForEach([&](StackRecord* r) { WriteStack(out, r, stacks.Ref(r)); });
+    Live().ForEach([&](uintptr_t, size_t size, uint32_t ref) {
+      out.Word(kRawLive);
+      out.Word(ref);
+      out.Word(size);
+    });
+    WriteMaps(out);
+    out.Word(kRawEnd);
+    out.Flush();
+    close(out.fd);
+    if (out.ok) rename(g_tmp_path, g_path);
+    if (!out.ok) unlink(g_tmp_path);
+  }
+  errno = saved_errno;
+  g_state.store(2);
+}
+
+}  // namespace memmon::preload
+
+// _exit and _Exit run no exit handlers: the heap is dumped raw first (they
+// are async-signal-safe, and so is the dump; a program's signal handler
+// may well be the caller). Not in a vfork child, which shares the parent's
+// memory and must do nothing but exec or _exit.
+namespace {
+[[noreturn]] void ExitNow(int status, const char* reason) {
+  if (memmon::preload::g_dump_pid == getpid()) {
+    memmon::preload::DumpRawHeap(reason);
+  }
+  for (;;) syscall(SYS_exit_group, status);
+}
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) void _exit(int status) {
+  ExitNow(status, "_exit");
+}
+extern "C" __attribute__((visibility("default"))) void _Exit(
+    int status) noexcept {
+  ExitNow(status, "_Exit");
+}
