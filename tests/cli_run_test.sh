@@ -114,7 +114,10 @@ set -e
 grep -q 'was killed by SIGABRT' crash.txt || fail "no crash summary: $(cat crash.txt)"
 [[ -s crash/heap.pb.gz && -s crash/leaks.json && $(wc -l <crash/samples.csv) -gt 10 ]] ||
   fail "crash lost data: $(ls -la crash)"
-grep -q 'last snapshot' crash.txt || fail "the stand-in heap.pb.gz is not reported"
+# abort() leaves a raw dump, made heap.pb.gz once the program is gone.
+grep -q 'heap.pb.gz is its heap as it ended' crash.txt || fail "the crash's heap.pb.gz is not reported: $(cat crash.txt)"
+gzip -dc crash/heap.pb.gz | grep -aq 'reason: signal 6' || fail "crash/heap.pb.gz is not the heap at SIGABRT"
+[[ ! -e crash/heap.raw ]] || fail "the raw dump is left behind"
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert "LeakSessions" in s[0]["stack"][0], s[0]' \
   crash/leaks.json || fail "crash leaks.json: $(head -c 600 crash/leaks.json)"
 # SIGTERM to memmon reaches the program, whose status memmon returns.

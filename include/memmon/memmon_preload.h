@@ -193,6 +193,29 @@ typedef long (*memmon_writer_top_sites_fn)(const struct memmon_raw_heap* heap,
 #define MEMMON_WRITER_TOP_SITES_SYMBOL "memmon_writer_top_sites"
 #define MEMMON_WRITER_LIBRARY "libmemmon_writer.so"
 
+/* The raw heap dump: what the sampler writes, with write(2) alone, when the
+ * program ends where no profile can be written in-process (a fatal signal,
+ * _exit, _Exit), and what memmon run and memmon leaks turn into heap.pb.gz
+ * afterwards (docs/profiler.md, "Every way out"). Native-endian 64-bit
+ * words, read back on the same machine:
+ *   header: MEMMON_RAW_HEAP_MAGIC, MEMMON_RAW_HEAP_VERSION, pid,
+ *           sample_rate, object_scale, time_nanos (wall), duration_nanos,
+ *           reason length, reason bytes (padded to a word)
+ *   records, each a tag word, then:
+ *     MEMMON_RAW_STACK: ref, depth, alloc_bytes, alloc_objects_scaled,
+ *                       frames[depth]
+ *     MEMMON_RAW_LIVE:  ref, size (one live sample)
+ *     MEMMON_RAW_MAPS:  length, the text of /proc/self/maps (padded)
+ *     MEMMON_RAW_END:   nothing; a dump without it is incomplete */
+#define MEMMON_RAW_HEAP_MAGIC 0x31504548574152ull /* "RAWHEP1" */
+#define MEMMON_RAW_HEAP_VERSION 1
+enum memmon_raw_heap_tag {
+  MEMMON_RAW_STACK = 1,
+  MEMMON_RAW_LIVE = 2,
+  MEMMON_RAW_MAPS = 3,
+  MEMMON_RAW_END = 4
+};
+
 /* The raw mutex or block profile (contention profiles, as Go names them)
  * the sampler hands to the writer: per stack, the contentions and the
  * delay they stand for, already scaled for sampling (docs/profiler.md). */

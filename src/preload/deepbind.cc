@@ -100,7 +100,7 @@ void Store(void** slot, void* value, bool relro) {
 // binds to the next allocator; restores read-only protection on the RELRO
 // area afterwards.
 int Rebind(const link_map* map, void* handle, const void* next_base,
-           const ElfW(Phdr)* phdr, int phnum) {
+           const ElfW(Phdr) * phdr, int phnum) {
   const ElfW(Sym)* symtab = nullptr;
   const char* strtab = nullptr;
   const ElfW(Rela)* jmprel = nullptr;
@@ -117,7 +117,8 @@ int Rebind(const link_map* map, void* handle, const void* next_base,
         strtab = reinterpret_cast<const char*>(DynPtr(map, d->d_un.d_ptr));
         break;
       case DT_JMPREL:
-        jmprel = reinterpret_cast<const ElfW(Rela)*>(DynPtr(map, d->d_un.d_ptr));
+        jmprel =
+            reinterpret_cast<const ElfW(Rela)*>(DynPtr(map, d->d_un.d_ptr));
         break;
       case DT_PLTRELSZ:
         jmprel_size = d->d_un.d_val;
@@ -144,7 +145,7 @@ int Rebind(const link_map* map, void* handle, const void* next_base,
     }
   }
   int rewritten = 0;
-  auto scan = [&](const ElfW(Rela)* rels, size_t bytes) {
+  auto scan = [&](const ElfW(Rela) * rels, size_t bytes) {
     if (rels == nullptr) return;
     for (size_t i = 0; i < bytes / sizeof(ElfW(Rela)); ++i) {
       const uint32_t type = ELF64_R_TYPE(rels[i].r_info);
@@ -195,8 +196,8 @@ int RebindEach(dl_phdr_info* info, size_t, void* data) {
   }
   if (map == args->first) args->seen_first = true;
   if (!args->seen_first || map == nullptr) return 0;
-  args->rewritten += Rebind(map, args->handle, args->next_base,
-                            info->dlpi_phdr, info->dlpi_phnum);
+  args->rewritten += Rebind(map, args->handle, args->next_base, info->dlpi_phdr,
+                            info->dlpi_phnum);
   return 0;
 }
 
@@ -261,8 +262,8 @@ bool FindLibraryForCaller(const char* name, const void* caller, char* out,
                           unsigned long out_len) {
   Dl_info info;
   link_map* map = nullptr;
-  if (dladdr1(caller, &info, reinterpret_cast<void**>(&map),
-              RTLD_DL_LINKMAP) == 0 ||
+  if (dladdr1(caller, &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) ==
+          0 ||
       map == nullptr || map->l_ld == nullptr) {
     return false;
   }

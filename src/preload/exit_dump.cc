@@ -9,30 +9,27 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
 
-#include "profile/raw_heap_format.h"
+#include "memmon/memmon_preload.h"
 #include "preload/sampler.h"
 #include "preload/stack_table.h"
 
 namespace memmon::preload {
 namespace {
 
-using namespace memmon::profile;  // NOLINT: the format's names
-
 // The signals whose default action ends the process: those that dump core,
 // then those that only terminate. SIGKILL and SIGSTOP cannot be caught;
 // SIGUSR1/2, SIGPROF, SIGVTALRM and the real-time signals are left alone
 // (profilers and runtimes claim them).
-constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,
-                                 SIGILL,  SIGTRAP, SIGSYS,  SIGQUIT,
-                                 SIGXCPU, SIGXFSZ, SIGTERM, SIGINT,
-                                 SIGHUP,  SIGPIPE, SIGALRM};
+constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,
+                                 SIGTRAP, SIGSYS,  SIGQUIT, SIGXCPU, SIGXFSZ,
+                                 SIGTERM, SIGINT,  SIGHUP,  SIGPIPE, SIGALRM};
 
 char g_path[PATH_MAX];
 pid_t g_dump_pid = 0;  // the process the target is for (not a vfork child)
@@ -89,9 +86,10 @@ long long Nanos(clockid_t clock) {
 }
 
 void WriteStack(Out& out, StackRecord* r, uint32_t ref) {
-  const uint64_t objects = r->alloc_objects_scaled.load(std::memory_order_relaxed);
+  const uint64_t objects =
+      r->alloc_objects_scaled.load(std::memory_order_relaxed);
   const uint64_t bytes = r->alloc_bytes.load(std::memory_order_relaxed);
-  out.Word(kRawStack);
+  out.Word(MEMMON_RAW_STACK);
   out.Word(ref);
   const uint32_t depth =
       r->depth <= static_cast<uint32_t>(kMaxStackDepth) ? r->depth : 0;
@@ -116,7 +114,7 @@ void WriteMaps(Out& out) {
   close(fd);
   fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
-  out.Word(kRawMaps);
+  out.Word(MEMMON_RAW_MAPS);
   out.Word(length);
   uint64_t copied = 0;
   while (copied < length) {
@@ -153,9 +151,9 @@ void OnFatalSignal(int sig, siginfo_t* info, void*) {
   // returns, now at the default disposition: the core shows the faulting
   // stack as it would have. Everything else (abort's raise, kill, SIGTERM)
   // is raised again, delivered when the handler returns.
-  const bool refaults = info != nullptr && info->si_code > 0 &&
-                        (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
-                         sig == SIGILL);
+  const bool refaults =
+      info != nullptr && info->si_code > 0 &&
+      (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL);
   if (!refaults) raise(sig);
   errno = saved_errno;
 }
@@ -206,8 +204,8 @@ void DumpRawHeap(const char* reason) {
   out.ok = out.fd >= 0;
   out.used = 0;
   if (out.ok) {
-    out.Word(kRawHeapMagic);
-    out.Word(kRawHeapVersion);
+    out.Word(MEMMON_RAW_HEAP_MAGIC);
+    out.Word(MEMMON_RAW_HEAP_VERSION);
     out.Word(static_cast<uint64_t>(getpid()));
     out.Word(Config().rate);
     out.Word(kObjectScale);
@@ -218,12 +216,12 @@ void DumpRawHeap(const char* reason) {
     WriteStack(out, stacks.FromRef(0), 0);
     stacks.ForEach([&](StackRecord* r) { WriteStack(out, r, stacks.Ref(r)); });
     Live().ForEach([&](uintptr_t, size_t size, uint32_t ref) {
-      out.Word(kRawLive);
+      out.Word(MEMMON_RAW_LIVE);
       out.Word(ref);
       out.Word(size);
     });
     WriteMaps(out);
-    out.Word(kRawEnd);
+    out.Word(MEMMON_RAW_END);
     out.Flush();
     close(out.fd);
     if (out.ok) rename(g_tmp_path, g_path);

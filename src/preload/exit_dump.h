@@ -7,7 +7,7 @@
 // allocates; the signal may have come inside malloc, with its locks
 // held), so the live samples, the stack table and a copy of
 // /proc/self/maps are written raw, with write(2) alone, to
-// DIR/heap[.pidPID].raw (profile/raw_heap_format.h); memmon run, and memmon
+// DIR/heap[.pidPID].raw (memmon/memmon_preload.h); memmon run, and memmon
 // leaks on the directory, turn it into heap.pb.gz afterwards.
 //
 // The signal handlers are installed only where the disposition is SIG_DFL

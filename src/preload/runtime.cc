@@ -318,8 +318,7 @@ size_t CollectSites(memmon_raw_site** out) {
       aged_cap = next;
     }
     aged[aged_count++] = {static_cast<uint32_t>(s - sites),
-                          LiveTable::TickAgeSeconds(now, tick),
-                          objects};
+                          LiveTable::TickAgeSeconds(now, tick), objects};
   });
   AddLiveAges(sites, aged, aged_count);
   free(aged);

@@ -11,10 +11,10 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "memmon/memmon_preload.h"
 #include "profile/heap_profile.h"
 #include "profile/modules.h"
 #include "profile/pprof.h"
-#include "profile/raw_heap_format.h"
 #include "profile/symbolizer.h"
 
 namespace memmon::profile {
@@ -92,7 +92,8 @@ Status ConvertRawHeap(const std::string& raw_path,
   std::string data((std::istreambuf_iterator<char>(f)),
                    std::istreambuf_iterator<char>());
   Reader r{data};
-  if (r.Word() != kRawHeapMagic || r.Word() != kRawHeapVersion) {
+  if (r.Word() != MEMMON_RAW_HEAP_MAGIC ||
+      r.Word() != MEMMON_RAW_HEAP_VERSION) {
     return Status(StatusCode::kInvalidArgument,
                   raw_path + ": not a memmon raw heap dump");
   }
@@ -112,12 +113,13 @@ Status ConvertRawHeap(const std::string& raw_path,
   bool ended = false;
   while (!r.bad && !ended) {
     switch (r.Word()) {
-      case kRawStack: {
+      case MEMMON_RAW_STACK: {
         const uint64_t ref = r.Word(), depth = r.Word();
         HeapSite site;
         site.alloc_bytes = static_cast<double>(r.Word());
-        site.alloc_objects = static_cast<double>(r.Word()) /
-                             static_cast<double>(object_scale ? object_scale : 1);
+        site.alloc_objects =
+            static_cast<double>(r.Word()) /
+            static_cast<double>(object_scale ? object_scale : 1);
         if (depth > 1024) r.bad = true;
         for (uint64_t i = 0; i < depth && !r.bad; ++i) {
           site.frames.push_back(static_cast<uintptr_t>(r.Word()));
@@ -126,22 +128,21 @@ Status ConvertRawHeap(const std::string& raw_path,
         snap.sites.push_back(std::move(site));
         break;
       }
-      case kRawLive: {
+      case MEMMON_RAW_LIVE: {
         const uint64_t ref = r.Word(), size = r.Word();
         auto it = site_of.find(ref);
         if (it == site_of.end()) break;  // its stack was not written
         HeapSite& site = snap.sites[it->second];
         site.inuse_bytes += WeightBytes(size, snap.sample_rate);
-        site.inuse_objects +=
-            size == 0 ? 1.0
-                      : WeightBytes(size, snap.sample_rate) /
-                            static_cast<double>(size);
+        site.inuse_objects += size == 0 ? 1.0
+                                        : WeightBytes(size, snap.sample_rate) /
+                                              static_cast<double>(size);
         break;
       }
-      case kRawMaps:
+      case MEMMON_RAW_MAPS:
         maps = r.Padded();
         break;
-      case kRawEnd:
+      case MEMMON_RAW_END:
         ended = true;
         break;
       default:

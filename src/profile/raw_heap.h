@@ -1,8 +1,8 @@
 // Copyright 2026 The memmon Authors.
 // SPDX-License-Identifier: Apache-2.0
 //
-// Turns the sampler's raw heap dumps (raw_heap_format.h: written at a fatal
-// signal, _exit or _Exit) into heap profiles: DIR/heap.raw becomes
+// Turns the sampler's raw heap dumps (memmon/memmon_preload.h: written at a
+// fatal signal, _exit or _Exit) into heap profiles: DIR/heap.raw becomes
 // DIR/heap.pb.gz, DIR/heap.pidPID.raw DIR/heap.pidPID.pb.gz, symbolized
 // from the dump's copy of the process's maps (the objects must still be
 // on disk), and the dump is removed. An incomplete dump (the process died

@@ -60,8 +60,8 @@ struct Symbolizer::Impl {
     int rc = -1;
     if (maps == nullptr) {
       rc = dwfl_linux_proc_report(dwfl, getpid());
-    } else if (FILE* f = fmemopen(const_cast<char*>(maps->data()),
-                                  maps->size(), "r")) {
+    } else if (FILE* f = fmemopen(const_cast<char*>(maps->data()), maps->size(),
+                                  "r")) {
       rc = dwfl_linux_proc_maps_report(dwfl, f);
       std::fclose(f);
     }

@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "dlopen: %s\n", dlerror());
     return 1;
   }
-  void (*lib_free)(void**, int) = (void (*)(void**, int))dlsym(h, "DeepbindFree");
+  void (*lib_free)(void**, int) =
+      (void (*)(void**, int))dlsym(h, "DeepbindFree");
   void (*lib_alloc)(void**, int, size_t) =
       (void (*)(void**, int, size_t))dlsym(h, "DeepbindAlloc");
   void (*lib_realloc)(void**, int, size_t) =
@@ -50,10 +51,18 @@ int main(int argc, char** argv) {
     for (int i = 0; i < kBlocks; ++i) {
       size_t size = (size_t)(16 + (i * 37) % 4000);
       switch (i % 4) {
-        case 0: blocks[i] = malloc(size); break;
-        case 1: blocks[i] = calloc(1, size); break;
-        case 2: blocks[i] = aligned_alloc(64, (size + 63) & ~(size_t)63); break;
-        default: blocks[i] = malloc(size * 100); break;
+        case 0:
+          blocks[i] = malloc(size);
+          break;
+        case 1:
+          blocks[i] = calloc(1, size);
+          break;
+        case 2:
+          blocks[i] = aligned_alloc(64, (size + 63) & ~(size_t)63);
+          break;
+        default:
+          blocks[i] = malloc(size * 100);
+          break;
       }
       memset(blocks[i], 1, size);
     }
