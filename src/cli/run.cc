@@ -602,9 +602,8 @@ class Run {
     const double snapshot_s = std::chrono::duration<double>(snapshot_).count();
     const double status_s =
         std::max(0.05, std::chrono::duration<double>(interval_).count() / 2);
-    std::vector<std::string> env =
-        ChildEnvironment(preload_, dir_, sample_rate_, snapshot_s, status_s,
-                         static_program_);
+    std::vector<std::string> env = ChildEnvironment(
+        preload_, dir_, sample_rate_, snapshot_s, status_s, static_program_);
     started_wall_ = std::chrono::system_clock::now();
     started_ = std::chrono::steady_clock::now();
     int exec_errno = 0;

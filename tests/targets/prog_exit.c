@@ -30,14 +30,15 @@ __attribute__((noinline)) void ExitLeak(int count) {
 
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "";
-  static const char* const kModes[] = {"return", "exit",  "_exit",   "_Exit",
-                                       "abort",  "segv",  "sigterm", "exec"};
+  static const char* const kModes[] = {"return", "exit", "_exit",   "_Exit",
+                                       "abort",  "segv", "sigterm", "exec"};
   int known = 0;
   for (size_t i = 0; i < sizeof(kModes) / sizeof(kModes[0]); ++i)
     known |= strcmp(mode, kModes[i]) == 0;
   if (!known) {
-    fprintf(stderr, "usage: prog_exit return|exit|_exit|_Exit|abort|segv|"
-                    "sigterm|exec\n");
+    fprintf(stderr,
+            "usage: prog_exit return|exit|_exit|_Exit|abort|segv|"
+            "sigterm|exec\n");
     return 2;
   }
   ExitLeak(2000);
