@@ -11,6 +11,7 @@
 // The parent is single-threaded: one loop waits with sigtimedwait() for the
 // next sample time, a signal to forward, or the child's exit (SIGCHLD).
 
+#include <elf.h>
 #include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -108,14 +109,16 @@ std::optional<std::string> FindPreload() {
 }
 
 // What execvp() would run for `name`: an error status (127 not found, 126
-// found but not executable) with a message, or 0.
-int CheckProgram(const std::string& name, std::string* error) {
+// found but not executable) with a message, or 0 and the file in *path.
+int CheckProgram(const std::string& name, fs::path* path, std::string* error) {
   auto check = [&](const fs::path& p, bool* found) {
     std::error_code ec;
     fs::file_status st = fs::status(p, ec);
     if (ec || !fs::exists(st)) return false;
     *found = true;
-    return !fs::is_directory(st) && access(p.c_str(), X_OK) == 0;
+    if (fs::is_directory(st) || access(p.c_str(), X_OK) != 0) return false;
+    *path = p;
+    return true;
   };
   bool found = false;
   if (name.find('/') != std::string::npos) {
@@ -139,6 +142,44 @@ int CheckProgram(const std::string& name, std::string* error) {
   *error =
       fmt::format("{}: cannot execute: permission denied or not a file", name);
   return kExitCannotExecute;
+}
+
+// True when `path` is an ELF executable without a program interpreter
+// (PT_INTERP): statically linked (static-pie too). No dynamic loader runs
+// in it, so LD_PRELOAD cannot load the sampler. False for anything else: a
+// dynamically linked program, a script, a file that cannot be read.
+template <typename Ehdr, typename Phdr>
+bool HasNoInterpreter(int fd) {
+  Ehdr eh;
+  if (pread(fd, &eh, sizeof(eh), 0) != static_cast<ssize_t>(sizeof(eh)))
+    return false;
+  if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) return false;
+  if (eh.e_phentsize != sizeof(Phdr) || eh.e_phnum == 0) return false;
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Phdr ph;
+    off_t at = static_cast<off_t>(eh.e_phoff + i * sizeof(Phdr));
+    if (pread(fd, &ph, sizeof(ph), at) != static_cast<ssize_t>(sizeof(ph)))
+      return false;
+    if (ph.p_type == PT_INTERP) return false;
+  }
+  return true;
+}
+
+bool IsStaticElf(const fs::path& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  unsigned char ident[EI_NIDENT] = {};
+  bool is_static = false;
+  if (pread(fd, ident, sizeof(ident), 0) == EI_NIDENT &&
+      std::memcmp(ident, ELFMAG, SELFMAG) == 0) {
+    if (ident[EI_CLASS] == ELFCLASS64) {
+      is_static = HasNoInterpreter<Elf64_Ehdr, Elf64_Phdr>(fd);
+    } else if (ident[EI_CLASS] == ELFCLASS32) {
+      is_static = HasNoInterpreter<Elf32_Ehdr, Elf32_Phdr>(fd);
+    }
+  }
+  close(fd);
+  return is_static;
 }
 
 // ---------------------------------------------------------------------------
@@ -339,10 +380,15 @@ pid_t Spawn(const std::vector<std::string>& command,
   return pid;
 }
 
+// A statically linked program cannot load the sampler (`no_sampler`): the
+// programs it execs still can, and do, but none of them is the first
+// process (MEMMON_ROOT_PID is memmon's own pid): each writes
+// heap.pid<pid>.pb.gz, none maps the status page.
 std::vector<std::string> ChildEnvironment(const std::string& preload,
                                           const fs::path& dir,
                                           uint64_t sample_rate,
-                                          double snapshot_s, double status_s) {
+                                          double snapshot_s, double status_s,
+                                          bool no_sampler) {
   std::vector<std::string> env;
   std::string ld_preload = preload;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -369,6 +415,10 @@ std::vector<std::string> ChildEnvironment(const std::string& preload,
   env.push_back("MEMMON_OUTPUT=" + dir.string());
   env.push_back(fmt::format("MEMMON_SAMPLE_RATE={}", sample_rate));
   env.push_back(fmt::format("MEMMON_SNAPSHOT_INTERVAL={:.3f}", snapshot_s));
+  if (no_sampler) {
+    env.push_back(fmt::format("MEMMON_ROOT_PID={}", getpid()));
+    return env;
+  }
   env.push_back("MEMMON_STATUS_FILE=" + (dir / ".status").string());
   env.push_back(fmt::format("MEMMON_STATUS_INTERVAL={:.3f}", status_s));
   return env;
@@ -470,9 +520,18 @@ class Run {
       return kExitUsage;
     }
     std::string error;
-    if (int rc = CheckProgram(o_.command[0], &error); rc != 0) {
+    fs::path program;
+    if (int rc = CheckProgram(o_.command[0], &program, &error); rc != 0) {
       std::fprintf(stderr, "memmon: run: %s\n", error.c_str());
       return rc;
+    }
+    static_program_ = IsStaticElf(program);
+    if (static_program_) {
+      std::fprintf(stderr,
+                   "memmon: run: %s is statically linked: the heap sampler "
+                   "cannot be loaded into it; monitoring RSS, threads and "
+                   "descriptors only (no heap profile)\n",
+                   o_.command[0].c_str());
     }
     std::optional<std::string> preload = FindPreload();
     if (!preload) {
@@ -544,8 +603,8 @@ class Run {
     const double snapshot_s = std::chrono::duration<double>(snapshot_).count();
     const double status_s =
         std::max(0.05, std::chrono::duration<double>(interval_).count() / 2);
-    std::vector<std::string> env =
-        ChildEnvironment(preload_, dir_, sample_rate_, snapshot_s, status_s);
+    std::vector<std::string> env = ChildEnvironment(
+        preload_, dir_, sample_rate_, snapshot_s, status_s, static_program_);
     started_wall_ = std::chrono::system_clock::now();
     started_ = std::chrono::steady_clock::now();
     int exec_errno = 0;
@@ -791,6 +850,7 @@ class Run {
     }
     if (fs::exists(dir_ / "heap.pb.gz", ec)) return;
     std::vector<std::string> profiles = RunDirProfiles(dir_.string());
+    if (profiles.empty() && static_program_) return;  // said at the start
     if (profiles.empty()) {
       std::fputs(
           "memmon: no heap profile was written (the program ended before its "
@@ -844,6 +904,7 @@ class Run {
       j["signal"] = fmt::format("SIG{}", name ? name : "?");
     }
     j["oom_killed"] = oom_killed_;
+    j["heap_sampler"] = !static_program_;
     j["samples"] = sample_count_.load();
     j["alerts"] = alert_count_;
     j["interval_s"] = std::chrono::duration<double>(interval_).count();
@@ -870,6 +931,9 @@ class Run {
   // The memory limits (a dozen small files): at most 1 % of a core.
   internal::CostBudget limit_budget_{std::chrono::microseconds(200), 0.01};
   bool near_limit_ = false;  // the "oom_risk" snapshot was asked for
+  // Statically linked: no sampler in the program, no status page, no heap
+  // profile of its own (IsStaticElf).
+  bool static_program_ = false;
   internal::LimitReader limits_;
   std::map<std::string, uint64_t> oom_kills_before_;
   bool oom_killed_ = false;
