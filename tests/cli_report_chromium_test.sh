@@ -108,6 +108,37 @@ html=$(grep -o '<html[^>]*>' <<<"$page" | head -1)
 rendered "$page" memory-chart || fail "samples only: memory chart not drawn"
 grep -q 'id="flame-graph"' <<<"$page" && fail "samples only: a flame graph without a profile"
 
+# Where the resident memory is: samples with the breakdown columns (one
+# skipped by the cost budget, one without the heap split) get a stacked
+# area whose top is RSS at every sample, and a table of the last parts.
+mkdir "$work/resident"
+{
+  echo "time_s,rss_bytes,heap_inuse_bytes,rss_heap_bytes,rss_heap_inuse_bytes,rss_allocator_free_bytes,rss_stacks_bytes,rss_code_bytes,rss_file_bytes,rss_anon_other_bytes,rss_unexplained_bytes"
+  for i in $(seq 0 19); do
+    heap=$((40000000 + i * 1000000)) inuse=$((30000000 + i * 900000))
+    rss=$((heap + 8000000 + 12000000 + 3000000 + 20000000 + 500000))
+    if [[ $i == 7 ]]; then
+      echo "$i,$rss,$inuse,,,,,,,,"
+    elif [[ $i == 9 ]]; then
+      echo "$i,$rss,$inuse,$heap,,,8000000,12000000,3000000,20000000,500000"
+    else
+      echo "$i,$rss,$inuse,$heap,$inuse,$((heap - inuse)),8000000,12000000,3000000,20000000,500000"
+    fi
+  done
+} >"$work/resident/samples.csv"
+"$memmon" report "$work/resident" -o "$work/resident.html" >/dev/null
+grep -q '<h2>Where the resident memory is</h2>' "$work/resident.html" || fail "resident: no section"
+grep -q '<td>unexplained</td><td class="num">500 KB</td>' "$work/resident.html" ||
+  grep -q '<td>unexplained</td>' "$work/resident.html" || fail "resident: no parts table"
+page=$(dom "$work/resident.html")
+html=$(grep -o '<html[^>]*>' <<<"$page" | head -1)
+[[ $html == *'data-ready="1"'* && $html == *'data-errors="0"'* ]] || fail "resident: $html"
+tag=$(element "$page" rss-chart)
+[[ $tag == *'data-rendered="1"'* && $tag == *'data-parts="8"'* ]] || fail "resident chart: $tag"
+[[ $tag == *'data-rss-mismatch="0.0000"'* ]] || fail "resident chart: parts do not add up to RSS: $tag"
+# Without the columns, no section.
+grep -q 'id="rss-chart"' "$work/samples_only.html" && fail "samples only: a resident chart without its columns"
+
 # The check can fail: a script error and a blocked load are counted.
 sed 's#</body>#<script>notAFunction();</script><img src="file:///nonexistent.png" alt="">\n</body>#' \
   "$work/report.html" >"$work/broken.html"

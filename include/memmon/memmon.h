@@ -13,6 +13,7 @@
 #include "memmon/alert.h"
 #include "memmon/config.h"
 #include "memmon/detectors.h"
+#include "memmon/explain.h"
 #include "memmon/fs/byte_pool.h"
 #include "memmon/fs/common.h"
 #include "memmon/fs/lru_cache.h"

@@ -74,6 +74,27 @@ struct Sample {
   std::optional<uint64_t> major_faults;  // cumulative
   // Process CPU time (user + system), cumulative seconds.
   std::optional<double> cpu_seconds;
+
+  // --- where the resident memory is (include/memmon/explain.h has the full
+  // breakdown; docs/explain.md how each part is found). Read from
+  // /proc/<pid>/smaps under a cost budget (src/source/rss_breakdown.h): all
+  // unknown for a sample the budget skipped. When read, heap + stacks +
+  // code + file + anon_other + unexplained = max(rss_bytes, the smaps sum).
+  // Resident heap: [heap], glibc's arena heaps and the mmapped blocks the
+  // allocator says it holds (in use + free-held).
+  std::optional<uint64_t> rss_heap_bytes;
+  // The resident heap split into the bytes handed out and what the
+  // allocator holds free (with its metadata): known only with heap figures
+  // (the heap sampler's counters or the allocator's statistics).
+  std::optional<uint64_t> rss_heap_inuse_bytes;
+  std::optional<uint64_t> rss_allocator_free_bytes;
+  std::optional<uint64_t> rss_stacks_bytes;  // thread stacks, [stack]
+  // The binary's and the libraries' mappings (code, read-only data, their
+  // data segments), and [vdso].
+  std::optional<uint64_t> rss_code_bytes;
+  std::optional<uint64_t> rss_file_bytes;         // other file mappings, shmem
+  std::optional<uint64_t> rss_anon_other_bytes;   // other anonymous memory
+  std::optional<uint64_t> rss_unexplained_bytes;  // rss_bytes beyond smaps
 };
 
 }  // namespace memmon

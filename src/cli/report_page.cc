@@ -32,8 +32,26 @@ using nlohmann::json;
 constexpr std::size_t kMaxFlameDepth = 512;
 
 // The samples.csv columns the charts draw.
-constexpr std::string_view kChartColumns[] = {
-    "rss_bytes", "heap_inuse_bytes", "heap_free_bytes", "threads", "fds"};
+struct ChartColumn {
+  std::string_view name;
+  std::optional<uint64_t> Sample::*field;
+};
+constexpr ChartColumn kChartColumns[] = {
+    {"rss_bytes", &Sample::rss_bytes},
+    {"heap_inuse_bytes", &Sample::heap_inuse_bytes},
+    {"heap_free_bytes", &Sample::heap_free_bytes},
+    {"threads", &Sample::threads},
+    {"fds", &Sample::open_fds},
+    // Where the resident memory is (the stacked area; docs/explain.md).
+    {"rss_heap_bytes", &Sample::rss_heap_bytes},
+    {"rss_heap_inuse_bytes", &Sample::rss_heap_inuse_bytes},
+    {"rss_allocator_free_bytes", &Sample::rss_allocator_free_bytes},
+    {"rss_stacks_bytes", &Sample::rss_stacks_bytes},
+    {"rss_code_bytes", &Sample::rss_code_bytes},
+    {"rss_file_bytes", &Sample::rss_file_bytes},
+    {"rss_anon_other_bytes", &Sample::rss_anon_other_bytes},
+    {"rss_unexplained_bytes", &Sample::rss_unexplained_bytes},
+};
 
 Status ReadFile(const std::string& path, std::string* text) {
   errno = 0;
@@ -266,20 +284,14 @@ json SamplesJson(const internal::SamplesCsv& csv) {
   json times = json::array();
   for (const internal::TimedSample& t : csv.samples) times.push_back(t.time_s);
   series["time_s"] = std::move(times);
-  for (std::string_view column : kChartColumns) {
-    if (!csv.Has(column)) continue;
+  for (const ChartColumn& column : kChartColumns) {
+    if (!csv.Has(column.name)) continue;
     json values = json::array();
     for (const internal::TimedSample& t : csv.samples) {
-      const Sample& s = t.sample;
-      const std::optional<uint64_t>& v =
-          column == "rss_bytes"          ? s.rss_bytes
-          : column == "heap_inuse_bytes" ? s.heap_inuse_bytes
-          : column == "heap_free_bytes"  ? s.heap_free_bytes
-          : column == "threads"          ? s.threads
-                                         : s.open_fds;
+      const std::optional<uint64_t>& v = t.sample.*column.field;
       values.push_back(v ? json(*v) : json(nullptr));
     }
-    series[std::string(column)] = std::move(values);
+    series[std::string(column.name)] = std::move(values);
   }
   return series;
 }
@@ -353,6 +365,63 @@ void AppendMemory(const RunReport& r, std::string* out) {
         "<div id=\"memory-chart\" class=\"chart\"></div>\n"
         "<div id=\"counts-chart\" class=\"chart small\"></div>\n";
   }
+  *out += "</section>\n";
+}
+
+// The resident memory by part: a stacked area over time (report.js) and
+// the parts at the last sample that has them, in a table.
+void AppendResident(const RunReport& r, std::string* out) {
+  if (!r.samples || !r.samples->Has("rss_heap_bytes")) return;
+  const Sample* last = nullptr;
+  for (const internal::TimedSample& t : r.samples->samples)
+    if (t.sample.rss_heap_bytes) last = &t.sample;
+  *out += "<section id=\"resident\">\n<h2>Where the resident memory is</h2>\n";
+  if (last == nullptr) {
+    *out +=
+        "<p class=\"note\">No sample read the breakdown (the cost budget "
+        "skipped every read).</p>\n</section>\n";
+    return;
+  }
+  *out += "<div id=\"rss-chart\" class=\"chart\"></div>\n";
+  const bool split = last->rss_heap_inuse_bytes.has_value() &&
+                     last->rss_allocator_free_bytes.has_value();
+  struct Part {
+    std::string_view label;
+    std::optional<uint64_t> value;
+  };
+  const Part parts[] = {
+      {"heap in use", split ? last->rss_heap_inuse_bytes : std::nullopt},
+      {"allocator free-held and metadata",
+       split ? last->rss_allocator_free_bytes : std::nullopt},
+      {"heap (in use and free-held)",
+       split ? std::nullopt : last->rss_heap_bytes},
+      {"thread stacks", last->rss_stacks_bytes},
+      {"code and data of the binary and libraries", last->rss_code_bytes},
+      {"other file mappings", last->rss_file_bytes},
+      {"other anonymous memory", last->rss_anon_other_bytes},
+      {"unexplained", last->rss_unexplained_bytes},
+  };
+  uint64_t total = 0;
+  for (const Part& p : parts) total += p.value.value_or(0);
+  *out += fmt::format(
+      "<table class=\"leaks parts\">\n<tr><th>At the last sample "
+      "read</th><th class=\"num\">resident</th><th class=\"num\">share</th></"
+      "tr>\n");
+  for (const Part& p : parts) {
+    if (!p.value) continue;
+    *out += fmt::format(
+        "<tr><td>{}</td><td class=\"num\">{}</td><td "
+        "class=\"num\">{:.1f} %</td></tr>\n",
+        p.label, Bytes(static_cast<double>(*p.value)),
+        total
+            ? 100.0 * static_cast<double>(*p.value) / static_cast<double>(total)
+            : 0.0);
+  }
+  *out += fmt::format(
+      "<tr><th>total</th><th class=\"num\">{}</th><th></th></tr>\n</"
+      "table>\n<p class=\"note\">How each part is found, and its "
+      "uncertainty: <code>memmon explain</code> and docs/explain.md.</p>\n",
+      Bytes(static_cast<double>(total)));
   *out += "</section>\n";
 }
 
@@ -661,6 +730,7 @@ std::string RenderReport(const RunReport& r,
 
   AppendHeader(r, &out);
   AppendMemory(r, &out);
+  AppendResident(r, &out);
   AppendHeap(r, &out);
   AppendLeaks(r, &out);
   out += fmt::format("<footer>Written by memmon {}.</footer>\n",

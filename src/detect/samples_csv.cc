@@ -21,7 +21,7 @@ struct Column {
   U64Field field;  // nullptr: allocator_cpu_fraction
 };
 
-constexpr std::array<Column, 11> kColumns{{
+constexpr std::array<Column, 19> kColumns{{
     {"rss_bytes", &Sample::rss_bytes},
     {"heap_inuse_bytes", &Sample::heap_inuse_bytes},
     {"heap_free_bytes", &Sample::heap_free_bytes},
@@ -33,6 +33,14 @@ constexpr std::array<Column, 11> kColumns{{
     {"allocator_cpu_fraction", nullptr},
     {"memory_limit_bytes", &Sample::memory_limit_bytes},
     {"memory_limit_usage_bytes", &Sample::memory_limit_usage_bytes},
+    {"rss_heap_bytes", &Sample::rss_heap_bytes},
+    {"rss_heap_inuse_bytes", &Sample::rss_heap_inuse_bytes},
+    {"rss_allocator_free_bytes", &Sample::rss_allocator_free_bytes},
+    {"rss_stacks_bytes", &Sample::rss_stacks_bytes},
+    {"rss_code_bytes", &Sample::rss_code_bytes},
+    {"rss_file_bytes", &Sample::rss_file_bytes},
+    {"rss_anon_other_bytes", &Sample::rss_anon_other_bytes},
+    {"rss_unexplained_bytes", &Sample::rss_unexplained_bytes},
 }};
 
 constexpr std::array<std::string_view, kColumns.size() + 1> kColumnNames{
@@ -47,7 +55,15 @@ constexpr std::array<std::string_view, kColumns.size() + 1> kColumnNames{
     "pss_bytes",
     "allocator_cpu_fraction",
     "memory_limit_bytes",
-    "memory_limit_usage_bytes"};
+    "memory_limit_usage_bytes",
+    "rss_heap_bytes",
+    "rss_heap_inuse_bytes",
+    "rss_allocator_free_bytes",
+    "rss_stacks_bytes",
+    "rss_code_bytes",
+    "rss_file_bytes",
+    "rss_anon_other_bytes",
+    "rss_unexplained_bytes"};
 
 constexpr int kTimeColumn = -1;
 constexpr std::size_t kMaxColumns = 1000;

@@ -48,7 +48,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           a.heap_inuse_bytes == b.heap_inuse_bytes &&
           a.heap_free_bytes == b.heap_free_bytes && a.threads == b.threads &&
           a.open_fds == b.open_fds &&
-          a.allocator_cpu_fraction == b.allocator_cpu_fraction);
+          a.allocator_cpu_fraction == b.allocator_cpu_fraction &&
+          a.rss_heap_bytes == b.rss_heap_bytes &&
+          a.rss_heap_inuse_bytes == b.rss_heap_inuse_bytes &&
+          a.rss_allocator_free_bytes == b.rss_allocator_free_bytes &&
+          a.rss_stacks_bytes == b.rss_stacks_bytes &&
+          a.rss_code_bytes == b.rss_code_bytes &&
+          a.rss_file_bytes == b.rss_file_bytes &&
+          a.rss_anon_other_bytes == b.rss_anon_other_bytes &&
+          a.rss_unexplained_bytes == b.rss_unexplained_bytes);
   }
   return 0;
 }

@@ -93,6 +93,48 @@ TEST(SamplesCsv, WriterRoundTrips) {
   EXPECT_EQ(csv.columns.size(), SamplesCsvColumns().size());
 }
 
+// The breakdown's columns (the report's stacked area reads them by these
+// names): written and read back, an empty cell unknown.
+TEST(SamplesCsv, BreakdownColumnsRoundTrip) {
+  Sample s;
+  s.rss_bytes = 1000;
+  s.rss_heap_bytes = 400;
+  s.rss_heap_inuse_bytes = 300;
+  s.rss_allocator_free_bytes = 100;
+  s.rss_stacks_bytes = 50;
+  s.rss_code_bytes = 200;
+  s.rss_file_bytes = 150;
+  s.rss_anon_other_bytes = 190;
+  s.rss_unexplained_bytes = 10;
+  Sample unsplit = s;
+  unsplit.rss_heap_inuse_bytes.reset();
+  unsplit.rss_allocator_free_bytes.reset();
+  std::string text = SamplesCsvHeader() + "\n" + SamplesCsvRow(1, s) + "\n" +
+                     SamplesCsvRow(2, unsplit) + "\n";
+  for (const char* name :
+       {"rss_heap_bytes", "rss_heap_inuse_bytes", "rss_allocator_free_bytes",
+        "rss_stacks_bytes", "rss_code_bytes", "rss_file_bytes",
+        "rss_anon_other_bytes", "rss_unexplained_bytes"}) {
+    EXPECT_NE(SamplesCsvHeader().find(name), std::string::npos) << name;
+  }
+  SamplesCsv csv;
+  ASSERT_TRUE(ParseSamplesCsv(text, &csv).ok()) << text;
+  ASSERT_EQ(csv.samples.size(), 2u);
+  const Sample& a = csv.samples[0].sample;
+  EXPECT_EQ(a.rss_heap_bytes, 400u);
+  EXPECT_EQ(a.rss_heap_inuse_bytes, 300u);
+  EXPECT_EQ(a.rss_allocator_free_bytes, 100u);
+  EXPECT_EQ(a.rss_stacks_bytes, 50u);
+  EXPECT_EQ(a.rss_code_bytes, 200u);
+  EXPECT_EQ(a.rss_file_bytes, 150u);
+  EXPECT_EQ(a.rss_anon_other_bytes, 190u);
+  EXPECT_EQ(a.rss_unexplained_bytes, 10u);
+  const Sample& b = csv.samples[1].sample;
+  EXPECT_EQ(b.rss_heap_bytes, 400u);
+  EXPECT_FALSE(b.rss_heap_inuse_bytes.has_value());
+  EXPECT_FALSE(b.rss_allocator_free_bytes.has_value());
+}
+
 // The fuzz target's seed corpus: files named bad_* must be rejected with a
 // one-line "line N: ..." message, the others accepted. (The fuzzer itself,
 // samples_csv_fuzz.cc, runs in `make fuzz`.)

@@ -119,6 +119,82 @@
     return chart;
   }
 
+  // The resident memory by part, stacked (bottom first): each series is
+  // drawn at the running total of the parts up to it and filled down to 0,
+  // the top one first, so each band shows one part; the legend shows the
+  // part itself. A sample the cost budget skipped is a gap.
+  function residentChart() {
+    var element = document.getElementById('rss-chart');
+    if (!element) return;
+    var samples = data.samples;
+    var n = samples.time_s.length;
+    function column(key) { return samples[key] || new Array(n).fill(null); }
+    var heap = column('rss_heap_bytes');
+    var inuse = column('rss_heap_inuse_bytes');
+    var free = column('rss_allocator_free_bytes');
+    function split(i) { return heap[i] !== null && inuse[i] !== null && free[i] !== null; }
+    var parts = [
+      { label: 'heap in use', color: '#d62728',
+        at: function (i) { return split(i) ? inuse[i] : 0; } },
+      { label: 'allocator free-held', color: '#2ca02c',
+        at: function (i) { return split(i) ? free[i] : 0; } },
+      { label: 'heap (not split)', color: '#ff9896',
+        at: function (i) { return split(i) ? 0 : heap[i]; } },
+      { label: 'thread stacks', color: '#9467bd', key: 'rss_stacks_bytes' },
+      { label: 'code and libraries', color: '#8c564b', key: 'rss_code_bytes' },
+      { label: 'file mappings', color: '#17becf', key: 'rss_file_bytes' },
+      { label: 'other anonymous', color: '#bcbd22', key: 'rss_anon_other_bytes' },
+      { label: 'unexplained', color: '#7f7f7f', key: 'rss_unexplained_bytes' }
+    ];
+    var values = parts.map(function (p) {
+      var c = p.key ? column(p.key) : null;
+      var out = [];
+      for (var i = 0; i < n; i++) {
+        out.push(heap[i] === null ? null : (c ? (c[i] === null ? 0 : c[i]) : p.at(i)));
+      }
+      return out;
+    });
+    var stacked = [];
+    var running = new Array(n).fill(0);
+    values.forEach(function (v) {
+      running = running.map(function (r, i) { return v[i] === null ? null : r + v[i]; });
+      stacked.push(running.slice());
+    });
+    // The top of the stack against RSS (the parts add up to it by
+    // construction; a difference is a bug the page makes visible).
+    var rss = column('rss_bytes');
+    var worst = 0;
+    var top = stacked[stacked.length - 1];
+    for (var i = 0; i < n; i++) {
+      if (top[i] !== null && rss[i]) worst = Math.max(worst, Math.abs(top[i] - rss[i]) / rss[i]);
+    }
+    var order = parts.map(function (p, k) { return k; }).reverse();
+    var unixTime = n > 0 && samples.time_s[0] > 1e8;
+    var series = [{ label: unixTime ? 'time' : 'time_s' }].concat(order.map(function (k) {
+      return {
+        label: parts[k].label, stroke: parts[k].color, fill: parts[k].color + 'cc', width: 1,
+        points: { show: false },
+        value: function (u, v, s, i) { var v2 = i === null || i === undefined ? null : values[k][i]; return v2 === null ? '--' : formatBytes(v2); }
+      };
+    }));
+    var options = {
+      title: 'Resident memory by part',
+      width: Math.max(element.clientWidth, 400),
+      height: 320,
+      scales: { x: { time: unixTime } },
+      series: series,
+      axes: [{}, { size: 80, values: function (u, splits) { return splits.map(formatBytes); } }],
+      plugins: [alertMarkers(element)]
+    };
+    var chart = new uPlot(options, [samples.time_s].concat(order.map(function (k) { return stacked[k]; })), element);
+    window.addEventListener('resize', function () {
+      chart.setSize({ width: Math.max(element.clientWidth, 400), height: 320 });
+    });
+    element.setAttribute('data-parts', String(parts.length));
+    element.setAttribute('data-rss-mismatch', worst.toFixed(4));
+    if (element.querySelector('canvas')) element.setAttribute('data-rendered', '1');
+  }
+
   function totalValue(node) {
     var sum = node.value;
     (node.children || []).forEach(function (c) { sum += totalValue(c); });
@@ -177,6 +253,7 @@
         { key: 'fds', label: 'open descriptors', color: '#8c564b' }
       ], formatCount, 180);
     });
+    attempt('resident memory chart', residentChart);
   }
   if (data.flame) attempt('flame graph', function () { flameGraph(data.flame); });
   document.documentElement.setAttribute('data-ready', '1');
