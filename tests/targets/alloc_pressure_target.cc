@@ -21,23 +21,17 @@
 //   alloc_pressure: work=W rounds=N round_ns=R expected=E measured=M
 //
 // (measured "none" without the sampler). The mixed loop runs SECONDS.
-// With a third argument, `census`, it also times every replacement itself
-// with the time-stamp counter (less the counter's own cost, as the sampler
-// does) and prints census=C, their sum over the CPU time: the same clock
-// as the sampler's, on every call instead of a sample of them.
 //
 // "expected" is what a call costs where it overlaps the work around it (a
 // core runs the allocator's instructions beside the multiply chain); the
-// sampler's clock and the census time a call alone, from entry to return
-// (docs/profiler.md, "Allocator time", compares the three).
+// sampler's clock times a call from entry to return (docs/profiler.md,
+// "Allocator time", compares them and perf's attribution).
 #include <dlfcn.h>
 #include <time.h>
-#include <x86intrin.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 
 #include "memmon/memmon_preload.h"
 
@@ -99,15 +93,7 @@ int main(int argc, char** argv) {
   }
   const double seconds = std::atof(argv[1]);
   const uint64_t work = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
-  const bool census = argc > 3 && std::strcmp(argv[3], "census") == 0;
-  uint64_t clock_overhead = 0;
-  for (int i = 0; i < 64; ++i) {
-    const uint64_t a = __rdtsc();
-    clock_overhead += __rdtsc() - a;
-  }
-  clock_overhead /= 64;
-  const uint64_t tsc0 = __rdtsc();
-  const int64_t mono0 = MonotonicNanos();
+
   Ring ring;
   for (int i = 0; i < kRing; ++i) ring.Replace();
 
@@ -125,24 +111,14 @@ int main(int argc, char** argv) {
   const int64_t end = MonotonicNanos() + static_cast<int64_t>(seconds * 1e9);
   const int64_t cpu0 = ThreadCpuNanos();
   uint64_t pairs = 0;
-  uint64_t census_ticks = 0;
   while (MonotonicNanos() < end) {
     for (int i = 0; i < 1000; ++i) {
-      if (census) {
-        const uint64_t a = __rdtsc();
-        ring.Replace();
-        const uint64_t d = __rdtsc() - a;
-        census_ticks += d > clock_overhead ? d - clock_overhead : 0;
-      } else {
-        ring.Replace();
-      }
+      ring.Replace();
       Work(work);
     }
     pairs += 1000;
   }
   const double cpu_ns = static_cast<double>(ThreadCpuNanos() - cpu0);
-  const double ns_per_tick = static_cast<double>(MonotonicNanos() - mono0) /
-                             static_cast<double>(__rdtsc() - tsc0);
   const double round_ns = cpu_ns / static_cast<double>(pairs);
   if (read_clock != nullptr) read_clock(&after, sizeof(after));
   double expected = (round_ns - static_cast<double>(work) * unit_ns) / round_ns;
@@ -152,10 +128,6 @@ int main(int argc, char** argv) {
       "alloc_pressure: work=%llu rounds=%llu round_ns=%.1f expected=%.3f",
       static_cast<unsigned long long>(work),
       static_cast<unsigned long long>(pairs), round_ns, expected);
-  if (census) {
-    std::printf(" census=%.3f",
-                static_cast<double>(census_ticks) * ns_per_tick / cpu_ns);
-  }
   if (read_clock != nullptr && after.cpu_nanos > before.cpu_nanos) {
     std::printf(" measured=%.3f\n",
                 static_cast<double>(after.allocator_nanos -
