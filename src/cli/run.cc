@@ -53,8 +53,8 @@
 #include "profile/atomic_file.h"
 #include "profile/leak_sites.h"
 #include "source/cost_budget.h"
-#include "source/process_source.h"
 #include "source/memory_limit.h"
+#include "source/process_source.h"
 #include "source/procfs.h"
 
 namespace memmon::cli {

@@ -177,8 +177,8 @@ MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void* AllocAtPoint(ThreadState& t,
 // a thread's first allocation, a call to be timed (alloc_clock.h), or under
 // jemalloc and tcmalloc every allocation (see kGenericBias). Counts the
 // block; the caller has counted nothing. A sampling point is timed whole
-// (the sampler's work and the allocator's) and asks for the next call to
-// be timed too.
+// (the sampler's work and the allocator's); one that flushed asks for the
+// next call to be timed too.
 template <AllocKind kind>
 MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void* AllocAtCountdown(size_t n,
                                                              size_t align) {
@@ -196,7 +196,9 @@ MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void* AllocAtCountdown(size_t n,
   if (p != nullptr) {
     t.timed_ticks += TicksSince(start);
     ++t.alloc_mark;  // counted here: the next timed call does not stand for it
-    RequestTiming(t);
+    // At the points that flushed (one in kPointsPerFlush), so that a
+    // program that never frees has its allocations timed too.
+    if (t.points_since_flush == 0) RequestTiming(t);
   }
   return p;
 }

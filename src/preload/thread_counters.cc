@@ -209,8 +209,8 @@ void ReadAllocatorTime(memmon_preload_allocator_time* out) {
   }
   const int64_t now_nanos = NowNanos(CLOCK_MONOTONIC);
   const uint64_t now_ticks = Ticks();
-  out->allocator_nanos = TicksToNanos(ticks, g_clock_start_ticks,
-                                      g_clock_start_nanos, now_ticks, now_nanos);
+  out->allocator_nanos = TicksToNanos(
+      ticks, g_clock_start_ticks, g_clock_start_nanos, now_ticks, now_nanos);
   out->cpu_nanos = static_cast<uint64_t>(NowNanos(CLOCK_PROCESS_CPUTIME_ID));
 }
 

@@ -112,9 +112,9 @@ MEMMON_IN_MALLOC inline bool TakeTimingRequest(ThreadState& t) {
 // Adds an allocation call timed from `start`, standing for the thread's
 // allocations since its last timed one.
 MEMMON_IN_MALLOC inline void AddTimedAlloc(ThreadState& t, uint64_t start) {
-  t.timed_ticks += WeightedTicks(
-      TicksSince(start),
-      TakeWeight(t.allocs_total + t.allocations, &t.alloc_mark));
+  t.timed_ticks +=
+      WeightedTicks(TicksSince(start),
+                    TakeWeight(t.allocs_total + t.allocations, &t.alloc_mark));
 }
 
 // The allocator clock, summed over the threads (after flushing the

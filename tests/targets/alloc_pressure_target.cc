@@ -129,10 +129,10 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(work),
       static_cast<unsigned long long>(pairs), round_ns, expected);
   if (read_clock != nullptr && after.cpu_nanos > before.cpu_nanos) {
-    std::printf(" measured=%.3f\n",
-                static_cast<double>(after.allocator_nanos -
-                                    before.allocator_nanos) /
-                    static_cast<double>(after.cpu_nanos - before.cpu_nanos));
+    std::printf(
+        " measured=%.3f\n",
+        static_cast<double>(after.allocator_nanos - before.allocator_nanos) /
+            static_cast<double>(after.cpu_nanos - before.cpu_nanos));
   } else {
     std::printf(" measured=none\n");
   }
