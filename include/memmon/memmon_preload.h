@@ -47,6 +47,27 @@ typedef int (*memmon_preload_counters_fn)(struct memmon_preload_counters* out,
 int memmon_preload_read_counters(struct memmon_preload_counters* out,
                                  size_t out_size);
 
+/* The allocator clock (issue 19): an estimate of the CPU time spent in
+ * allocation calls -- the allocator's own work and the sampler's -- from a
+ * sampled subset of calls timed with the time-stamp counter
+ * (docs/profiler.md, "Allocator time", states which calls and the error),
+ * with the process's CPU time read at the same moment, so that a reader
+ * gets the allocator's share of an interval as
+ *   (allocator_nanos - before) / (cpu_nanos - before), clamped to 0..1. */
+struct memmon_preload_allocator_time {
+  uint64_t allocator_nanos; /* cumulative estimate since the process started */
+  uint64_t cpu_nanos;       /* CLOCK_PROCESS_CPUTIME_ID, at the same read */
+};
+typedef int (*memmon_preload_allocator_time_fn)(
+    struct memmon_preload_allocator_time* out, size_t out_size);
+#define MEMMON_PRELOAD_ALLOCATOR_TIME_SYMBOL \
+  "memmon_preload_read_allocator_time"
+/* Fills min(out_size, sizeof) bytes of *out (the calling thread's timed
+ * calls flushed first; another live thread may hold its last ~255 calls'
+ * share); returns 0. */
+int memmon_preload_read_allocator_time(
+    struct memmon_preload_allocator_time* out, size_t out_size);
+
 /* Writes the current heap profile (pprof, gzip) to `path` atomically, mode
  * 0600. Returns 0, or -1 with a one-line reason in error[0..error_len). */
 typedef int (*memmon_preload_write_profile_fn)(const char* path, char* error,
@@ -150,6 +171,9 @@ struct memmon_status_page {
   char profile_kind[16];     /* written by the reader, NUL-terminated */
   uint64_t profiles_served;  /* written by the sampler */
   int64_t profile_result;    /* 0, or what the write returned */
+  /* The allocator clock (memmon_preload_read_allocator_time), written
+   * by the sampler at each update; both 0 from a sampler without it. */
+  struct memmon_preload_allocator_time allocator_time;
 };
 
 /* The raw heap data the sampler hands to the profile writer

@@ -56,6 +56,7 @@
 #include "profile/raw_heap.h"
 #include "source/cost_budget.h"
 #include "source/memory_limit.h"
+#include "source/process_source.h"
 #include "source/procfs.h"
 
 namespace memmon::cli {
@@ -690,6 +691,18 @@ class Run {
       s.total_allocated_bytes = page->counters.allocated_bytes;
       s.allocations = page->counters.allocations;
       s.frees = page->counters.frees;
+      // The allocator's share of the program's CPU since the last share
+      // (process_source.h: the interval grows until it holds 1 ms of CPU).
+      const memmon_preload_allocator_time& at = page->allocator_time;
+      if (!last_allocator_time_ ||
+          at.allocator_nanos < last_allocator_time_->allocator_nanos ||
+          at.cpu_nanos < last_allocator_time_->cpu_nanos) {
+        last_allocator_time_ = at;
+      } else if (std::optional<double> share = internal::AllocatorCpuFraction(
+                     *last_allocator_time_, at)) {
+        s.allocator_cpu_fraction = share;
+        last_allocator_time_ = at;
+      }
       if (page->heap_stats_time_nanos > 0) {
         s.heap_free_bytes = page->heap_free_bytes;
         s.heap_system_bytes = page->heap_system_bytes;
@@ -934,6 +947,8 @@ class Run {
   // Statically linked: no sampler in the program, no status page, no heap
   // profile of its own (IsStaticElf).
   bool static_program_ = false;
+  // The sampler's allocator clock at the last allocator share.
+  std::optional<memmon_preload_allocator_time> last_allocator_time_;
   internal::LimitReader limits_;
   std::map<std::string, uint64_t> oom_kills_before_;
   bool oom_killed_ = false;

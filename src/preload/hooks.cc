@@ -53,6 +53,7 @@
 #include <cstddef>
 #include <new>
 
+#include "preload/alloc_clock.h"
 #include "preload/bootstrap_arena.h"
 #include "preload/deepbind.h"
 #include "preload/env_config.h"
@@ -146,14 +147,11 @@ MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void SampleAfterCall(ThreadState& t,
   }
 }
 
-// The countdown, already taken down by `n`, is negative: a sampling point,
-// a thread's first allocation, or under jemalloc and tcmalloc every
-// allocation (see kGenericBias). Counts the block; the caller has counted
-// nothing.
+// A sampling point (or a thread's first allocation) for AllocAtCountdown.
 template <AllocKind kind>
-MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void* AllocAtCountdown(size_t n,
-                                                             size_t align) {
-  ThreadState& t = ThisThread();
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void* AllocAtPoint(ThreadState& t,
+                                                         size_t n,
+                                                         size_t align) {
   if (MEMMON_LIKELY(g_real.glibc_chunks)) {
     // Decided before the call, so that a sampled block can be wrapped.
     const bool record = TakeSamplingPoint(t, n);
@@ -173,6 +171,36 @@ MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void* AllocAtCountdown(size_t n,
   }
   void* p = AllocAndCount(t, kind, n, align);
   if (p != nullptr) SampleAfterCall(t, p, n);
+  return p;
+}
+
+// The countdown, already taken down by `n`, is negative: a sampling point,
+// a thread's first allocation, a call to be timed (alloc_clock.h), or under
+// jemalloc and tcmalloc every allocation (see kGenericBias). Counts the
+// block; the caller has counted nothing. A sampling point is timed whole
+// (the sampler's work and the allocator's); one that flushed asks for the
+// next call to be timed too.
+template <AllocKind kind>
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void* AllocAtCountdown(size_t n,
+                                                             size_t align) {
+  ThreadState& t = ThisThread();
+  const bool timed = TakeTimingRequest(t);
+  if (t.until_sample + g_real.countdown_bias >= 0 && t.rng_ready) {
+    if (!timed) return AllocAndCount(t, kind, n, align);  // another allocator
+    const uint64_t start = Ticks();
+    void* p = AllocAndCount(t, kind, n, align);
+    if (p != nullptr) AddTimedAlloc(t, start);
+    return p;
+  }
+  const uint64_t start = Ticks();
+  void* p = AllocAtPoint<kind>(t, n, align);
+  if (p != nullptr) {
+    t.timed_ticks += TicksSince(start);
+    ++t.alloc_mark;  // counted here: the next timed call does not stand for it
+    // At the points that flushed (one in kPointsPerFlush), so that a
+    // program that never frees has its allocations timed too.
+    if (t.points_since_flush == 0) RequestTiming(t);
+  }
   return p;
 }
 
@@ -208,6 +236,15 @@ MEMMON_IN_MALLOC inline void FreeGlibc(ThreadState& t, void* p) {
   g_real.free(p);  // a tail call: the fast path needs no stack frame
 }
 
+// A free past the countdown's test, counted.
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void FreeUntimed(ThreadState& t,
+                                                       void* p) {
+  if (MEMMON_LIKELY(g_real.glibc_chunks)) return FreeGlibc(t, p);
+  t.freed_chunk_bytes += UsableSize(p);
+  if (LiveTable::MaybeContains(p) && g_live.Erase(p)) --t.live_samples;
+  g_real.free(p);
+}
+
 // The free countdown went negative, the free counted: a flush is due, or
 // this is the thread's first free, or the block is from the arena (before
 // initialisation only arena blocks exist), or another allocator is
@@ -226,11 +263,18 @@ MEMMON_IN_MALLOC MEMMON_NOINLINE void FreeCountdown(void* p) noexcept {
       return;
     }
   }
-  if (FlushDue(t)) Flush();
-  if (MEMMON_LIKELY(g_real.glibc_chunks)) return FreeGlibc(t, p);
-  t.freed_chunk_bytes += UsableSize(p);
-  if (LiveTable::MaybeContains(p) && g_live.Erase(p)) --t.live_samples;
-  g_real.free(p);
+  // The free that flushes is timed (alloc_clock.h), for the frees since
+  // the thread's last timed one, and the next allocation call too. The
+  // flush comes after: its stores, to a line gone cold since the last one,
+  // would otherwise slow the free timed.
+  if (!FlushDue(t)) return FreeUntimed(t, p);
+  const uint64_t start = Ticks();
+  FreeUntimed(t, p);
+  const uint64_t ticks = TicksSince(start);
+  Flush();
+  t.timed_ticks +=
+      WeightedTicks(ticks, TakeWeight(t.frees_total, &t.free_mark));
+  RequestTiming(t);
 }
 
 // ---- the entry points, as functions the exported symbols share -----------
@@ -328,8 +372,10 @@ MEMMON_IN_MALLOC void* ReallocGlibc(void* old, size_t n) {
   }
   const uintptr_t header = HeaderWord(old);
   const bool wrapped = header == kWrapMark;
+  const bool timed = TakeTimingRequest(t);  // before the countdown's sign
   const int64_t left = CountDown(t.until_sample, n);
   if (wrapped || left < 0) {
+    if (timed) RequestTiming(t);  // for DoMalloc
     void* p = DoMalloc(n);
     if (p == nullptr) return nullptr;  // `old` is kept, as realloc's is
     const size_t old_size =
@@ -342,6 +388,7 @@ MEMMON_IN_MALLOC void* ReallocGlibc(void* old, size_t n) {
   const bool was_sampled = header >= kBigChunk && g_live.Erase(old);
   if (was_sampled) --t.live_samples;
   t.until_sample = left;
+  const uint64_t start = timed ? Ticks() : 0;
   void* p = g_real.realloc(old, n);
   if (p == nullptr) {  // `old` is kept; a sample it had is lost
     t.until_sample = CountDown(t.until_sample, -n);
@@ -351,6 +398,7 @@ MEMMON_IN_MALLOC void* ReallocGlibc(void* old, size_t n) {
   CountFree(t);
   ++t.allocations;
   t.alloc_chunk_bytes += GlibcChunkSize(p);
+  if (timed) AddTimedAlloc(t, start);
   return p;
 }
 

@@ -746,6 +746,10 @@ void PublishStatus(bool at_exit) {
   Store(&page->counters.dropped_samples, c.dropped_samples);
   Store(&page->counters.unwind_failures, c.unwind_failures);
   Store(&page->counters.stacks, c.stacks);
+  memmon_preload_allocator_time at{};
+  memmon_preload_read_allocator_time(&at, sizeof(at));
+  Store(&page->allocator_time.allocator_nanos, at.allocator_nanos);
+  Store(&page->allocator_time.cpu_nanos, at.cpu_nanos);
   // mallinfo2() walks the free lists (10 ms with 100 000 free chunks): it
   // runs only when the time since the last call is 100x what that call cost.
   int64_t now = NowNanos(CLOCK_MONOTONIC);

@@ -4,7 +4,9 @@
 #include "preload/thread_counters.h"
 
 #include <pthread.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "preload/real_allocator.h"
 #include "preload/sampler.h"
@@ -14,6 +16,7 @@ namespace memmon::preload {
 
 constinit std::atomic<uint64_t> g_dropped{0};
 constinit std::atomic<uint64_t> g_unwind_failures{0};
+constinit uint64_t g_clock_overhead_ticks = 0;
 
 namespace {
 
@@ -25,6 +28,16 @@ constinit CounterSlot g_retired;
 constinit CounterSlot g_overflow;
 constinit pthread_key_t g_thread_key = 0;
 constinit bool g_thread_key_ok = false;
+// The allocator clock's calibration: the counter and CLOCK_MONOTONIC read
+// together at initialisation (alloc_clock.h).
+constinit uint64_t g_clock_start_ticks = 0;
+constinit int64_t g_clock_start_nanos = 0;
+
+int64_t NowNanos(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 void Fold(CounterSlot* from, CounterSlot* into) {
   into->allocations.fetch_add(from->allocations.exchange(0),
@@ -37,6 +50,8 @@ void Fold(CounterSlot* from, CounterSlot* into) {
   into->samples.fetch_add(from->samples.exchange(0), std::memory_order_relaxed);
   into->live_samples.fetch_add(from->live_samples.exchange(0),
                                std::memory_order_relaxed);
+  into->allocator_ticks.fetch_add(from->allocator_ticks.exchange(0),
+                                  std::memory_order_relaxed);
 }
 
 MEMMON_IN_MALLOC CounterSlot* ClaimSlot(ThreadState& t) {
@@ -82,6 +97,14 @@ void ThreadExit(void*) {
 }  // namespace
 
 void InitThreadCounters() {
+  g_clock_start_nanos = NowNanos(CLOCK_MONOTONIC);  // the vDSO: no allocation
+  g_clock_start_ticks = Ticks();
+  uint64_t overhead = 0;
+  for (int i = 0; i < 64; ++i) {
+    const uint64_t a = Ticks();
+    overhead += Ticks() - a;
+  }
+  g_clock_overhead_ticks = overhead / 64;
   g_thread_key_ok = pthread_key_create(&g_thread_key, ThreadExit) == 0;
   void* slot_mem =
       mmap(nullptr, kCounterSlots * sizeof(CounterSlot), PROT_READ | PROT_WRITE,
@@ -103,8 +126,12 @@ MEMMON_NOINLINE void Flush() noexcept {
       static_cast<int64_t>(t.alloc_chunk_bytes - t.freed_chunk_bytes);
   // The fast path of free is open only under glibc. (Flush runs only after
   // initialisation, when g_real.glibc_chunks is settled.)
-  t.ops_left = t.synced_ops =
-      g_real.glibc_chunks ? kFlushEvery - 1 : kFreeGate + (kFlushEvery - 1);
+  t.allocs_total += t.allocations;
+  t.frees_total += frees;
+  t.flush_period = JitteredPeriod(kFlushEvery, t.flushes++);
+  t.ops_left = t.synced_ops = g_real.glibc_chunks
+                                  ? t.flush_period - 1
+                                  : kFreeGate + (t.flush_period - 1);
   t.synced_countdown = t.until_sample;
   CounterSlot* c = t.slot;
   if (c == nullptr) c = ClaimSlot(t);
@@ -116,6 +143,8 @@ MEMMON_NOINLINE void Flush() noexcept {
     g_overflow.samples.fetch_add(t.samples, std::memory_order_relaxed);
     g_overflow.live_samples.fetch_add(t.live_samples,
                                       std::memory_order_relaxed);
+    g_overflow.allocator_ticks.fetch_add(t.timed_ticks,
+                                         std::memory_order_relaxed);
   } else {
     Add(c->allocations, t.allocations);
     Add(c->frees, frees);
@@ -123,7 +152,9 @@ MEMMON_NOINLINE void Flush() noexcept {
     Add(c->inuse_bytes, inuse);
     Add(c->samples, t.samples);
     Add(c->live_samples, t.live_samples);
+    Add(c->allocator_ticks, t.timed_ticks);
   }
+  t.timed_ticks = 0;
   t.allocations = t.samples = 0;
   t.alloc_chunk_bytes = t.freed_chunk_bytes = 0;
   t.live_samples = 0;
@@ -164,4 +195,31 @@ void ReadCounters(memmon_preload_counters* out) {
   out->stacks = g_stacks.count();
 }
 
+void ReadAllocatorTime(memmon_preload_allocator_time* out) {
+  EnsureInitialized();
+  Flush();
+  uint64_t ticks = g_retired.allocator_ticks.load(std::memory_order_relaxed) +
+                   g_overflow.allocator_ticks.load(std::memory_order_relaxed);
+  if (g_slots != nullptr) {
+    const size_t high = g_slots_high.load(std::memory_order_acquire);
+    for (size_t i = 0; i < high; ++i) {
+      if (g_slots[i].in_use.load(std::memory_order_acquire) != 0)
+        ticks += g_slots[i].allocator_ticks.load(std::memory_order_relaxed);
+    }
+  }
+  const int64_t now_nanos = NowNanos(CLOCK_MONOTONIC);
+  const uint64_t now_ticks = Ticks();
+  out->allocator_nanos = TicksToNanos(
+      ticks, g_clock_start_ticks, g_clock_start_nanos, now_ticks, now_nanos);
+  out->cpu_nanos = static_cast<uint64_t>(NowNanos(CLOCK_PROCESS_CPUTIME_ID));
+}
+
 }  // namespace memmon::preload
+
+MEMMON_EXPORT int memmon_preload_read_allocator_time(
+    memmon_preload_allocator_time* out, size_t out_size) {
+  memmon_preload_allocator_time a{};
+  memmon::preload::ReadAllocatorTime(&a);
+  memcpy(out, &a, out_size < sizeof(a) ? out_size : sizeof(a));
+  return 0;
+}

@@ -81,6 +81,20 @@ struct alignas(64) ThreadState {
   bool no_sampling;  // ScopedNoSampling
   bool in_init;
   bool shared_slot;  // beyond kCounterSlots: atomic adds on g_overflow
+  // The allocator clock (alloc_clock.h), on the state's last line (the
+  // fast paths never touch it): a timed call is pending (the sampling
+  // countdown then carries kTimingBias under glibc); weighted ticks not
+  // yet flushed; the thread's calls folded by its flushes, and where they
+  // stood at its last timed allocation and free; its flushes so far and
+  // the current free period (193..256, jittered).
+  bool timing_request;
+  int32_t flush_period;
+  uint32_t flushes;
+  uint64_t timed_ticks;
+  uint64_t allocs_total;
+  uint64_t frees_total;
+  uint64_t alloc_mark;
+  uint64_t free_mark;
 };
 
 }  // namespace memmon::preload

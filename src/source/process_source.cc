@@ -3,7 +3,24 @@
 
 #include "source/process_source.h"
 
+#include <dlfcn.h>
+
+#include <algorithm>
+
 namespace memmon::internal {
+
+std::optional<double> AllocatorCpuFraction(
+    const memmon_preload_allocator_time& before,
+    const memmon_preload_allocator_time& now) {
+  if (now.cpu_nanos == 0 || now.allocator_nanos < before.allocator_nanos ||
+      now.cpu_nanos < before.cpu_nanos + kMinAllocatorShareCpuNanos) {
+    return std::nullopt;
+  }
+  const double share =
+      static_cast<double>(now.allocator_nanos - before.allocator_nanos) /
+      static_cast<double>(now.cpu_nanos - before.cpu_nanos);
+  return std::clamp(share, 0.0, 1.0);
+}
 
 ProcessSource::ProcessSource(const MonitorConfig& config)
     : this_process_(config.pid == 0),
@@ -14,7 +31,11 @@ ProcessSource::ProcessSource(const MonitorConfig& config)
 
 Status ProcessSource::Open() {
   if (Status s = proc_.Open(); !s.ok()) return s;
-  if (this_process_) allocator_ = AllocatorStats::Detect();
+  if (this_process_) {
+    allocator_ = AllocatorStats::Detect();
+    allocator_time_ = reinterpret_cast<memmon_preload_allocator_time_fn>(
+        dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_ALLOCATOR_TIME_SYMBOL));
+  }
   limits_open_ = limits_.Open(pid_).ok();  // none found: fields unknown
   return Status::Ok();
 }
@@ -33,6 +54,20 @@ bool ProcessSource::Read(Sample* s) {
       s->allocator_skipped = allocator_.kind() != AllocatorKind::kUnknown;
     }
     allocator_.ReadSamplerCounters(s);  // exact and cheap: every sample
+  }
+  if (allocator_time_ != nullptr) {  // a few microseconds: every sample
+    memmon_preload_allocator_time now{};
+    allocator_time_(&now, sizeof(now));
+    // The interval grows until it has enough CPU time to give a share.
+    if (!last_allocator_time_ ||
+        now.allocator_nanos < last_allocator_time_->allocator_nanos ||
+        now.cpu_nanos < last_allocator_time_->cpu_nanos) {
+      last_allocator_time_ = now;
+    } else if (std::optional<double> share =
+                   AllocatorCpuFraction(*last_allocator_time_, now)) {
+      s->allocator_cpu_fraction = share;
+      last_allocator_time_ = now;
+    }
   }
   if (limits_open_ && s->rss_bytes && limit_budget_.Due(s->monotonic)) {
     auto start = std::chrono::steady_clock::now();

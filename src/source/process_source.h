@@ -5,7 +5,8 @@
 // another. It reads /proc/<pid> (ProcReader) and, when watching this
 // process, the allocator's statistics (budgeted: glibc's walk of its free
 // chunks may take at most 1 % of a core) and the heap sampler's exact
-// counters (every sample; cheap).
+// counters (every sample; cheap), with the allocator's share of the CPU
+// time between two samples from the sampler's allocator clock.
 //
 // Thread-safety: as SampleSource (one caller at a time). Read() does not
 // allocate.
@@ -13,8 +14,10 @@
 #define MEMMON_SRC_SOURCE_PROCESS_SOURCE_H_
 
 #include <chrono>
+#include <optional>
 
 #include "memmon/config.h"
+#include "memmon/memmon_preload.h"
 #include "memmon/sample_source.h"
 #include "source/allocator_stats.h"
 #include "source/cost_budget.h"
@@ -22,6 +25,20 @@
 #include "source/procfs.h"
 
 namespace memmon::internal {
+
+// The least CPU time between two readings for which the allocator's share
+// is given: below it (an idle process) a handful of timed calls, each
+// standing for hundreds, would make the share noise (docs/profiler.md).
+inline constexpr uint64_t kMinAllocatorShareCpuNanos = 1000000;  // 1 ms
+
+// The allocator's share of the process's CPU time between two readings of
+// the sampler's allocator clock (memmon_preload_read_allocator_time):
+// delta allocator_nanos / delta cpu_nanos, clamped to 0..1. Unknown
+// (nullopt) when the clock is absent (both 0), went backwards, or less than
+// kMinAllocatorShareCpuNanos of CPU passed.
+std::optional<double> AllocatorCpuFraction(
+    const memmon_preload_allocator_time& before,
+    const memmon_preload_allocator_time& now);
 
 class ProcessSource final : public SampleSource {
  public:
@@ -50,6 +67,10 @@ class ProcessSource final : public SampleSource {
   const pid_t pid_;
   LimitReader limits_;
   bool limits_open_ = false;
+  // The sampler's allocator clock in this process (dlsym; null without
+  // the sampler), and its last reading.
+  memmon_preload_allocator_time_fn allocator_time_ = nullptr;
+  std::optional<memmon_preload_allocator_time> last_allocator_time_;
 };
 
 }  // namespace memmon::internal

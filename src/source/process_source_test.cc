@@ -54,5 +54,20 @@ TEST(ProcessSource, ABudgetSkippedReadKeepsTheAllocatorAndSaysSkipped) {
   for (void* b : blocks) std::free(b);
 }
 
+TEST(AllocatorCpuFraction, TheShareOfTheCpuBetweenTwoReadings) {
+  const memmon_preload_allocator_time before{100000000, 1000000000};
+  // 50 ms of allocator time in 200 ms of CPU.
+  std::optional<double> f =
+      AllocatorCpuFraction(before, {150000000, 1200000000});
+  ASSERT_TRUE(f);
+  EXPECT_DOUBLE_EQ(*f, 0.25);
+  // More than the CPU (an overestimate): 1.
+  EXPECT_EQ(AllocatorCpuFraction(before, {400000000, 1200000000}), 1.0);
+  // Too little CPU to say, the clock going backwards, or no clock: unknown.
+  EXPECT_FALSE(AllocatorCpuFraction(before, {100000100, 1000000000 + 999999}));
+  EXPECT_FALSE(AllocatorCpuFraction(before, {50000000, 1200000000}));
+  EXPECT_FALSE(AllocatorCpuFraction({}, {}));
+}
+
 }  // namespace
 }  // namespace memmon::internal
