@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       memmon::cli::AddRun(app),    memmon::cli::AddWatch(app),
       memmon::cli::AddLeaks(app),  memmon::cli::AddDiff(app),
       memmon::cli::AddReport(app), memmon::cli::AddAnalyze(app),
+      memmon::cli::AddExplain(app),
   };
 
   CLI::App* run_app = subcommands[0].app;
