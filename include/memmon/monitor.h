@@ -38,9 +38,9 @@
 #include <vector>
 
 #include "memmon/alert.h"
-#include "memmon/explain.h"
 #include "memmon/config.h"
 #include "memmon/detectors.h"
+#include "memmon/explain.h"
 #include "memmon/object_counter.h"
 #include "memmon/sample.h"
 #include "memmon/sample_source.h"

@@ -8,6 +8,8 @@
 // otherwise (/proc does not have it). For a run directory it shows the
 // breakdown the run saved (explain.json), or the last sample's totals.
 
+#include "memmon/explain.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
@@ -26,7 +28,6 @@
 #include "base/format.h"
 #include "cli/command.h"
 #include "detect/samples_csv.h"
-#include "memmon/explain.h"
 #include "memmon/memmon_preload.h"
 #include "source/rss_breakdown.h"
 
@@ -95,11 +96,10 @@ std::optional<internal::HeapFigures> StatusPageFigures(int pid) {
 void PrintText(const MemoryBreakdown& b, std::size_t top,
                const std::string& origin) {
   std::string out = fmt::format("{}\n", origin);
-  out += fmt::format(
-      "RSS {} in {} mappings (the kernel counts {}), PSS {}\n",
-      internal::HumanBytes(static_cast<double>(b.rss_bytes)), b.mappings,
-      Bytes(b.kernel_rss_bytes),
-      internal::HumanBytes(static_cast<double>(b.pss_bytes)));
+  out += fmt::format("RSS {} in {} mappings (the kernel counts {}), PSS {}\n",
+                     internal::HumanBytes(static_cast<double>(b.rss_bytes)),
+                     b.mappings, Bytes(b.kernel_rss_bytes),
+                     internal::HumanBytes(static_cast<double>(b.pss_bytes)));
   if (b.heap_figures.empty() || b.heap_figures == "none") {
     out +=
         "heap figures: none (not this process, not under memmon run): the "
@@ -112,8 +112,8 @@ void PrintText(const MemoryBreakdown& b, std::size_t top,
   }
   out += fmt::format("threads: {}, stack pointer read for {}\n\n", b.threads,
                      b.threads_located);
-  out += fmt::format("{:<16} {:>11} {:>11} {:>11}\n", "part", "rss", "pss",
-                     "+-");
+  out +=
+      fmt::format("{:<16} {:>11} {:>11} {:>11}\n", "part", "rss", "pss", "+-");
   for (const MemoryPartFigure& f : b.parts) {
     out += fmt::format("{:<16} {:>11} {:>11} {:>11}\n", ToString(f.part),
                        Bytes(f.rss_bytes), Bytes(f.pss_bytes),
@@ -190,10 +190,10 @@ Status FromLastSample(const fs::path& csv_path, MemoryBreakdown* b,
     const Sample& smp = it->sample;
     if (!smp.rss_heap_bytes) continue;
     const std::optional<uint64_t> rss[kMemoryPartCount] = {
-        smp.rss_heap_bytes,       smp.rss_heap_inuse_bytes,
+        smp.rss_heap_bytes,           smp.rss_heap_inuse_bytes,
         smp.rss_allocator_free_bytes, smp.rss_stacks_bytes,
-        smp.rss_code_bytes,       smp.rss_file_bytes,
-        smp.rss_anon_other_bytes, smp.rss_unexplained_bytes};
+        smp.rss_code_bytes,           smp.rss_file_bytes,
+        smp.rss_anon_other_bytes,     smp.rss_unexplained_bytes};
     b->parts.resize(kMemoryPartCount);
     for (int i = 0; i < kMemoryPartCount; ++i) {
       b->parts[i].part = static_cast<MemoryPart>(i);

@@ -891,8 +891,8 @@ class Run {
   // The breakdown's per-sample totals (full smaps) and the full breakdown
   // for explain.json: each at most 1 % of a core.
   std::unique_ptr<internal::SmapsTotals> smaps_;
-  internal::CostBudget smaps_budget_{std::chrono::microseconds(200), 0.01};
-  internal::CostBudget explain_budget_{std::chrono::microseconds(200), 0.01};
+  internal::CostBudget smaps_budget_{std::chrono::microseconds(50), 0.01};
+  internal::CostBudget explain_budget_{std::chrono::microseconds(50), 0.01};
   std::chrono::steady_clock::time_point next_explain_{};
   bool near_limit_ = false;  // the "oom_risk" snapshot was asked for
   internal::LimitReader limits_;
