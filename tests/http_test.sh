@@ -62,7 +62,11 @@ promtool check metrics <"$work/metrics.txt" >"$work/promtool.log" 2>&1 ||
 for family in memmon_heap_inuse_bytes memmon_rss_bytes memmon_threads \
   memmon_open_fds 'memmon_alerts_total{type="memory_growth"}' \
   'memmon_alert_firing{type="fd_leak"}' memmon_sampler_samples_total \
-  'memmon_growth_time_to_limit_seconds{quantity="heap_inuse_bytes"}'; do
+  'memmon_growth_time_to_limit_seconds{quantity="heap_inuse_bytes"}' \
+  'memmon_rss_breakdown_bytes{part="heap_inuse"}' \
+  'memmon_rss_breakdown_bytes{part="allocator_free"}' \
+  'memmon_rss_breakdown_bytes{part="stacks"}' \
+  'memmon_rss_breakdown_bytes{part="code"}'; do
   grep -qF "$family " "$work/metrics.txt" || fail "/metrics lacks $family"
 done
 promtool check rules "$rules_dir/memmon-rules.yml" >"$work/rules.log" 2>&1 ||

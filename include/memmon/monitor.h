@@ -40,6 +40,7 @@
 #include "memmon/alert.h"
 #include "memmon/config.h"
 #include "memmon/detectors.h"
+#include "memmon/explain.h"
 #include "memmon/object_counter.h"
 #include "memmon/sample.h"
 #include "memmon/sample_source.h"
@@ -162,6 +163,13 @@ class MemoryMonitor {
   MemoryProfile GetMemoryProfile();
   static ProfileDiff CompareProfiles(const MemoryProfile& before,
                                      const MemoryProfile& after);
+
+  // Where the watched process's resident memory is now (memmon/explain.h,
+  // docs/explain.md): ExplainMemory(config().pid) -- heap in use from the
+  // heap sampler and the allocator when watching this process. Takes no
+  // sample and joins nothing to the history. Allocates; milliseconds for a
+  // process with thousands of mappings.
+  Status Explain(MemoryBreakdown* out) const;
 
   // --- object tracking (memmon/object_counter.h) ---
   // The counter for `name`, created on first use; tracking a name again

@@ -62,6 +62,9 @@ Subcommand AddLeaks(CLI::App& parent);
 // memmon diff BASE NEW [--json]: src/cli/diff.cc
 Subcommand AddDiff(CLI::App& parent);
 
+// memmon explain PID|DIR [--json] [--top N]: src/cli/explain.cc
+Subcommand AddExplain(CLI::App& parent);
+
 }  // namespace memmon::cli
 
 #endif  // MEMMON_SRC_CLI_COMMAND_H_

@@ -21,9 +21,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
 
   std::vector<memmon::cli::Subcommand> subcommands = {
-      memmon::cli::AddRun(app),    memmon::cli::AddWatch(app),
-      memmon::cli::AddLeaks(app),  memmon::cli::AddDiff(app),
-      memmon::cli::AddReport(app), memmon::cli::AddAnalyze(app),
+      memmon::cli::AddRun(app),     memmon::cli::AddWatch(app),
+      memmon::cli::AddLeaks(app),   memmon::cli::AddDiff(app),
+      memmon::cli::AddReport(app),  memmon::cli::AddAnalyze(app),
+      memmon::cli::AddExplain(app),
   };
 
   CLI::App* run_app = subcommands[0].app;

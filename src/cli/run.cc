@@ -58,6 +58,7 @@
 #include "source/memory_limit.h"
 #include "source/process_source.h"
 #include "source/procfs.h"
+#include "source/rss_breakdown.h"
 
 namespace memmon::cli {
 namespace {
@@ -194,7 +195,8 @@ void RemoveEarlierRun(const fs::path& dir) {
     bool ours = (name.starts_with("heap.") && name.ends_with(".pb.gz")) ||
                 name == "samples.csv" || name == "alerts.jsonl" ||
                 name == "leaks.json" || name == "report.html" ||
-                name == "run.json" || name == ".status";
+                name == "run.json" || name == ".status" ||
+                name == "explain.json";
     if (ours) fs::remove(e.path(), ec);
   }
 }
@@ -622,6 +624,7 @@ class Run {
       return rc;
     }
     proc_ = std::make_unique<internal::ProcReader>(child_);
+    smaps_ = std::make_unique<internal::SmapsTotals>(child_);
     limits_.Open(child_).IgnoreError();  // none found: the columns stay empty
     proc_->Open()
         .IgnoreError();  // a program that is already gone reads as gone
@@ -709,6 +712,20 @@ class Run {
         s.allocator = AllocatorKind::kGlibc;
       }
     }
+    // The RSS breakdown: its totals each sample (budgeted), the full one
+    // into explain.json at most once a snapshot interval, while the
+    // program lives (docs/explain.md).
+    if (smaps_budget_.Due(now)) {
+      auto start = std::chrono::steady_clock::now();
+      smaps_->Read(&s);
+      smaps_budget_.Record(start, std::chrono::steady_clock::now());
+    }
+    if (now >= next_explain_ && explain_budget_.Due(now)) {
+      auto start = std::chrono::steady_clock::now();
+      SaveExplain(s);
+      explain_budget_.Record(start, std::chrono::steady_clock::now());
+      next_explain_ = now + snapshot_;
+    }
     if (s.rss_bytes && limit_budget_.Due(now)) {
       auto start = std::chrono::steady_clock::now();
       uint64_t limit = 0, usage = 0;
@@ -772,6 +789,22 @@ class Run {
       std::fprintf(stderr, "\r\033[K%s",
                    StatusLine(t, s, alert_count_).c_str());
       status_shown_ = true;
+    }
+  }
+
+  // The full breakdown of the program now, with the status page's heap
+  // figures, into DIR/explain.json (replaced atomically).
+  void SaveExplain(const Sample& s) {
+    internal::HeapFigures heap = internal::HeapFiguresOf(s);
+    MemoryBreakdown b;
+    Status st = internal::ExplainProcess(
+        child_, s.heap_inuse_bytes ? &heap : nullptr, "status page", &b);
+    if (!st.ok()) return;  // gone between the sample and now
+    if (Status w = profile::WriteFileAtomically(
+            (dir_ / "explain.json").string(), ToJson(b) + "\n");
+        !w.ok()) {
+      ClearStatusLine();
+      std::fprintf(stderr, "memmon: run: %s\n", w.message().c_str());
     }
   }
 
@@ -943,6 +976,12 @@ class Run {
   pid_t child_ = -1;
   // The memory limits (a dozen small files): at most 1 % of a core.
   internal::CostBudget limit_budget_{std::chrono::microseconds(200), 0.01};
+  // The breakdown's per-sample totals (full smaps) and the full breakdown
+  // for explain.json: each at most 1 % of a core.
+  std::unique_ptr<internal::SmapsTotals> smaps_;
+  internal::CostBudget smaps_budget_{std::chrono::microseconds(50), 0.01};
+  internal::CostBudget explain_budget_{std::chrono::microseconds(50), 0.01};
+  std::chrono::steady_clock::time_point next_explain_{};
   bool near_limit_ = false;  // the "oom_risk" snapshot was asked for
   // Statically linked: no sampler in the program, no status page, no heap
   // profile of its own (IsStaticElf).

@@ -190,6 +190,29 @@ std::string PrometheusText(const MetricsInput& in) {
     p.Gauge("memmon_cpu_seconds_total",
             "CPU time of the process, user and system.", s.cpu_seconds,
             "counter");
+    if (s.rss_heap_bytes) {
+      // The parts add up to the RSS: the heap split when it can be, whole
+      // when it cannot (no heap figures).
+      p.Family("memmon_rss_breakdown_bytes", "gauge",
+               "Resident memory by part (docs/explain.md): heap_inuse and "
+               "allocator_free, or heap when the heap cannot be split; "
+               "stacks, code, file, anon_other, unexplained. The parts add "
+               "up to the RSS.");
+      const bool split =
+          s.rss_heap_inuse_bytes.has_value() && s.rss_allocator_free_bytes;
+      const std::pair<const char*, std::optional<uint64_t>> parts[] = {
+          {"heap", split ? std::nullopt : s.rss_heap_bytes},
+          {"heap_inuse", s.rss_heap_inuse_bytes},
+          {"allocator_free", s.rss_allocator_free_bytes},
+          {"stacks", s.rss_stacks_bytes},
+          {"code", s.rss_code_bytes},
+          {"file", s.rss_file_bytes},
+          {"anon_other", s.rss_anon_other_bytes},
+          {"unexplained", s.rss_unexplained_bytes}};
+      for (const auto& [part, v] : parts) {
+        if (v) p.Value("part", part, static_cast<double>(*v));
+      }
+    }
   }
   if (st.baseline_sample) {
     p.Gauge("memmon_baseline_heap_inuse_bytes",

@@ -44,6 +44,14 @@ Json SampleJson(const Sample& s) {
   j["minor_faults"] = OrNull(s.minor_faults);
   j["major_faults"] = OrNull(s.major_faults);
   j["cpu_seconds"] = OrNull(s.cpu_seconds);
+  j["rss_heap_bytes"] = OrNull(s.rss_heap_bytes);
+  j["rss_heap_inuse_bytes"] = OrNull(s.rss_heap_inuse_bytes);
+  j["rss_allocator_free_bytes"] = OrNull(s.rss_allocator_free_bytes);
+  j["rss_stacks_bytes"] = OrNull(s.rss_stacks_bytes);
+  j["rss_code_bytes"] = OrNull(s.rss_code_bytes);
+  j["rss_file_bytes"] = OrNull(s.rss_file_bytes);
+  j["rss_anon_other_bytes"] = OrNull(s.rss_anon_other_bytes);
+  j["rss_unexplained_bytes"] = OrNull(s.rss_unexplained_bytes);
   return j;
 }
 

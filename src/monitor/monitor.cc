@@ -469,6 +469,10 @@ void MemoryMonitor::SetDetector(AlertType type, Detector detector) {
 
 const MonitorConfig& MemoryMonitor::config() const { return impl_->config; }
 
+Status MemoryMonitor::Explain(MemoryBreakdown* out) const {
+  return ExplainMemory(impl_->config.pid, out);
+}
+
 std::string ProfileDiff::ToString() const {
   std::string out = fmt::format("over {:.3f} s:\n",
                                 std::chrono::duration<double>(elapsed).count());

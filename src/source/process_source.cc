@@ -27,7 +27,8 @@ ProcessSource::ProcessSource(const MonitorConfig& config)
       with_pss_(config.enable_pss),
       with_allocator_(config.enable_allocator_stats && config.pid == 0),
       proc_(config.pid),
-      pid_(config.pid) {}
+      pid_(config.pid),
+      smaps_(config.pid) {}
 
 Status ProcessSource::Open() {
   if (Status s = proc_.Open(); !s.ok()) return s;
@@ -68,6 +69,12 @@ bool ProcessSource::Read(Sample* s) {
       s->allocator_cpu_fraction = share;
       last_allocator_time_ = now;
     }
+  }
+  // After the allocator's figures, which split the heap.
+  if (proc_.is_open() && smaps_budget_.Due(s->monotonic)) {
+    auto start = std::chrono::steady_clock::now();
+    smaps_.Read(s);
+    smaps_budget_.Record(start, std::chrono::steady_clock::now());
   }
   if (limits_open_ && s->rss_bytes && limit_budget_.Due(s->monotonic)) {
     auto start = std::chrono::steady_clock::now();

@@ -23,6 +23,7 @@
 #include "source/cost_budget.h"
 #include "source/memory_limit.h"
 #include "source/procfs.h"
+#include "source/rss_breakdown.h"
 
 namespace memmon::internal {
 
@@ -65,6 +66,10 @@ class ProcessSource final : public SampleSource {
   // 1 % too.
   CostBudget limit_budget_{std::chrono::microseconds(200), 0.01};
   const pid_t pid_;
+  // The RSS breakdown's totals: full smaps, a walk of every mapping (0.2 ms
+  // for a small process, 33 ms with 10 000 mappings): under 1 % of a core.
+  SmapsTotals smaps_;
+  CostBudget smaps_budget_{std::chrono::microseconds(50), 0.01};
   LimitReader limits_;
   bool limits_open_ = false;
   // The sampler's allocator clock in this process (dlsym; null without

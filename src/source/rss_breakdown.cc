@@ -294,6 +294,13 @@ void RssClassifier::Classify(const SmapsEntry& e, const Neighbour& prev,
   totals_.rss += e.rss;
   totals_.pss += e.pss;
   std::string_view name = e.name;
+  bool holds_sp = false;
+  for (uint64_t sp : stack_pointers_) {
+    if (sp >= e.start && sp < e.end) {
+      holds_sp = true;
+      ++located_;
+    }
+  }
   if (name == "[heap]") return Count(Kind::kHeap, e);
   if (name == "[stack]") return Count(Kind::kStack, e);
   if (StartsWithAny(name, {"[vdso]", "[vvar", "[vsyscall]", "[uprobes]"})) {
@@ -331,13 +338,6 @@ void RssClassifier::Classify(const SmapsEntry& e, const Neighbour& prev,
   }
   if (!e.anonymous_mapping()) return Count(Kind::kAnon, e);  // [...] names
 
-  bool holds_sp = false;
-  for (uint64_t sp : stack_pointers_) {
-    if (sp >= e.start && sp < e.end) {
-      holds_sp = true;
-      ++located_;
-    }
-  }
   if (holds_sp) return Count(Kind::kStack, e);
   if (name.find("glibc: pthread stack") != std::string_view::npos) {
     return Count(Kind::kStack, e);

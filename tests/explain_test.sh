@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# The RSS breakdown end to end (docs/explain.md): programs with one known
+# part each (tests/targets/explain_target.cc), read by `memmon explain PID`
+# from outside, by MemoryMonitor::Explain from inside under the heap
+# sampler, and through `memmon run` (explain PID with the status page,
+# explain DIR from explain.json); then python3 and redis-server for sanity.
+# The command's errors and exit codes last.
+#
+# Each target says it is ready on a FIFO (no sleeps) and runs until its
+# standard input closes.
+#
+#   tests/explain_test.sh MEMMON EXPLAIN_TARGET PRELOAD_SO
+set -euo pipefail
+memmon=$1
+target=$2
+preload=$3
+work=$(mktemp -d)
+bgpid=
+cleanup() {
+  exec 3>&- 2>/dev/null || true
+  [ -n "$bgpid" ] && { kill "$bgpid" 2>/dev/null || true; wait "$bgpid" 2>/dev/null || true; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "explain_test: $*" >&2
+  for f in "$work"/*.json "$work"/*.log; do
+    [ -f "$f" ] && { echo "--- $f" >&2; head -c 3000 "$f" >&2; echo >&2; }
+  done
+  exit 1
+}
+MiB=1048576
+
+# start CMD...: runs CMD with its stdin held open on fd 3 and waits (at most
+# 60 s) for its "ready PID ADDRESS" line on $work/ready; sets pid and addr.
+start() {
+  rm -f "$work/ready" "$work/stdin"
+  mkfifo "$work/ready" "$work/stdin"
+  exec 4<>"$work/ready"  # opened both ways: neither side blocks on open
+  "$@" <"$work/stdin" >"$work/target.log" 2>&1 &
+  bgpid=$!
+  exec 3>"$work/stdin"
+  local word
+  read -t 60 -r word pid addr <&4 || fail "no ready line from: $*"
+  exec 4>&-
+  [ "$word" = ready ] || fail "unexpected ready line: $word"
+}
+stop() {
+  exec 3>&-
+  wait "$bgpid" || fail "the target exited with status $?"
+  bgpid=
+}
+# part FILE NAME: the part's rss_bytes (null when unknown).
+part() { jq -r --arg p "$2" '.parts[] | select(.part == $p) | .rss_bytes' "$1"; }
+# at_least WHAT VALUE MIN / at_most WHAT VALUE MAX
+at_least() { [ "$2" != null ] && [ "$2" -ge "$3" ] || fail "$1 = $2, expected >= $3"; }
+at_most() { [ "$2" != null ] && [ "$2" -le "$3" ] || fail "$1 = $2, expected <= $3"; }
+# sane FILE: nothing negative or missing, the parts add up to the RSS,
+# and unexplained under 10 % of it.
+sane() {
+  jq -e '[.parts[] | select(.part != "heap" and .rss_bytes != null) | .rss_bytes] | all(. >= 0)' "$1" >/dev/null ||
+    fail "$1: a negative part"
+  local sum total unexplained
+  # The parts but heap (heap_inuse + allocator_free, or heap when unsplit).
+  sum=$(jq '[.parts[] | select(.rss_bytes != null) | select(.part as $p |
+          ["stacks","code","file","anon_other","unexplained"] | index($p)) | .rss_bytes] | add' "$1")
+  sum=$((sum + $(jq '(.parts[] | select(.part == "heap") | .rss_bytes)' "$1")))
+  total=$(jq '[.rss_bytes, (.kernel_rss_bytes // 0)] | max' "$1")
+  [ "$sum" -eq "$total" ] || fail "$1: the parts add up to $sum, not $total"
+  unexplained=$(part "$1" unexplained)
+  at_most "$1: unexplained" "$unexplained" $((total / 10))
+}
+
+# 1. An 80 MiB anonymous mapping, touched: in anon_other and the largest
+# listed, named by its address range. Tolerance: 1 % below (a page reclaimed
+# or swapped); the rest of anon_other is the program's own (< 8 MiB).
+# (80, not 64: a 64 MiB-aligned mapping of exactly 64 MiB is what a glibc
+# arena heap grown to its limit looks like.)
+start "$target" "$work/ready" mmap 80
+"$memmon" explain "$pid" --json >"$work/mmap.json" || fail "explain PID failed"
+"$memmon" explain "$pid" >"$work/mmap.txt" || fail "explain PID (text) failed"
+stop
+sane "$work/mmap.json"
+anon=$(part "$work/mmap.json" anon_other)
+at_least "mmap: anon_other" "$anon" $((80 * MiB * 99 / 100))
+at_most "mmap: anon_other" "$anon" $((88 * MiB))
+[ "$(jq -r '.largest_anonymous[0].start' "$work/mmap.json")" -eq "$((addr))" ] ||
+  fail "mmap: the largest anonymous mapping is not the target's at $addr"
+at_least "mmap: largest mapping's rss" "$(jq '.largest_anonymous[0].rss_bytes' "$work/mmap.json")" $((80 * MiB * 99 / 100))
+[ "$(jq -r '.heap.figures' "$work/mmap.json")" = none ] || fail "mmap: heap figures from outside?"
+[ "$(part "$work/mmap.json" heap_inuse)" = null ] || fail "mmap: heap split without figures"
+grep -q "^anon_other" "$work/mmap.txt" || fail "mmap: no anon_other line in the text"
+grep -q "uncertainty:" "$work/mmap.txt" || fail "mmap: no uncertainty in the text"
+echo "mmap: anon_other $anon bytes, largest mapping at $addr"
+
+# 2. 100 threads with 8 MiB stacks, each touching 1 MiB of it: stacks
+# between 100 MiB and 108 MiB (each thread's top pages hold its descriptor
+# and TLS, a few KiB; the main [stack] is under 1 MiB; glibc's guard pages
+# are not resident).
+start "$target" "$work/ready" threads 100 8 1024
+"$memmon" explain "$pid" --json >"$work/threads.json" || fail "explain PID failed"
+stop
+sane "$work/threads.json"
+stacks=$(part "$work/threads.json" stacks)
+at_least "threads: stacks" "$stacks" $((100 * MiB))
+at_most "threads: stacks" "$stacks" $((108 * MiB))
+echo "threads: stacks $stacks bytes; stack pointers read for" \
+  "$(jq .threads_located "$work/threads.json") of $(jq .threads "$work/threads.json") threads"
+
+# 3. A fragmented glibc heap: 200 000 blocks of 240 bytes (256-byte chunks,
+# 48.8 MiB), every other one freed. Inside the process under the sampler
+# (MemoryMonitor::Explain): heap in use is the sampler's exact figure (it
+# fits in the resident heap, so it is not scaled) and allocator_free holds
+# the holes: at least 20 MiB of the 24.4 MiB freed (a freed chunk's first
+# bytes are glibc's list pointers; the top of the heap may be trimmed).
+LD_PRELOAD=$preload MEMMON_EXPLAIN_SELF=$work/fragment_self.json \
+  start "$target" "$work/ready" fragment 200000 240
+"$memmon" explain "$pid" --json >"$work/fragment_pid.json" || fail "explain PID failed"
+stop
+f=$work/fragment_self.json
+sane "$f"
+[ "$(jq -r '.heap.figures' "$f")" = sampler ] || fail "fragment: heap figures not the sampler's"
+inuse=$(jq '.heap.inuse_bytes' "$f")
+at_least "fragment: sampler's in use" "$inuse" $((100000 * 240))
+[ "$(part "$f" heap_inuse)" -eq "$inuse" ] || fail "fragment: heap_inuse $(part "$f" heap_inuse) != the sampler's $inuse"
+at_least "fragment: allocator_free" "$(part "$f" allocator_free)" $((20 * MiB))
+# From outside, with no figures: the same heap, not split.
+at_least "fragment (PID): heap" "$(part "$work/fragment_pid.json" heap)" $((45 * MiB))
+[ "$(part "$work/fragment_pid.json" heap_inuse)" = null ] || fail "fragment (PID): split without figures"
+echo "fragment: in use $inuse, allocator_free $(part "$f" allocator_free)"
+
+# 4. A 32 MiB file mapped read-only and read through: file >= 32 MiB less
+# 1 % (a page reclaimed); the program maps no other data file.
+head -c $((32 * MiB)) /dev/zero | tr '\0' 'x' >"$work/data.bin"
+start "$target" "$work/ready" file "$work/data.bin"
+"$memmon" explain "$pid" --json >"$work/file.json" || fail "explain PID failed"
+stop
+sane "$work/file.json"
+at_least "file: file" "$(part "$work/file.json" file)" $((32 * MiB * 99 / 100))
+at_most "file: file" "$(part "$work/file.json" file)" $((33 * MiB))
+echo "file: file $(part "$work/file.json" file)"
+
+# 5. memmon run: explain PID reads the heap figures from the run's status
+# page; the run saves explain.json while the program lives, and explain DIR
+# shows it; samples.csv carries the totals.
+touch "$work/marker"
+start "$memmon" run --interval 100ms --out "$work/run" -- \
+  "$target" "$work/ready" fragment 200000 240
+touch "$work/marker"  # after the heap is in place
+# The status page is published every 50 ms: wait for figures that show
+# the fragmented heap.
+deadline=$((SECONDS + 30))
+until "$memmon" explain "$pid" --json >"$work/run_pid.json" &&
+  [ "$(jq -r .heap.figures "$work/run_pid.json")" = "status page" ] &&
+  [ "$(jq .heap.inuse_bytes "$work/run_pid.json")" -ge $((100000 * 240)) ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "run: no status page figures in 30 s"
+  sleep 0.1
+done
+# explain.json is rewritten once a snapshot interval (1 s here): wait for
+# one taken after the heap was in place.
+deadline=$((SECONDS + 30))
+until [ "$work/run/explain.json" -nt "$work/marker" ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "run: explain.json not rewritten in 30 s"
+  sleep 0.1
+done
+stop
+sane "$work/run_pid.json"
+[ "$(part "$work/run_pid.json" heap_inuse)" -eq "$(jq .heap.inuse_bytes "$work/run_pid.json")" ] ||
+  fail "run: heap_inuse is not the status page's figure"
+"$memmon" explain "$work/run" --json >"$work/run_dir.json" || fail "explain DIR failed"
+"$memmon" explain "$work/run" >"$work/run_dir.txt" || fail "explain DIR (text) failed"
+sane "$work/run_dir.json"
+[ "$(jq -r .heap.figures "$work/run_dir.json")" = "status page" ] || fail "run: explain.json has no heap figures"
+at_least "run DIR: allocator_free" "$(part "$work/run_dir.json" allocator_free)" $((20 * MiB))
+grep -q "as memmon run saved it" "$work/run_dir.txt" || fail "explain DIR did not read explain.json"
+header=$(head -1 "$work/run/samples.csv")
+col=$(tr ',' '\n' <<<"$header" | grep -nx rss_heap_inuse_bytes | cut -d: -f1)
+[ -n "$col" ] || fail "samples.csv has no rss_heap_inuse_bytes column"
+filled=$(tail -n +2 "$work/run/samples.csv" | cut -d, -f"$col" | grep -c . || true)
+at_least "samples with rss_heap_inuse_bytes" "$filled" 3
+# Without explain.json: the last sample's totals.
+mkdir "$work/csv_only"
+cp "$work/run/samples.csv" "$work/csv_only/"
+"$memmon" explain "$work/csv_only" >"$work/csv_only.txt" || fail "explain DIR (samples.csv) failed"
+grep -q "the last sample's totals" "$work/csv_only.txt" || fail "explain DIR did not fall back to samples.csv"
+echo "run: explain PID and DIR agree on the status page's figures"
+
+# 6. python3 and redis-server: nothing negative, the parts add up,
+# unexplained under 10 % of RSS (sane), code and heap present.
+start python3 -c 'import os, sys
+open(sys.argv[1], "w").write("ready %d 0\n" % os.getpid())
+sys.stdin.read()' "$work/ready"
+"$memmon" explain "$pid" --json >"$work/python3.json" || fail "explain python3 failed"
+stop
+sane "$work/python3.json"
+at_least "python3: code" "$(part "$work/python3.json" code)" 1
+echo "python3: rss $(jq .rss_bytes "$work/python3.json"), unexplained $(part "$work/python3.json" unexplained)"
+if command -v redis-server >/dev/null; then
+  redis-server --port 0 --unixsocket "$work/redis.sock" --save '' \
+    --appendonly no >"$work/redis.log" 2>&1 &
+  bgpid=$!
+  deadline=$((SECONDS + 30))
+  until [ -S "$work/redis.sock" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "redis-server did not start"
+    sleep 0.1
+  done
+  "$memmon" explain "$bgpid" --json >"$work/redis.json" || fail "explain redis-server failed"
+  kill "$bgpid"
+  wait "$bgpid" || true
+  bgpid=
+  sane "$work/redis.json"
+  at_least "redis: code" "$(part "$work/redis.json" code)" 1
+  echo "redis-server: rss $(jq .rss_bytes "$work/redis.json"), unexplained $(part "$work/redis.json" unexplained)"
+else
+  echo "redis-server: not installed, skipped"
+fi
+
+# 7. Errors: one line, documented exit codes.
+expect_error() {
+  local want=$1 pattern=$2
+  shift 2
+  local rc=0
+  "$memmon" explain "$@" >"$work/err.out" 2>"$work/err.log" || rc=$?
+  [ "$rc" -eq "$want" ] || fail "explain $*: exit $rc, expected $want"
+  [ "$(wc -l <"$work/err.log")" -eq 1 ] || fail "explain $*: not one line: $(cat "$work/err.log")"
+  grep -q "$pattern" "$work/err.log" || fail "explain $*: $(cat "$work/err.log")"
+}
+expect_error 2 "no process 999999999" 999999999
+expect_error 2 "PID must be a positive" 0
+expect_error 2 "neither a PID nor a directory" "$work/nonexistent"
+mkdir "$work/empty"
+expect_error 2 "not a memmon run directory" "$work/empty"
+mkdir "$work/badjson"
+echo '{"parts": 3}' >"$work/badjson/explain.json"
+expect_error 2 "explain.json" "$work/badjson"
+"$memmon" explain --help | grep -q -- "--json" || fail "explain --help"
+echo "explain_test: ok"
