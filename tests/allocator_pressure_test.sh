@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The allocator clock end to end (src/preload/alloc_clock.h): under
 # `memmon run`, a program that does little but allocate gets an
-# allocator_cpu_fraction far above allocator_pressure's 5 % and the alert;
+# allocator_cpu_fraction far above allocator_pressure's 20 % and the alert;
 # the filesystem service workload (the demo's, objectfs_workload) gets the
-# column, a tenth of that at most. (Agreement with perf's
+# column, under 10 %, and no alert. (Agreement with perf's
 # attribution is measured by hand: docs/profiler.md, "Allocator time".)
 #
 # Usage: allocator_pressure_test.sh MEMMON ALLOC_PRESSURE_TARGET OBJECTFS_WORKLOAD
@@ -47,10 +47,10 @@ assert len(f) >= len(rows) // 2, (len(f), len(rows))
 print("objectfs allocator share: median %.3f over %d samples" %
       (statistics.median(f), len(f)))
 # About 4-5 % by the sampler's clock (perf attributes 5-6 % of its CPU to
-# malloc and free): near allocator_cpu_pct's 5 %, so whether the alert
-# fires there depends on the run (docs/profiler.md, "Allocator time"); far
-# below the allocating program's share.
+# malloc and free): a quarter of allocator_cpu_pct's 20 % at most.
 assert statistics.median(f) < 0.10, f
+service_alerts = [a for a in alerts("service") if a["type"] == "allocator_pressure"]
+assert not service_alerts, service_alerts
 PY
 
 echo "allocator pressure test passed"

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "http/metrics.h"
 #include "profile/pprof.h"
 #include "test_util.h"
 
@@ -43,6 +44,41 @@ std::string Line(const std::string& page, const std::string& prefix) {
   if (at == std::string::npos) return "";
   std::size_t end = page.find('\n', at + 1);
   return page.substr(at + 1, end - at - 1);
+}
+
+// The RSS breakdown is read under a cost budget, so the newest sample may
+// lack it: the page keeps the series at the last sample that read them
+// instead of letting them vanish between scrapes.
+TEST(Metrics, RssBreakdownIsTheLastSampleThatReadIt) {
+  Sample read;
+  read.rss_bytes = 1000;
+  read.rss_heap_bytes = 400;
+  read.rss_stacks_bytes = 100;
+  read.rss_code_bytes = 200;
+  read.rss_file_bytes = 50;
+  read.rss_anon_other_bytes = 240;
+  read.rss_unexplained_bytes = 10;
+  Sample skipped;
+  skipped.rss_bytes = 1100;
+  MemoryStats stats;
+  stats.current_sample = skipped;
+  std::vector<Sample> samples = {read, skipped};
+  MonitorConfig config = Config();
+  http::MetricsInput in;
+  in.stats = &stats;
+  in.samples = &samples;
+  in.config = &config;
+  std::string page = http::PrometheusText(in);
+  EXPECT_EQ(Line(page, "memmon_rss_breakdown_bytes{part=\"heap\"}"),
+            "memmon_rss_breakdown_bytes{part=\"heap\"} 400");
+  EXPECT_EQ(Line(page, "memmon_rss_breakdown_bytes{part=\"stacks\"}"),
+            "memmon_rss_breakdown_bytes{part=\"stacks\"} 100");
+  EXPECT_EQ(Line(page, "memmon_rss_breakdown_bytes{part=\"heap_inuse\"}"), "");
+  EXPECT_EQ(Line(page, "memmon_rss_bytes"), "memmon_rss_bytes 1100");
+
+  samples = {skipped, skipped};  // never read: no series at all
+  page = http::PrometheusText(in);
+  EXPECT_EQ(page.find("memmon_rss_breakdown_bytes"), std::string::npos);
 }
 
 TEST(HttpServer, ServesMetricsStatsSamplesAndAlerts) {

@@ -24,7 +24,7 @@ TEST(Config, DefaultsMatchTheGoOriginal) {
   EXPECT_EQ(c.alert_threshold_pct, 20.0);
   EXPECT_EQ(c.max_samples, 100u);
   EXPECT_EQ(c.thread_growth_pct, 50.0);
-  EXPECT_EQ(c.allocator_cpu_pct, 5.0);
+  EXPECT_EQ(c.allocator_cpu_pct, 20.0);
   EXPECT_EQ(c.fragmentation_pct, 50.0);
   EXPECT_TRUE(Validate(c).ok());
 }

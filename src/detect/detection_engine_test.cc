@@ -251,11 +251,11 @@ TEST(DetectionEngine, ALeakThatStopsFiresThenResolvesAsBounded) {
 TEST(DetectionEngine, AllocatorPressureAndFragmentationSayWhatFell) {
   DetectionEngine r(ResolveConfig());
   constexpr uint64_t kMiB = 1 << 20;
-  // 10 % allocator CPU and 75 % of the heap free but held from i = 5 to
+  // 30 % allocator CPU and 75 % of the heap free but held from i = 5 to
   // 39, then 1 % and 10 %.
   std::vector<MemoryAlert> all = Replay(r, 0, 70, 30, [](int i, Sample* s) {
     bool bad = i >= 5 && i < 40;
-    s->allocator_cpu_fraction = bad ? 0.10 : 0.01;
+    s->allocator_cpu_fraction = bad ? 0.30 : 0.01;
     s->heap_inuse_bytes = 200 * kMiB;
     s->heap_free_bytes = (bad ? 600 : 22) * kMiB;
   });
@@ -274,7 +274,7 @@ TEST(DetectionEngine, AllocatorPressureAndFragmentationSayWhatFell) {
                             0),
             0u)
       << allocator;
-  EXPECT_NE(allocator.find("), below the 5.0 % limit"), std::string::npos)
+  EXPECT_NE(allocator.find("), below the 20.0 % limit"), std::string::npos)
       << allocator;
 }
 

@@ -371,16 +371,16 @@ TEST(DetectHeapFragmentation, NotRightAfterAPeak) {
 }
 
 TEST(DetectAllocatorPressure, OnlyWhenKnown) {
-  MonitorConfig config;    // 5 %, over 150 s
+  MonitorConfig config;    // 20 %, over 150 s
   config.max_samples = 1;  // one sample is all the history there is
   std::vector<Sample> v(1);
   EXPECT_FALSE(DetectAllocatorPressure({v, &v[0], &config}));
-  v[0].allocator_cpu_fraction = 0.04;
+  v[0].allocator_cpu_fraction = 0.15;
   EXPECT_FALSE(DetectAllocatorPressure({v, &v[0], &config}));
-  v[0].allocator_cpu_fraction = 0.08;
+  v[0].allocator_cpu_fraction = 0.25;
   auto f = DetectAllocatorPressure({v, &v[0], &config});
   ASSERT_TRUE(f);
-  EXPECT_DOUBLE_EQ(f->value, 8.0);
+  EXPECT_DOUBLE_EQ(f->value, 25.0);
   // The median over the last 150 s (5 samples at 30 s): one spike is not
   // pressure.
   config.max_samples = 100;
@@ -389,10 +389,10 @@ TEST(DetectAllocatorPressure, OnlyWhenKnown) {
   for (Sample& s : spike) s.allocator_cpu_fraction = 0.01;
   spike.back().allocator_cpu_fraction = 0.5;
   EXPECT_FALSE(DetectAllocatorPressure({spike, &spike[0], &config}));
-  for (std::size_t i = 3; i < 6; ++i) spike[i].allocator_cpu_fraction = 0.07;
+  for (std::size_t i = 3; i < 6; ++i) spike[i].allocator_cpu_fraction = 0.3;
   f = DetectAllocatorPressure({spike, &spike[0], &config});
   ASSERT_TRUE(f);
-  EXPECT_DOUBLE_EQ(f->value, 7.0);
+  EXPECT_DOUBLE_EQ(f->value, 30.0);
   // Not before the history spans the hold.
   EXPECT_FALSE(
       DetectAllocatorPressure({std::span(spike).last(5), &spike[1], &config}));

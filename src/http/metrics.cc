@@ -190,25 +190,37 @@ std::string PrometheusText(const MetricsInput& in) {
     p.Gauge("memmon_cpu_seconds_total",
             "CPU time of the process, user and system.", s.cpu_seconds,
             "counter");
-    if (s.rss_heap_bytes) {
+    // The breakdown as of the last sample that read it: the cost budget
+    // skips the read on some samples, and a series that comes and goes
+    // between scrapes would break rate() and alert rules.
+    const Sample* b = s.rss_heap_bytes ? &s : nullptr;
+    if (b == nullptr && in.samples != nullptr) {
+      for (auto it = in.samples->rbegin(); it != in.samples->rend(); ++it) {
+        if (it->rss_heap_bytes) {
+          b = &*it;
+          break;
+        }
+      }
+    }
+    if (b != nullptr) {
       // The parts add up to the RSS: the heap split when it can be, whole
       // when it cannot (no heap figures).
       p.Family("memmon_rss_breakdown_bytes", "gauge",
-               "Resident memory by part (docs/explain.md): heap_inuse and "
-               "allocator_free, or heap when the heap cannot be split; "
-               "stacks, code, file, anon_other, unexplained. The parts add "
-               "up to the RSS.");
+               "Resident memory by part (docs/explain.md), as of the last "
+               "sample that read it: heap_inuse and allocator_free, or heap "
+               "when the heap cannot be split; stacks, code, file, "
+               "anon_other, unexplained. The parts add up to the RSS.");
       const bool split =
-          s.rss_heap_inuse_bytes.has_value() && s.rss_allocator_free_bytes;
+          b->rss_heap_inuse_bytes.has_value() && b->rss_allocator_free_bytes;
       const std::pair<const char*, std::optional<uint64_t>> parts[] = {
-          {"heap", split ? std::nullopt : s.rss_heap_bytes},
-          {"heap_inuse", s.rss_heap_inuse_bytes},
-          {"allocator_free", s.rss_allocator_free_bytes},
-          {"stacks", s.rss_stacks_bytes},
-          {"code", s.rss_code_bytes},
-          {"file", s.rss_file_bytes},
-          {"anon_other", s.rss_anon_other_bytes},
-          {"unexplained", s.rss_unexplained_bytes}};
+          {"heap", split ? std::nullopt : b->rss_heap_bytes},
+          {"heap_inuse", b->rss_heap_inuse_bytes},
+          {"allocator_free", b->rss_allocator_free_bytes},
+          {"stacks", b->rss_stacks_bytes},
+          {"code", b->rss_code_bytes},
+          {"file", b->rss_file_bytes},
+          {"anon_other", b->rss_anon_other_bytes},
+          {"unexplained", b->rss_unexplained_bytes}};
       for (const auto& [part, v] : parts) {
         if (v) p.Value("part", part, static_cast<double>(*v));
       }
