@@ -56,8 +56,9 @@ Subcommand AddReport(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "report",
       "Write one self-contained HTML page about a run directory: memory over "
-      "time with the alerts marked, a flame graph of the in-use heap, the leak "
-      "suspects. The page needs no network.");
+      "time with the alerts marked, where the resident memory is (by part, "
+      "over time), a flame graph of the in-use heap, the leak suspects. The "
+      "page needs no network.");
   app->add_option(
          "dir", o->dir,
          "run directory: samples.csv, alerts.jsonl, heap.pb.gz (or "

@@ -31,26 +31,22 @@ using nlohmann::json;
 // hostile profile could have any.
 constexpr std::size_t kMaxFlameDepth = 512;
 
-// The samples.csv columns the charts draw.
-struct ChartColumn {
-  std::string_view name;
-  std::optional<uint64_t> Sample::*field;
-};
-constexpr ChartColumn kChartColumns[] = {
-    {"rss_bytes", &Sample::rss_bytes},
-    {"heap_inuse_bytes", &Sample::heap_inuse_bytes},
-    {"heap_free_bytes", &Sample::heap_free_bytes},
-    {"threads", &Sample::threads},
-    {"fds", &Sample::open_fds},
-    // Where the resident memory is (the stacked area; docs/explain.md).
-    {"rss_heap_bytes", &Sample::rss_heap_bytes},
-    {"rss_heap_inuse_bytes", &Sample::rss_heap_inuse_bytes},
-    {"rss_allocator_free_bytes", &Sample::rss_allocator_free_bytes},
-    {"rss_stacks_bytes", &Sample::rss_stacks_bytes},
-    {"rss_code_bytes", &Sample::rss_code_bytes},
-    {"rss_file_bytes", &Sample::rss_file_bytes},
-    {"rss_anon_other_bytes", &Sample::rss_anon_other_bytes},
-    {"rss_unexplained_bytes", &Sample::rss_unexplained_bytes},
+// The samples.csv columns the charts draw: memory, counts, and where the
+// resident memory is (the stacked area; docs/explain.md).
+constexpr std::string_view kChartColumns[] = {
+    "rss_bytes",
+    "heap_inuse_bytes",
+    "heap_free_bytes",
+    "threads",
+    "fds",
+    "rss_heap_bytes",
+    "rss_heap_inuse_bytes",
+    "rss_allocator_free_bytes",
+    "rss_stacks_bytes",
+    "rss_code_bytes",
+    "rss_file_bytes",
+    "rss_anon_other_bytes",
+    "rss_unexplained_bytes",
 };
 
 Status ReadFile(const std::string& path, std::string* text) {
@@ -284,14 +280,15 @@ json SamplesJson(const internal::SamplesCsv& csv) {
   json times = json::array();
   for (const internal::TimedSample& t : csv.samples) times.push_back(t.time_s);
   series["time_s"] = std::move(times);
-  for (const ChartColumn& column : kChartColumns) {
-    if (!csv.Has(column.name)) continue;
+  for (std::string_view column : kChartColumns) {
+    std::optional<uint64_t> Sample::*field = internal::SamplesCsvField(column);
+    if (field == nullptr || !csv.Has(column)) continue;
     json values = json::array();
     for (const internal::TimedSample& t : csv.samples) {
-      const std::optional<uint64_t>& v = t.sample.*column.field;
+      const std::optional<uint64_t>& v = t.sample.*field;
       values.push_back(v ? json(*v) : json(nullptr));
     }
-    series[std::string(column.name)] = std::move(values);
+    series[std::string(column)] = std::move(values);
   }
   return series;
 }

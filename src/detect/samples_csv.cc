@@ -65,6 +65,17 @@ constexpr std::array<std::string_view, kColumns.size() + 1> kColumnNames{
     "rss_anon_other_bytes",
     "rss_unexplained_bytes"};
 
+}  // namespace
+
+std::optional<uint64_t> Sample::*SamplesCsvField(std::string_view column) {
+  for (const Column& c : kColumns) {
+    if (c.name == column) return c.field;
+  }
+  return nullptr;
+}
+
+namespace {
+
 constexpr int kTimeColumn = -1;
 constexpr std::size_t kMaxColumns = 1000;
 constexpr double kMaxAbsTime = 4e9;

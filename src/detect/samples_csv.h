@@ -53,6 +53,10 @@ struct SamplesCsv {
 // The known columns, in the order the writer uses.
 std::span<const std::string_view> SamplesCsvColumns();
 
+// The Sample field an integer column is read into; nullptr for time_s,
+// allocator_cpu_fraction and names that are no column.
+std::optional<uint64_t> Sample::*SamplesCsvField(std::string_view column);
+
 // Parses a whole file's text. On failure returns InvalidArgument with a
 // one-line message that starts with "line N: " (1-based) and says what is
 // wrong; `out` is then unspecified.

@@ -40,6 +40,16 @@ TEST(SamplesCsv, ParsesTheIssuesFormat) {
             30.5);
 }
 
+TEST(SamplesCsv, FieldOfAColumn) {
+  EXPECT_EQ(SamplesCsvField("rss_bytes"), &Sample::rss_bytes);
+  EXPECT_EQ(SamplesCsvField("fds"), &Sample::open_fds);
+  EXPECT_EQ(SamplesCsvField("rss_unexplained_bytes"),
+            &Sample::rss_unexplained_bytes);
+  EXPECT_EQ(SamplesCsvField("time_s"), nullptr);
+  EXPECT_EQ(SamplesCsvField("allocator_cpu_fraction"), nullptr);
+  EXPECT_EQ(SamplesCsvField("no_such_column"), nullptr);
+}
+
 TEST(SamplesCsv, MissingColumnsLeaveFieldsUnknown) {
   SamplesCsv csv;
   ASSERT_TRUE(ParseSamplesCsv("fds,time_s\n3,0\n", &csv).ok());
