@@ -63,7 +63,7 @@ test-tsan:
 # tests). `make fuzz FUZZ_SECONDS=600` for a longer one. Targets: src/*/*_fuzz.cc,
 # seeds: tests/fuzz/NAME/.
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := samples_csv procfs pprof memory_limit
+FUZZ_TARGETS := samples_csv procfs pprof memory_limit rss_breakdown
 test-fuzz: fuzz
 
 fuzz:

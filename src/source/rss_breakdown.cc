@@ -137,7 +137,7 @@ bool SmapsParser::ParseHeader(std::string_view line, SmapsEntry* e,
   std::string_view path =
       start == std::string_view::npos ? std::string_view{} : rest.substr(start);
   std::size_t n = std::min(path.size(), kMaxName);
-  std::memcpy(name, path.data(), n);
+  if (n > 0) std::memcpy(name, path.data(), n);  // data() may be null
   out.name = std::string_view(name, n);
   *e = out;
   return true;
