@@ -110,7 +110,7 @@ profile_ok() {
 # profile_ok) are N x SIZE within sampling error at RATE (above).
 site() {
   local out
-  out=$(python3 - "$@" <<'PY'
+  out=$(python3 - "$@" 2>&1 <<'PY'
 import json, math, sys
 file, function, n, size, rate = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 sites = json.load(open(file + ".json"))
