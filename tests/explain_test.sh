@@ -92,6 +92,20 @@ at_least "mmap: largest mapping's rss" "$(jq '.largest_anonymous[0].rss_bytes' "
 grep -q "^anon_other" "$work/mmap.txt" || fail "mmap: no anon_other line in the text"
 grep -q "uncertainty:" "$work/mmap.txt" || fail "mmap: no uncertainty in the text"
 echo "mmap: anon_other $anon bytes, largest mapping at $addr"
+# Under the heap sampler, which sees the program's own mmap calls: the
+# largest anonymous mapping is named by the function that mapped it, from
+# inside (MemoryMonitor::Explain) -- and never from outside.
+[ "$(jq -r '.largest_anonymous[0].site // "none"' "$work/mmap.json")" = none ] ||
+  fail "mmap: a site from outside the process?"
+LD_PRELOAD=$preload MEMMON_EXPLAIN_SELF=$work/mmap_self.json \
+  start "$target" "$work/ready" mmap 80
+stop
+[ "$(jq -r '.largest_anonymous[0].start' "$work/mmap_self.json")" -eq "$((addr))" ] ||
+  fail "mmap (self): the largest anonymous mapping is not the target's at $addr"
+site=$(jq -r '.largest_anonymous[0].site // ""' "$work/mmap_self.json")
+[[ $site == *MapAnonymousForExplain*explain_target.cc:* ]] ||
+  fail "mmap (self): the largest mapping's site is '$site', not MapAnonymousForExplain"
+echo "mmap (self): the largest mapping is named $site"
 
 # 2. 100 threads with 8 MiB stacks, each touching 1 MiB of it: stacks
 # between 100 MiB and 108 MiB (each thread's top pages hold its descriptor

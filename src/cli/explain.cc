@@ -141,9 +141,10 @@ void PrintText(const MemoryBreakdown& b, std::size_t top,
     for (std::size_t i = 0; i < b.largest_anonymous.size() && i < top; ++i) {
       const AnonMappingMemory& a = b.largest_anonymous[i];
       out += fmt::format(
-          "  {:>11}  of {:>11}  {}\n",
+          "  {:>11}  of {:>11}  {}{}{}\n",
           internal::HumanBytes(static_cast<double>(a.rss_bytes)),
-          internal::HumanBytes(static_cast<double>(a.end - a.start)), a.name);
+          internal::HumanBytes(static_cast<double>(a.end - a.start)), a.name,
+          a.site.empty() ? "" : "  mapped by ", a.site);
     }
   }
   out += "\nhow each part was found:\n";
