@@ -199,6 +199,28 @@ cp "$work/run/samples.csv" "$work/csv_only/"
 grep -q "the last sample's totals" "$work/csv_only.txt" || fail "explain DIR did not fall back to samples.csv"
 echo "run: explain PID and DIR agree on the status page's figures"
 
+# 5b. memmon run of the mmap target: explain DIR names the largest
+# anonymous mapping from the mmap profile the program wrote at exit
+# (mmap.pb.gz, joined with explain.json by address).
+start "$memmon" run --interval 100ms --out "$work/run_mmap" -- \
+  "$target" "$work/ready" mmap 80
+touch "$work/marker"  # after the mapping is in place
+deadline=$((SECONDS + 30))
+until [ "$work/run_mmap/explain.json" -nt "$work/marker" ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "run mmap: explain.json not rewritten in 30 s"
+  sleep 0.1
+done
+stop
+[ -s "$work/run_mmap/mmap.pb.gz" ] || fail "run mmap: no mmap.pb.gz at exit"
+"$memmon" explain "$work/run_mmap" --json >"$work/run_mmap.json" || fail "explain DIR (mmap) failed"
+"$memmon" explain "$work/run_mmap" >"$work/run_mmap.txt" || fail "explain DIR (mmap, text) failed"
+site=$(jq -r '.largest_anonymous[0].site // ""' "$work/run_mmap.json")
+[[ $site == *MapAnonymousForExplain* ]] ||
+  fail "run mmap: explain DIR names the largest mapping '$site'"
+grep -q "mapped by .*MapAnonymousForExplain" "$work/run_mmap.txt" ||
+  fail "run mmap: the text does not name the mapping's site"
+echo "run mmap: explain DIR names the largest mapping $site"
+
 # 6. python3 and redis-server: nothing negative, the parts add up,
 # unexplained under 10 % of RSS (sane), code and heap present.
 start python3 -c 'import os, sys
