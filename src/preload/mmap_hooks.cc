@@ -184,20 +184,19 @@ MEMMON_EXPORT void* mremap(void* old_address, size_t old_size, size_t new_size,
   const auto old_start = reinterpret_cast<uintptr_t>(old_address);
   uintptr_t length = 0;
   // MREMAP_DONTUNMAP leaves the old mapping where it was: the entry stays.
-  const int slot = (flags & MREMAP_DONTUNMAP) != 0
-                       ? -1
-                       : g_mmaps.Claim(old_start, &length);
+  const int slot =
+      (flags & MREMAP_DONTUNMAP) != 0 ? -1 : g_mmaps.Claim(old_start, &length);
   if ((flags & MREMAP_FIXED) != 0) {
     g_mmaps.Unmap(reinterpret_cast<uintptr_t>(new_address),
                   PageRound(new_size));
   }
   memmon::preload::MremapFn next =
       g_next_mremap.load(std::memory_order_acquire);
-  void* p = next != nullptr
-                ? next(old_address, old_size, new_size, flags, new_address)
-                : reinterpret_cast<void*>(syscall(SYS_mremap, old_address,
-                                                  old_size, new_size, flags,
-                                                  new_address));
+  void* p =
+      next != nullptr
+          ? next(old_address, old_size, new_size, flags, new_address)
+          : reinterpret_cast<void*>(syscall(SYS_mremap, old_address, old_size,
+                                            new_size, flags, new_address));
   if (slot >= 0) {
     if (p == MAP_FAILED) {
       g_mmaps.Restore(slot, old_start);

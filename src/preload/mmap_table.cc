@@ -51,8 +51,7 @@ void MmapTable::Unmap(uintptr_t start, uintptr_t length) {
     uintptr_t len = e.length.load(std::memory_order_relaxed);
     const uintptr_t e_end = s + len;
     if (e_end <= start || s >= end) continue;  // no overlap
-    if (!e.start.compare_exchange_strong(s, kBusy,
-                                         std::memory_order_acquire)) {
+    if (!e.start.compare_exchange_strong(s, kBusy, std::memory_order_acquire)) {
       continue;  // another thread is changing it
     }
     len = e.length.load(std::memory_order_relaxed);
@@ -82,8 +81,7 @@ int MmapTable::Claim(uintptr_t old_start, uintptr_t* length) {
     MmapEntry& e = entries_[i];
     uintptr_t s = old_start;
     if (e.start.load(std::memory_order_relaxed) != old_start ||
-        !e.start.compare_exchange_strong(s, kBusy,
-                                         std::memory_order_acquire)) {
+        !e.start.compare_exchange_strong(s, kBusy, std::memory_order_acquire)) {
       continue;
     }
     *length = e.length.load(std::memory_order_relaxed);

@@ -584,74 +584,73 @@ bool MmapOn() { return MmapMinBytes() != 0 && Config().enabled; }
 // the writer lacks them or memory runs out.
 template <typename Use>
 long WithRawMmap(const char* reason, char* error, size_t error_len, Use use) {
-  return UnderWriter(error, error_len, [&](char* error,
-                                           size_t error_len) -> long {
-    if (g_write_mmap == nullptr) {
-      g_write_mmap = reinterpret_cast<memmon_writer_write_mmap_fn>(
-          dlsym(g_rt.writer_handle, MEMMON_WRITER_WRITE_MMAP_SYMBOL));
-      g_mmap_sites = reinterpret_cast<memmon_writer_mmap_sites_fn>(
-          dlsym(g_rt.writer_handle, MEMMON_WRITER_MMAP_SITES_SYMBOL));
-    }
-    if (g_write_mmap == nullptr || g_mmap_sites == nullptr) {
-      snprintf(error, error_len,
-               "the profile writer cannot write mmap profiles");
-      return -1;
-    }
-    const MmapTable& table = Mmaps();
-    StackTable& stacks = Stacks();
-    auto* maps = static_cast<memmon_raw_mapping*>(
-        calloc(MmapTable::kCapacity, sizeof(memmon_raw_mapping)));
-    if (maps == nullptr) {
-      snprintf(error, error_len, "out of memory");
-      return -1;
-    }
-    size_t n = 0;
-    const int64_t now = NowNanos(CLOCK_MONOTONIC);
-    table.ForEach([&](uintptr_t start, uintptr_t length, uint32_t ref,
-                      int64_t at) {
-      if (n >= MmapTable::kCapacity) return;
-      const StackRecord* r = stacks.FromRef(ref);
-      maps[n].frames = r->frames;
-      maps[n].depth = r->depth;
-      maps[n].start = start;
-      maps[n].length = length;
-      maps[n].age_s = static_cast<double>(now - at) / 1e9;
-      ++n;
-    });
-    char line1[256], line2[512];
-    snprintf(line1, sizeof(line1), "memmon mmap profile; reason: %s",
-             reason ? reason : "request");
-    snprintf(line2, sizeof(line2),
-             "mappings: private anonymous of at least %llu bytes "
-             "(MEMMON_MMAP_MIN); recorded=%llu live=%llu dropped=%llu "
-             "approximations=%llu",
-             static_cast<unsigned long long>(MmapMinBytes()),
-             static_cast<unsigned long long>(table.recorded()),
-             static_cast<unsigned long long>(table.live()),
-             static_cast<unsigned long long>(table.dropped()),
-             static_cast<unsigned long long>(table.approximations()));
-    const char* comments[] = {line1, line2};
-    memmon_raw_mmap raw{};
-    raw.time_nanos = NowNanos(CLOCK_REALTIME);
-    raw.duration_nanos = now - g_rt.start_nanos;
-    raw.mapping_count = n;
-    raw.mappings = maps;
-    raw.comment_count = 2;
-    raw.comments = comments;
-    long rc = use(raw, error, error_len);
-    free(maps);
-    return rc;
-  });
+  return UnderWriter(
+      error, error_len, [&](char* error, size_t error_len) -> long {
+        if (g_write_mmap == nullptr) {
+          g_write_mmap = reinterpret_cast<memmon_writer_write_mmap_fn>(
+              dlsym(g_rt.writer_handle, MEMMON_WRITER_WRITE_MMAP_SYMBOL));
+          g_mmap_sites = reinterpret_cast<memmon_writer_mmap_sites_fn>(
+              dlsym(g_rt.writer_handle, MEMMON_WRITER_MMAP_SITES_SYMBOL));
+        }
+        if (g_write_mmap == nullptr || g_mmap_sites == nullptr) {
+          snprintf(error, error_len,
+                   "the profile writer cannot write mmap profiles");
+          return -1;
+        }
+        const MmapTable& table = Mmaps();
+        StackTable& stacks = Stacks();
+        auto* maps = static_cast<memmon_raw_mapping*>(
+            calloc(MmapTable::kCapacity, sizeof(memmon_raw_mapping)));
+        if (maps == nullptr) {
+          snprintf(error, error_len, "out of memory");
+          return -1;
+        }
+        size_t n = 0;
+        const int64_t now = NowNanos(CLOCK_MONOTONIC);
+        table.ForEach(
+            [&](uintptr_t start, uintptr_t length, uint32_t ref, int64_t at) {
+              if (n >= MmapTable::kCapacity) return;
+              const StackRecord* r = stacks.FromRef(ref);
+              maps[n].frames = r->frames;
+              maps[n].depth = r->depth;
+              maps[n].start = start;
+              maps[n].length = length;
+              maps[n].age_s = static_cast<double>(now - at) / 1e9;
+              ++n;
+            });
+        char line1[256], line2[512];
+        snprintf(line1, sizeof(line1), "memmon mmap profile; reason: %s",
+                 reason ? reason : "request");
+        snprintf(line2, sizeof(line2),
+                 "mappings: private anonymous of at least %llu bytes "
+                 "(MEMMON_MMAP_MIN); recorded=%llu live=%llu dropped=%llu "
+                 "approximations=%llu",
+                 static_cast<unsigned long long>(MmapMinBytes()),
+                 static_cast<unsigned long long>(table.recorded()),
+                 static_cast<unsigned long long>(table.live()),
+                 static_cast<unsigned long long>(table.dropped()),
+                 static_cast<unsigned long long>(table.approximations()));
+        const char* comments[] = {line1, line2};
+        memmon_raw_mmap raw{};
+        raw.time_nanos = NowNanos(CLOCK_REALTIME);
+        raw.duration_nanos = now - g_rt.start_nanos;
+        raw.mapping_count = n;
+        raw.mappings = maps;
+        raw.comment_count = 2;
+        raw.comments = comments;
+        long rc = use(raw, error, error_len);
+        free(maps);
+        return rc;
+      });
 }
 
 int WriteMmapProfile(const char* path, const char* reason, char* error,
                      size_t error_len) {
-  return static_cast<int>(
-      WithRawMmap(reason, error, error_len,
-                  [path](const memmon_raw_mmap& raw, char* err,
-                         size_t err_len) -> long {
-                    return g_write_mmap(&raw, path, err, err_len);
-                  }));
+  return static_cast<int>(WithRawMmap(
+      reason, error, error_len,
+      [path](const memmon_raw_mmap& raw, char* err, size_t err_len) -> long {
+        return g_write_mmap(&raw, path, err, err_len);
+      }));
 }
 
 long MmapSites(char* out, size_t size, unsigned max_mappings) {

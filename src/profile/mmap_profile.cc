@@ -15,8 +15,7 @@ namespace memmon::profile {
 bool IsMmapApiFrame(const std::string& function) {
   std::string_view f = function;
   while (!f.empty() && f.front() == '_') f.remove_prefix(1);  // __mmap64
-  return f == "mmap" || f == "mmap64" || f == "GI___mmap64" ||
-         f == "GI___mmap";
+  return f == "mmap" || f == "mmap64" || f == "GI___mmap64" || f == "GI___mmap";
 }
 
 Profile BuildMmapProfile(const MmapSnapshot& snapshot,
@@ -64,10 +63,9 @@ std::string MmapSiteLines(const Profile& profile, unsigned max) {
                ? s->values[bytes_index]
                : 0;
   };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](const Sample* a, const Sample* b) {
-                     return bytes(a) > bytes(b);
-                   });
+  std::stable_sort(
+      order.begin(), order.end(),
+      [&](const Sample* a, const Sample* b) { return bytes(a) > bytes(b); });
   std::string out;
   for (const Sample* s : order) {
     if (max == 0) break;

@@ -206,8 +206,7 @@ extern "C" __attribute__((visibility("default"))) int memmon_writer_write_mmap(
 }
 
 extern "C" __attribute__((visibility("default"))) long memmon_writer_mmap_sites(
-    const memmon_raw_mmap* raw, char* out, size_t size,
-    unsigned max_mappings) {
+    const memmon_raw_mmap* raw, char* out, size_t size, unsigned max_mappings) {
   if (out == nullptr || size == 0) return -1;
   try {
     std::string text =

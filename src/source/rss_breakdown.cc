@@ -797,8 +797,8 @@ std::vector<MappingSite> ParseMmapSites(std::string_view text) {
   while (!text.empty()) {
     std::size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view()
-                                        : text.substr(nl + 1);
+    text =
+        nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     // <0xSTART>\t<LENGTH>\t<FUNCTION>\t<FILE:LINE>
     std::string_view field[4];
     std::size_t n = 0;

@@ -112,8 +112,7 @@ int main(int argc, char** argv) {
   char error[256];
   auto write = reinterpret_cast<memmon_preload_write_named_profile_fn>(
       dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_WRITE_NAMED_PROFILE_SYMBOL));
-  if (write == nullptr ||
-      write("mmap", argv[2], error, sizeof(error)) != 0) {
+  if (write == nullptr || write("mmap", argv[2], error, sizeof(error)) != 0) {
     Fail(error, "");
   }
 
@@ -133,8 +132,8 @@ int main(int argc, char** argv) {
   ExpectMapping(p + kMiB, 6 * kMiB, "MapForTest");
 
   // mremap: grown (and likely moved) to 16 MiB, the entry follows.
-  auto* q = static_cast<char*>(
-      mremap(p + kMiB, 6 * kMiB, 16 * kMiB, MREMAP_MAYMOVE));
+  auto* q =
+      static_cast<char*>(mremap(p + kMiB, 6 * kMiB, 16 * kMiB, MREMAP_MAYMOVE));
   if (q == MAP_FAILED) Fail("mremap failed", "");
   ExpectMapping(q, 16 * kMiB, "MapForTest");
   if (q != p + kMiB && !LineAt(Sites(), p + kMiB).empty()) {
