@@ -372,7 +372,7 @@ TEST(PreloadTest, ForkAndExec) {
   for (const auto& e : fs::directory_iterator(dir.path())) {
     names.insert(e.path().filename().string());
   }
-  for (const std::string kind : {"heap", "peak", "mutex", "block"}) {
+  for (const std::string kind : {"heap", "peak", "mutex", "block", "mmap"}) {
     want.insert(kind + ".pb.gz");
     want.insert(kind + ".pid" + std::to_string(child) + ".pb.gz");
     want.insert(kind + ".pid" + std::to_string(exec_child) + ".pb.gz");
