@@ -92,6 +92,20 @@ at_least "mmap: largest mapping's rss" "$(jq '.largest_anonymous[0].rss_bytes' "
 grep -q "^anon_other" "$work/mmap.txt" || fail "mmap: no anon_other line in the text"
 grep -q "uncertainty:" "$work/mmap.txt" || fail "mmap: no uncertainty in the text"
 echo "mmap: anon_other $anon bytes, largest mapping at $addr"
+# Under the heap sampler, which sees the program's own mmap calls: the
+# largest anonymous mapping is named by the function that mapped it, from
+# inside (MemoryMonitor::Explain) -- and never from outside.
+[ "$(jq -r '.largest_anonymous[0].site // "none"' "$work/mmap.json")" = none ] ||
+  fail "mmap: a site from outside the process?"
+LD_PRELOAD=$preload MEMMON_EXPLAIN_SELF=$work/mmap_self.json \
+  start "$target" "$work/ready" mmap 80
+stop
+[ "$(jq -r '.largest_anonymous[0].start' "$work/mmap_self.json")" -eq "$((addr))" ] ||
+  fail "mmap (self): the largest anonymous mapping is not the target's at $addr"
+site=$(jq -r '.largest_anonymous[0].site // ""' "$work/mmap_self.json")
+[[ $site == *MapAnonymousForExplain*explain_target.cc:* ]] ||
+  fail "mmap (self): the largest mapping's site is '$site', not MapAnonymousForExplain"
+echo "mmap (self): the largest mapping is named $site"
 
 # 2. 100 threads with 8 MiB stacks, each touching 1 MiB of it: stacks
 # between 100 MiB and 108 MiB (each thread's top pages hold its descriptor
@@ -184,6 +198,28 @@ cp "$work/run/samples.csv" "$work/csv_only/"
 "$memmon" explain "$work/csv_only" >"$work/csv_only.txt" || fail "explain DIR (samples.csv) failed"
 grep -q "the last sample's totals" "$work/csv_only.txt" || fail "explain DIR did not fall back to samples.csv"
 echo "run: explain PID and DIR agree on the status page's figures"
+
+# 5b. memmon run of the mmap target: explain DIR names the largest
+# anonymous mapping from the mmap profile the program wrote at exit
+# (mmap.pb.gz, joined with explain.json by address).
+start "$memmon" run --interval 100ms --out "$work/run_mmap" -- \
+  "$target" "$work/ready" mmap 80
+touch "$work/marker"  # after the mapping is in place
+deadline=$((SECONDS + 30))
+until [ "$work/run_mmap/explain.json" -nt "$work/marker" ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "run mmap: explain.json not rewritten in 30 s"
+  sleep 0.1
+done
+stop
+[ -s "$work/run_mmap/mmap.pb.gz" ] || fail "run mmap: no mmap.pb.gz at exit"
+"$memmon" explain "$work/run_mmap" --json >"$work/run_mmap.json" || fail "explain DIR (mmap) failed"
+"$memmon" explain "$work/run_mmap" >"$work/run_mmap.txt" || fail "explain DIR (mmap, text) failed"
+site=$(jq -r '.largest_anonymous[0].site // ""' "$work/run_mmap.json")
+[[ $site == *MapAnonymousForExplain* ]] ||
+  fail "run mmap: explain DIR names the largest mapping '$site'"
+grep -q "mapped by .*MapAnonymousForExplain" "$work/run_mmap.txt" ||
+  fail "run mmap: the text does not name the mapping's site"
+echo "run mmap: explain DIR names the largest mapping $site"
 
 # 6. python3 and redis-server: nothing negative, the parts add up,
 # unexplained under 10 % of RSS (sane), code and heap present.

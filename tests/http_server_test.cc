@@ -170,8 +170,8 @@ TEST(HttpServer, ServesThreadsUnderGoroutineAndSaysWhenTheSamplerIsMissing) {
   auto index = client.Get("/debug/pprof/");
   ASSERT_TRUE(index);
   EXPECT_EQ(index->status, 200);
-  for (const char* name :
-       {"allocs", "block", "goroutine", "heap", "mutex", "peak", "threads"}) {
+  for (const char* name : {"allocs", "block", "goroutine", "heap", "mmap",
+                           "mutex", "peak", "threads"}) {
     EXPECT_NE(index->body.find(std::string("href=\"") + name + "\""),
               std::string::npos)
         << name;

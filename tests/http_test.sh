@@ -183,6 +183,9 @@ grep -q 'Type: threads' "$work/py-threads.txt" || fail "MEMMON_HTTP: no thread p
 go tool pprof -top "$pyurl/debug/pprof/peak" >"$work/py-peak.txt" 2>>"$work/pprof.log" ||
   fail "MEMMON_HTTP: go tool pprof peak failed"
 grep -q '^File: python3' "$work/py-peak.txt" || fail "MEMMON_HTTP: not python3's peak heap"
+go tool pprof -top "$pyurl/debug/pprof/mmap" >"$work/py-mmap.txt" 2>>"$work/pprof.log" ||
+  fail "MEMMON_HTTP: go tool pprof mmap failed"
+grep -q '^Type: mapped_space' "$work/py-mmap.txt" || fail "MEMMON_HTTP: mmap is not a mapping profile: $(head -5 "$work/py-mmap.txt")"
 for kind in mutex block; do
   go tool pprof -top -sample_index=delay "$pyurl/debug/pprof/$kind" >"$work/py-$kind.txt" 2>>"$work/pprof.log" ||
     fail "MEMMON_HTTP: go tool pprof $kind failed"

@@ -372,7 +372,7 @@ TEST(PreloadTest, ForkAndExec) {
   for (const auto& e : fs::directory_iterator(dir.path())) {
     names.insert(e.path().filename().string());
   }
-  for (const std::string kind : {"heap", "peak", "mutex", "block"}) {
+  for (const std::string kind : {"heap", "peak", "mutex", "block", "mmap"}) {
     want.insert(kind + ".pb.gz");
     want.insert(kind + ".pid" + std::to_string(child) + ".pb.gz");
     want.insert(kind + ".pid" + std::to_string(exec_child) + ".pb.gz");
@@ -515,6 +515,11 @@ TEST(PreloadTest, SnapshotsOnBaselineAlertSignalAndApi) {
     EXPECT_EQ(p.sample_types[0].type, "contentions") << kind;
     EXPECT_EQ(p.sample_types[1].type, "delay") << kind;
   }
+  // ...and the anonymous mappings (WriteAllProfiles includes them).
+  Profile mmap = ReadProfile(api.path() + "/api-mmap.pb.gz");
+  ASSERT_EQ(mmap.sample_types.size(), 2u);
+  EXPECT_EQ(mmap.sample_types[0].type, "mappings");
+  EXPECT_EQ(mmap.sample_types[1].type, "mapped_space");
 }
 
 // MEMMON_SNAPSHOT_KEEP: each period writes a set (the heap and every other

@@ -83,6 +83,11 @@ struct AnonMappingMemory {
   uint64_t end = 0;
   uint64_t rss_bytes = 0;
   uint64_t pss_bytes = 0;
+  // Where the heap sampler saw it mapped, when it did (a private
+  // anonymous mmap of MEMMON_MMAP_MIN bytes or more through the PLT,
+  // docs/profiler.md): "function (file:line)" of the call to mmap; empty
+  // when unknown.
+  std::string site;
 };
 
 struct MemoryBreakdown {

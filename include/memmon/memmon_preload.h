@@ -282,6 +282,53 @@ typedef void (*memmon_agent_stop_fn)(void);
 #define MEMMON_AGENT_STOP_SYMBOL "memmon_agent_stop"
 #define MEMMON_AGENT_LIBRARY "libmemmon_agent.so"
 
+/* The program's large private anonymous mappings (MEMMON_MMAP_MIN bytes or
+ * more, mmap'd through the PLT: docs/profiler.md, "Anonymous mappings"),
+ * as the sampler hands them to the writer: one per mapping, with the stack
+ * that mapped it. */
+struct memmon_raw_mapping {
+  const uintptr_t* frames; /* return addresses, innermost first */
+  uint32_t depth;
+  uint64_t start; /* address */
+  uint64_t length;
+  double age_s; /* since it was mapped */
+};
+struct memmon_raw_mmap {
+  int64_t time_nanos;     /* wall clock */
+  int64_t duration_nanos; /* since the sampler started */
+  size_t mapping_count;
+  const struct memmon_raw_mapping* mappings;
+  size_t comment_count;
+  const char* const* comments;
+};
+/* Symbolizes, encodes (sample types mappings/count, mapped_space/bytes; one
+ * sample per mapping, labelled address = its start as "0x..." hex) and
+ * writes `profile` to `path` (gzip pprof, atomically, mode 0600). Returns
+ * 0, or -1 with a reason in error. */
+typedef int (*memmon_writer_write_mmap_fn)(const struct memmon_raw_mmap* raw,
+                                           const char* path, char* error,
+                                           size_t error_len);
+#define MEMMON_WRITER_WRITE_MMAP_SYMBOL "memmon_writer_write_mmap"
+/* memmon_preload_mmap_sites's work: `raw` symbolized, written as that
+ * function describes. */
+typedef long (*memmon_writer_mmap_sites_fn)(const struct memmon_raw_mmap* raw,
+                                            char* out, size_t size,
+                                            unsigned max_mappings);
+#define MEMMON_WRITER_MMAP_SITES_SYMBOL "memmon_writer_mmap_sites"
+
+/* The `max_mappings` largest recorded anonymous mappings mapped now,
+ * largest first, as text into out[0..size): one line per mapping,
+ *   <start>\t<length>\t<function>\t<file>:<line>\n
+ * (start as 0x-prefixed hex, length in bytes; the function is the first
+ * frame outside mmap itself, named as pprof names it; "<file>:<line>" is
+ * empty when unknown). Symbolizes on the calling thread. Returns the length
+ * written (lines that do not fit whole are left out), or -1 with a one-line
+ * reason in `out` (MEMMON_MMAP_MIN=0: recording is off). */
+typedef long (*memmon_preload_mmap_sites_fn)(char* out, size_t size,
+                                             unsigned max_mappings);
+#define MEMMON_PRELOAD_MMAP_SITES_SYMBOL "memmon_preload_mmap_sites"
+long memmon_preload_mmap_sites(char* out, size_t size, unsigned max_mappings);
+
 #ifdef __cplusplus
 }
 #endif

@@ -84,6 +84,12 @@ class Profiler {
   // semaphores and joins (the same sample types; Go's block profile).
   Status WriteBlockProfile(const std::string& name);
 
+  // output_dir/name: the program's own live anonymous mappings of
+  // MEMMON_MMAP_MIN bytes or more by the call site that mapped them
+  // (sample types mappings/count and mapped_space/bytes, labels address
+  // and age; docs/profiler.md, "Anonymous mappings").
+  Status WriteMmapProfile(const std::string& name);
+
   // output_dir/name: one sample per thread (sample type threads/count),
   // labelled thread_name (from /proc/self/task/*/comm) and tid, with the
   // thread's stack. Other threads' stacks are captured by signalling them
@@ -93,8 +99,8 @@ class Profiler {
   Status WriteThreadProfile(const std::string& name);
 
   // Every profile, named prefix + KIND + ".pb.gz" for KIND heap, peak,
-  // mutex, block and threads -- with a "-" between when the prefix ends in
-  // a letter or digit, so WriteAllProfiles("objectfs-20261204T120000")
+  // mutex, block, mmap and threads -- with a "-" between when the prefix ends
+  // in a letter or digit, so WriteAllProfiles("objectfs-20261204T120000")
   // writes objectfs-20261204T120000-heap.pb.gz and so on, and
   // WriteAllProfiles("before.") writes before.heap.pb.gz. All are
   // attempted; a sampler profile that is off in this process is skipped.

@@ -29,6 +29,8 @@
 #include "cli/command.h"
 #include "detect/samples_csv.h"
 #include "memmon/memmon_preload.h"
+#include "profile/mmap_profile.h"
+#include "profile/pprof.h"
 #include "source/rss_breakdown.h"
 
 namespace memmon::cli {
@@ -141,9 +143,10 @@ void PrintText(const MemoryBreakdown& b, std::size_t top,
     for (std::size_t i = 0; i < b.largest_anonymous.size() && i < top; ++i) {
       const AnonMappingMemory& a = b.largest_anonymous[i];
       out += fmt::format(
-          "  {:>11}  of {:>11}  {}\n",
+          "  {:>11}  of {:>11}  {}{}{}\n",
           internal::HumanBytes(static_cast<double>(a.rss_bytes)),
-          internal::HumanBytes(static_cast<double>(a.end - a.start)), a.name);
+          internal::HumanBytes(static_cast<double>(a.end - a.start)), a.name,
+          a.site.empty() ? "" : "  mapped by ", a.site);
     }
   }
   out += "\nhow each part was found:\n";
@@ -215,6 +218,28 @@ Status FromLastSample(const fs::path& csv_path, MemoryBreakdown* b,
   return Status::NotFound("no sample in samples.csv has the breakdown");
 }
 
+// Names the anonymous mappings of `b` that explain.json left unnamed by the
+// mmap profile at `path` (its samples' address labels), when it exists.
+void NameFromMmapProfile(const fs::path& path, MemoryBreakdown* b,
+                         std::string* origin) {
+  std::error_code ec;
+  if (b->largest_anonymous.empty() || !fs::exists(path, ec)) return;
+  profile::Profile p;
+  if (!profile::ReadProfileFile(path.string(), &p).ok()) return;
+  std::vector<internal::MappingSite> sites =
+      internal::ParseMmapSites(profile::MmapSiteLines(p, 4096));
+  std::vector<AnonMappingMemory> unnamed = b->largest_anonymous;
+  internal::NameAnonymousMappings(sites, &unnamed);
+  bool named = false;
+  for (std::size_t i = 0; i < unnamed.size(); ++i) {
+    if (b->largest_anonymous[i].site.empty() && !unnamed[i].site.empty()) {
+      b->largest_anonymous[i].site = unnamed[i].site;
+      named = true;
+    }
+  }
+  if (named) *origin += fmt::format("; mapping sites from {}", path.string());
+}
+
 int ExplainDir(const fs::path& dir, const ExplainOptions& o) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -237,6 +262,10 @@ int ExplainDir(const fs::path& dir, const ExplainOptions& o) {
     }
     origin = fmt::format("process {}, as memmon run saved it ({})", b.pid,
                          saved.string());
+    // The sites of the mappings the sampler saw mapped, from the mmap
+    // profile the run's program wrote at exit (joined by address: a
+    // mapping named there was still mapped at exit).
+    NameFromMmapProfile(dir / "mmap.pb.gz", &b, &origin);
   } else {
     double t = 0;
     if (Status s = FromLastSample(dir / "samples.csv", &b, &t); !s.ok()) {

@@ -75,6 +75,7 @@ constexpr const char* kIndex = R"(<!DOCTYPE html>
 <tr><td><a href="block">block</a></td><td>Stack traces of waits on condition variables, semaphores and joins. ?seconds=N gives the change over N seconds.</td></tr>
 <tr><td><a href="goroutine">goroutine</a></td><td>Stack traces of all threads (the threads profile, under Go's name).</td></tr>
 <tr><td><a href="heap">heap</a></td><td>A sampling of memory allocations of live objects. ?gc=1 releases free memory first; ?seconds=N gives the change over N seconds.</td></tr>
+<tr><td><a href="mmap">mmap</a></td><td>The program's own live anonymous mappings (1 MiB or more) by the call site that mapped them, with their addresses.</td></tr>
 <tr><td><a href="mutex">mutex</a></td><td>Stack traces of waits for contended mutexes and rwlocks. ?seconds=N gives the change over N seconds.</td></tr>
 <tr><td><a href="peak">peak</a></td><td>The sampled heap as it stood at its highest point so far.</td></tr>
 <tr><td><a href="threads">threads</a></td><td>Stack traces of all threads, with their names.</td></tr>
@@ -114,6 +115,7 @@ class MonitorHttpSource : public internal::HttpSource {
     Status s = kind == "peak"    ? profiler.WritePeakHeapProfile(name)
                : kind == "mutex" ? profiler.WriteMutexProfile(name)
                : kind == "block" ? profiler.WriteBlockProfile(name)
+               : kind == "mmap"  ? profiler.WriteMmapProfile(name)
                                  : profiler.WriteHeapProfile(name);
     if (!s.ok()) return s;
     *gz = ReadFile(path);
@@ -226,16 +228,16 @@ struct HttpServer::Impl {
 
   // heap, allocs (the heap read for what was allocated), mutex and block
   // take ?seconds=N (the change over N seconds, as Go serves them); peak
-  // does not (a peak is not a rate).
+  // and mmap do not (a peak is not a rate; mappings are a state).
   void Profile(const httplib::Request& req, httplib::Response& res,
                const std::string& name) {
     const bool allocs = name == "allocs";
     const std::string kind = allocs ? "heap" : name;
     if (req.get_param_value("gc") == "1") source->ReleaseFreeMemory();
     int seconds = 0;
-    if (req.has_param("seconds") && kind == "peak") {
+    if (req.has_param("seconds") && (kind == "peak" || kind == "mmap")) {
       res.status = 400;
-      res.set_content("the peak profile takes no seconds parameter\n",
+      res.set_content("the " + kind + " profile takes no seconds parameter\n",
                       "text/plain");
       return;
     }
@@ -404,7 +406,8 @@ struct HttpServer::Impl {
     };
     server.Get("/debug/pprof/", index);
     server.Get("/debug/pprof", index);
-    for (std::string name : {"heap", "allocs", "peak", "mutex", "block"}) {
+    for (std::string name :
+         {"heap", "allocs", "peak", "mutex", "block", "mmap"}) {
       server.Get(
           "/debug/pprof/" + name,
           [this, name](const httplib::Request& req, httplib::Response& res) {

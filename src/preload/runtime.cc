@@ -41,6 +41,7 @@
 #include "preload/exit_dump.h"
 #include "preload/in_malloc.h"
 #include "preload/lock_profile.h"
+#include "preload/mmap_table.h"
 #include "preload/sampler.h"
 
 namespace memmon::preload {
@@ -572,6 +573,101 @@ int WriteBlockProfile(const char* path, const char* reason, char* error,
                          error_len);
 }
 
+// ---- the anonymous mappings (mmap_hooks.cc) --------------------------------
+memmon_writer_write_mmap_fn g_write_mmap = nullptr;
+memmon_writer_mmap_sites_fn g_mmap_sites = nullptr;
+
+bool MmapOn() { return MmapMinBytes() != 0 && Config().enabled; }
+
+// Gathers the recorded mappings under write_mu and hands them to `use`
+// (the writer's entry points loaded); -1 with a reason in `error` when
+// the writer lacks them or memory runs out.
+template <typename Use>
+long WithRawMmap(const char* reason, char* error, size_t error_len, Use use) {
+  return UnderWriter(
+      error, error_len, [&](char* error, size_t error_len) -> long {
+        if (g_write_mmap == nullptr) {
+          g_write_mmap = reinterpret_cast<memmon_writer_write_mmap_fn>(
+              dlsym(g_rt.writer_handle, MEMMON_WRITER_WRITE_MMAP_SYMBOL));
+          g_mmap_sites = reinterpret_cast<memmon_writer_mmap_sites_fn>(
+              dlsym(g_rt.writer_handle, MEMMON_WRITER_MMAP_SITES_SYMBOL));
+        }
+        if (g_write_mmap == nullptr || g_mmap_sites == nullptr) {
+          snprintf(error, error_len,
+                   "the profile writer cannot write mmap profiles");
+          return -1;
+        }
+        const MmapTable& table = Mmaps();
+        StackTable& stacks = Stacks();
+        auto* maps = static_cast<memmon_raw_mapping*>(
+            calloc(MmapTable::kCapacity, sizeof(memmon_raw_mapping)));
+        if (maps == nullptr) {
+          snprintf(error, error_len, "out of memory");
+          return -1;
+        }
+        size_t n = 0;
+        const int64_t now = NowNanos(CLOCK_MONOTONIC);
+        table.ForEach(
+            [&](uintptr_t start, uintptr_t length, uint32_t ref, int64_t at) {
+              if (n >= MmapTable::kCapacity) return;
+              const StackRecord* r = stacks.FromRef(ref);
+              maps[n].frames = r->frames;
+              maps[n].depth = r->depth;
+              maps[n].start = start;
+              maps[n].length = length;
+              maps[n].age_s = static_cast<double>(now - at) / 1e9;
+              ++n;
+            });
+        char line1[256], line2[512];
+        snprintf(line1, sizeof(line1), "memmon mmap profile; reason: %s",
+                 reason ? reason : "request");
+        snprintf(line2, sizeof(line2),
+                 "mappings: private anonymous of at least %llu bytes "
+                 "(MEMMON_MMAP_MIN); recorded=%llu live=%llu dropped=%llu "
+                 "approximations=%llu",
+                 static_cast<unsigned long long>(MmapMinBytes()),
+                 static_cast<unsigned long long>(table.recorded()),
+                 static_cast<unsigned long long>(table.live()),
+                 static_cast<unsigned long long>(table.dropped()),
+                 static_cast<unsigned long long>(table.approximations()));
+        const char* comments[] = {line1, line2};
+        memmon_raw_mmap raw{};
+        raw.time_nanos = NowNanos(CLOCK_REALTIME);
+        raw.duration_nanos = now - g_rt.start_nanos;
+        raw.mapping_count = n;
+        raw.mappings = maps;
+        raw.comment_count = 2;
+        raw.comments = comments;
+        long rc = use(raw, error, error_len);
+        free(maps);
+        return rc;
+      });
+}
+
+int WriteMmapProfile(const char* path, const char* reason, char* error,
+                     size_t error_len) {
+  return static_cast<int>(WithRawMmap(
+      reason, error, error_len,
+      [path](const memmon_raw_mmap& raw, char* err, size_t err_len) -> long {
+        return g_write_mmap(&raw, path, err, err_len);
+      }));
+}
+
+long MmapSites(char* out, size_t size, unsigned max_mappings) {
+  if (out == nullptr || size == 0) return -1;
+  if (!MmapOn()) {
+    snprintf(out, size,
+             "anonymous mappings are not recorded (MEMMON_MMAP_MIN=0, or "
+             "sampling is off)");
+    return -1;
+  }
+  return WithRawMmap("mmap sites", out, size,
+                     [out, size, max_mappings](const memmon_raw_mmap& raw,
+                                               char*, size_t) -> long {
+                       return g_mmap_sites(&raw, out, size, max_mappings);
+                     });
+}
+
 // The profiles the sampler writes, by the name that files, the C entry
 // point (memmon_preload_write_named_profile) and Profiler use. `on` says
 // whether the process collects it (a profile that is off is not written
@@ -596,6 +692,10 @@ const ProfileKind kProfileKinds[] = {
      WriteMutexProfile},
     {"block", BlockOn, "the block profile is off (MEMMON_BLOCK_RATE=0)",
      WriteBlockProfile},
+    {"mmap", MmapOn,
+     "anonymous mappings are not recorded (MEMMON_MMAP_MIN=0, or sampling "
+     "is off)",
+     WriteMmapProfile},
 };
 
 const ProfileKind* FindKind(const char* name) {
@@ -964,6 +1064,7 @@ void StartWriterThread() {
 
 __attribute__((constructor)) void StartRuntime() {
   ScopedNoSampling no_sampling;  // what libunwind's set-up allocates, too
+  PrepareMmapHooks();            // before sampling (and recording) starts
   PrepareSampling();             // initialises, then readies the unwinder
   pthread_mutex_init(&g_rt.write_mu, nullptr);
   g_rt.start_nanos = NowNanos(CLOCK_MONOTONIC);
@@ -1055,6 +1156,11 @@ MEMMON_EXPORT int memmon_preload_write_named_profile(const char* kind,
 MEMMON_EXPORT long memmon_preload_top_sites(char* out, size_t size,
                                             unsigned max_sites) {
   return memmon::preload::TopSites(out, size, max_sites);
+}
+
+MEMMON_EXPORT long memmon_preload_mmap_sites(char* out, size_t size,
+                                             unsigned max_mappings) {
+  return memmon::preload::MmapSites(out, size, max_mappings);
 }
 
 MEMMON_EXPORT int memmon_preload_snapshot(const char* reason) {

@@ -77,15 +77,11 @@ MEMMON_IN_MALLOC inline void PrepareUnwinder() {
   }
 }
 
-// Records a sample of `size` bytes at `p` (a wrapped block when `wrapped`,
-// whose header then gets its live-table slot). Inlined into its callers:
-// one frame fewer to unwind. Only under RecordGuarded: a rule-cache miss
-// (unwind.cc) or the libunwind fallback takes the loader's lock
-// (in_malloc.h), and what libunwind allocates must not be sampled.
-MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void RecordSample(ThreadState& t, void* p,
-                                                        size_t size,
-                                                        bool wrapped) {
-  g_live.Prefetch(p);  // the entry's line, loading during the walk
+// Captures the calling thread's stack (this library's frames trimmed) and
+// interns it: the sampled allocations' capture, and the mmap hooks'
+// (mmap_hooks.cc). Only under the thread's in_hook guard (RecordGuarded).
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE StackRecord* CaptureStack(
+    ThreadState& t) {
   // Done at load (PrepareSampling); this is for a sample taken before that
   // returned (a sampling point in the unwinder's own set-up).
   PrepareUnwinder();
@@ -115,6 +111,19 @@ MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void RecordSample(ThreadState& t, void* p,
   }
   StackRecord* stack = g_stacks.Intern(frames + skip, depth, t.last_stack);
   t.last_stack = stack;
+  return stack;
+}
+
+// Records a sample of `size` bytes at `p` (a wrapped block when `wrapped`,
+// whose header then gets its live-table slot). Inlined into its callers:
+// one frame fewer to unwind. Only under RecordGuarded: a rule-cache miss
+// (unwind.cc) or the libunwind fallback takes the loader's lock
+// (in_malloc.h), and what libunwind allocates must not be sampled.
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE void RecordSample(ThreadState& t, void* p,
+                                                        size_t size,
+                                                        bool wrapped) {
+  g_live.Prefetch(p);  // the entry's line, loading during the walk
+  StackRecord* stack = CaptureStack(t);
   double weight = SampleWeightBytes(size, g_config.rate);
   stack->alloc_bytes.fetch_add(static_cast<uint64_t>(weight + 0.5),
                                std::memory_order_relaxed);

@@ -267,43 +267,44 @@ Status Profiler::StartPeriodicProfiles(std::chrono::nanoseconds interval,
         "periodic profiles: the prefix must be a non-empty file name prefix");
   }
   StopPeriodicProfiles();
-  periodic_ = std::jthread([this, interval, keep,
-                            prefix](std::stop_token stop) {
-    std::mutex m;
-    std::condition_variable_any cv;
-    std::deque<std::string> written;  // stems, oldest first
-    for (;;) {
-      {
-        std::unique_lock lock(m);
-        if (cv.wait_for(lock, stop, interval, [] { return false; })) break;
-        if (stop.stop_requested()) break;
-      }
-      auto now = std::chrono::system_clock::now();
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    now.time_since_epoch())
-                    .count() %
-                1000;
-      std::string stem =
-          fmt::format("{}-{:%Y%m%dT%H%M%S}.{:03d}Z", prefix,
-                      std::chrono::floor<std::chrono::seconds>(now), ms);
-      Status s = WriteAllProfiles(stem);
-      // Without the sampler, the thread profile alone is the set.
-      if (s.ok() || s.code() == StatusCode::kUnavailable) {
-        ++periodic_sets_;
-        written.push_back(stem + "-");
-      } else {
-        ++periodic_failures_;
-      }
-      while (keep > 0 && written.size() > keep) {
-        for (const char* kind : {"heap", "peak", "mutex", "block", "threads"}) {
-          std::error_code ignored;
-          std::filesystem::remove(Path(written.front() + kind + ".pb.gz"),
-                                  ignored);
+  periodic_ =
+      std::jthread([this, interval, keep, prefix](std::stop_token stop) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::deque<std::string> written;  // stems, oldest first
+        for (;;) {
+          {
+            std::unique_lock lock(m);
+            if (cv.wait_for(lock, stop, interval, [] { return false; })) break;
+            if (stop.stop_requested()) break;
+          }
+          auto now = std::chrono::system_clock::now();
+          auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        now.time_since_epoch())
+                        .count() %
+                    1000;
+          std::string stem =
+              fmt::format("{}-{:%Y%m%dT%H%M%S}.{:03d}Z", prefix,
+                          std::chrono::floor<std::chrono::seconds>(now), ms);
+          Status s = WriteAllProfiles(stem);
+          // Without the sampler, the thread profile alone is the set.
+          if (s.ok() || s.code() == StatusCode::kUnavailable) {
+            ++periodic_sets_;
+            written.push_back(stem + "-");
+          } else {
+            ++periodic_failures_;
+          }
+          while (keep > 0 && written.size() > keep) {
+            for (const char* kind :
+                 {"heap", "peak", "mutex", "block", "mmap", "threads"}) {
+              std::error_code ignored;
+              std::filesystem::remove(Path(written.front() + kind + ".pb.gz"),
+                                      ignored);
+            }
+            written.pop_front();
+          }
         }
-        written.pop_front();
-      }
-    }
-  });
+      });
   return Status::Ok();
 }
 
@@ -356,6 +357,10 @@ Status Profiler::WriteBlockProfile(const std::string& name) {
   return WriteSamplerProfile("block", name);
 }
 
+Status Profiler::WriteMmapProfile(const std::string& name) {
+  return WriteSamplerProfile("mmap", name);
+}
+
 Status Profiler::WriteThreadProfile(const std::string& name) {
   if (!status_.ok()) return status_;
   std::lock_guard lock(mu_);
@@ -389,7 +394,7 @@ Status Profiler::WriteAllProfiles(const std::string& prefix) {
   Status first = WriteHeapProfile(stem + "heap.pb.gz");
   const bool sampler = first.code() != StatusCode::kUnavailable;
   if (sampler) {
-    for (const char* kind : {"peak", "mutex", "block"}) {
+    for (const char* kind : {"peak", "mutex", "block", "mmap"}) {
       Status s = WriteSamplerProfile(kind, stem + kind + ".pb.gz");
       // Off in this process (its variable says so): not an error here.
       if (!s.ok() && s.code() != StatusCode::kUnavailable && first.ok())

@@ -65,7 +65,7 @@ TEST(ProfilerTest, EverySamplerProfileNeedsTheSampler) {
   Profiler p(dir.path());
   for (Status s :
        {p.WritePeakHeapProfile("p.pb.gz"), p.WriteMutexProfile("m.pb.gz"),
-        p.WriteBlockProfile("b.pb.gz")}) {
+        p.WriteBlockProfile("b.pb.gz"), p.WriteMmapProfile("a.pb.gz")}) {
     EXPECT_EQ(s.code(), StatusCode::kUnavailable);
     EXPECT_NE(s.message().find("LD_PRELOAD"), std::string::npos);
   }

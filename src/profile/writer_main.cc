@@ -20,6 +20,7 @@
 #include "profile/contention_profile.h"
 #include "profile/heap_profile.h"
 #include "profile/leak_sites.h"
+#include "profile/mmap_profile.h"
 #include "profile/modules.h"
 #include "profile/pprof.h"
 #include "profile/symbolizer.h"
@@ -161,4 +162,66 @@ memmon_writer_write_contention(const memmon_raw_contention* raw,
   if (status.ok()) return 0;
   SetError(status.message(), error, error_len);
   return -1;
+}
+
+// ---- the mmap profile -------------------------------------------------------
+namespace {
+
+memmon::profile::Profile MmapProfileOf(const memmon_raw_mmap* raw) {
+  using namespace memmon::profile;
+  MmapSnapshot snap;
+  snap.time_nanos = raw->time_nanos;
+  snap.duration_nanos = raw->duration_nanos;
+  for (size_t i = 0; i < raw->comment_count; ++i) {
+    snap.comments.emplace_back(raw->comments[i]);
+  }
+  snap.mappings.reserve(raw->mapping_count);
+  for (size_t i = 0; i < raw->mapping_count; ++i) {
+    const memmon_raw_mapping& r = raw->mappings[i];
+    MappedRegion m;
+    m.frames.assign(r.frames, r.frames + r.depth);
+    m.start = r.start;
+    m.length = r.length;
+    m.age_s = r.age_s;
+    snap.mappings.push_back(std::move(m));
+  }
+  std::vector<Module> modules = LoadedModules();
+  return BuildMmapProfile(snap, modules, SymbolizerFor(modules));
+}
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) int memmon_writer_write_mmap(
+    const memmon_raw_mmap* raw, const char* path, char* error,
+    size_t error_len) {
+  memmon::Status status;
+  try {
+    status = memmon::profile::WriteProfileFile(MmapProfileOf(raw), path);
+  } catch (const std::exception& e) {
+    status = memmon::Status(memmon::StatusCode::kInternal, e.what());
+  }
+  if (status.ok()) return 0;
+  SetError(status.message(), error, error_len);
+  return -1;
+}
+
+extern "C" __attribute__((visibility("default"))) long memmon_writer_mmap_sites(
+    const memmon_raw_mmap* raw, char* out, size_t size, unsigned max_mappings) {
+  if (out == nullptr || size == 0) return -1;
+  try {
+    std::string text =
+        memmon::profile::MmapSiteLines(MmapProfileOf(raw), max_mappings);
+    // Only whole lines.
+    size_t used = text.size();
+    if (used >= size) {
+      used = size < 2 ? std::string::npos : text.rfind('\n', size - 2);
+      used = used == std::string::npos ? 0 : used + 1;
+    }
+    std::memcpy(out, text.data(), used);
+    out[used] = '\0';
+    return static_cast<long>(used);
+  } catch (const std::exception& e) {
+    SetError(e.what(), out, size);
+    return -1;
+  }
 }

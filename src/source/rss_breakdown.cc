@@ -4,6 +4,7 @@
 #include "source/rss_breakdown.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "memmon/memmon_preload.h"
 #include "source/allocator_stats.h"
 #include "source/procfs.h"
 
@@ -774,7 +776,70 @@ Status ExplainProcess(int pid, const HeapFigures* heap,
   }
   in.smaps = smaps;
   *out = BuildBreakdown(in);
+  if (self) {
+    // The heap sampler's recorded mappings name the largest anonymous ones.
+    auto mmap_sites = reinterpret_cast<memmon_preload_mmap_sites_fn>(
+        dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_MMAP_SITES_SYMBOL));
+    if (mmap_sites != nullptr && !out->largest_anonymous.empty()) {
+      std::string text(64 * 1024, '\0');
+      long len = mmap_sites(text.data(), text.size(), 256);
+      if (len > 0) {
+        text.resize(static_cast<std::size_t>(len));
+        NameAnonymousMappings(ParseMmapSites(text), &out->largest_anonymous);
+      }
+    }
+  }
   return Status::Ok();
+}
+
+std::vector<MappingSite> ParseMmapSites(std::string_view text) {
+  std::vector<MappingSite> sites;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text =
+        nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    // <0xSTART>\t<LENGTH>\t<FUNCTION>\t<FILE:LINE>
+    std::string_view field[4];
+    std::size_t n = 0;
+    while (n < 4) {
+      std::size_t tab = n < 3 ? line.find('\t') : std::string_view::npos;
+      field[n++] = line.substr(0, tab);
+      if (tab == std::string_view::npos) break;
+      line.remove_prefix(tab + 1);
+    }
+    if (n < 3 || field[0].substr(0, 2) != "0x") continue;
+    MappingSite m;
+    std::string_view hex = field[0].substr(2);
+    std::string_view dec = field[1];
+    if (std::from_chars(hex.data(), hex.data() + hex.size(), m.start, 16).ec !=
+            std::errc() ||
+        std::from_chars(dec.data(), dec.data() + dec.size(), m.length).ec !=
+            std::errc() ||
+        field[2].empty()) {
+      continue;
+    }
+    m.site = std::string(field[2]);
+    if (n == 4 && !field[3].empty()) {
+      m.site += fmt::format(" ({})", field[3]);
+    }
+    sites.push_back(std::move(m));
+  }
+  return sites;
+}
+
+void NameAnonymousMappings(const std::vector<MappingSite>& sites,
+                           std::vector<AnonMappingMemory>* anonymous) {
+  for (AnonMappingMemory& a : *anonymous) {
+    const MappingSite* best = nullptr;
+    for (const MappingSite& m : sites) {
+      if (m.start >= a.start && m.start < a.end &&
+          (best == nullptr || m.length > best->length)) {
+        best = &m;
+      }
+    }
+    if (best != nullptr) a.site = best->site;
+  }
 }
 
 // ---- JSON ------------------------------------------------------------------
@@ -883,6 +948,7 @@ Status ParseBreakdownJson(std::string_view text, MemoryBreakdown* out) {
         m.end = U64(a, "end").value_or(0);
         m.rss_bytes = U64(a, "rss_bytes").value_or(0);
         m.pss_bytes = U64(a, "pss_bytes").value_or(0);
+        m.site = Str(a, "site");
         b.largest_anonymous.push_back(std::move(m));
       }
     }
@@ -937,11 +1003,13 @@ std::string ToJson(const MemoryBreakdown& b) {
   j["objects"] = std::move(objects);
   nlohmann::json anon = nlohmann::json::array();
   for (const AnonMappingMemory& a : b.largest_anonymous) {
-    anon.push_back({{"name", a.name},
-                    {"start", a.start},
-                    {"end", a.end},
-                    {"rss_bytes", a.rss_bytes},
-                    {"pss_bytes", a.pss_bytes}});
+    nlohmann::json m = {{"name", a.name},
+                        {"start", a.start},
+                        {"end", a.end},
+                        {"rss_bytes", a.rss_bytes},
+                        {"pss_bytes", a.pss_bytes}};
+    if (!a.site.empty()) m["site"] = a.site;
+    anon.push_back(std::move(m));
   }
   j["largest_anonymous"] = std::move(anon);
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);

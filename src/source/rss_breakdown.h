@@ -252,6 +252,22 @@ MemoryBreakdown BuildBreakdown(const ExplainInputs& in);
 Status ExplainProcess(int pid, const HeapFigures* heap,
                       std::string_view heap_source, MemoryBreakdown* out);
 
+// A mapping the heap sampler recorded, with the site that mapped it:
+// memmon_preload_mmap_sites's lines (include/memmon/memmon_preload.h), or
+// the mmap profile's samples.
+struct MappingSite {
+  uint64_t start = 0;
+  uint64_t length = 0;
+  std::string site;  // "function (file:line)", or "function"
+};
+// memmon_preload_mmap_sites's text; lines that do not parse are skipped.
+std::vector<MappingSite> ParseMmapSites(std::string_view text);
+// Sets the site of each mapping of `anonymous` that holds a recorded
+// mapping's start (the kernel merges adjacent anonymous mappings, so a
+// recorded one may start inside it): the largest such recorded mapping's.
+void NameAnonymousMappings(const std::vector<MappingSite>& sites,
+                           std::vector<AnonMappingMemory>* anonymous);
+
 // A breakdown read back from ToJson's text (memmon explain DIR).
 Status ParseBreakdownJson(std::string_view text, MemoryBreakdown* out);
 
