@@ -143,6 +143,27 @@ at_least "fragment (PID): heap" "$(part "$work/fragment_pid.json" heap)" $((45 *
 [ "$(part "$work/fragment_pid.json" heap_inuse)" = null ] || fail "fragment (PID): split without figures"
 echo "fragment: in use $inuse, allocator_free $(part "$f" allocator_free)"
 
+# 3b. The same heap under jemalloc and tcmalloc (the sampler forwards to
+# them): the split comes from each allocator's own statistics; their heap
+# is anonymous extents/spans, not [heap] (claimed from anon_other by the
+# bytes the allocator says it holds). Same bounds. Skipped for an
+# allocator that is not installed (scripts/install-deps installs both).
+for alloc in libjemalloc.so.2:jemalloc libtcmalloc.so.4:tcmalloc; do
+  lib=/usr/lib/x86_64-linux-gnu/${alloc%%:*} kind=${alloc##*:}
+  [ -e "$lib" ] || { echo "fragment ($kind): skipped: $lib not installed"; continue; }
+  LD_PRELOAD="$preload $lib" MEMMON_EXPLAIN_SELF=$work/fragment_$kind.json \
+    start "$target" "$work/ready" fragment 200000 240
+  stop
+  f=$work/fragment_$kind.json
+  sane "$f"
+  [ "$(jq -r '.heap.allocator' "$f")" = "$kind" ] || fail "fragment ($kind): allocator $(jq -r '.heap.allocator' "$f")"
+  inuse=$(jq '.heap.inuse_bytes' "$f")
+  [ "$(part "$f" heap_inuse)" -eq "$inuse" ] || fail "fragment ($kind): heap_inuse $(part "$f" heap_inuse) != the sampler's $inuse"
+  at_least "fragment ($kind): allocator_free" "$(part "$f" allocator_free)" $((20 * MiB))
+  at_least "fragment ($kind): heap" "$(part "$f" heap)" $((45 * MiB))
+  echo "fragment ($kind): in use $inuse, allocator_free $(part "$f" allocator_free), heap $(part "$f" heap)"
+done
+
 # 4. A 32 MiB file mapped read-only and read through: file >= 32 MiB less
 # 1 % (a page reclaimed); the program maps no other data file.
 head -c $((32 * MiB)) /dev/zero | tr '\0' 'x' >"$work/data.bin"
