@@ -323,6 +323,26 @@ case_xthread() {
   root_profiles xthread Produce 2000 1000
 }
 
+# Signal dispositions: where the sampler's dump handler is, the program
+# sees (and sets) SIG_DFL, and a handler it installs replaces the dump's;
+# the heap is still dumped at an ending by the default (SIGSEGV) or by
+# _exit from the program's handler. Python's view of the same, which
+# decides whether it installs its own SIGINT handler.
+case_sigdisp() {
+  local mode
+  for mode in query handler default; do
+    three_ways "sigdisp_$mode" "$bin/prog_sigdisp" "$mode"
+    root_profiles "sigdisp_$mode" DispLeak 2000 1000
+  done
+  local py='import signal
+print([str(signal.getsignal(s)) for s in (signal.SIGTERM, signal.SIGSEGV, signal.SIGINT, signal.SIGABRT, signal.SIGHUP)])'
+  local native pre
+  native=$(/usr/bin/python3 -c "$py" 2>&1)
+  pre=$(env LD_PRELOAD="$preload" MEMMON_OUTPUT="$work/sigdisp_py" /usr/bin/python3 -c "$py" 2>&1)
+  [[ $pre == "$native" ]] || fail "python3: signal dispositions differ under the preload: native $native, preloaded $pre"
+  note "python3 getsignal: $native (the same under the preload)"
+}
+
 # Allocation from a SIGALRM handler, on the thread's stack and on an
 # alternate one, while another thread allocates.
 case_signal() {
@@ -432,7 +452,8 @@ case_exit_segv() { exit_case segv; }
 case_exit_sigterm() { exit_case sigterm; }
 case_exit_exec() { exit_case exec; }
 
-programs=(fork_threads fork_exec spawn dlopen unwind tls xthread signal mmap static)
+programs=(fork_threads fork_exec spawn dlopen unwind tls xthread signal sigdisp mmap
+  static)
 exit_paths=(exit_return exit_exit exit__exit exit__Exit exit_abort exit_segv
   exit_sigterm exit_exec)
 

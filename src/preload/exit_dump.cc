@@ -3,6 +3,7 @@
 //
 #include "preload/exit_dump.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,6 +38,29 @@ char g_tmp_path[PATH_MAX + 8];
 long long g_start_nanos = 0;
 // 0: no dump yet; 1: a dump being written; 2: done, or not wanted.
 std::atomic<int> g_state{2};
+
+// The signals whose handler is ours, not the program's: the program sees
+// SIG_DFL there (sigaction and signal are interposed below), so a runtime
+// that installs its own handler only where the default is (Python's
+// SIGINT), or reports the disposition, behaves as without memmon.
+std::atomic<bool> g_ours[NSIG];
+
+using SigactionFn = int (*)(int, const struct sigaction*, struct sigaction*);
+// libc's sigaction: the next definition after ours. Resolved at start,
+// before any handler is installed (never from a handler).
+SigactionFn g_real_sigaction = nullptr;
+
+int RealSigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+  if (g_real_sigaction == nullptr) {
+    g_real_sigaction =
+        reinterpret_cast<SigactionFn>(dlsym(RTLD_NEXT, "sigaction"));
+  }
+  if (g_real_sigaction == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return g_real_sigaction(sig, act, old);
+}
 
 // A buffer of whole words, written out with write(2) when full.
 struct Out {
@@ -146,7 +170,8 @@ void OnFatalSignal(int sig, siginfo_t* info, void*) {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
-  sigaction(sig, &dfl, nullptr);
+  g_ours[sig].store(false);
+  RealSigaction(sig, &dfl, nullptr);
   // A fault raised by an instruction happens again when the handler
   // returns, now at the default disposition: the core shows the faulting
   // stack as it would have. Everything else (abort's raise, kill, SIGTERM)
@@ -178,9 +203,10 @@ void InstallFatalSignalDumps(int skip_signal) {
   for (int s : kFatalSignals) {
     if (s == skip_signal) continue;
     struct sigaction old {};
-    if (sigaction(s, nullptr, &old) != 0) continue;
-    if ((old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_DFL) {
-      sigaction(s, &sa, nullptr);
+    if (RealSigaction(s, nullptr, &old) != 0) continue;
+    if ((old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_DFL &&
+        RealSigaction(s, &sa, nullptr) == 0) {
+      g_ours[s].store(true);
     }
   }
 }
@@ -252,4 +278,58 @@ extern "C" __attribute__((visibility("default"))) void _exit(int status) {
 extern "C" __attribute__((visibility("default"))) void _Exit(
     int status) noexcept {
   ExitNow(status, "_Exit");
+}
+
+// sigaction and signal: where the handler is ours, the program sees (and
+// may set) SIG_DFL. Setting SIG_DFL keeps ours (the default is what the
+// program asked for, and ours ends the process as the default does);
+// setting anything else installs it for real, and ours is gone. Every
+// other signal passes straight through. (glibc's sysv_signal and
+// bsd_signal, and the raw rt_sigaction system call, are not interposed:
+// a program that sets a handler through them replaces ours while a query
+// through sigaction still says SIG_DFL -- docs/profiler.md.)
+namespace {
+bool Ours(int sig) {
+  return sig > 0 && sig < NSIG && memmon::preload::g_ours[sig].load();
+}
+void DefaultView(struct sigaction* out) {
+  *out = {};
+  out->sa_handler = SIG_DFL;
+  sigemptyset(&out->sa_mask);
+}
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) int sigaction(
+    int sig, const struct sigaction* act, struct sigaction* old) noexcept {
+  if (!Ours(sig)) return memmon::preload::RealSigaction(sig, act, old);
+  const bool to_default = act != nullptr && (act->sa_flags & SA_SIGINFO) == 0 &&
+                          act->sa_handler == SIG_DFL;
+  if (act != nullptr && !to_default) {
+    memmon::preload::g_ours[sig].store(false);
+    int rc = memmon::preload::RealSigaction(sig, act, nullptr);
+    if (rc != 0) {
+      memmon::preload::g_ours[sig].store(true);
+      return rc;
+    }
+  }
+  if (old != nullptr) DefaultView(old);
+  return 0;
+}
+
+// glibc's signal(): BSD semantics (SA_RESTART, the signal blocked in its
+// handler), through the sigaction above.
+extern "C" __attribute__((visibility("default"))) sighandler_t signal(
+    int sig, sighandler_t handler) noexcept {
+  if (handler == SIG_ERR || sig <= 0 || sig >= NSIG) {
+    errno = EINVAL;
+    return SIG_ERR;
+  }
+  struct sigaction act {
+  }, old{};
+  act.sa_handler = handler;
+  sigemptyset(&act.sa_mask);
+  sigaddset(&act.sa_mask, sig);
+  act.sa_flags = SA_RESTART;
+  if (sigaction(sig, &act, &old) != 0) return SIG_ERR;
+  return old.sa_handler;
 }
