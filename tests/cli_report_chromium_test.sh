@@ -128,8 +128,10 @@ mkdir "$work/resident"
 } >"$work/resident/samples.csv"
 "$memmon" report "$work/resident" -o "$work/resident.html" >/dev/null
 grep -q '<h2>Where the resident memory is</h2>' "$work/resident.html" || fail "resident: no section"
-grep -q '<td>unexplained</td><td class="num">500 KB</td>' "$work/resident.html" ||
-  grep -q '<td>unexplained</td>' "$work/resident.html" || fail "resident: no parts table"
+# The last sample's parts (500 000 bytes unexplained; the heap split).
+grep -q '<td>unexplained</td><td class="num">488.3 KiB</td>' "$work/resident.html" &&
+  grep -q '<td>heap in use</td><td class="num">' "$work/resident.html" ||
+  fail "resident: the parts table lacks the last sample's parts"
 page=$(dom "$work/resident.html")
 html=$(grep -o '<html[^>]*>' <<<"$page" | head -1)
 [[ $html == *'data-ready="1"'* && $html == *'data-errors="0"'* ]] || fail "resident: $html"

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "memmon/memmon_preload.h"
+#include "preload/alloc_clock.h"
 #include "preload/sampler.h"
 #include "preload/stack_table.h"
 
@@ -102,12 +103,6 @@ struct Out {
   }
 };
 Out g_out;  // one dump per process: static, never on the (maybe small) stack
-
-long long Nanos(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return static_cast<long long>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 void WriteStack(Out& out, StackRecord* r, uint32_t ref) {
   const uint64_t objects =
@@ -235,8 +230,9 @@ void DumpRawHeap(const char* reason) {
     out.Word(static_cast<uint64_t>(getpid()));
     out.Word(Config().rate);
     out.Word(kObjectScale);
-    out.Word(static_cast<uint64_t>(Nanos(CLOCK_REALTIME)));
-    out.Word(static_cast<uint64_t>(Nanos(CLOCK_MONOTONIC) - g_start_nanos));
+    out.Word(static_cast<uint64_t>(ClockNanos(CLOCK_REALTIME)));
+    out.Word(
+        static_cast<uint64_t>(ClockNanos(CLOCK_MONOTONIC) - g_start_nanos));
     out.Padded(reason, strlen(reason));
     StackTable& stacks = Stacks();
     WriteStack(out, stacks.FromRef(0), 0);

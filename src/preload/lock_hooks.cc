@@ -52,6 +52,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "preload/alloc_clock.h"
 #include "preload/contention_math.h"
 #include "preload/contention_table.h"
 #include "preload/env_config.h"
@@ -173,12 +174,6 @@ MEMMON_IN_MALLOC uint64_t NextDraw(LockThread& lt) {  // xorshift64*
   x ^= x >> 27;
   lt.rng = x;
   return x * 0x2545F4914F6CDD1Dull;
-}
-
-MEMMON_IN_MALLOC int64_t NowNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 template <typename Fn>
@@ -305,9 +300,9 @@ MEMMON_IN_MALLOC int RecordContention(ThreadState& t, uint64_t rate,
   t.in_hook = true;
   Stack s;
   CaptureStack(t, &s);
-  const int64_t start = NowNanos();
+  const int64_t start = ClockNanos(CLOCK_MONOTONIC);
   const int rc = lock();
-  const int64_t delay = NowNanos() - start;
+  const int64_t delay = ClockNanos(CLOCK_MONOTONIC) - start;
   const ContentionWeight w =
       MutexWeight(static_cast<uint64_t>(delay > 0 ? delay : 0), rate);
   g_mutex_table.Add(s.frames, s.depth, w.count_scaled, w.delay_nanos);
@@ -361,9 +356,9 @@ MEMMON_IN_MALLOC MEMMON_NOINLINE int Blocking(Wait wait) {
   ThreadState& t = ThisThread();
   const uint64_t rate = g_lock_config.block_rate;
   if (rate == 0 || !MayRecord(t)) return wait();
-  const int64_t start = NowNanos();
+  const int64_t start = ClockNanos(CLOCK_MONOTONIC);
   const int rc = wait();
-  const int64_t elapsed = NowNanos() - start;
+  const int64_t elapsed = ClockNanos(CLOCK_MONOTONIC) - start;
   const uint64_t delay = static_cast<uint64_t>(elapsed > 0 ? elapsed : 0);
   if (!BlockSampled(delay, rate, NextDraw(t_lock))) return rc;
   const int saved_errno = errno;  // the wait's, for sem_wait's -1

@@ -37,6 +37,7 @@
 
 #include <atomic>
 
+#include "preload/alloc_clock.h"
 #include "preload/in_malloc.h"
 #include "preload/mmap_table.h"
 #include "preload/sampling_path.h"
@@ -74,12 +75,6 @@ MEMMON_IN_MALLOC bool FromThisLibrary(const void* caller) {
          a < g_self_hi.load(std::memory_order_relaxed);
 }
 
-MEMMON_IN_MALLOC int64_t MonotonicNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
 // After a successful mmap: records it when it is a large private anonymous
 // mapping the program made. errno is left as it was.
 MEMMON_IN_MALLOC void MaybeRecord(void* p, size_t len, int flags,
@@ -100,7 +95,7 @@ MEMMON_IN_MALLOC void MaybeRecord(void* p, size_t len, int flags,
   StackRecord* stack = CaptureStack(t);
   t.in_hook = false;
   g_mmaps.Insert(reinterpret_cast<uintptr_t>(p), PageRound(len),
-                 g_stacks.Ref(stack), MonotonicNanos());
+                 g_stacks.Ref(stack), ClockNanos(CLOCK_MONOTONIC));
   errno = saved_errno;
 }
 

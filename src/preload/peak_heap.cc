@@ -7,6 +7,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "preload/alloc_clock.h"
+
 namespace memmon::preload {
 
 bool PeakHeap::Init(std::size_t capacity, double growth, int64_t min_bytes) {
@@ -39,11 +41,8 @@ void PeakHeap::Save(const LiveTable& table, int64_t live_bytes) noexcept {
         ++truncated;
       }
     });
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     info_.bytes = live_bytes;
-    info_.time_nanos = static_cast<int64_t>(ts.tv_sec) * 1000000000 +
-                       static_cast<int64_t>(ts.tv_nsec);
+    info_.time_nanos = ClockNanos(CLOCK_MONOTONIC);
     info_.samples = n;
     info_.truncated = truncated;
     ++info_.saves;

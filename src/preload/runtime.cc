@@ -37,6 +37,7 @@
 #include <atomic>
 
 #include "memmon/memmon_preload.h"
+#include "preload/alloc_clock.h"
 #include "preload/contention_math.h"
 #include "preload/exit_dump.h"
 #include "preload/in_malloc.h"
@@ -83,12 +84,6 @@ struct Runtime {
   pid_t http_pid;
 };
 Runtime g_rt{};
-
-int64_t NowNanos(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 void Warn(const char* what, const char* detail) {
   char line[PATH_MAX + 256];
@@ -357,8 +352,8 @@ long WithRawHeap(const char* reason, char* error, size_t error_len, Use use) {
         const char* comments[] = {line1, line2};
         memmon_raw_heap heap{};
         heap.sample_rate = Config().rate;
-        heap.time_nanos = NowNanos(CLOCK_REALTIME);
-        heap.duration_nanos = NowNanos(CLOCK_MONOTONIC) - g_rt.start_nanos;
+        heap.time_nanos = ClockNanos(CLOCK_REALTIME);
+        heap.duration_nanos = ClockNanos(CLOCK_MONOTONIC) - g_rt.start_nanos;
         heap.site_count = count;
         heap.sites = sites;
         heap.comment_count = 2;
@@ -428,7 +423,7 @@ int WritePeakProfile(const char* path, const char* reason, char* error,
             s.inuse_objects += SampleWeightObjects(size, rate);
           });
         }
-        const int64_t mono = NowNanos(CLOCK_MONOTONIC);
+        const int64_t mono = ClockNanos(CLOCK_MONOTONIC);
         const int64_t at = info.bytes > 0 ? info.time_nanos : mono;
         char line1[256], line2[512];
         snprintf(line1, sizeof(line1), "memmon peak heap profile; reason: %s",
@@ -452,7 +447,7 @@ int WritePeakProfile(const char* path, const char* reason, char* error,
         const char* comments[] = {line1, line2};
         memmon_raw_heap heap{};
         heap.sample_rate = Config().rate;
-        heap.time_nanos = NowNanos(CLOCK_REALTIME) - (mono - at);
+        heap.time_nanos = ClockNanos(CLOCK_REALTIME) - (mono - at);
         heap.duration_nanos = at - g_rt.start_nanos;
         heap.site_count = n;
         heap.sites = sites;
@@ -548,8 +543,8 @@ int WriteContention(const char* kind, LockProfileState state, const char* path,
           memmon_raw_contention raw{};
           raw.kind = kind;
           raw.rate = state.rate;
-          raw.time_nanos = NowNanos(CLOCK_REALTIME);
-          raw.duration_nanos = NowNanos(CLOCK_MONOTONIC) - g_rt.start_nanos;
+          raw.time_nanos = ClockNanos(CLOCK_REALTIME);
+          raw.duration_nanos = ClockNanos(CLOCK_MONOTONIC) - g_rt.start_nanos;
           raw.site_count = n;
           raw.sites = sites;
           raw.comment_count = 3;
@@ -606,7 +601,7 @@ long WithRawMmap(const char* reason, char* error, size_t error_len, Use use) {
           return -1;
         }
         size_t n = 0;
-        const int64_t now = NowNanos(CLOCK_MONOTONIC);
+        const int64_t now = ClockNanos(CLOCK_MONOTONIC);
         table.ForEach(
             [&](uintptr_t start, uintptr_t length, uint32_t ref, int64_t at) {
               if (n >= MmapTable::kCapacity) return;
@@ -632,7 +627,7 @@ long WithRawMmap(const char* reason, char* error, size_t error_len, Use use) {
                  static_cast<unsigned long long>(table.approximations()));
         const char* comments[] = {line1, line2};
         memmon_raw_mmap raw{};
-        raw.time_nanos = NowNanos(CLOCK_REALTIME);
+        raw.time_nanos = ClockNanos(CLOCK_REALTIME);
         raw.duration_nanos = now - g_rt.start_nanos;
         raw.mapping_count = n;
         raw.mappings = maps;
@@ -833,7 +828,7 @@ void PublishStatus(bool at_exit) {
   __atomic_thread_fence(__ATOMIC_RELEASE);
   Store(&page->updates, __atomic_load_n(&page->updates, __ATOMIC_RELAXED) + 1);
   Store(reinterpret_cast<uint64_t*>(&page->time_nanos),
-        static_cast<uint64_t>(NowNanos(CLOCK_MONOTONIC)));
+        static_cast<uint64_t>(ClockNanos(CLOCK_MONOTONIC)));
   if (at_exit) Store(&page->exited, 1);
   Store(&page->last_snapshot, static_cast<uint64_t>(g_rt.snapshot_seq.load()));
   Store(&page->counters.allocations, c.allocations);
@@ -852,11 +847,11 @@ void PublishStatus(bool at_exit) {
   Store(&page->allocator_time.cpu_nanos, at.cpu_nanos);
   // mallinfo2() walks the free lists (10 ms with 100 000 free chunks): it
   // runs only when the time since the last call is 100x what that call cost.
-  int64_t now = NowNanos(CLOCK_MONOTONIC);
+  int64_t now = ClockNanos(CLOCK_MONOTONIC);
   if (g_rt.mallinfo2 != nullptr &&
       now - g_rt.mallinfo_last_nanos >= 100 * g_rt.mallinfo_cost_nanos) {
     struct mallinfo2 mi = g_rt.mallinfo2();
-    g_rt.mallinfo_last_nanos = NowNanos(CLOCK_MONOTONIC);
+    g_rt.mallinfo_last_nanos = ClockNanos(CLOCK_MONOTONIC);
     g_rt.mallinfo_cost_nanos = g_rt.mallinfo_last_nanos - now;
     Store(&page->heap_free_bytes, mi.fordblks);
     Store(&page->heap_system_bytes, mi.arena + mi.hblkhd);
@@ -950,13 +945,13 @@ void* WriterThread(void*) {
   const int64_t period = static_cast<int64_t>(g_rt.interval_s * 1e9);
   const int64_t status_period =
       static_cast<int64_t>(g_rt.status_interval_s * 1e9);
-  int64_t next = NowNanos(CLOCK_MONOTONIC) + period;
-  int64_t next_status = NowNanos(CLOCK_MONOTONIC);
+  int64_t next = ClockNanos(CLOCK_MONOTONIC) + period;
+  int64_t next_status = ClockNanos(CLOCK_MONOTONIC);
   while (!g_rt.stopping.load()) {
-    if (status_period > 0 && NowNanos(CLOCK_MONOTONIC) >= next_status) {
+    if (status_period > 0 && ClockNanos(CLOCK_MONOTONIC) >= next_status) {
       ServeStatusRequests();
       PublishStatus(false);
-      next_status = NowNanos(CLOCK_MONOTONIC) + status_period;
+      next_status = ClockNanos(CLOCK_MONOTONIC) + status_period;
     }
     int64_t wake_at = -1;  // monotonic; -1: no deadline
     if (period > 0) wake_at = next;
@@ -966,7 +961,7 @@ void* WriterThread(void*) {
     int rc;
     if (wake_at >= 0) {
       int64_t deadline =
-          NowNanos(CLOCK_REALTIME) + (wake_at - NowNanos(CLOCK_MONOTONIC));
+          ClockNanos(CLOCK_REALTIME) + (wake_at - ClockNanos(CLOCK_MONOTONIC));
       timespec ts{static_cast<time_t>(deadline / 1000000000),
                   static_cast<long>(deadline % 1000000000)};
       rc = sem_timedwait(&g_rt.wake, &ts);
@@ -978,9 +973,9 @@ void* WriterThread(void*) {
     if (g_rt.pending_signal_snapshots.exchange(0) > 0) {
       WriteNumberedSnapshot("signal");
     }
-    if (period > 0 && NowNanos(CLOCK_MONOTONIC) >= next) {
+    if (period > 0 && ClockNanos(CLOCK_MONOTONIC) >= next) {
       WritePeriodicSnapshot();
-      next = NowNanos(CLOCK_MONOTONIC) + period;
+      next = ClockNanos(CLOCK_MONOTONIC) + period;
     }
   }
   g_rt.writer_running.store(false);
@@ -1067,7 +1062,7 @@ __attribute__((constructor)) void StartRuntime() {
   PrepareMmapHooks();            // before sampling (and recording) starts
   PrepareSampling();             // initialises, then readies the unwinder
   pthread_mutex_init(&g_rt.write_mu, nullptr);
-  g_rt.start_nanos = NowNanos(CLOCK_MONOTONIC);
+  g_rt.start_nanos = ClockNanos(CLOCK_MONOTONIC);
   g_rt.pid = getpid();
   const char* root = getenv("MEMMON_ROOT_PID");
   if (root == nullptr || *root == '\0') {

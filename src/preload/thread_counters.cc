@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "preload/alloc_clock.h"
 #include "preload/real_allocator.h"
 #include "preload/sampler.h"
 #include "preload/sampling_path.h"
@@ -32,12 +33,6 @@ constinit bool g_thread_key_ok = false;
 // together at initialisation (alloc_clock.h).
 constinit uint64_t g_clock_start_ticks = 0;
 constinit int64_t g_clock_start_nanos = 0;
-
-int64_t NowNanos(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 void Fold(CounterSlot* from, CounterSlot* into) {
   into->allocations.fetch_add(from->allocations.exchange(0),
@@ -97,7 +92,7 @@ void ThreadExit(void*) {
 }  // namespace
 
 void InitThreadCounters() {
-  g_clock_start_nanos = NowNanos(CLOCK_MONOTONIC);  // the vDSO: no allocation
+  g_clock_start_nanos = ClockNanos(CLOCK_MONOTONIC);  // the vDSO: no allocation
   g_clock_start_ticks = Ticks();
   uint64_t overhead = 0;
   for (int i = 0; i < 64; ++i) {
@@ -207,11 +202,11 @@ void ReadAllocatorTime(memmon_preload_allocator_time* out) {
         ticks += g_slots[i].allocator_ticks.load(std::memory_order_relaxed);
     }
   }
-  const int64_t now_nanos = NowNanos(CLOCK_MONOTONIC);
+  const int64_t now_nanos = ClockNanos(CLOCK_MONOTONIC);
   const uint64_t now_ticks = Ticks();
   out->allocator_nanos = TicksToNanos(
       ticks, g_clock_start_ticks, g_clock_start_nanos, now_ticks, now_nanos);
-  out->cpu_nanos = static_cast<uint64_t>(NowNanos(CLOCK_PROCESS_CPUTIME_ID));
+  out->cpu_nanos = static_cast<uint64_t>(ClockNanos(CLOCK_PROCESS_CPUTIME_ID));
 }
 
 }  // namespace memmon::preload
