@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "base/export.h"
 #include "memmon/memmon_preload.h"
 #include "profile/contention_profile.h"
 #include "profile/heap_profile.h"
@@ -86,7 +87,7 @@ void SetError(const std::string& message, char* error, size_t error_len) {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) int memmon_writer_write_heap(
+MEMMON_EXPORT int memmon_writer_write_heap(
     const memmon_raw_heap* heap, const char* path, char* error,
     size_t error_len) {
   memmon::Status status;
@@ -100,7 +101,7 @@ extern "C" __attribute__((visibility("default"))) int memmon_writer_write_heap(
   return -1;
 }
 
-extern "C" __attribute__((visibility("default"))) long memmon_writer_top_sites(
+MEMMON_EXPORT long memmon_writer_top_sites(
     const memmon_raw_heap* heap, char* out, size_t size, unsigned max_sites) {
   using namespace memmon::profile;
   if (out == nullptr || size == 0) return -1;
@@ -131,7 +132,7 @@ extern "C" __attribute__((visibility("default"))) long memmon_writer_top_sites(
 }
 
 // ---- mutex and block profiles -----------------------------------------------
-extern "C" __attribute__((visibility("default"))) int
+MEMMON_EXPORT int
 memmon_writer_write_contention(const memmon_raw_contention* raw,
                                const char* path, char* error,
                                size_t error_len) {
@@ -191,7 +192,7 @@ memmon::profile::Profile MmapProfileOf(const memmon_raw_mmap* raw) {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) int memmon_writer_write_mmap(
+MEMMON_EXPORT int memmon_writer_write_mmap(
     const memmon_raw_mmap* raw, const char* path, char* error,
     size_t error_len) {
   memmon::Status status;
@@ -205,7 +206,7 @@ extern "C" __attribute__((visibility("default"))) int memmon_writer_write_mmap(
   return -1;
 }
 
-extern "C" __attribute__((visibility("default"))) long memmon_writer_mmap_sites(
+MEMMON_EXPORT long memmon_writer_mmap_sites(
     const memmon_raw_mmap* raw, char* out, size_t size, unsigned max_mappings) {
   if (out == nullptr || size == 0) return -1;
   try {
