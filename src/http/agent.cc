@@ -35,9 +35,9 @@ int Fail(char* error, std::size_t len, const std::string& why) {
 
 }  // namespace
 
-MEMMON_EXPORT int memmon_agent_start(
-    const char* address, char* bound, size_t bound_len, char* error,
-    size_t error_len) {
+MEMMON_EXPORT int memmon_agent_start(const char* address, char* bound,
+                                     size_t bound_len, char* error,
+                                     size_t error_len) {
   std::lock_guard lock(g_mu);
   if (g_server) return Fail(error, error_len, "already serving");
   memmon::MonitorConfig config = memmon::DefaultMonitorConfig();

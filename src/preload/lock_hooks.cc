@@ -177,8 +177,8 @@ MEMMON_IN_MALLOC uint64_t NextDraw(LockThread& lt) {  // xorshift64*
 }
 
 template <typename Fn>
-MEMMON_IN_MALLOC void Resolve(std::atomic<Fn>& slot, void* libc, const char* name,
-             const char* version = nullptr) {
+MEMMON_IN_MALLOC void Resolve(std::atomic<Fn>& slot, void* libc,
+                              const char* name, const char* version = nullptr) {
   void* f = version != nullptr ? dlvsym(RTLD_NEXT, name, version)
                                : dlsym(RTLD_NEXT, name);
   if (f == nullptr && libc != nullptr) {
@@ -341,7 +341,8 @@ MEMMON_IN_MALLOC MEMMON_NOINLINE int MutexLockSlow(pthread_mutex_t* m,
 }
 
 // pthread_mutex_lock before the real functions are known.
-MEMMON_IN_MALLOC MEMMON_NOINLINE int MutexLockUnresolved(pthread_mutex_t* m) noexcept {
+MEMMON_IN_MALLOC MEMMON_NOINLINE int MutexLockUnresolved(
+    pthread_mutex_t* m) noexcept {
   if (t_lock.resolving) return __pthread_mutex_lock(m);
   MutexFn lock = Real(g_locks.mutex_lock);
   if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0) {

@@ -87,9 +87,9 @@ void SetError(const std::string& message, char* error, size_t error_len) {
 
 }  // namespace
 
-MEMMON_EXPORT int memmon_writer_write_heap(
-    const memmon_raw_heap* heap, const char* path, char* error,
-    size_t error_len) {
+MEMMON_EXPORT int memmon_writer_write_heap(const memmon_raw_heap* heap,
+                                           const char* path, char* error,
+                                           size_t error_len) {
   memmon::Status status;
   try {
     status = memmon::profile::WriteProfileFile(ProfileOf(heap), path);
@@ -101,8 +101,9 @@ MEMMON_EXPORT int memmon_writer_write_heap(
   return -1;
 }
 
-MEMMON_EXPORT long memmon_writer_top_sites(
-    const memmon_raw_heap* heap, char* out, size_t size, unsigned max_sites) {
+MEMMON_EXPORT long memmon_writer_top_sites(const memmon_raw_heap* heap,
+                                           char* out, size_t size,
+                                           unsigned max_sites) {
   using namespace memmon::profile;
   if (out == nullptr || size == 0) return -1;
   try {
@@ -132,10 +133,9 @@ MEMMON_EXPORT long memmon_writer_top_sites(
 }
 
 // ---- mutex and block profiles -----------------------------------------------
-MEMMON_EXPORT int
-memmon_writer_write_contention(const memmon_raw_contention* raw,
-                               const char* path, char* error,
-                               size_t error_len) {
+MEMMON_EXPORT int memmon_writer_write_contention(
+    const memmon_raw_contention* raw, const char* path, char* error,
+    size_t error_len) {
   using namespace memmon::profile;
   memmon::Status status;
   try {
@@ -192,9 +192,9 @@ memmon::profile::Profile MmapProfileOf(const memmon_raw_mmap* raw) {
 
 }  // namespace
 
-MEMMON_EXPORT int memmon_writer_write_mmap(
-    const memmon_raw_mmap* raw, const char* path, char* error,
-    size_t error_len) {
+MEMMON_EXPORT int memmon_writer_write_mmap(const memmon_raw_mmap* raw,
+                                           const char* path, char* error,
+                                           size_t error_len) {
   memmon::Status status;
   try {
     status = memmon::profile::WriteProfileFile(MmapProfileOf(raw), path);
@@ -206,8 +206,9 @@ MEMMON_EXPORT int memmon_writer_write_mmap(
   return -1;
 }
 
-MEMMON_EXPORT long memmon_writer_mmap_sites(
-    const memmon_raw_mmap* raw, char* out, size_t size, unsigned max_mappings) {
+MEMMON_EXPORT long memmon_writer_mmap_sites(const memmon_raw_mmap* raw,
+                                            char* out, size_t size,
+                                            unsigned max_mappings) {
   if (out == nullptr || size == 0) return -1;
   try {
     std::string text =
