@@ -29,10 +29,10 @@
 // stricter still (async-signal-safe: exit_dump.h). dlopen, dlclose and
 // deepbind.cc run outside malloc, on the program's own calls.
 //
-// Such a function may run for any allocation of the program: in a
-// constructor before main, in code that holds the program's own locks, in
-// another library's dl_iterate_phdr callback, in a thread being torn down.
-// The rules it follows, as the code follows them:
+// A MEMMON_IN_MALLOC function may run for any allocation of the program:
+// in a constructor before main, in code that holds the program's own
+// locks, in another library's dl_iterate_phdr callback, in a thread being
+// torn down. The rules it follows, as the code follows them:
 //
 // 1. No allocation through the hooked allocator. The sampler's own memory
 //    is static (the bootstrap arena, the globals), initial-exec TLS
