@@ -48,9 +48,14 @@ for f in memmon.h version.h profiler.h memmon_preload.h fs/lru_cache.h \
   [[ -f $prefix/include/memmon/$f ]] || fail "include/memmon/$f not installed"
 done
 for f in libmemmon.a libmemmon_profiler.a libmemmon_profile.a libmemmon_fs.a \
-  pkgconfig/memmon-profiler.pc pkgconfig/memmon-fs.pc cmake/memmon/memmonConfig.cmake; do
+  libmemmon_http.a pkgconfig/memmon-profiler.pc pkgconfig/memmon-fs.pc cmake/memmon/memmonConfig.cmake; do
   [[ -f $libdir/$f ]] || fail "$libdir/$f not installed"
 done
+if [[ $sampler == ON ]]; then
+  for f in libmemmon_preload.so libmemmon_heap.so libmemmon_writer.so libmemmon_agent.so; do
+    [[ -f $libdir/$f ]] || fail "$libdir/$f not installed"
+  done
+fi
 ! compgen -G "$libdir/libmemmon.so*" >/dev/null || fail "a shared libmemmon is installed"
 ! find "$prefix/include" -name procfs.h | grep -q . || fail "an internal header is installed"
 
@@ -71,10 +76,14 @@ run_consumers() {
   fi
 }
 
-# (a) CMake: find_package(memmon), memmon::memmon and memmon::profiler.
+# (a) CMake: find_package(memmon), memmon::memmon, memmon::profiler,
+# memmon::fs and memmon::http.
 quiet cmake -S "$consumer" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix"
 quiet cmake --build "$work/cmake"
 run_consumers find_package "$work/cmake"
+# memmon::http (CMake only): a monitor served, its /metrics read back.
+expect "find_package http consumer" 'http: /metrics 200 with memmon_rss_bytes' \
+  "$work/cmake/http_consumer"
 if [[ $sampler == ON ]]; then
   # memmon::heap: the sampler linked, no LD_PRELOAD.
   expect "find_package heap consumer, sampler linked" 'sampler: allocations=[1-9][0-9]*' \

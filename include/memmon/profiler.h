@@ -132,16 +132,20 @@ class Profiler {
                                          std::chrono::nanoseconds interval,
                                          std::stop_token stop = {});
 
-  // Leaks in `samples` (oldest first), judged as the monitor judges them: a
-  // quantity (heap in use, RSS when no sample knows the heap; threads; open
-  // descriptors) leaks when ClassifyGrowth (memmon/growth.h), with the
-  // monitor's default trend options, calls its series kUnbounded -- its
-  // floor rises steadily now -- and the fitted floor has grown by at least
-  // `threshold_pct` percent over the first sample. A warm-up that levels
-  // off, a cache that fills, a single step and a sawtooth over a flat floor
-  // are not leaks. Samples missing a quantity are skipped for it; at most
-  // the last kMaxGrowthSamples are judged; a series shorter than the trend
-  // window (10 samples by default) is never called a leak.
+  // Leaks in `samples` (oldest first), with the growth classifier the
+  // monitor's trend rules use: a quantity (heap in use, RSS when no sample
+  // knows the heap; threads; open descriptors) leaks when ClassifyGrowth
+  // (memmon/growth.h), with the monitor's default trend options, calls its
+  // series kUnbounded -- its floor rises steadily now -- and the fitted
+  // floor has grown by at least `threshold_pct` percent over the first
+  // sample. A warm-up that levels off, a cache that fills, a single step and
+  // a sawtooth over a flat floor are not leaks. Samples missing a quantity
+  // are skipped for it; at most the last kMaxGrowthSamples are judged; a
+  // series shorter than the trend window (10 samples by default) is never
+  // called a leak. Unlike the monitor it applies no absolute floor
+  // (MonitorConfig::growth_floor_bytes, thread_growth_floor,
+  // fd_growth_floor), keeps no long history of block minima, and has no
+  // refill rule or early warning (docs/profiler.md says what that changes).
   static std::vector<LeakDetection> DetectLeaks(
       const std::vector<Sample>& samples, double threshold_pct);
 

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "base/format.h"
+#include "base/mutex.h"
 #include "cli/command.h"
 #include "cli/heap_series.h"
 #include "cli/http.h"
@@ -748,7 +749,7 @@ class Run {
     bool had_baseline = engine_->baseline().has_value();
     std::vector<MemoryAlert> fired;
     {
-      std::lock_guard lock(served_mu_);
+      internal::MutexLock lock(&served_mu_);
       fired = engine_->Push(t, s);
       for (const MemoryAlert& a : fired) {
         int type = static_cast<int>(a.type);
@@ -1014,13 +1015,16 @@ class Run {
   uint64_t alert_count_ = 0;
 
   // --http: what the server reads, guarded by served_mu_ (the engine's
-  // history and baseline, the alerts and their counts by type).
+  // history and baseline, the alerts and their counts by type). The engine
+  // is not annotated: the sampling loop, its one writer, also reads it
+  // without the lock.
   class Served;
   std::unique_ptr<internal::HttpSource> MakeServed();
   std::unique_ptr<HttpServer> http_;
-  mutable std::mutex served_mu_;
-  std::deque<MemoryAlert> recent_alerts_;
-  std::array<uint64_t, kAlertTypeCount> fired_by_type_{}, open_by_type_{};
+  mutable internal::Mutex served_mu_;
+  std::deque<MemoryAlert> recent_alerts_ GUARDED_BY(served_mu_);
+  std::array<uint64_t, kAlertTypeCount> fired_by_type_ GUARDED_BY(served_mu_){};
+  std::array<uint64_t, kAlertTypeCount> open_by_type_ GUARDED_BY(served_mu_){};
   std::atomic<bool> sampling_done_{false};
 };
 
@@ -1035,7 +1039,7 @@ class Run::Served : public internal::HttpSource {
     MemoryStats st;
     st.sample_count = run_->sample_count_.load();
     st.running = !run_->sampling_done_.load();
-    std::lock_guard lock(run_->served_mu_);
+    internal::MutexLock lock(&run_->served_mu_);
     std::span<const Sample> h = run_->engine_->history();
     st.retained_samples = h.size();
     if (!h.empty()) st.current_sample = h.back();
@@ -1050,12 +1054,12 @@ class Run::Served : public internal::HttpSource {
     return st;
   }
   std::vector<Sample> Samples() const override {
-    std::lock_guard lock(run_->served_mu_);
+    internal::MutexLock lock(&run_->served_mu_);
     std::span<const Sample> h = run_->engine_->history();
     return {h.begin(), h.end()};
   }
   std::vector<MemoryAlert> Alerts() const override {
-    std::lock_guard lock(run_->served_mu_);
+    internal::MutexLock lock(&run_->served_mu_);
     return {run_->recent_alerts_.begin(), run_->recent_alerts_.end()};
   }
   const MonitorConfig& Config() const override { return run_->config_; }

@@ -103,6 +103,12 @@ struct BasicLruCache<kCounting>::Impl {
     int64_t published_objects GUARDED_BY(mu) = 0;
     int64_t published_bytes GUARDED_BY(mu) = 0;
     int64_t publish_bytes GUARDED_BY(mu) = 0;
+    // The same, as MaybePublish compares them (SetPublished()): the lowest
+    // entry count and bytes that need no publishing, and the byte span
+    // above the lowest that needs none either.
+    int64_t quiet_objects_low GUARDED_BY(mu) = 0;
+    int64_t quiet_bytes_low GUARDED_BY(mu) = 0;
+    uint64_t quiet_bytes_span GUARDED_BY(mu) = 0;
   };
 
   explicit Impl(const LruCacheOptions& o)
@@ -119,6 +125,7 @@ struct BasicLruCache<kCounting>::Impl {
       s.max_bytes = ShareOf(o.max_bytes, shard_count, i);
       s.max_entries = ShareOf(o.max_entries, shard_count, i);
       s.publish_bytes = PublishBytes(s.max_bytes);
+      SetPublished(s, 0, 0);
     }
     if (ttl.count() > 0 && o.sweep_interval.count() > 0) {
       sweep_interval = o.sweep_interval;
@@ -151,20 +158,30 @@ struct BasicLruCache<kCounting>::Impl {
     return static_cast<int64_t>(
         std::clamp<uint64_t>(shard_max_bytes / 64, 4 << 10, 1 << 20));
   }
+  // |now - published| >= limit as one unsigned comparison each, with the
+  // bounds worked out when the counter was last published: now - (published
+  // - (limit - 1)) falls outside [0, 2 (limit - 1)]. A subtraction and a
+  // comparison each on Put's path.
   void MaybePublish(Shard& s) REQUIRES(s.mu) {
     if constexpr (kCounting == Counting::kOn) {
-      int64_t objects =
-          static_cast<int64_t>(s.lru.size()) - s.published_objects;
-      int64_t bytes = static_cast<int64_t>(s.bytes) - s.published_bytes;
-      // |v| >= limit as one unsigned comparison each: v + (limit - 1)
-      // falls outside [0, 2 (limit - 1)].
-      if (static_cast<uint64_t>(objects + kPublishObjects - 1) >
+      if (static_cast<uint64_t>(static_cast<int64_t>(s.lru.size()) -
+                                s.quiet_objects_low) >
               2 * (kPublishObjects - 1) ||
-          static_cast<uint64_t>(bytes + s.publish_bytes - 1) >
-              static_cast<uint64_t>(2 * (s.publish_bytes - 1))) {
+          static_cast<uint64_t>(static_cast<int64_t>(s.bytes) -
+                                s.quiet_bytes_low) > s.quiet_bytes_span) {
         Publish(s);
       }
     }
+  }
+  // Records what the counter holds for the shard, and the bounds
+  // MaybePublish compares with.
+  static void SetPublished(Shard& s, int64_t objects, int64_t bytes)
+      REQUIRES(s.mu) {
+    s.published_objects = objects;
+    s.published_bytes = bytes;
+    s.quiet_objects_low = objects - (kPublishObjects - 1);
+    s.quiet_bytes_low = bytes - (s.publish_bytes - 1);
+    s.quiet_bytes_span = static_cast<uint64_t>(2 * (s.publish_bytes - 1));
   }
   // Out of line: the rare path, kept out of Put's.
   [[gnu::noinline]] void Publish(Shard& s) REQUIRES(s.mu) {
@@ -173,8 +190,7 @@ struct BasicLruCache<kCounting>::Impl {
       int64_t bytes = static_cast<int64_t>(s.bytes);
       if (objects != s.published_objects || bytes != s.published_bytes) {
         counter->Add(objects - s.published_objects, bytes - s.published_bytes);
-        s.published_objects = objects;
-        s.published_bytes = bytes;
+        SetPublished(s, objects, bytes);
       }
     }
   }
@@ -220,14 +236,18 @@ struct BasicLruCache<kCounting>::Impl {
     return removed;
   }
 
-  void SweepLoop() {
-    std::unique_lock l(sweep_mu);
-    while (!stopping) {
-      sweep_cv.wait_for(l, sweep_interval, [this] { return stopping; });
-      if (stopping) break;
-      l.unlock();
+  // Sweeps every sweep_interval until Close() sets `stopping`.
+  void SweepLoop() EXCLUDES(sweep_mu) {
+    for (;;) {
+      {
+        MutexLock l(&sweep_mu);
+        const auto deadline = std::chrono::steady_clock::now() + sweep_interval;
+        while (!stopping && sweep_cv.wait_until(sweep_mu, deadline) ==
+                                std::cv_status::no_timeout) {
+        }
+        if (stopping) return;
+      }
       Sweep();
-      l.lock();
     }
   }
 
@@ -238,12 +258,13 @@ struct BasicLruCache<kCounting>::Impl {
   const std::unique_ptr<Shard[]> shards;
   ObjectCounter* const counter;
 
-  std::mutex close_mu;  // serialises Close()
-  std::mutex sweep_mu;
-  std::condition_variable sweep_cv;
-  bool stopping = false;  // guarded by sweep_mu
+  Mutex close_mu;  // serialises Close()
+  Mutex sweep_mu;
+  std::condition_variable_any sweep_cv;
+  bool stopping GUARDED_BY(sweep_mu) = false;
   std::chrono::nanoseconds sweep_interval{0};
-  std::thread sweeper;
+  // Started by the constructor when there is a TTL; joined by Close().
+  std::thread sweeper GUARDED_BY(close_mu);
 };
 
 template <Counting kCounting>
@@ -343,6 +364,8 @@ void BasicLruCache<kCounting>::Resize(uint64_t max_bytes,
     s.publish_bytes = Impl::PublishBytes(s.max_bytes);
     impl_->EvictToFit(s, now);
     impl_->Publish(s);
+    // The new publish_bytes in MaybePublish's bounds.
+    Impl::SetPublished(s, s.published_objects, s.published_bytes);
   }
 }
 
@@ -353,9 +376,9 @@ uint64_t BasicLruCache<kCounting>::SweepExpired() {
 
 template <Counting kCounting>
 void BasicLruCache<kCounting>::Close() {
-  std::lock_guard close(impl_->close_mu);
+  MutexLock close(&impl_->close_mu);
   {
-    std::lock_guard l(impl_->sweep_mu);
+    MutexLock l(&impl_->sweep_mu);
     impl_->stopping = true;
   }
   impl_->sweep_cv.notify_all();

@@ -49,6 +49,25 @@ TEST(LruCache, GetPutDeleteClearAndStats) {
   EXPECT_EQ(st.evictions, 0u);
 }
 
+// Delete takes the exact key: deleting "blk/1" leaves "blk/10" and
+// "blk/1/x", which it prefixes, and "blk/", which prefixes it; with one
+// shard and with many (the keys may share a shard or not).
+TEST(LruCache, DeleteTakesTheExactKeyNotAPrefix) {
+  for (int shards : {1, 16}) {
+    SCOPED_TRACE(shards);
+    LruCache cache({.max_bytes = 1 << 20, .shards = shards});
+    for (const char* key : {"blk/", "blk/1", "blk/10", "blk/1/x"}) {
+      ASSERT_TRUE(cache.Put(key, std::string("v:") + key).ok());
+    }
+    EXPECT_TRUE(cache.Delete("blk/1"));
+    EXPECT_EQ(cache.Get("blk/1"), nullptr);
+    EXPECT_EQ(Str(cache.Get("blk/10")), "v:blk/10");
+    EXPECT_EQ(Str(cache.Get("blk/1/x")), "v:blk/1/x");
+    EXPECT_EQ(Str(cache.Get("blk/")), "v:blk/");
+    EXPECT_EQ(cache.Stats().entries, 3u);
+  }
+}
+
 TEST(LruCache, EvictsTheLeastRecentlyUsedByEntries) {
   LruCache cache({.max_bytes = 0, .max_entries = 3});
   EXPECT_EQ(cache.Stats().shards, 1);  // small: one exact LRU order

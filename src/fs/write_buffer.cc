@@ -337,9 +337,10 @@ struct BasicWriteBuffer<kCounting>::Impl {
   bool closed GUARDED_BY(mu) = false;
   bool stopping GUARDED_BY(mu) = false;
 
-  std::mutex close_mu;  // serialises Close()
-  bool joined = false;  // guarded by close_mu
-  std::vector<std::thread> threads;
+  Mutex close_mu;  // serialises Close()
+  bool joined GUARDED_BY(close_mu) = false;
+  // Started by the constructor; joined by the first Close().
+  std::vector<std::thread> threads GUARDED_BY(close_mu);
 };
 
 template <Counting kCounting>
@@ -428,7 +429,7 @@ int BasicWriteBuffer<kCounting>::FlushDue() {
 template <Counting kCounting>
 Status BasicWriteBuffer<kCounting>::Close() {
   Impl& d = *impl_;
-  std::lock_guard close(d.close_mu);
+  MutexLock close(&d.close_mu);
   if (d.joined) return Status::Ok();
   {
     MutexLock l(&d.mu);

@@ -361,6 +361,50 @@ TEST(WriteBuffer, ATransientFailureIsRetriedAndDeliveredOnce) {
   ledger.Verify();
 }
 
+// The times at which a flush callback that always fails is called for one
+// buffer, given up after `attempts` calls with these backoffs. A call's
+// time is taken as it starts, and the retry's wait starts after it
+// returned, so consecutive calls are at least the backoff apart.
+std::vector<std::chrono::steady_clock::time_point> FailingCallTimes(
+    int attempts, std::chrono::nanoseconds initial_backoff,
+    std::chrono::nanoseconds max_backoff) {
+  Ledger ledger;
+  std::mutex calls_mu;
+  std::vector<std::chrono::steady_clock::time_point> calls;
+  WriteBufferOptions o = To(ledger);
+  o.flush = [&](std::string_view k, std::string_view d, uint64_t off) {
+    {
+      std::lock_guard l(calls_mu);
+      calls.push_back(std::chrono::steady_clock::now());
+    }
+    return ledger.Deliver(k, d, off, Status::IoError("store refused"));
+  };
+  o.max_attempts = attempts;
+  o.initial_backoff = initial_backoff;
+  o.max_backoff = max_backoff;
+  {
+    WriteBuffer wb(o);
+    EXPECT_TRUE(Put(wb, ledger, "a", 0, "data").ok());
+    EXPECT_EQ(wb.FlushAll().code(), StatusCode::kIoError);
+    EXPECT_EQ(wb.Stats().flush_retries, static_cast<uint64_t>(attempts - 1));
+  }  // the flushers joined: on_failure has run
+  EXPECT_EQ(ledger.failed(), 1u);
+  ledger.Verify();
+  std::lock_guard l(calls_mu);
+  return calls;
+}
+
+// A failed flush is retried after initial_backoff, then after twice that,
+// and so on (lower bounds only: a loaded machine may take longer, never
+// shorter).
+TEST(WriteBuffer, RetriesWaitTheBackoffDoublingEachTime) {
+  auto calls = FailingCallTimes(4, 10ms, 1s);
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_GE(calls[1] - calls[0], 10ms);
+  EXPECT_GE(calls[2] - calls[1], 20ms);
+  EXPECT_GE(calls[3] - calls[2], 40ms);
+}
+
 TEST(WriteBuffer, FlushOfOneKeyLeavesTheOthers) {
   Ledger ledger;
   WriteBuffer wb(To(ledger));
@@ -435,24 +479,40 @@ TEST(WriteBuffer, ConcurrentCloseWhileWriting) {
     WriteBufferOptions o = To(ledger);
     o.max_buffer_bytes = 64;
     WriteBuffer wb(o);
-    std::atomic<bool> stop{false};
+    // The closers start once each writer has had a write accepted; each
+    // writer writes until one is refused because the buffer is closed.
+    std::latch writing(2);
+    std::atomic<uint64_t> accepted{0};
     std::vector<std::thread> writers;
     for (int t = 0; t < 2; ++t) {
       writers.emplace_back([&, t] {
         std::string key = "w" + std::to_string(t);
         uint64_t off = 0;
-        while (!stop.load()) {
-          if (Put(wb, ledger, key, off, "0123456789").ok()) off += 10;
+        for (;;) {
+          Status s = Put(wb, ledger, key, off, "0123456789");
+          if (s.ok()) {
+            if (off == 0) writing.count_down();
+            off += 10;
+            accepted.fetch_add(1);
+          } else if (s.code() == StatusCode::kFailedPrecondition) {
+            break;  // closed
+          }
         }
       });
     }
     std::vector<std::thread> closers;
     for (int t = 0; t < 3; ++t) {
-      closers.emplace_back([&wb] { EXPECT_TRUE(wb.Close().ok()); });
+      closers.emplace_back([&] {
+        writing.wait();
+        EXPECT_TRUE(wb.Close().ok());
+      });
     }
     for (auto& c : closers) c.join();
-    stop = true;
     for (auto& w : writers) w.join();
+    EXPECT_GE(accepted.load(), 2u);
+    EXPECT_EQ(wb.Stats().writes, accepted.load());
+    EXPECT_GE(wb.Stats().writes_rejected, 2u);
+    EXPECT_EQ(wb.Stats().bytes_flushed, 10 * accepted.load());
     EXPECT_EQ(wb.Stats().pending_bytes, 0u);
     EXPECT_EQ(wb.Write("late", 0, "x").code(), StatusCode::kFailedPrecondition);
   }
@@ -491,6 +551,7 @@ TEST(WriteBuffer, ConcurrentWritersLoseNothing) {
     o.max_attempts = 2;
     o.initial_backoff = 0ms;
     WriteBuffer wb(o);
+    std::atomic<uint64_t> accepted{0}, refused{0};
     std::vector<std::thread> writers;
     for (int t = 0; t < 4; ++t) {
       writers.emplace_back([&, t] {
@@ -502,7 +563,12 @@ TEST(WriteBuffer, ConcurrentWritersLoseNothing) {
           uint64_t& off = next[key];
           if (rng() % 10 == 0) off += 1 + rng() % 50;  // a gap
           std::string data(1 + rng() % 40, static_cast<char>('a' + rng() % 26));
-          if (Put(wb, ledger, key, off, data).ok()) off += data.size();
+          if (Put(wb, ledger, key, off, data).ok()) {
+            off += data.size();
+            accepted.fetch_add(1);
+          } else {
+            refused.fetch_add(1);
+          }
           if (i % 500 == 0) wb.Flush(key).IgnoreError();
         }
       });
@@ -514,7 +580,11 @@ TEST(WriteBuffer, ConcurrentWritersLoseNothing) {
     EXPECT_EQ(st.bytes_flushed + st.bytes_failed, st.bytes_written);
     EXPECT_GT(st.flushes_failed, 0u);
     EXPECT_GT(st.flush_retries, 0u);
-    EXPECT_GT(st.writes_rejected + st.writes, 0u);
+    // The stats count every call as the writers saw it.
+    EXPECT_EQ(st.writes, accepted.load());
+    EXPECT_EQ(st.writes_rejected, refused.load());
+    EXPECT_EQ(st.writes + st.writes_rejected, 4u * 3000u);
+    EXPECT_GT(st.writes, 0u);
   }
   EXPECT_EQ(buffers.count(), 0);
   EXPECT_EQ(buffers.bytes(), 0);

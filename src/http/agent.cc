@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "base/export.h"
 #include "memmon/http_server.h"
 #include "memmon/memmon_preload.h"
 #include "memmon/monitor.h"
@@ -34,9 +35,9 @@ int Fail(char* error, std::size_t len, const std::string& why) {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) int memmon_agent_start(
-    const char* address, char* bound, size_t bound_len, char* error,
-    size_t error_len) {
+MEMMON_EXPORT int memmon_agent_start(const char* address, char* bound,
+                                     size_t bound_len, char* error,
+                                     size_t error_len) {
   std::lock_guard lock(g_mu);
   if (g_server) return Fail(error, error_len, "already serving");
   memmon::MonitorConfig config = memmon::DefaultMonitorConfig();
@@ -73,7 +74,7 @@ extern "C" __attribute__((visibility("default"))) int memmon_agent_start(
   return 0;
 }
 
-extern "C" __attribute__((visibility("default"))) void memmon_agent_stop() {
+MEMMON_EXPORT void memmon_agent_stop() {
   std::lock_guard lock(g_mu);
   if (g_server) g_server->Stop();
   if (g_monitor) g_monitor->Stop();

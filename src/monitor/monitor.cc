@@ -75,8 +75,8 @@ struct MemoryMonitor::Impl {
       std::make_shared<std::vector<AlertCallback>>();
 
   // --- the sampling thread, guarded by run_mu ---
-  std::mutex run_mu;
-  std::jthread thread;
+  internal::Mutex run_mu;
+  std::jthread thread GUARDED_BY(run_mu);
   std::atomic<bool> running{false};
   std::mutex wait_mu;
   std::condition_variable_any wake;
@@ -295,15 +295,20 @@ MemoryMonitor::MemoryMonitor(MonitorConfig config,
 
 MemoryMonitor::~MemoryMonitor() {
   Stop();
-  // A Stop() called from the sampling thread could not join it.
-  if (impl_->thread.joinable() &&
-      impl_->thread.get_id() != std::this_thread::get_id()) {
-    impl_->thread.join();
+  // A Stop() called from the sampling thread could not join it: joined
+  // here, outside run_mu (the thread may still be in a Stop() of its own).
+  std::jthread thread;
+  {
+    internal::MutexLock rl(&impl_->run_mu);
+    if (impl_->thread.get_id() != std::this_thread::get_id()) {
+      thread = std::move(impl_->thread);
+    }
   }
+  if (thread.joinable()) thread.join();
 }
 
 Status MemoryMonitor::Start() {
-  std::lock_guard rl(impl_->run_mu);
+  internal::MutexLock rl(&impl_->run_mu);
   if (impl_->running) {
     return Status::FailedPrecondition("the monitor is already running");
   }
@@ -320,7 +325,7 @@ Status MemoryMonitor::Start() {
 }
 
 void MemoryMonitor::Stop() {
-  std::lock_guard rl(impl_->run_mu);
+  internal::MutexLock rl(&impl_->run_mu);
   impl_->running = false;
   if (!impl_->thread.joinable()) return;
   impl_->thread.request_stop();  // wakes the interval wait

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "base/mutex.h"
+
 namespace memmon {
 namespace internal {
 namespace {
@@ -76,7 +78,7 @@ ObjectCounter& ObjectRegistry::Track(std::string_view name,
                                      std::optional<uint64_t> threshold) {
   ObjectCounter* c = Find(name);
   if (c == nullptr) {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     c = Find(name);  // another thread may have added it
     if (c == nullptr) {
       auto id = static_cast<uint32_t>(counters_.size());
@@ -112,7 +114,7 @@ Slot* ObjectRegistry::SlotFor(uint32_t id) {
     block = new (std::nothrow) ThreadBlock();
     if (block == nullptr) return nullptr;
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       block->next = blocks_;
       blocks_ = block;
     }
@@ -145,7 +147,7 @@ void ObjectRegistry::AddSlow(const ObjectCounter& c, uint64_t inc, uint64_t dec,
 }
 
 void ObjectRegistry::ReleaseThread(ThreadBlock* block) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   for (uint32_t c = 0; c < kMaxChunks; ++c) {
     Slot* slots = block->chunks[c].load(std::memory_order_relaxed);
     if (slots == nullptr) continue;
@@ -183,7 +185,7 @@ CounterTotals ObjectRegistry::TotalsLocked(uint32_t id) const {
 }
 
 CounterTotals ObjectRegistry::Totals(uint32_t id) const {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   return TotalsLocked(id);
 }
 
@@ -231,7 +233,7 @@ void ObjectRegistry::ObserveLocked(uint32_t id,
 void ObjectRegistry::Observe(std::chrono::system_clock::time_point now,
                              double rearm_fraction,
                              std::vector<ObjectEvent>* events) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   for (uint32_t id = 0; id < counters_.size(); ++id) {
     ObserveLocked(id, now, rearm_fraction, events);
   }
@@ -256,7 +258,7 @@ TrackedObject ObjectRegistry::SnapshotLocked(uint32_t id) const {
 }
 
 std::vector<TrackedObject> ObjectRegistry::Snapshot() const {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   std::vector<TrackedObject> out;
   out.reserve(counters_.size());
   for (uint32_t id = 0; id < counters_.size(); ++id) {

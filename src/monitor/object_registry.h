@@ -25,11 +25,11 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "memmon/object_counter.h"
 
 namespace memmon::internal {
@@ -130,20 +130,25 @@ class ObjectRegistry {
     bool tracking_error = false;
   };
 
-  CounterTotals TotalsLocked(uint32_t id) const;
+  CounterTotals TotalsLocked(uint32_t id) const REQUIRES(mu_);
   void ObserveLocked(uint32_t id, std::chrono::system_clock::time_point now,
-                     double rearm_fraction, std::vector<ObjectEvent>* events);
-  TrackedObject SnapshotLocked(uint32_t id) const;
+                     double rearm_fraction, std::vector<ObjectEvent>* events)
+      REQUIRES(mu_);
+  TrackedObject SnapshotLocked(uint32_t id) const REQUIRES(mu_);
   static uint64_t Hash(std::string_view name);
 
-  mutable std::mutex mu_;
-  std::vector<std::unique_ptr<ObjectCounter>> counters_;  // by id
-  std::deque<Slot> overflow_;       // by id; stable addresses
-  std::deque<Slot> retired_;        // by id
-  std::vector<Observed> observed_;  // by id
-  ThreadBlock* blocks_ = nullptr;
+  // Guards the tables below and every ThreadBlock's `next`; the names are
+  // read without it (names_), the slots by their owners without it.
+  mutable Mutex mu_;
+  std::vector<std::unique_ptr<ObjectCounter>> counters_
+      GUARDED_BY(mu_);                              // by id
+  std::deque<Slot> overflow_ GUARDED_BY(mu_);       // by id; stable addresses
+  std::deque<Slot> retired_ GUARDED_BY(mu_);        // by id
+  std::vector<Observed> observed_ GUARDED_BY(mu_);  // by id
+  ThreadBlock* blocks_ GUARDED_BY(mu_) = nullptr;
   std::atomic<const NameTable*> names_{nullptr};
-  std::vector<std::unique_ptr<NameTable>> name_tables_;  // all ever published
+  // All ever published.
+  std::vector<std::unique_ptr<NameTable>> name_tables_ GUARDED_BY(mu_);
 };
 
 }  // namespace memmon::internal

@@ -268,13 +268,8 @@ namespace {
 }
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) void _exit(int status) {
-  ExitNow(status, "_exit");
-}
-extern "C" __attribute__((visibility("default"))) void _Exit(
-    int status) noexcept {
-  ExitNow(status, "_Exit");
-}
+MEMMON_EXPORT void _exit(int status) { ExitNow(status, "_exit"); }
+MEMMON_EXPORT void _Exit(int status) noexcept { ExitNow(status, "_Exit"); }
 
 // sigaction and signal: where the handler is ours, the program sees (and
 // may set) SIG_DFL. Setting SIG_DFL keeps ours (the default is what the
@@ -295,8 +290,8 @@ void DefaultView(struct sigaction* out) {
 }
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) int sigaction(
-    int sig, const struct sigaction* act, struct sigaction* old) noexcept {
+MEMMON_EXPORT int sigaction(int sig, const struct sigaction* act,
+                            struct sigaction* old) noexcept {
   if (!Ours(sig)) return memmon::preload::RealSigaction(sig, act, old);
   const bool to_default = act != nullptr && (act->sa_flags & SA_SIGINFO) == 0 &&
                           act->sa_handler == SIG_DFL;
@@ -314,8 +309,7 @@ extern "C" __attribute__((visibility("default"))) int sigaction(
 
 // glibc's signal(): BSD semantics (SA_RESTART, the signal blocked in its
 // handler), through the sigaction above.
-extern "C" __attribute__((visibility("default"))) sighandler_t signal(
-    int sig, sighandler_t handler) noexcept {
+MEMMON_EXPORT sighandler_t signal(int sig, sighandler_t handler) noexcept {
   if (handler == SIG_ERR || sig <= 0 || sig >= NSIG) {
     errno = EINVAL;
     return SIG_ERR;

@@ -7,9 +7,11 @@
 // found with dlsym(RTLD_NEXT) -- glibc, jemalloc or tcmalloc.
 //
 // Runs inside malloc: in_malloc.h has the rules (no allocation through the
-// hooked allocator, no lock of memmon's own, no stdio, no exception but
-// operator new's bad_alloc, errno preserved), the loader locks taken all
-// the same, and the MEMMON_IN_MALLOC marker every such function carries.
+// hooked allocator, no lock of memmon's own waited for -- the peak heap's
+// copy lock is only tried, and a busy one skips the copy --, no stdio, no
+// exception but operator new's bad_alloc, errno preserved), the loader
+// locks taken all the same, and the MEMMON_IN_MALLOC marker every such
+// function carries.
 //
 // Fast path (what an unsampled malloc+free pair adds, under glibc): on
 // malloc (15 instructions), the sampling countdown (one subtract-from-memory
@@ -40,6 +42,15 @@
 //   glibc_wrap.h       glibc's chunk header, and the wrap of a sampled block
 //   sampling_path.h    a sampling point: next gap, stack, the two tables
 //   unwind.h, live_table.h, stack_table.h   the unwinder and the tables
+//   peak_heap.h        the live samples copied at the highest point
+//   alloc_clock.h      the allocator-time estimate; the one clock read
+//   mmap_hooks.cc      mmap, mmap64, munmap, mremap (in malloc under
+//                      jemalloc and tcmalloc); mmap_table.h keeps them
+//   lock_hooks.cc      pthread's locks and waits: mutex and block profiles
+//                      (in malloc under jemalloc and tcmalloc)
+//   exit_dump.h        the raw heap at a fatal signal, _exit or _Exit;
+//                      the sigaction and signal interposition
+//   deepbind.h         RTLD_DEEPBIND objects sent to these hooks (dlopen)
 //   runtime.cc         outside malloc: profiles at exit, on a period, ...
 
 #include <dlfcn.h>
@@ -541,17 +552,19 @@ void PrepareSampling() {
 }
 
 void ResetAfterFork() {
-  // Nothing else to redo. This thread's state, its counter slot and its
-  // thread-key value (whose destructor folds the slot when the thread
-  // exits) are the parent's, copied. The other threads are gone: their
-  // slots stay claimed and keep what they last flushed (their blocks live
-  // on in the child's copy of the heap); what they had not flushed is lost.
-  // The reentrancy guard is cleared in case fork() ran while this thread
+  // Two things to redo, below; the rest carries over. This thread's state,
+  // its counter slot and its thread-key value (whose destructor folds the
+  // slot when the thread exits) are the parent's, copied. The other threads
+  // are gone: their slots stay claimed and keep what they last flushed
+  // (their blocks live on in the child's copy of the heap); what they had
+  // not flushed is lost.
+  // 1. The reentrancy guard is cleared in case fork() ran while this thread
   // was recording a sample (from a signal handler), so that the child's
   // one thread is not left unable to sample.
   ThisThread().in_hook = false;
-  // A thread of the parent that was copying a peak (or reading one) is gone:
-  // its try-lock would stay taken in the child for good.
+  // 2. The peak heap's copy lock is released: a thread of the parent that
+  // was copying a peak (or reading one) is gone, and its lock would stay
+  // taken in the child for good.
   g_peak.ResetAfterFork();
 }
 

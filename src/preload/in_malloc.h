@@ -7,21 +7,32 @@
 //
 // ---- Inside malloc ----------------------------------------------------------
 // MEMMON_IN_MALLOC marks every function that can run inside a call to the
-// allocation API: on the way from an entry point hooks.cc exports (malloc,
-// free, calloc, realloc, reallocarray, posix_memalign, aligned_alloc,
-// memalign, valloc, pvalloc, malloc_usable_size, operator new and delete,
-// themselves in malloc by definition) to its return. It is put on the
-// declaration callers see (in the header, for a function of another file);
-// on a class, it covers every member function. It expands to nothing.
+// allocation API: on the way from an entry point the sampler exports to its
+// return. The entry points, themselves in malloc by definition (and not
+// marked):
+// - hooks.cc: malloc, free, calloc, realloc, reallocarray, posix_memalign,
+//   aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size, operator
+//   new and delete;
+// - mmap_hooks.cc: mmap, mmap64, munmap, mremap -- jemalloc and tcmalloc
+//   map and unmap their memory through the PLT inside their malloc and
+//   free (glibc's malloc calls mmap inside libc, unseen);
+// - lock_hooks.cc: pthread_mutex_lock, pthread_mutex_timedlock, the rwlock
+//   locks, pthread_cond_wait and the rest -- jemalloc and tcmalloc take
+//   pthread mutexes inside malloc (glibc's malloc takes its own, unseen).
+// It is put on the declaration callers see (in the header, for a function
+// of another file); on a class, it covers every member function. It
+// expands to nothing.
 //
-// The lock hooks (lock_hooks.cc: pthread_mutex_lock and the rest) are held
-// to the same rules: jemalloc and tcmalloc take pthread mutexes inside
-// malloc, so those hooks run there too (glibc's malloc takes its own).
+// Not called from malloc but may interrupt it: exit_dump.cc's fatal-signal
+// handler runs on whatever thread the signal hit, which may be inside
+// malloc (glibc's malloc aborts on a corrupted heap); its contract is
+// stricter still (async-signal-safe: exit_dump.h). dlopen, dlclose and
+// deepbind.cc run outside malloc, on the program's own calls.
 //
-// Such a function may run for any allocation of the program: in a
-// constructor before main, in code that holds the program's own locks, in
-// another library's dl_iterate_phdr callback, in a thread being torn down.
-// The rules it follows, as the code follows them:
+// A MEMMON_IN_MALLOC function may run for any allocation of the program:
+// in a constructor before main, in code that holds the program's own
+// locks, in another library's dl_iterate_phdr callback, in a thread being
+// torn down. The rules it follows, as the code follows them:
 //
 // 1. No allocation through the hooked allocator. The sampler's own memory
 //    is static (the bootstrap arena, the globals), initial-exec TLS
@@ -29,11 +40,17 @@
 //    the rule cache). Program blocks come from the next allocator (g_real).
 //    What libc or libunwind allocate when called from here comes back into
 //    the hooks and is handled by the guards (rule 6).
-// 2. No lock of memmon's own, and no lock the hooks can be waiting for:
-//    what threads share is atomics (counters, tables, rule cache, the
-//    initialisation state). The locks of others that it does take are
-//    listed below, each with when, and why it cannot deadlock or what the
-//    risk is.
+// 2. No lock of memmon's own is waited for inside malloc, but for the
+//    once-per-process initialisation (below): what threads share is
+//    atomics (counters, tables, rule cache, the initialisation state).
+//    The one lock of memmon's taken there is the peak heap's copy lock
+//    (peak_heap.h), never waited for inside malloc: PeakHeap::Save tries
+//    it with one exchange, and a busy one skips the copy (the next sampled
+//    insert above the threshold tries again); its holder inside malloc
+//    waits for nothing. The locks of others that it does take are listed
+//    below, each with when, and why it cannot deadlock or what the risk
+//    is; the lock hooks also take the lock the program asked for, as it
+//    would have without memmon.
 // 3. No stdio: FILE* may allocate and takes locks. Nothing is printed
 //    inside malloc (runtime.cc prints, outside it, with write(2)).
 // 4. No exceptions, but for operator new's std::bad_alloc, thrown as the
@@ -101,18 +118,23 @@
 // - PrepareUnwinderOnce calls dl_iterate_phdr once (FindSelf): from the
 //   library constructor, or inside malloc when a sample comes first (an
 //   earlier library's constructor allocating).
+// - The lock hooks' resolution (lock_hooks.cc, ResolveRealLocks), once per
+//   process: dlopen(RTLD_NOLOAD), dlsym and dlvsym take dl_load_lock, from
+//   the library constructor, or inside malloc when jemalloc or tcmalloc
+//   take a mutex before it runs. A lock hook reached on the same thread
+//   meanwhile calls glibc's __pthread_* names instead of waiting.
 #ifndef MEMMON_SRC_PRELOAD_IN_MALLOC_H_
 #define MEMMON_SRC_PRELOAD_IN_MALLOC_H_
+
+#include "base/export.h"
 
 // Marks a function that runs inside malloc (above). Expands to nothing.
 #define MEMMON_IN_MALLOC
 
-// An exported function: visible outside the library (the build hides
-// everything else, -fvisibility=hidden), and named in exports.map, which
-// has the last word. MEMMON_EXPORT for C entry points, MEMMON_VISIBLE for
-// the C++ ones (operator new and delete).
-#define MEMMON_VISIBLE __attribute__((visibility("default")))
-#define MEMMON_EXPORT extern "C" MEMMON_VISIBLE
+// MEMMON_EXPORT (C entry points) and MEMMON_VISIBLE (operator new and
+// delete) come from base/export.h: an exported function is visible outside
+// the library (the build hides everything else, -fvisibility=hidden) and
+// named in exports.map, which has the last word.
 
 // On the extern declaration of a global that one unit of the sampler
 // defines and others use. -fvisibility=hidden covers definitions only: a

@@ -177,8 +177,8 @@ MEMMON_IN_MALLOC uint64_t NextDraw(LockThread& lt) {  // xorshift64*
 }
 
 template <typename Fn>
-void Resolve(std::atomic<Fn>& slot, void* libc, const char* name,
-             const char* version = nullptr) {
+MEMMON_IN_MALLOC void Resolve(std::atomic<Fn>& slot, void* libc,
+                              const char* name, const char* version = nullptr) {
   void* f = version != nullptr ? dlvsym(RTLD_NEXT, name, version)
                                : dlsym(RTLD_NEXT, name);
   if (f == nullptr && libc != nullptr) {
@@ -191,7 +191,7 @@ void Resolve(std::atomic<Fn>& slot, void* libc, const char* name,
 // from the constructor, or from the first hook called before it. A hook
 // called on this thread meanwhile (an allocator's lock taken inside dlsym)
 // uses glibc's __pthread_* names.
-MEMMON_NOINLINE void ResolveRealLocks() {
+MEMMON_IN_MALLOC MEMMON_NOINLINE void ResolveRealLocks() {
   LockThread& lt = t_lock;
   if (lt.resolving || g_locks.resolved.load(std::memory_order_acquire)) return;
   int saved_errno = errno;
@@ -245,7 +245,7 @@ MEMMON_NOINLINE void ResolveRealLocks() {
 // The real function in `slot`, resolving first when needed; null only when
 // it cannot be found (the hook then fails with ENOSYS).
 template <typename Fn>
-MEMMON_ALWAYS_INLINE Fn Real(std::atomic<Fn>& slot) {
+MEMMON_IN_MALLOC MEMMON_ALWAYS_INLINE Fn Real(std::atomic<Fn>& slot) {
   Fn f = slot.load(std::memory_order_relaxed);
   if (MEMMON_UNLIKELY(f == nullptr)) {
     ResolveRealLocks();
@@ -341,7 +341,8 @@ MEMMON_IN_MALLOC MEMMON_NOINLINE int MutexLockSlow(pthread_mutex_t* m,
 }
 
 // pthread_mutex_lock before the real functions are known.
-MEMMON_NOINLINE int MutexLockUnresolved(pthread_mutex_t* m) noexcept {
+MEMMON_IN_MALLOC MEMMON_NOINLINE int MutexLockUnresolved(
+    pthread_mutex_t* m) noexcept {
   if (t_lock.resolving) return __pthread_mutex_lock(m);
   MutexFn lock = Real(g_locks.mutex_lock);
   if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0) {

@@ -81,7 +81,9 @@ MEMMON_IN_MALLOC void EnsureInitialized();
 void PrepareSampling();
 
 // Called in the child after fork, on the thread that forked (the runtime's
-// atfork handler): clears that thread's reentrancy guard.
+// atfork handler): clears that thread's reentrancy guard (in_hook) and
+// releases the peak heap's copy lock (PeakHeap::ResetAfterFork), which a
+// thread of the parent may have held.
 void ResetAfterFork();
 
 }  // namespace memmon::preload

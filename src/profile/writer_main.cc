@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "base/export.h"
 #include "memmon/memmon_preload.h"
 #include "profile/contention_profile.h"
 #include "profile/heap_profile.h"
@@ -86,9 +87,9 @@ void SetError(const std::string& message, char* error, size_t error_len) {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) int memmon_writer_write_heap(
-    const memmon_raw_heap* heap, const char* path, char* error,
-    size_t error_len) {
+MEMMON_EXPORT int memmon_writer_write_heap(const memmon_raw_heap* heap,
+                                           const char* path, char* error,
+                                           size_t error_len) {
   memmon::Status status;
   try {
     status = memmon::profile::WriteProfileFile(ProfileOf(heap), path);
@@ -100,8 +101,9 @@ extern "C" __attribute__((visibility("default"))) int memmon_writer_write_heap(
   return -1;
 }
 
-extern "C" __attribute__((visibility("default"))) long memmon_writer_top_sites(
-    const memmon_raw_heap* heap, char* out, size_t size, unsigned max_sites) {
+MEMMON_EXPORT long memmon_writer_top_sites(const memmon_raw_heap* heap,
+                                           char* out, size_t size,
+                                           unsigned max_sites) {
   using namespace memmon::profile;
   if (out == nullptr || size == 0) return -1;
   try {
@@ -131,10 +133,9 @@ extern "C" __attribute__((visibility("default"))) long memmon_writer_top_sites(
 }
 
 // ---- mutex and block profiles -----------------------------------------------
-extern "C" __attribute__((visibility("default"))) int
-memmon_writer_write_contention(const memmon_raw_contention* raw,
-                               const char* path, char* error,
-                               size_t error_len) {
+MEMMON_EXPORT int memmon_writer_write_contention(
+    const memmon_raw_contention* raw, const char* path, char* error,
+    size_t error_len) {
   using namespace memmon::profile;
   memmon::Status status;
   try {
@@ -191,9 +192,9 @@ memmon::profile::Profile MmapProfileOf(const memmon_raw_mmap* raw) {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) int memmon_writer_write_mmap(
-    const memmon_raw_mmap* raw, const char* path, char* error,
-    size_t error_len) {
+MEMMON_EXPORT int memmon_writer_write_mmap(const memmon_raw_mmap* raw,
+                                           const char* path, char* error,
+                                           size_t error_len) {
   memmon::Status status;
   try {
     status = memmon::profile::WriteProfileFile(MmapProfileOf(raw), path);
@@ -205,8 +206,9 @@ extern "C" __attribute__((visibility("default"))) int memmon_writer_write_mmap(
   return -1;
 }
 
-extern "C" __attribute__((visibility("default"))) long memmon_writer_mmap_sites(
-    const memmon_raw_mmap* raw, char* out, size_t size, unsigned max_mappings) {
+MEMMON_EXPORT long memmon_writer_mmap_sites(const memmon_raw_mmap* raw,
+                                            char* out, size_t size,
+                                            unsigned max_mappings) {
   if (out == nullptr || size == 0) return -1;
   try {
     std::string text =

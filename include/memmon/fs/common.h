@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // What the filesystem components (lru_cache.h, write_buffer.h, byte_pool.h)
-// share: the clock their TTLs, ages and backoffs are measured on, and the
+// share: the clock their TTLs and buffer ages are measured on, and the
 // switch that builds a component with or without memmon's object counters.
 //
 // Thread-safety: every function may be called from any thread.
@@ -22,8 +22,10 @@ namespace memmon::fs {
 // (src/fs/fs_benchmark.cc).
 enum class Counting { kOn, kOff };
 
-// A monotonic time source. The components read it for TTLs, buffer ages and
-// retry backoffs; tests pass a ManualClock to make those deterministic.
+// A monotonic time source. The components read it for TTLs and buffer ages;
+// tests pass a ManualClock to make those deterministic. WriteBuffer's retry
+// backoffs are not on it: its flushers wait for them on
+// std::chrono::steady_clock.
 class Clock {
  public:
   using time_point = std::chrono::steady_clock::time_point;
