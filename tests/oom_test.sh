@@ -29,6 +29,51 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The oom_risk options, on every machine (before the cgroup, which may be
+# skipped): bad values are one line and status 2; --oom-horizon changes
+# what analyze judges (0 turns oom_risk off).
+expect_usage() {
+  local pattern=$1 rc=0
+  shift
+  "$@" >"$work/err.out" 2>"$work/err.log" || rc=$?
+  [[ $rc -eq 2 ]] || fail "$*: exit $rc, want 2"
+  [[ $(wc -l <"$work/err.log") -eq 1 ]] || fail "$*: not one line: $(cat "$work/err.log")"
+  grep -q -- "$pattern" "$work/err.log" || fail "$*: $(cat "$work/err.log")"
+}
+expect_usage "memmon: run: --oom-horizon: " "$memmon" run --out "$work/x" --oom-horizon 10 -- true
+expect_usage "memmon: run: --oom-profile-fraction: must be in (0, 1\], got 1.5" \
+  "$memmon" run --out "$work/x" --oom-profile-fraction 1.5 -- true
+expect_usage "memmon: run: --oom-profile-fraction: not a number: half" \
+  "$memmon" run --out "$work/x" --oom-profile-fraction half -- true
+expect_usage "memmon: watch: --oom-horizon: " "$memmon" watch $$ --oom-horizon 1x
+expect_usage "memmon: watch: --oom-profile-fraction: must be in" "$memmon" watch $$ --oom-profile-fraction 0
+# A leak of 1 MiB/s toward 400 MiB over two minutes: about 3 min from the
+# limit at the end: within the default hour, oom_risk fires; with the
+# option at 0 it never does.
+python3 - >"$work/leak.csv" <<'PY'
+import random
+random.seed(3)
+print("time_s,rss_bytes,memory_limit_bytes,memory_limit_usage_bytes")
+for i in range(120):
+    print("%d,%d,%d,%d" % (i, 50 << 20, 400 << 20, int((100 + i + random.gauss(0, 0.5)) * (1 << 20))))
+PY
+expect_usage "memmon: analyze: --oom-horizon: " "$memmon" analyze --oom-horizon x "$work/leak.csv"
+# oom_records [OPTION...]: the oom_risk firing records analyze prints.
+oom_records() {
+  "$memmon" analyze --json "$@" "$work/leak.csv" >"$work/analyze.jsonl" || fail "analyze $* exited $?"
+  python3 -c 'import json, sys
+print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l).get("type") == "oom_risk" and json.loads(l).get("state") == "firing"))' "$work/analyze.jsonl"
+}
+[[ $(oom_records) -ge 1 ]] || fail "analyze: no oom_risk at the default horizon"
+[[ $(oom_records --oom-horizon 0) -eq 0 ]] || fail "analyze --oom-horizon 0: oom_risk fired"
+for verb in run watch analyze; do
+  "$memmon" "$verb" --help | grep -q -- --oom-horizon || fail "$verb --help has no --oom-horizon"
+done
+for verb in run watch; do
+  "$memmon" "$verb" --help | grep -q -- --oom-profile-fraction || fail "$verb --help has no --oom-profile-fraction"
+done
+echo "oom test: the options' errors and --oom-horizon checked"
+
 v2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 v1=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { print $5; exit }' /proc/self/mountinfo)
 if [[ -n $v2 && -w $v2 ]] && grep -qw memory "$v2/cgroup.controllers" 2>/dev/null; then

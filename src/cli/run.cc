@@ -82,8 +82,8 @@ struct RunOptions {
   std::size_t max_samples = DefaultMonitorConfig().max_samples;
   std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
   bool no_report = false;
-  std::string http;  // serve the endpoint here ("HOST:PORT"); empty: no
-  std::string oom_horizon;           // empty: MonitorConfig's default
+  std::string http;         // serve the endpoint here ("HOST:PORT"); empty: no
+  std::string oom_horizon;  // empty: MonitorConfig's default
   std::string oom_profile_fraction;  // empty: MonitorConfig's default
   std::vector<std::string> command;
 };
@@ -969,7 +969,8 @@ class Run {
     j["sample_rate"] = sample_rate_;
     j["snapshot_interval_s"] = std::chrono::duration<double>(snapshot_).count();
     j["threshold_pct"] = o_.threshold_pct;
-    j["oom_horizon_s"] = std::chrono::duration<double>(config_.oom_horizon).count();
+    j["oom_horizon_s"] =
+        std::chrono::duration<double>(config_.oom_horizon).count();
     j["oom_profile_fraction"] = config_.oom_profile_fraction;
     j["memory_limit"] = LimitJson();
     if (Status s = profile::WriteFileAtomically((dir_ / "run.json").string(),
@@ -1035,7 +1036,25 @@ class Run {
     DetectionInput in{h.first(end), base ? &*base : nullptr, &config_};
     time_to_limit_ = ProjectTimeToLimit(in);
     if (!time_to_limit_) return;
-    const TimeToLimit& t = *time_to_limit_;
+    TimeToLimit& t = *time_to_limit_;
+    if (oom_killed_) {
+      // The limit was reached: the last samples show the memory the kill
+      // freed, not the trend. Say so, with the peak usage measured.
+      t.fitted_s = t.earliest_s = 0;
+      for (const Sample& x : h.first(end)) {
+        if (x.memory_limit_usage_bytes) {
+          t.usage_bytes = std::max(
+              t.usage_bytes, static_cast<double>(*x.memory_limit_usage_bytes));
+        }
+      }
+      std::fprintf(stderr,
+                   "memmon: memory limit (%s): reached, the OOM killer killed "
+                   "the program (peak usage measured %s of %s)\n",
+                   std::string(ToString(t.kind)).c_str(),
+                   internal::HumanBytes(t.usage_bytes).c_str(),
+                   internal::HumanBytes(t.limit_bytes).c_str());
+      return;
+    }
     std::string when =
         std::isinf(t.fitted_s)
             ? std::string("not rising steadily: no kill in sight")
@@ -1064,9 +1083,9 @@ class Run {
       m["kind_at_end"] = std::string(ToString(time_to_limit_->kind));
       m["limit_bytes"] = time_to_limit_->limit_bytes;
       m["usage_bytes"] = time_to_limit_->usage_bytes;
-      m["seconds_to_limit"] = {{"fitted", number(time_to_limit_->fitted_s)},
-                               {"earliest",
-                                number(time_to_limit_->earliest_s)}};
+      m["seconds_to_limit"] = {
+          {"fitted", number(time_to_limit_->fitted_s)},
+          {"earliest", number(time_to_limit_->earliest_s)}};
     }
     m["oom_events"] = found.oom_events_path.empty()
                           ? nlohmann::ordered_json(nullptr)

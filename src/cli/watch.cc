@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -39,8 +39,8 @@ struct WatchOptions {
   double threshold_pct = DefaultMonitorConfig().alert_threshold_pct;
   std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
   bool json = false;
-  std::string http;  // serve the endpoint here ("HOST:PORT"); empty: no
-  std::string oom_horizon;           // empty: the default
+  std::string http;         // serve the endpoint here ("HOST:PORT"); empty: no
+  std::string oom_horizon;  // empty: the default
   std::string oom_profile_fraction;  // empty: the default
 };
 

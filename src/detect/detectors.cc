@@ -6,10 +6,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <limits>
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "base/format.h"
 #include "detect/growth_internal.h"

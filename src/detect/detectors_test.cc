@@ -718,8 +718,9 @@ TEST(DetectOomRisk, FiresWhateverTheGrowthThresholdSays) {
 TEST(DetectOomRisk, AnalyzeFiresItFromTheCsvColumns) {
   std::mt19937 rng(11);
   std::normal_distribution<double> noise(0, 0.5);
-  std::string text = "time_s,rss_bytes,memory_limit_bytes,"
-                     "memory_limit_usage_bytes\n";
+  std::string text =
+      "time_s,rss_bytes,memory_limit_bytes,"
+      "memory_limit_usage_bytes\n";
   for (int i = 0; i < 120; ++i) {
     auto usage = static_cast<uint64_t>((100 + 1.0 * i + noise(rng)) * kMiB);
     text += fmt::format("{},{},{},{}\n", i, uint64_t{50} << 20,
@@ -746,10 +747,9 @@ TEST(DetectOomRisk, AnalyzeFiresItFromTheCsvColumns) {
   ASSERT_TRUE(internal::ParseSamplesCsv(no_limit, &csv).ok());
   a = internal::AnalyzeSamples(csv, internal::AnalyzeDefaultConfig());
   for (const MemoryAlert& x : a.alerts) EXPECT_NE(x.type, AlertType::kOomRisk);
-  EXPECT_NE(std::find_if(a.not_judged.begin(), a.not_judged.end(),
-                         [](const std::string& n) {
-                           return n.starts_with("oom_risk");
-                         }),
+  EXPECT_NE(std::find_if(
+                a.not_judged.begin(), a.not_judged.end(),
+                [](const std::string& n) { return n.starts_with("oom_risk"); }),
             a.not_judged.end());
 }
 

@@ -52,7 +52,6 @@ double Confidence(double s, double variance) {
   return NormalCdf(z);
 }
 
-
 // Sen's upper confidence limit's rank among the m pair slopes, 0-based:
 // the (M2 + 1)-th smallest for M2 = (m + c) / 2, rounded up, where
 // c = z * sqrt(Var S) (Sen 1968; Hollander & Wolfe). The lower limit's is

@@ -116,9 +116,9 @@ struct OrderSlopes {
 OrderSlopes TheilSenSlopesInOrder(std::span<const double> y, bool whole = true);
 
 // TheilSenSlope(x, y), SenSlopeLowerBound(x, y, confidence,
-// variance_factor) and SenSlopeUpperBound(the same), given z = NormalQuantile(confidence) and
-// mk_variance = MannKendallStatistic(y).variance. At most kMaxTrendPoints
-// points.
+// variance_factor) and SenSlopeUpperBound(the same), given z =
+// NormalQuantile(confidence) and mk_variance =
+// MannKendallStatistic(y).variance. At most kMaxTrendPoints points.
 struct SenSlope {
   double slope = 0, lower = 0, upper = 0;  // upper: SenSlopeUpperBound's
 };

@@ -247,9 +247,9 @@ TEST(SenSlope, UpperBoundIsAboveTheSlopeAndComesFromTheRanks) {
   double upper = SenSlopeUpperBound(x, y, 0.99);
   EXPECT_GT(upper, slope);
   EXPECT_LT(upper, 0.6);  // 0.5 with 1-sigma noise over 64 points
-  EXPECT_GT(SenSlopeUpperBound(std::span(x).first(12), std::span(y).first(12),
-                               0.99),
-            upper);  // less data, wider interval
+  EXPECT_GT(
+      SenSlopeUpperBound(std::span(x).first(12), std::span(y).first(12), 0.99),
+      upper);  // less data, wider interval
   EXPECT_GT(SenSlopeUpperBound(x, y, 0.999), upper);
 
   // A rise whose increments are exponential (skewed: many small steps, a
@@ -277,7 +277,8 @@ TEST(SenSlope, UpperBoundIsAboveTheSlopeAndComesFromTheRanks) {
     }
   }
   std::sort(pairs.begin(), pairs.end());
-  double c = NormalQuantile(0.99) * std::sqrt(MannKendallStatistic(sy).variance);
+  double c =
+      NormalQuantile(0.99) * std::sqrt(MannKendallStatistic(sy).variance);
   auto rank = static_cast<std::size_t>(
       std::ceil((static_cast<double>(pairs.size()) + c) / 2));
   EXPECT_EQ(hi, pairs[rank]);

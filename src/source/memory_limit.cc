@@ -284,7 +284,8 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
       if (out->oom_events_path.empty()) {  // the deepest one, limited or not
         if (std::optional<uint64_t> kills = ParseOomKills(
                 ReadText(dir + "/memory.oom_control").value_or(""))) {
-          out->oom_events_path = dir.substr(root.size()) + "/memory.oom_control";
+          out->oom_events_path =
+              dir.substr(root.size()) + "/memory.oom_control";
           out->oom_kills = kills;
         }
       }
@@ -316,11 +317,10 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
     LimitKind kind;
     const char* counts;
   };
-  for (const Rlimit& r :
-       {Rlimit{"Max address space", "VmSize", LimitKind::kRlimitAs,
-               kRlimitAsCounts},
-        Rlimit{"Max data size", "VmData", LimitKind::kRlimitData,
-               kRlimitDataCounts}}) {
+  for (const Rlimit& r : {Rlimit{"Max address space", "VmSize",
+                                 LimitKind::kRlimitAs, kRlimitAsCounts},
+                          Rlimit{"Max data size", "VmData",
+                                 LimitKind::kRlimitData, kRlimitDataCounts}}) {
     const char* name = r.name;
     const char* key = r.key;
     const LimitKind kind = r.kind;
@@ -433,7 +433,8 @@ std::optional<uint64_t> LimitReader::OomKills() const {
   while (!text.empty()) {
     std::size_t nl = text.find('\n');
     std::string_view line = Trim(text.substr(0, nl));
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    text =
+        nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     constexpr std::string_view kKey = "oom_kill ";
     uint64_t v = 0;
     if (line.starts_with(kKey) && ToU64(Trim(line.substr(kKey.size())), &v)) {

@@ -131,10 +131,10 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
                              uint64_t rss_bytes, MemoryLimits* out);
 
 // The binding limit of one process, sample after sample, without
-// allocating: Open() finds the limits (allocates); Read() rereads their
-// values and usage from the files found then (a few small reads: 3 us with
-// the machine alone, 7 us under a v1 cgroup limit, measured on the
-// development VM).
+// allocating: Open() finds the limits (allocates; 23 us of CPU on a cgroup
+// v1 fixture); Read() rereads their values and usage from the files found
+// then (3 us of CPU, 1/21 of finding them anew; OomKills() 1 us:
+// docs/benchmarks.md, "Memory limit reader").
 // A cgroup the process moves to later is seen at the next Open(); a limit
 // raised or lowered in place is seen at once. Reading by file, not by the
 // process's current cgroup, also keeps an exiting process (which the

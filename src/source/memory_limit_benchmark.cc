@@ -40,9 +40,8 @@ class V1Tree {
           "Max address space         unlimited            unlimited    "
           "bytes\n");
     std::ifstream status("/proc/self/status");
-    Write("/proc/self/status", std::string(std::istreambuf_iterator<char>(
-                                               status),
-                                           {}));
+    Write("/proc/self/status",
+          std::string(std::istreambuf_iterator<char>(status), {}));
     std::ifstream meminfo("/proc/meminfo");
     Write("/proc/meminfo",
           std::string(std::istreambuf_iterator<char>(meminfo), {}));

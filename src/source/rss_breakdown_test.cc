@@ -250,8 +250,7 @@ TEST(ComputeParts, InUseWithoutSystemClaimsUnnamedAnonymous) {
   EXPECT_EQ(n.claimed, t.anon_unnamed_rss);
   EXPECT_TRUE(n.proportional);  // still more in use than resident
   // The description says where the bytes came from.
-  std::vector<MemoryPartFigure> parts =
-      DescribeParts(n, t, h, "sampler", 0, 0);
+  std::vector<MemoryPartFigure> parts = DescribeParts(n, t, h, "sampler", 0, 0);
   EXPECT_NE(parts[0].method.find("the bytes in use beyond"), std::string::npos)
       << parts[0].method;
   EXPECT_EQ(parts[0].uncertainty_bytes, n.claimed);
