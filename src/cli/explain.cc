@@ -3,10 +3,11 @@
 //
 // memmon explain PID|DIR [--json] [--top N]: where a process's resident
 // memory is (memmon/explain.h, docs/explain.md). For a PID it reads /proc
-// now; the heap in use comes from the heap sampler's status page when the
-// process runs under `memmon run` (its MEMMON_STATUS_FILE), and is unknown
-// otherwise (/proc does not have it). For a run directory it shows the
-// breakdown the run saved (explain.json), or the last sample's totals.
+// now; the heap in use and the allocator's statistics come from the heap
+// sampler's status page when the process runs under `memmon run` (its
+// MEMMON_STATUS_FILE, or its mapping of the run's .status file), and are
+// unknown otherwise (/proc does not have them). For a run directory it shows
+// the breakdown the run saved (explain.json), or the last sample's totals.
 
 #include "memmon/explain.h"
 
