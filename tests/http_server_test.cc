@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 
 #include "http/metrics.h"
@@ -79,6 +81,77 @@ TEST(Metrics, RssBreakdownIsTheLastSampleThatReadIt) {
   samples = {skipped, skipped};  // never read: no series at all
   page = http::PrometheusText(in);
   EXPECT_EQ(page.find("memmon_rss_breakdown_bytes"), std::string::npos);
+}
+
+// The memory limit's families: the binding limit and its usage, the OOM
+// kills of the process's cgroup, and the time to the limit at the fitted
+// slope and at its upper bound (docs/limits.md). Two minutes of a leak of
+// 1 MiB/s toward a 400 MiB limit (seeded noise): about 181 s to go at the
+// end; flat usage: +Inf, no kill in sight.
+TEST(Metrics, MemoryLimitGaugesOomKillsAndTimeToLimit) {
+  std::vector<Sample> samples;
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 0.3);
+  std::chrono::steady_clock::time_point t{};
+  for (int i = 0; i < 120; ++i) {
+    Sample s;
+    s.monotonic = t + std::chrono::seconds(i);
+    s.rss_bytes = 100u << 20;
+    s.memory_limit_bytes = 400u << 20;
+    s.memory_limit_usage_bytes =
+        static_cast<uint64_t>((100 + i + noise(rng)) * (1 << 20));
+    s.memory_limit_kind = MemoryLimitKind::kCgroupV2Max;
+    s.memory_limit_oom_kills = 2;
+    samples.push_back(s);
+  }
+  MemoryStats stats;
+  stats.current_sample = samples.back();
+  MonitorConfig config = Config();
+  http::MetricsInput in;
+  in.stats = &stats;
+  in.samples = &samples;
+  in.config = &config;
+  std::string page = http::PrometheusText(in);
+  EXPECT_EQ(Line(page, "memmon_memory_limit_bytes"),
+            "memmon_memory_limit_bytes 419430400");
+  EXPECT_NE(Line(page, "memmon_memory_limit_usage_bytes"), "");
+  EXPECT_EQ(Line(page, "memmon_memory_limit_oom_kills_total"),
+            "memmon_memory_limit_oom_kills_total 2");
+  EXPECT_NE(page.find("# TYPE memmon_memory_limit_oom_kills_total counter"),
+            std::string::npos);
+  auto value = [&](const std::string& name) {
+    std::string line = Line(page, name);
+    EXPECT_NE(line, "") << name;
+    return line.empty() ? -1.0 : std::stod(line.substr(name.size() + 1));
+  };
+  double fitted =
+      value("memmon_memory_limit_seconds_to_limit{bound=\"fitted\"}");
+  double earliest =
+      value("memmon_memory_limit_seconds_to_limit{bound=\"earliest\"}");
+  EXPECT_NEAR(fitted, 181, 10);
+  EXPECT_GT(earliest, 0);
+  EXPECT_LT(earliest, fitted);
+  // Agrees with the API.
+  DetectionInput d{samples, nullptr, &config};
+  std::optional<TimeToLimit> api = ProjectTimeToLimit(d);
+  ASSERT_TRUE(api);
+  EXPECT_NEAR(api->fitted_s, fitted, 1e-3 * fitted);
+
+  for (Sample& s : samples) s.memory_limit_usage_bytes = 200u << 20;
+  stats.current_sample = samples.back();
+  page = http::PrometheusText(in);
+  EXPECT_EQ(
+      Line(page, "memmon_memory_limit_seconds_to_limit{bound=\"fitted\"}"),
+      "memmon_memory_limit_seconds_to_limit{bound=\"fitted\"} +Inf");
+
+  for (Sample& s : samples) {
+    s.memory_limit_bytes.reset();
+    s.memory_limit_usage_bytes.reset();
+    s.memory_limit_oom_kills.reset();
+  }
+  stats.current_sample = samples.back();
+  page = http::PrometheusText(in);
+  EXPECT_EQ(page.find("memmon_memory_limit"), std::string::npos);
 }
 
 TEST(HttpServer, ServesMetricsStatsSamplesAndAlerts) {

@@ -70,6 +70,11 @@ struct Finding {
   // `time_to_limit_s` says when the trend (at slope_lower_per_s) passes it.
   bool projected = false;
   double time_to_limit_s = 0;
+  // oom_risk: the binding limit's kind (named in the message), and the
+  // slope's upper confidence bound, from which `value`, the earliest time
+  // to the limit, comes.
+  MemoryLimitKind limit_kind = MemoryLimitKind::kUnknown;
+  double slope_upper_per_s = 0;
 };
 
 using Detector = std::function<std::optional<Finding>(const DetectionInput&)>;
@@ -114,6 +119,24 @@ std::optional<Finding> DetectFdLeak(const DetectionInput& in);
 // the horizon, `time_to_limit_s` the time at the fitted slope, `limit` the
 // limit, `current` the usage.
 std::optional<Finding> DetectOomRisk(const DetectionInput& in);
+
+// The time to the kill, whether or not oom_risk fires: from the trend of
+// the usage the binding limit counts (the same judgment as oom_risk), how
+// long until it reaches the limit -- at the Theil-Sen slope (`fitted_s`)
+// and at Sen's upper confidence bound of the slope (`earliest_s`, the
+// lower bound of the time). Both +infinity when usage does not rise
+// steadily; 0 at or over the limit. nullopt without a limit in the current
+// sample. Not clipped to the horizon or the span measured (oom_risk is).
+struct TimeToLimit {
+  double fitted_s = 0;
+  double earliest_s = 0;
+  double limit_bytes = 0;
+  double usage_bytes = 0;
+  double slope_per_s = 0;        // 0 when not rising steadily
+  double slope_upper_per_s = 0;  // likewise
+  MemoryLimitKind kind = MemoryLimitKind::kUnknown;
+};
+std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in);
 
 // heap_fragmentation: on every sample of the last `hold` (time), free-but-
 // held bytes are at least fragmentation_pct of (in use + free) and at least

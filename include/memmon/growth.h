@@ -87,6 +87,10 @@ struct GrowthTrend {
   // options.confidence: the rate one can be that sure of. Rank leak
   // suspects by this.
   double slope_lower_per_s = 0;
+  // Sen's one-sided upper confidence bound, at the same confidence, by
+  // rank (not the mirror of the lower one): the fastest rate the data
+  // allow at that confidence; oom_risk's earliest time to the limit.
+  double slope_upper_per_s = 0;
   // Mann-Kendall confidence (0..1) that the floor rises over the window.
   double confidence = 0;
   // The fitted floor (Theil-Sen line) at the window's first and last time.

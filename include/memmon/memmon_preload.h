@@ -152,11 +152,14 @@ struct memmon_status_page {
   uint64_t exited;        /* 1 once the final update at exit() is published */
   uint64_t last_snapshot; /* number of the last numbered snapshot written */
   struct memmon_preload_counters counters;
-  /* glibc's mallinfo2() when glibc serves malloc (heap_stats_time_nanos > 0,
-   * the CLOCK_MONOTONIC time it was read); read at most with 1 % of the
-   * writer's time, as it walks the free lists. */
-  uint64_t heap_free_bytes;   /* fordblks: free but held */
-  uint64_t heap_system_bytes; /* arena + hblkhd: held from the OS */
+  /* The statistics of the allocator under the sampler (heap_stats_time_nanos
+   * > 0, the CLOCK_MONOTONIC time they were read; heap_allocator says
+   * which): glibc's mallinfo2(), jemalloc's mallctl("stats.*"), tcmalloc's
+   * numeric properties, with the meanings of src/source/allocator_stats.h.
+   * Read at most with 1 % of the writer's time (glibc's walks the free
+   * lists). */
+  uint64_t heap_free_bytes;   /* free but held, metadata included */
+  uint64_t heap_system_bytes; /* held from the OS, metadata included */
   int64_t heap_stats_time_nanos;
   /* Written by the reader: */
   uint64_t snapshot_requests;
@@ -174,7 +177,14 @@ struct memmon_status_page {
   /* The allocator clock (memmon_preload_read_allocator_time), written
    * by the sampler at each update; both 0 from a sampler without it. */
   struct memmon_preload_allocator_time allocator_time;
+  /* Which allocator heap_free_bytes and heap_system_bytes describe:
+   * MEMMON_STATUS_ALLOCATOR_*; 0 from a sampler that predates the field
+   * (then glibc whenever heap_stats_time_nanos > 0). */
+  uint64_t heap_allocator;
 };
+#define MEMMON_STATUS_ALLOCATOR_GLIBC 1
+#define MEMMON_STATUS_ALLOCATOR_JEMALLOC 2
+#define MEMMON_STATUS_ALLOCATOR_TCMALLOC 3
 
 /* The raw heap data the sampler hands to the profile writer
  * (libmemmon_writer.so, loaded with dlopen only when a profile is written, so

@@ -171,6 +171,13 @@ class MemoryMonitor {
   // process with thousands of mappings.
   Status Explain(MemoryBreakdown* out) const;
 
+  // How long until the binding memory limit is reached (docs/limits.md):
+  // ProjectTimeToLimit (memmon/detectors.h) over the retained samples --
+  // at the fitted slope and, earliest, at its upper confidence bound;
+  // +infinity when usage does not rise steadily; nullopt when no limit is
+  // known. Takes no sample; up to ~100 us (the trend test).
+  std::optional<TimeToLimit> TimeToMemoryLimit() const;
+
   // --- object tracking (memmon/object_counter.h) ---
   // The counter for `name`, created on first use; tracking a name again
   // returns the same counter with its threshold set to `alert_threshold`

@@ -30,6 +30,25 @@ enum class AllocatorKind {
 // "unknown", "glibc", "jemalloc" or "tcmalloc".
 std::string_view ToString(AllocatorKind kind);
 
+// Which memory limit is the binding one (docs/limits.md).
+enum class MemoryLimitKind {
+  kUnknown = 0,   // none read
+  kCgroupV2Max,   // cgroup v2 memory.max: reclaim, then the OOM killer
+  kCgroupV2High,  // cgroup v2 memory.high: throttling, no kill (never binding)
+  kCgroupV1,      // cgroup v1 memory.limit_in_bytes: the OOM killer
+  kRlimitAs,      // RLIMIT_AS: mmap/brk fail
+  kRlimitData,    // RLIMIT_DATA: mmap/brk of data fail
+  kMachine,       // the machine runs out: the global OOM killer
+};
+
+// "unknown", "cgroup_v2_max", "cgroup_v2_high", "cgroup_v1", "rlimit_as",
+// "rlimit_data", "machine".
+std::string_view ToString(MemoryLimitKind kind);
+// How the kernel counts usage against a limit of this kind, in words: for
+// a cgroup, "the cgroup's anonymous memory, page cache and kernel memory,
+// all its processes".
+std::string_view UsageCounted(MemoryLimitKind kind);
+
 struct Sample {
   // Wall-clock time, for display and logs.
   std::chrono::system_clock::time_point time{};
@@ -63,6 +82,12 @@ struct Sample {
   // cgroup: all its processes' anonymous memory, page cache and kernel
   // memory -- more than this process's RSS).
   std::optional<uint64_t> memory_limit_usage_bytes;
+  // Which limit that is (kUnknown when none was read).
+  MemoryLimitKind memory_limit_kind = MemoryLimitKind::kUnknown;
+  // OOM kills the process's memory cgroup has counted so far (v2
+  // memory.events oom_kill, v1 memory.oom_control oom_kill: kills of its
+  // processes by any OOM killer), when it has one.
+  std::optional<uint64_t> memory_limit_oom_kills;
 
   // --- process (procfs) ---
   std::optional<uint64_t> rss_bytes;      // resident set size

@@ -24,6 +24,7 @@
 
 #include "base/format.h"
 #include "cli/command.h"
+#include "cli/oom_options.h"
 #include "detect/samples_csv.h"
 #include "memmon/config.h"
 
@@ -37,6 +38,7 @@ struct AnalyzeOptions {
   double threshold_pct = internal::AnalyzeDefaultConfig().alert_threshold_pct;
   std::size_t warmup_samples = internal::AnalyzeDefaultConfig().warmup_samples;
   bool no_early = false;
+  std::string oom_horizon;  // empty: the default
 };
 
 bool ReadAll(const std::string& path, std::string* text, std::string* error) {
@@ -72,6 +74,10 @@ int RunAnalyze(const AnalyzeOptions& o) {
   config.warmup_samples = o.warmup_samples;
   config.alert_log = "none";
   if (o.no_early) config.growth_projection_horizon = std::chrono::seconds(0);
+  if (int rc = ParseOomOptions("analyze", o.oom_horizon, "", &config);
+      rc != kExitOk) {
+    return rc;
+  }
   if (Status s = Validate(config); !s.ok()) {
     std::fprintf(stderr, "memmon: analyze: %s\n", s.message().c_str());
     return kExitUsage;
@@ -193,6 +199,7 @@ Subcommand AddAnalyze(CLI::App& parent) {
   app->add_flag(
       "--no-early", o->no_early,
       "no early warnings by projection (growth_projection_horizon = 0)");
+  AddOomOptions(app, &o->oom_horizon, nullptr);
   return {app, [o] { return RunAnalyze(*o); }};
 }
 

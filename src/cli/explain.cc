@@ -3,10 +3,11 @@
 //
 // memmon explain PID|DIR [--json] [--top N]: where a process's resident
 // memory is (memmon/explain.h, docs/explain.md). For a PID it reads /proc
-// now; the heap in use comes from the heap sampler's status page when the
-// process runs under `memmon run` (its MEMMON_STATUS_FILE), and is unknown
-// otherwise (/proc does not have it). For a run directory it shows the
-// breakdown the run saved (explain.json), or the last sample's totals.
+// now; the heap in use and the allocator's statistics come from the heap
+// sampler's status page when the process runs under `memmon run` (its
+// MEMMON_STATUS_FILE, or its mapping of the run's .status file), and are
+// unknown otherwise (/proc does not have them). For a run directory it shows
+// the breakdown the run saved (explain.json), or the last sample's totals.
 
 #include "memmon/explain.h"
 
@@ -51,7 +52,11 @@ std::string Bytes(const std::optional<uint64_t>& v) {
 // The heap figures a `memmon run` child publishes on its status page
 // (memmon_preload.h), found through its environment; nullopt when it has
 // none, or it cannot be read.
-std::optional<internal::HeapFigures> StatusPageFigures(int pid) {
+// The page is found by MEMMON_STATUS_FILE in its environment or, when the
+// program overwrote that (redis-server sets its process title over it), as
+// the mapping of a file named ".status" (memmon run's name for it); the
+// page's pid must be the process's either way.
+std::string StatusPagePath(int pid) {
   std::ifstream env(fmt::format("/proc/{}/environ", pid), std::ios::binary);
   std::string var;
   std::string path;
@@ -60,6 +65,20 @@ std::optional<internal::HeapFigures> StatusPageFigures(int pid) {
       path = var.substr(std::strlen("MEMMON_STATUS_FILE="));
     }
   }
+  if (!path.empty()) return path;
+  std::ifstream maps(fmt::format("/proc/{}/maps", pid));
+  std::string line;
+  while (std::getline(maps, line)) {
+    std::size_t slash = line.find(" /");
+    if (slash != std::string::npos && line.ends_with("/.status")) {
+      return line.substr(slash + 1);
+    }
+  }
+  return {};
+}
+
+std::optional<internal::HeapFigures> StatusPageFigures(int pid) {
+  std::string path = StatusPagePath(pid);
   if (path.empty()) return std::nullopt;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
@@ -82,14 +101,7 @@ std::optional<internal::HeapFigures> StatusPageFigures(int pid) {
     }
     if (__atomic_load_n(&page->seq, __ATOMIC_RELAXED) != seq) continue;
     if (copy.updates == 0 || copy.pid != static_cast<uint64_t>(pid)) break;
-    internal::HeapFigures h;
-    h.inuse = copy.counters.inuse_bytes;
-    if (copy.heap_stats_time_nanos > 0) {
-      h.kind = AllocatorKind::kGlibc;
-      h.free = copy.heap_free_bytes;
-      h.system = copy.heap_system_bytes;
-    }
-    out = h;
+    out = internal::HeapFiguresOfStatusPage(copy);
   }
   munmap(p, size);
   return out;

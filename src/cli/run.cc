@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -46,6 +47,7 @@
 #include "cli/command.h"
 #include "cli/heap_series.h"
 #include "cli/http.h"
+#include "cli/oom_options.h"
 #include "cli/report.h"
 #include "cli/units.h"
 #include "detect/detection_engine.h"
@@ -81,7 +83,9 @@ struct RunOptions {
   std::size_t max_samples = DefaultMonitorConfig().max_samples;
   std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
   bool no_report = false;
-  std::string http;  // serve the endpoint here ("HOST:PORT"); empty: no
+  std::string http;         // serve the endpoint here ("HOST:PORT"); empty: no
+  std::string oom_horizon;  // empty: MonitorConfig's default
+  std::string oom_profile_fraction;  // empty: MonitorConfig's default
   std::vector<std::string> command;
 };
 
@@ -514,6 +518,11 @@ class Run {
     config_.max_samples = o_.max_samples;
     config_.warmup_samples = o_.warmup_samples;
     config_.alert_log = "none";
+    if (int rc = ParseOomOptions("run", o_.oom_horizon, o_.oom_profile_fraction,
+                                 &config_);
+        rc != kExitOk) {
+      return rc;
+    }
     if (Status s = Validate(config_); !s.ok())
       return Usage("options", s.message());
     if (o_.command.empty()) {
@@ -612,10 +621,6 @@ class Run {
     started_wall_ = std::chrono::system_clock::now();
     started_ = std::chrono::steady_clock::now();
     int exec_errno = 0;
-    // The OOM kills each memory cgroup has seen so far (memmon's cgroups
-    // are the program's, which inherits them): a kill during the run is
-    // told from a SIGKILL sent by someone else.
-    oom_kills_before_ = OomKills();
     child_ = Spawn(o_.command, env, old_mask_, &exec_errno);
     if (child_ < 0) {
       sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
@@ -627,6 +632,12 @@ class Run {
     proc_ = std::make_unique<internal::ProcReader>(child_);
     smaps_ = std::make_unique<internal::SmapsTotals>(child_);
     limits_.Open(child_).IgnoreError();  // none found: the columns stay empty
+    // The OOM kills the program's memory cgroup has counted so far (it is
+    // memmon's until the program moves): a kill during the run is told
+    // from a SIGKILL sent by someone else. Read by file, so still readable
+    // once the program is gone.
+    oom_kills_before_ = limits_.OomKills();
+    PrintLimits(limits_.found());
     proc_->Open()
         .IgnoreError();  // a program that is already gone reads as gone
     live_ = isatty(STDERR_FILENO) != 0;
@@ -707,11 +718,12 @@ class Run {
         s.allocator_cpu_fraction = share;
         last_allocator_time_ = at;
       }
-      if (page->heap_stats_time_nanos > 0) {
-        s.heap_free_bytes = page->heap_free_bytes;
-        s.heap_system_bytes = page->heap_system_bytes;
-        s.allocator = AllocatorKind::kGlibc;
-      }
+      // The allocator's statistics (glibc, jemalloc, tcmalloc), once the
+      // sampler has read them.
+      internal::HeapFigures heap = internal::HeapFiguresOfStatusPage(*page);
+      s.heap_free_bytes = heap.free;
+      s.heap_system_bytes = heap.system;
+      s.allocator = heap.kind;
     }
     // The RSS breakdown: its totals each sample (budgeted), the full one
     // into explain.json at most once a snapshot interval, while the
@@ -730,10 +742,13 @@ class Run {
     if (s.rss_bytes && limit_budget_.Due(now)) {
       auto start = std::chrono::steady_clock::now();
       uint64_t limit = 0, usage = 0;
-      if (limits_.Read(*s.rss_bytes, &limit, &usage)) {
+      MemoryLimitKind kind = MemoryLimitKind::kUnknown;
+      if (limits_.Read(*s.rss_bytes, &limit, &usage, &kind)) {
         s.memory_limit_bytes = limit;
         s.memory_limit_usage_bytes = usage;
+        s.memory_limit_kind = kind;
       }
+      s.memory_limit_oom_kills = limits_.OomKills();
       limit_budget_.Record(start, std::chrono::steady_clock::now());
     }
     // Near the limit, a heap profile before a kill can take the evidence.
@@ -827,22 +842,19 @@ class Run {
                  static_cast<unsigned long long>(sample_count_.load()),
                  static_cast<unsigned long long>(alert_count_),
                  alert_count_ == 1 ? "" : "s");
-    if (WIFSIGNALED(status_code_) && WTERMSIG(status_code_) == SIGKILL) {
-      for (const auto& [source, kills] : OomKills()) {
-        auto before = oom_kills_before_.find(source);
-        uint64_t had = before == oom_kills_before_.end() ? 0 : before->second;
-        if (kills > had) {
-          oom_killed_ = true;
-          std::fprintf(stderr,
-                       "memmon: the OOM killer killed it: %s counts %llu OOM "
-                       "kill%s during the run; the data gathered is kept\n",
-                       source.c_str(),
-                       static_cast<unsigned long long>(kills - had),
-                       kills - had == 1 ? "" : "s");
-          break;
-        }
-      }
+    oom_kills_after_ = limits_.OomKills();
+    if (WIFSIGNALED(status_code_) && WTERMSIG(status_code_) == SIGKILL &&
+        oom_kills_after_ && *oom_kills_after_ > oom_kills_before_.value_or(0)) {
+      const uint64_t kills = *oom_kills_after_ - oom_kills_before_.value_or(0);
+      oom_killed_ = true;
+      std::fprintf(stderr,
+                   "memmon: the OOM killer killed it: %s counts %llu OOM "
+                   "kill%s during the run; the data gathered is kept\n",
+                   limits_.found().oom_events_path.c_str(),
+                   static_cast<unsigned long long>(kills),
+                   kills == 1 ? "" : "s");
     }
+    PrintTimeToLimit();
     KeepFinalProfile();
     std::vector<profile::SiteGrowth> suspects = WriteLeaks();
     WriteRunJson(duration);
@@ -958,6 +970,10 @@ class Run {
     j["sample_rate"] = sample_rate_;
     j["snapshot_interval_s"] = std::chrono::duration<double>(snapshot_).count();
     j["threshold_pct"] = o_.threshold_pct;
+    j["oom_horizon_s"] =
+        std::chrono::duration<double>(config_.oom_horizon).count();
+    j["oom_profile_fraction"] = config_.oom_profile_fraction;
+    j["memory_limit"] = LimitJson();
     if (Status s = profile::WriteFileAtomically((dir_ / "run.json").string(),
                                                 j.dump(2) + "\n");
         !s.ok()) {
@@ -990,18 +1006,108 @@ class Run {
   // The sampler's allocator clock at the last allocator share.
   std::optional<memmon_preload_allocator_time> last_allocator_time_;
   internal::LimitReader limits_;
-  std::map<std::string, uint64_t> oom_kills_before_;
+  // The program's memory cgroup's OOM kill count at the start and the end.
+  std::optional<uint64_t> oom_kills_before_, oom_kills_after_;
   bool oom_killed_ = false;
+  // The time to the limit at the end of the run (PrintTimeToLimit).
+  std::optional<TimeToLimit> time_to_limit_;
 
-  // Each of this process's memory cgroups' OOM kill count, by its file.
-  static std::map<std::string, uint64_t> OomKills() {
-    std::map<std::string, uint64_t> out;
-    internal::MemoryLimits limits;
-    if (!internal::ReadMemoryLimits(0, 0, &limits).ok()) return out;
-    for (const internal::MemoryLimit& l : limits.limits) {
-      if (l.oom_kills) out[l.source] = *l.oom_kills;
+  // The start line: the binding limit, and memory.high where set.
+  void PrintLimits(const internal::MemoryLimits& found) {
+    if (const internal::MemoryLimit* b = found.Binding()) {
+      std::fprintf(stderr, "memmon: memory limit: %s\n",
+                   internal::DescribeLimit(*b).c_str());
     }
-    return out;
+    for (const internal::MemoryLimit& l : found.limits) {
+      if (l.kind == MemoryLimitKind::kCgroupV2High) {
+        std::fprintf(stderr, "memmon: also %s\n",
+                     internal::DescribeLimit(l).c_str());
+      }
+    }
+  }
+
+  // The run summary's line on the limit: usage at the end and the time to
+  // the limit its trend gave then (ProjectTimeToLimit).
+  void PrintTimeToLimit() {
+    std::span<const Sample> h = engine_->history();
+    std::size_t end = h.size();
+    while (end > 0 && !h[end - 1].memory_limit_bytes) --end;
+    if (end == 0) return;
+    const std::optional<Sample>& base = engine_->baseline();
+    DetectionInput in{h.first(end), base ? &*base : nullptr, &config_};
+    time_to_limit_ = ProjectTimeToLimit(in);
+    if (!time_to_limit_) return;
+    TimeToLimit& t = *time_to_limit_;
+    if (oom_killed_) {
+      // The limit was reached: the last samples show the memory the kill
+      // freed, not the trend. Say so, with the peak usage measured.
+      t.fitted_s = t.earliest_s = 0;
+      for (const Sample& x : h.first(end)) {
+        if (x.memory_limit_usage_bytes) {
+          t.usage_bytes = std::max(
+              t.usage_bytes, static_cast<double>(*x.memory_limit_usage_bytes));
+        }
+      }
+      std::fprintf(stderr,
+                   "memmon: memory limit (%s): reached, the OOM killer killed "
+                   "the program (peak usage measured %s of %s)\n",
+                   std::string(ToString(t.kind)).c_str(),
+                   internal::HumanBytes(t.usage_bytes).c_str(),
+                   internal::HumanBytes(t.limit_bytes).c_str());
+      return;
+    }
+    std::string when =
+        std::isinf(t.fitted_s)
+            ? std::string("not rising steadily: no kill in sight")
+            : fmt::format("at its trend, the limit in {} (as soon as {})",
+                          Elapsed(t.fitted_s), Elapsed(t.earliest_s));
+    std::fprintf(stderr, "memmon: memory limit (%s) at the end: %s of %s; %s\n",
+                 std::string(ToString(t.kind)).c_str(),
+                 internal::HumanBytes(t.usage_bytes).c_str(),
+                 internal::HumanBytes(t.limit_bytes).c_str(), when.c_str());
+  }
+
+  nlohmann::ordered_json LimitJson() const {
+    nlohmann::ordered_json m;
+    const internal::MemoryLimits& found = limits_.found();
+    auto number = [](double v) {
+      return std::isfinite(v) ? nlohmann::ordered_json(v)
+                              : nlohmann::ordered_json(nullptr);
+    };
+    if (const internal::MemoryLimit* b = found.Binding()) {
+      m["kind"] = std::string(ToString(b->kind));
+      m["source"] = b->source;
+      m["usage_source"] = b->usage_source;
+      m["counts"] = b->counts;
+    }
+    if (time_to_limit_) {
+      m["kind_at_end"] = std::string(ToString(time_to_limit_->kind));
+      m["limit_bytes"] = time_to_limit_->limit_bytes;
+      m["usage_bytes"] = time_to_limit_->usage_bytes;
+      m["seconds_to_limit"] = {
+          {"fitted", number(time_to_limit_->fitted_s)},
+          {"earliest", number(time_to_limit_->earliest_s)}};
+    }
+    m["oom_events"] = found.oom_events_path.empty()
+                          ? nlohmann::ordered_json(nullptr)
+                          : nlohmann::ordered_json(found.oom_events_path);
+    auto count = [](const std::optional<uint64_t>& v) {
+      return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+    };
+    m["oom_kills_before"] = count(oom_kills_before_);
+    m["oom_kills_after"] = count(oom_kills_after_);
+    nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    for (const internal::MemoryLimit& l : found.limits) {
+      all.push_back({{"kind", std::string(ToString(l.kind))},
+                     {"limit_bytes", l.limit_bytes},
+                     {"source", l.source},
+                     {"usage_bytes_at_start", l.usage_bytes},
+                     {"usage_source", l.usage_source},
+                     {"counts", l.counts},
+                     {"kills", l.kills}});
+    }
+    m["limits"] = std::move(all);
+    return m;
   }
   int status_code_ = 0;
   std::chrono::system_clock::time_point started_wall_;
@@ -1186,6 +1292,7 @@ Subcommand AddRun(CLI::App& parent) {
                   "(MonitorConfig::warmup_samples)")
       ->capture_default_str();
   app->add_flag("--no-report", o->no_report, "do not write report.html");
+  AddOomOptions(app, &o->oom_horizon, &o->oom_profile_fraction);
   app->add_option("--http", o->http,
                   "serve the program's /metrics, /debug/pprof and "
                   "/debug/memmon at HOST:PORT while it runs (port 0: a free "

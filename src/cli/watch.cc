@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -22,9 +23,11 @@
 #include "base/format.h"
 #include "cli/command.h"
 #include "cli/http.h"
+#include "cli/oom_options.h"
 #include "cli/units.h"
 #include "memmon/http_server.h"
 #include "memmon/monitor.h"
+#include "source/memory_limit.h"
 
 namespace memmon::cli {
 namespace {
@@ -36,7 +39,9 @@ struct WatchOptions {
   double threshold_pct = DefaultMonitorConfig().alert_threshold_pct;
   std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
   bool json = false;
-  std::string http;  // serve the endpoint here ("HOST:PORT"); empty: no
+  std::string http;         // serve the endpoint here ("HOST:PORT"); empty: no
+  std::string oom_horizon;  // empty: the default
+  std::string oom_profile_fraction;  // empty: the default
 };
 
 std::string Bytes(const std::optional<uint64_t>& v) {
@@ -63,6 +68,11 @@ int RunWatch(const WatchOptions& o) {
   config.alert_threshold_pct = o.threshold_pct;
   config.warmup_samples = o.warmup_samples;
   std::chrono::nanoseconds limit{0};
+  if (int rc = ParseOomOptions("watch", o.oom_horizon, o.oom_profile_fraction,
+                               &config);
+      rc != kExitOk) {
+    return rc;
+  }
   if (Status s = ParseDuration(o.interval, &config.sample_interval); !s.ok()) {
     std::fprintf(stderr, "memmon: watch: --interval: %s\n",
                  s.message().c_str());
@@ -116,6 +126,20 @@ int RunWatch(const WatchOptions& o) {
       std::fprintf(stderr, "memmon: watch: %s\n", s.message().c_str());
     }
     return kExitUsage;
+  }
+  // The start line: the limit that binds, and how the kernel counts it.
+  internal::MemoryLimits limits;
+  if (!o.json && internal::ReadMemoryLimits(o.pid, 0, &limits).ok()) {
+    if (const internal::MemoryLimit* b = limits.Binding()) {
+      std::fprintf(stderr, "memmon: watch: memory limit: %s\n",
+                   internal::DescribeLimit(*b).c_str());
+    }
+    for (const internal::MemoryLimit& l : limits.limits) {
+      if (l.kind == MemoryLimitKind::kCgroupV2High) {
+        std::fprintf(stderr, "memmon: watch: also %s\n",
+                     internal::DescribeLimit(l).c_str());
+      }
+    }
   }
   std::unique_ptr<HttpServer> http;
   if (!o.http.empty()) {
@@ -178,6 +202,17 @@ int RunWatch(const WatchOptions& o) {
           fmt::format("; rss {} -> {}", Bytes(st.baseline_sample->rss_bytes),
                       Bytes(st.current_sample->rss_bytes));
     }
+    if (std::optional<TimeToLimit> t = monitor.TimeToMemoryLimit()) {
+      summary += fmt::format(
+          "; memory limit ({}) {} of {}, {}", ToString(t->kind),
+          internal::HumanBytes(t->usage_bytes),
+          internal::HumanBytes(t->limit_bytes),
+          std::isinf(t->fitted_s)
+              ? std::string("not rising steadily")
+              : fmt::format("reached at its trend in {} (as soon as {})",
+                            internal::HumanDuration(t->fitted_s),
+                            internal::HumanDuration(t->earliest_s)));
+    }
     std::fputs((summary + "\n").c_str(), stdout);
   }
   return FinishOutput("watch");
@@ -210,6 +245,7 @@ Subcommand AddWatch(CLI::App& parent) {
                   "serve /metrics, /debug/pprof and /debug/memmon at HOST:PORT "
                   "(port 0: a free one, printed); token from "
                   "MEMMON_HTTP_TOKEN_FILE or MEMMON_HTTP_TOKEN (docs/http.md)");
+  AddOomOptions(app, &o->oom_horizon, &o->oom_profile_fraction);
   app->add_flag(
       "--json", o->json,
       "one JSON object per alert per line (type, time, time_s, message, "

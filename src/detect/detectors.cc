@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "base/format.h"
 #include "detect/growth_internal.h"
@@ -268,53 +269,82 @@ std::optional<Finding> FdLeak(const DetectionInput& in,
                    "open_fds");
 }
 
+// The projection oom_risk and the time-to-limit gauges share; `trend`
+// gets the usage's trend when it rises steadily.
+std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in,
+                                              GrowthTrend* trend_out) {
+  if (in.history.empty()) return std::nullopt;
+  const Sample& now = in.history.back();
+  if (!now.memory_limit_bytes || !now.memory_limit_usage_bytes) {
+    return std::nullopt;
+  }
+  TimeToLimit t;
+  t.limit_bytes = static_cast<double>(*now.memory_limit_bytes);
+  t.usage_bytes = static_cast<double>(*now.memory_limit_usage_bytes);
+  t.kind = now.memory_limit_kind;
+  t.fitted_s = t.earliest_s = std::numeric_limits<double>::infinity();
+  const auto field = &Sample::memory_limit_usage_bytes;
+  Series s;
+  std::optional<GrowthTrend> unbounded =
+      UnboundedTrendOf(in, nullptr, field, &s);
+  if (!unbounded || IsRefill(in, field, s.values(), unbounded->level) ||
+      !(unbounded->slope_per_s > 0) || !(unbounded->slope_upper_per_s > 0)) {
+    return t;  // not rising steadily: no kill in sight
+  }
+  const GrowthTrend& trend = *unbounded;
+  if (trend_out != nullptr) *trend_out = trend;
+  t.slope_per_s = trend.slope_per_s;
+  t.slope_upper_per_s = trend.slope_upper_per_s;
+  const double left =
+      std::max(0.0, t.limit_bytes - std::max(trend.level, t.usage_bytes));
+  t.fitted_s = left / trend.slope_per_s;
+  t.earliest_s = left / trend.slope_upper_per_s;
+  return t;
+}
+
 // oom_risk: the usage the binding limit counts rises steadily (the trend
 // rules' ClassifyGrowth, not a refill), and the earliest time at which its
-// trend reaches the limit -- at the upper confidence bound of the slope,
-// Sen's interval taken as symmetric about the Theil-Sen slope -- is within
+// trend reaches the limit -- at Sen's upper confidence bound of the slope
+// (by rank, GrowthTrend::slope_upper_per_s) -- is within
 // oom_horizon (and within kProjectionReach times the span measured). At
 // or over the limit already: at once.
 std::optional<Finding> OomRisk(const DetectionInput& in) {
   const MonitorConfig& cfg = *in.config;
   double horizon = Seconds(cfg.oom_horizon);
   if (horizon <= 0 || in.history.empty()) return std::nullopt;
-  const Sample& now = in.history.back();
-  if (!now.memory_limit_bytes || !now.memory_limit_usage_bytes) {
+  GrowthTrend trend;
+  std::optional<TimeToLimit> t = ProjectTimeToLimit(in, &trend);
+  if (!t || !(t->slope_per_s > 0) || !(t->slope_upper_per_s > 0)) {
     return std::nullopt;
   }
-  const auto field = &Sample::memory_limit_usage_bytes;
-  Series s;
-  std::optional<GrowthTrend> unbounded =
-      UnboundedTrendOf(in, nullptr, field, &s);
-  if (!unbounded) return std::nullopt;
-  const GrowthTrend& trend = *unbounded;
-  if (IsRefill(in, field, s.values(), trend.level)) return std::nullopt;
-  const double limit = static_cast<double>(*now.memory_limit_bytes);
-  const double usage = static_cast<double>(*now.memory_limit_usage_bytes);
-  const double upper = 2 * trend.slope_per_s - trend.slope_lower_per_s;
-  if (trend.slope_per_s <= 0 || upper <= 0) return std::nullopt;
-  const double left = std::max(0.0, limit - std::max(trend.level, usage));
-  const double earliest = left / upper;
+  const double earliest = t->earliest_s;
   if (earliest > std::min(horizon, kProjectionReach * trend.window_s)) {
     return std::nullopt;
   }
+  const Sample& now = in.history.back();
   Finding f;
   f.type = AlertType::kOomRisk;
   SetTrend(trend, &f);
   f.metric = "memory_limit_usage_bytes";
   f.value = earliest;
   f.threshold = horizon;
-  f.limit = limit;
-  f.current = usage;
+  f.limit = t->limit_bytes;
+  f.current = t->usage_bytes;
   f.baseline = in.baseline != nullptr && in.baseline->memory_limit_usage_bytes
                    ? static_cast<double>(*in.baseline->memory_limit_usage_bytes)
-                   : usage;
-  f.projected = left > 0;
-  f.time_to_limit_s = left / trend.slope_per_s;
+                   : t->usage_bytes;
+  f.projected = earliest > 0;
+  f.time_to_limit_s = t->fitted_s;
+  f.limit_kind = now.memory_limit_kind;
+  f.slope_upper_per_s = t->slope_upper_per_s;
   return f;
 }
 
 }  // namespace
+
+std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in) {
+  return ProjectTimeToLimit(in, nullptr);
+}
 
 namespace internal {
 
@@ -476,6 +506,36 @@ Detector DefaultDetector(AlertType type) {
   };
 }
 
+namespace {
+
+// oom_risk's subject: the usage the binding limit counts, named by the
+// limit, with what the kernel counts for it (docs/limits.md).
+std::string LimitPhrase(MemoryLimitKind kind) {
+  switch (kind) {
+    case MemoryLimitKind::kCgroupV2Max:
+      return "memory the cgroup v2 memory.max limit counts (a cgroup counts "
+             "page cache and kernel memory too, of all its processes)";
+    case MemoryLimitKind::kCgroupV2High:
+      return "memory the cgroup v2 memory.high limit counts (a cgroup "
+             "counts page cache and kernel memory too, of all its processes)";
+    case MemoryLimitKind::kCgroupV1:
+      return "memory the cgroup v1 memory.limit_in_bytes limit counts (a "
+             "cgroup counts page cache and kernel memory too, of all its "
+             "processes)";
+    case MemoryLimitKind::kRlimitAs:
+      return "the virtual size RLIMIT_AS counts (VmSize)";
+    case MemoryLimitKind::kRlimitData:
+      return "the data size RLIMIT_DATA counts (VmData)";
+    case MemoryLimitKind::kMachine:
+      return "RSS against the machine's available memory";
+    case MemoryLimitKind::kUnknown:
+      break;
+  }
+  return "memory the limit counts";
+}
+
+}  // namespace
+
 std::string Describe(const Finding& f) {
   switch (f.type) {
     case AlertType::kMemoryGrowth: {
@@ -534,20 +594,22 @@ std::string Describe(const Finding& f) {
       return fmt::format(
           "{} reached {:.0f}, at or above the threshold of {:.0f}", f.metric,
           f.value, f.threshold);
-    case AlertType::kOomRisk:
+    case AlertType::kOomRisk: {
+      const std::string what = LimitPhrase(f.limit_kind);
       if (!f.projected) {
         return fmt::format(
-            "memory the limit counts is at {}, at or over the limit of {}, "
-            "and rising at {}/s",
+            "{} is at {}, at or over the limit of {}, and rising at {}/s", what,
             Bytes(f.current), Bytes(f.limit), Bytes(f.slope_per_s));
       }
       return fmt::format(
-          "memory the limit counts is rising steadily at {}/s over the last "
-          "{} (trend confidence {:.2f} %): {} of the {} limit, projected to "
+          "{} is rising steadily at {}/s (at most {}/s) over the last {} "
+          "(trend confidence {:.2f} %): {} of the {} limit, projected to "
           "reach it in {} (as soon as {}), within the {} horizon",
-          Bytes(f.slope_per_s), Duration(f.window_s), f.confidence * 100,
-          Bytes(f.current), Bytes(f.limit), Duration(f.time_to_limit_s),
-          Duration(f.value), Duration(f.threshold));
+          what, Bytes(f.slope_per_s), Bytes(f.slope_upper_per_s),
+          Duration(f.window_s), f.confidence * 100, Bytes(f.current),
+          Bytes(f.limit), Duration(f.time_to_limit_s), Duration(f.value),
+          Duration(f.threshold));
+    }
   }
   return "unknown alert";
 }

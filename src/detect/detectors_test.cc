@@ -5,13 +5,16 @@
 
 #include "memmon/detectors.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "detect/analyze.h"
 #include "detect/detection_engine.h"
 #include "detect/growth_internal.h"
 
@@ -672,6 +675,82 @@ TEST(DetectOomRisk, ALeakTowardTheLimitWarnsEarly) {
   EXPECT_EQ(f->threshold, 3600);
   EXPECT_NE(Describe(*f).find("projected to reach it in"), std::string::npos)
       << Describe(*f);
+}
+
+// The growth threshold does not gate oom_risk: at alert_threshold_pct 1000
+// the leak above (60 % over the minute measured) is far from memory_growth's
+// limit and too little of the way there to be projected, so memory_growth
+// says nothing -- while oom_risk warns, naming the limit and what a cgroup
+// counts.
+TEST(DetectOomRisk, FiresWhateverTheGrowthThresholdSays) {
+  std::vector<double> mib;
+  for (int i = 0; i < 60; ++i) mib.push_back(100 + 1.0 * i);
+  auto series = LimitSeries(mib, 400, 0.5);
+  for (Sample& s : series) {
+    s.heap_inuse_bytes = s.memory_limit_usage_bytes;
+    s.memory_limit_kind = MemoryLimitKind::kCgroupV2Max;
+  }
+  MonitorConfig config;
+  config.alert_threshold_pct = 1000;
+  EXPECT_TRUE(Evaluate(series, config, DetectMemoryGrowth).empty());
+  auto held = Evaluate(series, config, DetectOomRisk);
+  ASSERT_FALSE(held.empty());
+  EXPECT_LE(held.front(), 20u);
+  DetectionInput in{series, &series[0], &config};
+  std::optional<Finding> f = DetectOomRisk(in);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->limit_kind, MemoryLimitKind::kCgroupV2Max);
+  // The earliest time comes from the upper bound of the slope.
+  EXPECT_GT(f->slope_upper_per_s, f->slope_per_s);
+  EXPECT_NEAR(f->value, (400 * kMiB - f->current) / f->slope_upper_per_s,
+              0.05 * f->value + 2);
+  std::string text = Describe(*f);
+  EXPECT_NE(text.find("cgroup v2 memory.max"), std::string::npos) << text;
+  EXPECT_NE(text.find("page cache and kernel memory"), std::string::npos)
+      << text;
+}
+
+// memmon analyze judges oom_risk from a samples.csv's memory_limit_*
+// columns alone (the oom_kill test needs a memory cgroup; this does not):
+// a leak of 1 MiB/s toward 400 MiB, as a CSV of two minutes (one past the
+// default 60 warm-up samples), fires it; without the columns it is not
+// judged.
+TEST(DetectOomRisk, AnalyzeFiresItFromTheCsvColumns) {
+  std::mt19937 rng(11);
+  std::normal_distribution<double> noise(0, 0.5);
+  std::string text =
+      "time_s,rss_bytes,memory_limit_bytes,"
+      "memory_limit_usage_bytes\n";
+  for (int i = 0; i < 120; ++i) {
+    auto usage = static_cast<uint64_t>((100 + 1.0 * i + noise(rng)) * kMiB);
+    text += fmt::format("{},{},{},{}\n", i, uint64_t{50} << 20,
+                        uint64_t{400} << 20, usage);
+  }
+  internal::SamplesCsv csv;
+  ASSERT_TRUE(internal::ParseSamplesCsv(text, &csv).ok());
+  internal::Analysis a =
+      internal::AnalyzeSamples(csv, internal::AnalyzeDefaultConfig());
+  auto oom = std::find_if(a.alerts.begin(), a.alerts.end(), [](const auto& x) {
+    return x.type == AlertType::kOomRisk && x.state == AlertState::kFiring;
+  });
+  ASSERT_NE(oom, a.alerts.end());
+  // After the 60 warm-up samples, from the trend window on: not at the end.
+  EXPECT_LT(oom->time_s, 90);
+  for (const MemoryAlert& x : a.alerts) {
+    EXPECT_NE(x.type, AlertType::kMemoryGrowth) << x.message;  // flat RSS
+  }
+
+  std::string no_limit = "time_s,rss_bytes\n";
+  for (int i = 0; i < 120; ++i) {
+    no_limit += fmt::format("{},{}\n", i, uint64_t(100 + i) << 20);
+  }
+  ASSERT_TRUE(internal::ParseSamplesCsv(no_limit, &csv).ok());
+  a = internal::AnalyzeSamples(csv, internal::AnalyzeDefaultConfig());
+  for (const MemoryAlert& x : a.alerts) EXPECT_NE(x.type, AlertType::kOomRisk);
+  EXPECT_NE(std::find_if(
+                a.not_judged.begin(), a.not_judged.end(),
+                [](const std::string& n) { return n.starts_with("oom_risk"); }),
+            a.not_judged.end());
 }
 
 // The same leak, with days to go before the limit (or the rule off): no

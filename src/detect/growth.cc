@@ -253,6 +253,7 @@ void Describe(Window w, double z, const internal::MannKendall& mk,
       w.x, w.y, z, mk.variance, variance_factor);
   out->slope_per_s = sen.slope;
   out->slope_lower_per_s = sen.lower;
+  out->slope_upper_per_s = sen.upper;
   out->confidence = Rising(mk, w.y.size(), variance_factor);
   std::array<double, kMaxTrendPoints> r;
   for (std::size_t i = 0; i < w.y.size(); ++i) {

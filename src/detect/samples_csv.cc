@@ -21,7 +21,7 @@ struct Column {
   U64Field field;  // nullptr: allocator_cpu_fraction
 };
 
-constexpr std::array<Column, 19> kColumns{{
+constexpr std::array<Column, 20> kColumns{{
     {"rss_bytes", &Sample::rss_bytes},
     {"heap_inuse_bytes", &Sample::heap_inuse_bytes},
     {"heap_free_bytes", &Sample::heap_free_bytes},
@@ -41,6 +41,7 @@ constexpr std::array<Column, 19> kColumns{{
     {"rss_file_bytes", &Sample::rss_file_bytes},
     {"rss_anon_other_bytes", &Sample::rss_anon_other_bytes},
     {"rss_unexplained_bytes", &Sample::rss_unexplained_bytes},
+    {"memory_limit_oom_kills", &Sample::memory_limit_oom_kills},
 }};
 
 constexpr std::array<std::string_view, kColumns.size() + 1> kColumnNames{
@@ -63,7 +64,8 @@ constexpr std::array<std::string_view, kColumns.size() + 1> kColumnNames{
     "rss_code_bytes",
     "rss_file_bytes",
     "rss_anon_other_bytes",
-    "rss_unexplained_bytes"};
+    "rss_unexplained_bytes",
+    "memory_limit_oom_kills"};
 
 }  // namespace
 

@@ -52,6 +52,18 @@ double Confidence(double s, double variance) {
   return NormalCdf(z);
 }
 
+// Sen's upper confidence limit's rank among the m pair slopes, 0-based:
+// the (M2 + 1)-th smallest for M2 = (m + c) / 2, rounded up, where
+// c = z * sqrt(Var S) (Sen 1968; Hollander & Wolfe). The lower limit's is
+// the M1-th smallest, M1 = (m - c) / 2 (SenSlopeLowerBound). The pair slopes
+// need not be symmetric about the median, so neither are the limits.
+std::size_t SenUpperRank(std::size_t m, double c) {
+  double rank = std::ceil((static_cast<double>(m) + c) / 2);
+  if (!(rank < static_cast<double>(m - 1))) return m - 1;
+  return rank <= static_cast<double>(m / 2) ? m / 2
+                                            : static_cast<std::size_t>(rank);
+}
+
 }  // namespace
 
 double NormalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
@@ -93,6 +105,18 @@ double SenSlopeLowerBound(std::span<const double> x, std::span<const double> y,
   std::size_t k =
       rank <= 0 ? 0 : std::min(static_cast<std::size_t>(rank), m - 1);
   return KthSmallest(&slopes, m, k);
+}
+
+double SenSlopeUpperBound(std::span<const double> x, std::span<const double> y,
+                          double confidence, double variance_factor) {
+  PairSlopes slopes;
+  std::size_t m = CollectPairSlopes(x, y, &slopes);
+  if (m == 0) return 0;
+  std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
+  double c =
+      NormalQuantile(confidence) *
+      std::sqrt(MannKendallStatistic(y.last(n)).variance * variance_factor);
+  return KthSmallest(&slopes, m, SenUpperRank(m, c));
 }
 
 MannKendall MannKendallStatistic(std::span<const double> y) {
@@ -336,6 +360,12 @@ SenSlope TheilSenSlopeAndLowerBound(std::span<const double> x,
     std::nth_element(mid + 1, first + k, first + m);
   }
   out.lower = first[k];
+  // The upper bound, as SenSlopeUpperBound: its rank is above the median's
+  // (selected within the largest side, which the lower bound's selection
+  // did not touch).
+  std::size_t ku = SenUpperRank(m, c);
+  if (ku > m / 2) std::nth_element(mid + 1, first + ku, first + m);
+  out.upper = ku == m / 2 ? *mid : first[ku];
   return out;
 }
 

@@ -41,6 +41,14 @@ double TheilSenSlope(std::span<const double> x, std::span<const double> y);
 double SenSlopeLowerBound(std::span<const double> x, std::span<const double> y,
                           double confidence, double variance_factor = 1);
 
+// The one-sided upper confidence bound of the Theil-Sen slope, by rank as
+// the lower one: the (M2 + 1)-th smallest pair slope, M2 = (N + C) / 2
+// rounded up. At or above the slope; not the mirror image of the lower
+// bound (the pair slopes are not symmetric about their median). Same point
+// limit and arguments as SenSlopeLowerBound.
+double SenSlopeUpperBound(std::span<const double> x, std::span<const double> y,
+                          double confidence, double variance_factor = 1);
+
 // Mann-Kendall S statistic and its null variance, with the tie correction.
 struct MannKendall {
   long s = 0;
@@ -107,12 +115,12 @@ struct OrderSlopes {
 };
 OrderSlopes TheilSenSlopesInOrder(std::span<const double> y, bool whole = true);
 
-// TheilSenSlope(x, y) and SenSlopeLowerBound(x, y, confidence,
-// variance_factor), given z = NormalQuantile(confidence) and
-// mk_variance = MannKendallStatistic(y).variance. At most kMaxTrendPoints
-// points.
+// TheilSenSlope(x, y), SenSlopeLowerBound(x, y, confidence,
+// variance_factor) and SenSlopeUpperBound(the same), given z =
+// NormalQuantile(confidence) and mk_variance =
+// MannKendallStatistic(y).variance. At most kMaxTrendPoints points.
 struct SenSlope {
-  double slope = 0, lower = 0;
+  double slope = 0, lower = 0, upper = 0;  // upper: SenSlopeUpperBound's
 };
 SenSlope TheilSenSlopeAndLowerBound(std::span<const double> x,
                                     std::span<const double> y, double z,

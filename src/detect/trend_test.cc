@@ -199,6 +199,8 @@ TEST(Fused, EqualTheSeparateStatistics) {
                                               mk.variance, factor);
     ASSERT_EQ(sen.slope, TheilSenSlope(x, y)) << trial;
     ASSERT_EQ(sen.lower, SenSlopeLowerBound(x, y, confidence, factor)) << trial;
+    ASSERT_EQ(sen.upper, SenSlopeUpperBound(x, y, confidence, factor)) << trial;
+    ASSERT_GE(sen.upper, sen.slope) << trial;
 
     double level = levels[trial % 3];
     const double direct = DirectRiseWithinSegments(y, factor);
@@ -228,6 +230,58 @@ TEST(SenSlope, LowerBoundIsBelowTheSlopeAndTightensWithData) {
       SenSlopeLowerBound(std::span(x).first(12), std::span(y).first(12), 0.99);
   EXPECT_LT(short_lower, lower);  // less data, wider interval
   EXPECT_LT(SenSlopeLowerBound(x, y, 0.999), lower);
+}
+
+// The upper bound by rank: above the slope, tighter with more data, wider
+// at a higher confidence -- and not the mirror of the lower bound where the
+// pair slopes are skewed. Fixed seeds; the bounds hold with wide margins.
+TEST(SenSlope, UpperBoundIsAboveTheSlopeAndComesFromTheRanks) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<double> x, y;
+  for (int i = 0; i < 64; ++i) {
+    x.push_back(i);
+    y.push_back(0.5 * i + noise(rng));
+  }
+  double slope = TheilSenSlope(x, y);
+  double upper = SenSlopeUpperBound(x, y, 0.99);
+  EXPECT_GT(upper, slope);
+  EXPECT_LT(upper, 0.6);  // 0.5 with 1-sigma noise over 64 points
+  EXPECT_GT(
+      SenSlopeUpperBound(std::span(x).first(12), std::span(y).first(12), 0.99),
+      upper);  // less data, wider interval
+  EXPECT_GT(SenSlopeUpperBound(x, y, 0.999), upper);
+
+  // A rise whose increments are exponential (skewed: many small steps, a
+  // few large): the pair slopes' upper tail is longer than their lower one,
+  // which 2 * slope - lower (the symmetric shortcut) misses.
+  std::exponential_distribution<double> step(1.0);
+  std::vector<double> sx, sy;
+  double level = 0;
+  for (int i = 0; i < 40; ++i) {
+    sx.push_back(i);
+    level += step(rng);
+    sy.push_back(level);
+  }
+  double s = TheilSenSlope(sx, sy);
+  double lo = SenSlopeLowerBound(sx, sy, 0.99);
+  double hi = SenSlopeUpperBound(sx, sy, 0.99);
+  EXPECT_LT(lo, s);
+  EXPECT_GT(hi, s);
+  EXPECT_NE(hi, 2 * s - lo);
+  // The rank itself: exactly the (M2 + 1)-th smallest pair slope.
+  std::vector<double> pairs;
+  for (std::size_t i = 0; i < sx.size(); ++i) {
+    for (std::size_t j = i + 1; j < sx.size(); ++j) {
+      pairs.push_back((sy[j] - sy[i]) / (sx[j] - sx[i]));
+    }
+  }
+  std::sort(pairs.begin(), pairs.end());
+  double c =
+      NormalQuantile(0.99) * std::sqrt(MannKendallStatistic(sy).variance);
+  auto rank = static_cast<std::size_t>(
+      std::ceil((static_cast<double>(pairs.size()) + c) / 2));
+  EXPECT_EQ(hi, pairs[rank]);
 }
 
 TEST(RiseWithinSegments, AStepIsExplainedAwayARiseIsNot) {

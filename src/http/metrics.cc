@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <string_view>
 
 #include "detect/growth_internal.h"
@@ -137,6 +138,45 @@ std::vector<GrowthOutlook> Outlooks(const MemoryStats& stats,
   }
   return out;
 }
+
+namespace {
+
+// The memory limit's families beyond its two gauges (docs/limits.md): the
+// OOM kills the process's cgroup counted, and the time to the limit at the
+// fitted slope and at its upper bound (ProjectTimeToLimit). Each as of the
+// last sample that read the limit (the reads are budgeted).
+void MemoryLimitMetrics(const MetricsInput& in, Page* p) {
+  if (in.samples == nullptr || in.config == nullptr) return;
+  const std::vector<Sample>& samples = *in.samples;
+  std::optional<uint64_t> kills;
+  for (auto it = samples.rbegin(); it != samples.rend() && !kills; ++it) {
+    kills = it->memory_limit_oom_kills;
+  }
+  p->Gauge("memmon_memory_limit_oom_kills_total",
+           "OOM kills the process's memory cgroup has counted (v2 "
+           "memory.events oom_kill, v1 memory.oom_control): kills of its "
+           "processes by any OOM killer.",
+           Of(kills), "counter");
+  // The projection judges the samples up to the last that read the limit.
+  std::size_t end = samples.size();
+  while (end > 0 && !samples[end - 1].memory_limit_bytes) --end;
+  if (end == 0) return;
+  const MemoryStats& st = *in.stats;
+  DetectionInput d{std::span<const Sample>(samples.data(), end),
+                   st.baseline_sample ? &*st.baseline_sample : nullptr,
+                   in.config};
+  std::optional<TimeToLimit> t = ProjectTimeToLimit(d);
+  if (!t) return;
+  p->Family("memmon_memory_limit_seconds_to_limit", "gauge",
+            "Projected seconds until the usage the binding limit counts "
+            "reaches it: at the Theil-Sen slope (bound fitted) and at its "
+            "upper confidence bound (bound earliest); +Inf when "
+            "not rising steadily, 0 at the limit.");
+  p->Value("bound", "fitted", t->fitted_s);
+  p->Value("bound", "earliest", t->earliest_s);
+}
+
+}  // namespace
 
 std::string PrometheusText(const MetricsInput& in) {
   Page p;
@@ -304,6 +344,8 @@ std::string PrometheusText(const MetricsInput& in) {
       }
     }
   }
+
+  MemoryLimitMetrics(in, &p);
 
   if (in.sampler) {
     const memmon_preload_counters& c = *in.sampler;

@@ -404,6 +404,15 @@ MemoryStats MemoryMonitor::GetStats() const {
   return st;
 }
 
+std::optional<TimeToLimit> MemoryMonitor::TimeToMemoryLimit() const {
+  internal::MutexLock l(&impl_->mu);
+  const internal::DetectionEngine& engine = impl_->EngineForReaders();
+  const std::optional<Sample>& baseline = engine.baseline();
+  DetectionInput in{engine.history(), baseline ? &*baseline : nullptr,
+                    &impl_->config};
+  return ProjectTimeToLimit(in);
+}
+
 std::vector<Sample> MemoryMonitor::GetSamples() const {
   internal::MutexLock l(&impl_->mu);
   auto v = impl_->EngineForReaders().history();

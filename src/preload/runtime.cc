@@ -70,8 +70,13 @@ struct Runtime {
   double status_interval_s;
   uint64_t status_requests_seen;
   uint64_t profile_requests_seen;
-  // mallinfo2 of the allocator that serves malloc, when it is glibc's.
+  // The statistics of the allocator that serves malloc: glibc's mallinfo2,
+  // jemalloc's mallctl or tcmalloc's MallocExtension_GetNumericProperty
+  // (one of them, or none); heap_allocator is MEMMON_STATUS_ALLOCATOR_*.
   struct mallinfo2 (*mallinfo2)();
+  int (*mallctl)(const char*, void*, size_t*, void*, size_t);
+  int (*tc_property)(const char*, size_t*);
+  uint64_t heap_allocator;
   int64_t mallinfo_cost_nanos;
   int64_t mallinfo_last_nanos;
   void* writer_handle;
@@ -797,15 +802,33 @@ void AttachStatusPage(const char* path) {
     return;
   }
   g_rt.status = static_cast<memmon_status_page*>(p);
-  // glibc's statistics describe the heap only when glibc's malloc is the one
-  // under the sampler (not jemalloc's or tcmalloc's, preloaded after it).
+  // An allocator's statistics describe the heap only when its malloc is the
+  // one under the sampler: jemalloc's or tcmalloc's when preloaded after
+  // it (or linked into the program), else glibc's. As
+  // src/source/allocator_stats.cc detects them in-process.
   void* next_malloc = dlsym(RTLD_NEXT, "malloc");
-  void* info = dlsym(RTLD_DEFAULT, "mallinfo2");
-  Dl_info a, b;
-  if (next_malloc != nullptr && info != nullptr &&
-      dladdr(next_malloc, &a) != 0 && dladdr(info, &b) != 0 &&
-      a.dli_fbase == b.dli_fbase) {
-    g_rt.mallinfo2 = reinterpret_cast<struct mallinfo2 (*)()>(info);
+  Dl_info a;
+  const bool known = next_malloc != nullptr && dladdr(next_malloc, &a) != 0;
+  auto same_object = [&](const char* symbol) -> void* {
+    void* f = dlsym(RTLD_DEFAULT, symbol);
+    Dl_info b;
+    if (!known || f == nullptr || dladdr(f, &b) == 0 ||
+        a.dli_fbase != b.dli_fbase) {
+      return nullptr;
+    }
+    return f;
+  };
+  if (void* f = same_object("mallctl")) {
+    g_rt.mallctl =
+        reinterpret_cast<int (*)(const char*, void*, size_t*, void*, size_t)>(
+            f);
+    g_rt.heap_allocator = MEMMON_STATUS_ALLOCATOR_JEMALLOC;
+  } else if (void* f = same_object("MallocExtension_GetNumericProperty")) {
+    g_rt.tc_property = reinterpret_cast<int (*)(const char*, size_t*)>(f);
+    g_rt.heap_allocator = MEMMON_STATUS_ALLOCATOR_TCMALLOC;
+  } else if (void* f = same_object("mallinfo2")) {
+    g_rt.mallinfo2 = reinterpret_cast<struct mallinfo2 (*)()>(f);
+    g_rt.heap_allocator = MEMMON_STATUS_ALLOCATOR_GLIBC;
   }
   __atomic_store_n(&g_rt.status->pid, static_cast<uint64_t>(g_rt.pid),
                    __ATOMIC_RELAXED);
@@ -814,6 +837,58 @@ void AttachStatusPage(const char* path) {
 
 void Store(uint64_t* field, uint64_t v) {
   __atomic_store_n(field, v, __ATOMIC_RELAXED);
+}
+
+// The allocator's free-held and from-the-OS bytes, metadata included, as
+// src/source/allocator_stats.cc reads them in-process (the same figures, so
+// memmon run splits the heap as the monitor does). Runs on the writer
+// thread, which may call into the allocator.
+bool ReadAllocatorStats(uint64_t* free_bytes, uint64_t* system_bytes) {
+  if (g_rt.mallinfo2 != nullptr) {
+    struct mallinfo2 mi = g_rt.mallinfo2();
+    *free_bytes = mi.fordblks;
+    *system_bytes = mi.arena + mi.hblkhd;
+    return true;
+  }
+  if (g_rt.mallctl != nullptr) {
+    uint64_t epoch = 1;
+    size_t len = sizeof(epoch);
+    // Statistics are a snapshot taken at the last epoch: advance it.
+    if (g_rt.mallctl("epoch", &epoch, &len, &epoch, sizeof(epoch)) != 0) {
+      return false;
+    }
+    size_t allocated = 0, mapped = 0, metadata = 0;
+    len = sizeof(size_t);
+    if (g_rt.mallctl("stats.allocated", &allocated, &len, nullptr, 0) != 0) {
+      return false;
+    }
+    len = sizeof(size_t);
+    if (g_rt.mallctl("stats.mapped", &mapped, &len, nullptr, 0) != 0) {
+      return false;
+    }
+    len = sizeof(size_t);
+    if (g_rt.mallctl("stats.metadata", &metadata, &len, nullptr, 0) != 0) {
+      metadata = 0;
+    }
+    *system_bytes = mapped + metadata;
+    *free_bytes = *system_bytes > allocated ? *system_bytes - allocated : 0;
+    return true;
+  }
+  if (g_rt.tc_property != nullptr) {
+    size_t allocated = 0, heap = 0, unmapped = 0, metadata = 0;
+    if (!g_rt.tc_property("generic.current_allocated_bytes", &allocated) ||
+        !g_rt.tc_property("generic.heap_size", &heap)) {
+      return false;
+    }
+    if (!g_rt.tc_property("tcmalloc.pageheap_unmapped_bytes", &unmapped)) {
+      unmapped = 0;
+    }
+    if (!g_rt.tc_property("tcmalloc.metadata_bytes", &metadata)) metadata = 0;
+    *system_bytes = (heap > unmapped ? heap - unmapped : 0) + metadata;
+    *free_bytes = *system_bytes > allocated ? *system_bytes - allocated : 0;
+    return true;
+  }
+  return false;
 }
 
 // Publishes the counters under the page's seqlock. Only the writer thread,
@@ -845,18 +920,23 @@ void PublishStatus(bool at_exit) {
   memmon_preload_read_allocator_time(&at, sizeof(at));
   Store(&page->allocator_time.allocator_nanos, at.allocator_nanos);
   Store(&page->allocator_time.cpu_nanos, at.cpu_nanos);
-  // mallinfo2() walks the free lists (10 ms with 100 000 free chunks): it
-  // runs only when the time since the last call is 100x what that call cost.
+  // The allocator's statistics (glibc's mallinfo2() walks the free lists:
+  // 10 ms with 100 000 free chunks) are read only when the time since the
+  // last read is 100x what that read cost.
   int64_t now = ClockNanos(CLOCK_MONOTONIC);
-  if (g_rt.mallinfo2 != nullptr &&
+  if (g_rt.heap_allocator != 0 &&
       now - g_rt.mallinfo_last_nanos >= 100 * g_rt.mallinfo_cost_nanos) {
-    struct mallinfo2 mi = g_rt.mallinfo2();
+    uint64_t free_bytes = 0, system_bytes = 0;
+    bool read = ReadAllocatorStats(&free_bytes, &system_bytes);
     g_rt.mallinfo_last_nanos = ClockNanos(CLOCK_MONOTONIC);
     g_rt.mallinfo_cost_nanos = g_rt.mallinfo_last_nanos - now;
-    Store(&page->heap_free_bytes, mi.fordblks);
-    Store(&page->heap_system_bytes, mi.arena + mi.hblkhd);
-    Store(reinterpret_cast<uint64_t*>(&page->heap_stats_time_nanos),
-          static_cast<uint64_t>(now));
+    if (read) {
+      Store(&page->heap_free_bytes, free_bytes);
+      Store(&page->heap_system_bytes, system_bytes);
+      Store(&page->heap_allocator, g_rt.heap_allocator);
+      Store(reinterpret_cast<uint64_t*>(&page->heap_stats_time_nanos),
+            static_cast<uint64_t>(now));
+    }
   }
   __atomic_store_n(&page->seq, seq + 2, __ATOMIC_RELEASE);
 }

@@ -169,19 +169,25 @@ void AllocatorStats::ReadAllocator(Sample* sample) const {
       size_t len = sizeof(epoch);
       // Statistics are a snapshot taken at the last epoch: advance it.
       if (mallctl_("epoch", &epoch, &len, &epoch, sizeof(epoch)) != 0) return;
-      size_t allocated = 0, mapped = 0;
+      size_t allocated = 0, mapped = 0, metadata = 0;
       len = sizeof(size_t);
       if (mallctl_("stats.allocated", &allocated, &len, nullptr, 0) != 0)
         return;
       len = sizeof(size_t);
       if (mallctl_("stats.mapped", &mapped, &len, nullptr, 0) != 0) return;
+      // The allocator's own structures (base allocations, not in mapped).
+      len = sizeof(size_t);
+      if (mallctl_("stats.metadata", &metadata, &len, nullptr, 0) != 0) {
+        metadata = 0;
+      }
+      const size_t system = mapped + metadata;
       sample->heap_inuse_bytes = allocated;
-      sample->heap_system_bytes = mapped;
-      sample->heap_free_bytes = mapped > allocated ? mapped - allocated : 0;
+      sample->heap_system_bytes = system;
+      sample->heap_free_bytes = system > allocated ? system - allocated : 0;
       return;
     }
     case AllocatorKind::kTcmalloc: {
-      size_t allocated = 0, heap = 0, unmapped = 0;
+      size_t allocated = 0, heap = 0, unmapped = 0, metadata = 0;
       if (!tc_property_("generic.current_allocated_bytes", &allocated) ||
           !tc_property_("generic.heap_size", &heap)) {
         return;
@@ -189,7 +195,10 @@ void AllocatorStats::ReadAllocator(Sample* sample) const {
       if (!tc_property_("tcmalloc.pageheap_unmapped_bytes", &unmapped)) {
         unmapped = 0;
       }
-      size_t system = heap > unmapped ? heap - unmapped : 0;
+      // Its own structures (span and thread-cache records, not in the
+      // page heap).
+      if (!tc_property_("tcmalloc.metadata_bytes", &metadata)) metadata = 0;
+      size_t system = (heap > unmapped ? heap - unmapped : 0) + metadata;
       sample->heap_inuse_bytes = allocated;
       sample->heap_system_bytes = system;
       sample->heap_free_bytes = system > allocated ? system - allocated : 0;

@@ -15,12 +15,17 @@
 // What the heap fields mean for each:
 //   glibc:    in use = uordblks + hblkhd, free = fordblks,
 //             system = arena + hblkhd (mallinfo2 sums every arena).
-//   jemalloc: in use = stats.allocated, system = stats.mapped,
-//             free = mapped - allocated (after advancing the epoch, without
+//   jemalloc: in use = stats.allocated,
+//             system = stats.mapped + stats.metadata,
+//             free = system - allocated (after advancing the epoch, without
 //             which jemalloc's statistics are stale).
 //   tcmalloc: in use = generic.current_allocated_bytes,
-//             system = generic.heap_size - tcmalloc.pageheap_unmapped_bytes,
+//             system = generic.heap_size - tcmalloc.pageheap_unmapped_bytes
+//                      + tcmalloc.metadata_bytes,
 //             free = system - in use.
+// Free thus includes the allocator's metadata (glibc's chunk headers are
+// in its arena bytes already). The heap sampler publishes the same figures
+// on memmon run's status page (src/preload/runtime.cc).
 //
 // Thread-safety: Read() and ReleaseFreeMemory() may be called from any
 // thread. Neither allocates through memmon's code (the allocator's own

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "base/format.h"
 #include "source/procfs.h"
 
 namespace memmon::internal {
@@ -78,28 +79,76 @@ std::string Join(const std::string& dir, const std::string& cgroup) {
   return cgroup == "/" ? dir : dir + cgroup;
 }
 
+}  // namespace
+
+// How each kind counts usage (MemoryLimit::counts, UsageCounted).
 constexpr const char* kCgroupCounts =
     "the cgroup's anonymous memory, page cache and kernel memory, all its "
     "processes";
+constexpr const char* kRlimitAsCounts =
+    "the process's virtual size (VmSize): every mapping";
+constexpr const char* kRlimitDataCounts =
+    "the process's private writable mappings (VmData)";
+constexpr const char* kMachineCounts =
+    "the process's RSS; the limit is its RSS plus the machine's available "
+    "memory";
 
-}  // namespace
+}  // namespace memmon::internal
 
-std::string_view ToString(LimitKind kind) {
+namespace memmon {
+
+std::string_view ToString(MemoryLimitKind kind) {
   switch (kind) {
-    case LimitKind::kCgroupV2Max:
+    case MemoryLimitKind::kUnknown:
+      return "unknown";
+    case MemoryLimitKind::kCgroupV2Max:
       return "cgroup_v2_max";
-    case LimitKind::kCgroupV2High:
+    case MemoryLimitKind::kCgroupV2High:
       return "cgroup_v2_high";
-    case LimitKind::kCgroupV1:
+    case MemoryLimitKind::kCgroupV1:
       return "cgroup_v1";
-    case LimitKind::kRlimitAs:
+    case MemoryLimitKind::kRlimitAs:
       return "rlimit_as";
-    case LimitKind::kRlimitData:
+    case MemoryLimitKind::kRlimitData:
       return "rlimit_data";
-    case LimitKind::kMachine:
+    case MemoryLimitKind::kMachine:
       return "machine";
   }
-  return "machine";
+  return "unknown";
+}
+
+std::string_view UsageCounted(MemoryLimitKind kind) {
+  switch (kind) {
+    case MemoryLimitKind::kCgroupV2Max:
+    case MemoryLimitKind::kCgroupV2High:
+    case MemoryLimitKind::kCgroupV1:
+      return internal::kCgroupCounts;
+    case MemoryLimitKind::kRlimitAs:
+      return internal::kRlimitAsCounts;
+    case MemoryLimitKind::kRlimitData:
+      return internal::kRlimitDataCounts;
+    case MemoryLimitKind::kMachine:
+      return internal::kMachineCounts;
+    case MemoryLimitKind::kUnknown:
+      break;
+  }
+  return "the usage the limit counts";
+}
+
+}  // namespace memmon
+
+namespace memmon::internal {
+
+std::string DescribeLimit(const MemoryLimit& l) {
+  std::string out = std::string(ToString(l.kind)) + " limit " +
+                    HumanBytes(static_cast<double>(l.limit_bytes)) + " (" +
+                    l.source + "), usage " +
+                    HumanBytes(static_cast<double>(l.usage_bytes)) + " (" +
+                    l.usage_source + ": " + l.counts + ")";
+  if (l.kind == LimitKind::kCgroupV2High) {
+    out += "; memory.high throttles, it does not kill";
+  }
+  return out;
 }
 
 CgroupPaths ParseProcCgroup(std::string_view text) {
@@ -199,6 +248,10 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
       if (!current) continue;  // no memory controller here
       std::optional<uint64_t> kills =
           ParseOomKills(ReadText(dir + "/memory.events").value_or(""));
+      if (out->oom_events_path.empty() && kills) {  // the deepest one
+        out->oom_events_path = dir.substr(root.size()) + "/memory.events";
+        out->oom_kills = kills;
+      }
       for (auto [file, kind] :
            {std::pair{"memory.max", LimitKind::kCgroupV2Max},
             std::pair{"memory.high", LimitKind::kCgroupV2High}}) {
@@ -228,6 +281,14 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
     if (rel.empty()) rel = "/";
     for (const std::string& cg : SelfAndAncestors(rel)) {
       std::string dir = Join(root + mounts.v1_memory_mount, cg);
+      if (out->oom_events_path.empty()) {  // the deepest one, limited or not
+        if (std::optional<uint64_t> kills = ParseOomKills(
+                ReadText(dir + "/memory.oom_control").value_or(""))) {
+          out->oom_events_path =
+              dir.substr(root.size()) + "/memory.oom_control";
+          out->oom_kills = kills;
+        }
+      }
       std::optional<std::string> text =
           ReadText(dir + "/memory.limit_in_bytes");
       std::optional<uint64_t> limit =
@@ -256,11 +317,10 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
     LimitKind kind;
     const char* counts;
   };
-  for (const Rlimit& r :
-       {Rlimit{"Max address space", "VmSize", LimitKind::kRlimitAs,
-               "the process's virtual size (VmSize): every mapping"},
-        Rlimit{"Max data size", "VmData", LimitKind::kRlimitData,
-               "the process's private writable mappings (VmData)"}}) {
+  for (const Rlimit& r : {Rlimit{"Max address space", "VmSize",
+                                 LimitKind::kRlimitAs, kRlimitAsCounts},
+                          Rlimit{"Max data size", "VmData",
+                                 LimitKind::kRlimitData, kRlimitDataCounts}}) {
     const char* name = r.name;
     const char* key = r.key;
     const LimitKind kind = r.kind;
@@ -286,9 +346,7 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
     l.usage_bytes = rss_bytes;
     l.source = "/proc/meminfo MemAvailable";
     l.usage_source = "MemAvailable";
-    l.counts =
-        "the process's RSS; the limit is its RSS plus the machine's "
-        "available memory";
+    l.counts = kMachineCounts;
     l.kills = true;
     out->limits.push_back(std::move(l));
   }
@@ -333,6 +391,8 @@ Status LimitReader::Open(pid_t pid, const std::string& root) {
     return s;
   }
   entries_.clear();
+  events_path_ =
+      found.oom_events_path.empty() ? "" : root + found.oom_events_path;
   for (const MemoryLimit& l : found.limits) {
     if (l.kind == LimitKind::kCgroupV2High) continue;  // never binding
     Entry e{l.kind, "", "", nullptr, l.limit_bytes};
@@ -350,6 +410,7 @@ Status LimitReader::Open(pid_t pid, const std::string& root) {
         e.status_key = "VmData";
         break;
       case LimitKind::kMachine:
+      case LimitKind::kUnknown:
         break;
     }
     entries_.push_back(std::move(e));
@@ -358,11 +419,33 @@ Status LimitReader::Open(pid_t pid, const std::string& root) {
       root + "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid));
   status_path_ = proc + "/status";
   meminfo_path_ = root + "/proc/meminfo";
+  found_ = std::move(found);
   return Status::Ok();
 }
 
-bool LimitReader::Read(uint64_t rss_bytes, uint64_t* limit,
-                       uint64_t* usage) const {
+std::optional<uint64_t> LimitReader::OomKills() const {
+  if (events_path_.empty()) return std::nullopt;
+  char buf[1024];
+  long n = ReadSmall(events_path_.c_str(), buf, sizeof(buf));
+  if (n <= 0) return std::nullopt;
+  // As ParseOomKills, without allocating: the line "oom_kill N".
+  std::string_view text(buf, static_cast<std::size_t>(n));
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = Trim(text.substr(0, nl));
+    text =
+        nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    constexpr std::string_view kKey = "oom_kill ";
+    uint64_t v = 0;
+    if (line.starts_with(kKey) && ToU64(Trim(line.substr(kKey.size())), &v)) {
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
+bool LimitReader::Read(uint64_t rss_bytes, uint64_t* limit, uint64_t* usage,
+                       LimitKind* kind) const {
   char status[4096], meminfo[4096];
   bool status_read = false, meminfo_read = false;
   bool found = false;
@@ -399,6 +482,7 @@ bool LimitReader::Read(uint64_t rss_bytes, uint64_t* limit,
       best_headroom = headroom;
       *limit = *l;
       *usage = *u;
+      if (kind != nullptr) *kind = e.kind;
     }
   }
   return found;

@@ -19,7 +19,8 @@
 //     how far it can grow before the machine has no memory left.
 // The binding limit is the one with the least headroom (limit - usage)
 // among those that kill or make allocations fail: memory.high only
-// throttles, so it is reported but never binding.
+// throttles, so it is reported (memmon run's and watch's start line,
+// run.json) but never binding.
 //
 // The parsers are free functions over text (tests feed them fixtures);
 // ReadMemoryLimits does the file reading. Thread-safety: pure functions.
@@ -35,22 +36,13 @@
 #include <string_view>
 #include <vector>
 
+#include "memmon/sample.h"
 #include "memmon/status.h"
 
 namespace memmon::internal {
 
-enum class LimitKind {
-  kCgroupV2Max,   // memory.max: reclaim, then the OOM killer
-  kCgroupV2High,  // memory.high: throttling and reclaim, no kill
-  kCgroupV1,      // memory.limit_in_bytes: the OOM killer
-  kRlimitAs,      // RLIMIT_AS: mmap/brk fail
-  kRlimitData,    // RLIMIT_DATA: mmap/brk of data fail
-  kMachine,       // the machine runs out: the global OOM killer
-};
-
-// "cgroup_v2_max", "cgroup_v2_high", "cgroup_v1", "rlimit_as",
-// "rlimit_data", "machine".
-std::string_view ToString(LimitKind kind);
+// The public MemoryLimitKind (memmon/sample.h), under its old name.
+using LimitKind = MemoryLimitKind;
 
 struct MemoryLimit {
   LimitKind kind = LimitKind::kMachine;
@@ -75,6 +67,11 @@ struct MemoryLimit {
 
 struct MemoryLimits {
   std::vector<MemoryLimit> limits;
+  // The OOM kills counted by the process's own (deepest) memory cgroup,
+  // limited or not, and the file they were read from (v2 memory.events,
+  // v1 memory.oom_control); empty when it has none.
+  std::optional<uint64_t> oom_kills;
+  std::string oom_events_path;
   // Index in `limits` of the binding one (see the file comment); -1 when
   // none.
   int binding = -1;
@@ -82,6 +79,13 @@ struct MemoryLimits {
     return binding < 0 ? nullptr : &limits[static_cast<std::size_t>(binding)];
   }
 };
+
+// One line for a person: the kind, the limit and where it was read, the
+// usage and how the kernel counts it ("cgroup_v1 limit 256.0 MiB
+// (/sys/fs/cgroup/memory/svc/memory.limit_in_bytes), usage 12.0 MiB
+// (.../memory.usage_in_bytes: the cgroup's anonymous memory, page cache and
+// kernel memory, all its processes)").
+std::string DescribeLimit(const MemoryLimit& limit);
 
 // --- parsers ---------------------------------------------------------------
 
@@ -127,10 +131,10 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
                              uint64_t rss_bytes, MemoryLimits* out);
 
 // The binding limit of one process, sample after sample, without
-// allocating: Open() finds the limits (allocates); Read() rereads their
-// values and usage from the files found then (a few small reads: 3 us with
-// the machine alone, 7 us under a v1 cgroup limit, measured on the
-// development VM).
+// allocating: Open() finds the limits (allocates; 23 us of CPU on a cgroup
+// v1 fixture); Read() rereads their values and usage from the files found
+// then (3 us of CPU, 1/21 of finding them anew; OomKills() 1 us:
+// docs/benchmarks.md, "Memory limit reader").
 // A cgroup the process moves to later is seen at the next Open(); a limit
 // raised or lowered in place is seen at once. Reading by file, not by the
 // process's current cgroup, also keeps an exiting process (which the
@@ -143,7 +147,15 @@ class LimitReader {
   Status Open(pid_t pid, const std::string& root = "");
   // The binding limit and the usage it counts; false when none could be
   // read. `rss_bytes` is the process's RSS now (the machine limit's usage).
-  bool Read(uint64_t rss_bytes, uint64_t* limit, uint64_t* usage) const;
+  // `kind`, when given, is set to the binding limit's kind.
+  bool Read(uint64_t rss_bytes, uint64_t* limit, uint64_t* usage,
+            LimitKind* kind = nullptr) const;
+  // The OOM kills the process's memory cgroup (as found at Open) counts
+  // now; nullopt without one. Reads by file: still works once the process
+  // is gone, as long as its cgroup is.
+  std::optional<uint64_t> OomKills() const;
+  // What Open found: every limit, the binding one, the OOM kill count.
+  const MemoryLimits& found() const { return found_; }
 
  private:
   struct Entry {
@@ -154,6 +166,8 @@ class LimitReader {
     uint64_t limit_bytes;
   };
   std::vector<Entry> entries_;
+  MemoryLimits found_;
+  std::string events_path_;  // root-prefixed oom_events_path; empty: none
   std::string status_path_;
   std::string meminfo_path_;
 };

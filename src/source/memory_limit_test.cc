@@ -157,6 +157,51 @@ TEST(MemoryLimit, LimitReaderRereadsTheFilesFoundAtOpen) {
   EXPECT_EQ(usage, 90000000u);
 }
 
+// The OOM kills come from the process's own cgroup -- the deepest with the
+// memory controller, limited or not (here worker, under svc's limit) --
+// reread by file each time; Read names the binding limit's kind; and the
+// start line says how the kernel counts usage.
+TEST(MemoryLimit, OomKillsOfTheProcesssOwnCgroupAndTheKind) {
+  Tree t;
+  t.Write("/proc/9/cgroup", "0::/svc/worker\n");
+  t.Write("/proc/9/mountinfo",
+          "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  t.Write("/sys/fs/cgroup/svc/worker/memory.current", "100000000\n");
+  t.Write("/sys/fs/cgroup/svc/worker/memory.max", "max\n");
+  t.Write("/sys/fs/cgroup/svc/worker/memory.events", "oom 0\noom_kill 3\n");
+  t.Write("/sys/fs/cgroup/svc/memory.current", "150000000\n");
+  t.Write("/sys/fs/cgroup/svc/memory.max", "200000000\n");
+  t.Write("/sys/fs/cgroup/svc/memory.events", "oom 1\noom_kill 7\n");
+  LimitReader r;
+  ASSERT_TRUE(r.Open(9, t.root()).ok());
+  EXPECT_EQ(r.found().oom_events_path,
+            "/sys/fs/cgroup/svc/worker/memory.events");
+  EXPECT_EQ(r.found().oom_kills, 3u);
+  EXPECT_EQ(r.OomKills(), 3u);
+  t.Write("/sys/fs/cgroup/svc/worker/memory.events",
+          "oom 1\noom_kill 4\noom_group_kill 0\n");
+  EXPECT_EQ(r.OomKills(), 4u);
+  uint64_t limit = 0, usage = 0;
+  LimitKind kind = LimitKind::kUnknown;
+  ASSERT_TRUE(r.Read(1 << 20, &limit, &usage, &kind));
+  EXPECT_EQ(kind, LimitKind::kCgroupV2Max);
+  EXPECT_EQ(limit, 200000000u);
+  const MemoryLimit* b = r.found().Binding();
+  ASSERT_NE(b, nullptr);
+  std::string line = DescribeLimit(*b);
+  EXPECT_NE(line.find("cgroup_v2_max limit"), std::string::npos) << line;
+  EXPECT_NE(line.find("/sys/fs/cgroup/svc/memory.max"), std::string::npos);
+  EXPECT_NE(line.find("page cache and kernel memory"), std::string::npos);
+  EXPECT_EQ(UsageCounted(MemoryLimitKind::kCgroupV1), b->counts);
+  // No memory cgroup: no count.
+  Tree none;
+  none.Write("/proc/9/cgroup", "0::/\n");
+  none.Write("/proc/meminfo", "MemAvailable: 4194304 kB\n");
+  LimitReader n;
+  ASSERT_TRUE(n.Open(9, none.root()).ok());
+  EXPECT_EQ(n.OomKills(), std::nullopt);
+}
+
 TEST(MemoryLimit, AMissingProcessIsNotFound) {
   Tree t;
   MemoryLimits l;

@@ -79,10 +79,13 @@ bool ProcessSource::Read(Sample* s) {
   if (limits_open_ && s->rss_bytes && limit_budget_.Due(s->monotonic)) {
     auto start = std::chrono::steady_clock::now();
     uint64_t limit = 0, usage = 0;
-    if (limits_.Read(*s->rss_bytes, &limit, &usage)) {
+    LimitKind kind = LimitKind::kUnknown;
+    if (limits_.Read(*s->rss_bytes, &limit, &usage, &kind)) {
       s->memory_limit_bytes = limit;
       s->memory_limit_usage_bytes = usage;
+      s->memory_limit_kind = kind;
     }
+    s->memory_limit_oom_kills = limits_.OomKills();
     limit_budget_.Record(start, std::chrono::steady_clock::now());
   }
   return true;

@@ -62,8 +62,8 @@ class ProcessSource final : public SampleSource {
   AllocatorStats allocator_;
   // mallinfo2() walks free chunks: keep it under 1 % of a core.
   CostBudget allocator_budget_{std::chrono::microseconds(200), 0.01};
-  // The memory limits (3-7 us a read; discovery at Open, 0.1 ms): under
-  // 1 % too.
+  // The memory limits (3 us of CPU a read, 1 us for the OOM kill count;
+  // discovery at Open, 23-67 us: docs/benchmarks.md): under 1 % too.
   CostBudget limit_budget_{std::chrono::microseconds(200), 0.01};
   const pid_t pid_;
   // The RSS breakdown's totals: full smaps, a walk of every mapping (0.2 ms

@@ -7,9 +7,11 @@
 #include "source/process_source.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <vector>
 
 #include "memmon/config.h"
@@ -52,6 +54,47 @@ TEST(ProcessSource, ABudgetSkippedReadKeepsTheAllocatorAndSaysSkipped) {
   EXPECT_GE(read, 2);  // two costly readings in a row start the pause
   EXPECT_GE(skipped, 1);
   for (void* b : blocks) std::free(b);
+}
+
+// The breakdown's totals under their cost budget: with 2000 mappings a
+// smaps read costs far more than the 50 us read for free, so after two
+// reads in a row the next ones (within 99 x that cost) are skipped -- and a
+// skipped read leaves every rss_* part unknown, not 0 or stale, while the
+// rest of the sample is read.
+TEST(ProcessSource, ABudgetSkippedSmapsReadLeavesTheBreakdownUnknown) {
+  std::vector<void*> maps;
+  for (int i = 0; i < 2000; ++i) {
+    // Alternating protections keep neighbours from merging into one.
+    void* p = mmap(nullptr, 4096, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(p, MAP_FAILED);
+    maps.push_back(p);
+  }
+  ProcessSource source(DefaultMonitorConfig());
+  ASSERT_TRUE(source.Open().ok());
+  int read = 0, skipped = 0;
+  for (int i = 0; i < 4; ++i) {
+    Sample s;
+    s.monotonic = std::chrono::steady_clock::now();
+    ASSERT_TRUE(source.Read(&s));
+    ASSERT_TRUE(s.rss_bytes.has_value());
+    const std::optional<uint64_t> parts[] = {
+        s.rss_heap_bytes, s.rss_stacks_bytes,     s.rss_code_bytes,
+        s.rss_file_bytes, s.rss_anon_other_bytes, s.rss_unexplained_bytes};
+    if (s.rss_heap_bytes) {
+      ++read;
+      for (const auto& p : parts) EXPECT_TRUE(p.has_value());
+      EXPECT_GT(*s.rss_code_bytes, 0u);
+    } else {
+      ++skipped;
+      for (const auto& p : parts) EXPECT_FALSE(p.has_value());
+      EXPECT_FALSE(s.rss_heap_inuse_bytes.has_value());
+      EXPECT_FALSE(s.rss_allocator_free_bytes.has_value());
+    }
+  }
+  EXPECT_EQ(read, 2);  // two costly reads in a row start the pause
+  EXPECT_EQ(skipped, 2);
+  for (void* p : maps) munmap(p, 4096);
 }
 
 TEST(AllocatorCpuFraction, TheShareOfTheCpuBetweenTwoReadings) {

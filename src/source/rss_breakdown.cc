@@ -385,9 +385,16 @@ PartNumbers ComputeParts(const RssTotals& t, const HeapFigures& heap,
   PartNumbers n;
   // The allocator's bytes beyond its heap mappings are its mmapped blocks
   // (glibc: hblkhd), in unnamed anonymous mappings.
-  if (heap.system && *heap.system > t.heap_mapping_bytes) {
-    n.claimed =
-        std::min(*heap.system - t.heap_mapping_bytes, t.anon_unnamed_rss);
+  if (heap.system) {
+    if (*heap.system > t.heap_mapping_bytes) {
+      n.claimed =
+          std::min(*heap.system - t.heap_mapping_bytes, t.anon_unnamed_rss);
+    }
+  } else if (heap.inuse && *heap.inuse > t.heap_rss) {
+    // No system figure: at least the bytes in use are the allocator's, and
+    // what the heap mappings do not hold is in its mmapped blocks.
+    n.claimed = std::min(*heap.inuse - t.heap_rss, t.anon_unnamed_rss);
+    n.claimed_from_inuse = n.claimed > 0;
   }
   uint64_t claimed_pss =
       Share(t.anon_unnamed_pss, n.claimed, t.anon_unnamed_rss);
@@ -446,17 +453,26 @@ std::vector<MemoryPartFigure> DescribeParts(
   h.method = fmt::format(
       "Rss of [heap] and of glibc's arena heaps (64 MiB-aligned anonymous "
       "mappings with their PROT_NONE reservation){}",
-      n.claimed > 0
-          ? fmt::format(", plus {} bytes of unnamed anonymous mappings: what "
+      n.claimed == 0 ? std::string()
+      : n.claimed_from_inuse
+          ? fmt::format(", plus {} bytes of unnamed anonymous mappings: the "
+                        "bytes in use beyond those mappings' resident size "
+                        "(the allocator's system bytes are unknown)",
+                        n.claimed)
+          : fmt::format(", plus {} bytes of unnamed anonymous mappings: what "
                         "the allocator holds from the OS beyond those "
                         "mappings (its mmapped blocks)",
-                        n.claimed)
-          : std::string());
-  if (heap.system) {
+                        n.claimed));
+  if (heap.system || n.claimed_from_inuse) {
     h.uncertainty =
-        "the mmapped blocks are taken as wholly resident and cannot be told "
-        "from other unnamed anonymous mappings: up to the bytes moved may "
-        "belong to anon_other";
+        n.claimed_from_inuse
+            ? "the allocator's free-held mmapped blocks stay in anon_other "
+              "(its system bytes are unknown); the bytes moved cannot be "
+              "told from other unnamed anonymous mappings: up to all of them "
+              "may belong to anon_other"
+            : "the mmapped blocks are taken as wholly resident and cannot be "
+              "told from other unnamed anonymous mappings: up to the bytes "
+              "moved may belong to anon_other";
     h.uncertainty_bytes = n.claimed;
   } else {
     h.uncertainty =
@@ -478,22 +494,33 @@ std::vector<MemoryPartFigure> DescribeParts(
     fr.method =
         "the resident heap minus the heap in use: free chunks' touched "
         "pages, chunk headers, arena metadata";
-    in.uncertainty =
-        n.proportional
-            ? "blocks handed out but never touched are not resident; which "
-              "resident pages are in use is not known, so the split may be "
-              "off by up to the smaller side"
-            : "in use counts whole chunks, touched or not: untouched blocks "
-              "make this too high and allocator_free too low; the sampler's "
-              "per-thread batches lag by up to 255 frees and eight sample "
-              "intervals a thread";
-    fr.uncertainty = in.uncertainty;
-    uint64_t bound = n.proportional
-                         ? std::min(*n.rss[Index(MemoryPart::kHeapInUse)],
-                                    *n.rss[Index(MemoryPart::kAllocatorFree)])
-                         : n.claimed;
-    in.uncertainty_bytes = bound;
-    fr.uncertainty_bytes = bound;
+    if (n.proportional) {
+      in.uncertainty = fr.uncertainty =
+          "blocks handed out but never touched are not resident; which "
+          "resident pages are in use is not known, so the split may be off "
+          "by up to the smaller side (the number given)";
+      uint64_t bound = std::min(*n.rss[Index(MemoryPart::kHeapInUse)],
+                                *n.rss[Index(MemoryPart::kAllocatorFree)]);
+      in.uncertainty_bytes = bound;
+      fr.uncertainty_bytes = bound;
+    } else {
+      // In use is the counter itself; allocator_free is what the heap's
+      // size leaves, so the heap's uncertainty (the unnamed anonymous bytes
+      // taken as the allocator's) is allocator_free's.
+      in.uncertainty =
+          "in use counts whole chunks, touched or not: untouched blocks "
+          "make this too high and allocator_free too low, by an amount "
+          "nothing measures (no number given); the sampler's per-thread "
+          "batches lag by up to 255 frees and eight sample intervals a "
+          "thread";
+      fr.uncertainty = fmt::format(
+          "the heap minus in use: the {} bytes of unnamed anonymous "
+          "mappings taken as the heap's (the number given) may belong to "
+          "anon_other instead, which would make this that much lower; "
+          "untouched in-use blocks make this too low (not measured)",
+          n.claimed);
+      fr.uncertainty_bytes = n.claimed;
+    }
   } else {
     in.method = fr.method =
         "unknown: no heap figures (the heap sampler's counters or the "
@@ -534,8 +561,7 @@ std::vector<MemoryPartFigure> DescribeParts(
       "or by address range; the largest are listed), minus the bytes moved "
       "to the heap";
   an.uncertainty = h.uncertainty;
-  an.uncertainty_bytes =
-      heap.system ? std::optional<uint64_t>(n.claimed) : std::nullopt;
+  an.uncertainty_bytes = h.uncertainty_bytes;
   auto& un = parts[Index(MemoryPart::kUnexplained)];
   un.method =
       "the RSS the kernel counts (/proc/PID/status VmRSS, read after "
@@ -555,6 +581,29 @@ HeapFigures HeapFiguresOf(const Sample& s) {
   h.inuse = s.heap_inuse_bytes;
   h.free = s.heap_free_bytes;
   h.system = s.heap_system_bytes;
+  return h;
+}
+
+HeapFigures HeapFiguresOfStatusPage(const memmon_status_page& page) {
+  HeapFigures h;
+  h.inuse = page.counters.inuse_bytes;
+  if (page.heap_stats_time_nanos <= 0) return h;
+  switch (page.heap_allocator) {
+    case 0:  // a sampler from before the field: glibc's only
+    case MEMMON_STATUS_ALLOCATOR_GLIBC:
+      h.kind = AllocatorKind::kGlibc;
+      break;
+    case MEMMON_STATUS_ALLOCATOR_JEMALLOC:
+      h.kind = AllocatorKind::kJemalloc;
+      break;
+    case MEMMON_STATUS_ALLOCATOR_TCMALLOC:
+      h.kind = AllocatorKind::kTcmalloc;
+      break;
+    default:
+      return h;  // a later allocator: its figures are not understood
+  }
+  h.free = page.heap_free_bytes;
+  h.system = page.heap_system_bytes;
   return h;
 }
 

@@ -32,7 +32,10 @@
 // and tcmalloc's extents) are unnamed anonymous mappings that cannot be
 // told apart: SplitHeap moves from "other anonymous" to the heap the bytes
 // the allocator says it holds beyond its heap mappings (its system bytes
-// minus their size), at most the unnamed anonymous RSS.
+// minus their size), at most the unnamed anonymous RSS. Without the
+// allocator's system bytes (a sample whose statistics were skipped, a
+// status page not yet read), it moves the bytes in use beyond the resident
+// heap mappings instead, at most the unnamed anonymous RSS.
 //
 // Thread-safety: none per object; the functions are pure. SmapsParser,
 // RssClassifier without a Detail, and SmapsTotals::Read do not allocate.
@@ -49,6 +52,7 @@
 #include <vector>
 
 #include "memmon/explain.h"
+#include "memmon/memmon_preload.h"
 #include "memmon/sample.h"
 #include "memmon/status.h"
 
@@ -200,6 +204,10 @@ struct PartNumbers {
   std::optional<uint64_t> pss[kMemoryPartCount];
   // Unnamed anonymous RSS moved to the heap: its mmapped blocks.
   uint64_t claimed = 0;
+  // The allocator's system bytes were unknown: `claimed` is the bytes in
+  // use beyond the resident heap mappings instead (at most the unnamed
+  // anonymous RSS), so in use is not lost to anon_other.
+  bool claimed_from_inuse = false;
   // The heap in use exceeded the resident heap: split in proportion to in
   // use : free instead.
   bool proportional = false;
@@ -286,6 +294,11 @@ class SmapsTotals {
 };
 
 HeapFigures HeapFiguresOf(const Sample& sample);
+
+// The heap figures a `memmon run` child's sampler publishes on its status
+// page: in use (its counters) and, once read, the allocator's free and
+// system bytes and which allocator (glibc, jemalloc, tcmalloc).
+HeapFigures HeapFiguresOfStatusPage(const memmon_status_page& page);
 
 }  // namespace memmon::internal
 

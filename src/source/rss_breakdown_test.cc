@@ -210,15 +210,50 @@ TEST(ComputeParts, InUseBeyondResidentIsSplitInProportion) {
   h.kind = AllocatorKind::kGlibc;
   h.inuse = 30 * kMiB;  // mostly untouched
   h.free = 10 * kMiB;
+  h.system = 6 * kMiB;  // the heap mappings alone: nothing to claim
   PartNumbers n = ComputeParts(t, h, std::nullopt);
   EXPECT_TRUE(n.proportional);
-  EXPECT_EQ(n.claimed, 0u);  // system unknown: nothing moved
+  EXPECT_EQ(n.claimed, 0u);
   uint64_t heap = *n.rss[static_cast<int>(MemoryPart::kHeap)];
   EXPECT_EQ(*n.rss[static_cast<int>(MemoryPart::kHeapInUse)], heap * 3 / 4);
   EXPECT_EQ(*n.rss[static_cast<int>(MemoryPart::kHeapInUse)] +
                 *n.rss[static_cast<int>(MemoryPart::kAllocatorFree)],
             heap);
   EXPECT_EQ(*n.rss[static_cast<int>(MemoryPart::kUnexplained)], 0u);
+}
+
+// jemalloc's or tcmalloc's heap under memmon run before the status page
+// has their statistics (or a sample whose read the budget skipped): in use
+// is known, system is not. The bytes in use beyond the resident heap
+// mappings are in unnamed anonymous mappings: moved to the heap, so
+// heap_inuse is the in-use figure instead of being scaled down to [heap].
+TEST(ComputeParts, InUseWithoutSystemClaimsUnnamedAnonymous) {
+  RssTotals t = ClassifySmaps(Fixture(), {}, false, nullptr);
+  HeapFigures h;
+  h.kind = AllocatorKind::kJemalloc;
+  h.inuse = 30 * kMiB;
+  PartNumbers n = ComputeParts(t, h, t.rss);
+  EXPECT_TRUE(n.claimed_from_inuse);
+  EXPECT_FALSE(n.proportional);
+  EXPECT_EQ(n.claimed, 30 * kMiB - t.heap_rss);
+  auto rss = [&](MemoryPart p) { return *n.rss[static_cast<int>(p)]; };
+  EXPECT_EQ(rss(MemoryPart::kHeap), 30 * kMiB);
+  EXPECT_EQ(rss(MemoryPart::kHeapInUse), 30 * kMiB);
+  EXPECT_EQ(rss(MemoryPart::kAllocatorFree), 0u);
+  EXPECT_EQ(rss(MemoryPart::kAnonOther), t.anon_rss - n.claimed);
+  uint64_t sum = 0;
+  for (int i = 1; i < kMemoryPartCount; ++i) sum += *n.rss[i];
+  EXPECT_EQ(sum, t.rss);
+  // At most the unnamed anonymous RSS: in use larger than everything.
+  h.inuse = 10 * t.rss;
+  n = ComputeParts(t, h, t.rss);
+  EXPECT_EQ(n.claimed, t.anon_unnamed_rss);
+  EXPECT_TRUE(n.proportional);  // still more in use than resident
+  // The description says where the bytes came from.
+  std::vector<MemoryPartFigure> parts = DescribeParts(n, t, h, "sampler", 0, 0);
+  EXPECT_NE(parts[0].method.find("the bytes in use beyond"), std::string::npos)
+      << parts[0].method;
+  EXPECT_EQ(parts[0].uncertainty_bytes, n.claimed);
 }
 
 TEST(ComputeParts, NoHeapFiguresLeavesTheSplitUnknown) {
