@@ -110,8 +110,8 @@ std::vector<Case> Cases() {
                    sampler + ":" + MEMMON_JEMALLOC_SO, probe, true, true});
   cases.push_back({"TcmallocUnderTheSampler", "tcmalloc",
                    sampler + ":" + MEMMON_TCMALLOC_SO, probe, true, true});
-  cases.push_back({"GlibcLinkedSampler", "glibc", "", MEMMON_PROBE_HEAP_PATH,
-                   true, true});
+  cases.push_back(
+      {"GlibcLinkedSampler", "glibc", "", MEMMON_PROBE_HEAP_PATH, true, true});
   cases.push_back({"JemallocAfterTheLinkedSampler", "jemalloc", "",
                    MEMMON_PROBE_HEAP_JEMALLOC_PATH, true, true});
   cases.push_back({"TcmallocAfterTheLinkedSampler", "tcmalloc", "",

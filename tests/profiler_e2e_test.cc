@@ -562,8 +562,7 @@ TEST(PreloadTest, PeriodicSetsKeepTheNewest) {
   ASSERT_GE(kinds_by_number.size(), 3u);
   ASSERT_LE(kinds_by_number.size(), 4u);
   EXPECT_GT(std::stoi(kinds_by_number.rbegin()->first), 3);
-  const std::set<std::string> all = {"heap", "peak", "mutex", "block",
-                                     "mmap"};
+  const std::set<std::string> all = {"heap", "peak", "mutex", "block", "mmap"};
   std::size_t complete = 0;
   for (const auto& [number, kinds] : kinds_by_number) {
     if (complete == 3) break;  // the set cut short by the exit

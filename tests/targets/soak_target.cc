@@ -73,16 +73,16 @@ bool Scrape(const std::string& address, const char* path) {
   if (colon == std::string::npos) return false;
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(
-      std::atoi(address.c_str() + colon + 1)));
+  sa.sin_port =
+      htons(static_cast<uint16_t>(std::atoi(address.c_str() + colon + 1)));
   if (inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr) != 1)
     return false;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   std::string answer;
   if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) {
-    std::string request = std::string("GET ") + path +
-                          " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    std::string request =
+        std::string("GET ") + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
     if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
         static_cast<ssize_t>(request.size())) {
       char buf[4096];
