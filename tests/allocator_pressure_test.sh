@@ -13,7 +13,7 @@
 # frees per hash-map operation and nothing else (no I/O, no parsing) -- and
 # perf attributes 18-21 % of its CPU to malloc, free and the sampler, at
 # allocator_pressure's 20 % limit: the alert firing on it (the clock's
-# median reads 18-24 % a run) is the alert doing its job, and not firing is
+# median reads 17-24 % a run) is the alert doing its job, and not firing is
 # no error either (docs/profiler.md, "Allocator time").
 #
 # Usage: allocator_pressure_test.sh MEMMON ALLOC_PRESSURE_TARGET OBJECTFS_WORKLOAD
