@@ -22,8 +22,10 @@ cd "$tmp"
 # check NAME: the run directory NAME holds what a run must leave.
 check() {
   local dir=$1
-  [[ -s $dir/heap.pb.gz && -s $dir/leaks.json && -s $dir/report.html ]] ||
-    fail "$dir: missing files: $(ls "$dir")"
+  local f
+  for f in heap.pb.gz leaks.json report.html; do
+    [[ -s $dir/$f ]] || fail "$dir: no $f; the directory has: $(ls "$dir" | tr '\n' ' ')"
+  done
   "$memmon" leaks "$dir" --json >/dev/null || fail "$dir: memmon leaks cannot read it"
   local rows heap
   rows=$(($(wc -l <"$dir/samples.csv") - 1))
