@@ -15,12 +15,13 @@ fail() { echo "failures test: $*"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-have_go=0
-command -v go >/dev/null 2>&1 && have_go=1
-pprof_ok() {  # FILE: go tool pprof reads it (when go is installed)
+# go tool pprof reads the profiles and checks malloc(0)'s and the unloaded
+# library's stacks: without it those checks cannot run, so the test fails.
+command -v go >/dev/null 2>&1 ||
+  fail "needs go (go tool pprof); scripts/install-deps installs it"
+pprof_ok() {  # FILE: go tool pprof reads it
   [[ -s $1 ]] || fail "$1 missing; have: $(ls "$(dirname "$1")")"
-  [[ $have_go -eq 0 ]] || go tool pprof -top "$1" >/dev/null 2>&1 ||
-    fail "go tool pprof cannot read $1"
+  go tool pprof -top "$1" >/dev/null 2>&1 || fail "go tool pprof cannot read $1"
 }
 # run_all NAME CMD...: native, bare preload (MEMMON_OUTPUT=NAME.pre) and
 # memmon run (--out NAME.run): same stdout and status; sets $status.
@@ -53,14 +54,12 @@ done
 # --- malloc(0) at rate 1; no libstdc++ start-up block in a C program ---------
 MEMMON_SAMPLE_RATE=1 MEMMON_OUTPUT=zero LD_PRELOAD=$preload "$malloc0" 1000 >zero.out
 grep -q '^malloc0: ok 1000$' zero.out || fail "malloc0: $(cat zero.out)"
-if [[ $have_go -eq 1 ]]; then
-  # 1000 blocks of malloc(0)/calloc(0, 8) and the array holding them.
-  objs=$(go tool pprof -top -sample_index=inuse_objects zero/heap.pb.gz 2>/dev/null |
-         awk '$NF == "ZeroLeak" { print $1 }')
-  [[ $objs == 1001 ]] || fail "ZeroLeak holds '$objs' objects at rate 1, want 1001"
-  ! go tool pprof -traces zero/heap.pb.gz 2>/dev/null | grep -q 'libstdc++' ||
-    fail "a libstdc++ frame in a C program's profile"
-fi
+# 1000 blocks of malloc(0)/calloc(0, 8) and the array holding them.
+objs=$(go tool pprof -top -sample_index=inuse_objects zero/heap.pb.gz 2>/dev/null |
+       awk '$NF == "ZeroLeak" { print $1 }')
+[[ $objs == 1001 ]] || fail "ZeroLeak holds '$objs' objects at rate 1, want 1001"
+! go tool pprof -traces zero/heap.pb.gz 2>/dev/null | grep -q 'libstdc++' ||
+  fail "a libstdc++ frame in a C program's profile"
 "$memmon" leaks zero --json >zero.json
 python3 - zero.json <<'PY' || fail "leaks: $(head -c 1500 zero.json)"
 import json, sys
@@ -71,19 +70,17 @@ PY
 
 # --- frames of an unloaded library ------------------------------------------
 MEMMON_OUTPUT=dl LD_PRELOAD=$preload "$dlopen_target" "$plugin" 3 >/dev/null
-if [[ $have_go -eq 1 ]]; then
-  # heap.0001 was written with the plugin loaded, heap.pb.gz after dlclose:
-  # PluginLeak's blocks are then under [unknown], never another library.
-  go tool pprof -top -sample_index=inuse_space dl/heap.0001.pb.gz 2>/dev/null |
-    grep -q ' PluginLeak$' || fail "PluginLeak not named while loaded"
-  go tool pprof -traces -sample_index=inuse_space dl/heap.pb.gz 2>/dev/null >dl.traces
-  ! grep -q 'PluginLeak\|memmon_test_plugin' dl.traces || fail "unloaded plugin named"
-  awk '/^-+\+/ { if (block ~ /MB/ && block !~ /MainLeak/) print block; block = ""; next }
-       { block = block "\n" $0 }' dl.traces >dl.plugin
-  [[ -s dl.plugin ]] || fail "no stack for the plugin's leak: $(cat dl.traces)"
-  first=$(awk 'NF && $1 ~ /MB$/ { print $2; exit }' dl.plugin)
-  [[ $first == "[unknown]" ]] || fail "the unloaded plugin's frame is '$first': $(cat dl.plugin)"
-fi
+# heap.0001 was written with the plugin loaded, heap.pb.gz after dlclose:
+# PluginLeak's blocks are then under [unknown], never another library.
+go tool pprof -top -sample_index=inuse_space dl/heap.0001.pb.gz 2>/dev/null |
+  grep -q ' PluginLeak$' || fail "PluginLeak not named while loaded"
+go tool pprof -traces -sample_index=inuse_space dl/heap.pb.gz 2>/dev/null >dl.traces
+! grep -q 'PluginLeak\|memmon_test_plugin' dl.traces || fail "unloaded plugin named"
+awk '/^-+\+/ { if (block ~ /MB/ && block !~ /MainLeak/) print block; block = ""; next }
+     { block = block "\n" $0 }' dl.traces >dl.plugin
+[[ -s dl.plugin ]] || fail "no stack for the plugin's leak: $(cat dl.traces)"
+first=$(awk 'NF && $1 ~ /MB$/ { print $2; exit }' dl.plugin)
+[[ $first == "[unknown]" ]] || fail "the unloaded plugin's frame is '$first': $(cat dl.plugin)"
 
 # --- every way out -------------------------------------------------------------
 declare -A want=([return]=3 [exit]=4 [_exit]=5 [_Exit]=6 [abort]=134 [segv]=139

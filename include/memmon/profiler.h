@@ -110,8 +110,9 @@ class Profiler {
 
   // The original's hourly WriteAllProfiles, with a retention limit: every
   // `interval` (the first after one interval) a background thread writes
-  // WriteAllProfiles(prefix + "-" + UTC time as 20261204T120000Z), and
-  // deletes the oldest such sets beyond the newest `keep` (0: keep all).
+  // WriteAllProfiles(prefix + "-" + UTC time to the millisecond, as
+  // 20261204T120000.000Z), and deletes the oldest such sets beyond the
+  // newest `keep` (0: keep all).
   // Only files this Profiler wrote are deleted. A failed write is counted
   // (periodic_failures()) and retried at the next interval. Calling it
   // again restarts with the new settings. InvalidArgument for a

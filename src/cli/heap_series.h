@@ -7,8 +7,10 @@
 //
 // A run directory (what `memmon run --out DIR` or MEMMON_OUTPUT=DIR fills)
 // contributes the first process's numbered snapshots DIR/heap.NNNN.pb.gz in
-// number order; DIR/heap.pb.gz (written at exit, after the program's
-// teardown) only when there are fewer than two of them. Other processes'
+// number order, then DIR/heap.pb.gz (written at exit: it carries the
+// growth since the last snapshot; set aside with the rest of a final
+// collapse by LoadHeapSeries, counted once when it is a copy of the last
+// snapshot). Other processes'
 // files (heap.pid<pid>.*) are not mixed in. Files given one by one
 // are put in the order of the time they were taken (the profile's
 // time_nanos; the order given when a file has none).

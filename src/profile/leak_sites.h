@@ -19,11 +19,13 @@
 //              steadily now (a cache filled to its cap, a pool warmed up,
 //              a one-off step);
 //   flat       grew less than `min_growth_bytes` (or shrank).
-// Unbounded sites come first, by the lower confidence bound of their
-// slope (the rate one can be sure of); then bounded ones by growth; then
-// the rest by growth. Fewer than 4 snapshots cannot show a trend: a site
-// that grew is kUnknown ("unknown": grew, not judged), ranked after the
-// unbounded ones -- never called a leak without the trend test.
+// Unbounded sites come first: those whose memory is ageing (below) before
+// the others, each group by its recent slope (ClassifyGrowth's slope over
+// the latest window), steepest first; then unknown, bounded and flat ones,
+// each by growth (last - first bytes), then by bytes at the last snapshot.
+// Fewer than 4 snapshots cannot show a trend: a site that grew is kUnknown
+// ("unknown": grew, not judged), ranked after the unbounded ones -- never
+// called a leak without the trend test.
 //
 // The age of live memory (profiles written with MEMMON_LIVE_AGE carry, per
 // sample, the median and oldest age of its live objects; heap_profile.h):

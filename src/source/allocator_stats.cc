@@ -34,6 +34,9 @@ Fn As(void* p) {
 AllocatorStats AllocatorStats::Detect() {
   AllocatorStats stats = DetectAllocator();
   // The heap sampler, looked up by name: no link-time dependency on it.
+  // Its counters count only when its malloc is the process's
+  // (ReadSamplerCounters); its snapshots and top sites are offered either
+  // way (they show what it saw).
   stats.preload_counters_ = As<memmon_preload_counters_fn>(
       dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_COUNTERS_SYMBOL));
   stats.preload_snapshot_ = As<memmon_preload_snapshot_fn>(
@@ -103,6 +106,7 @@ AllocatorStats AllocatorStats::DetectAllocator() {
   const void* sampler_object =
       DefiningObject(MEMMON_PRELOAD_REAL_MALLOC_SYMBOL, &real_fn);
   if (sampler_object != nullptr && sampler_object == malloc_object) {
+    stats.sampler_serves_malloc_ = true;
     void* real = As<memmon_preload_real_malloc_fn>(real_fn)();
     Dl_info info;
     if (real != nullptr && dladdr(real, &info) != 0) {
@@ -145,7 +149,10 @@ void AllocatorStats::Read(Sample* sample) const {
 }
 
 void AllocatorStats::ReadSamplerCounters(Sample* sample) const {
-  if (preload_counters_ == nullptr) return;
+  // A sampler that is loaded but bypassed (another allocator defines the
+  // malloc the process calls) counts nothing: its zeros would replace the
+  // allocator's bytes in use.
+  if (preload_counters_ == nullptr || !sampler_serves_malloc_) return;
   memmon_preload_counters c{};
   if (preload_counters_(&c, sizeof(c)) != 0) return;
   sample->total_allocated_bytes = c.allocated_bytes;

@@ -51,15 +51,23 @@ class AllocatorStats {
   AllocatorKind kind() const { return kind_; }
   // Fills the heap fields of `sample` and its `allocator`; leaves them
   // unknown for AllocatorKind::kUnknown. When the heap sampler is loaded
-  // (libmemmon_preload.so), its exact counters fill total_allocated_bytes,
-  // allocations and frees, and its bytes in use replace the allocator's.
+  // (libmemmon_preload.so) and its malloc is the process's, its exact
+  // counters fill total_allocated_bytes, allocations and frees, and its
+  // bytes in use replace the allocator's.
   // Read = ReadAllocator + ReadSamplerCounters.
   void Read(Sample* sample) const;
   // The allocator's own statistics: cheap on a tidy heap, but glibc's
   // walks every free chunk (the monitor budgets it; src/source/cost_budget.h).
   void ReadAllocator(Sample* sample) const;
-  // The heap sampler's exact counters, when it is loaded: always cheap.
+  // The heap sampler's exact counters, when it is loaded and serves malloc:
+  // always cheap. Nothing when it is loaded but bypassed (an allocator ahead
+  // of it in the lookup order -- `-ljemalloc -lmemmon_heap`, or
+  // LD_PRELOAD=libjemalloc.so on a program linked with memmon_heap -- so
+  // its counters see no call): the allocator's own figures stand.
   void ReadSamplerCounters(Sample* sample) const;
+  // The heap sampler is loaded and its malloc is the one the process calls
+  // (the object defining `malloc` is the sampler's).
+  bool sampler_serves_malloc() const { return sampler_serves_malloc_; }
   // Returns free memory to the OS. False when the allocator offers no way.
   bool ReleaseFreeMemory() const;
   // Asks the heap sampler, when loaded, for a numbered heap snapshot in its
@@ -85,6 +93,7 @@ class AllocatorStats {
   static AllocatorStats DetectAllocator();
 
   AllocatorKind kind_ = AllocatorKind::kUnknown;
+  bool sampler_serves_malloc_ = false;
   // The heap sampler's entry points, when it is loaded.
   memmon_preload_counters_fn preload_counters_ = nullptr;
   memmon_preload_snapshot_fn preload_snapshot_ = nullptr;

@@ -34,8 +34,11 @@ Status ProcessSource::Open() {
   if (Status s = proc_.Open(); !s.ok()) return s;
   if (this_process_) {
     allocator_ = AllocatorStats::Detect();
-    allocator_time_ = reinterpret_cast<memmon_preload_allocator_time_fn>(
-        dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_ALLOCATOR_TIME_SYMBOL));
+    // A bypassed sampler (allocator_stats.h) times no allocation call.
+    if (allocator_.sampler_serves_malloc()) {
+      allocator_time_ = reinterpret_cast<memmon_preload_allocator_time_fn>(
+          dlsym(RTLD_DEFAULT, MEMMON_PRELOAD_ALLOCATOR_TIME_SYMBOL));
+    }
   }
   limits_open_ = limits_.Open(pid_).ok();  // none found: fields unknown
   return Status::Ok();

@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // malloc(0) under the sampler (tests/failures_test.sh): ZeroLeak keeps
-// `count` blocks of malloc(0) (and realloc(p, 0)'s, calloc(0, n)'s) live
+// `count` blocks of malloc(0) and calloc(0, n) live
 // at exit, OneByteLeak as many of malloc(1). At MEMMON_SAMPLE_RATE=1
 // every one of them is in the heap profile: ZeroLeak with `count` objects
 // in use and 0 bytes.

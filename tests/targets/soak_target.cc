@@ -3,7 +3,8 @@
 //
 // memmon's own footprint over a long run (ctest `soak`; docs/benchmarks.md
 // has a longer one): a MemoryMonitor sampling every 10 ms with its HTTP
-// endpoint scraped, while two threads churn objects through counters
+// endpoint scraped (GET /metrics once a second, as Prometheus would; every
+// scrape must answer 200), while two threads churn objects through counters
 // (Tracked<T>, 64 named counters, objects that come and go) and the heap
 // (blocks of random size freed soon: a bounded working set). Once a
 // second it records its RSS, thread count and -- under the heap sampler --
@@ -15,8 +16,11 @@
 //   soak_target [SECONDS=60]
 // Prints one line "soak: ok ..." (exit 0) or "soak: FAIL ..." (exit 1).
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <dlfcn.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,6 +63,40 @@ int Threads() {
     closedir(d);
   }
   return n;
+}
+
+// GET `path` from the endpoint at "127.0.0.1:PORT" (HTTP/1.0: the server
+// closes after the answer). True when the answer's status is 200 and it has
+// a body.
+bool Scrape(const std::string& address, const char* path) {
+  const std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port =
+      htons(static_cast<uint16_t>(std::atoi(address.c_str() + colon + 1)));
+  if (inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr) != 1)
+    return false;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  std::string answer;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) {
+    std::string request =
+        std::string("GET ") + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+        answer.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  close(fd);
+  const std::size_t body = answer.find("\r\n\r\n");
+  return answer.starts_with("HTTP/1.1 200") ||
+                 answer.starts_with("HTTP/1.0 200")
+             ? body != std::string::npos && body + 4 < answer.size()
+             : false;
 }
 
 // Objects and heap blocks that come and go; the live set stays bounded.
@@ -147,8 +185,11 @@ int main(int argc, char** argv) {
   Series threads{"threads", 0.5, {}, {}};
   Series heap{"heap_inuse_bytes", 1 << 20, {}, {}};
   const auto start = std::chrono::steady_clock::now();
-  std::size_t reads = 0;
+  std::size_t reads = 0, scrapes = 0, failed_scrapes = 0;
+  const std::string address = http.address();
   for (int second = 1; second <= seconds; ++second) {
+    // What Prometheus does meanwhile: scrape the endpoint.
+    ++(Scrape(address, "/metrics") ? scrapes : failed_scrapes);
     // What a user's code does meanwhile: read the monitor.
     while (std::chrono::steady_clock::now() <
            start + std::chrono::seconds(second)) {
@@ -174,6 +215,10 @@ int main(int argc, char** argv) {
   http.Stop();
   monitor.Stop();
   std::string why;
+  if (failed_scrapes != 0 || scrapes == 0) {
+    why = std::to_string(failed_scrapes) + " of " +
+          std::to_string(scrapes + failed_scrapes) + " scrapes failed";
+  }
   for (const Series* s : {&rss, &threads, &heap}) {
     if (s->v.empty()) continue;  // no sampler: no heap series
     std::string w = Judge(*s);
@@ -187,10 +232,10 @@ int main(int argc, char** argv) {
   }
   // Levels from the end of warm-up to the end.
   std::printf(
-      "soak: %s %d s, %llu samples at 10 ms, rss %.1f -> %.1f MiB, threads "
-      "%.0f -> %.0f, heap %s%s%s\n",
-      why.empty() ? "ok" : "FAIL", seconds,
-      static_cast<unsigned long long>(samples),
+      "soak: %s %d s, %llu samples at 10 ms, %zu scrapes, rss %.1f -> %.1f "
+      "MiB, threads %.0f -> %.0f, heap %s%s%s\n",
+      why.empty() && reads > 0 ? "ok" : "FAIL", seconds,
+      static_cast<unsigned long long>(samples), scrapes,
       rss.v[rss.v.size() / 4] / 1048576.0, rss.v.back() / 1048576.0,
       threads.v[threads.v.size() / 4], threads.v.back(), heap_text,
       why.empty() ? "" : ": ", why.c_str());
