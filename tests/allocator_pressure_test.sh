@@ -2,11 +2,11 @@
 # The allocator clock end to end (src/preload/alloc_clock.h): under
 # `memmon run`, a program that does little but allocate gets an
 # allocator_cpu_fraction far above allocator_pressure's 20 % and the alert;
-# the filesystem service workload (the demo's, objectfs_workload) gets the
+# the filesystem service workload (the demo's, objectfs-sim) gets the
 # column, under 10 %, and no alert. (Agreement with perf's
 # attribution is measured by hand: docs/profiler.md, "Allocator time".)
 #
-# Usage: allocator_pressure_test.sh MEMMON ALLOC_PRESSURE_TARGET OBJECTFS_WORKLOAD
+# Usage: allocator_pressure_test.sh MEMMON ALLOC_PRESSURE_TARGET OBJECTFS_SIM
 set -euo pipefail
 memmon=$1
 target=$2
@@ -21,7 +21,7 @@ trap 'rm -rf "$tmp"' EXIT
   --out "$tmp/alloc" -- "$target" 6 0 >"$tmp/alloc.out" 2>"$tmp/alloc.err" ||
   fail "memmon run (alloc target) exited $?: $(cat "$tmp/alloc.err")"
 "$memmon" run --interval 100ms --max-samples 30 --warmup-samples 5 --no-report \
-  --out "$tmp/service" -- "$workload" --seconds 8 --quiet \
+  --out "$tmp/service" -- "$workload" --duration 8 --quiet \
   >"$tmp/service.out" 2>"$tmp/service.err" ||
   fail "memmon run (objectfs) exited $?: $(cat "$tmp/service.err")"
 
