@@ -53,5 +53,8 @@ assert cache[0]["kind"] != "unbounded", cache[0]
 for s in sites:
     if s["kind"] == "unbounded":
         assert any("MetadataCache" in f for f in s["stack"]), s["stack"]
+print("objectfs demo test: alert at %s s; top site %s %s, %.1f MiB/s, confidence %.4f" %
+      ([round(a["time_s"], 1) for a in alerts if a["state"] == "firing"],
+       top["function"], top["kind"], top["growth_bytes_per_s"] / 2**20, top["confidence"]))
 PY
 echo "objectfs demo test passed"
