@@ -46,7 +46,7 @@ rows, f = fractions("service")
 assert len(f) >= len(rows) // 2, (len(f), len(rows))
 print("objectfs allocator share: median %.3f over %d samples" %
       (statistics.median(f), len(f)))
-# About 4-5 % by the sampler's clock (perf attributes 5-6 % of its CPU to
+# About 4-6 % by the sampler's clock (perf attributes 5-6 % of its CPU to
 # malloc and free): a quarter of allocator_cpu_pct's 20 % at most.
 assert statistics.median(f) < 0.10, f
 service_alerts = [a for a in alerts("service") if a["type"] == "allocator_pressure"]

@@ -3,7 +3,8 @@
 # memmon's detector defaults): a busy daemon whose caches fill and evict,
 # whose write buffers fill and drain, which mounts and unmounts snapshots
 # (threads come and go) and spills failed uploads to files it closes -- and
-# memmon raises no alert at all: alerts.jsonl has no record. (A 15 min run
+# memmon raises no alert at all: alerts.jsonl has no record, and it says
+# plainly that no site is a leak suspect. (A 15 min run
 # is recorded in docs/components.md, "The workload and the demo".)
 #
 # Usage: objectfs_no_leak_test.sh MEMMON OBJECTFS_SIM [SECONDS]
@@ -26,4 +27,7 @@ grep -q "samples, 0 alerts\$" "$tmp/stderr" || fail "alerts: $(cat "$tmp/stderr"
 ! grep -q 'GREW$' "$tmp/stdout" || fail "a counter grew: $(cat "$tmp/stdout")"
 grep -q '^memmon: no leak suspect: no allocation site grew without bound$' "$tmp/stderr" ||
   fail "a leak suspect: $(cat "$tmp/stderr")"
+# The run directory as --out gave it (absolute here), not made relative.
+grep -qxF "memmon: results in $tmp/run/ (open $tmp/run/report.html)" "$tmp/stderr" ||
+  fail "the results line: $(cat "$tmp/stderr")"
 echo "objectfs no-leak test passed ($(grep -o '[0-9]* samples, 0 alerts' "$tmp/stderr"))"
