@@ -766,8 +766,8 @@ int main(int argc, char** argv) {
   if (args.monitor) {
     memmon::MonitorConfig config = memmon::DefaultMonitorConfig();
     config.sample_interval = std::chrono::milliseconds(100);
-    config.warmup_samples = 10;
-    config.alert_log = "none";  // printed below instead
+    config.warmup_samples = 40;  // past the start-up: cache fill, mounts
+    config.alert_log = "none";   // printed below instead
     monitor = std::make_unique<memmon::MemoryMonitor>(config);
     for (const char* name : kCounters) {
       monitor->TrackObject(name,
