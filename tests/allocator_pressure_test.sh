@@ -3,8 +3,8 @@
 # `memmon run`, a program that does little but allocate gets an
 # allocator_cpu_fraction far above allocator_pressure's 20 % and the alert;
 # the project's service workloads get the column, under the limit (under
-# 10 % for objectfs_workload), and no alert:
-# the filesystem service workload (the demo's, objectfs_workload) and
+# 10 % for objectfs-sim), and no alert:
+# the filesystem service workload (the demo's, objectfs-sim) and
 # redis-server serving redis-benchmark (the real server the project is
 # measured on: bench/redis_throughput.sh). (Agreement with perf's
 # attribution is measured by hand: docs/profiler.md, "Allocator time".)
@@ -17,7 +17,7 @@
 # median reads 17-24 % a run) is the alert doing its job, and not firing is
 # no error either (docs/profiler.md, "Allocator time").
 #
-# Usage: allocator_pressure_test.sh MEMMON ALLOC_PRESSURE_TARGET OBJECTFS_WORKLOAD
+# Usage: allocator_pressure_test.sh MEMMON ALLOC_PRESSURE_TARGET OBJECTFS_SIM
 set -euo pipefail
 memmon=$1
 target=$2
@@ -39,7 +39,7 @@ trap cleanup EXIT
   --out "$tmp/alloc" -- "$target" 6 0 >"$tmp/alloc.out" 2>"$tmp/alloc.err" ||
   fail "memmon run (alloc target) exited $?: $(cat "$tmp/alloc.err")"
 "$memmon" run --interval 100ms --max-samples 30 --warmup-samples 5 --no-report \
-  --out "$tmp/service" -- "$workload" --seconds 8 --quiet \
+  --out "$tmp/service" -- "$workload" --duration 8 --quiet \
   >"$tmp/service.out" 2>"$tmp/service.err" ||
   fail "memmon run (objectfs) exited $?: $(cat "$tmp/service.err")"
 
@@ -86,7 +86,7 @@ rows, f = fractions("service")
 assert len(f) >= len(rows) // 2, (len(f), len(rows))
 print("objectfs allocator share: median %.3f over %d samples" %
       (statistics.median(f), len(f)))
-# About 4-5 % by the sampler's clock (perf attributes 5-6 % of its CPU to
+# About 4-6 % by the sampler's clock (perf attributes 5-6 % of its CPU to
 # malloc and free): a quarter of allocator_cpu_pct's 20 % at most.
 assert statistics.median(f) < 0.10, f
 service_alerts = [a for a in alerts("service") if a["type"] == "allocator_pressure"]

@@ -868,7 +868,11 @@ class Run {
         report = true;
       }
     }
-    if (!suspects.empty() && suspects[0].kind != profile::GrowthKind::kFlat) {
+    // A suspect is a site that grows without bound (or grew in too few
+    // snapshots to judge); bounded and flat ones are not.
+    if (!suspects.empty() &&
+        (suspects[0].kind == profile::GrowthKind::kUnbounded ||
+         suspects[0].kind == profile::GrowthKind::kUnknown)) {
       const profile::SiteGrowth& g = suspects[0];
       std::string where = g.stack.empty() ? "" : FrameWhere(g.stack[0]);
       std::fprintf(
@@ -878,14 +882,18 @@ class Run {
           where.empty() ? "" : ")", std::string(ToString(g.kind)).c_str(),
           internal::HumanBytes(g.last_bytes).c_str(),
           internal::HumanBytes(g.recent_slope_bytes_per_s).c_str());
+    } else if (!suspects.empty()) {
+      std::fputs(
+          "memmon: no leak suspect: no allocation site grew without bound\n",
+          stderr);
     }
     std::error_code ec;
-    fs::path shown = fs::proximate(dir_, ec);
-    if (ec || shown.empty()) shown = dir_;
+    // The directory as it was given (--out), relative or absolute.
+    std::string shown = o_.out;
+    while (shown.size() > 1 && shown.back() == '/') shown.pop_back();
     std::fprintf(
         stderr, "memmon: results in %s/%s\n", shown.c_str(),
-        report ? fmt::format(" (open {}/report.html)", shown.string()).c_str()
-               : "");
+        report ? fmt::format(" (open {}/report.html)", shown).c_str() : "");
     fs::remove(dir_ / ".status", ec);
     return ExitCodeOf(status_code_);
   }
