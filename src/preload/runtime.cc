@@ -62,6 +62,10 @@ struct Runtime {
   int64_t start_nanos;
   std::atomic<int> snapshot_seq;
   pthread_mutex_t write_mu;  // one profile written at a time
+  // Held by the writer thread while it writes a set (signal or periodic)
+  // and by WriteAtExit from its start: the exit waits for a set in
+  // progress, so no set is left half-written or unrotated.
+  pthread_mutex_t set_mu;
   sem_t wake;
   std::atomic<bool> writer_running;
   std::atomic<bool> stopping;
@@ -1050,6 +1054,11 @@ void* WriterThread(void*) {
     }
     if (g_rt.stopping.load()) break;
     if (rc != 0 && errno == EINTR) continue;
+    pthread_mutex_lock(&g_rt.set_mu);
+    if (g_rt.stopping.load()) {  // the exit is writing its own profiles
+      pthread_mutex_unlock(&g_rt.set_mu);
+      break;
+    }
     if (g_rt.pending_signal_snapshots.exchange(0) > 0) {
       WriteNumberedSnapshot("signal");
     }
@@ -1057,6 +1066,7 @@ void* WriterThread(void*) {
       WritePeriodicSnapshot();
       next = ClockNanos(CLOCK_MONOTONIC) + period;
     }
+    pthread_mutex_unlock(&g_rt.set_mu);
   }
   g_rt.writer_running.store(false);
   return nullptr;
@@ -1086,12 +1096,16 @@ void AtForkChild() {
   g_rt.writer_running.store(false);
   g_rt.status = nullptr;  // the page belongs to the first process
   pthread_mutex_init(&g_rt.write_mu, nullptr);
+  pthread_mutex_init(&g_rt.set_mu, nullptr);
   SetRawDumpTargetForThisProcess();
 }
 
 void WriteAtExit() {
   g_rt.stopping.store(true);
   if (g_rt.writer_running.load()) sem_post(&g_rt.wake);
+  // Waits for a set the writer is writing (kept: the process is ending, and
+  // the writer, seeing `stopping`, writes no other).
+  pthread_mutex_lock(&g_rt.set_mu);
   if (g_rt.output_dir[0] == '\0') return;
   char path[PATH_MAX], error[256], what[64];
   for (const ProfileKind& k : kProfileKinds) {
@@ -1142,13 +1156,18 @@ __attribute__((constructor)) void StartRuntime() {
   PrepareMmapHooks();            // before sampling (and recording) starts
   PrepareSampling();             // initialises, then readies the unwinder
   pthread_mutex_init(&g_rt.write_mu, nullptr);
+  pthread_mutex_init(&g_rt.set_mu, nullptr);
   g_rt.start_nanos = ClockNanos(CLOCK_MONOTONIC);
   g_rt.pid = getpid();
   const char* root = getenv("MEMMON_ROOT_PID");
   if (root == nullptr || *root == '\0') {
     char buf[32];
     snprintf(buf, sizeof(buf), "%d", static_cast<int>(g_rt.pid));
-    setenv("MEMMON_ROOT_PID", buf, 1);  // inherited: children know the root
+    // libc's setenv: a program may define its own (bash does, into its
+    // variable table, after which its getenv no longer reads environ).
+    using SetenvFn = int (*)(const char*, const char*, int);
+    auto libc_setenv = reinterpret_cast<SetenvFn>(dlsym(RTLD_NEXT, "setenv"));
+    (libc_setenv != nullptr ? libc_setenv : setenv)("MEMMON_ROOT_PID", buf, 1);
     g_rt.root = true;
   } else {
     g_rt.root = strtol(root, nullptr, 10) == g_rt.pid;
