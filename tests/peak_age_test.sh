@@ -9,6 +9,10 @@
 #     median age >= 0.25 s of a 2 s run: a steady leak's is about half the
 #     run) and Churn young ones ("young", median age < 0.2 s: its objects
 #     live one 10 ms round); heap.pb.gz carries the ages as pprof labels;
+#   - memmon leaks (text) gives each of them its age line;
+#   - a run killed by SIGKILL gets peak.pb.gz (with the spike on top) from
+#     the newest peak snapshot, and LeakSteadily is a candidate (unbounded,
+#     ageing) in its leaks.json;
 #   - MEMMON_PEAK=0 writes no peak.pb.gz, MEMMON_LIVE_AGE=0 no ages.
 # Tolerances are wide for a loaded machine: the ages differ by 10x or more.
 set -euo pipefail
@@ -67,6 +71,42 @@ check_dir preload
 "$memmon" run --interval 100ms --sample-rate 64k --no-report --out run -- "$target" 2 \
   >run.log 2>&1 || fail "memmon run failed: $(cat run.log)"
 check_dir run
+
+# The text report's age line: "live memory ageing: median age X, oldest Y"
+# on the leak's line, "live memory young: ..." on the churn's.
+"$memmon" leaks run --top 50 >run.txt || fail "memmon leaks (text) failed"
+grep -Eq 'LeakSteadily.*; live memory ageing: median age [0-9.]+ ?[a-z]+, oldest [0-9.]+ ?[a-z]+' run.txt ||
+  fail "no age line for LeakSteadily: $(cat run.txt)"
+grep -Eq 'Churn.*; live memory young: median age [0-9.]+ ?[a-z]+, oldest [0-9.]+ ?[a-z]+' run.txt ||
+  fail "no age line for Churn: $(cat run.txt)"
+
+# Killed (SIGKILL: no exit profile, no raw dump): memmon run makes each
+# profile's newest numbered snapshot its KIND.pb.gz, so the spike is on top
+# of peak.pb.gz; LeakSteadily, ageing and still growing, is a candidate.
+"$memmon" run --interval 100ms --snapshot-interval 200ms --sample-rate 64k \
+  --no-report --out killed -- "$target" 120 >killed.log 2>&1 &
+runner=$!
+for _ in $(seq 1 1200); do [[ -e killed/peak.0006.pb.gz ]] && break; sleep 0.05; done
+[[ -e killed/peak.0006.pb.gz ]] || fail "no sixth snapshot: $(ls killed; cat killed.log)"
+child=$(pgrep -P "$runner" -x peak_age_target) || fail "no child of memmon run"
+kill -KILL "$child"
+set +e
+wait "$runner"; rc=$?
+set -e
+[[ $rc -eq 137 ]] || fail "killed run exited $rc, want 137: $(cat killed.log)"
+for kind in heap peak; do
+  grep -q "$kind.pb.gz is its last snapshot, $kind.[0-9]*.pb.gz" killed.log ||
+    fail "the killed run's $kind.pb.gz is not reported: $(cat killed.log)"
+done
+[[ -s killed/peak.pb.gz ]] || fail "killed: no peak.pb.gz: $(ls killed)"
+[[ $(top killed/peak.pb.gz) == *TransientSpike* ]] ||
+  fail "killed: TransientSpike not on top of peak.pb.gz: $(go tool pprof -top -sample_index=inuse_space killed/peak.pb.gz 2>&1 | head -12)"
+python3 - killed/leaks.json <<'PY' || fail "killed: leaks.json: $(head -c 2000 killed/leaks.json)"
+import json, sys
+leak = next(s for s in json.load(open(sys.argv[1])) if "LeakSteadily" in s["function"])
+print("killed: LeakSteadily", leak["kind"], leak["age"])
+assert leak["age"] == "ageing" and leak["kind"] == "unbounded", leak
+PY
 
 # Switched off.
 LD_PRELOAD=$preload MEMMON_OUTPUT=$tmp/off MEMMON_SAMPLE_RATE=64k MEMMON_PEAK=0 \
