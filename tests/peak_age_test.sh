@@ -13,6 +13,8 @@
 #   - a run killed by SIGKILL gets peak.pb.gz (with the spike on top) from
 #     the newest peak snapshot, and LeakSteadily is a candidate (unbounded,
 #     ageing) in its leaks.json;
+#   - a program that ends by abort() (heap dumped raw, converted by memmon
+#     leaks) has the same ages in its converted heap.pb.gz;
 #   - MEMMON_PEAK=0 writes no peak.pb.gz, MEMMON_LIVE_AGE=0 no ages.
 # Tolerances are wide for a loaded machine: the ages differ by 10x or more.
 set -euo pipefail
@@ -106,6 +108,31 @@ import json, sys
 leak = next(s for s in json.load(open(sys.argv[1])) if "LeakSteadily" in s["function"])
 print("killed: LeakSteadily", leak["kind"], leak["age"])
 assert leak["age"] == "ageing" and leak["kind"] == "unbounded", leak
+PY
+
+# abort(): no exit profile; the sampler dumps the heap raw (heap.raw) and
+# memmon leaks converts it: the converted heap carries the ages too.
+set +e
+LD_PRELOAD=$preload MEMMON_OUTPUT=$tmp/aborted MEMMON_SAMPLE_RATE=64k \
+  MEMMON_SEED=17 "$target" 2 abort 2>aborted.log
+rc=$?
+set -e
+[[ $rc -eq 134 ]] || fail "abort: exit $rc, want 134: $(cat aborted.log)"
+[[ -s aborted/heap.raw && ! -e aborted/heap.pb.gz ]] || fail "abort: no raw dump: $(ls aborted)"
+"$memmon" leaks aborted --json --top 50 >aborted.json || fail "abort: memmon leaks failed"
+[[ -s aborted/heap.pb.gz ]] || fail "abort: the raw dump was not converted: $(ls aborted)"
+gzip -dc aborted/heap.pb.gz | grep -aq 'reason: signal 6' || fail "abort: heap.pb.gz is not the heap at SIGABRT"
+go tool pprof -tags aborted/heap.pb.gz 2>/dev/null | grep -q live_age_median ||
+  fail "abort: no live_age_median label in the converted heap.pb.gz"
+python3 - aborted.json <<'PY' || fail "abort: ages: $(cat aborted.json)"
+import json, sys
+sites = {s["function"]: s for s in json.load(open(sys.argv[1]))}
+leak = next(s for f, s in sites.items() if "LeakSteadily" in f)
+churn = next(s for f, s in sites.items() if "Churn" in f)
+print("abort: leak:", leak["age"], leak["median_age_s"], leak["oldest_age_s"],
+      "churn:", churn["age"], churn["median_age_s"], churn["oldest_age_s"])
+assert leak["median_age_s"] >= 0.25 and leak["oldest_age_s"] >= 1.0, leak
+assert churn["age"] == "young" and churn["median_age_s"] < 0.2, churn
 PY
 
 # Switched off.
