@@ -9,6 +9,9 @@
 #     -sample_index=delay puts ContendOnMutex first in the mutex profile and
 #     WaitForSignal first in the block profile (JoinMutexThreads there too),
 #     and ContendOnRwLock first in the mutex profile of `lock_target rwlock`;
+#   - std::timed_mutex and std::shared_timed_mutex's timed locks (glibc's
+#     pthread_mutex_clocklock, pthread_rwlock_clock{rd,wr}lock) are in the
+#     mutex profile: ContendOnTimedMutex and ContendOnSharedTimedMutex;
 #   - memmon run --out DIR writes them too, at the default rates;
 #   - memmon_preload_write_named_profile writes either on request, and
 #     says so when one is off;
@@ -86,6 +89,19 @@ LD_PRELOAD=$preload MEMMON_OUTPUT=rw MEMMON_SEED=1 MEMMON_MUTEX_RATE=1 \
 cmp -s native_rw.txt rw.txt || fail "rwlock output differs: $(cat rw.txt)"
 rw_top=$(top rw/mutex.pb.gz)
 [[ $rw_top == *ContendOnRwLock* ]] || fail "rwlock mutex profile top is '$rw_top'"
+
+# std::timed_mutex and std::shared_timed_mutex: libstdc++'s timed locks
+# call pthread_mutex_clocklock and pthread_rwlock_clock{rd,wr}lock. Each
+# function's contentions are in the mutex profile, with a delay.
+"$target" timed >native_timed.txt
+LD_PRELOAD=$preload MEMMON_OUTPUT=timed MEMMON_SEED=1 MEMMON_MUTEX_RATE=1 \
+  "$target" timed >timed.txt 2>timed_err.txt || fail "timed under the preload exited $?: $(cat timed_err.txt)"
+cmp -s native_timed.txt timed.txt || fail "timed output differs: $(cat timed.txt)"
+go tool pprof -top -sample_index=delay timed/mutex.pb.gz >timed_top.txt 2>&1 ||
+  fail "go tool pprof cannot read timed/mutex.pb.gz: $(cat timed_top.txt)"
+for f in ContendOnTimedMutex ContendOnSharedTimedMutex; do
+  grep -q "$f" timed_top.txt || fail "no $f in the mutex profile: $(head -20 timed_top.txt)"
+done
 
 # --- memmon run, at the default rates ----------------------------------------
 # (Its memmon-writer thread waits on a semaphore throughout: not recorded.)
