@@ -241,16 +241,16 @@ void DumpRawHeap(const char* reason) {
     // coarse-clock read: clock_gettime is async-signal-safe).
     const bool ages = Config().live_age;
     const uint32_t now = LiveTable::NowTick();
-    Live().ForEachTimed([&](uintptr_t, size_t size, uint32_t ref,
-                            uint32_t tick) {
-      out.Word(ages ? MEMMON_RAW_LIVE_AGED : MEMMON_RAW_LIVE);
-      out.Word(ref);
-      out.Word(size);
-      if (ages) {
-        out.Word(static_cast<uint64_t>(static_cast<uint32_t>(now - tick))
-                 << LiveTable::kTickShift);
-      }
-    });
+    Live().ForEachTimed(
+        [&](uintptr_t, size_t size, uint32_t ref, uint32_t tick) {
+          out.Word(ages ? MEMMON_RAW_LIVE_AGED : MEMMON_RAW_LIVE);
+          out.Word(ref);
+          out.Word(size);
+          if (ages) {
+            out.Word(static_cast<uint64_t>(static_cast<uint32_t>(now - tick))
+                     << LiveTable::kTickShift);
+          }
+        });
     WriteMaps(out);
     out.Word(MEMMON_RAW_END);
     out.Flush();

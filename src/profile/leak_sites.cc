@@ -288,7 +288,8 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
       // speak: ageing memory still rising is kept (unbounded), young
       // memory is churn (bounded).
       g.kind = growth < options.min_growth_bytes ? GrowthKind::kFlat
-               : KeptAndRising(g, options.min_growth_bytes)               ? GrowthKind::kUnbounded
+               : KeptAndRising(g, options.min_growth_bytes)
+                   ? GrowthKind::kUnbounded
                : g.age == SiteGrowth::Age::kYoung ? GrowthKind::kBounded
                                                   : GrowthKind::kUnknown;
       out.push_back(std::move(g));

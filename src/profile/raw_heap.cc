@@ -143,10 +143,9 @@ Status ConvertRawHeap(const std::string& raw_path,
         auto it = site_of.find(ref);
         if (it == site_of.end()) break;  // its stack was not written
         HeapSite& site = snap.sites[it->second];
-        const double objects =
-            size == 0 ? 1.0
-                      : WeightBytes(size, snap.sample_rate) /
-                            static_cast<double>(size);
+        const double objects = size == 0 ? 1.0
+                                         : WeightBytes(size, snap.sample_rate) /
+                                               static_cast<double>(size);
         site.inuse_bytes += WeightBytes(size, snap.sample_rate);
         site.inuse_objects += objects;
         if (aged) {

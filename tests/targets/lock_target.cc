@@ -151,8 +151,7 @@ int Timed(int iterations) {
   }
   for (std::thread& t : threads) t.join();
   pthread_barrier_destroy(&g_start);
-  std::printf("timed=%ld shared_writes=%ld\n", g_timed_count,
-              g_shared_writes);
+  std::printf("timed=%ld shared_writes=%ld\n", g_timed_count, g_shared_writes);
   return 0;
 }
 
