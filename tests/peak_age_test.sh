@@ -96,9 +96,10 @@ set +e
 wait "$runner"; rc=$?
 set -e
 [[ $rc -eq 137 ]] || fail "killed run exited $rc, want 137: $(cat killed.log)"
-for kind in heap peak; do
+for kind in heap peak mutex block mmap; do
   grep -q "$kind.pb.gz is its last snapshot, $kind.[0-9]*.pb.gz" killed.log ||
     fail "the killed run's $kind.pb.gz is not reported: $(cat killed.log)"
+  [[ -s killed/$kind.pb.gz ]] || fail "killed: no $kind.pb.gz: $(ls killed)"
 done
 [[ -s killed/peak.pb.gz ]] || fail "killed: no peak.pb.gz: $(ls killed)"
 [[ $(top killed/peak.pb.gz) == *TransientSpike* ]] ||
