@@ -11,7 +11,9 @@
 #     and ContendOnRwLock first in the mutex profile of `lock_target rwlock`;
 #   - std::timed_mutex and std::shared_timed_mutex's timed locks (glibc's
 #     pthread_mutex_clocklock, pthread_rwlock_clock{rd,wr}lock) are in the
-#     mutex profile: ContendOnTimedMutex and ContendOnSharedTimedMutex;
+#     mutex profile: ContendOnTimedMutex and ContendOnSharedTimedMutex, and
+#     the three that time out against a held mutex are exactly 3
+#     contentions;
 #   - memmon run --out DIR writes them too, at the default rates;
 #   - memmon_preload_write_named_profile writes either on request, and
 #     says so when one is off;
@@ -102,6 +104,14 @@ go tool pprof -top -sample_index=delay timed/mutex.pb.gz >timed_top.txt 2>&1 ||
 for f in ContendOnTimedMutex ContendOnSharedTimedMutex; do
   grep -q "$f" timed_top.txt || fail "no $f in the mutex profile: $(head -20 timed_top.txt)"
 done
+# `timed 0`: only the three timed locks that time out while main holds the
+# mutexes (try_lock_for; try_lock_shared_for and try_lock_for): exactly
+# three contentions, whatever the schedule.
+LD_PRELOAD=$preload MEMMON_OUTPUT=timed0 MEMMON_SEED=1 MEMMON_MUTEX_RATE=1 \
+  "$target" timed 0 >/dev/null 2>&1 || fail "timed 0 under the preload exited $?"
+timed0=$(go tool pprof -top -sample_index=contentions timed0/mutex.pb.gz 2>/dev/null |
+  awk '/Total samples =/ { print $NF }')
+[[ $timed0 == 3 ]] || fail "timed 0: '$timed0' contentions, want 3: $(go tool pprof -top -sample_index=contentions timed0/mutex.pb.gz 2>&1 | head -15)"
 
 # --- memmon run, at the default rates ----------------------------------------
 # (Its memmon-writer thread waits on a semaphore throughout: not recorded.)

@@ -20,7 +20,10 @@
 //     ContendOnRwLock: 2 writers and 2 readers on a pthread_rwlock
 //     (default 20000 each); prints the writes.
 //   lock_target timed [ITERATIONS]
-//     ContendOnTimedMutex: 4 threads take one std::timed_mutex with
+//     First, while main holds both mutexes below, a thread's timed locks
+//     on each time out (1 ms): a contention in each function whatever the
+//     schedule. Then ContendOnTimedMutex: 4 threads take one
+//     std::timed_mutex with
 //     try_lock_for (libstdc++: pthread_mutex_clocklock), then
 //     ContendOnSharedTimedMutex: 2 writers (try_lock_for:
 //     pthread_rwlock_clockwrlock) and 2 readers (try_lock_shared_for:
@@ -110,7 +113,14 @@ volatile long g_shared_seen = 0;
 // A deadline far enough that no lock here ever times out.
 constexpr std::chrono::seconds kNoTimeout{60};
 
-__attribute__((noinline)) void ContendOnTimedMutex(int iterations) {
+// held: main holds the mutex throughout; one timed lock times out (a
+// contention whatever the schedule). Otherwise `iterations` timed locks
+// against the other threads.
+__attribute__((noinline)) void ContendOnTimedMutex(int iterations, bool held) {
+  if (held) {
+    if (g_timed_mu.try_lock_for(std::chrono::milliseconds(1))) std::abort();
+    return;
+  }
   pthread_barrier_wait(&g_start);
   for (int i = 0; i < iterations; ++i) {
     if (!g_timed_mu.try_lock_for(kNoTimeout)) std::abort();
@@ -121,7 +131,15 @@ __attribute__((noinline)) void ContendOnTimedMutex(int iterations) {
 }
 
 __attribute__((noinline)) void ContendOnSharedTimedMutex(int iterations,
-                                                         bool writer) {
+                                                         bool writer,
+                                                         bool held) {
+  if (held) {  // as above, a shared and an exclusive timed lock
+    if (g_shared_timed_mu.try_lock_shared_for(std::chrono::milliseconds(1)) ||
+        g_shared_timed_mu.try_lock_for(std::chrono::milliseconds(1))) {
+      std::abort();
+    }
+    return;
+  }
   pthread_barrier_wait(&g_start);
   for (int i = 0; i < iterations; ++i) {
     if (writer) {
@@ -139,15 +157,23 @@ __attribute__((noinline)) void ContendOnSharedTimedMutex(int iterations,
 }
 
 int Timed(int iterations) {
+  // Contentions whatever the schedule: timed locks that time out while
+  // main holds both mutexes.
+  g_timed_mu.lock();
+  g_shared_timed_mu.lock();
+  std::thread(ContendOnTimedMutex, 0, true).join();
+  std::thread(ContendOnSharedTimedMutex, 0, false, true).join();
+  g_shared_timed_mu.unlock();
+  g_timed_mu.unlock();
   std::vector<std::thread> threads;
   pthread_barrier_init(&g_start, nullptr, 4);
   for (int i = 0; i < 4; ++i) {
-    threads.emplace_back(ContendOnTimedMutex, iterations);
+    threads.emplace_back(ContendOnTimedMutex, iterations, false);
   }
   for (std::thread& t : threads) t.join();
   threads.clear();
   for (int i = 0; i < 4; ++i) {
-    threads.emplace_back(ContendOnSharedTimedMutex, iterations, i < 2);
+    threads.emplace_back(ContendOnSharedTimedMutex, iterations, i < 2, false);
   }
   for (std::thread& t : threads) t.join();
   pthread_barrier_destroy(&g_start);
