@@ -3,15 +3,18 @@
 //
 // What the lock hooks (src/preload/lock_hooks.cc) add to an uncontended
 // lock and unlock: run natively and under libmemmon_preload.so by
-// bench/lock_overhead.sh, which prints the difference. No contention here:
-// one thread, so every call takes the fast path (the real trylock).
+// bench/lock_overhead.sh, which prints the difference. No contention in
+// the lock benchmarks: one thread, so every call takes the fast path.
+// BM_CondVarPingPong blocks on every wait: the block hook's cost per wait.
 
 #include <benchmark/benchmark.h>
 #include <pthread.h>
 #include <semaphore.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 
 namespace {
 
@@ -76,6 +79,40 @@ void BM_SemPostWait(benchmark::State& state) {
   sem_destroy(&s);
 }
 BENCHMARK(BM_SemPostWait);
+
+// A condition-variable ping-pong between this thread and a partner: each
+// iteration is two waits that block (one on each side, both on the round
+// trip's path), so (time under a config - native) / 2 is what the block
+// hook adds to one wait: its two clock reads always, and with
+// MEMMON_BLOCK_RATE=1 the stack walk and table update of a recorded event.
+// Real time (the partner's half is on another thread).
+void BM_CondVarPingPong(benchmark::State& state) {
+  std::mutex m;
+  std::condition_variable cv;
+  int turn = 0;  // 0: the benchmark thread's, 1: the partner's, 2: stop
+  std::thread partner([&] {
+    std::unique_lock<std::mutex> lock(m);
+    for (;;) {
+      cv.wait(lock, [&] { return turn != 0; });
+      if (turn == 2) return;
+      turn = 0;
+      cv.notify_one();
+    }
+  });
+  for (auto _ : state) {
+    std::unique_lock<std::mutex> lock(m);
+    turn = 1;
+    cv.notify_one();
+    cv.wait(lock, [&] { return turn == 0; });
+  }
+  {
+    std::lock_guard<std::mutex> lock(m);
+    turn = 2;
+  }
+  cv.notify_one();
+  partner.join();
+}
+BENCHMARK(BM_CondVarPingPong)->UseRealTime();
 
 }  // namespace
 

@@ -9,6 +9,11 @@
 #     -sample_index=delay puts ContendOnMutex first in the mutex profile and
 #     WaitForSignal first in the block profile (JoinMutexThreads there too),
 #     and ContendOnRwLock first in the mutex profile of `lock_target rwlock`;
+#   - std::timed_mutex and std::shared_timed_mutex's timed locks (glibc's
+#     pthread_mutex_clocklock, pthread_rwlock_clock{rd,wr}lock) are in the
+#     mutex profile: ContendOnTimedMutex and ContendOnSharedTimedMutex, and
+#     the three that time out against a held mutex are exactly 3
+#     contentions;
 #   - memmon run --out DIR writes them too, at the default rates;
 #   - memmon_preload_write_named_profile writes either on request, and
 #     says so when one is off;
@@ -86,6 +91,27 @@ LD_PRELOAD=$preload MEMMON_OUTPUT=rw MEMMON_SEED=1 MEMMON_MUTEX_RATE=1 \
 cmp -s native_rw.txt rw.txt || fail "rwlock output differs: $(cat rw.txt)"
 rw_top=$(top rw/mutex.pb.gz)
 [[ $rw_top == *ContendOnRwLock* ]] || fail "rwlock mutex profile top is '$rw_top'"
+
+# std::timed_mutex and std::shared_timed_mutex: libstdc++'s timed locks
+# call pthread_mutex_clocklock and pthread_rwlock_clock{rd,wr}lock. Each
+# function's contentions are in the mutex profile, with a delay.
+"$target" timed >native_timed.txt
+LD_PRELOAD=$preload MEMMON_OUTPUT=timed MEMMON_SEED=1 MEMMON_MUTEX_RATE=1 \
+  "$target" timed >timed.txt 2>timed_err.txt || fail "timed under the preload exited $?: $(cat timed_err.txt)"
+cmp -s native_timed.txt timed.txt || fail "timed output differs: $(cat timed.txt)"
+go tool pprof -top -sample_index=delay timed/mutex.pb.gz >timed_top.txt 2>&1 ||
+  fail "go tool pprof cannot read timed/mutex.pb.gz: $(cat timed_top.txt)"
+for f in ContendOnTimedMutex ContendOnSharedTimedMutex; do
+  grep -q "$f" timed_top.txt || fail "no $f in the mutex profile: $(head -20 timed_top.txt)"
+done
+# `timed 0`: only the three timed locks that time out while main holds the
+# mutexes (try_lock_for; try_lock_shared_for and try_lock_for): exactly
+# three contentions, whatever the schedule.
+LD_PRELOAD=$preload MEMMON_OUTPUT=timed0 MEMMON_SEED=1 MEMMON_MUTEX_RATE=1 \
+  "$target" timed 0 >/dev/null 2>&1 || fail "timed 0 under the preload exited $?"
+timed0=$(go tool pprof -top -sample_index=contentions timed0/mutex.pb.gz 2>/dev/null |
+  awk '/Total samples =/ { print $NF }')
+[[ $timed0 == 3 ]] || fail "timed 0: '$timed0' contentions, want 3: $(go tool pprof -top -sample_index=contentions timed0/mutex.pb.gz 2>&1 | head -15)"
 
 # --- memmon run, at the default rates ----------------------------------------
 # (Its memmon-writer thread waits on a semaphore throughout: not recorded.)

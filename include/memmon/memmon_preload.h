@@ -238,16 +238,20 @@ typedef long (*memmon_writer_top_sites_fn)(const struct memmon_raw_heap* heap,
  *   records, each a tag word, then:
  *     MEMMON_RAW_STACK: ref, depth, alloc_bytes, alloc_objects_scaled,
  *                       frames[depth]
- *     MEMMON_RAW_LIVE:  ref, size (one live sample)
+ *     MEMMON_RAW_LIVE:  ref, size (one live sample; MEMMON_LIVE_AGE=0)
+ *     MEMMON_RAW_LIVE_AGED: ref, size, age_nanos (one live sample and its
+ *                       age when dumped, to the live table's 16.8 ms tick)
  *     MEMMON_RAW_MAPS:  length, the text of /proc/self/maps (padded)
- *     MEMMON_RAW_END:   nothing; a dump without it is incomplete */
+ *     MEMMON_RAW_END:   nothing; a dump without it is incomplete
+ * Version 2 added MEMMON_RAW_LIVE_AGED; readers take versions 1 and 2. */
 #define MEMMON_RAW_HEAP_MAGIC 0x31504548574152ull /* "RAWHEP1" */
-#define MEMMON_RAW_HEAP_VERSION 1
+#define MEMMON_RAW_HEAP_VERSION 2
 enum memmon_raw_heap_tag {
   MEMMON_RAW_STACK = 1,
   MEMMON_RAW_LIVE = 2,
   MEMMON_RAW_MAPS = 3,
-  MEMMON_RAW_END = 4
+  MEMMON_RAW_END = 4,
+  MEMMON_RAW_LIVE_AGED = 5
 };
 
 /* The raw mutex or block profile (contention profiles, as Go names them)

@@ -902,6 +902,9 @@ class Run {
   // profile: its last snapshot stands in for it, so nothing gathered is lost.
   void KeepFinalProfile() {
     std::error_code ec;
+    // heap.pb.gz before any conversion: the sampler's exit writer ran, and
+    // wrote every profile that is on.
+    const bool exited = fs::exists(dir_ / "heap.pb.gz", ec);
     // A fatal signal, _exit or _Exit: the sampler dumped the heap raw, to
     // be made a profile now the process is gone (profile/raw_heap.h).
     std::vector<std::string> errors;
@@ -914,6 +917,40 @@ class Run {
     }
     for (const std::string& e : errors) {
       std::fprintf(stderr, "memmon: %s\n", e.c_str());
+    }
+    // The other profiles have no raw dump: each one's newest numbered
+    // snapshot (KIND.NNNN.pb.gz, written with the heap's) stands in.
+    for (const char* kind : {"peak", "mutex", "block", "mmap"}) {
+      if (exited) break;
+      const fs::path final_profile = dir_ / (std::string(kind) + ".pb.gz");
+      if (fs::exists(final_profile, ec)) continue;
+      long newest = -1;
+      fs::path newest_path;
+      const std::string prefix = std::string(kind) + ".";
+      for (const fs::directory_entry& e : fs::directory_iterator(dir_, ec)) {
+        const std::string name = e.path().filename().string();
+        if (!name.starts_with(prefix) || !name.ends_with(".pb.gz")) continue;
+        const std::string mid =
+            name.substr(prefix.size(), name.size() - prefix.size() - 6);
+        if (mid.empty() || mid.size() > 9 ||
+            mid.find_first_not_of("0123456789") != std::string::npos) {
+          continue;  // a child's KIND.pidPID[.NNNN].pb.gz
+        }
+        const long n = std::strtol(mid.c_str(), nullptr, 10);
+        if (n > newest) {
+          newest = n;
+          newest_path = e.path();
+        }
+      }
+      if (newest < 0) continue;
+      std::error_code copy_ec;
+      fs::copy_file(newest_path, final_profile, copy_ec);
+      if (!copy_ec) {
+        std::fprintf(stderr,
+                     "memmon: the program did not exit normally; %s.pb.gz is "
+                     "its last snapshot, %s\n",
+                     kind, newest_path.filename().c_str());
+      }
     }
     if (fs::exists(dir_ / "heap.pb.gz", ec)) return;
     std::vector<std::string> profiles = RunDirProfiles(dir_.string());

@@ -237,11 +237,20 @@ void DumpRawHeap(const char* reason) {
     StackTable& stacks = Stacks();
     WriteStack(out, stacks.FromRef(0), 0);
     stacks.ForEach([&](StackRecord* r) { WriteStack(out, r, stacks.Ref(r)); });
-    Live().ForEach([&](uintptr_t, size_t size, uint32_t ref) {
-      out.Word(MEMMON_RAW_LIVE);
-      out.Word(ref);
-      out.Word(size);
-    });
+    // Each live sample, with its age when it carries one (the tick is a
+    // coarse-clock read: clock_gettime is async-signal-safe).
+    const bool ages = Config().live_age;
+    const uint32_t now = LiveTable::NowTick();
+    Live().ForEachTimed(
+        [&](uintptr_t, size_t size, uint32_t ref, uint32_t tick) {
+          out.Word(ages ? MEMMON_RAW_LIVE_AGED : MEMMON_RAW_LIVE);
+          out.Word(ref);
+          out.Word(size);
+          if (ages) {
+            out.Word(static_cast<uint64_t>(static_cast<uint32_t>(now - tick))
+                     << LiveTable::kTickShift);
+          }
+        });
     WriteMaps(out);
     out.Word(MEMMON_RAW_END);
     out.Flush();

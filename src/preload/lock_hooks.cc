@@ -6,7 +6,10 @@
 // profiles (lock_profile.h; the arithmetic in contention_math.h).
 //
 // Mutex profile (pthread_mutex_lock, pthread_mutex_timedlock,
-// pthread_rwlock_{rd,wr}lock, pthread_rwlock_timed{rd,wr}lock): the real
+// pthread_mutex_clocklock, pthread_rwlock_{rd,wr}lock,
+// pthread_rwlock_timed{rd,wr}lock, pthread_rwlock_clock{rd,wr}lock: the
+// clock variants are what libstdc++'s std::timed_mutex and
+// std::shared_timed_mutex call for steady_clock deadlines): the real
 // lock is always the one that locks and its answer is returned as it is,
 // so error-checking, recursive, robust and PI mutexes keep their behaviour.
 // pthread_mutex_lock's fast path reads the mutex's lock word first (glibc's
@@ -28,10 +31,13 @@
 // vDSO), and added to the table.
 //
 // Block profile (pthread_cond_wait, pthread_cond_timedwait,
-// pthread_cond_clockwait, sem_wait, sem_timedwait, pthread_join,
-// pthread_barrier_wait): every call that can block is timed (sem_wait only
-// after its sem_trywait failed): Go's rule needs the delay to decide. A
-// sampled one has its stack taken after the wait.
+// pthread_cond_clockwait, sem_wait, sem_timedwait, sem_clockwait,
+// pthread_join, pthread_barrier_wait): every call that can block is timed
+// (the sem_ waits only after their sem_trywait failed): Go's rule needs the
+// delay to decide. A sampled one has its stack taken after the wait.
+// libstdc++'s futex-based waits (std::atomic::wait, std::counting_semaphore,
+// std::latch, std::barrier, std::future's wait and get) call no pthread or
+// sem_ function: not seen (docs/profiler.md).
 //
 // Runs inside malloc too (jemalloc and tcmalloc take pthread mutexes), so
 // the rules of in_malloc.h hold: no allocation, no lock of memmon's own
@@ -94,14 +100,19 @@ namespace {
 // from the noexcept hooks can be tail calls.
 using MutexFn = int (*)(pthread_mutex_t*) noexcept;
 using MutexTimedFn = int (*)(pthread_mutex_t*, const timespec*) noexcept;
+using MutexClockFn = int (*)(pthread_mutex_t*, clockid_t,
+                             const timespec*) noexcept;
 using RwFn = int (*)(pthread_rwlock_t*) noexcept;
 using RwTimedFn = int (*)(pthread_rwlock_t*, const timespec*) noexcept;
+using RwClockFn = int (*)(pthread_rwlock_t*, clockid_t,
+                          const timespec*) noexcept;
 using CondWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*);
 using CondTimedFn = int (*)(pthread_cond_t*, pthread_mutex_t*, const timespec*);
 using CondClockFn = int (*)(pthread_cond_t*, pthread_mutex_t*, clockid_t,
                             const timespec*);
 using SemFn = int (*)(sem_t*);
 using SemTimedFn = int (*)(sem_t*, const timespec*);
+using SemClockFn = int (*)(sem_t*, clockid_t, const timespec*);
 using JoinFn = int (*)(pthread_t, void**);
 using BarrierFn = int (*)(pthread_barrier_t*);
 
@@ -111,18 +122,22 @@ struct RealLocks {
   std::atomic<MutexFn> mutex_lock{nullptr};
   std::atomic<MutexFn> mutex_trylock{nullptr};
   std::atomic<MutexTimedFn> mutex_timedlock{nullptr};
+  std::atomic<MutexClockFn> mutex_clocklock{nullptr};
   std::atomic<RwFn> rdlock{nullptr};
   std::atomic<RwFn> wrlock{nullptr};
   std::atomic<RwFn> tryrdlock{nullptr};
   std::atomic<RwFn> trywrlock{nullptr};
   std::atomic<RwTimedFn> timedrdlock{nullptr};
   std::atomic<RwTimedFn> timedwrlock{nullptr};
+  std::atomic<RwClockFn> clockrdlock{nullptr};
+  std::atomic<RwClockFn> clockwrlock{nullptr};
   std::atomic<CondWaitFn> cond_wait{nullptr};
   std::atomic<CondTimedFn> cond_timedwait{nullptr};
   std::atomic<CondClockFn> cond_clockwait{nullptr};
   std::atomic<SemFn> sem_wait{nullptr};
   std::atomic<SemFn> sem_trywait{nullptr};
   std::atomic<SemTimedFn> sem_timedwait{nullptr};
+  std::atomic<SemClockFn> sem_clockwait{nullptr};
   std::atomic<JoinFn> join{nullptr};
   std::atomic<BarrierFn> barrier_wait{nullptr};
   std::atomic<bool> resolved{false};
@@ -202,12 +217,15 @@ MEMMON_IN_MALLOC MEMMON_NOINLINE void ResolveRealLocks() {
   Resolve(g_locks.mutex_lock, libc, "pthread_mutex_lock");
   Resolve(g_locks.mutex_trylock, libc, "pthread_mutex_trylock");
   Resolve(g_locks.mutex_timedlock, libc, "pthread_mutex_timedlock");
+  Resolve(g_locks.mutex_clocklock, libc, "pthread_mutex_clocklock");
   Resolve(g_locks.rdlock, libc, "pthread_rwlock_rdlock");
   Resolve(g_locks.wrlock, libc, "pthread_rwlock_wrlock");
   Resolve(g_locks.tryrdlock, libc, "pthread_rwlock_tryrdlock");
   Resolve(g_locks.trywrlock, libc, "pthread_rwlock_trywrlock");
   Resolve(g_locks.timedrdlock, libc, "pthread_rwlock_timedrdlock");
   Resolve(g_locks.timedwrlock, libc, "pthread_rwlock_timedwrlock");
+  Resolve(g_locks.clockrdlock, libc, "pthread_rwlock_clockrdlock");
+  Resolve(g_locks.clockwrlock, libc, "pthread_rwlock_clockwrlock");
   // Two versions on x86-64: GLIBC_2.2.5 (the pre-NPTL condvar layout, for
   // binaries linked before 2002) and GLIBC_2.3.2, which every program
   // linked since binds to; plain dlsym could return either.
@@ -218,6 +236,7 @@ MEMMON_IN_MALLOC MEMMON_NOINLINE void ResolveRealLocks() {
   Resolve(g_locks.sem_wait, libc, "sem_wait");
   Resolve(g_locks.sem_trywait, libc, "sem_trywait");
   Resolve(g_locks.sem_timedwait, libc, "sem_timedwait");
+  Resolve(g_locks.sem_clockwait, libc, "sem_clockwait");
   Resolve(g_locks.join, libc, "pthread_join");
   Resolve(g_locks.barrier_wait, libc, "pthread_barrier_wait");
   if (libc != nullptr) dlclose(libc);  // RTLD_NOLOAD: only a reference
@@ -432,6 +451,16 @@ MEMMON_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* m,
   return ContendedSlow([=] { return lock(m, abstime); });
 }
 
+MEMMON_EXPORT int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock,
+                                          const timespec* abstime) noexcept {
+  MutexFn trylock = Real(g_locks.mutex_trylock);
+  const int rc = (trylock ? trylock : __pthread_mutex_trylock)(m);
+  if (rc != EBUSY) return rc;
+  MutexClockFn lock = Real(g_locks.mutex_clocklock);
+  if (lock == nullptr) return ENOSYS;
+  return ContendedSlow([=] { return lock(m, clock, abstime); });
+}
+
 MEMMON_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t* l) noexcept {
   RwFn trylock = g_locks.tryrdlock.load(std::memory_order_relaxed);
   if (MEMMON_UNLIKELY(trylock == nullptr)) {
@@ -474,6 +503,28 @@ MEMMON_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t* l,
   RwTimedFn lock = Real(g_locks.timedwrlock);
   if (lock == nullptr) return ENOSYS;
   return ContendedSlow([=] { return lock(l, abstime); });
+}
+
+MEMMON_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t* l,
+                                             clockid_t clock,
+                                             const timespec* abstime) noexcept {
+  RwFn trylock = Real(g_locks.tryrdlock);
+  const int rc = (trylock ? trylock : __pthread_rwlock_tryrdlock)(l);
+  if (rc != EBUSY) return rc;
+  RwClockFn lock = Real(g_locks.clockrdlock);
+  if (lock == nullptr) return ENOSYS;
+  return ContendedSlow([=] { return lock(l, clock, abstime); });
+}
+
+MEMMON_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t* l,
+                                             clockid_t clock,
+                                             const timespec* abstime) noexcept {
+  RwFn trylock = Real(g_locks.trywrlock);
+  const int rc = (trylock ? trylock : __pthread_rwlock_trywrlock)(l);
+  if (rc != EBUSY) return rc;
+  RwClockFn lock = Real(g_locks.clockwrlock);
+  if (lock == nullptr) return ENOSYS;
+  return ContendedSlow([=] { return lock(l, clock, abstime); });
 }
 
 // Cancellation points below: not noexcept (a cancelled thread unwinds
@@ -523,6 +574,20 @@ MEMMON_EXPORT int sem_timedwait(sem_t* s, const timespec* abstime) {
   if (trywait(s) == 0) return 0;
   errno = saved_errno;
   return Blocking([=] { return wait(s, abstime); });
+}
+
+MEMMON_EXPORT int sem_clockwait(sem_t* s, clockid_t clock,
+                                const timespec* abstime) {
+  SemFn trywait = Real(g_locks.sem_trywait);
+  SemClockFn wait = Real(g_locks.sem_clockwait);
+  if (trywait == nullptr || wait == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  const int saved_errno = errno;
+  if (trywait(s) == 0) return 0;
+  errno = saved_errno;
+  return Blocking([=] { return wait(s, clock, abstime); });
 }
 
 MEMMON_EXPORT int pthread_join(pthread_t th, void** ret) {

@@ -183,6 +183,23 @@ void JudgeAge(const std::vector<double>& times,
   }
 }
 
+// A site whose live memory keeps ageing and that is still rising: memory
+// kept, a leak candidate. Still rising: a positive slope over the recent
+// window, and the latter half of the series (from its middle snapshot to
+// the last) holds at least a quarter of the site's growth and at least
+// `min_growth` -- a cache filled to its cap ages too, but its latter half
+// is flat (within the sampling's noise, well under a quarter of the fill).
+bool KeptAndRising(const SiteGrowth& g, double min_growth) {
+  if (g.age != SiteGrowth::Age::kAgeing || g.recent_slope_bytes_per_s <= 0 ||
+      g.inuse_bytes.size() < 2) {
+    return false;
+  }
+  const double latter =
+      g.last_bytes - g.inuse_bytes[(g.inuse_bytes.size() - 1) / 2];
+  return latter >= min_growth &&
+         latter >= 0.25 * (g.last_bytes - g.first_bytes);
+}
+
 }  // namespace
 
 std::string_view ToString(SiteGrowth::Age age) {
@@ -267,8 +284,12 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
                                 : 0;
       g.recent_slope_bytes_per_s = g.slope_bytes_per_s;
       // Too few points for the trend test: a site that grew is not called
-      // a leak (unknown), unless its young memory says churn (bounded).
-      g.kind = growth < options.min_growth_bytes  ? GrowthKind::kFlat
+      // a leak on its bytes alone (unknown); its ages decide when they
+      // speak: ageing memory still rising is kept (unbounded), young
+      // memory is churn (bounded).
+      g.kind = growth < options.min_growth_bytes ? GrowthKind::kFlat
+               : KeptAndRising(g, options.min_growth_bytes)
+                   ? GrowthKind::kUnbounded
                : g.age == SiteGrowth::Age::kYoung ? GrowthKind::kBounded
                                                   : GrowthKind::kUnknown;
       out.push_back(std::move(g));
@@ -293,6 +314,10 @@ std::vector<SiteGrowth> RankLeakSites(std::span<const TimedProfile> snapshots,
     } else if (trend.kind == GrowthKind::kUnbounded &&
                g.age != SiteGrowth::Age::kYoung) {
       // Young memory rising is churn running higher, not memory kept.
+      g.kind = GrowthKind::kUnbounded;
+    } else if (KeptAndRising(g, options.min_growth_bytes)) {
+      // The trend test is not confident (a short or noisy series), but the
+      // memory is kept: its live objects keep ageing while it still rises.
       g.kind = GrowthKind::kUnbounded;
     } else {
       g.kind = GrowthKind::kBounded;

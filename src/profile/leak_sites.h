@@ -15,6 +15,12 @@
 // memory_growth rule -- with one point per snapshot:
 //   unbounded  rising steadily now (ClassifyGrowth's kUnbounded at
 //              `confidence`) and grown by at least `min_growth_bytes`;
+//              or grown by that much, still rising (a positive recent
+//              slope, and at least a quarter of the growth and
+//              `min_growth_bytes` in the latter half of the series) and
+//              its live memory ageing (below), however few the snapshots
+//              or weak the trend test: memory that keeps ageing is kept,
+//              a leak candidate;
 //   bounded    grew by at least `min_growth_bytes`, but is not rising
 //              steadily now (a cache filled to its cap, a pool warmed up,
 //              a one-off step);
@@ -25,7 +31,8 @@
 // each by growth (last - first bytes), then by bytes at the last snapshot.
 // Fewer than 4 snapshots cannot show a trend: a site that grew is kUnknown
 // ("unknown": grew, not judged), ranked after the unbounded ones -- never
-// called a leak without the trend test.
+// called a leak on its bytes alone (its ages can: ageing memory still
+// rising is unbounded, young memory bounded).
 //
 // The age of live memory (profiles written with MEMMON_LIVE_AGE carry, per
 // sample, the median and oldest age of its live objects; heap_profile.h):
@@ -42,7 +49,9 @@
 //   steady  neither; unknown: no ages.
 // It is used in the judgement: a site that grew steadily but whose memory
 // is young is bounded (churn that happens to be rising now, not kept
-// memory), and among unbounded sites ageing ones rank first.
+// memory); one that grew and still rises with ageing memory is unbounded
+// even when the trend test is not confident; and among unbounded sites
+// ageing ones rank first.
 //
 // Names are shown as pprof shows them: without parameter lists
 // ("ns::Cache<int>::Put", not "ns::Cache<int>::Put(int) const").

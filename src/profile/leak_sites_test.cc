@@ -285,5 +285,59 @@ TEST(LeakSitesTest, AgeOfASiteOfSeveralStacks) {
   EXPECT_NEAR(ranked[0].last_oldest_age_s, 30, 1e-3);
 }
 
+// Ageing memory that still rises is a leak candidate even where the trend
+// test is not confident (the killed run of tests/peak_age_test.sh: four
+// snapshots, one of them a dip). Each site below grows by the same bytes
+// over four snapshots with a dip at the third, so ClassifyGrowth does not
+// confirm a trend for any; only the ages differ:
+//   Kept     median age half the run (rising 0.5 s/s): unbounded;
+//   Churn    median age 0.1 s: young, bounded;
+//   Filled   ageing, but flat over the recent window (a cache at its cap):
+//            bounded;
+// and with three snapshots (no trend test at all) ageing rising memory is
+// unbounded where memory without ages stays unknown.
+TEST(LeakSitesTest, AgeingGrowthIsACandidateWithoutAConfidentTrend) {
+  const double MiB = 1 << 20;
+  const double kept[] = {0, 40 * MiB, 30 * MiB, 90 * MiB};
+  const double filled[] = {0, 90 * MiB, 90 * MiB, 90 * MiB};
+  std::vector<Profile> profiles;
+  for (int i = 0; i < 4; ++i) {
+    profiles.push_back(Snapshot({{"Kept", kept[i]},
+                                 {"Churn", kept[i]},
+                                 {"Filled", filled[i]},
+                                 {"NoAge", kept[i]}}));
+    const double run_s = 1.0 + 0.5 * i;
+    profiles.back().duration_nanos = static_cast<int64_t>(run_s * 1e9);
+    SetAge(profiles.back(), "Kept", run_s / 2, run_s);
+    SetAge(profiles.back(), "Churn", 0.1, 0.2);
+    SetAge(profiles.back(), "Filled", run_s / 2, run_s);
+  }
+  std::vector<TimedProfile> series;
+  for (int i = 0; i < 4; ++i) series.push_back({0.5 * i, &profiles[i]});
+  std::map<std::string, SiteGrowth> by_name;
+  for (SiteGrowth& g : RankLeakSites(series)) by_name[g.function] = g;
+  const SiteGrowth& k = by_name["Kept"];
+  EXPECT_LT(k.confidence, 0.95);  // the trend test alone would not say
+  EXPECT_GT(k.recent_slope_bytes_per_s, 0);
+  EXPECT_EQ(k.age, SiteGrowth::Age::kAgeing);
+  EXPECT_NEAR(k.age_slope, 0.5, 1e-3);
+  EXPECT_EQ(k.kind, GrowthKind::kUnbounded);
+  EXPECT_EQ(by_name["Churn"].age, SiteGrowth::Age::kYoung);
+  EXPECT_EQ(by_name["Churn"].kind, GrowthKind::kBounded);
+  EXPECT_EQ(by_name["Filled"].age, SiteGrowth::Age::kAgeing);
+  EXPECT_EQ(by_name["Filled"].kind, GrowthKind::kBounded);
+  EXPECT_EQ(by_name["NoAge"].kind, GrowthKind::kBounded);
+  // Ranked first: the candidate before the bounded sites.
+  EXPECT_EQ(RankLeakSites(series)[0].function, "Kept");
+
+  // Three snapshots: no trend test; ages decide.
+  std::vector<TimedProfile> three(series.begin() + 1, series.end());
+  std::map<std::string, SiteGrowth> short_series;
+  for (SiteGrowth& g : RankLeakSites(three)) short_series[g.function] = g;
+  EXPECT_EQ(short_series["Kept"].kind, GrowthKind::kUnbounded);
+  EXPECT_EQ(short_series["Churn"].kind, GrowthKind::kBounded);
+  EXPECT_EQ(short_series["NoAge"].kind, GrowthKind::kUnknown);
+}
+
 }  // namespace
 }  // namespace memmon::profile

@@ -3,6 +3,7 @@
 
 #include "profile/raw_heap.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "memmon/memmon_preload.h"
 #include "profile/heap_profile.h"
@@ -92,8 +95,9 @@ Status ConvertRawHeap(const std::string& raw_path,
   std::string data((std::istreambuf_iterator<char>(f)),
                    std::istreambuf_iterator<char>());
   Reader r{data};
-  if (r.Word() != MEMMON_RAW_HEAP_MAGIC ||
-      r.Word() != MEMMON_RAW_HEAP_VERSION) {
+  const uint64_t magic = r.Word(), version = r.Word();
+  if (magic != MEMMON_RAW_HEAP_MAGIC || version < 1 ||
+      version > MEMMON_RAW_HEAP_VERSION) {
     return Status(StatusCode::kInvalidArgument,
                   raw_path + ": not a memmon raw heap dump");
   }
@@ -109,10 +113,13 @@ Status ConvertRawHeap(const std::string& raw_path,
                           std::to_string(pid) +
                           "), from a raw dump; counters not read");
   std::unordered_map<uint64_t, size_t> site_of;  // stack ref -> site
+  // Per site, its live samples' (age, objects) when the dump has ages.
+  std::unordered_map<size_t, std::vector<std::pair<double, double>>> ages;
   std::string maps;
   bool ended = false;
   while (!r.bad && !ended) {
-    switch (r.Word()) {
+    const uint64_t tag = r.Word();
+    switch (tag) {
       case MEMMON_RAW_STACK: {
         const uint64_t ref = r.Word(), depth = r.Word();
         HeapSite site;
@@ -128,15 +135,23 @@ Status ConvertRawHeap(const std::string& raw_path,
         snap.sites.push_back(std::move(site));
         break;
       }
-      case MEMMON_RAW_LIVE: {
+      case MEMMON_RAW_LIVE:
+      case MEMMON_RAW_LIVE_AGED: {
+        const bool aged = tag == MEMMON_RAW_LIVE_AGED;
         const uint64_t ref = r.Word(), size = r.Word();
+        const uint64_t age_nanos = aged ? r.Word() : 0;
         auto it = site_of.find(ref);
         if (it == site_of.end()) break;  // its stack was not written
         HeapSite& site = snap.sites[it->second];
+        const double objects = size == 0 ? 1.0
+                                         : WeightBytes(size, snap.sample_rate) /
+                                               static_cast<double>(size);
         site.inuse_bytes += WeightBytes(size, snap.sample_rate);
-        site.inuse_objects += size == 0 ? 1.0
-                                        : WeightBytes(size, snap.sample_rate) /
-                                              static_cast<double>(size);
+        site.inuse_objects += objects;
+        if (aged) {
+          ages[it->second].emplace_back(static_cast<double>(age_nanos) / 1e9,
+                                        objects);
+        }
         break;
       }
       case MEMMON_RAW_MAPS:
@@ -152,6 +167,26 @@ Status ConvertRawHeap(const std::string& raw_path,
   if (r.bad || !ended) {
     return Status(StatusCode::kInvalidArgument,
                   raw_path + ": incomplete raw heap dump");
+  }
+  // Each site's median live age (its samples weighted by the objects they
+  // stand for) and oldest, as the sampler computes them for a profile it
+  // writes itself (runtime.cc, AddLiveAges).
+  for (auto& [index, aged] : ages) {
+    std::sort(aged.begin(), aged.end());
+    double total = 0;
+    for (const auto& [age, objects] : aged) total += objects;
+    HeapSite& site = snap.sites[index];
+    site.live_age_median_s = aged.back().first;
+    double seen = 0;
+    for (const auto& [age, objects] : aged) {
+      seen += objects;
+      if (seen >= total / 2) {
+        site.live_age_median_s = age;
+        break;
+      }
+    }
+    site.live_age_oldest_s = aged.back().first;
+    site.age_samples = aged.size();
   }
   std::erase_if(snap.sites, [](const HeapSite& s) {
     return s.alloc_bytes == 0 && s.alloc_objects == 0 && s.inuse_objects == 0;

@@ -19,6 +19,16 @@
 //   lock_target rwlock [ITERATIONS]
 //     ContendOnRwLock: 2 writers and 2 readers on a pthread_rwlock
 //     (default 20000 each); prints the writes.
+//   lock_target timed [ITERATIONS]
+//     First, while main holds both mutexes below, a thread's timed locks
+//     on each time out (1 ms): a contention in each function whatever the
+//     schedule. Then ContendOnTimedMutex: 4 threads take one
+//     std::timed_mutex with
+//     try_lock_for (libstdc++: pthread_mutex_clocklock), then
+//     ContendOnSharedTimedMutex: 2 writers (try_lock_for:
+//     pthread_rwlock_clockwrlock) and 2 readers (try_lock_shared_for:
+//     pthread_rwlock_clockrdlock) on a std::shared_timed_mutex (default
+//     20000 each); prints the counts.
 //   lock_target named DIR
 //     `contend`, then the mutex and block profiles written on request
 //     through memmon_preload_write_named_profile (under the sampler).
@@ -41,6 +51,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -91,6 +102,83 @@ __attribute__((noinline)) void ContendOnRwLock(int iterations, bool writer) {
     }
     pthread_rwlock_unlock(&g_rw);
   }
+}
+
+std::timed_mutex g_timed_mu;
+long g_timed_count = 0;
+std::shared_timed_mutex g_shared_timed_mu;
+long g_shared_writes = 0;
+volatile long g_shared_seen = 0;
+
+// A deadline far enough that no lock here ever times out.
+constexpr std::chrono::seconds kNoTimeout{60};
+
+// held: main holds the mutex throughout; one timed lock times out (a
+// contention whatever the schedule). Otherwise `iterations` timed locks
+// against the other threads.
+__attribute__((noinline)) void ContendOnTimedMutex(int iterations, bool held) {
+  if (held) {
+    if (g_timed_mu.try_lock_for(std::chrono::milliseconds(1))) std::abort();
+    return;
+  }
+  pthread_barrier_wait(&g_start);
+  for (int i = 0; i < iterations; ++i) {
+    if (!g_timed_mu.try_lock_for(kNoTimeout)) std::abort();
+    ++g_timed_count;
+    Spin(200);
+    g_timed_mu.unlock();
+  }
+}
+
+__attribute__((noinline)) void ContendOnSharedTimedMutex(int iterations,
+                                                         bool writer,
+                                                         bool held) {
+  if (held) {  // as above, a shared and an exclusive timed lock
+    if (g_shared_timed_mu.try_lock_shared_for(std::chrono::milliseconds(1)) ||
+        g_shared_timed_mu.try_lock_for(std::chrono::milliseconds(1))) {
+      std::abort();
+    }
+    return;
+  }
+  pthread_barrier_wait(&g_start);
+  for (int i = 0; i < iterations; ++i) {
+    if (writer) {
+      if (!g_shared_timed_mu.try_lock_for(kNoTimeout)) std::abort();
+      ++g_shared_writes;
+      Spin(200);
+      g_shared_timed_mu.unlock();
+    } else {
+      if (!g_shared_timed_mu.try_lock_shared_for(kNoTimeout)) std::abort();
+      g_shared_seen = g_shared_writes;
+      Spin(50);
+      g_shared_timed_mu.unlock_shared();
+    }
+  }
+}
+
+int Timed(int iterations) {
+  // Contentions whatever the schedule: timed locks that time out while
+  // main holds both mutexes.
+  g_timed_mu.lock();
+  g_shared_timed_mu.lock();
+  std::thread(ContendOnTimedMutex, 0, true).join();
+  std::thread(ContendOnSharedTimedMutex, 0, false, true).join();
+  g_shared_timed_mu.unlock();
+  g_timed_mu.unlock();
+  std::vector<std::thread> threads;
+  pthread_barrier_init(&g_start, nullptr, 4);
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back(ContendOnTimedMutex, iterations, false);
+  }
+  for (std::thread& t : threads) t.join();
+  threads.clear();
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back(ContendOnSharedTimedMutex, iterations, i < 2, false);
+  }
+  for (std::thread& t : threads) t.join();
+  pthread_barrier_destroy(&g_start);
+  std::printf("timed=%ld shared_writes=%ld\n", g_timed_count, g_shared_writes);
+  return 0;
 }
 
 __attribute__((noinline)) void WaitForSignal() {
@@ -398,6 +486,9 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "rwlock") == 0) {
     return RwLock(argc > 2 ? std::atoi(argv[2]) : 20000);
   }
+  if (argc > 1 && std::strcmp(argv[1], "timed") == 0) {
+    return Timed(argc > 2 ? std::atoi(argv[2]) : 20000);
+  }
   if (argc > 1 && std::strcmp(argv[1], "handoff") == 0) {
     return HandOff(argc > 2 ? std::atoi(argv[2]) : 2000);
   }
@@ -405,7 +496,8 @@ int main(int argc, char** argv) {
   if (argc > 2 && std::strcmp(argv[1], "named") == 0) return Named(argv[2]);
   std::fprintf(
       stderr,
-      "usage: lock_target contend|rwlock|handoff [ITERATIONS] | kinds | "
+      "usage: lock_target contend|rwlock|timed|handoff [ITERATIONS] | kinds "
+      "| "
       "named DIR\n");
   return 2;
 }

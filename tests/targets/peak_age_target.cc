@@ -9,7 +9,8 @@
 // Churn replaces every block of a 4 MiB ring. So at exit the spike is gone,
 // the leak's objects are spread over the run (old), the ring's are from the
 // last round (young). The pauses between rounds pace the workload; nothing
-// waits on them.
+// waits on them. A second argument "abort" ends it with abort() instead of
+// a return from main.
 
 #include <chrono>
 #include <cstdlib>
@@ -69,5 +70,7 @@ int main(int argc, char** argv) {
     Churn();
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // "abort": end by SIGABRT, where the sampler dumps the heap raw.
+  if (argc > 2 && std::string(argv[2]) == "abort") std::abort();
   return 0;
 }
