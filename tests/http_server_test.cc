@@ -575,17 +575,19 @@ TEST(HttpServer, ManyIdleConnectionsKeepDescriptorsBounded) {
   // up; once it has (evicting idle connections), scrapes are served.
   httplib::Client client("http://" + server.address());
   client.set_read_timeout(60, 0);
-  httplib::Result r;
+  std::string page;
   ASSERT_TRUE(testing_util::WaitFor([&] {
-    r = client.Get("/metrics");
-    return r && r->status == 200;
+    auto r = client.Get("/metrics");
+    if (!r || r->status != 200) return false;
+    page = r->body;
+    return true;
   }));
   // This process holds the clients' kIdle sockets and the server's.
   const std::size_t server_held = OpenDescriptors() - before - kIdle;
   EXPECT_LE(server_held, http::BoundedServer::ConnectionLimit());
-  EXPECT_LE(Series(r->body, "memmon_http_connections{state=\"reading\"}"),
+  EXPECT_LE(Series(page, "memmon_http_connections{state=\"reading\"}"),
             2 * http::BoundedServer::kGateConnections);
-  EXPECT_GE(Series(r->body, "memmon_http_shed_connections_total"),
+  EXPECT_GE(Series(page, "memmon_http_shed_connections_total"),
             kIdle - 2 * http::BoundedServer::kGateConnections);
   for (int sock : idle) close(sock);
 }
