@@ -393,28 +393,6 @@ void BoundedServer::GateLoop() {
       }
       incoming_.clear();
     }
-    // Full: the oldest make room for the newest (slow or idle clients
-    // cannot keep a scrape out; they must outpace the gate): first those
-    // already answered, then those still sending their head (408, closed).
-    while (held.size() > kGateConnections) {
-      auto oldest = held.end();
-      for (auto it = held.begin(); it != held.end(); ++it) {
-        if (oldest == held.end() || (it->draining && !oldest->draining) ||
-            (it->draining == oldest->draining &&
-             it->deadline < oldest->deadline)) {
-          oldest = it;
-        }
-      }
-      if (!oldest->draining) {
-        shed_.fetch_add(1);
-        Answer(oldest->sock, 408,
-               "the request head did not arrive before newer connections "
-               "needed its place\n",
-               "");
-      }
-      release(*oldest);
-      held.erase(oldest);
-    }
     fds.assign(1, pollfd{wake_fd_, POLLIN, 0});
     Clock::time_point next = Clock::now() + std::chrono::seconds(60);
     for (const Held& h : held) {
@@ -495,6 +473,30 @@ void BoundedServer::GateLoop() {
                                : "not an HTTP request\n",
              v.status == 405 ? "Allow: GET, HEAD\r\n" : "");
       still.push_back({h.sock, now + kDrainTimeout, true});
+    }
+    // Full: the oldest make room for the newest (slow or idle clients
+    // cannot keep a scrape out; they must outpace the gate): first those
+    // already answered, then those still sending their head (408, closed).
+    // After the pass above, so that a head that has arrived goes on to
+    // its lane instead.
+    while (still.size() > kGateConnections) {
+      auto oldest = still.end();
+      for (auto it = still.begin(); it != still.end(); ++it) {
+        if (oldest == still.end() || (it->draining && !oldest->draining) ||
+            (it->draining == oldest->draining &&
+             it->deadline < oldest->deadline)) {
+          oldest = it;
+        }
+      }
+      if (!oldest->draining) {
+        shed_.fetch_add(1);
+        Answer(oldest->sock, 408,
+               "the request head did not arrive before newer connections "
+               "needed its place\n",
+               "");
+      }
+      release(*oldest);
+      still.erase(oldest);
     }
     held.swap(still);
   }
