@@ -3,10 +3,9 @@
 
 #include "memmon/http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -65,8 +64,8 @@ int Connect(const std::string& address) {
   if (sock < 0) return -1;
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(
-      std::stoi(address.substr(address.rfind(':') + 1))));
+  a.sin_port = htons(
+      static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1))));
   inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
   timeval guard{60, 0};
   setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof(guard));
@@ -349,8 +348,8 @@ TEST(HttpServer, ABearerTokenIsRequiredWhenSet) {
       EXPECT_EQ(r->status, 401) << path << " with " << wrong;
     }
   }
-  auto ok = client.Get("/debug/memmon/stats",
-                       {{"Authorization", "Bearer s3cret"}});
+  auto ok =
+      client.Get("/debug/memmon/stats", {{"Authorization", "Bearer s3cret"}});
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
   // ...but /metrics, which Prometheus scrapes (numbers, no addresses or
@@ -653,8 +652,9 @@ TEST(Metrics, TrackedObjectsHaveACountAndABytesSeriesEach) {
             "memmon_tracked_objects{name=\"Session\"} 12");
   EXPECT_EQ(Line(page, "memmon_tracked_object_bytes{name=\"Session\"}"),
             "memmon_tracked_object_bytes{name=\"Session\"} 3072");
-  EXPECT_EQ(Line(page, "memmon_tracked_objects{name=\"a \\\"quoted\\\" name\"}"),
-            "memmon_tracked_objects{name=\"a \\\"quoted\\\" name\"} 1");
+  EXPECT_EQ(
+      Line(page, "memmon_tracked_objects{name=\"a \\\"quoted\\\" name\"}"),
+      "memmon_tracked_objects{name=\"a \\\"quoted\\\" name\"} 1");
   EXPECT_NE(page.find("# TYPE memmon_tracked_object_bytes gauge\n"),
             std::string::npos);
 }

@@ -20,6 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/mutex.h"
+
 namespace memmon::http {
 namespace {
 
@@ -35,10 +37,10 @@ class InlineQueue : public httplib::TaskQueue {
 };
 
 int Millis(Clock::duration d) {
-  return static_cast<int>(
-      std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
-                               d + std::chrono::microseconds(999))
-                               .count()));
+  return static_cast<int>(std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(
+             d + std::chrono::microseconds(999))
+             .count()));
 }
 
 void CloseSocket(int sock) {
@@ -148,8 +150,8 @@ std::string_view Trim(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
     v.remove_prefix(1);
   }
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' ||
-                        v.back() == '\r')) {
+  while (!v.empty() &&
+         (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
     v.remove_suffix(1);
   }
   return v;
@@ -331,11 +333,11 @@ void BoundedServer::Count(int status, std::size_t bytes) {
 void BoundedServer::Answer(int sock, int status, const char* reason,
                            const char* extra) {
   char response[512];
-  int n = std::snprintf(response, sizeof(response),
-                        "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-                        "Content-Length: %zu\r\nConnection: close\r\n%s\r\n%s",
-                        status, Reason(status), std::strlen(reason), extra,
-                        reason);
+  int n =
+      std::snprintf(response, sizeof(response),
+                    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+                    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n%s",
+                    status, Reason(status), std::strlen(reason), extra, reason);
   ssize_t sent = send(sock, response, static_cast<std::size_t>(n),
                       MSG_DONTWAIT | MSG_NOSIGNAL);
   Count(status, sent > 0 ? static_cast<std::size_t>(sent) : 0);
@@ -428,8 +430,7 @@ void BoundedServer::GateLoop() {
       }
       if (!readable) {
         if (now >= h.deadline) {
-          Answer(h.sock, 408,
-                 "the request head did not arrive in time\n", "");
+          Answer(h.sock, 408, "the request head did not arrive in time\n", "");
           still.push_back({h.sock, now + kDrainTimeout, true});
         } else {
           still.push_back(h);
@@ -437,8 +438,8 @@ void BoundedServer::GateLoop() {
         continue;
       }
       ssize_t n = recv(h.sock, head, kMaxHeadBytes, MSG_PEEK | MSG_DONTWAIT);
-      if (n == 0 ||
-          (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                     errno != EINTR)) {
         release(h);  // gone before asking
         continue;
       }
@@ -453,8 +454,7 @@ void BoundedServer::GateLoop() {
           Answer(h.sock, 431, "the request head is too long\n", "");
           still.push_back({h.sock, now + kDrainTimeout, true});
         } else if (now >= h.deadline) {
-          Answer(h.sock, 408, "the request head did not arrive in time\n",
-                 "");
+          Answer(h.sock, 408, "the request head did not arrive in time\n", "");
           still.push_back({h.sock, now + kDrainTimeout, true});
         } else {
           still.push_back(h);

@@ -13,8 +13,8 @@
 //             kHeadTimeout, the head at most kMaxHeadBytes). It only peeks:
 //             a complete head goes on to a lane. When it is full, the
 //             oldest connection makes room for the newest (408), so idle
-//             or slow clients cannot keep a scrape out. A request the server would
-//             refuse anyway is answered here, before any body is read: a
+//             or slow clients cannot keep a scrape out. A request the server
+//             would refuse anyway is answered here, before any body is read: a
 //             method other than GET or HEAD (405, Allow: GET, HEAD), a body
 //             (413), a head too long (431) or too slow (408), no request
 //             line (400). The gate then reads and discards what the client
@@ -89,7 +89,9 @@ class BoundedServer : public httplib::Server {
   // `res` filled in (401) when not. Set before StartWorkers.
   using Authorizer =
       std::function<bool(const httplib::Request&, httplib::Response&)>;
-  void SetAuthorizer(Authorizer authorize) { authorize_ = std::move(authorize); }
+  void SetAuthorizer(Authorizer authorize) {
+    authorize_ = std::move(authorize);
+  }
 
   // After binding: a listen backlog of kBacklog (cpp-httplib's is 5, so a
   // burst of connections would wait out SYN retries before the listener

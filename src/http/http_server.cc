@@ -345,22 +345,22 @@ struct HttpServer::Impl {
     });
     if (!options.bearer_token.empty()) {
       std::string expected = "Bearer " + options.bearer_token;
-      server.SetAuthorizer([expected](const httplib::Request& req,
-                                      httplib::Response& res) {
-        // /metrics is open, as Prometheus scrapes it (the choice:
-        // it carries numbers, no addresses or paths). The live page's
-        // shell at / is the same static document for every process and
-        // carries no data: the data it fetches needs the token, which it
-        // takes from its URL fragment (docs/http.md, "Token").
-        if (req.path == "/metrics" || req.path == "/" ||
-            SameSecret(req.get_header_value("Authorization"), expected)) {
-          return true;
-        }
-        res.status = 401;
-        res.set_header("WWW-Authenticate", "Bearer");
-        res.set_content("a bearer token is required\n", "text/plain");
-        return false;
-      });
+      server.SetAuthorizer(
+          [expected](const httplib::Request& req, httplib::Response& res) {
+            // /metrics is open, as Prometheus scrapes it (the choice:
+            // it carries numbers, no addresses or paths). The live page's
+            // shell at / is the same static document for every process and
+            // carries no data: the data it fetches needs the token, which it
+            // takes from its URL fragment (docs/http.md, "Token").
+            if (req.path == "/metrics" || req.path == "/" ||
+                SameSecret(req.get_header_value("Authorization"), expected)) {
+              return true;
+            }
+            res.status = 401;
+            res.set_header("WWW-Authenticate", "Bearer");
+            res.set_content("a bearer token is required\n", "text/plain");
+            return false;
+          });
     }
     server.Get("/metrics",
                [this](const httplib::Request&, httplib::Response& res) {
@@ -371,10 +371,9 @@ struct HttpServer::Impl {
                  in.samples = &samples;
                  in.config = &source->Config();
                  in.sampler = source->SamplerCounters();
-                 res.set_content(
-                     http::PrometheusText(in) +
-                         http::ServerMetricsText(server.Counters()),
-                     "text/plain; version=0.0.4; charset=utf-8");
+                 res.set_content(http::PrometheusText(in) +
+                                     http::ServerMetricsText(server.Counters()),
+                                 "text/plain; version=0.0.4; charset=utf-8");
                });
     server.Get("/debug/memmon/stats", [this](const httplib::Request&,
                                              httplib::Response& res) {

@@ -331,8 +331,7 @@ std::string ServerMetricsText(const ServerCounters& c) {
   p.Gauge("memmon_http_threads",
           "Threads of memmon's HTTP server (listener, gate, workers).",
           static_cast<double>(c.threads));
-  p.Gauge("memmon_http_workers",
-          "Of those, the threads that serve requests.",
+  p.Gauge("memmon_http_workers", "Of those, the threads that serve requests.",
           static_cast<double>(c.workers));
   p.Gauge("memmon_http_connections_max",
           "Connections the server holds at most; more are refused with 503.",
