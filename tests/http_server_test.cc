@@ -7,14 +7,17 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -635,6 +638,47 @@ TEST(HttpServer, MetricsShowTheServersOwnState) {
             1);
   EXPECT_GT(Series(again->body, "memmon_http_written_bytes_total"),
             Series(page, "memmon_http_written_bytes_total"));
+}
+
+// The nice value of each thread of this process.
+std::vector<int> ThreadNiceValues() {
+  std::vector<int> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stat(e.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)),
+                     std::istreambuf_iterator<char>());
+    std::size_t close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    // After "pid (comm) ": state is field 3; nice is field 19.
+    for (int i = 3; i <= 19 && (fields >> field); ++i) {
+      if (i == 19) out.push_back(std::stoi(field));
+    }
+  }
+  return out;
+}
+
+// The gate and the workers run kNiceIncrement nicer than the thread that
+// started the server, so the program keeps its CPUs when it needs them.
+TEST(HttpServer, TheServersThreadsAreNicer) {
+  const int base = getpriority(PRIO_PROCESS, 0);  // this thread's
+  auto nicer = [&] {
+    std::size_t n = 0;
+    for (int v : ThreadNiceValues()) {
+      if (v == std::min(19, base + http::BoundedServer::kNiceIncrement)) ++n;
+    }
+    return n;
+  };
+  const std::size_t before = nicer();
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(1);
+  HttpServer server(*monitor);
+  ASSERT_TRUE(server.Start().ok());
+  // The gate and the five workers lower their own priority as they start.
+  EXPECT_TRUE(testing_util::WaitFor([&] { return nicer() == before + 6; }))
+      << nicer() - before;
+  server.Stop();
+  EXPECT_EQ(nicer(), before);
 }
 
 TEST(Metrics, TrackedObjectsHaveACountAndABytesSeriesEach) {

@@ -73,6 +73,9 @@ class BoundedServer : public httplib::Server {
   // Each send may block this long; the whole response this long.
   static constexpr int kWriteTimeoutSeconds = 5;
   static constexpr std::chrono::milliseconds kWriteBudget{10000};
+  // The gate and the workers run this much nicer than the thread that
+  // started them: the program keeps its CPUs when it needs them.
+  static constexpr int kNiceIncrement = 10;
   // listener, gate, the workers.
   static constexpr std::size_t kThreads = 2 + kWorkers + 1;
   static constexpr std::size_t ConnectionLimit() {
