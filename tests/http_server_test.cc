@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -680,6 +681,34 @@ TEST(HttpServer, TheServersThreadsAreNicer) {
       << nicer() - before;
   server.Stop();
   EXPECT_EQ(nicer(), before);
+}
+
+// cpp-httplib's Server ignores SIGPIPE process-wide when constructed; the
+// program's own disposition stays (the server writes with MSG_NOSIGNAL), so
+// a program that relies on SIGPIPE to stop writing to a closed pipe still
+// does under MEMMON_HTTP.
+TEST(HttpServer, LeavesTheProgramsSigpipeAlone) {
+  struct sigaction original {};
+  ASSERT_EQ(sigaction(SIGPIPE, nullptr, &original), 0);
+  signal(SIGPIPE, SIG_DFL);
+  {
+    std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(1);
+    HttpServer server(*monitor);
+    ASSERT_TRUE(server.Start().ok());
+    struct sigaction now {};
+    ASSERT_EQ(sigaction(SIGPIPE, nullptr, &now), 0);
+    EXPECT_EQ(now.sa_handler, SIG_DFL);
+    // A client that goes away mid-response does not kill the process.
+    int sock = Connect(server.address());
+    ASSERT_GE(sock, 0);
+    ASSERT_TRUE(SendAll(sock, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    close(sock);
+    httplib::Client client("http://" + server.address());
+    auto r = client.Get("/metrics");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  sigaction(SIGPIPE, &original, nullptr);
 }
 
 TEST(Metrics, TrackedObjectsHaveACountAndABytesSeriesEach) {

@@ -237,6 +237,8 @@ const char* Reason(int status) {
 }  // namespace
 
 BoundedServer::BoundedServer() {
+  // cpp-httplib's constructor ignored SIGPIPE for the whole program.
+  sigaction(SIGPIPE, &(SavedSigpipe::action), nullptr);
   new_task_queue = [] { return new InlineQueue(); };
   // One request per connection: each passes the gate.
   set_keep_alive_max_count(1);

@@ -35,6 +35,9 @@
 // ?seconds= wait is capped by the caller) + kWriteBudget. Counters() reads
 // what it holds and did, for memmon_http_* in /metrics.
 //
+// The program's SIGPIPE disposition stays as it was (cpp-httplib's
+// constructor would set SIG_IGN for the whole process).
+//
 // Thread-safety: StartWorkers before listen_after_bind; StopWorkers after
 // stop() and after the listening thread has returned; Counters from any
 // thread. Allocation: ordinary code (never inside malloc).
@@ -42,6 +45,7 @@
 #define MEMMON_SRC_HTTP_BOUNDED_SERVER_H_
 
 #include <httplib.h>
+#include <signal.h>
 
 #include <array>
 #include <atomic>
@@ -59,7 +63,15 @@
 
 namespace memmon::http {
 
-class BoundedServer : public httplib::Server {
+// The program's SIGPIPE disposition, read before cpp-httplib's Server
+// constructor sets it to SIG_IGN process-wide (BoundedServer puts it
+// back: its writes use MSG_NOSIGNAL).
+struct SavedSigpipe {
+  SavedSigpipe() { sigaction(SIGPIPE, nullptr, &action); }
+  struct sigaction action {};
+};
+
+class BoundedServer : private SavedSigpipe, public httplib::Server {
  public:
   // The limits (docs/http.md, "Safety").
   static constexpr std::size_t kGateConnections = 32;
