@@ -40,6 +40,11 @@ until_ok() {
     sleep 0.2
   done
 }
+# Whether the page at URL $1 has a line matching $2. Not `curl | grep -q`:
+# under pipefail, grep leaving early makes curl fail writing the rest.
+page_has() {
+  curl -sf "$1" >"$work/page.tmp" && grep -q "$2" "$work/page.tmp"
+}
 export PPROF_TMPDIR=$work HOME=$work
 
 # The service: stdin is a pipe held open by this script; closing it ends it.
@@ -95,7 +100,7 @@ grep -q 'LeakyRegistry::Remember' "$work/delta.txt" || fail "the delta lacks the
 go tool pprof -top "$url/debug/pprof/goroutine" >"$work/goroutine.txt" 2>>"$work/pprof.log" ||
   fail "go tool pprof goroutine failed"
 grep -q 'Type: threads' "$work/goroutine.txt" || fail "goroutine is not a thread profile"
-curl -sf "$url/debug/pprof/" | grep -q 'href="heap"' || fail "no pprof index"
+page_has "$url/debug/pprof/" 'href="heap"' || fail "no pprof index"
 
 # An alert has fired by now (the leak), so the page has a marker to draw.
 until_ok 30 bash -c "curl -sf $url/debug/memmon/alerts | grep -q memory_growth" ||
@@ -125,7 +130,7 @@ grep -q 'LeakyRegistry::Remember' "$work/live.html" ||
 markers=$(grep -o '<div id="memory-chart"[^>]*' "$work/live.html" |
   sed -n 's/.*data-alert-markers="\([0-9]*\)".*/\1/p')
 [ "${markers:-0}" -ge 1 ] || fail "the live page drew ${markers:-0} alert markers, not >= 1"
-curl -sf "$url/debug/memmon/top_sites?n=1" | grep -q 'LeakyRegistry::Remember' ||
+page_has "$url/debug/memmon/top_sites?n=1" 'LeakyRegistry::Remember' ||
   fail "top_sites lacks the leaking site"
 
 # /debug/memmon: JSON.
@@ -187,7 +192,7 @@ until_ok 30 bash -c "curl -sf $pyurl/metrics | grep -q '^memmon_samples_total [1
   fail "MEMMON_HTTP: no samples in /metrics"
 curl -sf "$pyurl/metrics" | promtool check metrics >"$work/promtool-py.log" 2>&1 ||
   fail "MEMMON_HTTP: promtool check metrics failed"
-curl -sf "$pyurl/metrics" | grep -q '^memmon_sampler_samples_total' ||
+page_has "$pyurl/metrics" '^memmon_sampler_samples_total' ||
   fail "MEMMON_HTTP: no sampler counters"
 go tool pprof -top "$pyurl/debug/pprof/heap" >"$work/py-heap.txt" 2>>"$work/pprof.log" ||
   fail "MEMMON_HTTP: go tool pprof heap failed"
