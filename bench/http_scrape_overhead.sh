@@ -19,6 +19,13 @@
 # second of the process's CPU time (user + system, the server's threads
 # included: what the program would get from a dedicated core). Prints the
 # median of scraped/quiet per round pair and the range of those ratios.
+# Those ratios also carry the clients' own load: on the benchmark machine a
+# busy CPU 1 alone cuts the program's ops per CPU second by 15-25 % (its
+# vCPUs share a core or a cache). So it also prints the direct figure: the
+# CPU time of the server's gate and worker threads (found by the nice value
+# they give themselves; schedstat, ns) per second of the scraped run: the
+# share of a core the serving took from the program (the listener's
+# accepts are left out).
 #
 # With `metrics` as the last argument only /metrics is fetched (what a
 # Prometheus does, at ten times its usual rate).
@@ -85,6 +92,26 @@ def run(scraped):
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     statuses = collections.Counter()
     slowest = 0.0
+    # CPU time of the server's gate and workers (the program's threads at a
+    # raised nice value: they lower their own priority), from schedstat
+    # (ns), read every 50 ms until they are gone.
+    side = {}
+    def watch_threads():
+        task = "/proc/%d/task" % proc.pid
+        while proc.poll() is None:
+            try:
+                for tid in os.listdir(task):
+                    with open("%s/%s/stat" % (task, tid)) as f:
+                        nice = int(f.read().rsplit(")", 1)[1].split()[16])
+                    if nice <= 0:
+                        continue
+                    with open("%s/%s/schedstat" % (task, tid)) as f:
+                        side[tid] = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+            time.sleep(0.05)
+    watcher = threading.Thread(target=watch_threads)
+    watcher.start()
     if scraped:
         while proc.poll() is None:  # until the endpoint is up
             try:
@@ -115,15 +142,17 @@ def run(scraped):
         slowest = min(counts[p] for p in ENDPOINTS) / scrape_time
     out, _ = proc.communicate()
     wall = time.monotonic() - start
+    watcher.join()
+    side_s = sum(side.values()) / 1e9
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0 or b"checksum=" not in out:
         sys.exit("http_scrape_overhead: the workload failed (%d)" % proc.returncode)
-    return ops / wall, ops / cpu_s, slowest, statuses
+    return ops / wall, ops / cpu_s, slowest, statuses, side_s, wall
 
-wall_ratios, cpu_ratios = [], []
+wall_ratios, cpu_ratios, server_shares = [], [], []
 all_status = collections.Counter()
-print("pair  quiet ops/s (wall, cpu)   scraped ops/s (wall, cpu)   ratio wall  ratio cpu  slowest endpoint fetches/s")
+print("pair  quiet ops/s (wall, cpu)   scraped ops/s (wall, cpu)   ratio wall  ratio cpu  slowest endpoint fetches/s  server CPU share")
 for i in range(pairs):
     res = {}
     for scraped in ([False, True] if i % 2 == 0 else [True, False]):
@@ -132,11 +161,16 @@ for i in range(pairs):
     wall_ratios.append(s[0] / q[0])
     cpu_ratios.append(s[1] / q[1])
     all_status.update(s[3])
-    print("%4d  %10.0f %10.0f      %10.0f %10.0f      %8.4f   %8.4f   %6.1f" %
-          (i, q[0], q[1], s[0], s[1], wall_ratios[-1], cpu_ratios[-1], s[2]))
+    # What serving took: the gate's and workers' CPU per second of the
+    # scraped run, as a share of one core.
+    server_shares.append(s[4] / s[5])
+    print("%4d  %10.0f %10.0f      %10.0f %10.0f      %8.4f   %8.4f   %6.1f  %8.4f" %
+          (i, q[0], q[1], s[0], s[1], wall_ratios[-1], cpu_ratios[-1], s[2], server_shares[-1]))
 print("scraped/quiet throughput, median over %d pairs (range):" % pairs)
 print("  wall: %.4f (%.4f .. %.4f)" % (statistics.median(wall_ratios), min(wall_ratios), max(wall_ratios)))
 print("  cpu:  %.4f (%.4f .. %.4f)" % (statistics.median(cpu_ratios), min(cpu_ratios), max(cpu_ratios)))
+print("CPU of the server's gate and workers per second of the scraped run (share of one core):")
+print("  %.4f (%.4f .. %.4f)" % (statistics.median(server_shares), min(server_shares), max(server_shares)))
 print("fetches per second achieved, median over pairs (each client asks for 10):")
 for p in ENDPOINTS:
     print("  %-26s %5.1f" % (p, statistics.median(per_endpoint[p])))
