@@ -3,16 +3,31 @@
 
 #include "memmon/http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "http/bounded_server.h"
 #include "http/metrics.h"
+#include "http/source.h"
 #include "profile/pprof.h"
 #include "test_util.h"
 
@@ -46,6 +61,88 @@ std::string Line(const std::string& page, const std::string& prefix) {
   if (at == std::string::npos) return "";
   std::size_t end = page.find('\n', at + 1);
   return page.substr(at + 1, end - at - 1);
+}
+
+// A client socket connected to `address` ("127.0.0.1:PORT"), or -1. Reads
+// time out after 60 s: a guard against a hang, not a performance claim.
+int Connect(const std::string& address) {
+  int sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(
+      static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1))));
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  timeval guard{60, 0};
+  setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof(guard));
+  setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &guard, sizeof(guard));
+  if (connect(sock, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    close(sock);
+    return -1;
+  }
+  return sock;
+}
+
+bool SendAll(int sock, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = send(sock, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Everything the server sends until it closes.
+std::string ReadAll(int sock) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = recv(sock, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+// Sends `request` as is on a new connection, returns the whole answer.
+std::string Raw(const std::string& address, const std::string& request) {
+  int sock = Connect(address);
+  if (sock < 0) return "connect failed";
+  SendAll(sock, request);
+  std::string answer = ReadAll(sock);
+  close(sock);
+  return answer;
+}
+
+// The value of `series` (its whole name with labels) in a /metrics page,
+// or -1.
+double Series(const std::string& page, const std::string& series) {
+  std::size_t at = page.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(page.substr(at + series.size() + 2));
+}
+
+std::size_t OpenDescriptors() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e :
+       std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++n;
+  }
+  return n;
+}
+
+// VmHWM of this process in bytes, after clear_refs reset it to the RSS when
+// `reset`.
+uint64_t PeakRss(bool reset) {
+  if (reset) std::ofstream("/proc/self/clear_refs") << "5";
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      return std::stoull(line.substr(6)) * 1024;
+    }
+  }
+  return 0;
 }
 
 // The RSS breakdown is read under a cost budget, so the newest sample may
@@ -312,24 +409,41 @@ TEST(HttpServer, ABearerTokenIsRequiredWhenSet) {
   HttpServer server(*monitor, options);
   ASSERT_TRUE(server.Start().ok());
   httplib::Client client("http://" + server.address());
-  auto denied = client.Get("/metrics");
-  ASSERT_TRUE(denied);
-  EXPECT_EQ(denied->status, 401);
-  auto wrong = client.Get("/metrics", {{"Authorization", "Bearer nope"}});
-  ASSERT_TRUE(wrong);
-  EXPECT_EQ(wrong->status, 401);
-  auto ok = client.Get("/metrics", {{"Authorization", "Bearer s3cret"}});
+  // Every path that carries the process's data needs the token...
+  for (const char* path :
+       {"/debug/memmon/stats", "/debug/memmon/samples", "/debug/memmon/alerts",
+        "/debug/memmon/top_sites", "/debug/pprof/", "/debug/pprof/heap",
+        "/debug/pprof/goroutine", "/nope"}) {
+    auto denied = client.Get(path);
+    ASSERT_TRUE(denied) << path;
+    EXPECT_EQ(denied->status, 401) << path;
+    EXPECT_EQ(denied->get_header_value("WWW-Authenticate"), "Bearer");
+    for (const char* wrong : {"Bearer nope", "Bearer s3cre", "Bearer s3cret2",
+                              "s3cret", "Bearer S3CRET"}) {
+      auto r = client.Get(path, {{"Authorization", wrong}});
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 401) << path << " with " << wrong;
+    }
+  }
+  auto ok =
+      client.Get("/debug/memmon/stats", {{"Authorization", "Bearer s3cret"}});
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
-  // The live page holds no data: served without the token, which it reads
-  // from its URL fragment for the data it fetches.
+  // ...but /metrics, which Prometheus scrapes (numbers, no addresses or
+  // paths)...
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("\nmemmon_samples_total 3\n"),
+            std::string::npos);
+  // ...and the live page's shell, the same static document for every
+  // process: the data it fetches needs the token, which it reads from its
+  // URL fragment.
   auto page = client.Get("/");
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("<title>memmon live</title>"), std::string::npos);
-  auto data = client.Get("/debug/memmon/stats");
-  ASSERT_TRUE(data);
-  EXPECT_EQ(data->status, 401);
+  EXPECT_EQ(page->body.find("memmon_"), std::string::npos);
 }
 
 TEST(HttpServer, TheLivePageIsSelfContainedAndTopSitesAreJson) {
@@ -405,6 +519,364 @@ TEST(HttpServer, TheTokenComesFromAFileOrTheEnvironment) {
   EXPECT_NE(s.message().find("/nonexistent/token"), std::string::npos);
   unsetenv("MEMMON_HTTP_TOKEN_FILE");
   unsetenv("MEMMON_HTTP_TOKEN");
+}
+
+// Only GET and HEAD: every other method gets 405 with Allow, without its
+// body being read, whatever the path and whether or not it has a body.
+TEST(HttpServer, EveryMethodButGetAndHeadIs405) {
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
+  HttpServer server(*monitor);
+  ASSERT_TRUE(server.Start().ok());
+  for (const char* method : {"POST", "PUT", "PATCH", "DELETE", "OPTIONS",
+                             "TRACE", "CONNECT", "PROPFIND", "BREW"}) {
+    for (const char* path : {"/metrics", "/", "/debug/pprof/heap", "/nope"}) {
+      for (const char* body : {"", "Content-Length: 5\r\n\r\nhello"}) {
+        std::string request = std::string(method) + " " + path +
+                              " HTTP/1.1\r\nHost: x\r\n" +
+                              (*body ? body : "\r\n");
+        std::string answer = Raw(server.address(), request);
+        EXPECT_EQ(answer.rfind("HTTP/1.1 405 Method Not Allowed\r\n", 0), 0u)
+            << method << " " << path << ": " << answer;
+        EXPECT_NE(answer.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos)
+            << method << " " << path;
+      }
+    }
+  }
+  // The library's client too: a POST without a body is answered, not left
+  // waiting.
+  httplib::Client client("http://" + server.address());
+  client.set_read_timeout(60, 0);  // a guard against a hang
+  auto post = client.Post("/metrics");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  auto del = client.Delete("/metrics");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 405);
+  auto head = client.Head("/metrics");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  // Not a request at all: 400.
+  EXPECT_EQ(Raw(server.address(), "\x16\x03\x01 garbage\r\n\r\n")
+                .rfind("HTTP/1.1 400 ", 0),
+            0u);
+  EXPECT_EQ(Raw(server.address(), "get /metrics HTTP/1.1\r\n\r\n")
+                .rfind("HTTP/1.1 400 ", 0),
+            0u);
+}
+
+// A 10 MB body is refused before it is read: a POST (405) and a GET with a
+// body (413). The process's peak RSS does not grow by the body (bound: a
+// quarter of it; before, a body was read whole into memory).
+TEST(HttpServer, ALargeBodyIsRefusedUnread) {
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
+  HttpServer server(*monitor);
+  ASSERT_TRUE(server.Start().ok());
+  constexpr std::size_t kBody = 10 << 20;
+  const std::string chunk(64 << 10, 'x');  // sent again and again
+  const uint64_t before = PeakRss(/*reset=*/true);
+  ASSERT_GT(before, 0u);
+  for (const char* method : {"POST", "GET"}) {
+    int sock = Connect(server.address());
+    ASSERT_GE(sock, 0);
+    std::string head = std::string(method) +
+                       " /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                       std::to_string(kBody) + "\r\n\r\n";
+    ASSERT_TRUE(SendAll(sock, head));
+    // The body, until the server stops taking it (it reads a bounded
+    // amount after answering, then closes).
+    std::size_t sent = 0;
+    while (sent < kBody && SendAll(sock, chunk)) sent += chunk.size();
+    std::string answer = ReadAll(sock);
+    close(sock);
+    EXPECT_EQ(answer.rfind(std::string("HTTP/1.1 ") +
+                               (std::string(method) == "GET" ? "413" : "405"),
+                           0),
+              0u)
+        << method << ": " << answer.substr(0, 200);
+  }
+  const uint64_t after = PeakRss(/*reset=*/false);
+  EXPECT_LT(after, before + kBody / 4)
+      << "peak RSS " << before << " -> " << after;
+  // The server's own account: nothing held, the refusals counted.
+  httplib::Client client("http://" + server.address());
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(Series(metrics->body, "memmon_http_response_bytes_held"), 0);
+  EXPECT_EQ(Series(metrics->body, "memmon_http_responses_total{code=\"405\"}"),
+            1);
+  EXPECT_EQ(Series(metrics->body, "memmon_http_responses_total{code=\"413\"}"),
+            1);
+}
+
+// Connections that send half a head and stop (more than the gate holds)
+// do not keep a scrape from being answered: the oldest make room. The
+// client's timeout is a guard against a hang, not a performance claim.
+TEST(HttpServer, HalfOpenConnectionsDoNotStopMetrics) {
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
+  HttpServer server(*monitor);
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<int> slow;
+  for (std::size_t i = 0; i < http::BoundedServer::kGateConnections + 8; ++i) {
+    int sock = Connect(server.address());
+    ASSERT_GE(sock, 0);
+    ASSERT_TRUE(SendAll(sock, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Half: "));
+    slow.push_back(sock);
+  }
+  httplib::Client client("http://" + server.address());
+  client.set_read_timeout(60, 0);
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.Get("/metrics");
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200) << i;
+    EXPECT_NE(r->body.find("\nmemmon_samples_total 3\n"), std::string::npos);
+  }
+  for (int sock : slow) close(sock);
+}
+
+// Many idle connections: the server holds at most its bound of them (the
+// rest are answered 503 or 408 and closed), and still serves.
+TEST(HttpServer, ManyIdleConnectionsKeepDescriptorsBounded) {
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
+  HttpServer server(*monitor);
+  ASSERT_TRUE(server.Start().ok());
+  const std::size_t before = OpenDescriptors();
+  constexpr std::size_t kIdle = 300;
+  std::vector<int> idle;
+  for (std::size_t i = 0; i < kIdle; ++i) {
+    int sock = Connect(server.address());
+    ASSERT_GE(sock, 0) << i;
+    idle.push_back(sock);
+  }
+  // A scrape in the burst may be shed (503) while the gate thread catches
+  // up; once it has (evicting idle connections), scrapes are served.
+  httplib::Client client("http://" + server.address());
+  client.set_read_timeout(60, 0);
+  std::string page;
+  ASSERT_TRUE(testing_util::WaitFor([&] {
+    auto r = client.Get("/metrics");
+    if (!r || r->status != 200) return false;
+    page = r->body;
+    return true;
+  }));
+  // This process holds the clients' kIdle sockets, the scraping client's
+  // (until it sees the close) and the server's: without the bound, kIdle.
+  const std::size_t server_held = OpenDescriptors() - before - kIdle - 1;
+  EXPECT_LE(server_held, http::BoundedServer::ConnectionLimit());
+  EXPECT_LE(Series(page, "memmon_http_connections{state=\"reading\"}"),
+            2 * http::BoundedServer::kGateConnections);
+  EXPECT_GE(Series(page, "memmon_http_shed_connections_total"),
+            kIdle - 2 * http::BoundedServer::kGateConnections);
+  for (int sock : idle) close(sock);
+}
+
+// The server's own threads, connections and responses in /metrics.
+TEST(HttpServer, MetricsShowTheServersOwnState) {
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
+  HttpServer server(*monitor);
+  ASSERT_TRUE(server.Start().ok());
+  EXPECT_EQ(Raw(server.address(), "DELETE / HTTP/1.1\r\n\r\n")
+                .rfind("HTTP/1.1 405", 0),
+            0u);
+  httplib::Client client("http://" + server.address());
+  ASSERT_TRUE(client.Get("/nope"));
+  auto r = client.Get("/metrics");
+  ASSERT_TRUE(r);
+  const std::string& page = r->body;
+  using B = http::BoundedServer;
+  EXPECT_EQ(Series(page, "memmon_http_threads"), B::kThreads);
+  EXPECT_EQ(Series(page, "memmon_http_workers"), B::kWorkers + 1);
+  EXPECT_EQ(Series(page, "memmon_http_connections_max"), B::ConnectionLimit());
+  // This scrape is the one connection, being served.
+  EXPECT_EQ(Series(page, "memmon_http_connections{state=\"reading\"}"), 0);
+  EXPECT_EQ(Series(page, "memmon_http_connections{state=\"queued\"}"), 0);
+  EXPECT_EQ(Series(page, "memmon_http_connections{state=\"serving\"}"), 1);
+  EXPECT_EQ(Series(page, "memmon_http_profile_waits"), 0);
+  EXPECT_EQ(Series(page, "memmon_http_profile_waits_max"), B::kProfileWaits);
+  EXPECT_EQ(Series(page, "memmon_http_shed_connections_total"), 0);
+  EXPECT_EQ(Series(page, "memmon_http_responses_total{code=\"405\"}"), 1);
+  EXPECT_EQ(Series(page, "memmon_http_responses_total{code=\"404\"}"), 1);
+  EXPECT_GT(Series(page, "memmon_http_written_bytes_total"), 0);
+  EXPECT_EQ(Series(page, "memmon_http_response_bytes_held"), 0);
+  for (const char* family :
+       {"memmon_http_threads gauge", "memmon_http_connections gauge",
+        "memmon_http_responses_total counter",
+        "memmon_http_shed_connections_total counter",
+        "memmon_http_written_bytes_total counter"}) {
+    EXPECT_NE(page.find(std::string("\n# TYPE ") + family + "\n"),
+              std::string::npos)
+        << family;
+  }
+  // The next scrape counts this one: a 200, more bytes.
+  auto again = client.Get("/metrics");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(Series(again->body, "memmon_http_responses_total{code=\"200\"}"),
+            1);
+  EXPECT_GT(Series(again->body, "memmon_http_written_bytes_total"),
+            Series(page, "memmon_http_written_bytes_total"));
+}
+
+// The nice value of each thread of this process.
+std::vector<int> ThreadNiceValues() {
+  std::vector<int> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stat(e.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)),
+                     std::istreambuf_iterator<char>());
+    std::size_t close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    // After "pid (comm) ": state is field 3; nice is field 19.
+    for (int i = 3; i <= 19 && (fields >> field); ++i) {
+      if (i == 19) out.push_back(std::stoi(field));
+    }
+  }
+  return out;
+}
+
+// The gate and the workers run kNiceIncrement nicer than the thread that
+// started the server, so the program keeps its CPUs when it needs them.
+TEST(HttpServer, TheServersThreadsAreNicer) {
+  const int base = getpriority(PRIO_PROCESS, 0);  // this thread's
+  auto nicer = [&] {
+    std::size_t n = 0;
+    for (int v : ThreadNiceValues()) {
+      if (v == std::min(19, base + http::BoundedServer::kNiceIncrement)) ++n;
+    }
+    return n;
+  };
+  const std::size_t before = nicer();
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(1);
+  HttpServer server(*monitor);
+  ASSERT_TRUE(server.Start().ok());
+  // The gate and the five workers lower their own priority as they start.
+  EXPECT_TRUE(testing_util::WaitFor([&] { return nicer() == before + 6; }))
+      << nicer() - before;
+  server.Stop();
+  EXPECT_EQ(nicer(), before);
+}
+
+// cpp-httplib's Server ignores SIGPIPE process-wide when constructed; the
+// program's own disposition stays (the server writes with MSG_NOSIGNAL), so
+// a program that relies on SIGPIPE to stop writing to a closed pipe still
+// does under MEMMON_HTTP.
+TEST(HttpServer, LeavesTheProgramsSigpipeAlone) {
+  struct sigaction original {};
+  ASSERT_EQ(sigaction(SIGPIPE, nullptr, &original), 0);
+  signal(SIGPIPE, SIG_DFL);
+  {
+    std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(1);
+    HttpServer server(*monitor);
+    ASSERT_TRUE(server.Start().ok());
+    struct sigaction now {};
+    ASSERT_EQ(sigaction(SIGPIPE, nullptr, &now), 0);
+    EXPECT_EQ(now.sa_handler, SIG_DFL);
+    // A client that goes away mid-response does not kill the process.
+    int sock = Connect(server.address());
+    ASSERT_GE(sock, 0);
+    ASSERT_TRUE(SendAll(sock, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    close(sock);
+    httplib::Client client("http://" + server.address());
+    auto r = client.Get("/metrics");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  sigaction(SIGPIPE, &original, nullptr);
+}
+
+TEST(Metrics, TrackedObjectsHaveACountAndABytesSeriesEach) {
+  MemoryStats stats;
+  stats.current_sample = Sample{};
+  stats.tracked_objects["Session"].name = "Session";
+  stats.tracked_objects["Session"].count = 12;
+  stats.tracked_objects["Session"].bytes = 3072;
+  stats.tracked_objects["a \"quoted\" name"].count = 1;
+  stats.tracked_objects["a \"quoted\" name"].bytes = 8;
+  http::MetricsInput in;
+  in.stats = &stats;
+  std::string page = http::PrometheusText(in);
+  EXPECT_EQ(Line(page, "memmon_tracked_objects{name=\"Session\"}"),
+            "memmon_tracked_objects{name=\"Session\"} 12");
+  EXPECT_EQ(Line(page, "memmon_tracked_object_bytes{name=\"Session\"}"),
+            "memmon_tracked_object_bytes{name=\"Session\"} 3072");
+  EXPECT_EQ(
+      Line(page, "memmon_tracked_objects{name=\"a \\\"quoted\\\" name\"}"),
+      "memmon_tracked_objects{name=\"a \\\"quoted\\\" name\"} 1");
+  EXPECT_NE(page.find("# TYPE memmon_tracked_object_bytes gauge\n"),
+            std::string::npos);
+}
+
+// A source whose heap profile is always the same empty one: ?seconds= waits
+// without a sampler in the process.
+class StillSource : public internal::HttpSource {
+ public:
+  explicit StillSource(MemoryMonitor& m) : monitor_(m) {}
+  MemoryStats Stats() const override { return monitor_.GetStats(); }
+  std::vector<Sample> Samples() const override { return {}; }
+  std::vector<MemoryAlert> Alerts() const override { return {}; }
+  const MonitorConfig& Config() const override { return monitor_.config(); }
+  std::optional<memmon_preload_counters> SamplerCounters() const override {
+    return std::nullopt;
+  }
+  Status SamplerProfile(const std::string&, const std::string&,
+                        std::string* gz) override {
+    profile::Profile p;
+    p.sample_types = {{"inuse_space", "bytes"}};
+    return profile::Gzip(profile::EncodeProfile(p), gz);
+  }
+  Status ThreadProfile(const std::string&, std::string*) override {
+    return Status::Unavailable("no threads here");
+  }
+  std::vector<AllocationSite> TopSites(std::size_t) override { return {}; }
+  void ReleaseFreeMemory() override {}
+
+ private:
+  MemoryMonitor& monitor_;
+};
+
+// ?seconds= is capped (1 to 120), and at most kProfileWaits wait at once:
+// the next gets 503 instead of a worker.
+TEST(HttpServer, SecondsIsCappedAndFewWaitAtOnce) {
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
+  HttpServerOptions options;
+  HttpServer server(std::make_unique<StillSource>(*monitor), options);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("http://" + server.address());
+  client.set_read_timeout(60, 0);
+  for (const char* bad : {"0", "121", "600", "abc", "-1", ""}) {
+    auto r = client.Get(std::string("/debug/pprof/heap?seconds=") + bad);
+    ASSERT_TRUE(r) << bad;
+    EXPECT_EQ(r->status, 400) << bad;
+  }
+  // Two long waits hold their workers; a third is refused at once.
+  std::vector<std::thread> waiting;
+  std::atomic<int> stopped_answers{0};
+  for (uint64_t i = 0; i < http::BoundedServer::kProfileWaits; ++i) {
+    waiting.emplace_back([&] {
+      httplib::Client c("http://" + server.address());
+      c.set_read_timeout(60, 0);
+      auto r = c.Get("/debug/pprof/heap?seconds=120");
+      if (r && r->status == 503) stopped_answers.fetch_add(1);
+    });
+  }
+  ASSERT_TRUE(testing_util::WaitFor([&] {
+    auto m = client.Get("/metrics");
+    return m && Series(m->body, "memmon_http_profile_waits") ==
+                    http::BoundedServer::kProfileWaits;
+  }));
+  auto third = client.Get("/debug/pprof/allocs?seconds=1");
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, 503);
+  EXPECT_NE(third->body.find("wait already"), std::string::npos) << third->body;
+  // Scrapes and other pages are still served meanwhile.
+  auto stats = client.Get("/debug/memmon/stats");
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->status, 200);
+  // Stop ends the waits (503: stopping) instead of waiting them out.
+  server.Stop();
+  for (std::thread& t : waiting) t.join();
+  EXPECT_EQ(stopped_answers.load(),
+            static_cast<int>(http::BoundedServer::kProfileWaits));
 }
 
 }  // namespace

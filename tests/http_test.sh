@@ -40,6 +40,11 @@ until_ok() {
     sleep 0.2
   done
 }
+# Whether the page at URL $1 has a line matching $2. Not `curl | grep -q`:
+# under pipefail, grep leaving early makes curl fail writing the rest.
+page_has() {
+  curl -sf "$1" >"$work/page.tmp" && grep -q "$2" "$work/page.tmp"
+}
 export PPROF_TMPDIR=$work HOME=$work
 
 # The service: stdin is a pipe held open by this script; closing it ends it.
@@ -59,14 +64,17 @@ until_ok 30 bash -c "curl -sf $url/metrics | grep -q '^memmon_growth_unbounded'"
 curl -sf "$url/metrics" >"$work/metrics.txt"
 promtool check metrics <"$work/metrics.txt" >"$work/promtool.log" 2>&1 ||
   fail "promtool check metrics failed"
-for family in memmon_heap_inuse_bytes memmon_rss_bytes memmon_threads \
+for family in memmon_heap_inuse_bytes memmon_heap_free_bytes memmon_rss_bytes memmon_threads \
   memmon_open_fds 'memmon_alerts_total{type="memory_growth"}' \
   'memmon_alert_firing{type="fd_leak"}' memmon_sampler_samples_total \
   'memmon_growth_time_to_limit_seconds{quantity="heap_inuse_bytes"}' \
   'memmon_rss_breakdown_bytes{part="heap_inuse"}' \
   'memmon_rss_breakdown_bytes{part="allocator_free"}' \
   'memmon_rss_breakdown_bytes{part="stacks"}' \
-  'memmon_rss_breakdown_bytes{part="code"}'; do
+  'memmon_rss_breakdown_bytes{part="code"}' \
+  memmon_http_threads memmon_http_workers \
+  'memmon_http_connections{state="serving"}' 'memmon_http_responses_total{code="200"}' \
+  memmon_http_shed_connections_total memmon_http_written_bytes_total; do
   grep -qF "$family " "$work/metrics.txt" || fail "/metrics lacks $family"
 done
 promtool check rules "$rules_dir/memmon-rules.yml" >"$work/rules.log" 2>&1 ||
@@ -78,6 +86,8 @@ promtool check config "$rules_dir/prometheus.yml" >"$work/config.log" 2>&1 ||
 go tool pprof -top -sample_index=inuse_space "$url/debug/pprof/heap" \
   >"$work/heap.txt" 2>"$work/pprof.log" || fail "go tool pprof heap failed"
 grep -q 'LeakyRegistry::Remember' "$work/heap.txt" || fail "heap lacks the leak"
+# The one-off 4 MiB at startup: in the full profile, not in the delta.
+grep -q 'StartupOnly' "$work/heap.txt" || fail "heap lacks the startup allocation"
 go tool pprof -top "$url/debug/pprof/allocs" >"$work/allocs.txt" 2>>"$work/pprof.log" ||
   fail "go tool pprof allocs failed"
 grep -q 'Type: alloc_space' "$work/allocs.txt" || fail "allocs is not alloc_space"
@@ -85,11 +95,16 @@ grep -q 'LeakyRegistry::Remember' "$work/allocs.txt" || fail "allocs lacks the l
 go tool pprof -top -seconds 2 -sample_index=inuse_space "$url/debug/pprof/heap" \
   >"$work/delta.txt" 2>>"$work/pprof.log" || fail "go tool pprof -seconds failed"
 grep -q 'LeakyRegistry::Remember' "$work/delta.txt" || fail "the delta lacks the leak"
+! grep -q 'StartupOnly' "$work/delta.txt" ||
+  fail "the ?seconds=2 delta holds the startup allocation (not a delta?)"
 go tool pprof -top "$url/debug/pprof/goroutine" >"$work/goroutine.txt" 2>>"$work/pprof.log" ||
   fail "go tool pprof goroutine failed"
 grep -q 'Type: threads' "$work/goroutine.txt" || fail "goroutine is not a thread profile"
-curl -sf "$url/debug/pprof/" | grep -q 'href="heap"' || fail "no pprof index"
+page_has "$url/debug/pprof/" 'href="heap"' || fail "no pprof index"
 
+# An alert has fired by now (the leak), so the page has a marker to draw.
+until_ok 30 bash -c "curl -sf $url/debug/memmon/alerts | grep -q memory_growth" ||
+  fail "no memory_growth alert after 30 s"
 # The live page in headless Chromium: its script fetched and drew (charts
 # rendered, the leaking site listed) without an error; the DOM is read
 # after 4 virtual seconds of its polling.
@@ -103,6 +118,8 @@ HOME=$work/chrome timeout 120 "$chrome" --headless=new --no-sandbox --disable-gp
   fail "chromium failed on the live page"
 html=$(grep -o '<html[^>]*>' "$work/live.html" | head -1)
 [[ $html == *'data-ready="1"'* ]] || fail "the live page did not update: $html"
+updates=$(sed -n 's/.*data-updates="\([0-9]*\)".*/\1/p' <<<"$html")
+[ "${updates:-0}" -ge 2 ] || fail "the live page updated ${updates:-0} times, not >= 2: $html"
 [[ $html == *'data-errors="0"'* ]] || fail "the live page has script errors: $html"
 for id in memory-chart counts-chart; do
   grep -q "<div id=\"$id\"[^>]*data-rendered=\"1\"" "$work/live.html" ||
@@ -110,7 +127,10 @@ for id in memory-chart counts-chart; do
 done
 grep -q 'LeakyRegistry::Remember' "$work/live.html" ||
   fail "the live page does not list the leaking site"
-curl -sf "$url/debug/memmon/top_sites?n=1" | grep -q 'LeakyRegistry::Remember' ||
+markers=$(grep -o '<div id="memory-chart"[^>]*' "$work/live.html" |
+  sed -n 's/.*data-alert-markers="\([0-9]*\)".*/\1/p')
+[ "${markers:-0}" -ge 1 ] || fail "the live page drew ${markers:-0} alert markers, not >= 1"
+page_has "$url/debug/memmon/top_sites?n=1" 'LeakyRegistry::Remember' ||
   fail "top_sites lacks the leaking site"
 
 # /debug/memmon: JSON.
@@ -172,7 +192,7 @@ until_ok 30 bash -c "curl -sf $pyurl/metrics | grep -q '^memmon_samples_total [1
   fail "MEMMON_HTTP: no samples in /metrics"
 curl -sf "$pyurl/metrics" | promtool check metrics >"$work/promtool-py.log" 2>&1 ||
   fail "MEMMON_HTTP: promtool check metrics failed"
-curl -sf "$pyurl/metrics" | grep -q '^memmon_sampler_samples_total' ||
+page_has "$pyurl/metrics" '^memmon_sampler_samples_total' ||
   fail "MEMMON_HTTP: no sampler counters"
 go tool pprof -top "$pyurl/debug/pprof/heap" >"$work/py-heap.txt" 2>>"$work/pprof.log" ||
   fail "MEMMON_HTTP: go tool pprof heap failed"
@@ -230,6 +250,123 @@ go tool pprof -top -sample_index=delay "$runurl/debug/pprof/block" >"$work/run-b
 grep -q '^Type: delay' "$work/run-block.txt" || fail "memmon run --http: block is not a delay profile"
 exec 5>&-
 wait "$run_pid" || fail "memmon run exited with $?"
+
+# A burst of concurrent and malformed requests leaves the monitored
+# program's output and exit status unchanged: the same deterministic child
+# (a checksum of what it computed, exit 3) under `memmon run --http`, once
+# with ~200 requests fired at the endpoint while it works, once without.
+cat >"$work/child.py" <<'PY'
+import hashlib, sys
+h = hashlib.sha256()
+def work(rounds, seed):
+    for i in range(rounds):
+        h.update(b"".join(str(seed * i * j).encode() for j in range(300)))
+work(3000, 7)          # while the burst runs
+sys.stdin.read()       # until the test closes stdin
+work(3000, 11)
+print(h.hexdigest())
+sys.exit(3)
+PY
+cat >"$work/burst.py" <<'PY'
+# ~200 requests at once: good ones, other methods, bodies, bad parameters,
+# garbage heads, raw garbage, half heads. Prints a count per outcome (the
+# status line, "closed" or the socket error).
+import collections, socket, sys, threading
+host, port = sys.argv[1].rsplit(":", 1)
+port = int(port)
+good = [b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /debug/pprof/heap HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /debug/memmon/stats HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /debug/memmon/samples HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"]
+bad = [b"GET /debug/pprof/heap?seconds=abc HTTP/1.1\r\nHost: x\r\n\r\n",
+       b"GET /debug/pprof/heap?seconds=99999 HTTP/1.1\r\nHost: x\r\n\r\n",
+       b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 1000000,
+       b"PUT / HTTP/1.1\r\nHost: x\r\n\r\n",
+       b"DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+       b"TRACE / HTTP/1.1\r\nHost: x\r\n\r\n",
+       b"GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+       b"GET /metrics HTTP/1.1\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n",
+       b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
+       b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(256)),
+       b"garbage\r\n\r\n",
+       b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Half: "]
+outcomes = collections.Counter()
+lock = threading.Lock()
+def one(payload):
+    try:
+        s = socket.create_connection((host, port), timeout=60)
+        try:
+            s.sendall(payload)
+        except OSError:
+            pass
+        data = b""
+        while True:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                data = data or b"HUNG (no answer in 60 s)"
+                break
+            except OSError:
+                break
+            if not b:
+                break
+            data += b
+        s.close()
+        what = data.split(b"\r\n", 1)[0].decode("latin-1")[:40] or "closed"
+    except OSError as e:
+        what = "error " + type(e).__name__
+    with lock:
+        outcomes[what] += 1
+everything = good + bad
+threads = [threading.Thread(target=one, args=(everything[i % len(everything)],))
+           for i in range(204)]
+for t in threads: t.start()
+for t in threads: t.join()
+for what, n in sorted(outcomes.items()):
+    print(n, what)
+PY
+run_child() {  # $1: name; $2: burst or quiet
+  mkfifo "$work/$1_stdin"
+  "$memmon" run --interval 100ms --sample-rate 16k --http 127.0.0.1:0 --out "$work/$1" --no-report \
+    -- "$python" "$work/child.py" <"$work/$1_stdin" >"$work/$1.txt" 2>"$work/$1.log" &
+  local pid=$!
+  pids+=($pid)
+  exec 6>"$work/$1_stdin"
+  until_ok 30 grep -q 'memmon: run: serving http://' "$work/$1.log" ||
+    fail "$1: memmon run --http printed no address"
+  local u
+  u=$(grep -o 'serving http://[0-9.:]*' "$work/$1.log" | sed 's/serving //')
+  if [ "$2" = burst ]; then
+    python3 "$work/burst.py" "${u#http://}" >"$work/burst-outcomes.txt" 2>&1 ||
+      fail "the burst script failed"
+    # The endpoint serves after the burst.
+    until_ok 30 bash -c "curl -sf $u/metrics | grep -q '^memmon_http_responses_total'" ||
+      fail "no /metrics after the burst"
+    curl -sf "$u/metrics" >"$work/burst-metrics.txt"
+  fi
+  exec 6>&-
+  local status=0
+  wait "$pid" || status=$?
+  echo "$status" >"$work/$1.status"
+}
+run_child quiet quiet
+run_child burst burst
+echo "burst outcomes:"
+sed 's/^/  /' "$work/burst-outcomes.txt"
+grep -q 'HTTP/1.1 405' "$work/burst-outcomes.txt" || fail "the burst got no 405"
+grep -q 'HTTP/1.1 200' "$work/burst-outcomes.txt" || fail "the burst got no 200"
+! grep -q "HUNG" "$work/burst-outcomes.txt" || fail "a burst request hung"
+[ "$(cat "$work/quiet.status")" = 3 ] ||
+  fail "the quiet run exited $(cat "$work/quiet.status"), not 3"
+[ "$(cat "$work/burst.status")" = "$(cat "$work/quiet.status")" ] ||
+  fail "the burst changed the exit status: $(cat "$work/burst.status")"
+[ -s "$work/quiet.txt" ] || fail "the child printed nothing"
+cmp -s "$work/quiet.txt" "$work/burst.txt" ||
+  fail "the burst changed the child's output: $(cat "$work/quiet.txt") vs $(cat "$work/burst.txt")"
+grep -q '^memmon_http_responses_total{code="405"}' "$work/burst-metrics.txt" ||
+  fail "the server did not count its 405s"
 
 # memmon watch PID --http: /proc's data; no profiles, and it says why.
 sleep 60 &

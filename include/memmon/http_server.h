@@ -5,19 +5,32 @@
 // already runs (docs/http.md has every endpoint, its format and an example
 // Prometheus configuration):
 //
-//   /metrics              Prometheus text exposition (memmon_* metrics)
-//   /debug/pprof/         Go's index; heap, allocs (the sampler's heap
-//                         profile; ?seconds=N the change over N seconds,
-//                         ?gc=1 releases free memory first), threads and
-//                         goroutine (a stack per thread)
+//   /                     a live page: memory over time with alert marks,
+//                         threads and descriptors, top allocation sites,
+//                         tracked objects (fetches /debug/memmon/*)
+//   /metrics              Prometheus text exposition (memmon_* metrics,
+//                         the server's own memmon_http_*)
+//   /debug/pprof/         Go's index of the profiles below
+//   /debug/pprof/heap     the sampler's heap profile (?seconds=N the change
+//                         over N seconds, 1-120; ?gc=1 releases free
+//                         memory first); allocs: the same, alloc_space
+//   /debug/pprof/peak     the sampled heap at its highest point
+//   /debug/pprof/mutex, block   lock and wait profiles (?seconds=N)
+//   /debug/pprof/mmap     live anonymous mappings by call site
+//   /debug/pprof/threads  a stack per thread; also at goroutine
 //   /debug/memmon/stats   ToJson(MemoryStats)
-//   /debug/memmon/samples the retained samples, a JSON array
-//   /debug/memmon/alerts  the retained alert records, a JSON array
+//   /debug/memmon/samples the retained samples, ToJson(Sample) each
+//   /debug/memmon/alerts  the retained alert records, ToJson(MemoryAlert)
+//   /debug/memmon/top_sites?n=N  the largest live allocation sites
 //
-// One serving thread (cpp-httplib's listener, a small pool for requests),
-// started by Start() and stopped by Stop() or the destructor. Requests only
-// read the monitor (GetStats, GetSamples, GetAlerts; ReleaseFreeMemory for
-// ?gc=1), so the monitor's tick never waits for a client.
+// GET and HEAD only (others 405, before any body is read); a request
+// with a body is refused (413), unread. Connections, threads and request
+// time are bounded (docs/http.md, "Safety"): 7 threads (a listener, a gate
+// that holds connections until their request head has arrived, a worker
+// for /metrics and four for the rest), at most 85 sockets; a client that
+// finds it full gets 503 at once. Requests only read the monitor
+// (GetStats, GetSamples, GetAlerts; ReleaseFreeMemory for ?gc=1), so the
+// monitor's tick never waits for a client.
 //
 //   memmon::MemoryMonitor monitor;
 //   monitor.Start();
@@ -44,8 +57,11 @@ struct HttpServerOptions {
   // to make explicitly ("0.0.0.0:9464").
   std::string listen = "127.0.0.1:0";
   // When not empty, every request must carry "Authorization: Bearer
-  // <token>" (else 401). Read it with BearerTokenFromEnvironment(), never
-  // from a command line that `ps` shows.
+  // <token>" (else 401) except /metrics (Prometheus scrapes it: numbers,
+  // no addresses or paths) and / (the live page's static shell, which
+  // sends the token from its URL fragment with the data requests). Read it
+  // with BearerTokenFromEnvironment(), never from a command line that `ps`
+  // shows.
   std::string bearer_token;
 };
 

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "http/bounded_server.h"
 #include "http/live_page.h"
 #include "http/metrics.h"
 #include "http/source.h"
@@ -33,11 +34,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// ?seconds=N waits at most this long (Go's default timeout is 30 s more
-// than the request's seconds; memmon caps the wait itself).
-constexpr int kMaxDeltaSeconds = 600;
-// Request workers: a scrape is served while a ?seconds=N request waits.
-constexpr std::size_t kWorkers = 4;
+// ?seconds=N waits at most this long, holding a worker (at most
+// BoundedServer::kProfileWaits at once); a longer window is two fetches.
+constexpr int kMaxDeltaSeconds = 120;
+
+// "Bearer <token>" compared in time that depends on the lengths only, not
+// on where the first difference is.
+bool SameSecret(const std::string& got, const std::string& want) {
+  unsigned char diff = got.size() == want.size() ? 0 : 1;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    diff |= static_cast<unsigned char>(
+        want[i] ^ (i < got.size() ? got[i] : static_cast<char>(~want[i])));
+  }
+  return diff == 0;
+}
 
 // "HOST:PORT" or "[V6]:PORT".
 bool SplitAddress(const std::string& address, std::string* host, int* port) {
@@ -75,7 +85,7 @@ constexpr const char* kIndex = R"(<!DOCTYPE html>
 <tr><td><a href="block">block</a></td><td>Stack traces of waits on condition variables, semaphores and joins. ?seconds=N gives the change over N seconds.</td></tr>
 <tr><td><a href="goroutine">goroutine</a></td><td>Stack traces of all threads (the threads profile, under Go's name).</td></tr>
 <tr><td><a href="heap">heap</a></td><td>A sampling of memory allocations of live objects. ?gc=1 releases free memory first; ?seconds=N gives the change over N seconds.</td></tr>
-<tr><td><a href="mmap">mmap</a></td><td>The program's own live anonymous mappings (1 MiB or more) by the call site that mapped them, with their addresses.</td></tr>
+<tr><td><a href="mmap">mmap</a></td><td>The program's own live anonymous mappings (of MEMMON_MMAP_MIN bytes or more, 1 MiB unless set) by the call site that mapped them, with their addresses.</td></tr>
 <tr><td><a href="mutex">mutex</a></td><td>Stack traces of waits for contended mutexes and rwlocks. ?seconds=N gives the change over N seconds.</td></tr>
 <tr><td><a href="peak">peak</a></td><td>The sampled heap as it stood at its highest point so far.</td></tr>
 <tr><td><a href="threads">threads</a></td><td>Stack traces of all threads, with their names.</td></tr>
@@ -192,8 +202,13 @@ struct HttpServer::Impl {
 
   const std::unique_ptr<internal::HttpSource> source;
   const HttpServerOptions options;
-  httplib::Server server;
+  http::BoundedServer server;
   std::thread thread;
+  // One profile (or top-sites list) is built at a time: building one
+  // symbolizes and encodes, milliseconds to a third of a second of CPU
+  // (the thread profile), so concurrent requests for them cost the program
+  // at most one (niced) thread's worth of CPU.
+  std::mutex build_mu;
   std::mutex mu;  // guards what follows
   std::condition_variable stopped_cv;
   bool started = false;
@@ -211,6 +226,7 @@ struct HttpServer::Impl {
   // status and `error` when it has none.
   bool SamplerProfile(const std::string& kind, std::string* out, int* status,
                       std::string* error) {
+    std::lock_guard build(build_mu);
     Status st =
         source->SamplerProfile(kind, ScratchFile(kind.c_str()).string(), out);
     if (st.ok()) return true;
@@ -254,6 +270,20 @@ struct HttpServer::Impl {
       }
       seconds = std::stoi(v);
     }
+    if (seconds > 0 && !server.BeginWait()) {
+      res.status = 503;
+      res.set_header("Retry-After", std::to_string(seconds));
+      res.set_content(std::to_string(http::BoundedServer::kProfileWaits) +
+                          " ?seconds= requests wait already; try again\n",
+                      "text/plain");
+      return;
+    }
+    struct EndWait {
+      http::BoundedServer* server;
+      ~EndWait() {
+        if (server != nullptr) server->EndWait();
+      }
+    } end_wait{seconds > 0 ? &server : nullptr};
     std::string body, error;
     int status = 0;
     if (!SamplerProfile(kind, &body, &status, &error)) {
@@ -297,7 +327,11 @@ struct HttpServer::Impl {
 
   void Threads(httplib::Response& res) {
     std::string body;
-    Status st = source->ThreadProfile(scratch.string(), &body);
+    Status st;
+    {
+      std::lock_guard build(build_mu);
+      st = source->ThreadProfile(scratch.string(), &body);
+    }
     if (!st.ok()) {
       res.status = st.code() == StatusCode::kUnavailable ? 503 : 500;
       res.set_content(st.message() + "\n", "text/plain");
@@ -308,7 +342,6 @@ struct HttpServer::Impl {
   }
 
   void Routes() {
-    server.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
     // A response's head and body go out as separate writes: without
     // TCP_NODELAY, Nagle holds the body for the client's delayed ACK
     // (~40 ms a scrape).
@@ -322,18 +355,21 @@ struct HttpServer::Impl {
     });
     if (!options.bearer_token.empty()) {
       std::string expected = "Bearer " + options.bearer_token;
-      server.set_pre_routing_handler(
+      server.SetAuthorizer(
           [expected](const httplib::Request& req, httplib::Response& res) {
-            // The live page holds no data: it asks for it with the token
-            // from its URL fragment.
-            if (req.path == "/" ||
-                req.get_header_value("Authorization") == expected) {
-              return httplib::Server::HandlerResponse::Unhandled;
+            // /metrics is open, as Prometheus scrapes it (the issue's choice:
+            // it carries numbers, no addresses or paths). The live page's
+            // shell at / is the same static document for every process and
+            // carries no data: the data it fetches needs the token, which it
+            // takes from its URL fragment (docs/http.md, "Token").
+            if (req.path == "/metrics" || req.path == "/" ||
+                SameSecret(req.get_header_value("Authorization"), expected)) {
+              return true;
             }
             res.status = 401;
             res.set_header("WWW-Authenticate", "Bearer");
             res.set_content("a bearer token is required\n", "text/plain");
-            return httplib::Server::HandlerResponse::Handled;
+            return false;
           });
     }
     server.Get("/metrics",
@@ -345,7 +381,8 @@ struct HttpServer::Impl {
                  in.samples = &samples;
                  in.config = &source->Config();
                  in.sampler = source->SamplerCounters();
-                 res.set_content(http::PrometheusText(in),
+                 res.set_content(http::PrometheusText(in) +
+                                     http::ServerMetricsText(server.Counters()),
                                  "text/plain; version=0.0.4; charset=utf-8");
                });
     server.Get("/debug/memmon/stats", [this](const httplib::Request&,
@@ -386,7 +423,12 @@ struct HttpServer::Impl {
                    n = static_cast<std::size_t>(std::stoi(v));
                  }
                  nlohmann::json sites = nlohmann::json::array();
-                 for (const AllocationSite& site : source->TopSites(n)) {
+                 std::vector<AllocationSite> top;
+                 {
+                   std::lock_guard build(build_mu);
+                   top = source->TopSites(n);
+                 }
+                 for (const AllocationSite& site : top) {
                    sites.push_back({{"function", site.function},
                                     {"file", site.file},
                                     {"line", site.line},
@@ -475,6 +517,7 @@ Status HttpServer::Start() {
   m.started = true;
   m.bound = (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
             ":" + std::to_string(bound);
+  m.server.StartWorkers();
   m.thread = std::thread([&m] { m.server.listen_after_bind(); });
   // cpp-httplib's stop() does nothing until the listener says it runs:
   // wait for that, so that a Stop right after Start cannot be lost.
@@ -496,6 +539,7 @@ void HttpServer::Stop() {
   m.stopped_cv.notify_all();
   m.server.stop();
   if (m.thread.joinable()) m.thread.join();
+  m.server.StopWorkers();
   std::error_code ignored;
   fs::remove_all(m.scratch, ignored);
 }

@@ -368,4 +368,44 @@ std::string PrometheusText(const MetricsInput& in) {
   return p.Take();
 }
 
+std::string ServerMetricsText(const ServerCounters& c) {
+  Page p;
+  p.Gauge("memmon_http_threads",
+          "Threads of memmon's HTTP server (listener, gate, workers).",
+          static_cast<double>(c.threads));
+  p.Gauge("memmon_http_workers", "Of those, the threads that serve requests.",
+          static_cast<double>(c.workers));
+  p.Gauge("memmon_http_connections_max",
+          "Connections the server holds at most; more are refused with 503.",
+          static_cast<double>(c.connections_max));
+  p.Family("memmon_http_connections", "gauge",
+           "Connections the server holds now, by state: reading (the head "
+           "has not arrived, or a refusal is being sent), queued (waiting "
+           "for a worker), serving.");
+  p.Value("state", "reading", static_cast<double>(c.at_gate));
+  p.Value("state", "queued", static_cast<double>(c.queued));
+  p.Value("state", "serving", static_cast<double>(c.serving));
+  p.Gauge("memmon_http_profile_waits",
+          "Profile requests waiting out their ?seconds= now.",
+          static_cast<double>(c.waits));
+  p.Gauge("memmon_http_profile_waits_max",
+          "?seconds= requests allowed to wait at once; more get 503.",
+          static_cast<double>(c.waits_max));
+  p.Gauge("memmon_http_response_bytes_held",
+          "Bytes of response bodies built and not yet sent.",
+          static_cast<double>(c.response_bytes_held));
+  p.Gauge("memmon_http_shed_connections_total",
+          "Connections refused with 503 because the server was full.",
+          static_cast<double>(c.shed_total), "counter");
+  p.Gauge("memmon_http_written_bytes_total",
+          "Bytes the server wrote to its clients.",
+          static_cast<double>(c.bytes_written_total), "counter");
+  p.Family("memmon_http_responses_total", "counter",
+           "Responses sent, by HTTP status code.");
+  for (const auto& [status, n] : c.responses_by_status) {
+    p.Value("code", std::to_string(status), static_cast<double>(n));
+  }
+  return p.Take();
+}
+
 }  // namespace memmon::http

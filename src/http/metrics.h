@@ -10,8 +10,10 @@
 #ifndef MEMMON_SRC_HTTP_METRICS_H_
 #define MEMMON_SRC_HTTP_METRICS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "memmon/config.h"
@@ -52,6 +54,26 @@ std::vector<GrowthOutlook> Outlooks(const MemoryStats& stats,
 
 // The whole page.
 std::string PrometheusText(const MetricsInput& in);
+
+// The HTTP server's own state (BoundedServer::Counters): what it holds
+// now, its bounds, and what it did.
+struct ServerCounters {
+  uint64_t threads = 0;          // all of the server's threads
+  uint64_t workers = 0;          // of which serve requests
+  uint64_t connections_max = 0;  // sockets it holds at most
+  uint64_t at_gate = 0;          // waiting for their head, or refused
+  uint64_t queued = 0;           // complete heads waiting for a worker
+  uint64_t serving = 0;          // being served
+  uint64_t waits = 0;            // ?seconds= requests waiting now
+  uint64_t waits_max = 0;
+  uint64_t shed_total = 0;  // connections refused with 503: full
+  uint64_t bytes_written_total = 0;
+  uint64_t response_bytes_held = 0;  // response bodies built, not yet sent
+  std::vector<std::pair<int, uint64_t>> responses_by_status;  // ascending
+};
+
+// The memmon_http_* families (appended to the page by the server).
+std::string ServerMetricsText(const ServerCounters& c);
 
 }  // namespace memmon::http
 

@@ -2,9 +2,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // A service with memmon's HTTP endpoint, for tests/http_test.sh: a
-// MemoryMonitor sampling every 100 ms, an HttpServer on argv[1] (default
-// 127.0.0.1:0), the address printed as "memmon http://ADDR"; then it keeps
-// 64 KiB a tick in LeakyRegistry::Remember until its stdin closes.
+// MemoryMonitor sampling every 100 ms (keeping 3000 samples), an HttpServer on
+// argv[1] (default 127.0.0.1:0), the address printed as "memmon http://ADDR";
+// then it keeps 64 KiB a tick in LeakyRegistry::Remember until its stdin
+// closes. StartupOnly keeps 4 MiB once, before serving: in every full heap
+// profile, in no ?seconds= delta.
 #include <poll.h>
 #include <unistd.h>
 
@@ -27,11 +29,22 @@ struct LeakyRegistry {
   }
 };
 
+// Kept for the process's life, allocated once.
+__attribute__((noinline)) char* StartupOnly() {
+  char* block = new char[4 << 20];
+  std::memset(block, 2, 4 << 20);
+  return block;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  char* startup = StartupOnly();
   memmon::MonitorConfig config = memmon::DefaultMonitorConfig();
   config.sample_interval = std::chrono::milliseconds(100);
+  // The whole test's samples (up to 5 minutes): the live page's chart then
+  // still spans the alert that fired in the first seconds, and draws it.
+  config.max_samples = 3000;
   config.alert_log = "none";
   memmon::MemoryMonitor monitor(config);
   if (memmon::Status s = monitor.Start(); !s.ok()) {
@@ -66,5 +79,6 @@ int main(int argc, char** argv) {
   }
   http.Stop();
   monitor.Stop();
+  delete[] startup;
   return 0;
 }

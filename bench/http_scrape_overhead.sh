@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# What serving memmon's endpoint costs the program it is in, while a client
+# fetches every endpoint ten times a second (docs/http.md; issue 16's "a
+# program under 10 scrapes per second of every endpoint keeps its
+# throughput within 1 %").
+#
+# The program: bench/alloc_workload's `service` workload (one thread,
+# allocation-heavy like a cache server) under the preloaded sampler with
+# MEMMON_HTTP (the endpoint in the program, served from its agent's
+# threads). Two configurations, interleaved in ABBA order, each round a
+# fresh process:
+#   quiet    the endpoint up, nobody fetching
+#   scraped  a client on another CPU fetching, every 100 ms, /metrics,
+#            /debug/memmon/{stats,samples,alerts,top_sites}, /debug/pprof/
+#            and its heap, allocs, threads, goroutine, mutex, block, peak,
+#            mmap (no ?seconds), and the live page /
+# The program (its work and the server's threads) is pinned to one CPU, the
+# client to another. Throughput is ops per second of wall time and ops per
+# second of the process's CPU time (user + system, the server's threads
+# included: what the program would get from a dedicated core). Prints the
+# median of scraped/quiet per round pair and the range of those ratios.
+# Those ratios also carry the clients' own load: on the benchmark machine a
+# busy CPU 1 alone cuts the program's ops per CPU second by 15-25 % (its
+# vCPUs share a core or a cache). So it also prints the direct figure: the
+# CPU time of the server's gate and worker threads (found by the nice value
+# they give themselves; schedstat, ns) per second of the scraped run: the
+# share of a core the serving took from the program (the listener's
+# accepts are left out).
+#
+# With `metrics` as the last argument only /metrics is fetched (what a
+# Prometheus does, at ten times its usual rate).
+#
+#   bench/http_scrape_overhead.sh [build-dir] [pairs] [ops] [program-cpu] [client-cpu] [all|metrics]
+set -euo pipefail
+build=${1:-build}
+pairs=${2:-6}
+ops=${3:-1000000}
+cpu=${4:-0}
+client_cpu=${5:-1}
+endpoints=${6:-all}
+for f in "$build/bin/alloc_workload" "$build/lib/libmemmon_preload.so" "$build/lib/libmemmon_agent.so"; do
+  [[ -e $f ]] || { echo "http_scrape_overhead: $f missing (cmake --build $build --target alloc_workload memmon_preload memmon_agent)" >&2; exit 1; }
+done
+command -v taskset >/dev/null || { echo "http_scrape_overhead: taskset (util-linux) not found" >&2; exit 1; }
+exec python3 - "$build" "$pairs" "$ops" "$cpu" "$client_cpu" "$endpoints" <<'PY'
+import collections, http.client, os, resource, socket, statistics, subprocess, sys, threading, time
+
+build, pairs, ops, cpu, client_cpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+ENDPOINTS = ["/metrics", "/debug/memmon/stats", "/debug/memmon/samples",
+             "/debug/memmon/alerts", "/debug/memmon/top_sites", "/debug/pprof/",
+             "/debug/pprof/heap", "/debug/pprof/allocs", "/debug/pprof/threads",
+             "/debug/pprof/goroutine", "/debug/pprof/mutex", "/debug/pprof/block",
+             "/debug/pprof/peak", "/debug/pprof/mmap", "/"]
+if sys.argv[6] == "metrics":
+    ENDPOINTS = ["/metrics"]
+elif sys.argv[6] != "all":
+    sys.exit("http_scrape_overhead: the endpoints are 'all' or 'metrics'")
+os.sched_setaffinity(0, {int(client_cpu)})  # this process is the client
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+lock = threading.Lock()
+
+def fetch(port, path, statuses):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        what = r.status
+        c.close()
+    except OSError as e:
+        what = type(e).__name__
+    with lock:
+        statuses[what] += 1
+
+per_endpoint = collections.defaultdict(list)
+
+def run(scraped):
+    port = free_port()
+    env = dict(os.environ, LD_PRELOAD=os.path.join(build, "lib/libmemmon_preload.so"),
+               MEMMON_HTTP="127.0.0.1:%d" % port, MEMMON_HTTP_INTERVAL="1")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    proc = subprocess.Popen(["taskset", "-c", cpu, os.path.join(build, "bin/alloc_workload"),
+                             str(ops), "service", "1"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    statuses = collections.Counter()
+    slowest = 0.0
+    # CPU time of the server's gate and workers (the program's threads at a
+    # raised nice value: they lower their own priority), from schedstat
+    # (ns), read every 50 ms until they are gone.
+    side = {}
+    def watch_threads():
+        task = "/proc/%d/task" % proc.pid
+        while proc.poll() is None:
+            try:
+                for tid in os.listdir(task):
+                    with open("%s/%s/stat" % (task, tid)) as f:
+                        nice = int(f.read().rsplit(")", 1)[1].split()[16])
+                    if nice <= 0:
+                        continue
+                    with open("%s/%s/schedstat" % (task, tid)) as f:
+                        side[tid] = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+            time.sleep(0.05)
+    watcher = threading.Thread(target=watch_threads)
+    watcher.start()
+    if scraped:
+        while proc.poll() is None:  # until the endpoint is up
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.01)
+        done = threading.Event()
+        counts = collections.Counter()
+        def client(path):
+            tick = time.monotonic()
+            while not done.is_set():
+                fetch(port, path, statuses)
+                counts[path] += 1  # this thread's own key
+                tick = max(tick + 0.1, time.monotonic())
+                done.wait(max(0.0, tick - time.monotonic()))
+        clients = [threading.Thread(target=client, args=(p,)) for p in ENDPOINTS]
+        scrape_start = time.monotonic()
+        for t in clients:
+            t.start()
+        proc.wait()
+        done.set()
+        for t in clients:
+            t.join()
+        scrape_time = time.monotonic() - scrape_start
+        for p in ENDPOINTS:
+            per_endpoint[p].append(counts[p] / scrape_time)
+        slowest = min(counts[p] for p in ENDPOINTS) / scrape_time
+    out, _ = proc.communicate()
+    wall = time.monotonic() - start
+    watcher.join()
+    side_s = sum(side.values()) / 1e9
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0 or b"checksum=" not in out:
+        sys.exit("http_scrape_overhead: the workload failed (%d)" % proc.returncode)
+    return ops / wall, ops / cpu_s, slowest, statuses, side_s, wall
+
+wall_ratios, cpu_ratios, server_shares = [], [], []
+all_status = collections.Counter()
+print("pair  quiet ops/s (wall, cpu)   scraped ops/s (wall, cpu)   ratio wall  ratio cpu  slowest endpoint fetches/s  server CPU share")
+for i in range(pairs):
+    res = {}
+    for scraped in ([False, True] if i % 2 == 0 else [True, False]):
+        res[scraped] = run(scraped)
+    q, s = res[False], res[True]
+    wall_ratios.append(s[0] / q[0])
+    cpu_ratios.append(s[1] / q[1])
+    all_status.update(s[3])
+    # What serving took: the gate's and workers' CPU per second of the
+    # scraped run, as a share of one core.
+    server_shares.append(s[4] / s[5])
+    print("%4d  %10.0f %10.0f      %10.0f %10.0f      %8.4f   %8.4f   %6.1f  %8.4f" %
+          (i, q[0], q[1], s[0], s[1], wall_ratios[-1], cpu_ratios[-1], s[2], server_shares[-1]))
+print("scraped/quiet throughput, median over %d pairs (range):" % pairs)
+print("  wall: %.4f (%.4f .. %.4f)" % (statistics.median(wall_ratios), min(wall_ratios), max(wall_ratios)))
+print("  cpu:  %.4f (%.4f .. %.4f)" % (statistics.median(cpu_ratios), min(cpu_ratios), max(cpu_ratios)))
+print("CPU of the server's gate and workers per second of the scraped run (share of one core):")
+print("  %.4f (%.4f .. %.4f)" % (statistics.median(server_shares), min(server_shares), max(server_shares)))
+print("fetches per second achieved, median over pairs (each client asks for 10):")
+for p in ENDPOINTS:
+    print("  %-26s %5.1f" % (p, statistics.median(per_endpoint[p])))
+print("responses: " + ", ".join("%s: %d" % (k, v) for k, v in sorted(all_status.items(), key=str)))
+PY

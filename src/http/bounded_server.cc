@@ -1,0 +1,585 @@
+// Copyright 2026 The memmon Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "http/bounded_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "base/mutex.h"
+
+namespace memmon::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// cpp-httplib's listener calls the task queue with each accepted socket;
+// the socket goes on through process_and_close_socket at once (to the
+// gate, which never blocks).
+class InlineQueue : public httplib::TaskQueue {
+ public:
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
+};
+
+int Millis(Clock::duration d) {
+  return static_cast<int>(std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(
+             d + std::chrono::microseconds(999))
+             .count()));
+}
+
+// The calling thread's nice value raised by kNiceIncrement: when the
+// program wants its CPUs, the server's threads get a small share of them
+// (CFS weights: nice 10 is about a tenth of nice 0).
+void LowerThisThreadsPriority() {
+  errno = 0;
+  int nice = getpriority(PRIO_PROCESS, 0);  // 0: the calling thread
+  if (nice == -1 && errno != 0) return;
+  setpriority(PRIO_PROCESS, 0,
+              std::min(19, nice + BoundedServer::kNiceIncrement));
+}
+
+void CloseSocket(int sock) {
+  shutdown(sock, SHUT_RDWR);
+  close(sock);
+}
+
+// A connection's socket, read through a buffer (cpp-httplib reads the head
+// a byte at a time); writes stop once the response has taken kWriteBudget.
+class SocketStream : public httplib::Stream {
+ public:
+  SocketStream(int sock, std::atomic<uint64_t>* written)
+      : sock_(sock), written_(written) {}
+
+  bool is_readable() const override {
+    if (pos_ < len_) return true;
+    pollfd p{sock_, POLLIN, 0};
+    return poll(&p, 1, 0) > 0;
+  }
+  bool is_writable() const override {
+    pollfd p{sock_, POLLOUT, 0};
+    return poll(&p, 1, BoundedServer::kWriteTimeoutSeconds * 1000) > 0 &&
+           (p.revents & (POLLERR | POLLHUP)) == 0;
+  }
+  ssize_t read(char* ptr, size_t size) override {
+    if (pos_ == len_) {
+      // The head is in the socket already (the gate saw it); SO_RCVTIMEO
+      // bounds a read past it.
+      ssize_t n;
+      do {
+        n = recv(sock_, buf_, sizeof(buf_), 0);
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) return n;
+      pos_ = 0;
+      len_ = static_cast<std::size_t>(n);
+    }
+    std::size_t n = std::min(size, len_ - pos_);
+    std::memcpy(ptr, buf_ + pos_, n);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    const Clock::time_point now = Clock::now();
+    if (deadline_ == Clock::time_point{}) {
+      deadline_ = now + BoundedServer::kWriteBudget;
+    } else if (now > deadline_) {
+      return -1;
+    }
+    // SO_SNDTIMEO (kWriteTimeoutSeconds) bounds each send.
+    ssize_t n;
+    do {
+      n = send(sock_, ptr, size, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) written_->fetch_add(static_cast<uint64_t>(n));
+    return n;
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    Address(&getpeername, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    Address(&getsockname, ip, port);
+  }
+  int socket() const override { return sock_; }
+
+ private:
+  void Address(int (*get)(int, sockaddr*, socklen_t*), std::string& ip,
+               int& port) const {
+    sockaddr_storage a{};
+    socklen_t len = sizeof(a);
+    ip.clear();
+    port = 0;
+    if (get(sock_, reinterpret_cast<sockaddr*>(&a), &len) != 0) return;
+    char text[INET6_ADDRSTRLEN] = "";
+    if (a.ss_family == AF_INET) {
+      auto* in = reinterpret_cast<sockaddr_in*>(&a);
+      inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+      port = ntohs(in->sin_port);
+    } else if (a.ss_family == AF_INET6) {
+      auto* in6 = reinterpret_cast<sockaddr_in6*>(&a);
+      inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+      port = ntohs(in6->sin6_port);
+    }
+    ip = text;
+  }
+
+  const int sock_;
+  std::atomic<uint64_t>* const written_;
+  char buf_[4096];
+  std::size_t pos_ = 0;
+  std::size_t len_ = 0;
+  Clock::time_point deadline_{};
+};
+
+// The response body a worker's request built, until it is sent (the
+// post-routing handler and Serve run on the same worker thread).
+thread_local uint64_t t_held_bytes = 0;
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view Trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+    v.remove_prefix(1);
+  }
+  while (!v.empty() &&
+         (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
+    v.remove_suffix(1);
+  }
+  return v;
+}
+
+// What the gate makes of a complete request head.
+struct Verdict {
+  int status = 0;  // 0: serve it
+  bool metrics = false;
+};
+
+Verdict Judge(std::string_view head) {
+  Verdict v;
+  std::size_t eol = head.find("\r\n");
+  std::string_view line = head.substr(0, eol);
+  std::size_t sp = line.find(' ');
+  std::string_view method = line.substr(0, sp);
+  if (sp == std::string_view::npos || method.empty() || method.size() > 20 ||
+      !std::all_of(method.begin(), method.end(),
+                   [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    v.status = 400;
+    return v;
+  }
+  if (method != "GET" && method != "HEAD") {
+    v.status = 405;
+    return v;
+  }
+  // A body with a GET or a HEAD is refused, not read.
+  std::string_view rest = head.substr(eol + 2);
+  while (!rest.empty()) {
+    std::size_t end = rest.find("\r\n");
+    std::string_view field = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view()
+                                         : rest.substr(end + 2);
+    std::size_t colon = field.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view name = Trim(field.substr(0, colon));
+    std::string_view value = Trim(field.substr(colon + 1));
+    if (EqualsIgnoreCase(name, "Transfer-Encoding") ||
+        (EqualsIgnoreCase(name, "Content-Length") && value != "0")) {
+      v.status = 413;
+      return v;
+    }
+  }
+  std::string_view target = line.substr(sp + 1);
+  target = target.substr(0, target.find(' '));
+  std::string_view path = target.substr(0, target.find('?'));
+  v.metrics = path == "/metrics";
+  return v;
+}
+
+const char* Reason(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
+  }
+}
+
+}  // namespace
+
+BoundedServer::BoundedServer() {
+  // cpp-httplib's constructor ignored SIGPIPE for the whole program.
+  sigaction(SIGPIPE, &(SavedSigpipe::action), nullptr);
+  new_task_queue = [] { return new InlineQueue(); };
+  // One request per connection: each passes the gate.
+  set_keep_alive_max_count(1);
+  set_read_timeout(2, 0);
+  set_write_timeout(kWriteTimeoutSeconds, 0);
+  // The gate refuses bodies; cpp-httplib would refuse one too.
+  set_payload_max_length(0);
+  // What the gate refuses cpp-httplib would refuse too (were a request to
+  // reach it): methods other than GET and HEAD, bodies.
+  set_pre_routing_handler([this](const httplib::Request& req,
+                                 httplib::Response& res) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      res.status = 405;
+      res.set_header("Allow", "GET, HEAD");
+      res.set_content("only GET and HEAD are served\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.has_header("Transfer-Encoding") ||
+        (req.has_header("Content-Length") &&
+         req.get_header_value("Content-Length") != "0")) {
+      res.status = 413;
+      res.set_content("a request to this server has no body\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (authorize_ && !authorize_(req, res)) {
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  set_post_routing_handler(
+      [this](const httplib::Request&, httplib::Response& res) {
+        t_held_bytes = res.body.size();
+        bytes_held_.fetch_add(t_held_bytes);
+      });
+  set_logger([this](const httplib::Request&, const httplib::Response& res) {
+    Count(res.status, 0);
+  });
+}
+
+BoundedServer::~BoundedServer() { StopWorkers(); }
+
+void BoundedServer::StartWorkers() {
+  ::listen(svr_sock_, kBacklog);
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  gate_ = std::thread([this] { GateLoop(); });
+  metrics_lane_.workers.emplace_back([this] { Work(&metrics_lane_); });
+  for (std::size_t i = 0; i < kWorkers; ++i) {
+    general_lane_.workers.emplace_back([this] { Work(&general_lane_); });
+  }
+}
+
+void BoundedServer::StopWorkers() {
+  if (!gate_.joinable()) return;
+  {
+    internal::MutexLock lock(&gate_mu_);
+    gate_stopping_ = true;
+  }
+  uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof(one));
+  gate_.join();
+  for (Lane* lane : {&metrics_lane_, &general_lane_}) {
+    {
+      internal::MutexLock lock(&lane->mu);
+      lane->stopping = true;
+    }
+    lane->cv.notify_all();
+    for (std::thread& t : lane->workers) t.join();
+    lane->workers.clear();
+    internal::MutexLock lock(&lane->mu);
+    for (int sock : lane->queue) CloseSocket(sock);
+    queued_.fetch_sub(lane->queue.size());
+    lane->queue.clear();
+  }
+  close(wake_fd_);
+  wake_fd_ = -1;
+}
+
+bool BoundedServer::process_and_close_socket(int sock) {
+  bool full;
+  {
+    internal::MutexLock lock(&gate_mu_);
+    // Twice what the gate holds: the gate thread is behind by a gate's
+    // worth (it evicts down to kGateConnections when it takes them in).
+    full = at_gate_.load() >= 2 * kGateConnections;
+    if (!full) {
+      at_gate_.fetch_add(1);
+      incoming_.push_back(sock);
+    }
+  }
+  if (full) {
+    Shed(sock);
+    return true;
+  }
+  uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof(one));
+  return true;
+}
+
+void BoundedServer::Count(int status, std::size_t bytes) {
+  if (status >= 0 && static_cast<std::size_t>(status) < by_status_.size()) {
+    by_status_[static_cast<std::size_t>(status)].fetch_add(1);
+  }
+  if (bytes > 0) bytes_written_.fetch_add(bytes);
+}
+
+void BoundedServer::Answer(int sock, int status, const char* reason,
+                           const char* extra) {
+  char response[512];
+  int n =
+      std::snprintf(response, sizeof(response),
+                    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+                    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n%s",
+                    status, Reason(status), std::strlen(reason), extra, reason);
+  ssize_t sent = send(sock, response, static_cast<std::size_t>(n),
+                      MSG_DONTWAIT | MSG_NOSIGNAL);
+  Count(status, sent > 0 ? static_cast<std::size_t>(sent) : 0);
+  shutdown(sock, SHUT_WR);
+}
+
+void BoundedServer::Shed(int sock) {
+  // What the client sent already, read so that closing does not reset
+  // the connection under the answer.
+  char scratch[4096];
+  for (int i = 0; i < 4; ++i) {
+    if (recv(sock, scratch, sizeof(scratch), MSG_DONTWAIT) <= 0) break;
+  }
+  shed_.fetch_add(1);
+  Answer(sock, 503, "memmon's HTTP server is busy; try again\n",
+         "Retry-After: 1\r\n");
+  close(sock);
+}
+
+void BoundedServer::Dispatch(int sock, bool metrics) {
+  Lane& lane = metrics ? metrics_lane_ : general_lane_;
+  {
+    internal::MutexLock lock(&lane.mu);
+    if (!lane.stopping && lane.queue.size() < kLaneQueue) {
+      lane.queue.push_back(sock);
+      queued_.fetch_add(1);
+      lane.cv.notify_one();
+      return;
+    }
+  }
+  Shed(sock);
+}
+
+void BoundedServer::GateLoop() {
+  LowerThisThreadsPriority();
+  struct Held {
+    int sock;
+    Clock::time_point deadline;
+    bool draining = false;
+    std::size_t drained = 0;
+  };
+  std::vector<Held> held;
+  std::vector<pollfd> fds;
+  std::vector<char> buffer(kMaxHeadBytes);
+  char* const head = buffer.data();
+  auto release = [this](const Held& h) {
+    close(h.sock);
+    at_gate_.fetch_sub(1);
+  };
+  for (;;) {
+    {
+      internal::MutexLock lock(&gate_mu_);
+      if (gate_stopping_) break;
+      for (int sock : incoming_) {
+        held.push_back({sock, Clock::now() + kHeadTimeout});
+      }
+      incoming_.clear();
+    }
+    fds.assign(1, pollfd{wake_fd_, POLLIN, 0});
+    Clock::time_point next = Clock::now() + std::chrono::seconds(60);
+    for (const Held& h : held) {
+      fds.push_back({h.sock, POLLIN, 0});
+      next = std::min(next, h.deadline);
+    }
+    int ready = poll(fds.data(), fds.size(), Millis(next - Clock::now()));
+    if (ready < 0 && errno != EINTR) break;
+    if (fds[0].revents & POLLIN) {
+      uint64_t v;
+      (void)!::read(wake_fd_, &v, sizeof(v));
+    }
+    const Clock::time_point now = Clock::now();
+    std::vector<Held> still;
+    still.reserve(held.size());
+    for (std::size_t i = 0; i < held.size(); ++i) {
+      Held h = held[i];
+      const bool readable = fds[i + 1].revents != 0;
+      if (h.draining) {
+        ssize_t n = 1;
+        while (readable && n > 0 && h.drained < kDrainBytes) {
+          n = recv(h.sock, head, kMaxHeadBytes, MSG_DONTWAIT);
+          if (n > 0) h.drained += static_cast<std::size_t>(n);
+        }
+        const bool open = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        if ((readable && !open) || h.drained >= kDrainBytes ||
+            now >= h.deadline) {
+          release(h);
+        } else {
+          still.push_back(h);
+        }
+        continue;
+      }
+      if (!readable) {
+        if (now >= h.deadline) {
+          Answer(h.sock, 408, "the request head did not arrive in time\n", "");
+          still.push_back({h.sock, now + kDrainTimeout, true});
+        } else {
+          still.push_back(h);
+        }
+        continue;
+      }
+      ssize_t n = recv(h.sock, head, kMaxHeadBytes, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                     errno != EINTR)) {
+        release(h);  // gone before asking
+        continue;
+      }
+      if (n < 0) {
+        still.push_back(h);
+        continue;
+      }
+      std::string_view text(head, static_cast<std::size_t>(n));
+      std::size_t end = text.find("\r\n\r\n");
+      if (end == std::string_view::npos) {
+        if (static_cast<std::size_t>(n) >= kMaxHeadBytes) {
+          Answer(h.sock, 431, "the request head is too long\n", "");
+          still.push_back({h.sock, now + kDrainTimeout, true});
+        } else if (now >= h.deadline) {
+          Answer(h.sock, 408, "the request head did not arrive in time\n", "");
+          still.push_back({h.sock, now + kDrainTimeout, true});
+        } else {
+          still.push_back(h);
+        }
+        continue;
+      }
+      Verdict v = Judge(text.substr(0, end + 2));
+      if (v.status == 0) {
+        at_gate_.fetch_sub(1);
+        Dispatch(h.sock, v.metrics);
+        continue;
+      }
+      Answer(h.sock, v.status,
+             v.status == 405   ? "only GET and HEAD are served\n"
+             : v.status == 413 ? "a request to this server has no body\n"
+                               : "not an HTTP request\n",
+             v.status == 405 ? "Allow: GET, HEAD\r\n" : "");
+      still.push_back({h.sock, now + kDrainTimeout, true});
+    }
+    // Full: the oldest make room for the newest (slow or idle clients
+    // cannot keep a scrape out; they must outpace the gate): first those
+    // already answered, then those still sending their head (408, closed).
+    // After the pass above, so that a head that has arrived goes on to
+    // its lane instead.
+    while (still.size() > kGateConnections) {
+      auto oldest = still.end();
+      for (auto it = still.begin(); it != still.end(); ++it) {
+        if (oldest == still.end() || (it->draining && !oldest->draining) ||
+            (it->draining == oldest->draining &&
+             it->deadline < oldest->deadline)) {
+          oldest = it;
+        }
+      }
+      if (!oldest->draining) {
+        shed_.fetch_add(1);
+        Answer(oldest->sock, 408,
+               "the request head did not arrive before newer connections "
+               "needed its place\n",
+               "");
+      }
+      release(*oldest);
+      still.erase(oldest);
+    }
+    held.swap(still);
+  }
+  for (const Held& h : held) release(h);
+  internal::MutexLock lock(&gate_mu_);
+  for (int sock : incoming_) {
+    close(sock);
+    at_gate_.fetch_sub(1);
+  }
+  incoming_.clear();
+}
+
+void BoundedServer::Work(Lane* lane) {
+  LowerThisThreadsPriority();
+  for (;;) {
+    int sock;
+    {
+      internal::MutexLock lock(&lane->mu);
+      while (!lane->stopping && lane->queue.empty()) lane->cv.wait(lane->mu);
+      if (lane->stopping) return;
+      sock = lane->queue.front();
+      lane->queue.pop_front();
+    }
+    queued_.fetch_sub(1);
+    serving_.fetch_add(1);
+    Serve(sock);
+    serving_.fetch_sub(1);
+  }
+}
+
+void BoundedServer::Serve(int sock) {
+  SocketStream stream(sock, &bytes_written_);
+  bool closed = false;
+  process_request(stream, /*close_connection=*/true, closed, nullptr);
+  bytes_held_.fetch_sub(t_held_bytes);
+  t_held_bytes = 0;
+  CloseSocket(sock);
+}
+
+bool BoundedServer::BeginWait() {
+  uint64_t n = waits_.load();
+  do {
+    if (n >= kProfileWaits) return false;
+  } while (!waits_.compare_exchange_weak(n, n + 1));
+  return true;
+}
+
+void BoundedServer::EndWait() { waits_.fetch_sub(1); }
+
+ServerCounters BoundedServer::Counters() const {
+  ServerCounters c;
+  c.threads = kThreads;
+  c.workers = kWorkers + 1;
+  c.connections_max = ConnectionLimit();
+  c.at_gate = at_gate_.load();
+  c.queued = queued_.load();
+  c.serving = serving_.load();
+  c.waits = waits_.load();
+  c.waits_max = kProfileWaits;
+  c.shed_total = shed_.load();
+  c.bytes_written_total = bytes_written_.load();
+  c.response_bytes_held = bytes_held_.load();
+  for (std::size_t s = 0; s < by_status_.size(); ++s) {
+    if (uint64_t n = by_status_[s].load(); n > 0) {
+      c.responses_by_status.emplace_back(static_cast<int>(s), n);
+    }
+  }
+  return c;
+}
+
+}  // namespace memmon::http
