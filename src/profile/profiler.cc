@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <span>
 
 #define UNW_LOCAL_ONLY
@@ -180,7 +181,14 @@ profile::Profile BuildThreadProfile(const std::vector<ThreadInfo>& threads) {
   p.comments = {"memmon thread profile"};
   std::vector<Module> modules = LoadedModules();
   profile::AddMappings(modules, &p);
-  Symbolizer symbolizer;
+  // One symbolizer kept across thread profiles (rebuilt when the loaded
+  // objects change): building one read the DWARF anew, ~300 ms of CPU a
+  // profile -- the dearest thing an HTTP scrape of /debug/pprof/threads
+  // did. Never destroyed (a profile may be written from an exit handler).
+  static auto* cache_mu = new std::mutex;
+  static auto* cache = new profile::SymbolizerCache;
+  std::lock_guard cache_lock(*cache_mu);
+  Symbolizer& symbolizer = *cache->For(modules);
   profile::FunctionTable functions(&p);
   std::map<uintptr_t, uint64_t> locations;
   auto location = [&](uintptr_t pc) {

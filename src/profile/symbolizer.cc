@@ -252,4 +252,15 @@ std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc) {
   return frames;
 }
 
+Symbolizer* SymbolizerCache::For(const std::vector<Module>& modules) {
+  std::vector<std::pair<std::string, uintptr_t>> key;
+  key.reserve(modules.size());
+  for (const Module& m : modules) key.emplace_back(m.path, m.bias);
+  if (symbolizer_ == nullptr || key_ != key) {
+    symbolizer_ = std::make_unique<Symbolizer>();
+    key_ = std::move(key);
+  }
+  return symbolizer_.get();
+}
+
 }  // namespace memmon::profile

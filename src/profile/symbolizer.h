@@ -19,7 +19,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "profile/modules.h"
 
 namespace memmon::profile {
 
@@ -58,6 +61,21 @@ class Symbolizer {
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// One Symbolizer kept across profiles, rebuilt only when the set of loaded
+// objects (path and load bias of each) changes: reading DWARF (and
+// inflating compressed debug sections) is most of what a profile costs, so
+// periodic and on-request profiles need not pay it again. Its memory (the
+// DWARF read so far, about a megabyte for a program and libc) is kept for
+// the life of the cache. Thread-safety: none; callers serialise.
+class SymbolizerCache {
+ public:
+  Symbolizer* For(const std::vector<Module>& modules);
+
+ private:
+  std::vector<std::pair<std::string, uintptr_t>> key_;
+  std::unique_ptr<Symbolizer> symbolizer_;
 };
 
 }  // namespace memmon::profile

@@ -28,27 +28,14 @@
 
 namespace {
 
-// One symbolizer for the life of the process, rebuilt only when the set of
-// loaded objects changes: reading DWARF (and inflating compressed debug
-// sections, such as libc6-dbg's) is most of what a profile costs, and
-// periodic snapshots need not pay it again. The sampler serialises calls.
-struct CachedSymbolizer {
-  std::vector<std::pair<std::string, uintptr_t>> key;
-  std::unique_ptr<memmon::profile::Symbolizer> symbolizer;
-};
-CachedSymbolizer* g_cache = nullptr;
+// One symbolizer for the life of the process (never destroyed: the exit
+// profile is written from an exit handler). The sampler serialises calls.
+memmon::profile::SymbolizerCache* g_cache = nullptr;
 
 memmon::profile::Symbolizer* SymbolizerFor(
     const std::vector<memmon::profile::Module>& modules) {
-  std::vector<std::pair<std::string, uintptr_t>> key;
-  key.reserve(modules.size());
-  for (const auto& m : modules) key.emplace_back(m.path, m.bias);
-  if (g_cache == nullptr) g_cache = new CachedSymbolizer();
-  if (g_cache->symbolizer == nullptr || g_cache->key != key) {
-    g_cache->symbolizer = std::make_unique<memmon::profile::Symbolizer>();
-    g_cache->key = std::move(key);
-  }
-  return g_cache->symbolizer.get();
+  if (g_cache == nullptr) g_cache = new memmon::profile::SymbolizerCache();
+  return g_cache->For(modules);
 }
 
 // The raw heap as a symbolized pprof profile.
