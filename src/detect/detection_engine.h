@@ -143,6 +143,16 @@ class DetectionEngine {
   Sample pending_;
   std::size_t pending_n_ = 0;
   bool long_changed_ = false;
+  // The highest heap in use of each long-history point's block (parallel
+  // to long_, same capacity) and of the block being filled: the look-back
+  // past a peak of heap_fragmentation beyond the history.
+  std::vector<uint64_t> long_heap_max_;
+  uint64_t pending_heap_max_ = 0;
+  // heap_fragmentation's run of fragmented samples since the baseline
+  // (growth_internal.h), so that its hold is time at every interval.
+  void TrackFragmentation(const Sample& s);
+  double HeapPeakWithin(std::chrono::nanoseconds span) const;
+  FragmentationTrack fragmentation_;
   // What each trend rule found on the long history when it was last
   // judged (held until the next completed point), with its own cache.
   std::array<std::optional<Finding>, kAlertTypeCount> long_found_;

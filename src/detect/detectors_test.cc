@@ -207,12 +207,13 @@ std::vector<uint64_t> Staircase(uint64_t base, int flat, uint64_t step,
 TEST(DetectThreadLeak, AStaircaseIsALeak) {
   MonitorConfig config;  // limit: +50 % and at least +10
   config.growth_projection_horizon = std::chrono::seconds(0);
-  // 20 threads, then one more every 3 samples: the limit (30) at i = 57.
+  // 20 threads, then one more every 3 samples from i = 30: the limit (30)
+  // at i = 57; longer than a burst (31 samples) from i = 61.
   auto series = CountSeries(&Sample::threads, Staircase(20, 30, 1, 3, 100));
   auto held = Evaluate(series, config, DetectThreadLeak);
   ASSERT_FALSE(held.empty());
-  EXPECT_GE(held.front(), 57u);
-  EXPECT_LE(held.front(), 60u);
+  EXPECT_GE(held.front(), 61u);
+  EXPECT_LE(held.front(), 75u);
   DetectionInput in{series, &series[0], &config};
   auto f = DetectThreadLeak(in);
   ASSERT_TRUE(f);
@@ -262,8 +263,8 @@ TEST(DetectThreadLeak, BurstsThatReturnAreNotALeakAtAnyInterval) {
 TEST(DetectThreadLeak, ASteadyClimbWarnsBeforeTheLimit) {
   MonitorConfig config;  // limit: 20 + 10 = 30
   std::vector<uint64_t> counts;
-  for (int i = 0; i < 30; ++i)
-    counts.push_back(20 + i / 4);  // +1 per 4 samples
+  for (int i = 0; i < 38; ++i)
+    counts.push_back(20 + i / 4);  // +1 per 4 samples, 29 at i = 37
   auto series =
       CountSeries(&Sample::threads, counts, std::chrono::milliseconds(30000));
   auto f = DetectThreadLeak({series, &series[0], &config});
@@ -281,12 +282,13 @@ TEST(DetectFdLeak, UsesItsOwnLimits) {
   config.fd_growth_pct = 100;
   config.fd_growth_floor = 5;
   config.growth_projection_horizon = std::chrono::seconds(0);
-  // 10 descriptors, +1 every 2 samples from i = 10: 20 (the limit) at 29.
+  // 10 descriptors, +1 every 2 samples from i = 10: 20 (the limit) at 29;
+  // longer than a burst from i = 41.
   auto series = CountSeries(&Sample::open_fds, Staircase(10, 10, 1, 2, 60));
   auto held = Evaluate(series, config, DetectFdLeak);
   ASSERT_FALSE(held.empty());
-  EXPECT_GE(held.front(), 28u);
-  EXPECT_LE(held.front(), 31u);
+  EXPECT_GE(held.front(), 41u);
+  EXPECT_LE(held.front(), 50u);
   auto f = DetectFdLeak({series, &series[0], &config});
   ASSERT_TRUE(f);
   EXPECT_EQ(f->limit, 20);
