@@ -245,7 +245,8 @@ TEST(DetectionEngine, ALeakThatStopsFiresThenResolvesAsBounded) {
   EXPECT_NE(resolved[0].message.find(", above the limit of "),
             std::string::npos)
       << resolved[0].message;
-  EXPECT_NE(resolved[0].message.find(": bounded"), std::string::npos)
+  EXPECT_NE(resolved[0].message.find(": it rose, then levelled off (bounded"),
+            std::string::npos)
       << resolved[0].message;
   EXPECT_DOUBLE_EQ(resolved[0].threshold, 20);  // percent, as when firing
 }

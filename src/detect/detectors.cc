@@ -207,11 +207,12 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
 // the last kBurstSeconds, whichever is more (in samples, each history
 // point standing for in.block of them); the count's lowest value in it must
 // be above the level it rose from -- the kRoseFromQuantile quantile of the
-// count over the part of the trend's window before the burst window. A
-// burst of up to that length, however it ramps, has its level before it
-// inside the window (or has returned to it); a staircase has left it.
-bool RiseOutlastsBurst(const DetectionInput& in, U64Field field,
-                       const GrowthTrend& trend) {
+// count over the samples since the baseline before the burst window (all of
+// them, not the trend's window, which can shrink from one sample to the
+// next and make the answer flicker). A burst of up to that length, however
+// it ramps, has its level before it inside the window (or has returned to
+// it); a staircase has left it.
+bool RiseOutlastsBurst(const DetectionInput& in, U64Field field) {
   std::span<const Sample> recent = Recent(in);
   const std::size_t block = std::max<std::size_t>(1, in.block);
   const std::size_t burst_points = (kBurstSamples + 1 + block - 1) / block;
@@ -220,7 +221,7 @@ bool RiseOutlastsBurst(const DetectionInput& in, U64Field field,
       std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(kBurstSeconds));
   // Walk back over the samples that know the count: the burst window first,
-  // then the rest of the trend's window.
+  // then the rest.
   std::array<double, kMaxGrowthSamples> before;
   std::size_t n_before = 0;
   std::size_t known = 0;
@@ -230,7 +231,6 @@ bool RiseOutlastsBurst(const DetectionInput& in, U64Field field,
     const Sample& x = recent[k - 1];
     const std::optional<uint64_t>& v = x.*field;
     if (!v) continue;
-    if (known >= trend.window_samples) break;
     ++known;
     if (in_burst && known > burst_points && now - x.monotonic >= span) {
       in_burst = false;
@@ -292,7 +292,7 @@ std::optional<Finding> CountLeak(const DetectionInput& in,
   if (!unbounded) return std::nullopt;
   const GrowthTrend& trend = *unbounded;
   if (IsRefill(in, field, s.values(), trend.level)) return std::nullopt;
-  if (!RiseOutlastsBurst(in, field, trend)) return std::nullopt;
+  if (!RiseOutlastsBurst(in, field)) return std::nullopt;
   f.projected = trend.level < f.limit;
   if (f.projected &&
       !ProjectedToPass(trend, b, f.limit, cfg, &f.time_to_limit_s)) {
