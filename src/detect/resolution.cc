@@ -77,7 +77,8 @@ std::string WhyEnded(GrowthKind kind) {
     case GrowthKind::kFlat:
       return "no lasting rise over the samples judged (flat)";
     case GrowthKind::kUnknown:
-      return "too few samples since the baseline to judge a trend";
+      return "too few points to judge a trend (samples since the baseline, "
+             "or the troughs of a sawtooth with long teeth)";
     case GrowthKind::kUnbounded:
       return "its floor still rises, but the rule no longer holds (memory "
              "that came back and is refilling, or a rise no longer than a "
