@@ -215,8 +215,7 @@ TEST_P(GeneratedCorpus, PrecisionAndRecallAboveTheFloors) {
   }
   for (const auto& [name, t] : per_class) {
     std::printf("  %-20s %2d series, %2d false alarms, %2d/%2d detected\n",
-                name.c_str(), t.series, t.false_alarm, t.detected,
-                t.positives);
+                name.c_str(), t.series, t.false_alarm, t.detected, t.positives);
   }
   std::printf("%s: memmon precision %.3f recall %.3f, Go precision %.3f\n",
               Name(p).c_str(), memmon.Precision(), memmon.Recall(),

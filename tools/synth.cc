@@ -280,8 +280,8 @@ Synthetic GenerateSeries(uint64_t seed, int index) {
       ++placed;
       pos += rise - 1 + hold + rng.Int(30, 150);
     }
-    params = fmt::format("base={} bursts={} [at+ramp/hold x peak: {}]", base, placed,
-                         shown);
+    params = fmt::format("base={} bursts={} [at+ramp/hold x peak: {}]", base,
+                         placed, shown);
   } else if (k == "noisy_flat") {
     int n = rng.Int(300, 1000);
     c.sigma_pct = rng.Uniform(2, 5);

@@ -198,10 +198,11 @@ Subcommand AddAnalyze(CLI::App& parent) {
   app->add_option("--warmup-samples", o->warmup_samples,
                   "samples before the baseline (MonitorConfig::warmup_samples)")
       ->capture_default_str();
-  app->add_option("--resolve-after", o->resolve_after,
-                  "an episode that fired resolves once its condition has been absent on "
-                  "3 consecutive samples and for this long (0s: the 3 samples "
-                  "alone; MonitorConfig::resolve_after)")
+  app->add_option(
+         "--resolve-after", o->resolve_after,
+         "an episode that fired resolves once its condition has been absent on "
+         "3 consecutive samples and for this long (0s: the 3 samples "
+         "alone; MonitorConfig::resolve_after)")
       ->capture_default_str();
   app->add_flag(
       "--no-early", o->no_early,

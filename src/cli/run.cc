@@ -1186,10 +1186,11 @@ Subcommand AddRun(CLI::App& parent) {
                   "start-up samples before the baseline, not judged "
                   "(MonitorConfig::warmup_samples)")
       ->capture_default_str();
-  app->add_option("--resolve-after", o->resolve_after,
-                  "an episode that fired resolves once its condition has been absent on "
-                  "3 consecutive samples and for this long (0s: the 3 samples "
-                  "alone; MonitorConfig::resolve_after)")
+  app->add_option(
+         "--resolve-after", o->resolve_after,
+         "an episode that fired resolves once its condition has been absent on "
+         "3 consecutive samples and for this long (0s: the 3 samples "
+         "alone; MonitorConfig::resolve_after)")
       ->capture_default_str();
   app->add_flag("--no-report", o->no_report, "do not write report.html");
   app->add_option("--http", o->http,

@@ -287,8 +287,8 @@ TEST(DetectionEngine, AllocatorPressureAndFragmentationSayWhatFell) {
 // and the long history's per-block maxima.
 struct FragmentationCase {
   const char* what;
-  double from_s, to_s;     // free-but-held 300 MiB (60 %) over this span
-  double peak_until_s;     // heap in use 400 MiB until then (a peak)
+  double from_s, to_s;  // free-but-held 300 MiB (60 %) over this span
+  double peak_until_s;  // heap in use 400 MiB until then (a peak)
   bool fires;
 };
 
@@ -324,8 +324,8 @@ TEST(DetectionEngine, TheFragmentationHoldIsTimeAtEveryInterval) {
     for (double every_s : {0.1, 1.0, 10.0}) {
       std::vector<MemoryAlert> firing = ReplayFragmentation(c, every_s);
       if (!c.fires) {
-        EXPECT_TRUE(firing.empty()) << c.what << " every " << every_s << " s: "
-                                    << firing[0].message;
+        EXPECT_TRUE(firing.empty())
+            << c.what << " every " << every_s << " s: " << firing[0].message;
         continue;
       }
       ASSERT_EQ(firing.size(), 1u) << c.what << " every " << every_s << " s";

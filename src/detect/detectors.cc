@@ -217,9 +217,9 @@ bool RiseOutlastsBurst(const DetectionInput& in, U64Field field) {
   const std::size_t block = std::max<std::size_t>(1, in.block);
   const std::size_t burst_points = (kBurstSamples + 1 + block - 1) / block;
   const auto now = recent.back().monotonic;
-  const auto span = std::chrono::duration_cast<
-      std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(kBurstSeconds));
+  const auto span =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(kBurstSeconds));
   // Walk back over the samples that know the count: the burst window first,
   // then the rest.
   std::array<double, kMaxGrowthSamples> before;

@@ -603,8 +603,8 @@ std::vector<MemoryAlert> PipelineFiring(const Series3& s, double pct,
       return static_cast<uint64_t>(v + (r < 0.025 ? -1 : r < 0.05 ? 1 : 0));
     };
     Sample x;
-    x.monotonic =
-        std::chrono::steady_clock::time_point{} + every * static_cast<int64_t>(i);
+    x.monotonic = std::chrono::steady_clock::time_point{} +
+                  every * static_cast<int64_t>(i);
     x.heap_inuse_bytes = static_cast<uint64_t>(heap * kMiB);
     x.heap_free_bytes = 4 << 20;
     x.rss_bytes = static_cast<uint64_t>(heap * kMiB) + (40 << 20);
@@ -622,10 +622,10 @@ std::string Where(std::chrono::milliseconds every, const NoiseKind& noise) {
 }
 
 std::string First(const std::vector<MemoryAlert>& alerts) {
-  return alerts.empty() ? "no alert"
-                        : std::string(ToString(alerts[0].type)) + " at " +
-                              std::to_string(alerts[0].time_s) + ": " +
-                              alerts[0].message;
+  return alerts.empty()
+             ? "no alert"
+             : std::string(ToString(alerts[0].type)) + " at " +
+                   std::to_string(alerts[0].time_s) + ": " + alerts[0].message;
 }
 
 // A positive: the first alert is of `type`, at or after `onset` and at
@@ -656,9 +656,9 @@ TEST(Pipeline, AStepAtAnyPointIsNotALeak) {
         Series3 s = Flat3(700, 400, 20, 100);
         for (int i = at; i < 700; ++i) s.mib[i] = 520;
         auto alerts = PipelineFiring(s, 1, noise, 11 + at, every);
-        EXPECT_TRUE(alerts.empty()) << "step at " << at << ", "
-                                    << Where(every, noise) << ": "
-                                    << First(alerts);
+        EXPECT_TRUE(alerts.empty())
+            << "step at " << at << ", " << Where(every, noise) << ": "
+            << First(alerts);
       }
     }
   }
@@ -670,8 +670,8 @@ TEST(Pipeline, NoiseOfTenPercentIsNotALeak) {
     for (const NoiseKind& noise : kNoiseKinds) {
       Series3 s = Flat3(1000, 300, 20, 100);
       auto alerts = PipelineFiring(s, 3.3, noise, 13, every);
-      EXPECT_TRUE(alerts.empty()) << Where(every, noise) << ": "
-                                  << First(alerts);
+      EXPECT_TRUE(alerts.empty())
+          << Where(every, noise) << ": " << First(alerts);
     }
   }
 }
@@ -689,9 +689,9 @@ TEST(Pipeline, DescriptorBurstsThatReturnAreNotALeak) {
           }
         }
         auto alerts = PipelineFiring(s, 1, noise, 17 + ramp, every);
-        EXPECT_TRUE(alerts.empty()) << "ramp " << ramp << ", "
-                                    << Where(every, noise) << ": "
-                                    << First(alerts);
+        EXPECT_TRUE(alerts.empty())
+            << "ramp " << ramp << ", " << Where(every, noise) << ": "
+            << First(alerts);
       }
     }
   }
@@ -756,8 +756,8 @@ TEST(Pipeline, ThreadAndDescriptorStaircasesAlert) {
       // 172.
       s = Flat3(600, 300, 20, 100);
       for (int i = 100; i < 600; ++i) s.fds[i] = 100 + 2 * ((i - 100) / 3 + 1);
-      ExpectDetected(PipelineFiring(s, 1, noise, 37, every),
-                     AlertType::kFdLeak, 100, 172, Where(every, noise));
+      ExpectDetected(PipelineFiring(s, 1, noise, 37, every), AlertType::kFdLeak,
+                     100, 172, Where(every, noise));
     }
   }
 }

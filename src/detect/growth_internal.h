@@ -187,8 +187,8 @@ struct FragmentationTrack {
 // before now - hold), and heap in use now is at least kOffPeakShare of
 // `track.peak`. The same rule as DetectHeapFragmentation, whose hold is the
 // whole history when the history is shorter.
-std::optional<Finding> HeapFragmentationTracked(const DetectionInput& in,
-                                                const FragmentationTrack& track);
+std::optional<Finding> HeapFragmentationTracked(
+    const DetectionInput& in, const FragmentationTrack& track);
 
 // The median allocator CPU share, in percent, over the most recent 256 of
 // `samples` at most, of those that know it; `*count` says how many did (the
