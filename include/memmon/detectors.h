@@ -106,8 +106,9 @@ std::optional<Finding> DetectMemoryGrowth(const DetectionInput& in);
 // thread_growth_pct and thread_growth_floor; or, early, it is projected to
 // reach that limit within growth_projection_horizon. And the rise has
 // lasted longer than a burst: the count has stayed above the level it rose
-// from for more than the last 30 samples and 6 s (a burst of up to that
-// long that ramps up and returns is not a leak, at any sample interval).
+// from for more than the last 30 samples and 6 s (at most 60 samples; a burst
+// of up to that long that ramps up and returns is not a leak, at any sample
+// interval).
 std::optional<Finding> DetectThreadLeak(const DetectionInput& in);
 
 // fd_leak: as thread_leak, for open descriptors (fd_growth_pct, _floor).

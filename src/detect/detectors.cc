@@ -42,9 +42,13 @@ constexpr double kRefillMargin = 0.25;
 // until it returns, so a rise counts only once it has lasted longer.
 constexpr std::size_t kBurstSamples = 30;
 constexpr double kBurstSeconds = 6.0;
+// ...but never more than this many samples: 6 s at 100 ms, the fastest
+// interval the rules are made for. Faster sampling (a test taking samples
+// back to back) would otherwise wait 6 s for any count to count.
+constexpr std::size_t kBurstMaxSamples = 60;
 // ...and the level it rose from is this low quantile of the count over the
-// trend's window before the burst window, not its minimum: one sample
-// that dipped does not make a burst look like a lasting rise.
+// samples since the baseline before the burst window, not its minimum: one
+// sample that dipped does not make a burst look like a lasting rise.
 constexpr double kRoseFromQuantile = 0.05;
 
 double Seconds(std::chrono::steady_clock::duration d) {
@@ -202,9 +206,10 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
   return f;
 }
 
-// Whether the rise `trend` found in the count `field` has lasted longer
-// than a burst: the burst window is the last kBurstSamples + 1 samples or
-// the last kBurstSeconds, whichever is more (in samples, each history
+// Whether the rise in the count `field` has lasted longer than a burst:
+// the burst window is the last kBurstSamples + 1 samples or the last
+// kBurstSeconds (at most kBurstMaxSamples + 1), whichever is more (in
+// samples, each history
 // point standing for in.block of them); the count's lowest value in it must
 // be above the level it rose from -- the kRoseFromQuantile quantile of the
 // count over the samples since the baseline before the burst window (all of
@@ -216,6 +221,7 @@ bool RiseOutlastsBurst(const DetectionInput& in, U64Field field) {
   std::span<const Sample> recent = Recent(in);
   const std::size_t block = std::max<std::size_t>(1, in.block);
   const std::size_t burst_points = (kBurstSamples + 1 + block - 1) / block;
+  const std::size_t max_points = (kBurstMaxSamples + 1 + block - 1) / block;
   const auto now = recent.back().monotonic;
   const auto span =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -232,7 +238,8 @@ bool RiseOutlastsBurst(const DetectionInput& in, U64Field field) {
     const std::optional<uint64_t>& v = x.*field;
     if (!v) continue;
     ++known;
-    if (in_burst && known > burst_points && now - x.monotonic >= span) {
+    if (in_burst && known > burst_points &&
+        (now - x.monotonic >= span || known > max_points)) {
       in_burst = false;
     }
     double value = static_cast<double>(*v);
