@@ -30,9 +30,11 @@
 // a cache that fills and flushes (docs/detection.md, "Timescales").
 //
 // Thread-safety: none; one engine per thread (MemoryMonitor serialises its
-// calls with two locks, see Append/Judge). Allocation: the two histories at
-// construction; then only when an alert record is raised (its message),
-// firing or resolved; nothing per sample.
+// calls with two locks, see Append/Judge). Allocation: the two histories
+// (and the long history's per-block heap maxima) at construction; then
+// only when an alert record is raised (its message), firing or resolved;
+// nothing per sample. heap_fragmentation's hold is tracked here, in time
+// (FragmentationTrack), so that it does not shrink with the history.
 //
 // Typical use:
 //   internal::DetectionEngine engine(config);
