@@ -20,8 +20,9 @@ expect_usage_error "bad interval" watch --interval 2x $$
 expect_usage_error "interval without unit" watch --interval 10 $$
 expect_usage_error "bad duration" watch --duration soon $$
 
-# A leak of 300 descriptors over ~3 s, watched every 50 ms.
-"$leaker" 300 10 & pid=$!
+# A leak of 900 descriptors over ~9 s, watched every 50 ms (a rise counts
+# once it has lasted longer than a burst: 30 samples and 6 s).
+"$leaker" 900 10 & pid=$!
 out=$("$memmon" watch --interval 50ms --warmup-samples 5 --json "$pid")
 wait "$pid" || fail "the leaker failed"
 echo "$out"

@@ -50,6 +50,15 @@ constexpr double kMinPrecisionMonitor = 0.88;
 constexpr double kMinRecallMonitor = 0.89;
 constexpr double kMinPrecisionAnalyze = 0.89;
 constexpr double kMinRecallAnalyze = 0.90;
+// And per class, so that one class cannot fall behind the aggregate: no
+// class alarms falsely on more than this share of its series, and no class
+// with a leak is detected on fewer than this share of them. The worst
+// measured over these 200-series sets (issue 15's audit, 2026-12-05):
+// sawtooth_flat 3 false alarms of 17 (development, both configurations),
+// leak_under_sawtooth 11 of 16 detected (held-out, monitor); the floors
+// sit under them (15 % and 70 % would fail on those today).
+constexpr double kMaxClassFalseAlarms = 0.20;
+constexpr double kMinClassRecall = 0.65;
 
 bool SameSample(const Sample& a, const Sample& b) {
   return a.monotonic == b.monotonic && a.time == b.time &&
@@ -197,10 +206,16 @@ class GeneratedCorpus : public testing::TestWithParam<SetAndConfig> {};
 TEST_P(GeneratedCorpus, PrecisionAndRecallAboveTheFloors) {
   const SetAndConfig& p = GetParam();
   Tally memmon, go;
+  std::map<std::string, Tally> per_class;
   for (const Synthetic& s : synth::GenerateSet(p.seed, kJudgedPerSet)) {
     SyntheticResult r = JudgeSynthetic(s, p.config);
     memmon.Add(s, r.memmon_outcome, s.expect);
     go.Add(s, r.go_outcome, r.go_expect);
+    per_class[s.class_name].Add(s, r.memmon_outcome, s.expect);
+  }
+  for (const auto& [name, t] : per_class) {
+    std::printf("  %-20s %2d series, %2d false alarms, %2d/%2d detected\n",
+                name.c_str(), t.series, t.false_alarm, t.detected, t.positives);
   }
   std::printf("%s: memmon precision %.3f recall %.3f, Go precision %.3f\n",
               Name(p).c_str(), memmon.Precision(), memmon.Recall(),
@@ -223,6 +238,18 @@ TEST_P(GeneratedCorpus, PrecisionAndRecallAboveTheFloors) {
   // than the Go rules'.
   EXPECT_LT(go.Precision(), memmon.Precision())
       << "Go rules " << go.right << "/" << go.alerted << "; " << figures;
+  EXPECT_EQ(per_class.size(), synth::ClassNames().size());
+  for (const auto& [name, t] : per_class) {
+    ASSERT_GT(t.series, 0) << name;
+    EXPECT_LE(t.false_alarm, kMaxClassFalseAlarms * t.series)
+        << name << ": " << t.false_alarm << " of " << t.series
+        << " series alarmed falsely";
+    if (t.positives > 0) {
+      EXPECT_GE(t.detected, kMinClassRecall * t.positives)
+          << name << ": " << t.detected << " of " << t.positives
+          << " leaks detected";
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

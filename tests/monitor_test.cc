@@ -335,12 +335,13 @@ TEST(MemoryMonitor, ThreadsStartedStepByStepRaiseOneThreadLeak) {
   MemoryMonitor m(TestConfig());
   m.TakeSample();  // baseline
   {
-    // Two more threads before each sample: a trend, sustained. (Samples
+    // One more thread before each sample: a trend, sustained. (Samples
     // are taken as each step runs: a thread still starting touches its
     // stack.)
     ParkedThreads parked;
-    for (int i = 0; i < 30; ++i) {
-      parked.Add(2);
+    // Longer than a burst: samples taken back to back count 60 of them.
+    for (int i = 0; i < 70; ++i) {
+      parked.Add(1);
       m.TakeSample();
     }
   }
@@ -393,8 +394,9 @@ TEST(MemoryMonitor, ClearAlertsEmpties) {
   m.TakeSample();
   {
     ParkedThreads parked;
-    for (int i = 0; i < 30; ++i) {
-      parked.Add(2);
+    // Longer than a burst: samples taken back to back count 60 of them.
+    for (int i = 0; i < 70; ++i) {
+      parked.Add(1);
       m.TakeSample();
     }
   }
@@ -418,8 +420,9 @@ TEST(MemoryMonitor, AlertsGoToTheJsonLogAndCallbacks) {
     m.SetDetector(AlertType::kMemoryGrowth, nullptr);  // as above
     m.TakeSample();
     ParkedThreads parked;
-    for (int i = 0; i < 30; ++i) {
-      parked.Add(2);
+    // Longer than a burst: samples taken back to back count 60 of them.
+    for (int i = 0; i < 70; ++i) {
+      parked.Add(1);
       m.TakeSample();
     }
   }

@@ -265,19 +265,23 @@ Synthetic GenerateSeries(uint64_t seed, int index) {
     std::string shown;
     int placed = 0;
     for (int b = 0; b < bursts; ++b) {
-      int rise = rng.Int(1, 2);
+      // Up to 30 samples above the base: a ramp of rise - 1 samples (the
+      // rise-th reaches the peak), then the peak held.
+      int rise = rng.Int(1, 15);
       double peak = std::ceil(base + rng.Uniform(1, 3) * excess);
-      int hold = rng.Int(1, 30);
+      int hold = rng.Int(1, 31 - rise);
       if (pos + rise + hold >= n - 5) break;
-      if (rise == 2) v[pos] = std::round(base + (peak - base) / 2);
+      for (int j = 0; j + 1 < rise; ++j) {
+        v[pos + j] = std::round(base + (peak - base) * (j + 1) / rise);
+      }
       for (int i = pos + rise - 1; i < pos + rise - 1 + hold; ++i) v[i] = peak;
-      shown +=
-          fmt::format("{}{}+{}x{:.0f}", placed ? "," : "", pos, hold, peak);
+      shown += fmt::format("{}{}+{}/{}x{:.0f}", placed ? "," : "", pos,
+                           rise - 1, hold, peak);
       ++placed;
       pos += rise - 1 + hold + rng.Int(30, 150);
     }
-    params = fmt::format("base={} bursts={} [at+hold x peak: {}]", base, placed,
-                         shown);
+    params = fmt::format("base={} bursts={} [at+ramp/hold x peak: {}]", base,
+                         placed, shown);
   } else if (k == "noisy_flat") {
     int n = rng.Int(300, 1000);
     c.sigma_pct = rng.Uniform(2, 5);

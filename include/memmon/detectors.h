@@ -36,6 +36,11 @@ struct DetectionInput {
   // before ResetBaseline()), oldest first; often empty. The refill rule
   // looks at them for a drop the baseline came after.
   std::span<const Sample> earlier = {};
+  // How many samples each entry of `history` stands for: 1 for samples as
+  // taken; the block of the engine's long history (docs/detection.md), whose
+  // points are block minima. thread_leak and fd_leak count a burst's length
+  // in samples through it.
+  std::size_t block = 1;
 };
 
 // What a detector found. Plain numbers, so producing one never allocates;
@@ -104,7 +109,11 @@ std::optional<Finding> DetectMemoryGrowth(const DetectionInput& in);
 // (repeated increases: one step held, a burst that returns, a pool that
 // starts are not), and its fitted level is at or above the baseline by both
 // thread_growth_pct and thread_growth_floor; or, early, it is projected to
-// reach that limit within growth_projection_horizon.
+// reach that limit within growth_projection_horizon. And the rise has
+// lasted longer than a burst: the count has stayed above the level it rose
+// from for more than the last 30 samples and 6 s (at most 60 samples; a burst
+// of up to that long that ramps up and returns is not a leak, at any sample
+// interval).
 std::optional<Finding> DetectThreadLeak(const DetectionInput& in);
 
 // fd_leak: as thread_leak, for open descriptors (fd_growth_pct, _floor).

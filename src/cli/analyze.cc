@@ -25,6 +25,7 @@
 #include "base/format.h"
 #include "cli/command.h"
 #include "cli/oom_options.h"
+#include "cli/units.h"
 #include "detect/samples_csv.h"
 #include "memmon/config.h"
 
@@ -39,6 +40,7 @@ struct AnalyzeOptions {
   std::size_t warmup_samples = internal::AnalyzeDefaultConfig().warmup_samples;
   bool no_early = false;
   std::string oom_horizon;  // empty: the default
+  std::string resolve_after = "5m";
 };
 
 bool ReadAll(const std::string& path, std::string* text, std::string* error) {
@@ -77,6 +79,12 @@ int RunAnalyze(const AnalyzeOptions& o) {
   if (int rc = ParseOomOptions("analyze", o.oom_horizon, "", &config);
       rc != kExitOk) {
     return rc;
+  }
+  if (Status s = ParseDuration(o.resolve_after, &config.resolve_after);
+      !s.ok()) {
+    std::fprintf(stderr, "memmon: analyze: --resolve-after: %s\n",
+                 s.message().c_str());
+    return kExitUsage;
   }
   if (Status s = Validate(config); !s.ok()) {
     std::fprintf(stderr, "memmon: analyze: %s\n", s.message().c_str());
@@ -195,6 +203,12 @@ Subcommand AddAnalyze(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--warmup-samples", o->warmup_samples,
                   "samples before the baseline (MonitorConfig::warmup_samples)")
+      ->capture_default_str();
+  app->add_option(
+         "--resolve-after", o->resolve_after,
+         "an episode that fired resolves once its condition has been absent on "
+         "3 consecutive samples and for this long (0s: the 3 samples "
+         "alone; MonitorConfig::resolve_after)")
       ->capture_default_str();
   app->add_flag(
       "--no-early", o->no_early,

@@ -82,6 +82,7 @@ struct RunOptions {
   std::string snapshot_interval;  // empty: 10 x interval, at least 1 s
   std::size_t max_samples = DefaultMonitorConfig().max_samples;
   std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
+  std::string resolve_after = "5m";
   bool no_report = false;
   std::string http;         // serve the endpoint here ("HOST:PORT"); empty: no
   std::string oom_horizon;  // empty: MonitorConfig's default
@@ -517,6 +518,10 @@ class Run {
     config_.alert_threshold_pct = o_.threshold_pct;
     config_.max_samples = o_.max_samples;
     config_.warmup_samples = o_.warmup_samples;
+    if (Status s = ParseDuration(o_.resolve_after, &config_.resolve_after);
+        !s.ok()) {
+      return Usage("--resolve-after", s.message());
+    }
     config_.alert_log = "none";
     if (int rc = ParseOomOptions("run", o_.oom_horizon, o_.oom_profile_fraction,
                                  &config_);
@@ -1335,6 +1340,12 @@ Subcommand AddRun(CLI::App& parent) {
   app->add_option("--warmup-samples", o->warmup_samples,
                   "start-up samples before the baseline, not judged "
                   "(MonitorConfig::warmup_samples)")
+      ->capture_default_str();
+  app->add_option(
+         "--resolve-after", o->resolve_after,
+         "an episode that fired resolves once its condition has been absent on "
+         "3 consecutive samples and for this long (0s: the 3 samples "
+         "alone; MonitorConfig::resolve_after)")
       ->capture_default_str();
   app->add_flag("--no-report", o->no_report, "do not write report.html");
   AddOomOptions(app, &o->oom_horizon, &o->oom_profile_fraction);

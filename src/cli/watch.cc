@@ -38,6 +38,7 @@ struct WatchOptions {
   std::string duration;  // empty: until the process exits
   double threshold_pct = DefaultMonitorConfig().alert_threshold_pct;
   std::size_t warmup_samples = DefaultMonitorConfig().warmup_samples;
+  std::string resolve_after = "5m";
   bool json = false;
   std::string http;         // serve the endpoint here ("HOST:PORT"); empty: no
   std::string oom_horizon;  // empty: the default
@@ -67,6 +68,12 @@ int RunWatch(const WatchOptions& o) {
   config.alert_log = "none";  // printed below, in the chosen format
   config.alert_threshold_pct = o.threshold_pct;
   config.warmup_samples = o.warmup_samples;
+  if (Status s = ParseDuration(o.resolve_after, &config.resolve_after);
+      !s.ok()) {
+    std::fprintf(stderr, "memmon: watch: --resolve-after: %s\n",
+                 s.message().c_str());
+    return kExitUsage;
+  }
   std::chrono::nanoseconds limit{0};
   if (int rc = ParseOomOptions("watch", o.oom_horizon, o.oom_profile_fraction,
                                &config);
@@ -241,6 +248,12 @@ Subcommand AddWatch(CLI::App& parent) {
                   "start-up samples before the baseline, not judged "
                   "(MonitorConfig::warmup_samples)")
       ->capture_default_str();
+  app->add_option(
+         "--resolve-after", o->resolve_after,
+         "an episode that fired resolves once its condition has been absent on "
+         "3 consecutive samples and for this long (0s: the 3 samples "
+         "alone; MonitorConfig::resolve_after)")
+      ->capture_default_str();
   app->add_option("--http", o->http,
                   "serve /metrics, /debug/pprof and /debug/memmon at HOST:PORT "
                   "(port 0: a free one, printed); token from "
@@ -248,8 +261,9 @@ Subcommand AddWatch(CLI::App& parent) {
   AddOomOptions(app, &o->oom_horizon, &o->oom_profile_fraction);
   app->add_flag(
       "--json", o->json,
-      "one JSON object per alert per line (type, time, time_s, message, "
-      "value, threshold); no status line or summary");
+      "one JSON object per alert record per line (type, state: firing or "
+      "resolved, time, time_s, message, value, threshold; episode_start_s "
+      "when resolved); no status line or summary");
   return {app, [o] { return RunWatch(*o); }};
 }
 

@@ -57,10 +57,13 @@ DetectionEngine::DetectionEngine(MonitorConfig config)
   builtin_.fill(true);
   long_capacity_ = std::max<std::size_t>(16, config_.max_samples & ~1ul);
   long_.reserve(long_capacity_);
+  long_heap_max_.reserve(long_capacity_);
 }
 
 void DetectionEngine::StartLongHistory() {
   long_.clear();
+  long_heap_max_.clear();
+  fragmentation_ = {};
   long_block_ = kFirstLongBlock;
   pending_n_ = 0;
   long_changed_ = false;
@@ -68,14 +71,19 @@ void DetectionEngine::StartLongHistory() {
 }
 
 void DetectionEngine::AppendLong(const Sample& s) {
+  TrackFragmentation(s);
+  uint64_t heap = s.heap_inuse_bytes.value_or(0);
   if (pending_n_ == 0) {
     pending_ = s;
+    pending_heap_max_ = heap;
   } else {
     FoldMinimum(s, &pending_);
+    pending_heap_max_ = std::max(pending_heap_max_, heap);
   }
   if (++pending_n_ < long_block_) return;
   pending_n_ = 0;
   long_.push_back(pending_);
+  long_heap_max_.push_back(pending_heap_max_);
   long_changed_ = true;
   if (long_.size() < long_capacity_) return;
   // Full: each pair of neighbours becomes one point of twice the block.
@@ -83,9 +91,55 @@ void DetectionEngine::AppendLong(const Sample& s) {
     Sample merged = long_[2 * i];
     FoldMinimum(long_[2 * i + 1], &merged);
     long_[i] = merged;
+    long_heap_max_[i] =
+        std::max(long_heap_max_[2 * i], long_heap_max_[2 * i + 1]);
   }
   long_.resize(long_.size() / 2);
+  long_heap_max_.resize(long_.size());
   long_block_ *= 2;
+}
+
+void DetectionEngine::TrackFragmentation(const Sample& s) {
+  FragmentationTrack& t = fragmentation_;
+  if (long_.empty() && pending_n_ == 0) t.since = s.monotonic;  // baseline
+  double pct = 0;
+  if (!Fragmented(s, config_, &pct)) {
+    t.holding = false;
+    t.samples = 0;
+    t.lowest_pct = 100;
+    t.since = s.monotonic;
+    return;
+  }
+  t.holding = true;
+  ++t.samples;
+  t.lowest_pct = std::min(t.lowest_pct, pct);
+}
+
+double DetectionEngine::HeapPeakWithin(std::chrono::nanoseconds span) const {
+  std::span<const Sample> view = history_.view();
+  const auto now = view.back().monotonic;
+  const auto from = now - std::chrono::duration_cast<SteadyDuration>(span);
+  std::size_t since = static_cast<std::size_t>(
+      std::min<uint64_t>(sample_count_ - baseline_seq_ + 1, view.size()));
+  std::span<const Sample> judged = view.last(since);
+  double peak = 0;
+  for (const Sample& x : judged) {
+    if (x.monotonic > from && x.heap_inuse_bytes) {
+      peak = std::max(peak, static_cast<double>(*x.heap_inuse_bytes));
+    }
+  }
+  // The history does not reach back that far: the long history's blocks
+  // whose last sample is within it (a block may reach a little earlier).
+  if (!judged.empty() && judged.front().monotonic > from) {
+    for (std::size_t i = long_.size(); i > 0 && long_[i - 1].monotonic > from;
+         --i) {
+      peak = std::max(peak, static_cast<double>(long_heap_max_[i - 1]));
+    }
+    if (pending_n_ > 0) {
+      peak = std::max(peak, static_cast<double>(pending_heap_max_));
+    }
+  }
+  return peak;
 }
 
 void DetectionEngine::SetDetector(AlertType type, Detector detector) {
@@ -191,10 +245,17 @@ std::vector<MemoryAlert> DetectionEngine::Judge(double time_s,
   DetectionInput long_in{long_, &*baseline_, &config_, {}};
   for (int i = 0; i < kAlertTypeCount; ++i) {
     std::optional<Finding> f;
-    if (builtin_[i]) {
+    if (builtin_[i] && i == static_cast<int>(AlertType::kHeapFragmentation)) {
+      // The hold and the look-back in time, past the history's reach.
+      if (fragmentation_.holding) {
+        fragmentation_.peak = HeapPeakWithin(2 * config_.hold);
+        f = HeapFragmentationTracked(in, fragmentation_);
+      }
+    } else if (builtin_[i]) {
       f = RunBuiltinDetector(static_cast<AlertType>(i), in, &trend_cache_);
       if (judge_long && IsTrendRule(i)) {
         if (long_changed_) {
+          long_in.block = long_block_;
           long_found_[i] = RunBuiltinDetector(static_cast<AlertType>(i),
                                               long_in, &long_cache_);
           // Its window in samples, not points.

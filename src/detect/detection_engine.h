@@ -30,9 +30,11 @@
 // a cache that fills and flushes (docs/detection.md, "Timescales").
 //
 // Thread-safety: none; one engine per thread (MemoryMonitor serialises its
-// calls with two locks, see Append/Judge). Allocation: the two histories at
-// construction; then only when an alert record is raised (its message),
-// firing or resolved; nothing per sample.
+// calls with two locks, see Append/Judge). Allocation: the two histories
+// (and the long history's per-block heap maxima) at construction; then
+// only when an alert record is raised (its message), firing or resolved;
+// nothing per sample. heap_fragmentation's hold is tracked here, in time
+// (FragmentationTrack), so that it does not shrink with the history.
 //
 // Typical use:
 //   internal::DetectionEngine engine(config);
@@ -143,6 +145,16 @@ class DetectionEngine {
   Sample pending_;
   std::size_t pending_n_ = 0;
   bool long_changed_ = false;
+  // The highest heap in use of each long-history point's block (parallel
+  // to long_, same capacity) and of the block being filled: the look-back
+  // past a peak of heap_fragmentation beyond the history.
+  std::vector<uint64_t> long_heap_max_;
+  uint64_t pending_heap_max_ = 0;
+  // heap_fragmentation's run of fragmented samples since the baseline
+  // (growth_internal.h), so that its hold is time at every interval.
+  void TrackFragmentation(const Sample& s);
+  double HeapPeakWithin(std::chrono::nanoseconds span) const;
+  FragmentationTrack fragmentation_;
   // What each trend rule found on the long history when it was last
   // judged (held until the next completed point), with its own cache.
   std::array<std::optional<Finding>, kAlertTypeCount> long_found_;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -39,11 +40,11 @@ TEST(DetectionEngine, OneAlertPerEpisodeAtTheSampleThatRaisesIt) {
   }
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].type, AlertType::kThreadLeak);
-  // Projected to reach the limit once the rise since i = 70 is certain
-  // (trend_window 10 points and 99.9 %), sustained for 3 samples.
-  EXPECT_GE(all[0].time_s, 75 * 30.0);
-  EXPECT_LE(all[0].time_s, 85 * 30.0);
-  EXPECT_NE(all[0].message.find("threads are rising steadily from 10"),
+  // Once the rise since i = 70 has lasted longer than a burst (31
+  // samples), certain, past the limit, sustained for 3 samples.
+  EXPECT_GE(all[0].time_s, 101 * 30.0);
+  EXPECT_LE(all[0].time_s, 112 * 30.0);
+  EXPECT_NE(all[0].message.find("threads are rising steadily: up from 10 to "),
             std::string::npos)
       << all[0].message;
   ASSERT_TRUE(r.baseline().has_value());
@@ -185,25 +186,26 @@ std::vector<MemoryAlert> OfState(const std::vector<MemoryAlert>& all,
   return out;
 }
 
-// 10 threads; from i = 5 two more a sample up to 70 at i = 35; then 10
-// again. A sample every 30 s.
+// 10 threads; from i = 5 one more a sample up to 55 at i = 50 (longer than
+// a burst: 30 samples); then 10 again. A sample every 30 s.
 void ThreadsLeakThenEnd(int i, Sample* s) {
-  s->threads = i >= 5 && i <= 35 ? 10 + 2 * (i - 5) : 10;
+  s->threads = i >= 5 && i <= 50 ? 10 + (i - 5) : 10;
 }
 
 TEST(DetectionEngine, ACountThatReturnsResolvesItsEpisode) {
   DetectionEngine r(ResolveConfig());  // hysteresis 3, resolve_after 5 min
-  std::vector<MemoryAlert> all = Replay(r, 0, 70, 30, ThreadsLeakThenEnd);
+  std::vector<MemoryAlert> all = Replay(r, 0, 90, 30, ThreadsLeakThenEnd);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].type, AlertType::kThreadLeak);
   EXPECT_EQ(all[0].state, AlertState::kFiring);
   const MemoryAlert& res = all[1];
   EXPECT_EQ(res.type, AlertType::kThreadLeak);
   EXPECT_EQ(res.state, AlertState::kResolved);
-  // Last held at i = 35 (back to 10 at i = 36); resolved resolve_after (10
+  // Last held at i = 50 (back to 10 at i = 51); resolved resolve_after (10
   // samples) later, and not much more.
-  EXPECT_GE(res.time_s, 45 * 30.0);
-  EXPECT_LE(res.time_s, 52 * 30.0);
+  EXPECT_GE(all[0].time_s, 36 * 30.0);  // risen for longer than a burst
+  EXPECT_GE(res.time_s, 60 * 30.0);
+  EXPECT_LE(res.time_s, 67 * 30.0);
   EXPECT_DOUBLE_EQ(res.episode_start_s, all[0].time_s);
   EXPECT_EQ(res.episode_start, all[0].time);
   EXPECT_DOUBLE_EQ(res.value, 10);
@@ -243,7 +245,8 @@ TEST(DetectionEngine, ALeakThatStopsFiresThenResolvesAsBounded) {
   EXPECT_NE(resolved[0].message.find(", above the limit of "),
             std::string::npos)
       << resolved[0].message;
-  EXPECT_NE(resolved[0].message.find(": bounded"), std::string::npos)
+  EXPECT_NE(resolved[0].message.find(": it rose, then levelled off (bounded"),
+            std::string::npos)
       << resolved[0].message;
   EXPECT_DOUBLE_EQ(resolved[0].threshold, 20);  // percent, as when firing
 }
@@ -278,15 +281,70 @@ TEST(DetectionEngine, AllocatorPressureAndFragmentationSayWhatFell) {
       << allocator;
 }
 
+// heap_fragmentation's hold (150 s) and its look-back past a peak (300 s)
+// are time at every interval, also where 100 samples of history are less
+// (10 s at 100 ms): the engine tracks when the condition started holding
+// and the long history's per-block maxima.
+struct FragmentationCase {
+  const char* what;
+  double from_s, to_s;  // free-but-held 300 MiB (60 %) over this span
+  double peak_until_s;  // heap in use 400 MiB until then (a peak)
+  bool fires;
+};
+
+std::vector<MemoryAlert> ReplayFragmentation(const FragmentationCase& c,
+                                             double every_s) {
+  constexpr uint64_t kMiB = 1 << 20;
+  DetectionEngine r(Config());  // 100 samples, hold 150 s, start-up 60
+  std::vector<MemoryAlert> firing;
+  const int n = static_cast<int>(std::lround(1500 / every_s));
+  for (int i = 0; i < n; ++i) {
+    double t = i * every_s;
+    Sample s = At(t);
+    bool bad = t >= c.from_s && t < c.to_s;
+    s.heap_inuse_bytes = (t < c.peak_until_s ? 400 : 200) * kMiB;
+    s.heap_free_bytes = (bad ? 300 : 10) * kMiB;
+    for (MemoryAlert& a : r.Push(t, s)) {
+      if (a.type == AlertType::kHeapFragmentation &&
+          a.state == AlertState::kFiring) {
+        firing.push_back(a);
+      }
+    }
+  }
+  return firing;
+}
+
+TEST(DetectionEngine, TheFragmentationHoldIsTimeAtEveryInterval) {
+  const FragmentationCase cases[] = {
+      {"a 30 s episode", 900, 930, 0, false},
+      {"a 200 s episode", 900, 1100, 0, true},
+      {"200 s of free memory right after a peak", 900, 1100, 900, false},
+  };
+  for (const FragmentationCase& c : cases) {
+    for (double every_s : {0.1, 1.0, 10.0}) {
+      std::vector<MemoryAlert> firing = ReplayFragmentation(c, every_s);
+      if (!c.fires) {
+        EXPECT_TRUE(firing.empty())
+            << c.what << " every " << every_s << " s: " << firing[0].message;
+        continue;
+      }
+      ASSERT_EQ(firing.size(), 1u) << c.what << " every " << every_s << " s";
+      // Held for 150 s, then sustained for 3 samples.
+      EXPECT_GE(firing[0].time_s, 900 + 150 - 1e-9) << every_s;
+      EXPECT_LE(firing[0].time_s, 900 + 150 + 4 * every_s + 1e-9) << every_s;
+    }
+  }
+}
+
 TEST(DetectionEngine, AResetResolvesAnEpisodeThatFired) {
   DetectionEngine r(ResolveConfig());
-  std::vector<MemoryAlert> all = Replay(r, 0, 30, 30, ThreadsLeakThenEnd);
+  std::vector<MemoryAlert> all = Replay(r, 0, 45, 30, ThreadsLeakThenEnd);
   ASSERT_EQ(all.size(), 1u);
   r.ResetBaseline();
-  std::vector<MemoryAlert> at_reset = Replay(r, 30, 31, 30, ThreadsLeakThenEnd);
+  std::vector<MemoryAlert> at_reset = Replay(r, 45, 46, 30, ThreadsLeakThenEnd);
   ASSERT_EQ(at_reset.size(), 1u);
   EXPECT_EQ(at_reset[0].state, AlertState::kResolved);
-  EXPECT_DOUBLE_EQ(at_reset[0].time_s, 30 * 30.0);
+  EXPECT_DOUBLE_EQ(at_reset[0].time_s, 45 * 30.0);
   EXPECT_EQ(at_reset[0].message.rfind("the baseline was reset: threads ", 0),
             0u)
       << at_reset[0].message;

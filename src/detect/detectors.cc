@@ -36,6 +36,21 @@ constexpr double kEarlyProgress = 0.1;
 // this share of the drop, is the same cycle again (a cache refilling, a
 // burst of threads recurring), not growth.
 constexpr double kRefillMargin = 0.25;
+// thread_leak, fd_leak: a burst of threads or descriptors lasts up to this
+// many samples, or this long, whichever is more (the 30 samples;
+// 6 s so that a burst of 5 s is the same burst at 100 ms as at 1 s). A
+// count that ramps up over a burst's length looks like a steep staircase
+// until it returns, so a rise counts only once it has lasted longer.
+constexpr std::size_t kBurstSamples = 30;
+constexpr double kBurstSeconds = 6.0;
+// ...but never more than this many samples: 6 s at 100 ms, the fastest
+// interval the rules are made for. Faster sampling (a test taking samples
+// back to back) would otherwise wait 6 s for any count to count.
+constexpr std::size_t kBurstMaxSamples = 60;
+// ...and the level it rose from is this low quantile of the count over the
+// samples since the baseline before the burst window, not its minimum: one
+// sample that dipped does not make a burst look like a lasting rise.
+constexpr double kRoseFromQuantile = 0.05;
 
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -192,6 +207,58 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
   return f;
 }
 
+// Whether the rise in the count `field` has lasted longer than a burst:
+// the burst window is the last kBurstSamples + 1 samples or the last
+// kBurstSeconds (at most kBurstMaxSamples + 1), whichever is more (in
+// samples, each history
+// point standing for in.block of them); the count's lowest value in it must
+// be above the level it rose from -- the kRoseFromQuantile quantile of the
+// count over the samples since the baseline before the burst window (all of
+// them, not the trend's window, which can shrink from one sample to the
+// next and make the answer flicker). A burst of up to that length, however
+// it ramps, has its level before it inside the window (or has returned to
+// it); a staircase has left it.
+bool RiseOutlastsBurst(const DetectionInput& in, U64Field field) {
+  std::span<const Sample> recent = Recent(in);
+  const std::size_t block = std::max<std::size_t>(1, in.block);
+  const std::size_t burst_points = (kBurstSamples + 1 + block - 1) / block;
+  const std::size_t max_points = (kBurstMaxSamples + 1 + block - 1) / block;
+  const auto now = recent.back().monotonic;
+  const auto span =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(kBurstSeconds));
+  // Walk back over the samples that know the count: the burst window first,
+  // then the rest.
+  std::array<double, kMaxGrowthSamples> before;
+  std::size_t n_before = 0;
+  std::size_t known = 0;
+  double lowest_in_burst = 0;
+  bool in_burst = true;
+  for (std::size_t k = recent.size(); k > 0; --k) {
+    const Sample& x = recent[k - 1];
+    const std::optional<uint64_t>& v = x.*field;
+    if (!v) continue;
+    ++known;
+    if (in_burst && known > burst_points &&
+        (now - x.monotonic >= span || known > max_points)) {
+      in_burst = false;
+    }
+    double value = static_cast<double>(*v);
+    if (in_burst) {
+      lowest_in_burst = known == 1 ? value : std::min(lowest_in_burst, value);
+    } else {
+      before[n_before++] = value;
+    }
+  }
+  if (n_before == 0) return false;  // the rise is no older than a burst
+  auto q = before.begin() +
+           static_cast<std::ptrdiff_t>(kRoseFromQuantile *
+                                       static_cast<double>(n_before - 1));
+  std::nth_element(before.begin(), q,
+                   before.begin() + static_cast<std::ptrdiff_t>(n_before));
+  return lowest_in_burst > *q;
+}
+
 // thread_leak, fd_leak: the count rises steadily (ClassifyGrowth, as
 // memory_growth) -- repeated increases, which one step held for a while, a
 // burst, or a pool starting is not -- and its fitted level is at or above
@@ -233,6 +300,7 @@ std::optional<Finding> CountLeak(const DetectionInput& in,
   if (!unbounded) return std::nullopt;
   const GrowthTrend& trend = *unbounded;
   if (IsRefill(in, field, s.values(), trend.level)) return std::nullopt;
+  if (!RiseOutlastsBurst(in, field)) return std::nullopt;
   f.projected = trend.level < f.limit;
   if (f.projected &&
       !ProjectedToPass(trend, b, f.limit, cfg, &f.time_to_limit_s)) {
@@ -432,6 +500,47 @@ double MedianAllocatorSharePct(std::span<const Sample> samples,
 
 }  // namespace internal
 
+namespace internal {
+
+bool Fragmented(const Sample& x, const MonitorConfig& cfg, double* pct) {
+  if (!x.heap_inuse_bytes || !x.heap_free_bytes) return false;
+  double used = static_cast<double>(*x.heap_inuse_bytes);
+  double free_bytes = static_cast<double>(*x.heap_free_bytes);
+  if (used + free_bytes <= 0) return false;
+  *pct = free_bytes / (used + free_bytes) * 100.0;
+  return *pct >= cfg.fragmentation_pct &&
+         *x.heap_free_bytes >= cfg.fragmentation_floor_bytes;
+}
+
+std::optional<Finding> HeapFragmentationTracked(
+    const DetectionInput& in, const FragmentationTrack& track) {
+  if (in.history.empty() || !track.holding) return std::nullopt;
+  const MonitorConfig& cfg = *in.config;
+  const Sample& now = in.history.back();
+  auto from =
+      now.monotonic -
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(cfg.hold);
+  if (track.since > from) return std::nullopt;
+  double used_now = static_cast<double>(*now.heap_inuse_bytes);
+  if (used_now < kOffPeakShare * std::max(track.peak, used_now)) {
+    return std::nullopt;
+  }
+  double free_now = static_cast<double>(*now.heap_free_bytes);
+  Finding f;
+  f.type = AlertType::kHeapFragmentation;
+  f.value = free_now / (used_now + free_now) * 100.0;
+  f.threshold = cfg.fragmentation_pct;
+  f.level = track.lowest_pct;
+  f.current = free_now;
+  f.baseline = used_now;
+  f.window_samples = track.samples;
+  f.window_s = Seconds(now.monotonic - track.since);
+  f.metric = "heap_free_bytes";
+  return f;
+}
+
+}  // namespace internal
+
 std::optional<Finding> DetectHeapFragmentation(const DetectionInput& in) {
   if (in.history.empty()) return std::nullopt;
   const MonitorConfig& cfg = *in.config;
@@ -573,8 +682,8 @@ std::string Describe(const Finding& f) {
           "{} are rising steadily: up from {:.0f} to {:.0f} (+{:.0f} %), at "
           "or above the limit of {:.0f}, at {:.2f}/min (at least {:.2f}/min) "
           "over the last {}, trend confidence {:.2f} %",
-          what, f.baseline, f.level,
-          f.baseline > 0 ? (f.level - f.baseline) / f.baseline * 100 : 0.0,
+          what, f.baseline, f.current,
+          f.baseline > 0 ? (f.current - f.baseline) / f.baseline * 100 : 0.0,
           f.limit, f.slope_per_s * 60, f.slope_lower_per_s * 60,
           Duration(f.window_s), f.confidence * 100);
     }

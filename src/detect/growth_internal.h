@@ -157,6 +157,39 @@ struct HeldSamples {
 HeldSamples SamplesWithin(const DetectionInput& in,
                           std::chrono::nanoseconds span);
 
+// heap_fragmentation's condition on one sample: free-but-held bytes are at
+// least fragmentation_pct of in use + free and at least
+// fragmentation_floor_bytes; `*pct` gets the free share (when known).
+bool Fragmented(const Sample& s, const MonitorConfig& cfg, double* pct);
+
+// What the DetectionEngine keeps of heap_fragmentation across more samples
+// than its history holds, so that the hold and the look-back past a peak
+// are time at every sample interval (at 100 ms, 100 samples are 10 s; the
+// hold is 150 s). Updated on every sample since the baseline, without
+// allocating.
+struct FragmentationTrack {
+  // The latest sample is fragmented (Fragmented()), and so were `samples`
+  // samples in a row up to it, the lowest share `lowest_pct`.
+  bool holding = false;
+  std::size_t samples = 0;
+  double lowest_pct = 100;
+  // The sample before that run (the last one since the baseline that was
+  // not fragmented), or the baseline when every sample since it was: the
+  // condition has held on every sample after it.
+  std::chrono::steady_clock::time_point since{};
+  // The highest heap in use over the last 2 x hold since the baseline (from
+  // the history, and the long history's per-block maxima beyond it).
+  double peak = 0;
+};
+
+// heap_fragmentation judged with the engine's `track`: the current sample
+// is fragmented and the run reaches back at least `hold` (its `since` at or
+// before now - hold), and heap in use now is at least kOffPeakShare of
+// `track.peak`. The same rule as DetectHeapFragmentation, whose hold is the
+// whole history when the history is shorter.
+std::optional<Finding> HeapFragmentationTracked(
+    const DetectionInput& in, const FragmentationTrack& track);
+
 // The median allocator CPU share, in percent, over the most recent 256 of
 // `samples` at most, of those that know it; `*count` says how many did (the
 // median is 0 when none did).

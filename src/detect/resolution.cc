@@ -67,6 +67,26 @@ std::string Horizon(const MonitorConfig& c) {
       std::chrono::duration<double>(c.growth_projection_horizon).count());
 }
 
+// Why a trend rule's condition ended, in words, from how ClassifyGrowth
+// sees the series now (the end of a "stopped rising at X" message).
+std::string WhyEnded(GrowthKind kind) {
+  switch (kind) {
+    case GrowthKind::kBounded:
+      return "it rose, then levelled off (bounded: no longer rising "
+             "steadily)";
+    case GrowthKind::kFlat:
+      return "no lasting rise over the samples judged (flat)";
+    case GrowthKind::kUnknown:
+      return "too few points to judge a trend (samples since the baseline, "
+             "or the troughs of a sawtooth with long teeth)";
+    case GrowthKind::kUnbounded:
+      return "its floor still rises, but the rule no longer holds (memory "
+             "that came back and is refilling, or a rise no longer than a "
+             "burst)";
+  }
+  return "the condition no longer holds";
+}
+
 Resolution MemoryGrowth(const Finding& opened, const DetectionInput& in) {
   std::string_view metric = opened.metric;
   U64Field field =
@@ -101,7 +121,7 @@ Resolution MemoryGrowth(const Finding& opened, const DetectionInput& in) {
         "limit of {}: {}",
         metric, HumanBytes(s.last), r.value, HumanBytes(b),
         s.last < limit ? "below" : "above", HumanBytes(limit),
-        ToString(trend.kind));
+        WhyEnded(trend.kind));
   }
   return r;
 }
@@ -119,28 +139,30 @@ Resolution CountLeak(const Finding& opened, const DetectionInput& in,
   double limit = opened.limit;
   r.value = s.last;
   GrowthTrend trend = Trend(in, s);
-  if (s.last < limit && trend.kind == GrowthKind::kUnbounded) {
-    r.message = fmt::format(
-        "{} are still rising, at least {:.2f}/min, but at {:.0f} are no "
-        "longer projected to reach the limit of {:.0f} within {}",
-        what, trend.slope_lower_per_s * 60, s.last, limit, Horizon(*in.config));
-  } else if (s.last < limit && s.peak >= limit) {
+  if (s.last < limit && s.peak >= limit) {
+    // First: a count that came back below the limit has returned, whatever
+    // the fitted trend over a window that still holds its rise says.
     r.message = fmt::format(
         "{} returned to {:.0f}, below the limit of {:.0f} (baseline {:.0f}, "
         "peak {:.0f})",
         what, s.last, limit, opened.baseline, s.peak);
+  } else if (s.last < limit && trend.kind == GrowthKind::kUnbounded) {
+    r.message = fmt::format(
+        "{} are still rising, at least {:.2f}/min, but at {:.0f} are no "
+        "longer projected to reach the limit of {:.0f} within {}",
+        what, trend.slope_lower_per_s * 60, s.last, limit, Horizon(*in.config));
   } else if (s.last < limit) {
     r.message = fmt::format(
         "{} stopped rising at {:.0f}, below the limit of {:.0f} (baseline "
         "{:.0f}): {}",
-        what, s.last, limit, opened.baseline, ToString(trend.kind));
+        what, s.last, limit, opened.baseline, WhyEnded(trend.kind));
   } else {
     // thread_leak and fd_leak judge a trend: a count that stays high but no
     // longer rises is a level, not a leak in progress.
     r.message = fmt::format(
         "{} stopped rising at {:.0f}, at or above the limit of {:.0f} "
         "(baseline {:.0f}): {}",
-        what, s.last, limit, opened.baseline, ToString(trend.kind));
+        what, s.last, limit, opened.baseline, WhyEnded(trend.kind));
   }
   return r;
 }
@@ -242,7 +264,7 @@ Resolution OomRisk(const Finding& opened, const DetectionInput& in) {
     r.message = fmt::format(
         "usage stopped rising at {} of the {} limit ({} left): {}",
         HumanBytes(usage), HumanBytes(limit),
-        HumanBytes(std::max(0.0, limit - usage)), ToString(trend.kind));
+        HumanBytes(std::max(0.0, limit - usage)), WhyEnded(trend.kind));
   }
   return r;
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct Shape {
 double Noise(std::mt19937_64& rng, double sd) {
   return std::normal_distribution<double>(0, sd)(rng);
 }
+
+// Test names and failures show the shape's name, not its bytes.
+void PrintTo(const Shape& shape, std::ostream* os) { *os << shape.name; }
 
 class Verdicts : public testing::TestWithParam<Shape> {};
 
