@@ -375,9 +375,50 @@ long ReadSmall(const char* path, char* buf, std::size_t size) {
   return n;
 }
 
-std::optional<uint64_t> ReadSmallNumber(const std::string& path) {
+}  // namespace
+
+LimitReader::KeptFile::KeptFile(std::string path) : path_(std::move(path)) {
+  fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+LimitReader::KeptFile::KeptFile(KeptFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+
+LimitReader::KeptFile& LimitReader::KeptFile::operator=(
+    KeptFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+LimitReader::KeptFile::~KeptFile() {
+  if (fd_ >= 0) close(fd_);
+}
+
+long LimitReader::KeptFile::Read(char* buf, std::size_t size) const {
+  if (path_.empty()) return -1;
+  if (fd_ >= 0) {
+    ssize_t n = pread(fd_, buf, size - 1, 0);
+    if (n >= 0) {
+      buf[n] = '\0';
+      return n;
+    }
+    close(fd_);  // a file that went away and came back: reopen below
+    fd_ = -1;
+  }
+  long n = ReadSmall(path_.c_str(), buf, size);
+  if (n >= 0) fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  return n;
+}
+
+namespace {
+
+std::optional<uint64_t> ReadSmallNumber(const LimitReader::KeptFile& file) {
   char buf[64];
-  long n = ReadSmall(path.c_str(), buf, sizeof(buf));
+  long n = file.Read(buf, sizeof(buf));
   if (n <= 0) return std::nullopt;
   return ParseLimitValue(std::string_view(buf, static_cast<std::size_t>(n)));
 }
@@ -391,17 +432,18 @@ Status LimitReader::Open(pid_t pid, const std::string& root) {
     return s;
   }
   entries_.clear();
-  events_path_ =
-      found.oom_events_path.empty() ? "" : root + found.oom_events_path;
+  events_file_ = found.oom_events_path.empty()
+                     ? KeptFile()
+                     : KeptFile(root + found.oom_events_path);
   for (const MemoryLimit& l : found.limits) {
     if (l.kind == LimitKind::kCgroupV2High) continue;  // never binding
-    Entry e{l.kind, "", "", nullptr, l.limit_bytes};
+    Entry e{l.kind, KeptFile(), KeptFile(), nullptr, l.limit_bytes};
     switch (l.kind) {
       case LimitKind::kCgroupV2Max:
       case LimitKind::kCgroupV1:
       case LimitKind::kCgroupV2High:
-        e.limit_path = root + l.source;
-        e.usage_path = root + l.usage_source;
+        e.limit_file = KeptFile(root + l.source);
+        e.usage_file = KeptFile(root + l.usage_source);
         break;
       case LimitKind::kRlimitAs:
         e.status_key = "VmSize";
@@ -417,16 +459,16 @@ Status LimitReader::Open(pid_t pid, const std::string& root) {
   }
   const std::string proc =
       root + "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid));
-  status_path_ = proc + "/status";
-  meminfo_path_ = root + "/proc/meminfo";
+  status_file_ = KeptFile(proc + "/status");
+  meminfo_file_ = KeptFile(root + "/proc/meminfo");
   found_ = std::move(found);
   return Status::Ok();
 }
 
 std::optional<uint64_t> LimitReader::OomKills() const {
-  if (events_path_.empty()) return std::nullopt;
+  if (events_file_.empty()) return std::nullopt;
   char buf[1024];
-  long n = ReadSmall(events_path_.c_str(), buf, sizeof(buf));
+  long n = events_file_.Read(buf, sizeof(buf));
   if (n <= 0) return std::nullopt;
   // As ParseOomKills, without allocating: the line "oom_kill N".
   std::string_view text(buf, static_cast<std::size_t>(n));
@@ -452,21 +494,19 @@ bool LimitReader::Read(uint64_t rss_bytes, uint64_t* limit, uint64_t* usage,
   uint64_t best_headroom = 0;
   for (const Entry& e : entries_) {
     std::optional<uint64_t> l, u;
-    if (!e.limit_path.empty()) {
-      l = ReadSmallNumber(e.limit_path);
-      u = ReadSmallNumber(e.usage_path);
+    if (!e.limit_file.empty()) {
+      l = ReadSmallNumber(e.limit_file);
+      u = ReadSmallNumber(e.usage_file);
     } else if (e.status_key != nullptr) {
       if (!status_read) {
-        status_read =
-            ReadSmall(status_path_.c_str(), status, sizeof(status)) > 0;
+        status_read = status_file_.Read(status, sizeof(status)) > 0;
         if (!status_read) status[0] = '\0';
       }
       l = e.limit_bytes;
       u = ParseKeyedValue(status, e.status_key);
     } else {  // the machine
       if (!meminfo_read) {
-        meminfo_read =
-            ReadSmall(meminfo_path_.c_str(), meminfo, sizeof(meminfo)) > 0;
+        meminfo_read = meminfo_file_.Read(meminfo, sizeof(meminfo)) > 0;
         if (!meminfo_read) meminfo[0] = '\0';
       }
       if (std::optional<uint64_t> available =

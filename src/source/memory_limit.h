@@ -133,8 +133,10 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
 // The binding limit of one process, sample after sample, without
 // allocating: Open() finds the limits (allocates; 23 us of CPU on a cgroup
 // v1 fixture); Read() rereads their values and usage from the files found
-// then (3 us of CPU, 1/21 of finding them anew; OomKills() 1 us:
-// docs/benchmarks.md, "Memory limit reader").
+// then, through descriptors kept open since Open (pread at offset 0; 1.9
+// us of CPU, 1/32 of finding them anew, most of it the kernel formatting
+// /proc/meminfo; OomKills() 0.2 us: docs/benchmarks.md, "Memory limit
+// reader").
 // A cgroup the process moves to later is seen at the next Open(); a limit
 // raised or lowered in place is seen at once. Reading by file, not by the
 // process's current cgroup, also keeps an exiting process (which the
@@ -144,6 +146,24 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
 // Open() must not race with it.
 class LimitReader {
  public:
+  // A file kept open from Open and reread with pread at offset 0 (a third
+  // of the cost of opening it each sample, as ProcReader does); reopened by
+  // path when the descriptor fails. Move-only.
+  class KeptFile {
+   public:
+    KeptFile() = default;
+    explicit KeptFile(std::string path);
+    KeptFile(KeptFile&& other) noexcept;
+    KeptFile& operator=(KeptFile&& other) noexcept;
+    ~KeptFile();
+    bool empty() const { return path_.empty(); }
+    // Into `buf`, NUL-terminated, without allocating: the length, or -1.
+    long Read(char* buf, std::size_t size) const;
+
+   private:
+    std::string path_;
+    mutable int fd_ = -1;
+  };
   Status Open(pid_t pid, const std::string& root = "");
   // The binding limit and the usage it counts; false when none could be
   // read. `rss_bytes` is the process's RSS now (the machine limit's usage).
@@ -160,16 +180,16 @@ class LimitReader {
  private:
   struct Entry {
     LimitKind kind;
-    std::string limit_path;  // empty: rlimit (limit_bytes fixed at Open)
-    std::string usage_path;  // a cgroup file; empty: status or meminfo
+    KeptFile limit_file;     // empty: rlimit (limit_bytes fixed at Open)
+    KeptFile usage_file;     // a cgroup file; empty: status or meminfo
     const char* status_key;  // "VmSize" / "VmData" for rlimits
     uint64_t limit_bytes;
   };
   std::vector<Entry> entries_;
   MemoryLimits found_;
-  std::string events_path_;  // root-prefixed oom_events_path; empty: none
-  std::string status_path_;
-  std::string meminfo_path_;
+  KeptFile events_file_;  // root-prefixed oom_events_path; empty: none
+  KeptFile status_file_;
+  KeptFile meminfo_file_;
 };
 
 }  // namespace memmon::internal
