@@ -402,6 +402,46 @@ TEST(HttpServer, GcOneReleasesFreeMemoryFirst) {
   EXPECT_EQ(r->status, 503);
 }
 
+// However often clients ask, a profile is built at most once per
+// profile_reuse: a second request within it gets the same bytes with an Age
+// header (the thread profile here: this process has no sampler for the
+// others); with profile_reuse 0 every request builds.
+TEST(HttpServer, AProfileIsBuiltAtMostOncePerReuseInterval) {
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
+  HttpServerOptions options;
+  options.profile_reuse = std::chrono::hours(1);
+  HttpServer server(*monitor, options);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("http://" + server.address());
+  auto first = client.Get("/debug/pprof/threads");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200);
+  EXPECT_FALSE(first->has_header("Age"));
+  auto second = client.Get("/debug/pprof/goroutine");  // the same profile
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->status, 200);
+  EXPECT_TRUE(second->has_header("Age"));
+  EXPECT_EQ(second->body, first->body);
+  auto sites = client.Get("/debug/memmon/top_sites?n=3");
+  ASSERT_TRUE(sites);
+  EXPECT_FALSE(sites->has_header("Age"));
+  sites = client.Get("/debug/memmon/top_sites?n=3");
+  ASSERT_TRUE(sites);
+  EXPECT_TRUE(sites->has_header("Age"));
+  server.Stop();
+
+  options.profile_reuse = std::chrono::milliseconds(0);
+  HttpServer fresh(*monitor, options);
+  ASSERT_TRUE(fresh.Start().ok());
+  httplib::Client fresh_client("http://" + fresh.address());
+  for (int i = 0; i < 2; ++i) {
+    auto r = fresh_client.Get("/debug/pprof/threads");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    EXPECT_FALSE(r->has_header("Age")) << i;
+  }
+}
+
 TEST(HttpServer, ABearerTokenIsRequiredWhenSet) {
   std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
   HttpServerOptions options;

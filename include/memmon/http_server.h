@@ -43,6 +43,7 @@
 #ifndef MEMMON_HTTP_SERVER_H_
 #define MEMMON_HTTP_SERVER_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -63,6 +64,14 @@ struct HttpServerOptions {
   // with BearerTokenFromEnvironment(), never from a command line that `ps`
   // shows.
   std::string bearer_token;
+  // A profile (heap, allocs, peak, mutex, block, mmap, threads/goroutine)
+  // or top-sites list built less than this long ago is served again, with
+  // an Age header, instead of being built anew: building one symbolizes
+  // and encodes (0.5-15 ms of CPU), so however often clients ask, the
+  // program pays at most one build of each per interval. ?seconds=N and
+  // ?gc=1 always build. Zero: every request builds. (MEMMON_HTTP:
+  // MEMMON_HTTP_PROFILE_REUSE, in seconds.)
+  std::chrono::milliseconds profile_reuse = std::chrono::seconds(5);
 };
 
 // The bearer token from the environment: the first line of the file named

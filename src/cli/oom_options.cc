@@ -57,4 +57,18 @@ int ParseOomOptions(const char* verb, const std::string& horizon,
   return kExitOk;
 }
 
+void PrintMemoryLimits(const char* prefix,
+                       const internal::MemoryLimits& found) {
+  if (const internal::MemoryLimit* b = found.Binding()) {
+    std::fprintf(stderr, "%smemory limit: %s\n", prefix,
+                 internal::DescribeLimit(*b).c_str());
+  }
+  for (const internal::MemoryLimit& l : found.limits) {
+    if (l.kind == MemoryLimitKind::kCgroupV2High) {
+      std::fprintf(stderr, "%salso %s\n", prefix,
+                   internal::DescribeLimit(l).c_str());
+    }
+  }
+}
+
 }  // namespace memmon::cli

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "memmon/config.h"
+#include "source/memory_limit.h"
 
 namespace memmon::cli {
 
@@ -24,6 +25,11 @@ void AddOomOptions(CLI::App* app, std::string* horizon, std::string* fraction);
 // "memmon: VERB: --oom-...: REASON" on stderr and kExitUsage; else kExitOk.
 int ParseOomOptions(const char* verb, const std::string& horizon,
                     const std::string& fraction, MonitorConfig* config);
+
+// The start line of run and watch: the binding limit and how the kernel
+// counts it, then memory.high where set; each line starts with `prefix`
+// ("memmon: ", "memmon: watch: ").
+void PrintMemoryLimits(const char* prefix, const internal::MemoryLimits& found);
 
 }  // namespace memmon::cli
 

@@ -642,7 +642,7 @@ class Run {
     // from a SIGKILL sent by someone else. Read by file, so still readable
     // once the program is gone.
     oom_kills_before_ = limits_.OomKills();
-    PrintLimits(limits_.found());
+    PrintMemoryLimits("memmon: ", limits_.found());
     proc_->Open()
         .IgnoreError();  // a program that is already gone reads as gone
     live_ = isatty(STDERR_FILENO) != 0;
@@ -1061,20 +1061,6 @@ class Run {
   bool oom_killed_ = false;
   // The time to the limit at the end of the run (PrintTimeToLimit).
   std::optional<TimeToLimit> time_to_limit_;
-
-  // The start line: the binding limit, and memory.high where set.
-  void PrintLimits(const internal::MemoryLimits& found) {
-    if (const internal::MemoryLimit* b = found.Binding()) {
-      std::fprintf(stderr, "memmon: memory limit: %s\n",
-                   internal::DescribeLimit(*b).c_str());
-    }
-    for (const internal::MemoryLimit& l : found.limits) {
-      if (l.kind == MemoryLimitKind::kCgroupV2High) {
-        std::fprintf(stderr, "memmon: also %s\n",
-                     internal::DescribeLimit(l).c_str());
-      }
-    }
-  }
 
   // The run summary's line on the limit: usage at the end and the time to
   // the limit its trend gave then (ProjectTimeToLimit).

@@ -137,16 +137,7 @@ int RunWatch(const WatchOptions& o) {
   // The start line: the limit that binds, and how the kernel counts it.
   internal::MemoryLimits limits;
   if (!o.json && internal::ReadMemoryLimits(o.pid, 0, &limits).ok()) {
-    if (const internal::MemoryLimit* b = limits.Binding()) {
-      std::fprintf(stderr, "memmon: watch: memory limit: %s\n",
-                   internal::DescribeLimit(*b).c_str());
-    }
-    for (const internal::MemoryLimit& l : limits.limits) {
-      if (l.kind == MemoryLimitKind::kCgroupV2High) {
-        std::fprintf(stderr, "memmon: watch: also %s\n",
-                     internal::DescribeLimit(l).c_str());
-      }
-    }
+    PrintMemoryLimits("memmon: watch: ", limits);
   }
   std::unique_ptr<HttpServer> http;
   if (!o.http.empty()) {

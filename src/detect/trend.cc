@@ -92,15 +92,32 @@ double TheilSenSlope(std::span<const double> x, std::span<const double> y) {
   return (lower + upper) / 2;
 }
 
+namespace {
+
+// The pair slopes of (x, y) into *slopes, their count (0: none), and the
+// half-width of the rank interval around the median at `confidence`
+// (Sen's, from the Mann-Kendall variance, inflated by variance_factor).
+std::size_t SenRankInterval(std::span<const double> x,
+                            std::span<const double> y, double confidence,
+                            double variance_factor, PairSlopes* slopes,
+                            double* c) {
+  std::size_t m = CollectPairSlopes(x, y, slopes);
+  if (m == 0) return 0;
+  std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
+  *c = NormalQuantile(confidence) *
+       std::sqrt(MannKendallStatistic(y.last(n)).variance * variance_factor);
+  return m;
+}
+
+}  // namespace
+
 double SenSlopeLowerBound(std::span<const double> x, std::span<const double> y,
                           double confidence, double variance_factor) {
   PairSlopes slopes;
-  std::size_t m = CollectPairSlopes(x, y, &slopes);
+  double c = 0;
+  std::size_t m =
+      SenRankInterval(x, y, confidence, variance_factor, &slopes, &c);
   if (m == 0) return 0;
-  std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
-  double c =
-      NormalQuantile(confidence) *
-      std::sqrt(MannKendallStatistic(y.last(n)).variance * variance_factor);
   double rank = std::floor((static_cast<double>(m) - c) / 2);
   std::size_t k =
       rank <= 0 ? 0 : std::min(static_cast<std::size_t>(rank), m - 1);
@@ -110,12 +127,10 @@ double SenSlopeLowerBound(std::span<const double> x, std::span<const double> y,
 double SenSlopeUpperBound(std::span<const double> x, std::span<const double> y,
                           double confidence, double variance_factor) {
   PairSlopes slopes;
-  std::size_t m = CollectPairSlopes(x, y, &slopes);
+  double c = 0;
+  std::size_t m =
+      SenRankInterval(x, y, confidence, variance_factor, &slopes, &c);
   if (m == 0) return 0;
-  std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
-  double c =
-      NormalQuantile(confidence) *
-      std::sqrt(MannKendallStatistic(y.last(n)).variance * variance_factor);
   return KthSmallest(&slopes, m, SenUpperRank(m, c));
 }
 

@@ -61,6 +61,18 @@ MEMMON_EXPORT int memmon_agent_start(const char* address, char* bound,
   }
   memmon::HttpServerOptions options;
   options.listen = address;
+  if (const char* r = std::getenv("MEMMON_HTTP_PROFILE_REUSE")) {
+    char* end = nullptr;
+    double s = std::strtod(r, &end);
+    if (end == r || *end != '\0' || !(s >= 0) || s > 86400) {
+      return Fail(error, error_len,
+                  std::string("MEMMON_HTTP_PROFILE_REUSE must be a number of "
+                              "seconds from 0 to 86400, got '") +
+                      r + "'");
+    }
+    options.profile_reuse =
+        std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+  }
   if (memmon::Status s =
           memmon::BearerTokenFromEnvironment(&options.bearer_token);
       !s.ok()) {

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -209,6 +210,37 @@ struct HttpServer::Impl {
   // (the thread profile), so concurrent requests for them cost the program
   // at most one (niced) thread's worth of CPU.
   std::mutex build_mu;
+  // The last build of each profile (by kind) and top-sites list, for
+  // options.profile_reuse; guarded by build_mu.
+  struct Built {
+    std::string body;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<std::string, Built> built;
+
+  // Under build_mu: `key`'s last build when `reuse` and younger than
+  // options.profile_reuse (its age in *age_s), else `build(out)` -- kept
+  // for the next request when it succeeds.
+  template <class Build>
+  Status BuildOrReuse(const std::string& key, bool reuse, std::string* out,
+                      int* age_s, Build&& build) {
+    const auto now = std::chrono::steady_clock::now();
+    *age_s = -1;
+    if (reuse && options.profile_reuse.count() > 0) {
+      auto it = built.find(key);
+      if (it != built.end() && now - it->second.at < options.profile_reuse) {
+        *out = it->second.body;
+        *age_s =
+            static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(
+                                 now - it->second.at)
+                                 .count());
+        return Status::Ok();
+      }
+    }
+    Status st = build(out);
+    if (st.ok() && options.profile_reuse.count() > 0) built[key] = {*out, now};
+    return st;
+  }
   std::mutex mu;  // guards what follows
   std::condition_variable stopped_cv;
   bool started = false;
@@ -224,11 +256,15 @@ struct HttpServer::Impl {
 
   // The source's profile of `kind`, gzipped pprof; false with the HTTP
   // status and `error` when it has none.
-  bool SamplerProfile(const std::string& kind, std::string* out, int* status,
-                      std::string* error) {
+  // `reuse`: a build younger than options.profile_reuse will do (*age_s
+  // says how old; -1 when built now).
+  bool SamplerProfile(const std::string& kind, bool reuse, std::string* out,
+                      int* age_s, int* status, std::string* error) {
     std::lock_guard build(build_mu);
-    Status st =
-        source->SamplerProfile(kind, ScratchFile(kind.c_str()).string(), out);
+    Status st = BuildOrReuse(kind, reuse, out, age_s, [&](std::string* body) {
+      return source->SamplerProfile(kind, ScratchFile(kind.c_str()).string(),
+                                    body);
+    });
     if (st.ok()) return true;
     *status = st.code() == StatusCode::kUnavailable ? 503 : 500;
     *error = st.message();
@@ -249,7 +285,8 @@ struct HttpServer::Impl {
                const std::string& name) {
     const bool allocs = name == "allocs";
     const std::string kind = allocs ? "heap" : name;
-    if (req.get_param_value("gc") == "1") source->ReleaseFreeMemory();
+    const bool gc = req.get_param_value("gc") == "1";
+    if (gc) source->ReleaseFreeMemory();
     int seconds = 0;
     if (req.has_param("seconds") && (kind == "peak" || kind == "mmap")) {
       res.status = 400;
@@ -285,8 +322,9 @@ struct HttpServer::Impl {
       }
     } end_wait{seconds > 0 ? &server : nullptr};
     std::string body, error;
-    int status = 0;
-    if (!SamplerProfile(kind, &body, &status, &error)) {
+    int status = 0, age_s = -1;
+    if (!SamplerProfile(kind, /*reuse=*/seconds == 0 && !gc, &body, &age_s,
+                        &status, &error)) {
       res.status = status;
       res.set_content(error + "\n", "text/plain");
       return;
@@ -302,7 +340,8 @@ struct HttpServer::Impl {
           return;
         }
         std::string second;
-        if (!SamplerProfile(kind, &second, &status, &error)) {
+        if (!SamplerProfile(kind, /*reuse=*/false, &second, &age_s, &status,
+                            &error)) {
           res.status = status;
           res.set_content(error + "\n", "text/plain");
           return;
@@ -320,6 +359,7 @@ struct HttpServer::Impl {
         return;
       }
     }
+    if (age_s >= 0) res.set_header("Age", std::to_string(age_s));
     res.set_header("Content-Disposition",
                    "attachment; filename=\"" + name + "\"");
     res.set_content(body, "application/octet-stream");
@@ -328,15 +368,20 @@ struct HttpServer::Impl {
   void Threads(httplib::Response& res) {
     std::string body;
     Status st;
+    int age_s = -1;
     {
       std::lock_guard build(build_mu);
-      st = source->ThreadProfile(scratch.string(), &body);
+      st = BuildOrReuse("threads", /*reuse=*/true, &body, &age_s,
+                        [&](std::string* out) {
+                          return source->ThreadProfile(scratch.string(), out);
+                        });
     }
     if (!st.ok()) {
       res.status = st.code() == StatusCode::kUnavailable ? 503 : 500;
       res.set_content(st.message() + "\n", "text/plain");
       return;
     }
+    if (age_s >= 0) res.set_header("Age", std::to_string(age_s));
     res.set_header("Content-Disposition", "attachment; filename=\"threads\"");
     res.set_content(body, "application/octet-stream");
   }
@@ -407,35 +452,43 @@ struct HttpServer::Impl {
                  }
                  res.set_content(body + "]\n", "application/json");
                });
-    server.Get("/debug/memmon/top_sites",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 std::size_t n = 10;
-                 const std::string& v = req.get_param_value("n");
-                 if (!v.empty()) {
-                   if (v.size() > 3 ||
-                       v.find_first_not_of("0123456789") != std::string::npos ||
-                       std::stoi(v) < 1 || std::stoi(v) > 100) {
-                     res.status = 400;
-                     res.set_content("n must be a whole number from 1 to 100\n",
-                                     "text/plain");
-                     return;
-                   }
-                   n = static_cast<std::size_t>(std::stoi(v));
-                 }
-                 nlohmann::json sites = nlohmann::json::array();
-                 std::vector<AllocationSite> top;
-                 {
-                   std::lock_guard build(build_mu);
-                   top = source->TopSites(n);
-                 }
-                 for (const AllocationSite& site : top) {
-                   sites.push_back({{"function", site.function},
-                                    {"file", site.file},
-                                    {"line", site.line},
-                                    {"inuse_bytes", site.inuse_bytes}});
-                 }
-                 res.set_content(sites.dump() + "\n", "application/json");
-               });
+    server.Get("/debug/memmon/top_sites", [this](const httplib::Request& req,
+                                                 httplib::Response& res) {
+      std::size_t n = 10;
+      const std::string& v = req.get_param_value("n");
+      if (!v.empty()) {
+        if (v.size() > 3 ||
+            v.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoi(v) < 1 || std::stoi(v) > 100) {
+          res.status = 400;
+          res.set_content("n must be a whole number from 1 to 100\n",
+                          "text/plain");
+          return;
+        }
+        n = static_cast<std::size_t>(std::stoi(v));
+      }
+      std::string body;
+      int age_s = -1;
+      {
+        std::lock_guard build(build_mu);
+        BuildOrReuse("top_sites:" + std::to_string(n),
+                     /*reuse=*/true, &body, &age_s,
+                     [&](std::string* out) {
+                       nlohmann::json sites = nlohmann::json::array();
+                       for (const AllocationSite& site : source->TopSites(n)) {
+                         sites.push_back({{"function", site.function},
+                                          {"file", site.file},
+                                          {"line", site.line},
+                                          {"inuse_bytes", site.inuse_bytes}});
+                       }
+                       *out = sites.dump() + "\n";
+                       return Status::Ok();
+                     })
+            .IgnoreError();
+      }
+      if (age_s >= 0) res.set_header("Age", std::to_string(age_s));
+      res.set_content(body, "application/json");
+    });
     server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
       auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(
           source->Config().sample_interval);
