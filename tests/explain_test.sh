@@ -357,9 +357,12 @@ split_from_outside() {
 }
 start "$memmon" run --interval 100ms --out "$work/run_py" -- python3 -c "$pyready" "$work/ready"
 deadline=$((SECONDS + 30))
+# The page is republished every 50 ms; the first one can predate the
+# program's first counted allocations, so wait for both.
 until "$memmon" explain "$pid" --json >"$work/run_python3.json" &&
-  [ "$(jq -r .heap.allocator "$work/run_python3.json")" = glibc ]; do
-  [ "$SECONDS" -lt "$deadline" ] || fail "run python3: no allocator figures on the status page in 30 s"
+  [ "$(jq -r .heap.allocator "$work/run_python3.json")" = glibc ] &&
+  [ "$(jq -r .heap.inuse_bytes "$work/run_python3.json")" -gt 0 ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "run python3: no allocator figures and bytes in use on the status page in 30 s"
   sleep 0.1
 done
 stop
@@ -397,8 +400,9 @@ if command -v redis-server >/dev/null; then
   rpid=$(pgrep -P "$bgpid" -x redis-server) || fail "no redis-server child of memmon run"
   deadline=$((SECONDS + 30))
   until "$memmon" explain "$rpid" --json >"$work/run_redis.json" &&
-    [ "$(jq -r .heap.allocator "$work/run_redis.json")" = jemalloc ]; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "run redis: no jemalloc figures on the status page in 30 s"
+    [ "$(jq -r .heap.allocator "$work/run_redis.json")" = jemalloc ] &&
+    [ "$(jq -r .heap.inuse_bytes "$work/run_redis.json")" -gt 0 ]; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "run redis: no jemalloc figures and bytes in use on the status page in 30 s"
     sleep 0.1
   done
   kill "$bgpid"  # memmon run passes SIGTERM on to redis-server

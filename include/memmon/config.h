@@ -123,9 +123,11 @@ struct MonitorConfig {
   // time, not one reading: fragmentation must have held on every sample of
   // the last `hold` and the heap must be off its peak over twice that; the
   // allocator's median share over the last `hold` must be above its limit.
-  // Time, so a 5 s episode is the same at 1 s and at 100 ms sampling; when
-  // the history is full before it spans `hold`, the whole history is the
-  // hold. Must be > 0.
+  // Time, so a 5 s episode is the same at 1 s and at 100 ms sampling: the
+  // detection engine keeps when fragmentation started holding and the
+  // heap's peak however short the history; allocator_pressure, judged on
+  // the history, takes the whole history as the hold when it is full
+  // before it spans `hold`. Must be > 0.
   std::chrono::nanoseconds hold = std::chrono::seconds(150);
 
   // Where each alert is logged as one JSON line: "stderr" (default),

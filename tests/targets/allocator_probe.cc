@@ -36,14 +36,15 @@ const void* ObjectOf(const char* symbol) {
 }
 
 // A fresh monitor on the heap as it is now: no warm-up, a history of four
-// samples which, full, is the whole hold (MonitorConfig::hold); true when
-// heap_fragmentation fired within sustain + history samples.
+// samples and a hold (MonitorConfig::hold, kept in time) of a microsecond,
+// which back-to-back samples span; true when heap_fragmentation fired
+// within sustain + history samples.
 bool FragmentationFires() {
   memmon::MonitorConfig c = memmon::DefaultMonitorConfig();
   c.alert_log = "none";
   c.max_samples = 4;
   c.warmup_samples = 0;
-  c.hold = std::chrono::hours(1);
+  c.hold = std::chrono::microseconds(1);
   memmon::MemoryMonitor m(c);
   for (std::size_t i = 0; i < c.max_samples + c.sustain_samples; ++i) {
     m.TakeSample();
