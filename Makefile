@@ -57,7 +57,7 @@ test-asan:
 test-tsan:
 	$(call configure,$(BUILD)-tsan,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMMON_WERROR=ON -DMEMMON_SANITIZE=thread -DMEMMON_BUILD_BENCH=OFF)
 	cmake --build $(BUILD)-tsan -j $(JOBS)
-	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -j $(JOBS) --output-on-failure
+	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest -j $(JOBS) --output-on-failure
 
 # A short, bounded fuzz run of each parser (their seed corpora are also unit
 # tests). `make fuzz FUZZ_SECONDS=600` for a longer one. Targets: src/*/*_fuzz.cc,
