@@ -22,15 +22,17 @@
 # Those ratios also carry the clients' own load: on the benchmark machine a
 # busy CPU 1 alone cuts the program's ops per CPU second by 15-25 % (its
 # vCPUs share a core or a cache). So it also prints the direct figure: the
-# CPU time of the server's gate and worker threads (found by the nice value
-# they give themselves; schedstat, ns) per second of the scraped run: the
-# share of a core the serving took from the program (the listener's
-# accepts are left out).
+# CPU time of the server's threads (listener, gate and workers, found by
+# the names they give themselves; schedstat, ns) per second of the scraped
+# run: the share of a core the serving took from the program.
 #
-# With `metrics` as the last argument only /metrics is fetched (what a
-# Prometheus does, at ten times its usual rate).
+# With `metrics` as the sixth argument only /metrics is fetched (what a
+# Prometheus does, at ten times its usual rate). The seventh says how the
+# clients connect: `keepalive` (the default: one connection per client,
+# reused, as Prometheus's and Go's HTTP clients do) or `close` (a new
+# connection per fetch, as curl in a loop does).
 #
-#   bench/http_scrape_overhead.sh [build-dir] [pairs] [ops] [program-cpu] [client-cpu] [all|metrics]
+#   bench/http_scrape_overhead.sh [build-dir] [pairs] [ops] [program-cpu] [client-cpu] [all|metrics] [keepalive|close]
 set -euo pipefail
 build=${1:-build}
 pairs=${2:-6}
@@ -38,11 +40,12 @@ ops=${3:-1000000}
 cpu=${4:-0}
 client_cpu=${5:-1}
 endpoints=${6:-all}
+connections=${7:-keepalive}
 for f in "$build/bin/alloc_workload" "$build/lib/libmemmon_preload.so" "$build/lib/libmemmon_agent.so"; do
   [[ -e $f ]] || { echo "http_scrape_overhead: $f missing (cmake --build $build --target alloc_workload memmon_preload memmon_agent)" >&2; exit 1; }
 done
 command -v taskset >/dev/null || { echo "http_scrape_overhead: taskset (util-linux) not found" >&2; exit 1; }
-exec python3 - "$build" "$pairs" "$ops" "$cpu" "$client_cpu" "$endpoints" <<'PY'
+exec python3 - "$build" "$pairs" "$ops" "$cpu" "$client_cpu" "$endpoints" "$connections" <<'PY'
 import collections, http.client, os, resource, socket, statistics, subprocess, sys, threading, time
 
 build, pairs, ops, cpu, client_cpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -55,6 +58,9 @@ if sys.argv[6] == "metrics":
     ENDPOINTS = ["/metrics"]
 elif sys.argv[6] != "all":
     sys.exit("http_scrape_overhead: the endpoints are 'all' or 'metrics'")
+if sys.argv[7] not in ("keepalive", "close"):
+    sys.exit("http_scrape_overhead: the connections are 'keepalive' or 'close'")
+KEEPALIVE = sys.argv[7] == "keepalive"
 os.sched_setaffinity(0, {int(client_cpu)})  # this process is the client
 
 def free_port():
@@ -65,17 +71,29 @@ def free_port():
     return port
 
 lock = threading.Lock()
+# The server's threads, by the names they give themselves: the listener,
+# the gate, the /metrics worker, the other workers.
+SERVER_THREADS = {"memmon-http", "memmon-gate", "memmon-metrics", "memmon-worker"}
 
-def fetch(port, path, statuses):
+def fetch(port, path, statuses, conn):
+    """One GET; conn[0] is the client's connection, kept between fetches
+    when KEEPALIVE and the server keeps it."""
     try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        if conn[0] is None:
+            conn[0] = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c = conn[0]
         c.request("GET", path)
         r = c.getresponse()
         r.read()
         what = r.status
-        c.close()
-    except OSError as e:
+        if not KEEPALIVE or r.will_close:
+            c.close()
+            conn[0] = None
+    except (OSError, http.client.HTTPException) as e:
         what = type(e).__name__
+        if conn[0] is not None:
+            conn[0].close()
+        conn[0] = None
     with lock:
         statuses[what] += 1
 
@@ -92,19 +110,17 @@ def run(scraped):
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     statuses = collections.Counter()
     slowest = 0.0
-    # CPU time of the server's gate and workers (the program's threads at a
-    # raised nice value: they lower their own priority), from schedstat
-    # (ns), read every 50 ms until they are gone.
+    # CPU time of the server's threads (listener, gate, workers: found by
+    # name), from schedstat (ns), read every 50 ms until they are gone.
     side = {}
     def watch_threads():
         task = "/proc/%d/task" % proc.pid
         while proc.poll() is None:
             try:
                 for tid in os.listdir(task):
-                    with open("%s/%s/stat" % (task, tid)) as f:
-                        nice = int(f.read().rsplit(")", 1)[1].split()[16])
-                    if nice <= 0:
-                        continue
+                    with open("%s/%s/comm" % (task, tid)) as f:
+                        if f.read().strip() not in SERVER_THREADS:
+                            continue
                     with open("%s/%s/schedstat" % (task, tid)) as f:
                         side[tid] = int(f.read().split()[0])
             except (OSError, ValueError, IndexError):
@@ -123,8 +139,9 @@ def run(scraped):
         counts = collections.Counter()
         def client(path):
             tick = time.monotonic()
+            conn = [None]
             while not done.is_set():
-                fetch(port, path, statuses)
+                fetch(port, path, statuses, conn)
                 counts[path] += 1  # this thread's own key
                 tick = max(tick + 0.1, time.monotonic())
                 done.wait(max(0.0, tick - time.monotonic()))
@@ -169,7 +186,7 @@ for i in range(pairs):
 print("scraped/quiet throughput, median over %d pairs (range):" % pairs)
 print("  wall: %.4f (%.4f .. %.4f)" % (statistics.median(wall_ratios), min(wall_ratios), max(wall_ratios)))
 print("  cpu:  %.4f (%.4f .. %.4f)" % (statistics.median(cpu_ratios), min(cpu_ratios), max(cpu_ratios)))
-print("CPU of the server's gate and workers per second of the scraped run (share of one core):")
+print("CPU of the server's threads per second of the scraped run (share of one core):")
 print("  %.4f (%.4f .. %.4f)" % (statistics.median(server_shares), min(server_shares), max(server_shares)))
 print("fetches per second achieved, median over pairs (each client asks for 10):")
 for p in ENDPOINTS:

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -64,11 +65,18 @@ void CloseSocket(int sock) {
 // a byte at a time); writes stop once the response has taken kWriteBudget.
 class SocketStream : public httplib::Stream {
  public:
-  SocketStream(int sock, std::atomic<uint64_t>* written)
-      : sock_(sock), written_(written) {}
+  // Reads at most `limit` bytes: the request's head (it has no body), so
+  // that the next request on a kept-alive connection stays in the socket
+  // for the gate.
+  SocketStream(int sock, std::size_t limit, std::atomic<uint64_t>* written)
+      : sock_(sock), limit_(limit), written_(written) {}
+
+  // Whether every write so far went out whole.
+  bool written_whole() const { return !failed_; }
 
   bool is_readable() const override {
     if (pos_ < len_) return true;
+    if (limit_ == 0) return false;
     pollfd p{sock_, POLLIN, 0};
     return poll(&p, 1, 0) > 0;
   }
@@ -81,13 +89,15 @@ class SocketStream : public httplib::Stream {
     if (pos_ == len_) {
       // The head is in the socket already (the gate saw it); SO_RCVTIMEO
       // bounds a read past it.
+      if (limit_ == 0) return 0;
       ssize_t n;
       do {
-        n = recv(sock_, buf_, sizeof(buf_), 0);
+        n = recv(sock_, buf_, std::min(sizeof(buf_), limit_), 0);
       } while (n < 0 && errno == EINTR);
       if (n <= 0) return n;
       pos_ = 0;
       len_ = static_cast<std::size_t>(n);
+      limit_ -= len_;
     }
     std::size_t n = std::min(size, len_ - pos_);
     std::memcpy(ptr, buf_ + pos_, n);
@@ -99,6 +109,7 @@ class SocketStream : public httplib::Stream {
     if (deadline_ == Clock::time_point{}) {
       deadline_ = now + BoundedServer::kWriteBudget;
     } else if (now > deadline_) {
+      failed_ = true;
       return -1;
     }
     // SO_SNDTIMEO (kWriteTimeoutSeconds) bounds each send.
@@ -107,6 +118,7 @@ class SocketStream : public httplib::Stream {
       n = send(sock_, ptr, size, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     if (n > 0) written_->fetch_add(static_cast<uint64_t>(n));
+    if (n < 0) failed_ = true;
     return n;
   }
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
@@ -139,7 +151,9 @@ class SocketStream : public httplib::Stream {
   }
 
   const int sock_;
+  std::size_t limit_;
   std::atomic<uint64_t>* const written_;
+  bool failed_ = false;
   char buf_[4096];
   std::size_t pos_ = 0;
   std::size_t len_ = 0;
@@ -240,8 +254,13 @@ BoundedServer::BoundedServer() {
   // cpp-httplib's constructor ignored SIGPIPE for the whole program.
   sigaction(SIGPIPE, &(SavedSigpipe::action), nullptr);
   new_task_queue = [] { return new InlineQueue(); };
-  // One request per connection: each passes the gate.
-  set_keep_alive_max_count(1);
+  // Kept-alive connections go back to the gate between requests (the
+  // Keep-Alive header cpp-httplib writes says timeout=5).
+  set_keep_alive_timeout(
+      std::chrono::duration_cast<std::chrono::seconds>(kKeepAliveIdle).count());
+  // The header's max= is advisory here (cpp-httplib's default says 5):
+  // a connection is kept while it is used within kKeepAliveIdle.
+  set_keep_alive_max_count(1000);
   set_read_timeout(2, 0);
   set_write_timeout(kWriteTimeoutSeconds, 0);
   // The gate refuses bodies; cpp-httplib would refuse one too.
@@ -308,7 +327,7 @@ void BoundedServer::StopWorkers() {
     for (std::thread& t : lane->workers) t.join();
     lane->workers.clear();
     internal::MutexLock lock(&lane->mu);
-    for (int sock : lane->queue) CloseSocket(sock);
+    for (const Request& r : lane->queue) CloseSocket(r.sock);
     queued_.fetch_sub(lane->queue.size());
     lane->queue.clear();
   }
@@ -317,20 +336,20 @@ void BoundedServer::StopWorkers() {
 }
 
 bool BoundedServer::process_and_close_socket(int sock) {
-  bool full;
+  if (!ToGate(sock, /*kept_alive=*/false)) Shed(sock);
+  return true;
+}
+
+bool BoundedServer::ToGate(int sock, bool kept_alive) {
   {
     internal::MutexLock lock(&gate_mu_);
     // Twice what the gate holds: the gate thread is behind by a gate's
     // worth (it evicts down to kGateConnections when it takes them in).
-    full = at_gate_.load() >= 2 * kGateConnections;
-    if (!full) {
-      at_gate_.fetch_add(1);
-      incoming_.push_back(sock);
+    if (gate_stopping_ || at_gate_.load() >= 2 * kGateConnections) {
+      return false;
     }
-  }
-  if (full) {
-    Shed(sock);
-    return true;
+    at_gate_.fetch_add(1);
+    incoming_.push_back({sock, kept_alive});
   }
   uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof(one));
@@ -371,27 +390,32 @@ void BoundedServer::Shed(int sock) {
   close(sock);
 }
 
-void BoundedServer::Dispatch(int sock, bool metrics) {
+void BoundedServer::Dispatch(const Request& request, bool metrics) {
   Lane& lane = metrics ? metrics_lane_ : general_lane_;
   {
     internal::MutexLock lock(&lane.mu);
     if (!lane.stopping && lane.queue.size() < kLaneQueue) {
-      lane.queue.push_back(sock);
+      lane.queue.push_back(request);
       queued_.fetch_add(1);
       lane.cv.notify_one();
       return;
     }
   }
-  Shed(sock);
+  Shed(request.sock);
 }
 
 void BoundedServer::GateLoop() {
+  pthread_setname_np(pthread_self(), "memmon-gate");
   LowerThisThreadsPriority();
   struct Held {
     int sock;
     Clock::time_point deadline;
     bool draining = false;
     std::size_t drained = 0;
+    // Kept alive after a response, no byte of the next request yet: on
+    // its deadline (kKeepAliveIdle), or to make room, it is closed
+    // without an answer.
+    bool idle = false;
   };
   std::vector<Held> held;
   std::vector<pollfd> fds;
@@ -405,8 +429,11 @@ void BoundedServer::GateLoop() {
     {
       internal::MutexLock lock(&gate_mu_);
       if (gate_stopping_) break;
-      for (int sock : incoming_) {
-        held.push_back({sock, Clock::now() + kHeadTimeout});
+      const Clock::time_point now = Clock::now();
+      for (const Incoming& in : incoming_) {
+        held.push_back({in.sock,
+                        now + (in.kept_alive ? kKeepAliveIdle : kHeadTimeout),
+                        false, 0, in.kept_alive});
       }
       incoming_.clear();
     }
@@ -444,7 +471,9 @@ void BoundedServer::GateLoop() {
         continue;
       }
       if (!readable) {
-        if (now >= h.deadline) {
+        if (now >= h.deadline && h.idle) {
+          release(h);  // kept alive, not used again in time
+        } else if (now >= h.deadline) {
           Answer(h.sock, 408, "the request head did not arrive in time\n", "");
           still.push_back({h.sock, now + kDrainTimeout, true});
         } else {
@@ -461,6 +490,12 @@ void BoundedServer::GateLoop() {
       if (n < 0) {
         still.push_back(h);
         continue;
+      }
+      if (h.idle) {
+        // The next request begins: its head has kHeadTimeout from now.
+        h.idle = false;
+        h.deadline = now + kHeadTimeout;
+        kept_alive_.fetch_add(1);
       }
       std::string_view text(head, static_cast<std::size_t>(n));
       std::size_t end = text.find("\r\n\r\n");
@@ -479,7 +514,7 @@ void BoundedServer::GateLoop() {
       Verdict v = Judge(text.substr(0, end + 2));
       if (v.status == 0) {
         at_gate_.fetch_sub(1);
-        Dispatch(h.sock, v.metrics);
+        Dispatch({h.sock, end + 4}, v.metrics);
         continue;
       }
       Answer(h.sock, v.status,
@@ -490,20 +525,20 @@ void BoundedServer::GateLoop() {
       still.push_back({h.sock, now + kDrainTimeout, true});
     }
     // Full: the oldest make room for the newest (slow or idle clients
-    // cannot keep a scrape out; they must outpace the gate): first those
-    // already answered, then those still sending their head (408, closed).
-    // After the pass above, so that a head that has arrived goes on to
-    // its lane instead.
+    // cannot keep a scrape out; they must outpace the gate): first the
+    // kept-alive idle ones (closed), then those already answered, then
+    // those still sending their head (408, closed). After the pass above,
+    // so that a head that has arrived goes on to its lane instead.
+    auto rank = [](const Held& h) { return h.idle ? 0 : h.draining ? 1 : 2; };
     while (still.size() > kGateConnections) {
       auto oldest = still.end();
       for (auto it = still.begin(); it != still.end(); ++it) {
-        if (oldest == still.end() || (it->draining && !oldest->draining) ||
-            (it->draining == oldest->draining &&
-             it->deadline < oldest->deadline)) {
+        if (oldest == still.end() || rank(*it) < rank(*oldest) ||
+            (rank(*it) == rank(*oldest) && it->deadline < oldest->deadline)) {
           oldest = it;
         }
       }
-      if (!oldest->draining) {
+      if (!oldest->draining && !oldest->idle) {
         shed_.fetch_add(1);
         Answer(oldest->sock, 408,
                "the request head did not arrive before newer connections "
@@ -517,38 +552,47 @@ void BoundedServer::GateLoop() {
   }
   for (const Held& h : held) release(h);
   internal::MutexLock lock(&gate_mu_);
-  for (int sock : incoming_) {
-    close(sock);
+  for (const Incoming& in : incoming_) {
+    close(in.sock);
     at_gate_.fetch_sub(1);
   }
   incoming_.clear();
 }
 
 void BoundedServer::Work(Lane* lane) {
+  pthread_setname_np(pthread_self(), lane == &metrics_lane_ ? "memmon-metrics"
+                                                            : "memmon-worker");
   LowerThisThreadsPriority();
   for (;;) {
-    int sock;
+    Request request;
     {
       internal::MutexLock lock(&lane->mu);
       while (!lane->stopping && lane->queue.empty()) lane->cv.wait(lane->mu);
       if (lane->stopping) return;
-      sock = lane->queue.front();
+      request = lane->queue.front();
       lane->queue.pop_front();
     }
     queued_.fetch_sub(1);
     serving_.fetch_add(1);
-    Serve(sock);
+    Serve(request);
     serving_.fetch_sub(1);
   }
 }
 
-void BoundedServer::Serve(int sock) {
-  SocketStream stream(sock, &bytes_written_);
+void BoundedServer::Serve(const Request& request) {
+  SocketStream stream(request.sock, request.head_bytes, &bytes_written_);
   bool closed = false;
-  process_request(stream, /*close_connection=*/true, closed, nullptr);
+  // Kept alive unless the client asked to close (Connection: close, or
+  // HTTP/1.0 without Keep-Alive) or the response did not go out whole.
+  bool ok =
+      process_request(stream, /*close_connection=*/false, closed, nullptr);
   bytes_held_.fetch_sub(t_held_bytes);
   t_held_bytes = 0;
-  CloseSocket(sock);
+  if (ok && !closed && stream.written_whole() &&
+      ToGate(request.sock, /*kept_alive=*/true)) {
+    return;
+  }
+  CloseSocket(request.sock);
 }
 
 bool BoundedServer::BeginWait() {
@@ -572,6 +616,7 @@ ServerCounters BoundedServer::Counters() const {
   c.waits = waits_.load();
   c.waits_max = kProfileWaits;
   c.shed_total = shed_.load();
+  c.keepalive_requests_total = kept_alive_.load();
   c.bytes_written_total = bytes_written_.load();
   c.response_bytes_held = bytes_held_.load();
   for (std::size_t s = 0; s < by_status_.size(); ++s) {

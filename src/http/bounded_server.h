@@ -24,8 +24,13 @@
 //             scrape never waits behind profiles or a ?seconds= delta), the
 //             rest kWorkers. A worker serves one request through
 //             cpp-httplib's own request processing (routing, handlers,
-//             compression) and closes the connection (one request per
-//             connection: every request passes the gate).
+//             compression), reading no further than its head, and hands a
+//             kept-alive connection back to the gate (HTTP/1.1 keep-alive,
+//             as Prometheus and Go's clients use it: no connect, accept or
+//             close a request), else closes it. So every request passes
+//             the gate; a kept-alive connection waits there, idle, at most
+//             kKeepAliveIdle, and is the first to make room (closed
+//             without an answer, as an idle connection may be).
 //   shedding  a connection that finds its lane full, or the gate thread a
 //             whole gate's worth behind, gets a 503 (Retry-After: 1) at
 //             once and is closed.
@@ -77,6 +82,8 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   static constexpr std::size_t kGateConnections = 32;
   static constexpr std::size_t kMaxHeadBytes = 16 * 1024;
   static constexpr std::chrono::milliseconds kHeadTimeout{3000};
+  // How long a kept-alive connection may wait for its next request.
+  static constexpr std::chrono::milliseconds kKeepAliveIdle{5000};
   static constexpr std::size_t kWorkers = 4;  // besides /metrics' one
   static constexpr std::size_t kLaneQueue = 8;
   // Reading what a refused client still sends, after the answer.
@@ -125,10 +132,22 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   void EndWait();
 
  private:
+  // A connection whose request head (head_bytes long, no body) has
+  // arrived.
+  struct Request {
+    int sock;
+    std::size_t head_bytes;
+  };
+  // A connection handed to the gate: new (from the listener) or kept
+  // alive after a response (idle until its next request begins).
+  struct Incoming {
+    int sock;
+    bool kept_alive;
+  };
   struct Lane {
     internal::Mutex mu;
     std::condition_variable_any cv;
-    std::deque<int> queue GUARDED_BY(mu);
+    std::deque<Request> queue GUARDED_BY(mu);
     bool stopping GUARDED_BY(mu) = false;
     std::vector<std::thread> workers;
   };
@@ -138,9 +157,12 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
 
   void GateLoop();
   void Work(Lane* lane);
-  void Serve(int sock);
+  void Serve(const Request& request);
   // Queues a socket whose head is complete on its lane, or sheds it.
-  void Dispatch(int sock, bool metrics);
+  void Dispatch(const Request& request, bool metrics);
+  // Gives the gate a connection (new, or kept alive); false when it is
+  // full or stopping (the caller closes the connection).
+  bool ToGate(int sock, bool kept_alive);
   // Answers on a connection the gate holds; the caller then drains it.
   void Answer(int sock, int status, const char* reason, const char* extra);
   void Shed(int sock);
@@ -152,7 +174,7 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   std::thread gate_;
   int wake_fd_ = -1;  // eventfd: new connections, or stop
   internal::Mutex gate_mu_;
-  std::vector<int> incoming_ GUARDED_BY(gate_mu_);
+  std::vector<Incoming> incoming_ GUARDED_BY(gate_mu_);
   bool gate_stopping_ GUARDED_BY(gate_mu_) = false;
 
   std::atomic<uint64_t> at_gate_{0};
@@ -162,6 +184,7 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   std::atomic<uint64_t> shed_{0};
   std::atomic<uint64_t> bytes_written_{0};
   std::atomic<uint64_t> bytes_held_{0};
+  std::atomic<uint64_t> kept_alive_{0};  // requests on a reused connection
   std::array<std::atomic<uint64_t>, 600> by_status_{};
 };
 

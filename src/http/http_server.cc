@@ -217,6 +217,10 @@ struct HttpServer::Impl {
     std::chrono::steady_clock::time_point at;
   };
   std::map<std::string, Built> built;
+  // The last allocs profile (the heap profile read for what was allocated)
+  // and the heap profile it was made from; guarded by allocs_mu.
+  std::mutex allocs_mu;
+  std::string allocs_of, allocs_body;
 
   // Under build_mu: `key`'s last build when `reuse` and younger than
   // options.profile_reuse (its age in *age_s), else `build(out)` -- kept
@@ -329,7 +333,17 @@ struct HttpServer::Impl {
       res.set_content(error + "\n", "text/plain");
       return;
     }
-    if (seconds > 0 || allocs) {
+    // allocs of a kept heap profile: converted once per heap profile.
+    bool converted = false;
+    if (allocs && seconds == 0) {
+      std::lock_guard lock(allocs_mu);
+      if (!allocs_of.empty() && allocs_of == body) {
+        body = allocs_body;
+        converted = true;
+      }
+    }
+    if (seconds > 0 || (allocs && !converted)) {
+      const std::string heap = allocs && seconds == 0 ? body : std::string();
       profile::Profile later;
       Status s = profile::ParseProfile(body, &later);
       if (s.ok() && seconds > 0) {
@@ -357,6 +371,11 @@ struct HttpServer::Impl {
         res.status = 500;
         res.set_content(s.ToString() + "\n", "text/plain");
         return;
+      }
+      if (!heap.empty()) {
+        std::lock_guard lock(allocs_mu);
+        allocs_of = heap;
+        allocs_body = body;
       }
     }
     if (age_s >= 0) res.set_header("Age", std::to_string(age_s));
@@ -571,7 +590,10 @@ Status HttpServer::Start() {
   m.bound = (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
             ":" + std::to_string(bound);
   m.server.StartWorkers();
-  m.thread = std::thread([&m] { m.server.listen_after_bind(); });
+  m.thread = std::thread([&m] {
+    pthread_setname_np(pthread_self(), "memmon-http");
+    m.server.listen_after_bind();
+  });
   // cpp-httplib's stop() does nothing until the listener says it runs:
   // wait for that, so that a Stop right after Start cannot be lost.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

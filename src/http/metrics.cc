@@ -397,6 +397,10 @@ std::string ServerMetricsText(const ServerCounters& c) {
   p.Gauge("memmon_http_shed_connections_total",
           "Connections refused with 503 because the server was full.",
           static_cast<double>(c.shed_total), "counter");
+  p.Gauge("memmon_http_keepalive_requests_total",
+          "Requests that came on a connection kept alive from an earlier "
+          "one.",
+          static_cast<double>(c.keepalive_requests_total), "counter");
   p.Gauge("memmon_http_written_bytes_total",
           "Bytes the server wrote to its clients.",
           static_cast<double>(c.bytes_written_total), "counter");

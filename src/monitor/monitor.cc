@@ -4,6 +4,7 @@
 #include "memmon/monitor.h"
 
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include <array>
 #include <atomic>
@@ -319,8 +320,11 @@ Status MemoryMonitor::Start() {
   }
   if (impl_->thread.joinable()) impl_->thread.join();
   impl_->running = true;
-  impl_->thread =
-      std::jthread([impl = impl_.get()](std::stop_token st) { impl->Run(st); });
+  impl_->thread = std::jthread([impl = impl_.get()](std::stop_token st) {
+    // Named for top -H and /proc/PID/task/*/comm.
+    pthread_setname_np(pthread_self(), "memmon-monitor");
+    impl->Run(st);
+  });
   return Status::Ok();
 }
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "profile/pprof.h"
 
 namespace memmon::profile {
@@ -37,6 +39,38 @@ TEST(HeapProfileTest, AllocationApiFrames) {
 
 __attribute__((noinline)) uintptr_t HereAddress() {
   return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
+}
+
+// The index of each unit's scopes gives what walking the unit's DWARF for
+// each address gives -- the function, the chain of inline frames, files and
+// lines -- at a thousand addresses spread over this test program's code
+// (its own, GoogleTest's and memmon's profile code, inlined heavily).
+TEST(SymbolizerTest, IndexAgreesWithWalkingTheDwarf) {
+  std::vector<Module> modules = LoadedModules();
+  const Module* self =
+      FindModule(modules, reinterpret_cast<uintptr_t>(&HereAddress));
+  ASSERT_NE(self, nullptr);
+  ASSERT_GT(self->exec_end, self->exec_start);
+  Symbolizer symbolizer;
+  const uintptr_t span = self->exec_end - self->exec_start;
+  const uintptr_t stride = std::max<uintptr_t>(1, span / 1000) | 1;
+  int compared = 0, inlined = 0;
+  for (uintptr_t pc = self->exec_start; pc < self->exec_end; pc += stride) {
+    std::vector<SymbolFrame> indexed = symbolizer.Symbolize(pc);
+    std::vector<SymbolFrame> walked = symbolizer.SymbolizeByWalking(pc);
+    ASSERT_EQ(indexed.size(), walked.size()) << std::hex << pc;
+    for (std::size_t i = 0; i < walked.size(); ++i) {
+      EXPECT_EQ(indexed[i].function, walked[i].function)
+          << std::hex << pc << " frame " << i;
+      EXPECT_EQ(indexed[i].file, walked[i].file) << std::hex << pc;
+      EXPECT_EQ(indexed[i].line, walked[i].line) << std::hex << pc;
+    }
+    ++compared;
+    if (walked.size() > 1) ++inlined;
+  }
+  EXPECT_GE(compared, 900);
+  // The comparison covered inline chains, not only plain functions.
+  EXPECT_GE(inlined, compared / 20) << inlined << " of " << compared;
 }
 
 TEST(HeapProfileTest, BuildsSymbolizedProfile) {

@@ -10,6 +10,7 @@
 #include <elfutils/libdwfl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <unordered_map>
@@ -33,6 +34,127 @@ int NoSeparateDebuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr,
 }
 }  // namespace
 
+namespace {
+
+// The scopes of one compilation unit that can hold code (subprograms and
+// inline instances), read in one walk of its DIE tree, so that each address
+// is then a binary search and a scan of one function's inline instances
+// instead of a walk of the whole unit (dwarf_getscopes): in a unit of
+// heavily templated C++ (a JSON library, an HTTP server) that walk is
+// milliseconds per address, and every new address in a profile paid it.
+struct CuIndex {
+  struct Scope {
+    Dwarf_Off offset;  // of the DIE, in its Dwarf
+    int32_t parent;    // the enclosing scope, -1 for none
+    int32_t depth;     // 0 for a function not nested in another scope
+    uint32_t ranges_begin, ranges_end;  // into `ranges`
+    uint32_t subtree_end;  // the scopes nested in this one precede it
+    bool inlined;          // DW_TAG_inlined_subroutine, else subprogram
+  };
+  struct Top {
+    Dwarf_Addr low, high;
+    uint32_t scope;
+  };
+  std::vector<Scope> scopes;  // in DIE order: a scope's nested ones follow
+  std::vector<std::pair<Dwarf_Addr, Dwarf_Addr>> ranges;
+  std::vector<Top> tops;  // the outermost functions' ranges, by address
+  bool complete = true;   // false: the walk stopped (too deep, too large)
+};
+
+constexpr int kMaxScopeNesting = 256;
+constexpr std::size_t kMaxIndexedScopes = 1 << 22;
+
+void IndexScopes(Dwarf_Die* parent, int32_t enclosing, int nesting,
+                 CuIndex* ix) {
+  Dwarf_Die child;
+  if (dwarf_child(parent, &child) != 0) return;
+  do {
+    int tag = dwarf_tag(&child);
+    int32_t me = enclosing;
+    if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+      CuIndex::Scope s{};
+      s.offset = dwarf_dieoffset(&child);
+      s.parent = enclosing;
+      s.depth = enclosing < 0 ? 0 : ix->scopes[enclosing].depth + 1;
+      s.inlined = tag == DW_TAG_inlined_subroutine;
+      s.ranges_begin = static_cast<uint32_t>(ix->ranges.size());
+      Dwarf_Addr base = 0, start = 0, end = 0;
+      ptrdiff_t at = 0;
+      while ((at = dwarf_ranges(&child, at, &base, &start, &end)) > 0) {
+        if (start < end) ix->ranges.emplace_back(start, end);
+      }
+      s.ranges_end = static_cast<uint32_t>(ix->ranges.size());
+      // A declaration (no code) holds no address: not a scope.
+      if (s.ranges_end > s.ranges_begin) {
+        if (ix->scopes.size() >= kMaxIndexedScopes) {
+          ix->complete = false;
+          return;
+        }
+        me = static_cast<int32_t>(ix->scopes.size());
+        ix->scopes.push_back(s);
+      }
+    }
+    if (dwarf_haschildren(&child) > 0) {
+      if (nesting >= kMaxScopeNesting) {
+        ix->complete = false;
+      } else {
+        IndexScopes(&child, me, nesting + 1, ix);
+      }
+    }
+    if (me != enclosing) {
+      ix->scopes[me].subtree_end = static_cast<uint32_t>(ix->scopes.size());
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+CuIndex BuildCuIndex(Dwarf_Die* cu) {
+  CuIndex ix;
+  IndexScopes(cu, -1, 0, &ix);
+  for (uint32_t i = 0; i < ix.scopes.size(); ++i) {
+    const CuIndex::Scope& s = ix.scopes[i];
+    if (s.parent >= 0) continue;
+    for (uint32_t r = s.ranges_begin; r < s.ranges_end; ++r) {
+      ix.tops.push_back({ix.ranges[r].first, ix.ranges[r].second, i});
+    }
+  }
+  std::sort(ix.tops.begin(), ix.tops.end(),
+            [](const CuIndex::Top& a, const CuIndex::Top& b) {
+              return a.low < b.low;
+            });
+  ix.scopes.shrink_to_fit();
+  ix.ranges.shrink_to_fit();
+  return ix;
+}
+
+// The innermost scope holding `addr` (the unit's own addresses), -1 when
+// the index has none.
+int32_t InnermostScope(const CuIndex& ix, Dwarf_Addr addr) {
+  auto it = std::upper_bound(
+      ix.tops.begin(), ix.tops.end(), addr,
+      [](Dwarf_Addr a, const CuIndex::Top& t) { return a < t.low; });
+  if (it == ix.tops.begin()) return -1;
+  --it;
+  if (addr >= it->high) return -1;
+  auto holds = [&](const CuIndex::Scope& s) {
+    for (uint32_t r = s.ranges_begin; r < s.ranges_end; ++r) {
+      if (ix.ranges[r].first <= addr && addr < ix.ranges[r].second) {
+        return true;
+      }
+    }
+    return false;
+  };
+  int32_t best = static_cast<int32_t>(it->scope);
+  const uint32_t end = ix.scopes[it->scope].subtree_end;
+  for (uint32_t i = it->scope + 1; i < end; ++i) {
+    if (ix.scopes[i].depth > ix.scopes[best].depth && holds(ix.scopes[i])) {
+      best = static_cast<int32_t>(i);
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 struct Symbolizer::Impl {
   Dwfl_Callbacks callbacks{};
   char* debuginfo_path = nullptr;
@@ -40,6 +162,9 @@ struct Symbolizer::Impl {
   std::unordered_map<uintptr_t, std::vector<SymbolFrame>> cache;
   // Qualified names of DIEs without a linkage name, by DIE address.
   std::unordered_map<const void*, std::string> names;
+  // Each compilation unit's scopes, by its DIE's address, read the first
+  // time an address falls in it.
+  std::unordered_map<const void*, CuIndex> units;
 
   bool offline = false;
 
@@ -153,12 +278,16 @@ void DladdrFallback(uintptr_t pc, SymbolFrame* f) {
 std::vector<SymbolFrame> Symbolizer::Symbolize(uintptr_t pc) {
   auto it = impl_->cache.find(pc);
   if (it != impl_->cache.end()) return it->second;
-  std::vector<SymbolFrame> frames = Lookup(pc);
+  std::vector<SymbolFrame> frames = Lookup(pc, /*walk=*/false);
   impl_->cache.emplace(pc, frames);
   return frames;
 }
 
-std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc) {
+std::vector<SymbolFrame> Symbolizer::SymbolizeByWalking(uintptr_t pc) {
+  return Lookup(pc, /*walk=*/true);
+}
+
+std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc, bool walk) {
   std::vector<SymbolFrame> frames;
   Dwfl_Module* mod =
       impl_->dwfl ? dwfl_addrmodule(impl_->dwfl, static_cast<Dwarf_Addr>(pc))
@@ -185,28 +314,49 @@ std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc) {
 
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod, pc, &bias);
-  Dwarf_Die* scopes = nullptr;
-  int n = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
-  // dwarf_getscopes() follows the innermost inline instance to its abstract
-  // origin, so it sees one inline level only. The concrete chain -- every
-  // inline instance nested around the pc, out to the subprogram -- is the
-  // parent chain of the innermost scope's DIE (as eu-addr2line -i walks it).
-  if (n > 0) {
-    Dwarf_Off innermost = dwarf_dieoffset(&scopes[0]);
+  // The concrete scopes around the pc, innermost first: every inline
+  // instance nested around it, out to the subprogram.
+  std::vector<Dwarf_Die> chain;
+  if (cu != nullptr && !walk) {
+    auto [unit, fresh] = impl_->units.try_emplace(cu->addr);
+    if (fresh) unit->second = BuildCuIndex(cu);
+    const CuIndex& ix = unit->second;
+    Dwarf* dwarf = dwarf_cu_getdwarf(cu->cu);
+    for (int32_t i = InnermostScope(ix, pc - bias); i >= 0 && dwarf != nullptr;
+         i = ix.scopes[i].parent) {
+      Dwarf_Die die;
+      if (dwarf_offdie(dwarf, ix.scopes[i].offset, &die) == nullptr) break;
+      chain.push_back(die);
+    }
+    // An address the index does not place (a partial walk, an odd unit)
+    // is walked for, as below.
+    walk = chain.empty() && !ix.complete;
+  }
+  if (cu != nullptr && walk) {
+    Dwarf_Die* scopes = nullptr;
+    int n = dwarf_getscopes(cu, pc - bias, &scopes);
+    // dwarf_getscopes() follows the innermost inline instance to its
+    // abstract origin, so it sees one inline level only. The concrete
+    // chain is the parent chain of the innermost scope's DIE (as
+    // eu-addr2line -i walks it).
+    if (n > 0) {
+      Dwarf_Off innermost = dwarf_dieoffset(&scopes[0]);
+      std::free(scopes);
+      scopes = nullptr;
+      Dwarf* dwarf = dwarf_cu_getdwarf(cu->cu);
+      Dwarf_Die die;
+      n = dwarf != nullptr && dwarf_offdie(dwarf, innermost, &die) != nullptr
+              ? dwarf_getscopes_die(&die, &scopes)
+              : 0;
+    }
+    chain.assign(scopes, scopes + std::max(n, 0));
     std::free(scopes);
-    scopes = nullptr;
-    Dwarf_Addr dwarf_bias = 0;
-    Dwarf* dwarf = dwfl_module_getdwarf(mod, &dwarf_bias);
-    Dwarf_Die die;
-    n = dwarf != nullptr && dwarf_offdie(dwarf, innermost, &die) != nullptr
-            ? dwarf_getscopes_die(&die, &scopes)
-            : 0;
   }
   Dwarf_Files* files = nullptr;
   size_t nfiles = 0;
   if (cu) dwarf_getsrcfiles(cu, &files, &nfiles);
-  for (int i = 0; i < n; ++i) {
-    Dwarf_Die* s = &scopes[i];
+  for (Dwarf_Die& scope : chain) {
+    Dwarf_Die* s = &scope;
     int tag = dwarf_tag(s);
     if (tag == DW_TAG_inlined_subroutine) {
       SymbolFrame f;
@@ -232,7 +382,6 @@ std::vector<SymbolFrame> Symbolizer::Lookup(uintptr_t pc) {
       break;
     }
   }
-  std::free(scopes);
   if (outer.function.empty()) {
     // No symbol (a local function of a stripped library): name the place
     // as "libc.so.6+0x29d90", so that distinct places stay distinct.

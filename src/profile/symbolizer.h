@@ -54,10 +54,19 @@ class Symbolizer {
   // that contains the code last. Never empty: an unknown address gives one
   // frame with an empty function.
   // Results are cached per address for the life of the Symbolizer.
+  // The scopes of each compilation unit are indexed the first time an
+  // address falls in it (one walk of its DWARF), so a new address costs a
+  // binary search, not a walk of its unit.
   std::vector<SymbolFrame> Symbolize(uintptr_t pc);
 
+  // The same frames found the slow way, walking the unit's DWARF for this
+  // address alone (dwarf_getscopes), uncached: the reference the index is
+  // tested against.
+  std::vector<SymbolFrame> SymbolizeByWalking(uintptr_t pc);
+
  private:
-  std::vector<SymbolFrame> Lookup(uintptr_t pc);
+  // `walk`: SymbolizeByWalking's way, else through the unit's index.
+  std::vector<SymbolFrame> Lookup(uintptr_t pc, bool walk);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
