@@ -121,10 +121,14 @@ bool MayRiseSteadily(std::span<const double> values,
 // GrowthTrend, field for field); nullopt otherwise. Cheaper: it judges
 // only what can make the answer kUnbounded (the windows the pre-check
 // allows, and the longer ones' deceleration) and describes no other.
+// `longest_rise`, when given and the answer is kUnbounded, gets the rise
+// (level - start_level) of the longest window that rises steadily -- the
+// reported one is the surest, often a shorter one.
 std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
                                           std::span<const double> values,
                                           const GrowthOptions& options = {},
-                                          TrendCache* cache = nullptr);
+                                          TrendCache* cache = nullptr,
+                                          double* longest_rise = nullptr);
 
 // The large drops of a series as ClassifyGrowth's sawtooth test counts
 // them (falls of more than 6 robust standard deviations of the
@@ -135,6 +139,9 @@ struct LargeDrops {
   std::size_t last = 0;
 };
 LargeDrops FindLargeDrops(std::span<const double> values);
+// The same for rises (the large drops of the series negated): a level
+// shift up, as a config reload makes one. Same point limit.
+LargeDrops FindLargeRises(std::span<const double> values);
 
 // The level a trend rule alerts at: the larger of `pct` percent and
 // `floor` units over the baseline `base` (memory_growth, thread_leak,
