@@ -380,7 +380,8 @@ std::optional<Finding> FdLeak(const DetectionInput& in,
 // The projection oom_risk and the time-to-limit gauges share; `trend`
 // gets the usage's trend when it rises steadily.
 std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in,
-                                              GrowthTrend* trend_out) {
+                                              GrowthTrend* trend_out,
+                                              internal::TrendCache* cache) {
   if (in.history.empty()) return std::nullopt;
   const Sample& now = in.history.back();
   if (!now.memory_limit_bytes || !now.memory_limit_usage_bytes) {
@@ -394,7 +395,7 @@ std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in,
   const auto field = &Sample::memory_limit_usage_bytes;
   Series s;
   std::optional<GrowthTrend> unbounded =
-      UnboundedTrendOf(in, nullptr, field, &s);
+      UnboundedTrendOf(in, cache, field, &s);
   if (!unbounded || IsRefill(in, field, s.values(), unbounded->level) ||
       !(unbounded->slope_per_s > 0) || !(unbounded->slope_upper_per_s > 0)) {
     return t;  // not rising steadily: no kill in sight
@@ -416,12 +417,13 @@ std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in,
 // (by rank, GrowthTrend::slope_upper_per_s) -- is within
 // oom_horizon (and within kProjectionReach times the span measured). At
 // or over the limit already: at once.
-std::optional<Finding> OomRisk(const DetectionInput& in) {
+std::optional<Finding> OomRisk(const DetectionInput& in,
+                               internal::TrendCache* cache) {
   const MonitorConfig& cfg = *in.config;
   double horizon = Seconds(cfg.oom_horizon);
   if (horizon <= 0 || in.history.empty()) return std::nullopt;
   GrowthTrend trend;
-  std::optional<TimeToLimit> t = ProjectTimeToLimit(in, &trend);
+  std::optional<TimeToLimit> t = ProjectTimeToLimit(in, &trend, cache);
   if (!t || !(t->slope_per_s > 0) || !(t->slope_upper_per_s > 0)) {
     return std::nullopt;
   }
@@ -451,7 +453,7 @@ std::optional<Finding> OomRisk(const DetectionInput& in) {
 }  // namespace
 
 std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in) {
-  return ProjectTimeToLimit(in, nullptr);
+  return ProjectTimeToLimit(in, nullptr, nullptr);
 }
 
 namespace internal {
@@ -482,7 +484,7 @@ std::optional<Finding> RunBuiltinDetector(AlertType type,
     case AlertType::kAllocatorPressure:
       return DetectAllocatorPressure(in);
     case AlertType::kOomRisk:
-      return OomRisk(in);
+      return OomRisk(in, cache);
     case AlertType::kObjectThreshold:
       return std::nullopt;
   }
@@ -504,7 +506,7 @@ std::optional<Finding> DetectFdLeak(const DetectionInput& in) {
 }
 
 std::optional<Finding> DetectOomRisk(const DetectionInput& in) {
-  return OomRisk(in);
+  return OomRisk(in, nullptr);
 }
 
 namespace internal {

@@ -584,6 +584,17 @@ LargeDrops FindLargeDrops(std::span<const double> y) {
 LargeDrops FindLargeRises(std::span<const double> y) {
   std::size_t n = std::min(y.size(), kMaxGrowthSamples);
   y = y.last(n);
+  if (n < 3) return {};
+  // A large rise is more than kDropMinFraction of the level: no rise that
+  // large (the usual case, a level that holds) settles it without the
+  // medians of the differences.
+  double scale = 0, highest = 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    scale += std::fabs(y[i]);
+    highest = std::max(highest, y[i] - y[i - 1]);
+  }
+  scale /= static_cast<double>(n - 1);
+  if (!(highest > kDropMinFraction * scale)) return {};
   std::array<double, kMaxGrowthSamples> negated;
   for (std::size_t i = 0; i < n; ++i) negated[i] = -y[i];
   return FindLargeDrops(std::span<const double>(negated.data(), n));

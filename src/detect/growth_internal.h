@@ -87,10 +87,12 @@ class TrendCache {
     SuffixStatistics stats;
   };
   // Heap and RSS with blocks of 1 and of 2 (two alignments) take six;
-  // thread and descriptor counts, when they rose, six more.
+  // the usage of the binding memory limit (oom_risk) three more; thread
+  // and descriptor counts, when they rose, six more.
   static constexpr std::size_t kEntries = 16;
   std::array<Entry, kEntries> entries_;
-  // Sorted differences, one per series (heap, RSS, threads, descriptors).
+  // Sorted differences, one per series (heap, RSS, the limit's usage,
+  // threads, descriptors).
   struct Differences {
     std::size_t size = 0;  // samples in y; 0: unused
     std::uint64_t used = 0;
@@ -98,7 +100,7 @@ class TrendCache {
     std::array<double, kMaxDifferenceSeries> sorted;  // size - 1 of them
   };
   static constexpr std::size_t kMaxDifferenceDrops = 4;
-  std::array<Differences, 4> differences_;
+  std::array<Differences, 5> differences_;
   std::uint64_t clock_ = 0;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
