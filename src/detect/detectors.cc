@@ -36,6 +36,12 @@ constexpr double kEarlyProgress = 0.1;
 // this share of the drop, is the same cycle again (a cache refilling, a
 // burst of threads recurring), not growth.
 constexpr double kRefillMargin = 0.25;
+// memory_growth: the rise (the fitted level now less the level at the
+// start of the longest steady window, or of the reported one) must be at
+// least this share of the growth over the baseline. A step with a wander
+// of the noise after it is not a leak; a leak after a step alerts once it
+// has added a third of the step. A half split accelerating_leak_30s's
+// episode (its surest window is recent and short); a quarter keeps it.
 constexpr double kExplainedShare = 0.25;
 // thread_leak, fd_leak: a burst of threads or descriptors lasts up to this
 // many samples, or this long, whichever is more (the 30 samples;
@@ -394,8 +400,7 @@ std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in,
   t.fitted_s = t.earliest_s = std::numeric_limits<double>::infinity();
   const auto field = &Sample::memory_limit_usage_bytes;
   Series s;
-  std::optional<GrowthTrend> unbounded =
-      UnboundedTrendOf(in, cache, field, &s);
+  std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, cache, field, &s);
   if (!unbounded || IsRefill(in, field, s.values(), unbounded->level) ||
       !(unbounded->slope_per_s > 0) || !(unbounded->slope_upper_per_s > 0)) {
     return t;  // not rising steadily: no kill in sight

@@ -169,8 +169,8 @@ TEST(MemoryLimit, LimitReaderRereadsMeminfoAtMostOncePerMaxAge) {
   t.Write("/proc/meminfo", "MemAvailable: 4194304 kB\n");
   LimitReader r;
   ASSERT_TRUE(r.Open(7, t.root()).ok());
-  const auto t0 = std::chrono::steady_clock::time_point{} +
-                  std::chrono::hours(1);
+  const auto t0 =
+      std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
   uint64_t limit = 0, usage = 0;
   LimitKind kind = LimitKind::kUnknown;
   ASSERT_TRUE(r.Read(1000, &limit, &usage, &kind, t0));
