@@ -134,10 +134,11 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
 // The binding limit of one process, sample after sample, without
 // allocating: Open() finds the limits (allocates; 23 us of CPU on a cgroup
 // v1 fixture); Read() rereads their values and usage from the files found
-// then, through descriptors kept open since Open (pread at offset 0; 1.9
-// us of CPU, 1/32 of finding them anew, most of it the kernel formatting
-// /proc/meminfo; OomKills() 0.2 us: docs/benchmarks.md, "Memory limit
-// reader").
+// then, through descriptors kept open since Open (pread at offset 0;
+// OomKills() 0.2 us: docs/benchmarks.md, "Memory limit reader"). Rereading
+// /proc/meminfo was most of it (1.8 us of this process's 1.8 us); kept
+// for up to kMeminfoMaxAge (below), a Read is 0.02 us here and 0.36 us on
+// the cgroup v1 fixture (was 0.61).
 // A cgroup the process moves to later is seen at the next Open(); a limit
 // raised or lowered in place is seen at once. Reading by file, not by the
 // process's current cgroup, also keeps an exiting process (which the
