@@ -36,6 +36,13 @@ constexpr double kEarlyProgress = 0.1;
 // this share of the drop, is the same cycle again (a cache refilling, a
 // burst of threads recurring), not growth.
 constexpr double kRefillMargin = 0.25;
+// memory_growth: the rise (the fitted level now less the level at the
+// start of the longest steady window, or of the reported one) must be at
+// least this share of the growth over the baseline. A step with a wander
+// of the noise after it is not a leak; a leak after a step alerts once it
+// has added a third of the step. A half split accelerating_leak_30s's
+// episode (its surest window is recent and short); a quarter keeps it.
+constexpr double kExplainedShare = 0.25;
 // thread_leak, fd_leak: a burst of threads or descriptors lasts up to this
 // many samples, or this long, whichever is more (the 30 samples;
 // 6 s so that a burst of 5 s is the same burst at 100 ms as at 1 s). A
@@ -62,6 +69,7 @@ double Seconds(std::chrono::steady_clock::duration d) {
 struct Series {
   std::array<double, kMaxGrowthSamples> t, v;
   std::size_t n = 0;
+  std::size_t skipped = 0;  // known values left out before v[0]
   std::span<const double> times() const { return {t.data(), n}; }
   std::span<const double> values() const { return {v.data(), n}; }
 };
@@ -124,11 +132,35 @@ void CollectValues(const DetectionInput& in, U64Field field, Series* s) {
 
 void CollectTimes(const DetectionInput& in, U64Field field, Series* s) {
   auto now = in.history.back().monotonic;
-  std::size_t k = 0;
+  std::size_t k = 0, skip = s->skipped;
   for (const Sample& x : Recent(in)) {
     if (!(x.*field)) continue;
+    if (skip > 0) {
+      --skip;
+      continue;
+    }
     s->t[k++] = Seconds(x.monotonic - now);
   }
+}
+
+// A level shift (a config reload, a cache sized up once) is a change of
+// level, not a slope: when the series since the baseline rose in exactly
+// one large step (internal::FindLargeRises: a rise that large is not the
+// noise's, nor one of a leak's many), only the samples after it are
+// judged for a trend. With the step inside the judged window, Mann-Kendall
+// counts every pair across it as a rise, and a wander of correlated noise
+// on either side is then enough for the split test (which allows one step
+// at kWithinConfidence only) -- the false alarms of docs/detection.md's
+// "Known limits" before this rule. Two or more large rises are repeated
+// increases, judged whole as before; so is a series without any.
+void SkipToLastStep(Series* s) {
+  internal::LargeDrops rises = internal::FindLargeRises(s->values());
+  if (rises.count != 1) return;
+  std::size_t from = rises.last;
+  std::copy(s->v.begin() + static_cast<std::ptrdiff_t>(from),
+            s->v.begin() + static_cast<std::ptrdiff_t>(s->n), s->v.begin());
+  s->n -= from;
+  s->skipped = from;
 }
 
 // ClassifyGrowth over `field`'s series when it is kUnbounded, else
@@ -137,14 +169,18 @@ void CollectTimes(const DetectionInput& in, U64Field field, Series* s) {
 // the cost; internal::UnboundedTrend works out the rest.
 std::optional<GrowthTrend> UnboundedTrendOf(const DetectionInput& in,
                                             internal::TrendCache* cache,
-                                            U64Field field, Series* s) {
+                                            U64Field field, Series* s,
+                                            bool after_step = false,
+                                            double* longest_rise = nullptr) {
   GrowthOptions options = internal::TrendOptions(*in.config);
   CollectValues(in, field, s);
+  if (after_step) SkipToLastStep(s);
   if (!internal::MayRiseSteadily(s->values(), options, cache)) {
     return std::nullopt;
   }
   CollectTimes(in, field, s);
-  return internal::UnboundedTrend(s->times(), s->values(), options, cache);
+  return internal::UnboundedTrend(s->times(), s->values(), options, cache,
+                                  longest_rise);
 }
 
 // Fills the trend part of `f` from `trend`.
@@ -182,7 +218,9 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
   if (!base || !cur || *base == 0) return std::nullopt;
 
   Series s;
-  std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, cache, field, &s);
+  double longest_rise = 0;
+  std::optional<GrowthTrend> unbounded = UnboundedTrendOf(
+      in, cache, field, &s, /*after_step=*/true, &longest_rise);
   if (!unbounded) return std::nullopt;
   const GrowthTrend& trend = *unbounded;
   if (IsRefill(in, field, s.values(), trend.level)) return std::nullopt;
@@ -194,6 +232,14 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
                                   static_cast<double>(cfg.growth_floor_bytes));
   if (trend.level < f.limit &&
       !ProjectedToPass(trend, b, f.limit, cfg, &f.time_to_limit_s)) {
+    return std::nullopt;
+  }
+  // The rise must account for kExplainedShare of the growth over the
+  // baseline: a step (judged or before the samples judged) that put the
+  // level near or past the limit, and a wander of the noise after it, is
+  // not a leak.
+  if (std::max(longest_rise, trend.level - trend.start_level) <
+      kExplainedShare * (trend.level - b)) {
     return std::nullopt;
   }
   f.projected = trend.level < f.limit;
@@ -340,7 +386,8 @@ std::optional<Finding> FdLeak(const DetectionInput& in,
 // The projection oom_risk and the time-to-limit gauges share; `trend`
 // gets the usage's trend when it rises steadily.
 std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in,
-                                              GrowthTrend* trend_out) {
+                                              GrowthTrend* trend_out,
+                                              internal::TrendCache* cache) {
   if (in.history.empty()) return std::nullopt;
   const Sample& now = in.history.back();
   if (!now.memory_limit_bytes || !now.memory_limit_usage_bytes) {
@@ -353,8 +400,7 @@ std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in,
   t.fitted_s = t.earliest_s = std::numeric_limits<double>::infinity();
   const auto field = &Sample::memory_limit_usage_bytes;
   Series s;
-  std::optional<GrowthTrend> unbounded =
-      UnboundedTrendOf(in, nullptr, field, &s);
+  std::optional<GrowthTrend> unbounded = UnboundedTrendOf(in, cache, field, &s);
   if (!unbounded || IsRefill(in, field, s.values(), unbounded->level) ||
       !(unbounded->slope_per_s > 0) || !(unbounded->slope_upper_per_s > 0)) {
     return t;  // not rising steadily: no kill in sight
@@ -376,12 +422,13 @@ std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in,
 // (by rank, GrowthTrend::slope_upper_per_s) -- is within
 // oom_horizon (and within kProjectionReach times the span measured). At
 // or over the limit already: at once.
-std::optional<Finding> OomRisk(const DetectionInput& in) {
+std::optional<Finding> OomRisk(const DetectionInput& in,
+                               internal::TrendCache* cache) {
   const MonitorConfig& cfg = *in.config;
   double horizon = Seconds(cfg.oom_horizon);
   if (horizon <= 0 || in.history.empty()) return std::nullopt;
   GrowthTrend trend;
-  std::optional<TimeToLimit> t = ProjectTimeToLimit(in, &trend);
+  std::optional<TimeToLimit> t = ProjectTimeToLimit(in, &trend, cache);
   if (!t || !(t->slope_per_s > 0) || !(t->slope_upper_per_s > 0)) {
     return std::nullopt;
   }
@@ -411,7 +458,7 @@ std::optional<Finding> OomRisk(const DetectionInput& in) {
 }  // namespace
 
 std::optional<TimeToLimit> ProjectTimeToLimit(const DetectionInput& in) {
-  return ProjectTimeToLimit(in, nullptr);
+  return ProjectTimeToLimit(in, nullptr, nullptr);
 }
 
 namespace internal {
@@ -442,7 +489,7 @@ std::optional<Finding> RunBuiltinDetector(AlertType type,
     case AlertType::kAllocatorPressure:
       return DetectAllocatorPressure(in);
     case AlertType::kOomRisk:
-      return OomRisk(in);
+      return OomRisk(in, cache);
     case AlertType::kObjectThreshold:
       return std::nullopt;
   }
@@ -464,7 +511,7 @@ std::optional<Finding> DetectFdLeak(const DetectionInput& in) {
 }
 
 std::optional<Finding> DetectOomRisk(const DetectionInput& in) {
-  return OomRisk(in);
+  return OomRisk(in, nullptr);
 }
 
 namespace internal {

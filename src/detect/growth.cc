@@ -581,6 +581,25 @@ LargeDrops FindLargeDrops(std::span<const double> y) {
   return out;
 }
 
+LargeDrops FindLargeRises(std::span<const double> y) {
+  std::size_t n = std::min(y.size(), kMaxGrowthSamples);
+  y = y.last(n);
+  if (n < 3) return {};
+  // A large rise is more than kDropMinFraction of the level: no rise that
+  // large (the usual case, a level that holds) settles it without the
+  // medians of the differences.
+  double scale = 0, highest = 0;
+  for (std::size_t i = 1; i < n; ++i) {
+    scale += std::fabs(y[i]);
+    highest = std::max(highest, y[i] - y[i - 1]);
+  }
+  scale /= static_cast<double>(n - 1);
+  if (!(highest > kDropMinFraction * scale)) return {};
+  std::array<double, kMaxGrowthSamples> negated;
+  for (std::size_t i = 0; i < n; ++i) negated[i] = -y[i];
+  return FindLargeDrops(std::span<const double>(negated.data(), n));
+}
+
 bool MayRiseSteadily(std::span<const double> values,
                      const GrowthOptions& options, TrendCache* cache) {
   Prepared p = Prepare(values, values, options);  // as ClassifyGrowth does
@@ -608,7 +627,8 @@ namespace {
 GrowthTrend Classify(std::span<const double> times_s,
                      std::span<const double> values,
                      const GrowthOptions& options, bool describe_all,
-                     internal::TrendCache* cache) {
+                     internal::TrendCache* cache,
+                     double* longest_rise = nullptr) {
   // NaN or infinity has no rank: the statistics below would not be defined
   // (Mann-Kendall's tie count would never advance past a NaN).
   auto finite = [](std::span<const double> xs) {
@@ -700,6 +720,9 @@ GrowthTrend Classify(std::span<const double> times_s,
           candidate.window_samples = m * b;
           candidate.block_samples = b;
           candidate.kind = GrowthKind::kUnbounded;
+          if (longest_rise != nullptr && best.kind != GrowthKind::kUnbounded) {
+            *longest_rise = candidate.level - candidate.start_level;
+          }
           if (best.kind != GrowthKind::kUnbounded ||
               candidate.slope_lower_per_s > best.slope_lower_per_s) {
             best = candidate;
@@ -737,8 +760,10 @@ namespace internal {
 std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
                                           std::span<const double> values,
                                           const GrowthOptions& options,
-                                          TrendCache* cache) {
-  GrowthTrend trend = Classify(times_s, values, options, false, cache);
+                                          TrendCache* cache,
+                                          double* longest_rise) {
+  GrowthTrend trend =
+      Classify(times_s, values, options, false, cache, longest_rise);
   if (trend.kind != GrowthKind::kUnbounded) return std::nullopt;
   return trend;
 }

@@ -87,10 +87,12 @@ class TrendCache {
     SuffixStatistics stats;
   };
   // Heap and RSS with blocks of 1 and of 2 (two alignments) take six;
-  // thread and descriptor counts, when they rose, six more.
+  // the usage of the binding memory limit (oom_risk) three more; thread
+  // and descriptor counts, when they rose, six more.
   static constexpr std::size_t kEntries = 16;
   std::array<Entry, kEntries> entries_;
-  // Sorted differences, one per series (heap, RSS, threads, descriptors).
+  // Sorted differences, one per series (heap, RSS, the limit's usage,
+  // threads, descriptors).
   struct Differences {
     std::size_t size = 0;  // samples in y; 0: unused
     std::uint64_t used = 0;
@@ -98,7 +100,7 @@ class TrendCache {
     std::array<double, kMaxDifferenceSeries> sorted;  // size - 1 of them
   };
   static constexpr std::size_t kMaxDifferenceDrops = 4;
-  std::array<Differences, 4> differences_;
+  std::array<Differences, 5> differences_;
   std::uint64_t clock_ = 0;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
@@ -121,10 +123,14 @@ bool MayRiseSteadily(std::span<const double> values,
 // GrowthTrend, field for field); nullopt otherwise. Cheaper: it judges
 // only what can make the answer kUnbounded (the windows the pre-check
 // allows, and the longer ones' deceleration) and describes no other.
+// `longest_rise`, when given and the answer is kUnbounded, gets the rise
+// (level - start_level) of the longest window that rises steadily -- the
+// reported one is the surest, often a shorter one.
 std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
                                           std::span<const double> values,
                                           const GrowthOptions& options = {},
-                                          TrendCache* cache = nullptr);
+                                          TrendCache* cache = nullptr,
+                                          double* longest_rise = nullptr);
 
 // The large drops of a series as ClassifyGrowth's sawtooth test counts
 // them (falls of more than 6 robust standard deviations of the
@@ -135,6 +141,9 @@ struct LargeDrops {
   std::size_t last = 0;
 };
 LargeDrops FindLargeDrops(std::span<const double> values);
+// The same for rises (the large drops of the series negated): a level
+// shift up, as a config reload makes one. Same point limit.
+LargeDrops FindLargeRises(std::span<const double> values);
 
 // The level a trend rule alerts at: the larger of `pct` percent and
 // `floor` units over the baseline `base` (memory_growth, thread_leak,

@@ -13,6 +13,8 @@
 #include <random>
 #include <vector>
 
+#include "detect/growth_internal.h"
+
 namespace memmon {
 namespace {
 
@@ -111,6 +113,28 @@ TEST(ClassifyGrowth, WanderingNoiseIsNotATrend) {
     unbounded += Classify(s).kind == GrowthKind::kUnbounded;
   }
   EXPECT_LE(unbounded, 3);
+}
+
+// The step rule's search (detectors.cc): one level shift up is one large
+// rise, found where it lands; a leak's rises, white noise and a level that
+// holds are none; two shifts are two.
+TEST(FindLargeRises, OneStepIsOneAndALeakIsNone) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> z(0, 1);
+  std::vector<double> step, leak, flat;
+  for (int i = 0; i < 100; ++i) {
+    double noise = z(rng);
+    step.push_back((i < 40 ? 400 : 520) + 4 * noise);
+    leak.push_back(400 + 2.0 * i + 4 * noise);
+    flat.push_back(400);
+  }
+  internal::LargeDrops r = internal::FindLargeRises(step);
+  EXPECT_EQ(r.count, 1u);
+  EXPECT_EQ(r.last, 40u);
+  EXPECT_EQ(internal::FindLargeRises(leak).count, 0u);
+  EXPECT_EQ(internal::FindLargeRises(flat).count, 0u);
+  for (int i = 70; i < 100; ++i) step[i] += 120;
+  EXPECT_EQ(internal::FindLargeRises(step).count, 2u);
 }
 
 TEST(ClassifyGrowth, TooFewPointsIsUnknown) {

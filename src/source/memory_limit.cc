@@ -461,6 +461,8 @@ Status LimitReader::Open(pid_t pid, const std::string& root) {
       root + "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid));
   status_file_ = KeptFile(proc + "/status");
   meminfo_file_ = KeptFile(root + "/proc/meminfo");
+  available_.reset();
+  available_at_.reset();
   found_ = std::move(found);
   return Status::Ok();
 }
@@ -487,8 +489,9 @@ std::optional<uint64_t> LimitReader::OomKills() const {
 }
 
 bool LimitReader::Read(uint64_t rss_bytes, uint64_t* limit, uint64_t* usage,
-                       LimitKind* kind) const {
-  char status[4096], meminfo[4096];
+                       LimitKind* kind,
+                       std::chrono::steady_clock::time_point now) {
+  char status[4096];
   bool status_read = false, meminfo_read = false;
   bool found = false;
   uint64_t best_headroom = 0;
@@ -506,12 +509,19 @@ bool LimitReader::Read(uint64_t rss_bytes, uint64_t* limit, uint64_t* usage,
       u = ParseKeyedValue(status, e.status_key);
     } else {  // the machine
       if (!meminfo_read) {
-        meminfo_read = meminfo_file_.Read(meminfo, sizeof(meminfo)) > 0;
-        if (!meminfo_read) meminfo[0] = '\0';
+        meminfo_read = true;
+        if (!available_at_ || now - *available_at_ >= kMeminfoMaxAge ||
+            now < *available_at_) {
+          char meminfo[4096];
+          if (meminfo_file_.Read(meminfo, sizeof(meminfo)) <= 0) {
+            meminfo[0] = '\0';
+          }
+          available_ = ParseKeyedValue(meminfo, "MemAvailable");
+          available_at_ = now;
+        }
       }
-      if (std::optional<uint64_t> available =
-              ParseKeyedValue(meminfo, "MemAvailable")) {
-        l = rss_bytes + *available;
+      if (available_) {
+        l = rss_bytes + *available_;
         u = rss_bytes;
       }
     }

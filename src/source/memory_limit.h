@@ -30,6 +30,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -133,17 +134,26 @@ Status ReadMemoryLimitsUnder(const std::string& root, pid_t pid,
 // The binding limit of one process, sample after sample, without
 // allocating: Open() finds the limits (allocates; 23 us of CPU on a cgroup
 // v1 fixture); Read() rereads their values and usage from the files found
-// then, through descriptors kept open since Open (pread at offset 0; 1.9
-// us of CPU, 1/32 of finding them anew, most of it the kernel formatting
-// /proc/meminfo; OomKills() 0.2 us: docs/benchmarks.md, "Memory limit
-// reader").
+// then, through descriptors kept open since Open (pread at offset 0;
+// OomKills() 0.2 us: docs/benchmarks.md, "Memory limit reader"). Rereading
+// /proc/meminfo was most of it (1.8 us of this process's 1.8 us); kept
+// for up to kMeminfoMaxAge (below), a Read is 0.02 us here and 0.36 us on
+// the cgroup v1 fixture (was 0.61).
 // A cgroup the process moves to later is seen at the next Open(); a limit
 // raised or lowered in place is seen at once. Reading by file, not by the
 // process's current cgroup, also keeps an exiting process (which the
 // kernel moves to the root cgroup) from reading as unlimited.
 //
-// Thread-safety: Read() is const and may run concurrently with itself;
-// Open() must not race with it.
+// The machine's MemAvailable changes slowly and /proc/meminfo is the
+// dearest file here (the kernel formats every line of it): Read() rereads
+// it at most once per kMeminfoMaxAge of the `now` it is given and uses the
+// value read then in between, so the machine limit's headroom can be up to
+// that old (its usage, the RSS passed in, is always current). The cgroup
+// and rlimit files are reread every call.
+//
+// Thread-safety: none; one thread (the sampling thread) calls Read() and
+// OomKills() (they reopen descriptors and Read() keeps the MemAvailable
+// it read), and Open() must not race with them.
 class LimitReader {
  public:
   // A file kept open from Open and reread with pread at offset 0 (a third
@@ -158,6 +168,8 @@ class LimitReader {
     ~KeptFile();
     bool empty() const { return path_.empty(); }
     // Into `buf`, NUL-terminated, without allocating: the length, or -1.
+    // Const, but it may reopen the descriptor (mutable fd_): not
+    // thread-safe; only the sampling thread calls it.
     long Read(char* buf, std::size_t size) const;
 
    private:
@@ -168,8 +180,13 @@ class LimitReader {
   // The binding limit and the usage it counts; false when none could be
   // read. `rss_bytes` is the process's RSS now (the machine limit's usage).
   // `kind`, when given, is set to the binding limit's kind.
+  // `now` decides whether /proc/meminfo is reread (see above).
   bool Read(uint64_t rss_bytes, uint64_t* limit, uint64_t* usage,
-            LimitKind* kind = nullptr) const;
+            LimitKind* kind = nullptr,
+            std::chrono::steady_clock::time_point now =
+                std::chrono::steady_clock::now());
+  // How long a MemAvailable read from /proc/meminfo is used.
+  static constexpr std::chrono::seconds kMeminfoMaxAge{1};
   // The OOM kills the process's memory cgroup (as found at Open) counts
   // now; nullopt without one. Reads by file: still works once the process
   // is gone, as long as its cgroup is.
@@ -190,6 +207,9 @@ class LimitReader {
   KeptFile events_file_;  // root-prefixed oom_events_path; empty: none
   KeptFile status_file_;
   KeptFile meminfo_file_;
+  // The last MemAvailable read (nullopt: unreadable) and when.
+  std::optional<uint64_t> available_;
+  std::optional<std::chrono::steady_clock::time_point> available_at_;
 };
 
 }  // namespace memmon::internal

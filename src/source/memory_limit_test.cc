@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -155,6 +156,34 @@ TEST(MemoryLimit, LimitReaderRereadsTheFilesFoundAtOpen) {
   ASSERT_TRUE(r.Read(90000000, &limit, &usage));
   EXPECT_EQ(limit, 90000000u + (4ull << 30));
   EXPECT_EQ(usage, 90000000u);
+}
+
+// MemAvailable is reread at most once per kMeminfoMaxAge of the times
+// given: a change within it is not seen, one after it is; the RSS passed
+// in is always current.
+TEST(MemoryLimit, LimitReaderRereadsMeminfoAtMostOncePerMaxAge) {
+  Tree t;
+  t.Write("/proc/7/cgroup", "0::/\n");
+  t.Write("/proc/7/mountinfo",
+          "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  t.Write("/proc/meminfo", "MemAvailable: 4194304 kB\n");
+  LimitReader r;
+  ASSERT_TRUE(r.Open(7, t.root()).ok());
+  const auto t0 =
+      std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  uint64_t limit = 0, usage = 0;
+  LimitKind kind = LimitKind::kUnknown;
+  ASSERT_TRUE(r.Read(1000, &limit, &usage, &kind, t0));
+  EXPECT_EQ(kind, LimitKind::kMachine);
+  EXPECT_EQ(limit, 1000 + (4ull << 30));
+  t.Write("/proc/meminfo", "MemAvailable: 2097152 kB\n");
+  ASSERT_TRUE(r.Read(2000, &limit, &usage, &kind,
+                     t0 + LimitReader::kMeminfoMaxAge / 2));
+  EXPECT_EQ(limit, 2000 + (4ull << 30));  // the value read at t0
+  EXPECT_EQ(usage, 2000u);
+  ASSERT_TRUE(
+      r.Read(2000, &limit, &usage, &kind, t0 + LimitReader::kMeminfoMaxAge));
+  EXPECT_EQ(limit, 2000 + (2ull << 30));
 }
 
 // The OOM kills come from the process's own cgroup -- the deepest with the

@@ -83,7 +83,7 @@ bool ProcessSource::Read(Sample* s) {
     auto start = std::chrono::steady_clock::now();
     uint64_t limit = 0, usage = 0;
     LimitKind kind = LimitKind::kUnknown;
-    if (limits_.Read(*s->rss_bytes, &limit, &usage, &kind)) {
+    if (limits_.Read(*s->rss_bytes, &limit, &usage, &kind, s->monotonic)) {
       s->memory_limit_bytes = limit;
       s->memory_limit_usage_bytes = usage;
       s->memory_limit_kind = kind;
