@@ -28,6 +28,15 @@ constexpr double kEarlyConfidence = 0.999;
 // measured over (and never past growth_projection_horizon): a day from an
 // hour, not from seconds.
 constexpr double kProjectionReach = 24.0;
+// An early warning is judged again with the noise's serial correlation
+// estimated over all the samples judged (NoiseCorrelation), not only the
+// window's: a short window's estimate runs low under strongly correlated
+// noise (true 0.8: 0.3-0.6 in the windows that raised the false alarms),
+// and a wander then passes for a rise. The estimate's small-sample bias is
+// corrected by this many times (1 + 4 r) / n per segment (simulated: the
+// lag-1 autocorrelation of OLS residuals of n = 25-100 AR(1) samples runs
+// 1.3-1.8 times that low).
+constexpr double kResidualBiasCorrection = 1.5;
 // ...and only once the level has covered this share of the way from the
 // baseline to the limit: a wander of a percent or two under correlated
 // noise is not evidence enough to page on (docs/detection.md, evaluation).
@@ -183,6 +192,63 @@ std::optional<GrowthTrend> UnboundedTrendOf(const DetectionInput& in,
                                   longest_rise);
 }
 
+// The lag-1 autocorrelation of `y`'s residuals around its least-squares
+// line, added to *num and *den (pooled over segments); *segments and
+// *points count what was added. Segments of fewer than 4 samples add
+// nothing.
+void AddResidualCorrelation(std::span<const double> y, double* num, double* den,
+                            std::size_t* segments, std::size_t* points) {
+  std::size_t n = y.size();
+  if (n < 4) return;
+  double mx = (static_cast<double>(n) - 1) / 2, my = 0;
+  for (double v : y) my += v;
+  my /= static_cast<double>(n);
+  double sxy = 0, sxx = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    double dx = static_cast<double>(i) - mx;
+    sxy += dx * (y[i] - my);
+    sxx += dx * dx;
+  }
+  double slope = sxy / sxx;
+  double prev = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    double e = y[i] - my - slope * (static_cast<double>(i) - mx);
+    *den += e * e;
+    if (i > 0) *num += prev * e;
+    prev = e;
+  }
+  ++*segments;
+  *points += n;
+}
+
+// The lag-1 autocorrelation of the noise of `s` (the samples judged),
+// for an early warning whose window is its last `window` samples: the
+// residuals around a line fitted to the window and another fitted to the
+// samples before it, pooled (a leak that started late is two lines, not
+// correlated noise), bias-corrected (kResidualBiasCorrection), in [0, 0.9].
+// From levels, not differences: under strong correlation the differences
+// are nearly independent and say little (docs/detection.md). 0 when the
+// samples show a large drop: a sawtooth's teeth would pass for correlation.
+double NoiseCorrelation(const Series& s, std::size_t window) {
+  if (window > s.n) return 0;
+  std::span<const double> v = s.values();
+  // A sawtooth's teeth are not noise (its floor blocks hold a trough each).
+  if (internal::FindLargeDrops(v).count > 0) return 0;
+  double num = 0, den = 0;
+  std::size_t segments = 0, points = 0;
+  AddResidualCorrelation(v.first(s.n - window), &num, &den, &segments, &points);
+  AddResidualCorrelation(v.last(window), &num, &den, &segments, &points);
+  if (!(den > 0)) return 0;
+  double r = num / den;
+  // Only a correlation the samples show at about 97.5 % (white noise's
+  // estimate has a standard error of 1 / sqrt(n)): white noise's chance
+  // positive estimate would only make its leaks' warnings later.
+  if (r <= 2 / std::sqrt(static_cast<double>(points))) return 0;
+  r += kResidualBiasCorrection * (1 + 4 * r) * static_cast<double>(segments) /
+       static_cast<double>(points);
+  return std::min(r, 0.9);
+}
+
 // Fills the trend part of `f` from `trend`.
 void SetTrend(const GrowthTrend& trend, Finding* f) {
   f->slope_per_s = trend.slope_per_s;
@@ -222,18 +288,32 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
   std::optional<GrowthTrend> unbounded = UnboundedTrendOf(
       in, cache, field, &s, /*after_step=*/true, &longest_rise);
   if (!unbounded) return std::nullopt;
-  const GrowthTrend& trend = *unbounded;
-  if (IsRefill(in, field, s.values(), trend.level)) return std::nullopt;
+  if (IsRefill(in, field, s.values(), unbounded->level)) return std::nullopt;
 
   double b = static_cast<double>(*base);
   Finding f;
   f.type = AlertType::kMemoryGrowth;
   f.limit = internal::GrowthLimit(b, cfg.alert_threshold_pct,
                                   static_cast<double>(cfg.growth_floor_bytes));
-  if (trend.level < f.limit &&
-      !ProjectedToPass(trend, b, f.limit, cfg, &f.time_to_limit_s)) {
-    return std::nullopt;
+  if (unbounded->level < f.limit) {
+    // An early warning: judged again with the noise's correlation over all
+    // the samples judged (kResidualBiasCorrection), where noise could
+    // reorder the floor points.
+    if (!ProjectedToPass(*unbounded, b, f.limit, cfg, &f.time_to_limit_s)) {
+      return std::nullopt;
+    }
+    double rho = NoiseCorrelation(s, unbounded->window_samples);
+    if (rho > 0) {
+      unbounded = internal::UnboundedTrend(s.times(), s.values(),
+                                           internal::TrendOptions(cfg), cache,
+                                           &longest_rise, rho);
+      if (!unbounded || unbounded->level >= f.limit ||
+          !ProjectedToPass(*unbounded, b, f.limit, cfg, &f.time_to_limit_s)) {
+        return std::nullopt;
+      }
+    }
   }
+  const GrowthTrend& trend = *unbounded;
   // The rise must account for kExplainedShare of the growth over the
   // baseline: a step (judged or before the samples judged) that put the
   // level near or past the limit, and a wander of the noise after it, is

@@ -210,7 +210,8 @@ double Rising(const internal::MannKendall& mk, std::size_t n,
 // descheduled, or samples bunched together, bend a steady rise in time but
 // not in order. Rates (the reported slope, the projection) use times.
 Judgement Judge(Window w, double confidence, bool may_rise, bool need_factor,
-                double block_rho, const internal::MannKendall& mk) {
+                double block_rho, const internal::MannKendall& mk,
+                double noise_rho_b = 0) {
   Judgement j;
   need_factor = need_factor || may_rise;
   // The Theil-Sen slopes over the window and its halves, in order.
@@ -236,6 +237,12 @@ Judgement Judge(Window w, double confidence, bool may_rise, bool need_factor,
   j.variance_factor =
       std::max(internal::AutocorrelationVarianceFactor(k, w.y, slope),
                (1 + block_rho) / (1 - block_rho));
+  // The caller's estimate of the noise's correlation (early warnings: from
+  // more samples than the window), where noise could reorder the points.
+  if (noise_rho_b > 0 && internal::NoiseCanReorder(k, w.y, slope)) {
+    j.variance_factor =
+        std::max(j.variance_factor, (1 + noise_rho_b) / (1 - noise_rho_b));
+  }
   if (!may_rise) return j;
   // Cheapest tests first.
   j.steady = slope > 0 && recent > 0 && recent >= kLevellingRatio * earlier &&
@@ -623,12 +630,13 @@ std::string_view ToString(GrowthKind kind) {
 namespace {
 
 // ClassifyGrowth. With `describe_all` false, only a kUnbounded answer is
-// worked out: anything else comes back as kUnknown, undescribed.
+// worked out: anything else comes back as kUnknown, undescribed. `noise_rho`:
+// internal::UnboundedTrend's.
 GrowthTrend Classify(std::span<const double> times_s,
                      std::span<const double> values,
                      const GrowthOptions& options, bool describe_all,
                      internal::TrendCache* cache,
-                     double* longest_rise = nullptr) {
+                     double* longest_rise = nullptr, double noise_rho = 0) {
   // NaN or infinity has no rank: the statistics below would not be defined
   // (Mann-Kendall's tie count would never advance past a NaN).
   auto finite = [](std::span<const double> xs) {
@@ -706,8 +714,9 @@ GrowthTrend Classify(std::span<const double> times_s,
             mk = internal::MannKendallStatistic(w.y);
           }
         }
-        Judgement j =
-            Judge(w, confidence, may_rise, need_factor, block_rho, mk);
+        Judgement j = Judge(
+            w, confidence, may_rise, need_factor, block_rho, mk,
+            noise_rho > 0 ? std::pow(noise_rho, static_cast<double>(b)) : 0);
         bool steady = j.steady && !decelerating;
         decelerating = decelerating || j.decelerating;
         if (steady) {
@@ -761,9 +770,10 @@ std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
                                           std::span<const double> values,
                                           const GrowthOptions& options,
                                           TrendCache* cache,
-                                          double* longest_rise) {
+                                          double* longest_rise,
+                                          double noise_rho) {
   GrowthTrend trend =
-      Classify(times_s, values, options, false, cache, longest_rise);
+      Classify(times_s, values, options, false, cache, longest_rise, noise_rho);
   if (trend.kind != GrowthKind::kUnbounded) return std::nullopt;
   return trend;
 }

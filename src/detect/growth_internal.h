@@ -125,12 +125,19 @@ bool MayRiseSteadily(std::span<const double> values,
 // allows, and the longer ones' deceleration) and describes no other.
 // `longest_rise`, when given and the answer is kUnbounded, gets the rise
 // (level - start_level) of the longest window that rises steadily -- the
-// reported one is the surest, often a shorter one.
+// reported one is the surest, often a shorter one. `noise_rho`, when
+// positive, is the caller's estimate of the noise's lag-1 autocorrelation
+// between samples (memory_growth's early warnings: from more samples than
+// a window holds); each window's Mann-Kendall variance is then at least
+// (1 + r) / (1 - r) times the independent one, r = noise_rho^block, where
+// the residuals are large enough to reorder its floor points
+// (NoiseCanReorder, trend.h).
 std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
                                           std::span<const double> values,
                                           const GrowthOptions& options = {},
                                           TrendCache* cache = nullptr,
-                                          double* longest_rise = nullptr);
+                                          double* longest_rise = nullptr,
+                                          double noise_rho = 0);
 
 // The large drops of a series as ClassifyGrowth's sawtooth test counts
 // them (falls of more than 6 robust standard deviations of the

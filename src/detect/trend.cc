@@ -229,6 +229,44 @@ double MannKendallRising(std::span<const double> y, double variance_factor) {
   return Confidence(static_cast<double>(mk.s), mk.variance * variance_factor);
 }
 
+namespace {
+// The residuals of y around the line of `slope` (r), their mean, and
+// whether their robust spread is at least half the rise between
+// neighbouring points.
+bool ResidualsCanReorder(std::span<const double> x, std::span<const double> y,
+                         double slope, std::array<double, kMaxTrendPoints>* r,
+                         double* mean) {
+  std::size_t n = y.size();
+  *mean = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    (*r)[i] = y[i] - slope * x[i];
+    *mean += (*r)[i];
+  }
+  *mean /= static_cast<double>(n);
+  // Correlated noise can only fake a rise when it is as large as the rise
+  // between neighbouring points; residuals far smaller than that (a clean
+  // rise, sampled irregularly) are structure, not noise.
+  std::array<double, kMaxTrendPoints> dev;
+  for (std::size_t i = 0; i < n; ++i) dev[i] = std::fabs((*r)[i] - *mean);
+  std::nth_element(dev.begin(),
+                   dev.begin() + static_cast<std::ptrdiff_t>(n / 2),
+                   dev.begin() + static_cast<std::ptrdiff_t>(n));
+  double noise = 1.4826 * dev[n / 2];
+  double step =
+      std::fabs(slope) * (x[n - 1] - x[0]) / static_cast<double>(n - 1);
+  return !(noise < 0.5 * step);
+}
+}  // namespace
+
+bool NoiseCanReorder(std::span<const double> x, std::span<const double> y,
+                     double slope) {
+  std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
+  if (n < 4) return false;
+  std::array<double, kMaxTrendPoints> r;
+  double mean;
+  return ResidualsCanReorder(x.last(n), y.last(n), slope, &r, &mean);
+}
+
 double AutocorrelationVarianceFactor(std::span<const double> x,
                                      std::span<const double> y, double slope) {
   std::size_t n = std::min({x.size(), y.size(), kMaxTrendPoints});
@@ -236,30 +274,15 @@ double AutocorrelationVarianceFactor(std::span<const double> x,
   y = y.last(n);
   if (n < 4) return 1;
   std::array<double, kMaxTrendPoints> r;
-  double mean = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    r[i] = y[i] - slope * x[i];
-    mean += r[i];
-  }
-  mean /= static_cast<double>(n);
+  double mean;
+  bool can_reorder = ResidualsCanReorder(x, y, slope, &r, &mean);
   double num = 0, den = 0;
   for (std::size_t i = 0; i < n; ++i) {
     den += (r[i] - mean) * (r[i] - mean);
     if (i + 1 < n) num += (r[i] - mean) * (r[i + 1] - mean);
   }
   if (!(den > 0)) return 1;
-  // Correlated noise can only fake a rise when it is as large as the rise
-  // between neighbouring points; residuals far smaller than that (a clean
-  // rise, sampled irregularly) are structure, not noise.
-  std::array<double, kMaxTrendPoints> dev;
-  for (std::size_t i = 0; i < n; ++i) dev[i] = std::fabs(r[i] - mean);
-  std::nth_element(dev.begin(),
-                   dev.begin() + static_cast<std::ptrdiff_t>(n / 2),
-                   dev.begin() + static_cast<std::ptrdiff_t>(n));
-  double noise = 1.4826 * dev[n / 2];
-  double step =
-      std::fabs(slope) * (x[n - 1] - x[0]) / static_cast<double>(n - 1);
-  if (noise < 0.5 * step) return 1;
+  if (!can_reorder) return 1;
   double rho = std::min(num / den, 0.8);
   return rho > 0 ? (1 + rho) / (1 - rho) : 1;
 }

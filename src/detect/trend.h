@@ -92,6 +92,11 @@ double MannKendallConfidence(long s, double variance);
 // points (noise that small cannot reorder them).
 double AutocorrelationVarianceFactor(std::span<const double> x,
                                      std::span<const double> y, double slope);
+// The test above on its own: whether the residuals of `y` around the line
+// of `slope` have a robust spread of at least half the rise between
+// neighbouring points -- noise large enough to reorder them.
+bool NoiseCanReorder(std::span<const double> x, std::span<const double> y,
+                     double slope);
 
 // Whether the rise of `y` survives the single step that best explains it:
 // over every split of the series into two segments of at least two points,
