@@ -126,7 +126,13 @@ TEST(ProfilerTest, PeriodicProfilesKeepTheNewestSets) {
 }
 #endif
 
-__attribute__((noinline)) void WorkerLoop(std::shared_future<void> stop) {
+// Says it is ready from inside its own frame, so that a stack taken any
+// time after that has WorkerLoop in it (set from the thread's lambda
+// instead, the profile could catch the thread between set_value and the
+// call: seen once in the ASan build under the full suite's load).
+__attribute__((noinline)) void WorkerLoop(std::promise<void>* ready,
+                                          std::shared_future<void> stop) {
+  ready->set_value();
   stop.wait();
   asm volatile("");  // keep the frame
 }
@@ -139,13 +145,11 @@ TEST(ProfilerTest, ThreadProfileHasEveryThreadNameAndStack) {
   std::promise<void> ready_a, ready_b;
   std::thread a([&] {
     pthread_setname_np(pthread_self(), "worker-a");
-    ready_a.set_value();
-    WorkerLoop(stop_future);
+    WorkerLoop(&ready_a, stop_future);
   });
   std::thread b([&] {
     pthread_setname_np(pthread_self(), "worker-b");
-    ready_b.set_value();
-    WorkerLoop(stop_future);
+    WorkerLoop(&ready_b, stop_future);
   });
   ready_a.get_future().wait();
   ready_b.get_future().wait();
