@@ -877,6 +877,103 @@ TEST(HttpServer, MetricsShowTheServersOwnState) {
             Series(page, "memmon_http_written_bytes_total"));
 }
 
+// Pages made from memory, and profiles (here the top-sites list) already
+// built and kept, are answered by the gate itself, with no worker woken;
+// what must be built, or takes a query, goes to a worker.
+TEST(HttpServer, ReadyPagesAreServedByTheGateItself) {
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
+  HttpServerOptions options;
+  options.profile_reuse = std::chrono::hours(1);
+  HttpServer server(*monitor, options);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("http://" + server.address());
+  // Each /metrics scrape is served by the gate and counts itself.
+  auto gate_served = [&] {
+    auto r = client.Get("/metrics");
+    return r && r->status == 200
+               ? Series(r->body, "memmon_http_gate_served_total")
+               : -1.0;
+  };
+  const double before = gate_served();
+  ASSERT_GE(before, 1);
+  auto built = client.Get("/debug/memmon/top_sites");  // built: a worker's
+  ASSERT_TRUE(built);
+  ASSERT_EQ(built->status, 200);
+  EXPECT_FALSE(built->has_header("Age"));
+  EXPECT_EQ(gate_served(), before + 1);
+  auto kept = client.Get("/debug/memmon/top_sites");  // kept: the gate's
+  ASSERT_TRUE(kept);
+  EXPECT_TRUE(kept->has_header("Age"));
+  EXPECT_EQ(kept->body, built->body);
+  auto other = client.Get("/debug/memmon/top_sites?n=3");  // a query: worker
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+  for (const char* page : {"/debug/pprof/", "/debug/memmon/stats", "/"}) {
+    auto r = client.Get(page);
+    ASSERT_TRUE(r) << page;
+    EXPECT_EQ(r->status, 200) << page;
+  }
+  EXPECT_EQ(gate_served(), before + 1 + 1 + 3 + 1);
+}
+
+// A client that asks for pages and stops reading cannot hold the gate,
+// which serves everyone: what the client does not take at once goes to a
+// worker to send, and when it reads again it gets every answer whole.
+TEST(HttpServer, AClientThatStopsReadingDoesNotHoldTheGate) {
+  std::unique_ptr<MemoryMonitor> monitor = LeakingMonitor(3);
+  HttpServer server(*monitor);
+  ASSERT_TRUE(server.Start().ok());
+  const std::string address = server.address();
+  int slow = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(slow, 0);
+  int small = 4096;  // a small window: the live page (~65 KB) does not fit
+  setsockopt(slow, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(
+      std::stoi(address.substr(address.rfind(':') + 1))));
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  timeval guard{60, 0};  // against a hang, not a performance claim
+  setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof(guard));
+  ASSERT_EQ(connect(slow, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  // More pages than the kernel buffers for the connection (its send
+  // buffer grows to tcp_wmem's largest).
+  auto page = httplib::Client("http://" + address).Get("/");
+  ASSERT_TRUE(page);
+  std::ifstream wmem("/proc/sys/net/ipv4/tcp_wmem");
+  std::size_t least = 0, initial = 0, largest = 0;
+  ASSERT_TRUE(wmem >> least >> initial >> largest);
+  const std::size_t kPages = largest / page->body.size() + 16;
+  std::string asks;
+  for (std::size_t i = 0; i < kPages; ++i) {
+    asks += "GET / HTTP/1.1\r\nHost: m\r\n\r\n";
+  }
+  ASSERT_TRUE(SendAll(slow, asks));
+  // Until a worker is sending the slow client's rest, and after: every
+  // scrape is answered (the gate is free).
+  httplib::Client client("http://" + address);
+  int scraped = 0;
+  ASSERT_TRUE(testing_util::WaitFor([&] {
+    auto r = client.Get("/metrics");
+    if (!r || r->status != 200) return false;
+    ++scraped;
+    return Series(r->body, "memmon_http_connections{state=\"serving\"}") >= 2;
+  }));
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.Get("/metrics");
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200);
+  }
+  // The slow client reads: every page, whole, in order.
+  for (std::size_t i = 0; i < kPages; ++i) {
+    std::string answer = ReadResponse(slow);
+    ASSERT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << i;
+    EXPECT_NE(answer.find("</html>"), std::string::npos) << i;
+  }
+  close(slow);
+  EXPECT_GE(scraped, 1);
+}
+
 // The nice value of each thread of this process.
 std::vector<int> ThreadNiceValues() {
   std::vector<int> out;

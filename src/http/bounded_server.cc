@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -68,8 +69,15 @@ class SocketStream : public httplib::Stream {
   // Reads at most `limit` bytes: the request's head (it has no body), so
   // that the next request on a kept-alive connection stays in the socket
   // for the gate.
-  SocketStream(int sock, std::size_t limit, std::atomic<uint64_t>* written)
-      : sock_(sock), limit_(limit), written_(written) {}
+  //
+  // `never_wait` (the gate's): sends never block; what the client does not
+  // take at once is kept (rest()) for a worker to send.
+  SocketStream(int sock, std::size_t limit, std::atomic<uint64_t>* written,
+               bool never_wait = false)
+      : sock_(sock), limit_(limit), written_(written), never_wait_(never_wait) {}
+
+  // What a never_wait stream could not send.
+  std::string& rest() { return rest_; }
 
   // Whether every write so far went out whole.
   bool written_whole() const { return !failed_; }
@@ -81,6 +89,7 @@ class SocketStream : public httplib::Stream {
     return poll(&p, 1, 0) > 0;
   }
   bool is_writable() const override {
+    if (never_wait_) return true;  // what does not go out is kept
     pollfd p{sock_, POLLOUT, 0};
     return poll(&p, 1, BoundedServer::kWriteTimeoutSeconds * 1000) > 0 &&
            (p.revents & (POLLERR | POLLHUP)) == 0;
@@ -104,6 +113,10 @@ class SocketStream : public httplib::Stream {
     pos_ += n;
     return static_cast<ssize_t>(n);
   }
+  // Writes go out together: what is written is held (up to a buffer's
+  // worth) and sent with the next write or by Flush, so a response's head
+  // and body leave in one send (one segment, one wake-up of the client,
+  // where two sends would make two).
   ssize_t write(const char* ptr, size_t size) override {
     const Clock::time_point now = Clock::now();
     if (deadline_ == Clock::time_point{}) {
@@ -112,15 +125,21 @@ class SocketStream : public httplib::Stream {
       failed_ = true;
       return -1;
     }
-    // SO_SNDTIMEO (kWriteTimeoutSeconds) bounds each send.
-    ssize_t n;
-    do {
-      n = send(sock_, ptr, size, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n > 0) written_->fetch_add(static_cast<uint64_t>(n));
-    if (n < 0) failed_ = true;
-    return n;
+    if (failed_) return -1;
+    if (!rest_.empty()) {  // the client stopped taking: keep the rest
+      rest_.append(ptr, size);
+      return static_cast<ssize_t>(size);
+    }
+    if (held_ + size <= sizeof(out_)) {
+      std::memcpy(out_ + held_, ptr, size);
+      held_ += size;
+      return static_cast<ssize_t>(size);
+    }
+    return Send(ptr, size) ? static_cast<ssize_t>(size) : -1;
   }
+  // Sends what is held; false when it did not go out whole.
+  bool Flush() { return held_ == 0 || Send(nullptr, 0); }
+
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
     Address(&getpeername, ip, port);
   }
@@ -130,6 +149,43 @@ class SocketStream : public httplib::Stream {
   int socket() const override { return sock_; }
 
  private:
+  // Sends what is held, then `size` bytes at `ptr`, whole (SO_SNDTIMEO,
+  // kWriteTimeoutSeconds, bounds each send).
+  bool Send(const char* ptr, size_t size) {
+    iovec iov[2] = {{out_, held_}, {const_cast<char*>(ptr), size}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    while (iov[0].iov_len + iov[1].iov_len > 0) {
+      if (Clock::now() > deadline_) break;
+      ssize_t n =
+          sendmsg(sock_, &msg, MSG_NOSIGNAL | (never_wait_ ? MSG_DONTWAIT : 0));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && never_wait_ && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        for (const iovec& v : iov) {
+          rest_.append(static_cast<const char*>(v.iov_base), v.iov_len);
+        }
+        held_ = 0;
+        return true;
+      }
+      if (n <= 0) break;
+      written_->fetch_add(static_cast<uint64_t>(n));
+      auto sent = static_cast<std::size_t>(n);
+      for (iovec& v : iov) {
+        std::size_t k = std::min(sent, v.iov_len);
+        v.iov_base = static_cast<char*>(v.iov_base) + k;
+        v.iov_len -= k;
+        sent -= k;
+      }
+      // The one left, or none, at the front.
+      msg.msg_iov = iov[0].iov_len > 0 ? iov : iov + 1;
+      msg.msg_iovlen = iov[0].iov_len > 0 ? 2 : 1;
+    }
+    held_ = 0;
+    if (iov[0].iov_len + iov[1].iov_len > 0) failed_ = true;
+    return !failed_;
+  }
+
   void Address(int (*get)(int, sockaddr*, socklen_t*), std::string& ip,
                int& port) const {
     sockaddr_storage a{};
@@ -153,8 +209,12 @@ class SocketStream : public httplib::Stream {
   const int sock_;
   std::size_t limit_;
   std::atomic<uint64_t>* const written_;
+  const bool never_wait_;
   bool failed_ = false;
+  std::string rest_;
   char buf_[4096];
+  char out_[4096];
+  std::size_t held_ = 0;
   std::size_t pos_ = 0;
   std::size_t len_ = 0;
   Clock::time_point deadline_{};
@@ -187,6 +247,7 @@ std::string_view Trim(std::string_view v) {
 struct Verdict {
   int status = 0;  // 0: serve it
   bool metrics = false;
+  std::string_view target;  // path and query, as sent
 };
 
 Verdict Judge(std::string_view head) {
@@ -226,6 +287,7 @@ Verdict Judge(std::string_view head) {
   target = target.substr(0, target.find(' '));
   std::string_view path = target.substr(0, target.find('?'));
   v.metrics = path == "/metrics";
+  v.target = target;
   return v;
 }
 
@@ -512,6 +574,15 @@ void BoundedServer::GateLoop() {
         continue;
       }
       Verdict v = Judge(text.substr(0, end + 2));
+      if (v.status == 0 && quick_ && quick_(v.target)) {
+        at_gate_.fetch_sub(1);
+        if (ServeOnGate(h.sock, end + 4)) {
+          // Kept alive: waits here for its next request, idle.
+          still.push_back({h.sock, Clock::now() + kKeepAliveIdle, false, 0,
+                           /*idle=*/true});
+        }
+        continue;
+      }
       if (v.status == 0) {
         at_gate_.fetch_sub(1);
         Dispatch({h.sock, end + 4}, v.metrics);
@@ -574,7 +645,11 @@ void BoundedServer::Work(Lane* lane) {
     }
     queued_.fetch_sub(1);
     serving_.fetch_add(1);
-    Serve(request);
+    if (request.head_bytes == 0) {
+      Finish(request);
+    } else {
+      Serve(request);
+    }
     serving_.fetch_sub(1);
   }
 }
@@ -586,9 +661,66 @@ void BoundedServer::Serve(const Request& request) {
   // HTTP/1.0 without Keep-Alive) or the response did not go out whole.
   bool ok =
       process_request(stream, /*close_connection=*/false, closed, nullptr);
+  stream.Flush();
   bytes_held_.fetch_sub(t_held_bytes);
   t_held_bytes = 0;
   if (ok && !closed && stream.written_whole() &&
+      ToGate(request.sock, /*kept_alive=*/true)) {
+    return;
+  }
+  CloseSocket(request.sock);
+}
+
+bool BoundedServer::ServeOnGate(int sock, std::size_t head_bytes) {
+  on_gate_.fetch_add(1);
+  serving_.fetch_add(1);
+  SocketStream stream(sock, head_bytes, &bytes_written_, /*never_wait=*/true);
+  bool closed = false;
+  bool ok = process_request(stream, /*close_connection=*/false, closed, nullptr);
+  stream.Flush();
+  bytes_held_.fetch_sub(t_held_bytes);
+  t_held_bytes = 0;
+  serving_.fetch_sub(1);
+  const bool keep = ok && !closed && stream.written_whole();
+  if (!stream.rest().empty() && stream.written_whole()) {
+    // The client did not take it all at once: a worker sends the rest
+    // (it may wait; the gate may not). With no worker free, the client
+    // gets what it took (the connection closes mid-body).
+    Lane& lane = general_lane_;
+    {
+      internal::MutexLock lock(&lane.mu);
+      if (!lane.stopping && lane.queue.size() < kLaneQueue) {
+        lane.queue.push_back({sock, 0, std::move(stream.rest()), keep});
+        queued_.fetch_add(1);
+        lane.cv.notify_one();
+        return false;
+      }
+    }
+    shed_.fetch_add(1);
+    CloseSocket(sock);
+    return false;
+  }
+  if (keep) {
+    at_gate_.fetch_add(1);
+    return true;
+  }
+  CloseSocket(sock);
+  return false;
+}
+
+void BoundedServer::Finish(const Request& request) {
+  const Clock::time_point deadline = Clock::now() + kWriteBudget;
+  std::size_t sent = 0;
+  while (sent < request.rest.size() && Clock::now() < deadline) {
+    // SO_SNDTIMEO (kWriteTimeoutSeconds) bounds each send.
+    ssize_t n = send(request.sock, request.rest.data() + sent,
+                     request.rest.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+    bytes_written_.fetch_add(static_cast<uint64_t>(n));
+  }
+  if (sent == request.rest.size() && request.keep &&
       ToGate(request.sock, /*kept_alive=*/true)) {
     return;
   }
@@ -617,6 +749,7 @@ ServerCounters BoundedServer::Counters() const {
   c.waits_max = kProfileWaits;
   c.shed_total = shed_.load();
   c.keepalive_requests_total = kept_alive_.load();
+  c.gate_served_total = on_gate_.load();
   c.bytes_written_total = bytes_written_.load();
   c.response_bytes_held = bytes_held_.load();
   for (std::size_t s = 0; s < by_status_.size(); ++s) {

@@ -59,6 +59,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -115,6 +117,15 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
     authorize_ = std::move(authorize);
   }
 
+  // Says whether the request for `target` (path and query, as sent) has an
+  // answer ready in microseconds that never waits (a page built from
+  // memory, a profile already built): the gate then serves it itself,
+  // without waking a worker (the wake-ups are most of a small request's
+  // cost). It may not block: called on the gate thread. Set before
+  // StartWorkers; without it every request goes to a lane.
+  using Quick = std::function<bool(std::string_view target)>;
+  void SetQuick(Quick quick) { quick_ = std::move(quick); }
+
   // After binding: a listen backlog of kBacklog (cpp-httplib's is 5, so a
   // burst of connections would wait out SYN retries before the listener
   // could shed or admit them).
@@ -137,6 +148,12 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   struct Request {
     int sock;
     std::size_t head_bytes;
+    // Set when the gate served the request but the client did not take
+    // the whole response at once: what is left, for a worker to send
+    // (within kWriteBudget) before the connection goes back to the gate
+    // (keep) or is closed.
+    std::string rest = {};
+    bool keep = false;
   };
   // A connection handed to the gate: new (from the listener) or kept
   // alive after a response (idle until its next request begins).
@@ -158,6 +175,11 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   void GateLoop();
   void Work(Lane* lane);
   void Serve(const Request& request);
+  // Serves a request on the gate thread; true when the connection is kept
+  // alive and should wait at the gate for its next request.
+  bool ServeOnGate(int sock, std::size_t head_bytes);
+  // Sends what the gate could not (Request::rest).
+  void Finish(const Request& request);
   // Queues a socket whose head is complete on its lane, or sheds it.
   void Dispatch(const Request& request, bool metrics);
   // Gives the gate a connection (new, or kept alive); false when it is
@@ -169,6 +191,7 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   void Count(int status, std::size_t bytes);
 
   Authorizer authorize_;
+  Quick quick_;
   Lane metrics_lane_;
   Lane general_lane_;
   std::thread gate_;
@@ -185,6 +208,7 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   std::atomic<uint64_t> bytes_written_{0};
   std::atomic<uint64_t> bytes_held_{0};
   std::atomic<uint64_t> kept_alive_{0};  // requests on a reused connection
+  std::atomic<uint64_t> on_gate_{0};     // requests the gate served itself
   std::array<std::atomic<uint64_t>, 600> by_status_{};
 };
 

@@ -211,39 +211,102 @@ struct HttpServer::Impl {
   // at most one (niced) thread's worth of CPU.
   std::mutex build_mu;
   // The last build of each profile (by kind) and top-sites list, for
-  // options.profile_reuse; guarded by build_mu.
+  // options.profile_reuse; guarded by built_mu, held only to look up or
+  // store (never while building: a request for a kept build, which the
+  // gate serves itself, never waits for another's build).
   struct Built {
     std::string body;
     std::chrono::steady_clock::time_point at;
   };
+  std::mutex built_mu;
   std::map<std::string, Built> built;
   // The last allocs profile (the heap profile read for what was allocated)
   // and the heap profile it was made from; guarded by allocs_mu.
   std::mutex allocs_mu;
   std::string allocs_of, allocs_body;
 
-  // Under build_mu: `key`'s last build when `reuse` and younger than
-  // options.profile_reuse (its age in *age_s), else `build(out)` -- kept
-  // for the next request when it succeeds.
+  // `key`'s last build, when younger than options.profile_reuse less
+  // `margin`: into *out (when not null), its age in *age_s.
+  bool Kept(const std::string& key, std::chrono::milliseconds margin,
+            std::string* out, int* age_s) {
+    if (options.profile_reuse.count() <= 0) return false;
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(built_mu);
+    auto it = built.find(key);
+    if (it == built.end() || now - it->second.at >= options.profile_reuse - margin) {
+      return false;
+    }
+    if (out != nullptr) *out = it->second.body;
+    *age_s = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::seconds>(now - it->second.at)
+            .count());
+    return true;
+  }
+
+  // `key`'s last build when `reuse` and younger than options.profile_reuse
+  // (its age in *age_s), else `build(out)` under build_mu -- kept for the
+  // next request when it succeeds.
   template <class Build>
   Status BuildOrReuse(const std::string& key, bool reuse, std::string* out,
                       int* age_s, Build&& build) {
-    const auto now = std::chrono::steady_clock::now();
     *age_s = -1;
-    if (reuse && options.profile_reuse.count() > 0) {
-      auto it = built.find(key);
-      if (it != built.end() && now - it->second.at < options.profile_reuse) {
-        *out = it->second.body;
-        *age_s =
-            static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(
-                                 now - it->second.at)
-                                 .count());
-        return Status::Ok();
-      }
-    }
+    if (reuse && Kept(key, {}, out, age_s)) return Status::Ok();
+    std::lock_guard building(build_mu);
+    // Built by the request this one waited for?
+    if (reuse && Kept(key, {}, out, age_s)) return Status::Ok();
+    *age_s = -1;
     Status st = build(out);
-    if (st.ok() && options.profile_reuse.count() > 0) built[key] = {*out, now};
+    if (st.ok() && options.profile_reuse.count() > 0) {
+      std::lock_guard lock(built_mu);
+      built[key] = {*out, std::chrono::steady_clock::now()};
+    }
     return st;
+  }
+
+  // Whether a request for `target` (path and query) has its answer ready
+  // in memory: pages made from what the source holds, and builds kept for
+  // a while yet (a second's margin, so that one does not expire between
+  // this answer and the handler's). The gate serves those itself
+  // (BoundedServer::SetQuick); it may not block, and does not: the locks
+  // taken here are held only to look up.
+  bool Quick(std::string_view target) {
+    const std::size_t q = target.find('?');
+    const std::string_view path = target.substr(0, q);
+    const std::string_view query =
+        q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    for (std::string_view page :
+         {"/metrics", "/debug/memmon/stats", "/debug/memmon/samples",
+          "/debug/memmon/alerts", "/debug/pprof/", "/debug/pprof", "/"}) {
+      if (path == page) return true;
+    }
+    // ?seconds= waits, ?gc=1 and ?n= build: a worker's.
+    if (!query.empty()) return false;
+    std::string key;
+    constexpr std::string_view kPprof = "/debug/pprof/";
+    if (path == "/debug/memmon/top_sites") {
+      key = "top_sites:10";
+    } else if (path == "/debug/pprof/threads" ||
+               path == "/debug/pprof/goroutine") {
+      key = "threads";
+    } else if (path.substr(0, kPprof.size()) == kPprof) {
+      key = path.substr(kPprof.size());
+      if (key == "allocs") key = "heap";
+      if (key != "heap" && key != "peak" && key != "mutex" && key != "block" &&
+          key != "mmap") {
+        return false;
+      }
+    } else {
+      return false;
+    }
+    const auto margin = std::min<std::chrono::milliseconds>(
+        std::chrono::seconds(1), options.profile_reuse / 2);
+    int age_s = -1;
+    if (path != "/debug/pprof/allocs") return Kept(key, margin, nullptr, &age_s);
+    // allocs: also converted from that heap profile already.
+    std::string heap;
+    if (!Kept(key, margin, &heap, &age_s)) return false;
+    std::lock_guard lock(allocs_mu);
+    return allocs_of == heap;
   }
   std::mutex mu;  // guards what follows
   std::condition_variable stopped_cv;
@@ -264,7 +327,6 @@ struct HttpServer::Impl {
   // says how old; -1 when built now).
   bool SamplerProfile(const std::string& kind, bool reuse, std::string* out,
                       int* age_s, int* status, std::string* error) {
-    std::lock_guard build(build_mu);
     Status st = BuildOrReuse(kind, reuse, out, age_s, [&](std::string* body) {
       return source->SamplerProfile(kind, ScratchFile(kind.c_str()).string(),
                                     body);
@@ -388,13 +450,10 @@ struct HttpServer::Impl {
     std::string body;
     Status st;
     int age_s = -1;
-    {
-      std::lock_guard build(build_mu);
-      st = BuildOrReuse("threads", /*reuse=*/true, &body, &age_s,
-                        [&](std::string* out) {
-                          return source->ThreadProfile(scratch.string(), out);
-                        });
-    }
+    st = BuildOrReuse("threads", /*reuse=*/true, &body, &age_s,
+                      [&](std::string* out) {
+                        return source->ThreadProfile(scratch.string(), out);
+                      });
     if (!st.ok()) {
       res.status = st.code() == StatusCode::kUnavailable ? 503 : 500;
       res.set_content(st.message() + "\n", "text/plain");
@@ -406,10 +465,12 @@ struct HttpServer::Impl {
   }
 
   void Routes() {
-    // A response's head and body go out as separate writes: without
-    // TCP_NODELAY, Nagle holds the body for the client's delayed ACK
-    // (~40 ms a scrape).
+    // A response's head is held and goes out with its body in one send;
+    // a body written in parts (none of memmon's) would leave in several,
+    // which without TCP_NODELAY Nagle would hold for the client's delayed
+    // ACK (~40 ms a scrape).
     server.set_tcp_nodelay(true);
+    server.SetQuick([this](std::string_view target) { return Quick(target); });
     // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, which
     // lets a second server bind the same port and share its connections
     // instead of failing.
@@ -489,7 +550,6 @@ struct HttpServer::Impl {
       std::string body;
       int age_s = -1;
       {
-        std::lock_guard build(build_mu);
         BuildOrReuse("top_sites:" + std::to_string(n),
                      /*reuse=*/true, &body, &age_s,
                      [&](std::string* out) {

@@ -401,6 +401,10 @@ std::string ServerMetricsText(const ServerCounters& c) {
           "Requests that came on a connection kept alive from an earlier "
           "one.",
           static_cast<double>(c.keepalive_requests_total), "counter");
+  p.Gauge("memmon_http_gate_served_total",
+          "Requests the gate answered itself: pages ready in memory, served "
+          "without waking a worker.",
+          static_cast<double>(c.gate_served_total), "counter");
   p.Gauge("memmon_http_written_bytes_total",
           "Bytes the server wrote to its clients.",
           static_cast<double>(c.bytes_written_total), "counter");
