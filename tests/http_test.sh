@@ -9,12 +9,16 @@
 # wrote (python3, only the sampler preloaded), and `memmon run --http` /
 # `memmon watch PID --http`.
 #
-#   tests/http_test.sh HTTP_TARGET PRELOAD_SO DOCS_PROMETHEUS_DIR MEMMON
+# And the endpoint at exit: stopped before the program's exit handlers and
+# destructors that came after it started (tests/targets/http_exit_target.c).
+#
+#   tests/http_test.sh HTTP_TARGET PRELOAD_SO DOCS_PROMETHEUS_DIR MEMMON EXIT_TARGET
 set -euo pipefail
 target=$1
 preload=$2
 rules_dir=$3
 memmon=$4
+exit_target=$5
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -214,6 +218,20 @@ for kind in mutex block; do
     fail "MEMMON_HTTP: $kind?seconds=1 failed"
 done
 exec 4>&-
+
+# MEMMON_HTTP at exit: a destructor registered after the endpoint started
+# (cpp-httplib's table of methods, first used by a request) runs before the
+# exit handlers registered earlier, so the endpoint must have stopped by
+# then. The target's own handler, registered before its first request,
+# asks for a page at exit: refused, not served (MALLOC_PERTURB_: freed
+# memory read would be garbage, not the old table).
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+MEMMON_HTTP=127.0.0.1:$port MALLOC_PERTURB_=165 LD_PRELOAD=$preload \
+  "$exit_target" "$port" >"$work/exit.txt" 2>"$work/exit.log" ||
+  fail "http_exit_target failed: $(cat "$work/exit.txt")"
+grep -qx 'during: 200' "$work/exit.txt" || fail "http_exit_target: no page while running"
+grep -qx 'at exit: refused' "$work/exit.txt" ||
+  fail "MEMMON_HTTP still served after the program's later destructors ran: $(cat "$work/exit.txt")"
 
 # memmon run --http: the child's data and heap, served by memmon.
 mkfifo "$work/run_stdin"

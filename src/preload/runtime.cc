@@ -979,11 +979,20 @@ void ServeStatusRequests() {
   }
 }
 
+// Set once the agent serves (after agent_stop and http_pid): __cxa_atexit
+// below reads it on any thread.
+std::atomic<bool> g_agent_serving{false};
+std::atomic<bool> g_agent_stopped{false};
+
+// Stops the endpoint at exit, once (the handler is registered many times:
+// __cxa_atexit below).
 void StopHttpAgent() {
-  if (g_rt.agent_stop != nullptr && getpid() == g_rt.http_pid) {
+  if (g_rt.agent_stop != nullptr && getpid() == g_rt.http_pid &&
+      !g_agent_stopped.exchange(true)) {
     g_rt.agent_stop();
   }
 }
+void StopHttpAgentHandler(void*) { StopHttpAgent(); }
 
 // MEMMON_HTTP: loads libmemmon_agent.so from beside this library (or
 // $MEMMON_AGENT) and starts it. Runs on the writer thread; a failure is a
@@ -1017,6 +1026,7 @@ void StartHttpAgent() {
   g_rt.agent_stop = stop;
   g_rt.http_pid = getpid();
   atexit(StopHttpAgent);  // before WriteAtExit: registered later
+  g_agent_serving.store(true, std::memory_order_release);
   char line[256];
   snprintf(line, sizeof(line), "serving http://%s/ (pid %d)", bound,
            static_cast<int>(g_rt.http_pid));
@@ -1232,7 +1242,41 @@ __attribute__((constructor)) void StartRuntime() {
 }
 
 }  // namespace
+
+// exit() runs what atexit and __cxa_atexit registered, the latest first. A
+// destructor registered after the endpoint started (a function-local
+// static first used by a request: cpp-httplib's table of request methods)
+// would run before StopHttpAgent, while the server's threads still serve
+// and read what it freed. So while the endpoint serves, each registration
+// is followed by StopHttpAgent's again: the first of them that exit runs
+// stops the endpoint, the rest find it stopped. (Outside malloc: called by
+// static initialisers and atexit.)
+bool StopEndpointBefore(void (*fn)(void*)) {
+  return fn != StopHttpAgentHandler &&
+         g_agent_serving.load(std::memory_order_acquire);
+}
+void RegisterStopEndpoint(int (*real)(void (*)(void*), void*, void*)) {
+  real(StopHttpAgentHandler, nullptr, nullptr);
+}
+
 }  // namespace memmon::preload
+
+MEMMON_EXPORT int __cxa_atexit(void (*fn)(void*), void* arg,
+                               void* dso) noexcept {
+  using AtexitFn = int (*)(void (*)(void*), void*, void*);
+  static std::atomic<AtexitFn> real{nullptr};
+  AtexitFn f = real.load(std::memory_order_acquire);
+  if (f == nullptr) {
+    f = reinterpret_cast<AtexitFn>(dlsym(RTLD_NEXT, "__cxa_atexit"));
+    if (f == nullptr) return -1;
+    real.store(f, std::memory_order_release);
+  }
+  const int rc = f(fn, arg, dso);
+  if (rc == 0 && memmon::preload::StopEndpointBefore(fn)) {
+    memmon::preload::RegisterStopEndpoint(f);
+  }
+  return rc;
+}
 
 MEMMON_EXPORT int memmon_preload_write_profile(const char* path, char* error,
                                                size_t error_len) {
