@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +42,16 @@ struct DetectionInput {
   // points are block minima. thread_leak and fd_leak count a burst's length
   // in samples through it.
   std::size_t block = 1;
+  // The lag-1 autocorrelation of the noise of heap in use and of RSS between
+  // consecutive samples, estimated by the caller over more samples than
+  // `history` holds; NaN when unknown. The DetectionEngine estimates it over
+  // the whole run (`memmon analyze`: over the whole series), in chunks of 32
+  // samples, each detrended (docs/detection.md, "Serial correlation").
+  // memory_growth's early warnings count it where it is higher than what
+  // their own samples show: a window of a few dozen samples cannot tell a
+  // wander of strongly correlated noise from a rise.
+  double heap_noise_rho = std::numeric_limits<double>::quiet_NaN();
+  double rss_noise_rho = std::numeric_limits<double>::quiet_NaN();
 };
 
 // What a detector found. Plain numbers, so producing one never allocates;

@@ -104,6 +104,19 @@ class DetectionEngine {
   std::span<const Sample> long_history() const { return long_; }
   std::size_t long_block() const { return long_block_; }
   const std::optional<Sample>& baseline() const { return baseline_; }
+
+  // The lag-1 autocorrelation of the noise of heap in use (`field`
+  // &Sample::heap_inuse_bytes) or RSS (&Sample::rss_bytes) that the
+  // detectors are given (DetectionInput::heap_noise_rho, rss_noise_rho):
+  // the one set by SetNoiseCorrelation, else the engine's estimate over
+  // every sample pushed so far (NoiseCorrelationTrack; the start-up's and
+  // those before a reset too: the noise is the process's). NaN when
+  // unknown (and for other fields).
+  double noise_rho(std::optional<uint64_t> Sample::*field) const;
+  // Fixes the estimates the detectors are given from here on, in place of
+  // the engine's own (NaN: its own again) -- `memmon analyze`'s estimate
+  // over the whole series, with hindsight.
+  void SetNoiseCorrelation(double heap_rho, double rss_rho);
   const MonitorConfig& config() const { return config_; }
 
  private:
@@ -130,6 +143,10 @@ class DetectionEngine {
   // Judge (empty, not allocated, unless that happened while one fired).
   std::vector<MemoryAlert> ended_;
   bool judge_ = false;  // Append's verdict on the latest sample
+  // The noise's serial correlation, heap in use and RSS, over the run; and
+  // the estimates set in their place (NaN: none).
+  std::array<NoiseCorrelationTrack, 2> noise_;
+  std::array<double, 2> noise_set_;
   // The built-in detectors' trend statistics, carried from one Judge to
   // the next (results never depend on it).
   TrendCache trend_cache_;

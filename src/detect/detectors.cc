@@ -249,6 +249,115 @@ double NoiseCorrelation(const Series& s, std::size_t window) {
   return std::min(r, 0.9);
 }
 
+}  // namespace
+
+namespace {
+
+// The expected lag-1 autocorrelation of the residuals of kChunk samples of
+// AR(1) noise with coefficient rho around their least-squares line, as
+// E[num] / E[den]: with M the residual projection (I - H, H = u1 u1' + u2 u2'
+// for the orthonormal basis u1, u2 of the constant and the index), A the
+// lag-1 pairing (1/2 beside the diagonal) and S the noise's correlation
+// matrix (rho^|i-j|), tr(M A M S) / tr(M S). The pooled estimate converges
+// to it; it runs well below rho (0.58 for 0.8 at 32 samples), and
+// NoiseCorrelationTrack inverts it.
+double ExpectedChunkCorrelation(double rho) {
+  constexpr std::size_t n = internal::NoiseCorrelationTrack::kChunk;
+  std::array<std::array<double, n>, 2> u;
+  double mid = (static_cast<double>(n) - 1) / 2, norm = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    u[0][i] = 1 / std::sqrt(static_cast<double>(n));
+    u[1][i] = static_cast<double>(i) - mid;
+    norm += u[1][i] * u[1][i];
+  }
+  for (double& x : u[1]) x /= std::sqrt(norm);
+  // S u_k and A u_k.
+  std::array<std::array<double, n>, 2> su{}, au{};
+  for (std::size_t k = 0; k < 2; ++k) {
+    for (std::size_t i = 0; i < n; ++i) {
+      double p = 1;  // rho^|i - j|, j walking away from i both ways
+      su[k][i] = u[k][i];
+      for (std::size_t d = 1; d < n; ++d) {
+        p *= rho;
+        if (i >= d) su[k][i] += p * u[k][i - d];
+        if (i + d < n) su[k][i] += p * u[k][i + d];
+      }
+      au[k][i] = ((i > 0 ? u[k][i - 1] : 0) + (i + 1 < n ? u[k][i + 1] : 0)) / 2;
+    }
+  }
+  auto dot = [](const std::array<double, n>& a, const std::array<double, n>& b) {
+    double x = 0;
+    for (std::size_t i = 0; i < n; ++i) x += a[i] * b[i];
+    return x;
+  };
+  // tr(M S) = tr(S) - sum_k u_k' S u_k; tr(M A M S) = tr(A S) -
+  // 2 sum_k u_k' A S u_k + sum_kl (u_k' A u_l)(u_l' S u_k).
+  double tr_ms = static_cast<double>(n) - dot(u[0], su[0]) - dot(u[1], su[1]);
+  double tr_mams = (static_cast<double>(n) - 1) * rho;
+  for (std::size_t k = 0; k < 2; ++k) {
+    tr_mams -= 2 * dot(au[k], su[k]);
+    for (std::size_t l = 0; l < 2; ++l) {
+      tr_mams += dot(u[k], au[l]) * dot(u[l], su[k]);
+    }
+  }
+  return tr_mams / tr_ms;
+}
+
+// ExpectedChunkCorrelation at rho = 0, 0.01, ..., 0.95: increasing.
+constexpr std::size_t kExpectedSteps = 96;
+const std::array<double, kExpectedSteps>& ExpectedChunkCorrelations() {
+  static const std::array<double, kExpectedSteps> table = [] {
+    std::array<double, kExpectedSteps> t;
+    for (std::size_t i = 0; i < kExpectedSteps; ++i) {
+      t[i] = ExpectedChunkCorrelation(static_cast<double>(i) / 100);
+    }
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
+void internal::NoiseCorrelationTrack::Add(double value) {
+  chunk_[n_++] = value;
+  if (n_ < kChunk) return;
+  n_ = 0;
+  std::span<const double> y(chunk_.data(), kChunk);
+  // A sawtooth's flush or a step would pass for correlation.
+  if (internal::FindLargeDrops(y).count > 0 ||
+      internal::FindLargeRises(y).count > 0) {
+    return;
+  }
+  double num = 0, den = 0;
+  std::size_t segments = 0, points = 0;
+  AddResidualCorrelation(y, &num, &den, &segments, &points);
+  if (!(den > 0)) return;  // no noise
+  ++counted_;
+  // Pooled over the last kMemory chunks or so (each weighs by its noise's
+  // variance, as in one long series).
+  double w = 1 / static_cast<double>(std::min<std::size_t>(counted_, kMemory));
+  num_ += w * (num - num_);
+  den_ += w * (den - den_);
+  // Inverted through the expectation (ExpectedChunkCorrelation).
+  const std::array<double, kExpectedSteps>& e = ExpectedChunkCorrelations();
+  double r = num_ / den_;
+  double rho = 0;
+  if (r >= e.back()) {
+    rho = static_cast<double>(kExpectedSteps - 1) / 100;
+  } else if (r > e.front()) {
+    std::size_t i = static_cast<std::size_t>(
+        std::upper_bound(e.begin(), e.end(), r) - e.begin());  // e[i-1] <= r
+    rho = (static_cast<double>(i - 1) + (r - e[i - 1]) / (e[i] - e[i - 1])) /
+          100;
+  }
+  double samples = static_cast<double>(
+      std::min<std::size_t>(counted_, kMemory) * kChunk);
+  // Only a correlation the samples show at about 97.5 %.
+  rho_ = rho <= 2 / std::sqrt(samples) ? 0 : std::min(rho, 0.9);
+}
+
+namespace {
+
 // Fills the trend part of `f` from `trend`.
 void SetTrend(const GrowthTrend& trend, Finding* f) {
   f->slope_per_s = trend.slope_per_s;
@@ -303,6 +412,17 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
       return std::nullopt;
     }
     double rho = NoiseCorrelation(s, unbounded->window_samples);
+    // The caller's estimate over the whole run, carried to the points'
+    // spacing (the long history's points are in.block samples apart), when
+    // it is higher: the samples judged are too few to tell a wander of
+    // strongly correlated noise from a rise.
+    double run_rho = field == &Sample::heap_inuse_bytes ? in.heap_noise_rho
+                                                        : in.rss_noise_rho;
+    if (run_rho > 0) {
+      rho = std::max(rho, std::pow(run_rho, static_cast<double>(
+                                                std::max<std::size_t>(
+                                                    1, in.block))));
+    }
     if (rho > 0) {
       unbounded = internal::UnboundedTrend(s.times(), s.values(),
                                            internal::TrendOptions(cfg), cache,

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 
@@ -151,6 +152,41 @@ LargeDrops FindLargeDrops(std::span<const double> values);
 // The same for rises (the large drops of the series negated): a level
 // shift up, as a config reload makes one. Same point limit.
 LargeDrops FindLargeRises(std::span<const double> values);
+
+// The lag-1 autocorrelation of a quantity's noise between consecutive
+// samples, over a whole run: what DetectionInput::heap_noise_rho and
+// rss_noise_rho carry. The samples are cut into chunks of kChunk; each
+// chunk's residuals around its least-squares line (a leak is a line, not
+// correlated noise) give a lag-1 sum of products and a sum of squares,
+// pooled over the chunks (the last kMemory or so weigh most); a chunk that
+// shows a large drop or a large rise (FindLargeDrops, FindLargeRises: a
+// sawtooth's flush, a step) or no noise is left out. Residuals around a
+// line fitted to 32 samples are far less correlated than the noise (0.58
+// for rho 0.8): the pooled ratio is mapped back to rho through its
+// expectation for AR(1) noise (computed once, a table of 96). Fixed size,
+// no allocation; Add is O(1) but for one O(kChunk log kChunk) pass per
+// chunk.
+class NoiseCorrelationTrack {
+ public:
+  static constexpr std::size_t kChunk = 32;
+  static constexpr std::size_t kMemory = 32;
+
+  void Add(double value);
+  // The estimate, in [0, 0.9]: 0 when it is not above 2 / sqrt(n) (n the
+  // samples of the chunks pooled: white noise's estimate has a standard
+  // error of 1 / sqrt(n)); NaN before the first chunk counted.
+  double rho() const {
+    return counted_ == 0 ? std::numeric_limits<double>::quiet_NaN() : rho_;
+  }
+  std::size_t chunks() const { return counted_; }
+
+ private:
+  std::array<double, kChunk> chunk_{};
+  std::size_t n_ = 0;
+  std::size_t counted_ = 0;
+  double num_ = 0, den_ = 0;  // pooled, per chunk
+  double rho_ = 0;
+};
 
 // The level a trend rule alerts at: the larger of `pct` percent and
 // `floor` units over the baseline `base` (memory_growth, thread_leak,
