@@ -114,19 +114,19 @@ Run Replay(const std::vector<double>& mib, double pct, double rho,
       heap.Add(static_cast<double>(*x.heap_inuse_bytes));
       rss.Add(static_cast<double>(*x.rss_bytes));
     }
-    engine.SetNoiseCorrelation(heap.rho(), rss.rho());
+    engine.SetNoise(heap.estimate(), rss.estimate());
   }
   Run out;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     for (MemoryAlert& a : engine.Push(static_cast<double>(i), samples[i])) {
       if (a.state != AlertState::kFiring) continue;
       if (out.firing.empty()) {
-        out.rho_at_first = engine.noise_rho(&Sample::heap_inuse_bytes);
+        out.rho_at_first = engine.noise(&Sample::heap_inuse_bytes).rho;
       }
       out.firing.push_back(std::move(a));
     }
   }
-  out.rho_estimate = engine.noise_rho(&Sample::heap_inuse_bytes);
+  out.rho_estimate = engine.noise(&Sample::heap_inuse_bytes).rho;
   return out;
 }
 

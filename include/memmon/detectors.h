@@ -27,6 +27,16 @@
 
 namespace memmon {
 
+// A quantity's noise between consecutive samples: its lag-1
+// autocorrelation and its standard deviation (the stationary one, bytes),
+// as AR(1) noise. The DetectionEngine estimates both over the whole run
+// (`memmon analyze`: over the whole series), in chunks of 32 samples, each
+// detrended (docs/detection.md, "Serial correlation"). NaN: unknown.
+struct NoiseEstimate {
+  double rho = std::numeric_limits<double>::quiet_NaN();
+  double sd = std::numeric_limits<double>::quiet_NaN();
+};
+
 struct DetectionInput {
   // Samples at or after the baseline, oldest first; the last is current.
   std::span<const Sample> history;
@@ -42,16 +52,13 @@ struct DetectionInput {
   // points are block minima. thread_leak and fd_leak count a burst's length
   // in samples through it.
   std::size_t block = 1;
-  // The lag-1 autocorrelation of the noise of heap in use and of RSS between
-  // consecutive samples, estimated by the caller over more samples than
-  // `history` holds; NaN when unknown. The DetectionEngine estimates it over
-  // the whole run (`memmon analyze`: over the whole series), in chunks of 32
-  // samples, each detrended (docs/detection.md, "Serial correlation").
-  // memory_growth's early warnings count it where it is higher than what
-  // their own samples show: a window of a few dozen samples cannot tell a
-  // wander of strongly correlated noise from a rise.
-  double heap_noise_rho = std::numeric_limits<double>::quiet_NaN();
-  double rss_noise_rho = std::numeric_limits<double>::quiet_NaN();
+  // The noise of heap in use and of RSS, estimated by the caller over
+  // more samples than `history` holds (NoiseEstimate); unknown by default.
+  // memory_growth's early warnings count it where it says more than their
+  // own samples do: a window of a few dozen samples cannot tell a wander of
+  // strongly correlated noise from a rise.
+  NoiseEstimate heap_noise = {};
+  NoiseEstimate rss_noise = {};
 };
 
 // What a detector found. Plain numbers, so producing one never allocates;

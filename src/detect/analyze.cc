@@ -63,7 +63,7 @@ Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config,
         fmt::format("{} (needs {})", ToString(r.type), r.needs));
   }
   if (hindsight) {
-    // The noise's serial correlation over the whole series, from the first
+    // The noise (its serial correlation and size) over the whole series, from the first
     // sample judged on (a live monitor's engine estimates it as the samples
     // come).
     NoiseCorrelationTrack heap, rss;
@@ -75,7 +75,7 @@ Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config,
         rss.Add(static_cast<double>(*ts.sample.rss_bytes));
       }
     }
-    engine.SetNoiseCorrelation(heap.rho(), rss.rho());
+    engine.SetNoise(heap.estimate(), rss.estimate());
   }
   for (const TimedSample& ts : csv.samples) {
     for (MemoryAlert& a : engine.Push(ts.time_s, ts.sample)) {

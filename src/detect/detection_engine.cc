@@ -25,7 +25,7 @@ constexpr std::optional<uint64_t> Sample::*kTrendFields[] = {
     &Sample::open_fds};
 
 // The quantities whose noise's serial correlation the engine estimates
-// over the run (DetectionInput::heap_noise_rho, rss_noise_rho), in
+// over the run (DetectionInput::heap_noise, rss_noise), in
 // noise_'s order.
 constexpr std::optional<uint64_t> Sample::*kNoiseFields[] = {
     &Sample::heap_inuse_bytes, &Sample::rss_bytes};
@@ -63,7 +63,6 @@ DetectionEngine::DetectionEngine(MonitorConfig config)
     : config_(std::move(config)),
       history_(std::max<std::size_t>(1, config_.max_samples)) {
   builtin_.fill(true);
-  noise_set_.fill(std::numeric_limits<double>::quiet_NaN());
   long_capacity_ = std::max<std::size_t>(16, config_.max_samples & ~1ul);
   long_.reserve(long_capacity_);
   long_heap_max_.reserve(long_capacity_);
@@ -174,16 +173,19 @@ void DetectionEngine::SetDetector(AlertType type, Detector detector) {
 
 void DetectionEngine::ResetBaseline() { reset_pending_ = true; }
 
-double DetectionEngine::noise_rho(std::optional<uint64_t> Sample::*field) const {
+NoiseEstimate DetectionEngine::noise(
+    std::optional<uint64_t> Sample::*field) const {
   for (std::size_t i = 0; i < std::size(kNoiseFields); ++i) {
     if (field != kNoiseFields[i]) continue;
-    return std::isnan(noise_set_[i]) ? noise_[i].rho() : noise_set_[i];
+    return std::isnan(noise_set_[i].rho) ? noise_[i].estimate()
+                                         : noise_set_[i];
   }
-  return std::numeric_limits<double>::quiet_NaN();
+  return {};
 }
 
-void DetectionEngine::SetNoiseCorrelation(double heap_rho, double rss_rho) {
-  noise_set_ = {heap_rho, rss_rho};
+void DetectionEngine::SetNoise(const NoiseEstimate& heap,
+                               const NoiseEstimate& rss) {
+  noise_set_ = {heap, rss};
 }
 
 std::vector<MemoryAlert> DetectionEngine::Push(double time_s, const Sample& s) {
@@ -261,8 +263,8 @@ std::vector<MemoryAlert> DetectionEngine::Judge(double time_s,
       std::min<uint64_t>(sample_count_ - baseline_seq_ + 1, view.size()));
   DetectionInput in{view.last(since), &*baseline_, &config_,
                     view.first(view.size() - since)};
-  in.heap_noise_rho = noise_rho(&Sample::heap_inuse_bytes);
-  in.rss_noise_rho = noise_rho(&Sample::rss_bytes);
+  in.heap_noise = noise(&Sample::heap_inuse_bytes);
+  in.rss_noise = noise(&Sample::rss_bytes);
   AlertGate::Rules rules{
       config_.sustain_samples, config_.hysteresis_samples,
       std::chrono::duration_cast<SteadyDuration>(config_.resolve_after),
@@ -271,8 +273,8 @@ std::vector<MemoryAlert> DetectionEngine::Judge(double time_s,
   // baseline is longer than it; it is judged once per completed point.
   bool judge_long = sample_count_ - baseline_seq_ + 1 > view.size();
   DetectionInput long_in{long_, &*baseline_, &config_, {}};
-  long_in.heap_noise_rho = in.heap_noise_rho;
-  long_in.rss_noise_rho = in.rss_noise_rho;
+  long_in.heap_noise = in.heap_noise;
+  long_in.rss_noise = in.rss_noise;
   for (int i = 0; i < kAlertTypeCount; ++i) {
     std::optional<Finding> f;
     if (builtin_[i] && i == static_cast<int>(AlertType::kHeapFragmentation)) {

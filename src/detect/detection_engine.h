@@ -105,18 +105,17 @@ class DetectionEngine {
   std::size_t long_block() const { return long_block_; }
   const std::optional<Sample>& baseline() const { return baseline_; }
 
-  // The lag-1 autocorrelation of the noise of heap in use (`field`
-  // &Sample::heap_inuse_bytes) or RSS (&Sample::rss_bytes) that the
-  // detectors are given (DetectionInput::heap_noise_rho, rss_noise_rho):
-  // the one set by SetNoiseCorrelation, else the engine's estimate over
-  // every sample pushed so far (NoiseCorrelationTrack; the start-up's and
-  // those before a reset too: the noise is the process's). NaN when
-  // unknown (and for other fields).
-  double noise_rho(std::optional<uint64_t> Sample::*field) const;
+  // The noise of heap in use (`field` &Sample::heap_inuse_bytes) or RSS
+  // (&Sample::rss_bytes) that the detectors are given
+  // (DetectionInput::heap_noise, rss_noise): the one set by SetNoise, else
+  // the engine's estimate over every sample pushed so far
+  // (NoiseCorrelationTrack; the start-up's and those before a reset too:
+  // the noise is the process's). Unknown (NaN) for other fields.
+  NoiseEstimate noise(std::optional<uint64_t> Sample::*field) const;
   // Fixes the estimates the detectors are given from here on, in place of
-  // the engine's own (NaN: its own again) -- `memmon analyze`'s estimate
-  // over the whole series, with hindsight.
-  void SetNoiseCorrelation(double heap_rho, double rss_rho);
+  // the engine's own (rho NaN: its own again) -- `memmon analyze`'s
+  // estimate over the whole series, with hindsight.
+  void SetNoise(const NoiseEstimate& heap, const NoiseEstimate& rss);
   const MonitorConfig& config() const { return config_; }
 
  private:
@@ -146,7 +145,7 @@ class DetectionEngine {
   // The noise's serial correlation, heap in use and RSS, over the run; and
   // the estimates set in their place (NaN: none).
   std::array<NoiseCorrelationTrack, 2> noise_;
-  std::array<double, 2> noise_set_;
+  std::array<NoiseEstimate, 2> noise_set_;
   // The built-in detectors' trend statistics, carried from one Judge to
   // the next (results never depend on it).
   TrendCache trend_cache_;

@@ -253,17 +253,21 @@ double NoiseCorrelation(const Series& s, std::size_t window) {
 
 namespace {
 
-// The expected lag-1 autocorrelation of the residuals of kChunk samples of
-// AR(1) noise with coefficient rho around their least-squares line, as
-// E[num] / E[den]: with M the residual projection (I - H, H = u1 u1' + u2 u2'
-// for the orthonormal basis u1, u2 of the constant and the index), A the
-// lag-1 pairing (1/2 beside the diagonal) and S the noise's correlation
-// matrix (rho^|i-j|), tr(M A M S) / tr(M S). The pooled estimate converges
-// to it; it runs well below rho (0.58 for 0.8 at 32 samples), and
-// NoiseCorrelationTrack inverts it.
-double ExpectedChunkCorrelation(double rho) {
+// What the pooled sums of NoiseCorrelationTrack's chunks converge to for
+// AR(1) noise with coefficient rho and unit variance: the lag-1 sum of
+// products of the residuals around each chunk's least-squares line
+// (`products`) and their sum of squares (`squares`), per chunk. With M the
+// residual projection (I - u1 u1' - u2 u2', u1, u2 the orthonormal basis of
+// the constant and the index), A the lag-1 pairing (1/2 beside the
+// diagonal) and S the noise's correlation matrix (rho^|i-j|): tr(M A M S)
+// and tr(M S).
+struct ChunkExpectation {
+  double products = 0, squares = 0;
+};
+ChunkExpectation ExpectedChunkSums(double rho) {
   constexpr std::size_t n = internal::NoiseCorrelationTrack::kChunk;
-  std::array<std::array<double, n>, 2> u;
+  using Vector = std::array<double, n>;
+  std::array<Vector, 2> u;
   double mid = (static_cast<double>(n) - 1) / 2, norm = 0;
   for (std::size_t i = 0; i < n; ++i) {
     u[0][i] = 1 / std::sqrt(static_cast<double>(n));
@@ -272,44 +276,48 @@ double ExpectedChunkCorrelation(double rho) {
   }
   for (double& x : u[1]) x /= std::sqrt(norm);
   // S u_k and A u_k.
-  std::array<std::array<double, n>, 2> su{}, au{};
+  std::array<Vector, 2> su{}, au{};
   for (std::size_t k = 0; k < 2; ++k) {
     for (std::size_t i = 0; i < n; ++i) {
-      double p = 1;  // rho^|i - j|, j walking away from i both ways
+      double p = 1;  // rho^d, d walking away from i both ways
       su[k][i] = u[k][i];
       for (std::size_t d = 1; d < n; ++d) {
         p *= rho;
         if (i >= d) su[k][i] += p * u[k][i - d];
         if (i + d < n) su[k][i] += p * u[k][i + d];
       }
-      au[k][i] = ((i > 0 ? u[k][i - 1] : 0) + (i + 1 < n ? u[k][i + 1] : 0)) / 2;
+      au[k][i] =
+          ((i > 0 ? u[k][i - 1] : 0) + (i + 1 < n ? u[k][i + 1] : 0)) / 2;
     }
   }
-  auto dot = [](const std::array<double, n>& a, const std::array<double, n>& b) {
+  auto dot = [](const Vector& a, const Vector& b) {
     double x = 0;
     for (std::size_t i = 0; i < n; ++i) x += a[i] * b[i];
     return x;
   };
   // tr(M S) = tr(S) - sum_k u_k' S u_k; tr(M A M S) = tr(A S) -
   // 2 sum_k u_k' A S u_k + sum_kl (u_k' A u_l)(u_l' S u_k).
-  double tr_ms = static_cast<double>(n) - dot(u[0], su[0]) - dot(u[1], su[1]);
-  double tr_mams = (static_cast<double>(n) - 1) * rho;
+  ChunkExpectation e;
+  e.squares = static_cast<double>(n) - dot(u[0], su[0]) - dot(u[1], su[1]);
+  e.products = (static_cast<double>(n) - 1) * rho;
   for (std::size_t k = 0; k < 2; ++k) {
-    tr_mams -= 2 * dot(au[k], su[k]);
+    e.products -= 2 * dot(au[k], su[k]);
     for (std::size_t l = 0; l < 2; ++l) {
-      tr_mams += dot(u[k], au[l]) * dot(u[l], su[k]);
+      e.products += dot(u[k], au[l]) * dot(u[l], su[k]);
     }
   }
-  return tr_mams / tr_ms;
+  return e;
 }
 
-// ExpectedChunkCorrelation at rho = 0, 0.01, ..., 0.95: increasing.
-constexpr std::size_t kExpectedSteps = 96;
-const std::array<double, kExpectedSteps>& ExpectedChunkCorrelations() {
-  static const std::array<double, kExpectedSteps> table = [] {
-    std::array<double, kExpectedSteps> t;
+// ExpectedChunkSums at rho = 0, 0.01, ..., 0.97 (the ratio products /
+// squares increases with rho), computed on first use.
+constexpr std::size_t kExpectedSteps = 98;
+constexpr double kMaxNoiseRho = 0.95;
+const std::array<ChunkExpectation, kExpectedSteps>& ExpectedChunkTable() {
+  static const std::array<ChunkExpectation, kExpectedSteps> table = [] {
+    std::array<ChunkExpectation, kExpectedSteps> t;
     for (std::size_t i = 0; i < kExpectedSteps; ++i) {
-      t[i] = ExpectedChunkCorrelation(static_cast<double>(i) / 100);
+      t[i] = ExpectedChunkSums(static_cast<double>(i) / 100);
     }
     return t;
   }();
@@ -338,22 +346,32 @@ void internal::NoiseCorrelationTrack::Add(double value) {
   double w = 1 / static_cast<double>(std::min<std::size_t>(counted_, kMemory));
   num_ += w * (num - num_);
   den_ += w * (den - den_);
-  // Inverted through the expectation (ExpectedChunkCorrelation).
-  const std::array<double, kExpectedSteps>& e = ExpectedChunkCorrelations();
+  // Mapped back through the expectations: the rho whose products / squares
+  // is the pooled ratio (interpolated), and the variance whose squares are
+  // the pooled ones at that rho.
+  const std::array<ChunkExpectation, kExpectedSteps>& e = ExpectedChunkTable();
+  auto ratio = [&e](std::size_t i) { return e[i].products / e[i].squares; };
   double r = num_ / den_;
-  double rho = 0;
-  if (r >= e.back()) {
-    rho = static_cast<double>(kExpectedSteps - 1) / 100;
-  } else if (r > e.front()) {
-    std::size_t i = static_cast<std::size_t>(
-        std::upper_bound(e.begin(), e.end(), r) - e.begin());  // e[i-1] <= r
-    rho = (static_cast<double>(i - 1) + (r - e[i - 1]) / (e[i] - e[i - 1])) /
-          100;
+  double at = 0;  // the table's index, fractional
+  if (r >= ratio(kExpectedSteps - 1)) {
+    at = static_cast<double>(kExpectedSteps - 1);
+  } else if (r > ratio(0)) {
+    std::size_t i = 1;
+    while (ratio(i) <= r) ++i;  // ratio(i - 1) <= r < ratio(i)
+    at = static_cast<double>(i - 1) +
+         (r - ratio(i - 1)) / (ratio(i) - ratio(i - 1));
   }
+  double rho = std::min(at / 100, kMaxNoiseRho);
   double samples = static_cast<double>(
       std::min<std::size_t>(counted_, kMemory) * kChunk);
   // Only a correlation the samples show at about 97.5 %.
-  rho_ = rho <= 2 / std::sqrt(samples) ? 0 : std::min(rho, 0.9);
+  if (rho <= 2 / std::sqrt(samples)) rho = 0;
+  at = rho * 100;
+  std::size_t i = std::min(static_cast<std::size_t>(at), kExpectedSteps - 2);
+  double squares = e[i].squares + (at - static_cast<double>(i)) *
+                                      (e[i + 1].squares - e[i].squares);
+  estimate_.rho = rho;
+  estimate_.sd = std::sqrt(den_ / squares);
 }
 
 namespace {
@@ -416,17 +434,19 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
     // spacing (the long history's points are in.block samples apart), when
     // it is higher: the samples judged are too few to tell a wander of
     // strongly correlated noise from a rise.
-    double run_rho = field == &Sample::heap_inuse_bytes ? in.heap_noise_rho
-                                                        : in.rss_noise_rho;
-    if (run_rho > 0) {
-      rho = std::max(rho, std::pow(run_rho, static_cast<double>(
+    const NoiseEstimate& run = field == &Sample::heap_inuse_bytes
+                                   ? in.heap_noise
+                                   : in.rss_noise;
+    double noise_sd = run.sd > 0 ? run.sd : 0;
+    if (run.rho > 0) {
+      rho = std::max(rho, std::pow(run.rho, static_cast<double>(
                                                 std::max<std::size_t>(
                                                     1, in.block))));
     }
     if (rho > 0) {
       unbounded = internal::UnboundedTrend(s.times(), s.values(),
                                            internal::TrendOptions(cfg), cache,
-                                           &longest_rise, rho);
+                                           &longest_rise, rho, noise_sd);
       if (!unbounded || unbounded->level >= f.limit ||
           !ProjectedToPass(*unbounded, b, f.limit, cfg, &f.time_to_limit_s)) {
         return std::nullopt;

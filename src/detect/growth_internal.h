@@ -132,13 +132,17 @@ bool MayRiseSteadily(std::span<const double> values,
 // a window holds); each window's Mann-Kendall variance is then at least
 // (1 + r) / (1 - r) times the independent one, r = noise_rho^block, where
 // the residuals are large enough to reorder its floor points
-// (NoiseCanReorder, trend.h).
+// (NoiseCanReorder, trend.h) or, with `noise_sd` (the caller's estimate
+// of the noise's standard deviation, from more samples), where that noise
+// is at least half the rise between neighbouring floor points: a window's
+// residuals around its own line understate a wander's size.
 std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
                                           std::span<const double> values,
                                           const GrowthOptions& options = {},
                                           TrendCache* cache = nullptr,
                                           double* longest_rise = nullptr,
-                                          double noise_rho = 0);
+                                          double noise_rho = 0,
+                                          double noise_sd = 0);
 
 // The large drops of a series as ClassifyGrowth's sawtooth test counts
 // them (falls of more than 6 robust standard deviations of the
@@ -153,31 +157,28 @@ LargeDrops FindLargeDrops(std::span<const double> values);
 // shift up, as a config reload makes one. Same point limit.
 LargeDrops FindLargeRises(std::span<const double> values);
 
-// The lag-1 autocorrelation of a quantity's noise between consecutive
-// samples, over a whole run: what DetectionInput::heap_noise_rho and
-// rss_noise_rho carry. The samples are cut into chunks of kChunk; each
-// chunk's residuals around its least-squares line (a leak is a line, not
-// correlated noise) give a lag-1 sum of products and a sum of squares,
-// pooled over the chunks (the last kMemory or so weigh most); a chunk that
-// shows a large drop or a large rise (FindLargeDrops, FindLargeRises: a
-// sawtooth's flush, a step) or no noise is left out. Residuals around a
-// line fitted to 32 samples are far less correlated than the noise (0.58
-// for rho 0.8): the pooled ratio is mapped back to rho through its
-// expectation for AR(1) noise (computed once, a table of 96). Fixed size,
-// no allocation; Add is O(1) but for one O(kChunk log kChunk) pass per
-// chunk.
+// A quantity's noise over a whole run (NoiseEstimate, memmon/detectors.h:
+// what DetectionInput::heap_noise and rss_noise carry). The samples are cut
+// into chunks of kChunk; each chunk's residuals around its least-squares
+// line (a leak is a line, not correlated noise) give a lag-1 sum of
+// products and a sum of squares, pooled over the chunks (the last kMemory
+// or so weigh most); a chunk that shows a large drop or a large rise
+// (FindLargeDrops, FindLargeRises: a sawtooth's flush, a step) or no noise
+// is left out. Residuals around a line fitted to 32 samples are far less
+// correlated than the noise (0.63 for rho 0.8), and smaller: the pooled
+// numbers are mapped back to AR(1) noise's rho and standard deviation
+// through their expectations (computed once, tables of 98). Fixed size, no
+// allocation; Add is O(1) but for one O(kChunk log kChunk) pass per chunk.
 class NoiseCorrelationTrack {
  public:
   static constexpr std::size_t kChunk = 32;
   static constexpr std::size_t kMemory = 32;
 
   void Add(double value);
-  // The estimate, in [0, 0.9]: 0 when it is not above 2 / sqrt(n) (n the
-  // samples of the chunks pooled: white noise's estimate has a standard
-  // error of 1 / sqrt(n)); NaN before the first chunk counted.
-  double rho() const {
-    return counted_ == 0 ? std::numeric_limits<double>::quiet_NaN() : rho_;
-  }
+  // rho in [0, 0.95]: 0 when it is not above 2 / sqrt(n) (n the samples of
+  // the chunks pooled: white noise's estimate has a standard error of
+  // 1 / sqrt(n)); NaN (both) before the first chunk counted.
+  NoiseEstimate estimate() const { return counted_ == 0 ? NoiseEstimate{} : estimate_; }
   std::size_t chunks() const { return counted_; }
 
  private:
@@ -185,7 +186,7 @@ class NoiseCorrelationTrack {
   std::size_t n_ = 0;
   std::size_t counted_ = 0;
   double num_ = 0, den_ = 0;  // pooled, per chunk
-  double rho_ = 0;
+  NoiseEstimate estimate_;
 };
 
 // The level a trend rule alerts at: the larger of `pct` percent and
