@@ -159,16 +159,18 @@ LargeDrops FindLargeRises(std::span<const double> values);
 
 // A quantity's noise over a whole run (NoiseEstimate, memmon/detectors.h:
 // what DetectionInput::heap_noise and rss_noise carry). The samples are cut
-// into chunks of kChunk; each chunk's residuals around its least-squares
-// line (a leak is a line, not correlated noise) give a lag-1 sum of
-// products and a sum of squares, pooled over the chunks (the last kMemory
-// or so weigh most); a chunk that shows a large drop or a large rise
-// (FindLargeDrops, FindLargeRises: a sawtooth's flush, a step) or no noise
-// is left out. Residuals around a line fitted to 32 samples are far less
-// correlated than the noise (0.63 for rho 0.8), and smaller: the pooled
-// numbers are mapped back to AR(1) noise's rho and standard deviation
-// through their expectations (computed once, tables of 98). Fixed size, no
-// allocation; Add is O(1) but for one O(kChunk log kChunk) pass per chunk.
+// into chunks of kChunk; the residuals of each around its least-squares
+// quadratic (a leak, steady or accelerating, is a shape, not correlated
+// noise) give a lag-1 sum of products and a sum of squares, pooled over the
+// last kMemory chunks, a chunk weighing at most 4 times the median one's
+// sum of squares (a kink where a leak starts is a shape too); a chunk that
+// shows a large drop or a large rise (FindLargeDrops, FindLargeRises: a
+// sawtooth's flush, a step) or no noise is left out. Residuals around a
+// curve fitted to 32 samples are far less correlated than the noise (0.55
+// for rho 0.8), and smaller: the pooled numbers are mapped back to AR(1)
+// noise's rho and standard deviation through their expectations (computed
+// once, tables of 98). Fixed size, no allocation; Add is O(1) but for one
+// O(kChunk) pass per chunk (and the drop tests' O(kChunk log kChunk)).
 class NoiseCorrelationTrack {
  public:
   static constexpr std::size_t kChunk = 32;
@@ -185,7 +187,9 @@ class NoiseCorrelationTrack {
   std::array<double, kChunk> chunk_{};
   std::size_t n_ = 0;
   std::size_t counted_ = 0;
-  double num_ = 0, den_ = 0;  // pooled, per chunk
+  // The last kMemory chunks' lag-1 sums of products and sums of squares
+  // (chunk c in slot c % kMemory).
+  std::array<double, kMemory> products_{}, squares_{};
   NoiseEstimate estimate_;
 };
 
