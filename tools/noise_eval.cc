@@ -36,7 +36,8 @@ using memmon::Sample;
 
 constexpr double kMiB = 1 << 20;
 
-constexpr char kUsage[] = R"(usage: noise_eval [--seed-base B] [--seeds N] [--every MS]
+constexpr char kUsage[] =
+    R"(usage: noise_eval [--seed-base B] [--seeds N] [--every MS]
                   [--config monitor|analyze] [--leaks] [--verbose]
 
 Flat 300 MiB for 1000 samples under AR(1) noise, rho 0.5, 0.8 and 0.9, of 1,
@@ -80,8 +81,8 @@ struct Run {
 // on 5 % of the samples.
 Run Replay(const std::vector<double>& mib, double pct, double rho,
            uint64_t seed, const Options& o) {
-  MonitorConfig config = o.analyze ? memmon::internal::AnalyzeDefaultConfig()
-                                   : MonitorConfig{};
+  MonitorConfig config =
+      o.analyze ? memmon::internal::AnalyzeDefaultConfig() : MonitorConfig{};
   config.alert_log = "none";
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> z(0, 1);
@@ -96,9 +97,9 @@ Run Replay(const std::vector<double>& mib, double pct, double rho,
       return static_cast<uint64_t>(v + (r < 0.025 ? -1 : r < 0.05 ? 1 : 0));
     };
     Sample x;
-    x.monotonic = std::chrono::steady_clock::time_point{} +
-                  std::chrono::milliseconds(o.every_ms) *
-                      static_cast<int64_t>(i);
+    x.monotonic =
+        std::chrono::steady_clock::time_point{} +
+        std::chrono::milliseconds(o.every_ms) * static_cast<int64_t>(i);
     x.heap_inuse_bytes = static_cast<uint64_t>(heap * kMiB);
     x.heap_free_bytes = 4 << 20;
     x.rss_bytes = static_cast<uint64_t>(heap * kMiB) + (40 << 20);
@@ -135,8 +136,9 @@ uint64_t Seed(const Options& o, int k) {
 }
 
 int Flat(const Options& o) {
-  std::printf("| rho | noise (sd) | series alarmed | engine's rho at the end "
-              "(mean) |\n|---|---|---|---|\n");
+  std::printf(
+      "| rho | noise (sd) | series alarmed | engine's rho at the end "
+      "(mean) |\n|---|---|---|---|\n");
   int total = 0, alarmed_total = 0;
   for (double rho : {0.5, 0.8, 0.9}) {
     int alarmed_rho = 0, n_rho = 0;
@@ -172,8 +174,7 @@ int Flat(const Options& o) {
     alarmed_total += alarmed_rho;
     total += n_rho;
   }
-  std::printf("\nall, 1-3 %%: %d of %d series alarmed\n", alarmed_total,
-              total);
+  std::printf("\nall, 1-3 %%: %d of %d series alarmed\n", alarmed_total, total);
   return 0;
 }
 
@@ -188,7 +189,8 @@ int Leaks(const Options& o) {
     for (double rate : {0.05, 0.2, 1.0}) {
       int due = kOnset + static_cast<int>(std::ceil(60 / rate));
       std::vector<double> mib(kSamples, 300);
-      for (int i = kOnset; i < kSamples; ++i) mib[i] = 300 + rate * (i - kOnset);
+      for (int i = kOnset; i < kSamples; ++i)
+        mib[i] = 300 + rate * (i - kOnset);
       std::vector<double> ttd;
       int late = 0, missed = 0, other = 0;
       for (int k = 0; k < o.seeds; ++k) {
@@ -218,9 +220,9 @@ int Leaks(const Options& o) {
       std::sort(ttd.begin(), ttd.end());
       std::printf("| %.1f | %.2f | %d | %zu of %d | %s | %s | %d | %d | %d |\n",
                   rho, rate, due, ttd.size(), o.seeds,
-                  ttd.empty() ? "-"
-                              : fmt::format("{:.0f}", ttd[ttd.size() / 2])
-                                    .c_str(),
+                  ttd.empty()
+                      ? "-"
+                      : fmt::format("{:.0f}", ttd[ttd.size() / 2]).c_str(),
                   ttd.empty() ? "-" : fmt::format("{:.0f}", ttd.back()).c_str(),
                   late, missed, other);
     }

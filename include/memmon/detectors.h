@@ -118,7 +118,9 @@ using Detector = std::function<std::optional<Finding>(const DetectionInput&)>;
 //   - (early warning) the trend's confidence is >= 99.9 % and, rising at the
 //     lower confidence bound of its slope, it passes that limit within
 //     growth_projection_horizon (and within 24 times the span it was
-//     measured over).
+//     measured over) -- judged again with the noise's serial correlation
+//     over all the samples judged and, where higher, `heap_noise` /
+//     `rss_noise`'s: a wander of correlated noise is not a rise.
 // Warm-up, single steps, a sawtooth's teeth and noise are not steady rises;
 // docs/detection.md has the reasoning and the evaluation.
 std::optional<Finding> DetectMemoryGrowth(const DetectionInput& in);

@@ -63,9 +63,9 @@ Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config,
         fmt::format("{} (needs {})", ToString(r.type), r.needs));
   }
   if (hindsight) {
-    // The noise (its serial correlation and size) over the whole series, from the first
-    // sample judged on (a live monitor's engine estimates it as the samples
-    // come).
+    // The noise (its serial correlation and size) over the whole series, from
+    // the first sample judged on (a live monitor's engine estimates it as the
+    // samples come).
     NoiseCorrelationTrack heap, rss;
     for (const TimedSample& ts : csv.samples) {
       if (ts.sample.heap_inuse_bytes) {

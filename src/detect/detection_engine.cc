@@ -177,8 +177,7 @@ NoiseEstimate DetectionEngine::noise(
     std::optional<uint64_t> Sample::*field) const {
   for (std::size_t i = 0; i < std::size(kNoiseFields); ++i) {
     if (field != kNoiseFields[i]) continue;
-    return std::isnan(noise_set_[i].rho) ? noise_[i].estimate()
-                                         : noise_set_[i];
+    return std::isnan(noise_set_[i].rho) ? noise_[i].estimate() : noise_set_[i];
   }
   return {};
 }

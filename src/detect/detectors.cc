@@ -339,8 +339,7 @@ const ChunkTables& Tables() {
     ChunkTables t;
     t.basis = MakeChunkBasis();
     for (std::size_t i = 0; i < kExpectedSteps; ++i) {
-      t.expected[i] =
-          ExpectedChunkSums(t.basis, static_cast<double>(i) / 100);
+      t.expected[i] = ExpectedChunkSums(t.basis, static_cast<double>(i) / 100);
     }
     return t;
   }();
@@ -488,14 +487,13 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
     // spacing (the long history's points are in.block samples apart), when
     // it is higher: the samples judged are too few to tell a wander of
     // strongly correlated noise from a rise.
-    const NoiseEstimate& run = field == &Sample::heap_inuse_bytes
-                                   ? in.heap_noise
-                                   : in.rss_noise;
+    const NoiseEstimate& run =
+        field == &Sample::heap_inuse_bytes ? in.heap_noise : in.rss_noise;
     double noise_sd = run.sd > 0 ? run.sd : 0;
     if (run.rho > 0) {
-      rho = std::max(rho, std::pow(run.rho, static_cast<double>(
-                                                std::max<std::size_t>(
-                                                    1, in.block))));
+      rho = std::max(
+          rho, std::pow(run.rho, static_cast<double>(
+                                     std::max<std::size_t>(1, in.block))));
     }
     if (rho > 0) {
       unbounded = internal::UnboundedTrend(s.times(), s.values(),

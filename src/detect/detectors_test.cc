@@ -784,8 +784,7 @@ TEST(Pipeline, TheRunLongNoiseEstimateIsWhatQuietsAWander) {
                                  std::chrono::milliseconds(1000), &white);
     ASSERT_FALSE(before.empty()) << seed;
     EXPECT_EQ(before[0].type, AlertType::kMemoryGrowth) << First(before);
-    EXPECT_NE(before[0].message.find("projected to pass it"),
-              std::string::npos)
+    EXPECT_NE(before[0].message.find("projected to pass it"), std::string::npos)
         << First(before);
     auto now =
         PipelineFiring(s, 2, noise, seed, std::chrono::milliseconds(1000));
@@ -808,9 +807,9 @@ TEST(Pipeline, ALeakUnderStronglyCorrelatedNoiseStillAlertsInTime) {
       for (int i = 300; i < 800; ++i) s.mib[i] = 300 + rate * (i - 300);
       auto alerts = PipelineFiring(s, 2, noise, 5 + 100 * k,
                                    std::chrono::milliseconds(1000));
-      ExpectDetected(alerts, AlertType::kMemoryGrowth, 300, due,
-                     fmt::format("{} MiB a sample, seed {}", rate,
-                                 5 + 100 * k));
+      ExpectDetected(
+          alerts, AlertType::kMemoryGrowth, 300, due,
+          fmt::format("{} MiB a sample, seed {}", rate, 5 + 100 * k));
     }
   }
 }

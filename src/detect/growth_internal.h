@@ -136,13 +136,10 @@ bool MayRiseSteadily(std::span<const double> values,
 // of the noise's standard deviation, from more samples), where that noise
 // is at least half the rise between neighbouring floor points: a window's
 // residuals around its own line understate a wander's size.
-std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
-                                          std::span<const double> values,
-                                          const GrowthOptions& options = {},
-                                          TrendCache* cache = nullptr,
-                                          double* longest_rise = nullptr,
-                                          double noise_rho = 0,
-                                          double noise_sd = 0);
+std::optional<GrowthTrend> UnboundedTrend(
+    std::span<const double> times_s, std::span<const double> values,
+    const GrowthOptions& options = {}, TrendCache* cache = nullptr,
+    double* longest_rise = nullptr, double noise_rho = 0, double noise_sd = 0);
 
 // The large drops of a series as ClassifyGrowth's sawtooth test counts
 // them (falls of more than 6 robust standard deviations of the
@@ -180,7 +177,9 @@ class NoiseCorrelationTrack {
   // rho in [0, 0.95]: 0 when it is not above 2 / sqrt(n) (n the samples of
   // the chunks pooled: white noise's estimate has a standard error of
   // 1 / sqrt(n)); NaN (both) before the first chunk counted.
-  NoiseEstimate estimate() const { return counted_ == 0 ? NoiseEstimate{} : estimate_; }
+  NoiseEstimate estimate() const {
+    return counted_ == 0 ? NoiseEstimate{} : estimate_;
+  }
   std::size_t chunks() const { return counted_; }
 
  private:
