@@ -34,7 +34,10 @@
 // (and the long history's per-block heap maxima) at construction; then
 // only when an alert record is raised (its message), firing or resolved;
 // nothing per sample. heap_fragmentation's hold is tracked here, in time
-// (FragmentationTrack), so that it does not shrink with the history.
+// (FragmentationTrack), so that it does not shrink with the history; so is
+// the noise of heap in use and RSS over the whole run
+// (NoiseCorrelationTrack, given to the detectors as
+// DetectionInput::heap_noise and rss_noise).
 //
 // Typical use:
 //   internal::DetectionEngine engine(config);
