@@ -772,14 +772,18 @@ TEST(Pipeline, FlatStronglyCorrelatedNoiseAlarmsNoMoreThanMeasured) {
 }
 
 TEST(Pipeline, TheRunLongNoiseEstimateIsWhatQuietsAWander) {
-  // Two of the series that raised early warnings before the engine
-  // estimated the noise over the run (flat 300 MiB, AR(1) rho 0.8 of 2 %,
-  // seeds 705 and 3905: at samples 418 and 208): with the estimate fixed
+  // Three of the series that raised early warnings before the engine
+  // estimated the noise over the run (flat 300 MiB, AR(1) noise of 2 %:
+  // rho 0.8, seeds 705 and 3905, at samples 418 and 208; rho 0.5, seed 53,
+  // at sample 94, whose window was every sample since the baseline, so
+  // that only the start-up's samples could tell): with the estimate fixed
   // at "white" (rho 0, size unknown: the detectors see only the samples
   // they judge, as before) they still do; with the engine's own, not.
-  NoiseKind noise{"AR(1)", 0.8};
   const NoiseEstimate white{0, std::numeric_limits<double>::quiet_NaN()};
-  for (uint64_t seed : {705, 3905}) {
+  for (auto [seed, rho] : {std::pair<uint64_t, double>{705, 0.8},
+                           {3905, 0.8},
+                           {53, 0.5}}) {
+    NoiseKind noise{"AR(1)", rho};
     Series3 s = Flat3(1000, 300, 20, 100);
     auto before = PipelineFiring(s, 2, noise, seed,
                                  std::chrono::milliseconds(1000), &white);
