@@ -780,9 +780,8 @@ TEST(Pipeline, TheRunLongNoiseEstimateIsWhatQuietsAWander) {
   // at "white" (rho 0, size unknown: the detectors see only the samples
   // they judge, as before) they still do; with the engine's own, not.
   const NoiseEstimate white{0, std::numeric_limits<double>::quiet_NaN()};
-  for (auto [seed, rho] : {std::pair<uint64_t, double>{705, 0.8},
-                           {3905, 0.8},
-                           {53, 0.5}}) {
+  for (auto [seed, rho] :
+       {std::pair<uint64_t, double>{705, 0.8}, {3905, 0.8}, {53, 0.5}}) {
     NoiseKind noise{"AR(1)", rho};
     Series3 s = Flat3(1000, 300, 20, 100);
     auto before = PipelineFiring(s, 2, noise, seed,
