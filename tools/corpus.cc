@@ -52,9 +52,9 @@ bool LoadManifest(const std::string& dir, std::vector<Series>* out,
 }
 
 Verdict JudgeMemmon(const internal::SamplesCsv& csv,
-                    const MonitorConfig& config) {
+                    const MonitorConfig& config, bool hindsight) {
   Verdict out;
-  internal::Analysis a = internal::AnalyzeSamples(csv, config);
+  internal::Analysis a = internal::AnalyzeSamples(csv, config, hindsight);
   for (const MemoryAlert& alert : a.alerts) {
     std::string type(ToString(alert.type));
     if (alert.state == AlertState::kResolved) {
@@ -163,7 +163,8 @@ MonitorConfig ConfigFor(ConfigKind kind, double interval_s) {
 SyntheticResult JudgeSynthetic(const synth::Synthetic& s, ConfigKind kind) {
   SyntheticResult r;
   internal::SamplesCsv csv = s.Csv();
-  r.memmon = JudgeMemmon(csv, ConfigFor(kind, s.interval_s));
+  r.memmon = JudgeMemmon(csv, ConfigFor(kind, s.interval_s),
+                         /*hindsight=*/kind == ConfigKind::kAnalyze);
   r.go = JudgeGoRules(csv);
   r.go_expect = s.expect;
   r.go_expect.erase("fd_leak");

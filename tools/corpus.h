@@ -57,8 +57,9 @@ struct Result {
 // CSV (internal::AnalyzeSamples) with `config`. Every alert counts.
 // TODO: when MemoryAlert gets a state (firing / resolved), count only the
 // firing ones here.
+// `hindsight` as AnalyzeSamples's (false for the monitor's configuration).
 Verdict JudgeMemmon(const internal::SamplesCsv& csv,
-                    const MonitorConfig& config);
+                    const MonitorConfig& config, bool hindsight = true);
 
 // The Go original's rules (see Result::go) over a series.
 Verdict JudgeGoRules(const internal::SamplesCsv& csv);

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,6 +26,16 @@
 #include "memmon/sample.h"
 
 namespace memmon {
+
+// A quantity's noise between consecutive samples: its lag-1
+// autocorrelation and its standard deviation (the stationary one, bytes),
+// as AR(1) noise. The DetectionEngine estimates both over the whole run
+// (`memmon analyze`: over the whole series), in chunks of 32 samples, each
+// detrended (docs/detection.md, "Serial correlation"). NaN: unknown.
+struct NoiseEstimate {
+  double rho = std::numeric_limits<double>::quiet_NaN();
+  double sd = std::numeric_limits<double>::quiet_NaN();
+};
 
 struct DetectionInput {
   // Samples at or after the baseline, oldest first; the last is current.
@@ -41,6 +52,13 @@ struct DetectionInput {
   // points are block minima. thread_leak and fd_leak count a burst's length
   // in samples through it.
   std::size_t block = 1;
+  // The noise of heap in use and of RSS, estimated by the caller over
+  // more samples than `history` holds (NoiseEstimate); unknown by default.
+  // memory_growth's early warnings count it where it says more than their
+  // own samples do: a window of a few dozen samples cannot tell a wander of
+  // strongly correlated noise from a rise.
+  NoiseEstimate heap_noise = {};
+  NoiseEstimate rss_noise = {};
 };
 
 // What a detector found. Plain numbers, so producing one never allocates;
@@ -100,7 +118,9 @@ using Detector = std::function<std::optional<Finding>(const DetectionInput&)>;
 //   - (early warning) the trend's confidence is >= 99.9 % and, rising at the
 //     lower confidence bound of its slope, it passes that limit within
 //     growth_projection_horizon (and within 24 times the span it was
-//     measured over).
+//     measured over) -- judged again with the noise's serial correlation
+//     over all the samples judged and, where higher, `heap_noise` /
+//     `rss_noise`'s: a wander of correlated noise is not a rise.
 // Warm-up, single steps, a sawtooth's teeth and noise are not steady rises;
 // docs/detection.md has the reasoning and the evaluation.
 std::optional<Finding> DetectMemoryGrowth(const DetectionInput& in);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "detect/detection_engine.h"
+#include "detect/growth_internal.h"
 
 namespace memmon::internal {
 namespace {
@@ -51,7 +52,8 @@ MonitorConfig AnalyzeDefaultConfig() {
   return c;
 }
 
-Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config) {
+Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config,
+                        bool hindsight) {
   Analysis out;
   DetectionEngine engine(config);
   for (const Requirement& r : kRequirements) {
@@ -59,6 +61,21 @@ Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config) {
     engine.SetDetector(r.type, nullptr);
     out.not_judged.push_back(
         fmt::format("{} (needs {})", ToString(r.type), r.needs));
+  }
+  if (hindsight) {
+    // The noise (its serial correlation and size) over the whole series, from
+    // the first sample judged on (a live monitor's engine estimates it as the
+    // samples come).
+    NoiseCorrelationTrack heap, rss;
+    for (const TimedSample& ts : csv.samples) {
+      if (ts.sample.heap_inuse_bytes) {
+        heap.Add(static_cast<double>(*ts.sample.heap_inuse_bytes));
+      }
+      if (ts.sample.rss_bytes) {
+        rss.Add(static_cast<double>(*ts.sample.rss_bytes));
+      }
+    }
+    engine.SetNoise(heap.estimate(), rss.estimate());
   }
   for (const TimedSample& ts : csv.samples) {
     for (MemoryAlert& a : engine.Push(ts.time_s, ts.sample)) {

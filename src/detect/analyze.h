@@ -34,7 +34,13 @@ struct Analysis {
   std::vector<QuantityVerdict> verdicts;
 };
 
-Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config);
+// `hindsight`: the detectors are given the noise's serial correlation
+// estimated over the whole series from the first sample on
+// (DetectionEngine::SetNoise), as `memmon analyze` does; false
+// replays the series as a live monitor sees it, estimating as it goes (the
+// generated corpus's monitor configuration).
+Analysis AnalyzeSamples(const SamplesCsv& csv, const MonitorConfig& config,
+                        bool hindsight = true);
 
 }  // namespace memmon::internal
 

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 
 #include "base/format.h"
 #include "detect/resolution.h"
@@ -21,6 +23,12 @@ using SteadyDuration = std::chrono::steady_clock::duration;
 constexpr std::optional<uint64_t> Sample::*kTrendFields[] = {
     &Sample::heap_inuse_bytes, &Sample::rss_bytes, &Sample::threads,
     &Sample::open_fds};
+
+// The quantities whose noise's serial correlation the engine estimates
+// over the run (DetectionInput::heap_noise, rss_noise), in
+// noise_'s order.
+constexpr std::optional<uint64_t> Sample::*kNoiseFields[] = {
+    &Sample::heap_inuse_bytes, &Sample::rss_bytes};
 
 // `into` takes `next`'s fields, but keeps the lower of each trend
 // quantity's values.
@@ -165,6 +173,20 @@ void DetectionEngine::SetDetector(AlertType type, Detector detector) {
 
 void DetectionEngine::ResetBaseline() { reset_pending_ = true; }
 
+NoiseEstimate DetectionEngine::noise(
+    std::optional<uint64_t> Sample::*field) const {
+  for (std::size_t i = 0; i < std::size(kNoiseFields); ++i) {
+    if (field != kNoiseFields[i]) continue;
+    return std::isnan(noise_set_[i].rho) ? noise_[i].estimate() : noise_set_[i];
+  }
+  return {};
+}
+
+void DetectionEngine::SetNoise(const NoiseEstimate& heap,
+                               const NoiseEstimate& rss) {
+  noise_set_ = {heap, rss};
+}
+
 std::vector<MemoryAlert> DetectionEngine::Push(double time_s, const Sample& s) {
   if (!Append(s)) return {};
   return Judge(time_s, s);
@@ -173,6 +195,11 @@ std::vector<MemoryAlert> DetectionEngine::Push(double time_s, const Sample& s) {
 bool DetectionEngine::Append(const Sample& s) {
   history_.Push(s);
   ++sample_count_;
+  for (std::size_t i = 0; i < std::size(kNoiseFields); ++i) {
+    if (const std::optional<uint64_t>& v = s.*kNoiseFields[i]) {
+      noise_[i].Add(static_cast<double>(*v));
+    }
+  }
   judge_ = false;
   if (reset_pending_ ||
       (!baseline_ && sample_count_ > config_.warmup_samples)) {
@@ -235,6 +262,8 @@ std::vector<MemoryAlert> DetectionEngine::Judge(double time_s,
       std::min<uint64_t>(sample_count_ - baseline_seq_ + 1, view.size()));
   DetectionInput in{view.last(since), &*baseline_, &config_,
                     view.first(view.size() - since)};
+  in.heap_noise = noise(&Sample::heap_inuse_bytes);
+  in.rss_noise = noise(&Sample::rss_bytes);
   AlertGate::Rules rules{
       config_.sustain_samples, config_.hysteresis_samples,
       std::chrono::duration_cast<SteadyDuration>(config_.resolve_after),
@@ -243,6 +272,8 @@ std::vector<MemoryAlert> DetectionEngine::Judge(double time_s,
   // baseline is longer than it; it is judged once per completed point.
   bool judge_long = sample_count_ - baseline_seq_ + 1 > view.size();
   DetectionInput long_in{long_, &*baseline_, &config_, {}};
+  long_in.heap_noise = in.heap_noise;
+  long_in.rss_noise = in.rss_noise;
   for (int i = 0; i < kAlertTypeCount; ++i) {
     std::optional<Finding> f;
     if (builtin_[i] && i == static_cast<int>(AlertType::kHeapFragmentation)) {

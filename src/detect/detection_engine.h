@@ -34,7 +34,10 @@
 // (and the long history's per-block heap maxima) at construction; then
 // only when an alert record is raised (its message), firing or resolved;
 // nothing per sample. heap_fragmentation's hold is tracked here, in time
-// (FragmentationTrack), so that it does not shrink with the history.
+// (FragmentationTrack), so that it does not shrink with the history; so is
+// the noise of heap in use and RSS over the whole run
+// (NoiseCorrelationTrack, given to the detectors as
+// DetectionInput::heap_noise and rss_noise).
 //
 // Typical use:
 //   internal::DetectionEngine engine(config);
@@ -104,6 +107,18 @@ class DetectionEngine {
   std::span<const Sample> long_history() const { return long_; }
   std::size_t long_block() const { return long_block_; }
   const std::optional<Sample>& baseline() const { return baseline_; }
+
+  // The noise of heap in use (`field` &Sample::heap_inuse_bytes) or RSS
+  // (&Sample::rss_bytes) that the detectors are given
+  // (DetectionInput::heap_noise, rss_noise): the one set by SetNoise, else
+  // the engine's estimate over every sample pushed so far
+  // (NoiseCorrelationTrack; the start-up's and those before a reset too:
+  // the noise is the process's). Unknown (NaN) for other fields.
+  NoiseEstimate noise(std::optional<uint64_t> Sample::*field) const;
+  // Fixes the estimates the detectors are given from here on, in place of
+  // the engine's own (rho NaN: its own again) -- `memmon analyze`'s
+  // estimate over the whole series, with hindsight.
+  void SetNoise(const NoiseEstimate& heap, const NoiseEstimate& rss);
   const MonitorConfig& config() const { return config_; }
 
  private:
@@ -130,6 +145,10 @@ class DetectionEngine {
   // Judge (empty, not allocated, unless that happened while one fired).
   std::vector<MemoryAlert> ended_;
   bool judge_ = false;  // Append's verdict on the latest sample
+  // The noise's serial correlation, heap in use and RSS, over the run; and
+  // the estimates set in their place (NaN: none).
+  std::array<NoiseCorrelationTrack, 2> noise_;
+  std::array<NoiseEstimate, 2> noise_set_;
   // The built-in detectors' trend statistics, carried from one Judge to
   // the next (results never depend on it).
   TrendCache trend_cache_;

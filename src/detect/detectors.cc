@@ -249,6 +249,186 @@ double NoiseCorrelation(const Series& s, std::size_t window) {
   return std::min(r, 0.9);
 }
 
+}  // namespace
+
+namespace {
+
+using ChunkVector = std::array<double, internal::NoiseCorrelationTrack::kChunk>;
+
+// The orthonormal basis of the polynomials of degree 2 over a chunk's
+// sample indices (Gram-Schmidt on 1, i, i^2): a chunk's residuals are what
+// is left of it after its projection on them.
+constexpr std::size_t kChunkDegree = 2;
+using ChunkBasis = std::array<ChunkVector, kChunkDegree + 1>;
+ChunkBasis MakeChunkBasis() {
+  constexpr std::size_t n = internal::NoiseCorrelationTrack::kChunk;
+  ChunkBasis u;
+  const double mid = (static_cast<double>(n) - 1) / 2;
+  for (std::size_t k = 0; k <= kChunkDegree; ++k) {
+    for (std::size_t i = 0; i < n; ++i) {
+      u[k][i] = std::pow(static_cast<double>(i) - mid, static_cast<double>(k));
+    }
+    for (std::size_t l = 0; l < k; ++l) {
+      double p = 0;
+      for (std::size_t i = 0; i < n; ++i) p += u[l][i] * u[k][i];
+      for (std::size_t i = 0; i < n; ++i) u[k][i] -= p * u[l][i];
+    }
+    double norm = 0;
+    for (double x : u[k]) norm += x * x;
+    for (double& x : u[k]) x /= std::sqrt(norm);
+  }
+  return u;
+}
+
+double Dot(const ChunkVector& a, const ChunkVector& b) {
+  double x = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) x += a[i] * b[i];
+  return x;
+}
+
+// What the sums of one chunk's residuals converge to, in expectation, for
+// AR(1) noise with coefficient rho and unit variance: the lag-1 sum of
+// products (`products`) and the sum of squares (`squares`). With M the
+// residual projection (I - sum_k u_k u_k'), A the lag-1 pairing (1/2
+// beside the diagonal) and S the noise's correlation matrix (rho^|i-j|):
+// tr(M A M S) and tr(M S).
+struct ChunkExpectation {
+  double products = 0, squares = 0;
+};
+ChunkExpectation ExpectedChunkSums(const ChunkBasis& u, double rho) {
+  constexpr std::size_t n = internal::NoiseCorrelationTrack::kChunk;
+  ChunkBasis su{}, au{};  // S u_k and A u_k
+  for (std::size_t k = 0; k <= kChunkDegree; ++k) {
+    for (std::size_t i = 0; i < n; ++i) {
+      double p = 1;  // rho^d, d walking away from i both ways
+      su[k][i] = u[k][i];
+      for (std::size_t d = 1; d < n; ++d) {
+        p *= rho;
+        if (i >= d) su[k][i] += p * u[k][i - d];
+        if (i + d < n) su[k][i] += p * u[k][i + d];
+      }
+      au[k][i] =
+          ((i > 0 ? u[k][i - 1] : 0) + (i + 1 < n ? u[k][i + 1] : 0)) / 2;
+    }
+  }
+  // tr(M S) = tr(S) - sum_k u_k' S u_k; tr(M A M S) = tr(A S) -
+  // 2 sum_k u_k' A S u_k + sum_kl (u_k' A u_l)(u_l' S u_k).
+  ChunkExpectation e;
+  e.squares = static_cast<double>(n);
+  e.products = (static_cast<double>(n) - 1) * rho;
+  for (std::size_t k = 0; k <= kChunkDegree; ++k) {
+    e.squares -= Dot(u[k], su[k]);
+    e.products -= 2 * Dot(au[k], su[k]);
+    for (std::size_t l = 0; l <= kChunkDegree; ++l) {
+      e.products += Dot(u[k], au[l]) * Dot(u[l], su[k]);
+    }
+  }
+  return e;
+}
+
+// The basis, and ExpectedChunkSums at rho = 0, 0.01, ..., 0.97 (the ratio
+// products / squares increases with rho), computed on first use.
+constexpr std::size_t kExpectedSteps = 98;
+constexpr double kMaxNoiseRho = 0.95;
+struct ChunkTables {
+  ChunkBasis basis;
+  std::array<ChunkExpectation, kExpectedSteps> expected;
+};
+const ChunkTables& Tables() {
+  static const ChunkTables tables = [] {
+    ChunkTables t;
+    t.basis = MakeChunkBasis();
+    for (std::size_t i = 0; i < kExpectedSteps; ++i) {
+      t.expected[i] = ExpectedChunkSums(t.basis, static_cast<double>(i) / 100);
+    }
+    return t;
+  }();
+  return tables;
+}
+
+// A chunk weighs in the pool at most this many times the median sum of
+// squares of the chunks pooled: a chunk whose residuals are far larger
+// than the others' holds a shape (the kink where a leak starts, a warm-up's
+// bend), not the noise, and would set the estimate alone.
+constexpr double kChunkWeightCap = 4.0;
+
+}  // namespace
+
+void internal::NoiseCorrelationTrack::Add(double value) {
+  chunk_[n_++] = value;
+  if (n_ < kChunk) return;
+  n_ = 0;
+  std::span<const double> y(chunk_.data(), kChunk);
+  // A sawtooth's flush or a step would pass for correlation.
+  if (internal::FindLargeDrops(y).count > 0 ||
+      internal::FindLargeRises(y).count > 0) {
+    return;
+  }
+  const ChunkTables& t = Tables();
+  // The residuals around the chunk's quadratic (a leak, accelerating or
+  // not, is a shape, not correlated noise), from the first value (for
+  // precision at large levels).
+  ChunkVector e;
+  for (std::size_t i = 0; i < kChunk; ++i) e[i] = chunk_[i] - chunk_[0];
+  for (const ChunkVector& u : t.basis) {
+    double p = Dot(u, e);
+    for (std::size_t i = 0; i < kChunk; ++i) e[i] -= p * u[i];
+  }
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < kChunk; ++i) {
+    den += e[i] * e[i];
+    if (i > 0) num += e[i - 1] * e[i];
+  }
+  if (!(den > 0)) return;  // no noise
+  std::size_t slot = counted_ % kMemory;
+  products_[slot] = num;
+  squares_[slot] = den;
+  ++counted_;
+  // The last kMemory chunks pooled, each weighing at most kChunkWeightCap
+  // times the median's sum of squares.
+  const std::size_t k = std::min(counted_, kMemory);
+  std::array<double, kMemory> sorted;
+  std::copy(squares_.begin(), squares_.begin() + static_cast<std::ptrdiff_t>(k),
+            sorted.begin());
+  auto mid = sorted.begin() + static_cast<std::ptrdiff_t>(k / 2);
+  std::nth_element(sorted.begin(), mid,
+                   sorted.begin() + static_cast<std::ptrdiff_t>(k));
+  const double cap = kChunkWeightCap * *mid;
+  double products = 0, squares = 0, weights = 0;
+  for (std::size_t c = 0; c < k; ++c) {
+    double w = squares_[c] > cap ? cap / squares_[c] : 1;
+    products += w * products_[c];
+    squares += w * squares_[c];
+    weights += w;
+  }
+  // Mapped back through the expectations: the rho whose products / squares
+  // is the pooled ratio (interpolated), and the variance whose squares are
+  // the pooled ones at that rho.
+  const std::array<ChunkExpectation, kExpectedSteps>& x = t.expected;
+  auto ratio = [&x](std::size_t i) { return x[i].products / x[i].squares; };
+  double r = products / squares;
+  double at = 0;  // the table's index, fractional
+  if (r >= ratio(kExpectedSteps - 1)) {
+    at = static_cast<double>(kExpectedSteps - 1);
+  } else if (r > ratio(0)) {
+    std::size_t i = 1;
+    while (ratio(i) <= r) ++i;  // ratio(i - 1) <= r < ratio(i)
+    at = static_cast<double>(i - 1) +
+         (r - ratio(i - 1)) / (ratio(i) - ratio(i - 1));
+  }
+  double rho = std::min(at / 100, kMaxNoiseRho);
+  // Only a correlation the samples show at about 97.5 %.
+  if (rho <= 2 / std::sqrt(static_cast<double>(k * kChunk))) rho = 0;
+  at = rho * 100;
+  std::size_t i = std::min(static_cast<std::size_t>(at), kExpectedSteps - 2);
+  double expected = x[i].squares + (at - static_cast<double>(i)) *
+                                       (x[i + 1].squares - x[i].squares);
+  estimate_.rho = rho;
+  estimate_.sd = std::sqrt(squares / weights / expected);
+}
+
+namespace {
+
 // Fills the trend part of `f` from `trend`.
 void SetTrend(const GrowthTrend& trend, Finding* f) {
   f->slope_per_s = trend.slope_per_s;
@@ -303,10 +483,22 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
       return std::nullopt;
     }
     double rho = NoiseCorrelation(s, unbounded->window_samples);
+    // The caller's estimate over the whole run, carried to the points'
+    // spacing (the long history's points are in.block samples apart), when
+    // it is higher: the samples judged are too few to tell a wander of
+    // strongly correlated noise from a rise.
+    const NoiseEstimate& run =
+        field == &Sample::heap_inuse_bytes ? in.heap_noise : in.rss_noise;
+    double noise_sd = run.sd > 0 ? run.sd : 0;
+    if (run.rho > 0) {
+      rho = std::max(
+          rho, std::pow(run.rho, static_cast<double>(
+                                     std::max<std::size_t>(1, in.block))));
+    }
     if (rho > 0) {
       unbounded = internal::UnboundedTrend(s.times(), s.values(),
                                            internal::TrendOptions(cfg), cache,
-                                           &longest_rise, rho);
+                                           &longest_rise, rho, noise_sd);
       if (!unbounded || unbounded->level >= f.limit ||
           !ProjectedToPass(*unbounded, b, f.limit, cfg, &f.time_to_limit_s)) {
         return std::nullopt;

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -619,12 +620,16 @@ Series3 Flat3(int n, double mib, double threads, double fds) {
 
 // The alerts that fire on `s` (heap `pct` % noise of kind `noise`, seed
 // `seed`), sampled `every` apart; their time_s is the sample's index.
+// `fixed`, when given, replaces the engine's estimate of the noise
+// (DetectionEngine::SetNoise) for heap and RSS.
 std::vector<MemoryAlert> PipelineFiring(const Series3& s, double pct,
                                         const NoiseKind& noise, uint64_t seed,
-                                        std::chrono::milliseconds every) {
+                                        std::chrono::milliseconds every,
+                                        const NoiseEstimate* fixed = nullptr) {
   MonitorConfig config;
   config.alert_log = "none";
   internal::DetectionEngine engine(config);
+  if (fixed != nullptr) engine.SetNoise(*fixed, *fixed);
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> z(0, 1);
   std::uniform_real_distribution<double> u(0, 1);
@@ -702,9 +707,14 @@ TEST(Pipeline, AStepAtAnyPointIsNotALeak) {
 }
 
 TEST(Pipeline, NoiseOfTenPercentIsNotALeak) {
-  // Flat 300 MiB, noise of 3.3 % standard deviation clipped at +-10 %.
+  // Flat 300 MiB, noise of 3.3 % standard deviation clipped at +-10 %,
+  // white or AR(1) with rho 0.5, 0.8 or 0.9.
+  constexpr NoiseKind kTenPercentNoise[] = {{"iid", 0.0},
+                                            {"AR(1) rho 0.5", 0.5},
+                                            {"AR(1) rho 0.8", 0.8},
+                                            {"AR(1) rho 0.9", 0.9}};
   for (auto every : kTimescales) {
-    for (const NoiseKind& noise : kNoiseKinds) {
+    for (const NoiseKind& noise : kTenPercentNoise) {
       Series3 s = Flat3(1000, 300, 20, 100);
       auto alerts = PipelineFiring(s, 3.3, noise, 13, every);
       EXPECT_TRUE(alerts.empty())
@@ -713,16 +723,15 @@ TEST(Pipeline, NoiseOfTenPercentIsNotALeak) {
   }
 }
 
-TEST(Pipeline, FlatCorrelatedNoiseIsRarelyALeak) {
+TEST(Pipeline, FlatCorrelatedNoiseIsNotALeak) {
   // Flat 300 MiB, 1000 samples, AR(1) noise with rho 0.5, 0.8 and 0.9 of
   // 1, 2 and 3 % standard deviation, clipped at +-10 %; five seeds, fixed
-  // before they were run. Tolerance, also fixed before: no alert under
-  // rho 0.5; under rho 0.8 and 0.9 at most a fifth of the 90 series. The
-  // early warnings that are left there are docs/detection.md's "Known
-  // limits" (on a harness of 40 seeds: 15 % at rho 0.9, 6 % at 0.8; 32 %
-  // and 13 % before early warnings were judged with the correlation over
-  // all samples judged).
-  int correlated = 0, alarmed = 0;
+  // before they were run, at 100 ms, 1 s and 60 s: no alert on any of the
+  // 135 series. Measured: 0 of 135 with the engine's estimate of the noise
+  // over the run (DetectionInput::heap_noise); 0 of 90 at rho 0.8-0.9
+  // before it too, but tools/noise_eval's 40 seeds (5 + 100 k) went from 25
+  // of 360 to 0, and other seeds still alarm now and then (9 + 100 k, held
+  // out: 15 -> 6 of 360; docs/detection.md's "Known limits").
   for (auto every : kTimescales) {
     for (double rho : {0.5, 0.8, 0.9}) {
       NoiseKind noise{"AR(1)", rho};
@@ -730,29 +739,24 @@ TEST(Pipeline, FlatCorrelatedNoiseIsRarelyALeak) {
         for (uint64_t seed : {61, 67, 71, 73, 79}) {
           Series3 s = Flat3(1000, 300, 20, 100);
           auto alerts = PipelineFiring(s, pct, noise, seed, every);
-          if (rho == 0.5) {
-            EXPECT_TRUE(alerts.empty())
-                << Where(every, noise) << " rho 0.5, " << pct << " %, seed "
-                << seed << ": " << First(alerts);
-          } else {
-            ++correlated;
-            alarmed += !alerts.empty();
-          }
+          EXPECT_TRUE(alerts.empty())
+              << Where(every, noise) << " rho " << rho << ", " << pct
+              << " %, seed " << seed << ": " << First(alerts);
         }
       }
     }
   }
-  RecordProperty("alarmed_of_90", alarmed);
-  EXPECT_LE(alarmed * 5, correlated) << alarmed << " of " << correlated;
 }
 
 TEST(Pipeline, FlatStronglyCorrelatedNoiseAlarmsNoMoreThanMeasured) {
-  // A regression pin on the known limit, not a statistical claim: flat 300
-  // MiB under AR(1) noise of 2 %, rho 0.8 and 0.9, at 1 s (the alerts are
-  // the same at 100 ms and 60 s), 40 seeds each -- the harness the rule
-  // that judges early warnings with the correlation over all samples
-  // judged was measured on (docs/detection.md, "Known limits"). Measured:
-  // 10 of the 80 series alert with it, 20 without; the bound is 12.
+  // A regression pin: flat 300 MiB under AR(1) noise of 2 %, rho 0.8 and
+  // 0.9, at 1 s (the alerts are the same at 100 ms and 60 s), 40 seeds
+  // each (5 + 100 k: tools/noise_eval's development seeds, on which the
+  // run-long estimate of the noise was measured). Measured: none of the 80
+  // series alerts; 10 did with only the samples judged to estimate from,
+  // 20 before that. Other seeds still alarm now and then (7 + 100 k: 5 of
+  // 80; 9 + 100 k, held out: 2 of 80; docs/detection.md, "Known limits"):
+  // the bound, 1, lets one of these 80 series change and fails on two.
   int alarmed = 0;
   for (double rho : {0.8, 0.9}) {
     NoiseKind noise{"AR(1)", rho};
@@ -764,7 +768,105 @@ TEST(Pipeline, FlatStronglyCorrelatedNoiseAlarmsNoMoreThanMeasured) {
     }
   }
   RecordProperty("alarmed_of_80", alarmed);
-  EXPECT_LE(alarmed, 12);
+  EXPECT_LE(alarmed, 1);
+}
+
+TEST(Pipeline, TheRunLongNoiseEstimateIsWhatQuietsAWander) {
+  // Three of the series that raised early warnings before the engine
+  // estimated the noise over the run (flat 300 MiB, AR(1) noise of 2 %:
+  // rho 0.8, seeds 705 and 3905, at samples 418 and 208; rho 0.5, seed 53,
+  // at sample 94, whose window was every sample since the baseline, so
+  // that only the start-up's samples could tell): with the estimate fixed
+  // at "white" (rho 0, size unknown: the detectors see only the samples
+  // they judge, as before) they still do; with the engine's own, not.
+  const NoiseEstimate white{0, std::numeric_limits<double>::quiet_NaN()};
+  for (auto [seed, rho] :
+       {std::pair<uint64_t, double>{705, 0.8}, {3905, 0.8}, {53, 0.5}}) {
+    NoiseKind noise{"AR(1)", rho};
+    Series3 s = Flat3(1000, 300, 20, 100);
+    auto before = PipelineFiring(s, 2, noise, seed,
+                                 std::chrono::milliseconds(1000), &white);
+    ASSERT_FALSE(before.empty()) << seed;
+    EXPECT_EQ(before[0].type, AlertType::kMemoryGrowth) << First(before);
+    EXPECT_NE(before[0].message.find("projected to pass it"), std::string::npos)
+        << First(before);
+    auto now =
+        PipelineFiring(s, 2, noise, seed, std::chrono::milliseconds(1000));
+    EXPECT_TRUE(now.empty()) << seed << ": " << First(now);
+  }
+}
+
+TEST(Pipeline, ALeakUnderStronglyCorrelatedNoiseStillAlertsInTime) {
+  // Flat 300 MiB, then from sample 300 a leak of 1 or 0.2 MiB a sample
+  // (past +20 % at 360 and 600) under AR(1) noise of 2 %, rho 0.9, ten
+  // seeds: a noise estimate that says "strongly correlated" must not make
+  // a leak late. Each is caught within 120 samples of passing the limit.
+  // Measured (tools/noise_eval --leaks, 20 seeds): 1 MiB a sample at most
+  // 84 samples after the onset, 0.2 MiB at most 417 (both as before).
+  NoiseKind noise{"AR(1) rho 0.9", 0.9};
+  for (double rate : {1.0, 0.2}) {
+    int due = 300 + static_cast<int>(std::ceil(60 / rate));
+    for (uint64_t k = 0; k < 10; ++k) {
+      Series3 s = Flat3(800, 300, 20, 100);
+      for (int i = 300; i < 800; ++i) s.mib[i] = 300 + rate * (i - 300);
+      auto alerts = PipelineFiring(s, 2, noise, 5 + 100 * k,
+                                   std::chrono::milliseconds(1000));
+      ExpectDetected(
+          alerts, AlertType::kMemoryGrowth, 300, due,
+          fmt::format("{} MiB a sample, seed {}", rate, 5 + 100 * k));
+    }
+  }
+}
+
+TEST(NoiseCorrelationTrack, EstimatesAR1NoiseOverARun) {
+  // 1024 samples of 300 MiB under AR(1) noise of 2 % (6 MiB), flat, with a
+  // leak of 0.5 MiB a sample, with an accelerating one (0.001 i^2 MiB) and
+  // under a sawtooth (teeth of 40 samples, 120 MiB: its flushes are left
+  // out); ten seeds each. The mean estimate is within 0.03 of rho and the
+  // standard deviation within 20 % of 6 MiB, for every shape. Measured: rho
+  // within 0.02; the size 1-5 % over up to rho 0.8, 11-17 % over at 0.9 (an
+  // overestimate only makes early warnings more careful). White noise's
+  // estimate is under 0.1 on every seed (measured: 0 on 9 of 10, 0.068 on
+  // one, above its significance floor of 2 / sqrt(1024)).
+  auto shape = [](int which, int i) {
+    switch (which) {
+      case 1:
+        return 0.5 * i;
+      case 2:
+        return 0.001 * i * i;
+      case 3:
+        return 3.0 * (i % 40);
+      default:
+        return 0.0;
+    }
+  };
+  for (int which = 0; which < 4; ++which) {
+    for (double rho : {0.0, 0.5, 0.8, 0.9}) {
+      double sum_rho = 0, sum_sd = 0;
+      for (uint64_t seed = 1; seed <= 10; ++seed) {
+        std::mt19937_64 rng(seed);
+        std::normal_distribution<double> z(0, 1);
+        internal::NoiseCorrelationTrack track;
+        EXPECT_TRUE(std::isnan(track.estimate().rho));
+        double e = 0;
+        for (int i = 0; i < 1024; ++i) {
+          e = rho * e + std::sqrt(1 - rho * rho) * z(rng);
+          track.Add((300 + shape(which, i) + 6 * e) * kMiB);
+          if (i == 30) {
+            EXPECT_TRUE(std::isnan(track.estimate().rho));
+          }
+        }
+        NoiseEstimate got = track.estimate();
+        if (rho == 0) {
+          EXPECT_LT(got.rho, 0.1) << "shape " << which << ", seed " << seed;
+        }
+        sum_rho += got.rho;
+        sum_sd += got.sd / kMiB;
+      }
+      EXPECT_NEAR(sum_rho / 10, rho, 0.03) << "shape " << which;
+      EXPECT_NEAR(sum_sd / 10, 6, 1.2) << "shape " << which << ", rho " << rho;
+    }
+  }
 }
 
 TEST(Pipeline, DescriptorBurstsThatReturnAreNotALeak) {

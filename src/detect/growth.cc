@@ -211,7 +211,7 @@ double Rising(const internal::MannKendall& mk, std::size_t n,
 // not in order. Rates (the reported slope, the projection) use times.
 Judgement Judge(Window w, double confidence, bool may_rise, bool need_factor,
                 double block_rho, const internal::MannKendall& mk,
-                double noise_rho_b = 0) {
+                double noise_rho_b = 0, double noise_sd = 0) {
   Judgement j;
   need_factor = need_factor || may_rise;
   // The Theil-Sen slopes over the window and its halves, in order.
@@ -238,8 +238,13 @@ Judgement Judge(Window w, double confidence, bool may_rise, bool need_factor,
       std::max(internal::AutocorrelationVarianceFactor(k, w.y, slope),
                (1 + block_rho) / (1 - block_rho));
   // The caller's estimate of the noise's correlation (early warnings: from
-  // more samples than the window), where noise could reorder the points.
-  if (noise_rho_b > 0 && internal::NoiseCanReorder(k, w.y, slope)) {
+  // more samples than the window), where noise could reorder the points:
+  // the window's residuals say so, or the caller's estimate of the noise's
+  // size is at least half the rise between neighbouring points (under
+  // strongly correlated noise a short window's residuals around its own
+  // line are a small part of the noise: the wander is the line).
+  if (noise_rho_b > 0 && (noise_sd >= 0.5 * std::fabs(slope) ||
+                          internal::NoiseCanReorder(k, w.y, slope))) {
     j.variance_factor =
         std::max(j.variance_factor, (1 + noise_rho_b) / (1 - noise_rho_b));
   }
@@ -630,13 +635,14 @@ std::string_view ToString(GrowthKind kind) {
 namespace {
 
 // ClassifyGrowth. With `describe_all` false, only a kUnbounded answer is
-// worked out: anything else comes back as kUnknown, undescribed. `noise_rho`:
-// internal::UnboundedTrend's.
+// worked out: anything else comes back as kUnknown, undescribed. `noise_rho`,
+// `noise_sd`: internal::UnboundedTrend's.
 GrowthTrend Classify(std::span<const double> times_s,
                      std::span<const double> values,
                      const GrowthOptions& options, bool describe_all,
                      internal::TrendCache* cache,
-                     double* longest_rise = nullptr, double noise_rho = 0) {
+                     double* longest_rise = nullptr, double noise_rho = 0,
+                     double noise_sd = 0) {
   // NaN or infinity has no rank: the statistics below would not be defined
   // (Mann-Kendall's tie count would never advance past a NaN).
   auto finite = [](std::span<const double> xs) {
@@ -716,7 +722,8 @@ GrowthTrend Classify(std::span<const double> times_s,
         }
         Judgement j = Judge(
             w, confidence, may_rise, need_factor, block_rho, mk,
-            noise_rho > 0 ? std::pow(noise_rho, static_cast<double>(b)) : 0);
+            noise_rho > 0 ? std::pow(noise_rho, static_cast<double>(b)) : 0,
+            noise_sd);
         bool steady = j.steady && !decelerating;
         decelerating = decelerating || j.decelerating;
         if (steady) {
@@ -771,9 +778,9 @@ std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
                                           const GrowthOptions& options,
                                           TrendCache* cache,
                                           double* longest_rise,
-                                          double noise_rho) {
-  GrowthTrend trend =
-      Classify(times_s, values, options, false, cache, longest_rise, noise_rho);
+                                          double noise_rho, double noise_sd) {
+  GrowthTrend trend = Classify(times_s, values, options, false, cache,
+                               longest_rise, noise_rho, noise_sd);
   if (trend.kind != GrowthKind::kUnbounded) return std::nullopt;
   return trend;
 }

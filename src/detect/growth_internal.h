@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 
@@ -131,13 +132,14 @@ bool MayRiseSteadily(std::span<const double> values,
 // a window holds); each window's Mann-Kendall variance is then at least
 // (1 + r) / (1 - r) times the independent one, r = noise_rho^block, where
 // the residuals are large enough to reorder its floor points
-// (NoiseCanReorder, trend.h).
-std::optional<GrowthTrend> UnboundedTrend(std::span<const double> times_s,
-                                          std::span<const double> values,
-                                          const GrowthOptions& options = {},
-                                          TrendCache* cache = nullptr,
-                                          double* longest_rise = nullptr,
-                                          double noise_rho = 0);
+// (NoiseCanReorder, trend.h) or, with `noise_sd` (the caller's estimate
+// of the noise's standard deviation, from more samples), where that noise
+// is at least half the rise between neighbouring floor points: a window's
+// residuals around its own line understate a wander's size.
+std::optional<GrowthTrend> UnboundedTrend(
+    std::span<const double> times_s, std::span<const double> values,
+    const GrowthOptions& options = {}, TrendCache* cache = nullptr,
+    double* longest_rise = nullptr, double noise_rho = 0, double noise_sd = 0);
 
 // The large drops of a series as ClassifyGrowth's sawtooth test counts
 // them (falls of more than 6 robust standard deviations of the
@@ -151,6 +153,44 @@ LargeDrops FindLargeDrops(std::span<const double> values);
 // The same for rises (the large drops of the series negated): a level
 // shift up, as a config reload makes one. Same point limit.
 LargeDrops FindLargeRises(std::span<const double> values);
+
+// A quantity's noise over a whole run (NoiseEstimate, memmon/detectors.h:
+// what DetectionInput::heap_noise and rss_noise carry). The samples are cut
+// into chunks of kChunk; the residuals of each around its least-squares
+// quadratic (a leak, steady or accelerating, is a shape, not correlated
+// noise) give a lag-1 sum of products and a sum of squares, pooled over the
+// last kMemory chunks, a chunk weighing at most 4 times the median one's
+// sum of squares (a kink where a leak starts is a shape too); a chunk that
+// shows a large drop or a large rise (FindLargeDrops, FindLargeRises: a
+// sawtooth's flush, a step) or no noise is left out. Residuals around a
+// curve fitted to 32 samples are far less correlated than the noise (0.55
+// for rho 0.8), and smaller: the pooled numbers are mapped back to AR(1)
+// noise's rho and standard deviation through their expectations (computed
+// once, tables of 98). Fixed size, no allocation; Add is O(1) but for one
+// O(kChunk) pass per chunk (and the drop tests' O(kChunk log kChunk)).
+class NoiseCorrelationTrack {
+ public:
+  static constexpr std::size_t kChunk = 32;
+  static constexpr std::size_t kMemory = 32;
+
+  void Add(double value);
+  // rho in [0, 0.95]: 0 when it is not above 2 / sqrt(n) (n the samples of
+  // the chunks pooled: white noise's estimate has a standard error of
+  // 1 / sqrt(n)); NaN (both) before the first chunk counted.
+  NoiseEstimate estimate() const {
+    return counted_ == 0 ? NoiseEstimate{} : estimate_;
+  }
+  std::size_t chunks() const { return counted_; }
+
+ private:
+  std::array<double, kChunk> chunk_{};
+  std::size_t n_ = 0;
+  std::size_t counted_ = 0;
+  // The last kMemory chunks' lag-1 sums of products and sums of squares
+  // (chunk c in slot c % kMemory).
+  std::array<double, kMemory> products_{}, squares_{};
+  NoiseEstimate estimate_;
+};
 
 // The level a trend rule alerts at: the larger of `pct` percent and
 // `floor` units over the baseline `base` (memory_growth, thread_leak,
