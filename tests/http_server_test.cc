@@ -930,8 +930,8 @@ TEST(HttpServer, AClientThatStopsReadingDoesNotHoldTheGate) {
   setsockopt(slow, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(
-      std::stoi(address.substr(address.rfind(':') + 1))));
+  a.sin_port = htons(
+      static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1))));
   inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
   timeval guard{60, 0};  // against a hang, not a performance claim
   setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof(guard));

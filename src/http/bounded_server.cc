@@ -72,7 +72,10 @@ class SocketStream : public httplib::Stream {
   // take at once is kept (rest()) for a worker to send.
   SocketStream(int sock, std::size_t limit, std::atomic<uint64_t>* written,
                bool never_wait = false)
-      : sock_(sock), limit_(limit), written_(written), never_wait_(never_wait) {}
+      : sock_(sock),
+        limit_(limit),
+        written_(written),
+        never_wait_(never_wait) {}
 
   // What a never_wait stream could not send.
   std::string& rest() { return rest_; }
@@ -658,7 +661,8 @@ bool BoundedServer::ServeOnGate(int sock, std::size_t head_bytes) {
   serving_.fetch_add(1);
   SocketStream stream(sock, head_bytes, &bytes_written_, /*never_wait=*/true);
   bool closed = false;
-  bool ok = process_request(stream, /*close_connection=*/false, closed, nullptr);
+  bool ok =
+      process_request(stream, /*close_connection=*/false, closed, nullptr);
   stream.Flush();
   bytes_held_.fetch_sub(t_held_bytes);
   t_held_bytes = 0;

@@ -233,7 +233,8 @@ struct HttpServer::Impl {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(built_mu);
     auto it = built.find(key);
-    if (it == built.end() || now - it->second.at >= options.profile_reuse - margin) {
+    if (it == built.end() ||
+        now - it->second.at >= options.profile_reuse - margin) {
       return false;
     }
     if (out != nullptr) *out = it->second.body;
@@ -301,7 +302,8 @@ struct HttpServer::Impl {
     const auto margin = std::min<std::chrono::milliseconds>(
         std::chrono::seconds(1), options.profile_reuse / 2);
     int age_s = -1;
-    if (path != "/debug/pprof/allocs") return Kept(key, margin, nullptr, &age_s);
+    if (path != "/debug/pprof/allocs")
+      return Kept(key, margin, nullptr, &age_s);
     // allocs: also converted from that heap profile already.
     std::string heap;
     if (!Kept(key, margin, &heap, &age_s)) return false;

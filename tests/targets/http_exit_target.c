@@ -40,9 +40,9 @@ static int Get(const char* path) {
   int s = Connect();
   if (s < 0) return -1;
   char buf[256];
-  int n = snprintf(buf, sizeof(buf),
-                   "GET %s HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n",
-                   path);
+  int n =
+      snprintf(buf, sizeof(buf),
+               "GET %s HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n", path);
   if (send(s, buf, (size_t)n, 0) != n) {
     close(s);
     return 0;
