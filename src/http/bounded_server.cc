@@ -138,8 +138,12 @@ class SocketStream : public httplib::Stream {
     }
     return Send(ptr, size) ? static_cast<ssize_t>(size) : -1;
   }
-  // Sends what is held; false when it did not go out whole.
-  bool Flush() { return held_ == 0 || Send(nullptr, 0); }
+  // Sends what is held; false when the response did not go out whole
+  // (what a never_wait stream keeps in rest() counts as going out).
+  bool Flush() {
+    if (held_ > 0) Send(nullptr, 0);
+    return !failed_;
+  }
 
   // The client's and the server's addresses: none. No handler reads them,
   // and asking the kernel would cost two system calls a request.
@@ -639,18 +643,19 @@ void BoundedServer::Work(Lane* lane) {
   }
 }
 
-void BoundedServer::Serve(const Request& request) {
-  SocketStream stream(request.sock, request.head_bytes, &bytes_written_);
+bool BoundedServer::Process(httplib::Stream& stream) {
   bool closed = false;
-  // Kept alive unless the client asked to close (Connection: close, or
-  // HTTP/1.0 without Keep-Alive) or the response did not go out whole.
   bool ok =
       process_request(stream, /*close_connection=*/false, closed, nullptr);
-  stream.Flush();
   bytes_held_.fetch_sub(t_held_bytes);
   t_held_bytes = 0;
-  if (ok && !closed && stream.written_whole() &&
-      ToGate(request.sock, /*kept_alive=*/true)) {
+  return ok && !closed;
+}
+
+void BoundedServer::Serve(const Request& request) {
+  SocketStream stream(request.sock, request.head_bytes, &bytes_written_);
+  const bool open = Process(stream);
+  if (stream.Flush() && open && ToGate(request.sock, /*kept_alive=*/true)) {
     return;
   }
   CloseSocket(request.sock);
@@ -660,14 +665,9 @@ bool BoundedServer::ServeOnGate(int sock, std::size_t head_bytes) {
   on_gate_.fetch_add(1);
   serving_.fetch_add(1);
   SocketStream stream(sock, head_bytes, &bytes_written_, /*never_wait=*/true);
-  bool closed = false;
-  bool ok =
-      process_request(stream, /*close_connection=*/false, closed, nullptr);
-  stream.Flush();
-  bytes_held_.fetch_sub(t_held_bytes);
-  t_held_bytes = 0;
+  const bool open = Process(stream);
+  const bool keep = stream.Flush() && open;
   serving_.fetch_sub(1);
-  const bool keep = ok && !closed && stream.written_whole();
   if (!stream.rest().empty() && stream.written_whole()) {
     // The client did not take it all at once: a worker sends the rest
     // (it may wait; the gate may not). With no worker free, the client

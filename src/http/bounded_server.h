@@ -175,6 +175,11 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   void GateLoop();
   void Work(Lane* lane);
   void Serve(const Request& request);
+  // cpp-httplib's processing of one request on `stream`; whether the
+  // connection may stay open (kept alive unless the client asked to close:
+  // Connection: close, or HTTP/1.0 without Keep-Alive). The caller then
+  // flushes the stream.
+  bool Process(httplib::Stream& stream);
   // Serves a request on the gate thread; true when the connection is kept
   // alive and should wait at the gate for its next request.
   bool ServeOnGate(int sock, std::size_t head_bytes);
