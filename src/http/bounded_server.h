@@ -10,8 +10,11 @@
 //
 //   gate      one thread polling the connections whose request head has not
 //             fully arrived (at most kGateConnections, each for at most
-//             kHeadTimeout, the head at most kMaxHeadBytes). It only peeks:
-//             a complete head goes on to a lane. When it is full, the
+//             kHeadTimeout, the head at most kMaxHeadBytes). It peeks: a
+//             complete head whose answer is ready in memory (SetQuick) it
+//             serves itself, never waiting on the client (what the client
+//             does not take at once a worker sends), and keeps the
+//             connection; any other goes on to a lane. When it is full, the
 //             oldest connection makes room for the newest (408), so idle
 //             or slow clients cannot keep a scrape out. A request the server
 //             would refuse anyway is answered here, before any body is read: a
