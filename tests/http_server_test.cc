@@ -952,11 +952,9 @@ TEST(HttpServer, AClientThatStopsReadingDoesNotHoldTheGate) {
   // Until a worker is sending the slow client's rest, and after: every
   // scrape is answered (the gate is free).
   httplib::Client client("http://" + address);
-  int scraped = 0;
   ASSERT_TRUE(testing_util::WaitFor([&] {
     auto r = client.Get("/metrics");
     if (!r || r->status != 200) return false;
-    ++scraped;
     return Series(r->body, "memmon_http_connections{state=\"serving\"}") >= 2;
   }));
   for (int i = 0; i < 3; ++i) {
@@ -971,7 +969,6 @@ TEST(HttpServer, AClientThatStopsReadingDoesNotHoldTheGate) {
     EXPECT_NE(answer.find("</html>"), std::string::npos) << i;
   }
   close(slow);
-  EXPECT_GE(scraped, 1);
 }
 
 // The nice value of each thread of this process.

@@ -80,9 +80,6 @@ class SocketStream : public httplib::Stream {
   // What a never_wait stream could not send.
   std::string& rest() { return rest_; }
 
-  // Whether every write so far went out whole.
-  bool written_whole() const { return !failed_; }
-
   bool is_readable() const override {
     if (pos_ < len_) return true;
     if (limit_ == 0) return false;
@@ -441,18 +438,19 @@ void BoundedServer::Shed(int sock) {
   close(sock);
 }
 
+bool BoundedServer::Enqueue(Lane& lane, Request request) {
+  internal::MutexLock lock(&lane.mu);
+  if (lane.stopping || lane.queue.size() >= kLaneQueue) return false;
+  lane.queue.push_back(std::move(request));
+  queued_.fetch_add(1);
+  lane.cv.notify_one();
+  return true;
+}
+
 void BoundedServer::Dispatch(const Request& request, bool metrics) {
-  Lane& lane = metrics ? metrics_lane_ : general_lane_;
-  {
-    internal::MutexLock lock(&lane.mu);
-    if (!lane.stopping && lane.queue.size() < kLaneQueue) {
-      lane.queue.push_back(request);
-      queued_.fetch_add(1);
-      lane.cv.notify_one();
-      return;
-    }
+  if (!Enqueue(metrics ? metrics_lane_ : general_lane_, request)) {
+    Shed(request.sock);
   }
-  Shed(request.sock);
 }
 
 void BoundedServer::GateLoop() {
@@ -666,24 +664,17 @@ bool BoundedServer::ServeOnGate(int sock, std::size_t head_bytes) {
   serving_.fetch_add(1);
   SocketStream stream(sock, head_bytes, &bytes_written_, /*never_wait=*/true);
   const bool open = Process(stream);
-  const bool keep = stream.Flush() && open;
+  const bool whole = stream.Flush();
+  const bool keep = whole && open;
   serving_.fetch_sub(1);
-  if (!stream.rest().empty() && stream.written_whole()) {
+  if (whole && !stream.rest().empty()) {
     // The client did not take it all at once: a worker sends the rest
     // (it may wait; the gate may not). With no worker free, the client
     // gets what it took (the connection closes mid-body).
-    Lane& lane = general_lane_;
-    {
-      internal::MutexLock lock(&lane.mu);
-      if (!lane.stopping && lane.queue.size() < kLaneQueue) {
-        lane.queue.push_back({sock, 0, std::move(stream.rest()), keep});
-        queued_.fetch_add(1);
-        lane.cv.notify_one();
-        return false;
-      }
+    if (!Enqueue(general_lane_, {sock, 0, std::move(stream.rest()), keep})) {
+      shed_.fetch_add(1);
+      CloseSocket(sock);
     }
-    shed_.fetch_add(1);
-    CloseSocket(sock);
     return false;
   }
   if (keep) {
@@ -695,18 +686,9 @@ bool BoundedServer::ServeOnGate(int sock, std::size_t head_bytes) {
 }
 
 void BoundedServer::Finish(const Request& request) {
-  const Clock::time_point deadline = Clock::now() + kWriteBudget;
-  std::size_t sent = 0;
-  while (sent < request.rest.size() && Clock::now() < deadline) {
-    // SO_SNDTIMEO (kWriteTimeoutSeconds) bounds each send.
-    ssize_t n = send(request.sock, request.rest.data() + sent,
-                     request.rest.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    sent += static_cast<std::size_t>(n);
-    bytes_written_.fetch_add(static_cast<uint64_t>(n));
-  }
-  if (sent == request.rest.size() && request.keep &&
+  SocketStream stream(request.sock, 0, &bytes_written_);
+  stream.write(request.rest.data(), request.rest.size());
+  if (stream.Flush() && request.keep &&
       ToGate(request.sock, /*kept_alive=*/true)) {
     return;
   }

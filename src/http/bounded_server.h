@@ -190,6 +190,8 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   void Finish(const Request& request);
   // Queues a socket whose head is complete on its lane, or sheds it.
   void Dispatch(const Request& request, bool metrics);
+  // Queues `request` on `lane`; false when it is full or stopping.
+  bool Enqueue(Lane& lane, Request request);
   // Gives the gate a connection (new, or kept alive); false when it is
   // full or stopping (the caller closes the connection).
   bool ToGate(int sock, bool kept_alive);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -197,6 +198,10 @@ Status BearerTokenFromEnvironment(std::string* token) {
   return Status::Ok();
 }
 
+// The sampler's profiles served at /debug/pprof/NAME.
+constexpr std::array<std::string_view, 6> kProfiles = {
+    "heap", "allocs", "peak", "mutex", "block", "mmap"};
+
 struct HttpServer::Impl {
   Impl(std::unique_ptr<internal::HttpSource> s, HttpServerOptions o)
       : source(std::move(s)), options(std::move(o)) {}
@@ -289,13 +294,11 @@ struct HttpServer::Impl {
     } else if (path == "/debug/pprof/threads" ||
                path == "/debug/pprof/goroutine") {
       key = "threads";
-    } else if (path.substr(0, kPprof.size()) == kPprof) {
+    } else if (path.substr(0, kPprof.size()) == kPprof &&
+               std::find(kProfiles.begin(), kProfiles.end(),
+                         path.substr(kPprof.size())) != kProfiles.end()) {
       key = path.substr(kPprof.size());
       if (key == "allocs") key = "heap";
-      if (key != "heap" && key != "peak" && key != "mutex" && key != "block" &&
-          key != "mmap") {
-        return false;
-      }
     } else {
       return false;
     }
@@ -582,8 +585,8 @@ struct HttpServer::Impl {
     };
     server.Get("/debug/pprof/", index);
     server.Get("/debug/pprof", index);
-    for (std::string name :
-         {"heap", "allocs", "peak", "mutex", "block", "mmap"}) {
+    for (std::string_view profile : kProfiles) {
+      std::string name(profile);
       server.Get(
           "/debug/pprof/" + name,
           [this, name](const httplib::Request& req, httplib::Response& res) {

@@ -1251,12 +1251,12 @@ __attribute__((constructor)) void StartRuntime() {
 // is followed by StopHttpAgent's again: the first of them that exit runs
 // stops the endpoint, the rest find it stopped. (Outside malloc: called by
 // static initialisers and atexit.)
-bool StopEndpointBefore(void (*fn)(void*)) {
-  return fn != StopHttpAgentHandler &&
-         g_agent_serving.load(std::memory_order_acquire);
-}
-void RegisterStopEndpoint(int (*real)(void (*)(void*), void*, void*)) {
-  real(StopHttpAgentHandler, nullptr, nullptr);
+void FollowWithStop(void (*fn)(void*),
+                    int (*real)(void (*)(void*), void*, void*)) {
+  if (fn != StopHttpAgentHandler &&
+      g_agent_serving.load(std::memory_order_acquire)) {
+    real(StopHttpAgentHandler, nullptr, nullptr);
+  }
 }
 
 }  // namespace memmon::preload
@@ -1272,9 +1272,7 @@ MEMMON_EXPORT int __cxa_atexit(void (*fn)(void*), void* arg,
     real.store(f, std::memory_order_release);
   }
   const int rc = f(fn, arg, dso);
-  if (rc == 0 && memmon::preload::StopEndpointBefore(fn)) {
-    memmon::preload::RegisterStopEndpoint(f);
-  }
+  if (rc == 0) memmon::preload::FollowWithStop(fn, f);
   return rc;
 }
 
