@@ -26,13 +26,19 @@
 # the names they give themselves; schedstat, ns) per second of the scraped
 # run: the share of a core the serving took from the program.
 #
+# The share is also given in steady state: from the eighth argument's
+# seconds (10) after the scraping began to the end of the run. The first
+# profiles built read each library's DWARF (once for the life of the
+# process: the symbolizer's cache), a cost a daemon pays once and a
+# ten-second run pays in full; runs need ops enough to scrape 5 s more.
+#
 # With `metrics` as the sixth argument only /metrics is fetched (what a
 # Prometheus does, at ten times its usual rate). The seventh says how the
 # clients connect: `keepalive` (the default: one connection per client,
 # reused, as Prometheus's and Go's HTTP clients do) or `close` (a new
 # connection per fetch, as curl in a loop does).
 #
-#   bench/http_scrape_overhead.sh [build-dir] [pairs] [ops] [program-cpu] [client-cpu] [all|metrics] [keepalive|close]
+#   bench/http_scrape_overhead.sh [build-dir] [pairs] [ops] [program-cpu] [client-cpu] [all|metrics] [keepalive|close] [warmup-s]
 set -euo pipefail
 build=${1:-build}
 pairs=${2:-6}
@@ -41,11 +47,12 @@ cpu=${4:-0}
 client_cpu=${5:-1}
 endpoints=${6:-all}
 connections=${7:-keepalive}
+warmup=${8:-10}
 for f in "$build/bin/alloc_workload" "$build/lib/libmemmon_preload.so" "$build/lib/libmemmon_agent.so"; do
   [[ -e $f ]] || { echo "http_scrape_overhead: $f missing (cmake --build $build --target alloc_workload memmon_preload memmon_agent)" >&2; exit 1; }
 done
 command -v taskset >/dev/null || { echo "http_scrape_overhead: taskset (util-linux) not found" >&2; exit 1; }
-exec python3 - "$build" "$pairs" "$ops" "$cpu" "$client_cpu" "$endpoints" "$connections" <<'PY'
+exec python3 - "$build" "$pairs" "$ops" "$cpu" "$client_cpu" "$endpoints" "$connections" "$warmup" <<'PY'
 import collections, http.client, os, resource, socket, statistics, subprocess, sys, threading, time
 
 build, pairs, ops, cpu, client_cpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -61,6 +68,7 @@ elif sys.argv[6] != "all":
 if sys.argv[7] not in ("keepalive", "close"):
     sys.exit("http_scrape_overhead: the connections are 'keepalive' or 'close'")
 KEEPALIVE = sys.argv[7] == "keepalive"
+warmup = float(sys.argv[8])
 os.sched_setaffinity(0, {int(client_cpu)})  # this process is the client
 
 def free_port():
@@ -113,9 +121,12 @@ def run(scraped):
     # CPU time of the server's threads (listener, gate, workers: found by
     # name), from schedstat (ns), read every 50 ms until they are gone.
     side = {}
+    trace = []  # (time, the server threads' CPU so far, ns)
     def watch_threads():
         task = "/proc/%d/task" % proc.pid
         while proc.poll() is None:
+            if side:
+                trace.append((time.monotonic(), sum(side.values())))
             try:
                 for tid in os.listdir(task):
                     with open("%s/%s/comm" % (task, tid)) as f:
@@ -143,7 +154,12 @@ def run(scraped):
             while not done.is_set():
                 fetch(port, path, statuses, conn)
                 counts[path] += 1  # this thread's own key
-                tick = max(tick + 0.1, time.monotonic())
+                # Every 100 ms on average: a late answer is made up
+                # for (unless a second late), so each endpoint is asked
+                # ten times a second when the server keeps up.
+                tick += 0.1
+                if time.monotonic() - tick > 1:
+                    tick = time.monotonic()
                 done.wait(max(0.0, tick - time.monotonic()))
         clients = [threading.Thread(target=client, args=(p,)) for p in ENDPOINTS]
         scrape_start = time.monotonic()
@@ -165,11 +181,19 @@ def run(scraped):
     cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0 or b"checksum=" not in out:
         sys.exit("http_scrape_overhead: the workload failed (%d)" % proc.returncode)
-    return ops / wall, ops / cpu_s, slowest, statuses, side_s, wall
+    # Steady state: from `warmup` seconds after the scraping began (the
+    # first builds read each library's DWARF once, for the life of the
+    # process) to the end.
+    steady = None
+    if scraped:
+        late = [p for p in trace if p[0] >= scrape_start + warmup]
+        if len(late) >= 2 and late[-1][0] - late[0][0] >= 5:
+            steady = (late[-1][1] - late[0][1]) / 1e9 / (late[-1][0] - late[0][0])
+    return ops / wall, ops / cpu_s, slowest, statuses, side_s, wall, steady
 
-wall_ratios, cpu_ratios, server_shares = [], [], []
+wall_ratios, cpu_ratios, server_shares, steady_shares = [], [], [], []
 all_status = collections.Counter()
-print("pair  quiet ops/s (wall, cpu)   scraped ops/s (wall, cpu)   ratio wall  ratio cpu  slowest endpoint fetches/s  server CPU share")
+print("pair  quiet ops/s (wall, cpu)   scraped ops/s (wall, cpu)   ratio wall  ratio cpu  slowest endpoint fetches/s  server CPU share  steady")
 for i in range(pairs):
     res = {}
     for scraped in ([False, True] if i % 2 == 0 else [True, False]):
@@ -181,13 +205,21 @@ for i in range(pairs):
     # What serving took: the gate's and workers' CPU per second of the
     # scraped run, as a share of one core.
     server_shares.append(s[4] / s[5])
-    print("%4d  %10.0f %10.0f      %10.0f %10.0f      %8.4f   %8.4f   %6.1f  %8.4f" %
-          (i, q[0], q[1], s[0], s[1], wall_ratios[-1], cpu_ratios[-1], s[2], server_shares[-1]))
+    if s[6] is not None:
+        steady_shares.append(s[6])
+    print("%4d  %10.0f %10.0f      %10.0f %10.0f      %8.4f   %8.4f   %6.1f  %8.4f  %s" %
+          (i, q[0], q[1], s[0], s[1], wall_ratios[-1], cpu_ratios[-1], s[2], server_shares[-1],
+           "-" if s[6] is None else "%.4f" % s[6]))
 print("scraped/quiet throughput, median over %d pairs (range):" % pairs)
 print("  wall: %.4f (%.4f .. %.4f)" % (statistics.median(wall_ratios), min(wall_ratios), max(wall_ratios)))
 print("  cpu:  %.4f (%.4f .. %.4f)" % (statistics.median(cpu_ratios), min(cpu_ratios), max(cpu_ratios)))
 print("CPU of the server's threads per second of the scraped run (share of one core):")
 print("  %.4f (%.4f .. %.4f)" % (statistics.median(server_shares), min(server_shares), max(server_shares)))
+if steady_shares:
+    print("  steady state, from %g s after the scraping began: %.4f (%.4f .. %.4f)" %
+          (warmup, statistics.median(steady_shares), min(steady_shares), max(steady_shares)))
+else:
+    print("  steady state: the runs are too short (each must scrape %g s + 5 s; more ops)" % warmup)
 print("fetches per second achieved, median over pairs (each client asks for 10):")
 for p in ENDPOINTS:
     print("  %-26s %5.1f" % (p, statistics.median(per_endpoint[p])))

@@ -37,6 +37,9 @@ class InlineQueue : public httplib::TaskQueue {
   void shutdown() override {}
 };
 
+// Set on the gate's thread (BoundedServer::OnGate).
+thread_local bool this_thread_is_gate = false;
+
 int Millis(Clock::duration d) {
   return static_cast<int>(std::max<int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -474,7 +477,19 @@ void BoundedServer::GateLoop() {
     close(h.sock);
     at_gate_.fetch_sub(1);
   };
+  this_thread_is_gate = true;
+  Clock::time_point round{};  // when the gate last woke to serve
   for (;;) {
+    // Many connections: their requests are served in rounds, at most one
+    // every kRoundInterval (what arrives meanwhile waits for the next),
+    // not a wake-up each. A new connection or a stop (the eventfd) ends
+    // the wait: connections are taken in, and the oldest make room, as
+    // soon as they come.
+    if (held.size() > kRoundConnections) {
+      const int wait = Millis(round + kRoundInterval - Clock::now());
+      pollfd w{wake_fd_, POLLIN, 0};
+      if (wait > 0) poll(&w, 1, wait);
+    }
     {
       internal::MutexLock lock(&gate_mu_);
       if (gate_stopping_) break;
@@ -494,6 +509,8 @@ void BoundedServer::GateLoop() {
     }
     int ready = poll(fds.data(), fds.size(), Millis(next - Clock::now()));
     if (ready < 0 && errno != EINTR) break;
+    round = Clock::now();
+    if (ready > ((fds[0].revents & POLLIN) ? 1 : 0)) wakeups_.fetch_add(1);
     if (fds[0].revents & POLLIN) {
       uint64_t v;
       (void)!::read(wake_fd_, &v, sizeof(v));
@@ -695,6 +712,8 @@ void BoundedServer::Finish(const Request& request) {
   CloseSocket(request.sock);
 }
 
+bool BoundedServer::OnGate() { return this_thread_is_gate; }
+
 bool BoundedServer::BeginWait() {
   uint64_t n = waits_.load();
   do {
@@ -718,6 +737,7 @@ ServerCounters BoundedServer::Counters() const {
   c.shed_total = shed_.load();
   c.keepalive_requests_total = kept_alive_.load();
   c.gate_served_total = on_gate_.load();
+  c.gate_wakeups_total = wakeups_.load();
   c.bytes_written_total = bytes_written_.load();
   c.response_bytes_held = bytes_held_.load();
   for (std::size_t s = 0; s < by_status_.size(); ++s) {

@@ -120,6 +120,15 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
     authorize_ = std::move(authorize);
   }
 
+  // With more than kRoundConnections connections at the gate it serves
+  // their requests in rounds, waking for them at most once every
+  // kRoundInterval: a request then waits up to that long, and a round of
+  // many requests costs the program one wake-up instead of one each (the
+  // wake-ups are most of a small request's cost). A lone client, or a few,
+  // are answered at once; a new connection is taken in at once.
+  static constexpr std::size_t kRoundConnections = 4;
+  static constexpr std::chrono::milliseconds kRoundInterval{100};
+
   // Says whether the request for `target` (path and query, as sent) has an
   // answer ready in microseconds that never waits (a page built from
   // memory, a profile already built): the gate then serves it itself,
@@ -128,6 +137,11 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   // StartWorkers; without it every request goes to a lane.
   using Quick = std::function<bool(std::string_view target)>;
   void SetQuick(Quick quick) { quick_ = std::move(quick); }
+
+  // Whether the calling thread is the gate's: a handler it runs (for a
+  // request Quick said was ready) must not build or wait; what Quick saw
+  // ready it serves even if it has just gone stale.
+  static bool OnGate();
 
   // After binding: a listen backlog of kBacklog (cpp-httplib's is 5, so a
   // burst of connections would wait out SYN retries before the listener
@@ -219,6 +233,7 @@ class BoundedServer : private SavedSigpipe, public httplib::Server {
   std::atomic<uint64_t> bytes_held_{0};
   std::atomic<uint64_t> kept_alive_{0};  // requests on a reused connection
   std::atomic<uint64_t> on_gate_{0};     // requests the gate served itself
+  std::atomic<uint64_t> wakeups_{0};     // polls that found requests
   std::array<std::atomic<uint64_t>, 600> by_status_{};
 };
 

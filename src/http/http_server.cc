@@ -230,18 +230,15 @@ struct HttpServer::Impl {
   std::mutex allocs_mu;
   std::string allocs_of, allocs_body;
 
-  // `key`'s last build, when younger than options.profile_reuse less
-  // `margin`: into *out (when not null), its age in *age_s.
-  bool Kept(const std::string& key, std::chrono::milliseconds margin,
+  // `key`'s last build, when younger than `max_age`: into *out (when not
+  // null), its age in *age_s.
+  bool Kept(const std::string& key, std::chrono::steady_clock::duration max_age,
             std::string* out, int* age_s) {
     if (options.profile_reuse.count() <= 0) return false;
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(built_mu);
     auto it = built.find(key);
-    if (it == built.end() ||
-        now - it->second.at >= options.profile_reuse - margin) {
-      return false;
-    }
+    if (it == built.end() || now - it->second.at >= max_age) return false;
     if (out != nullptr) *out = it->second.body;
     *age_s = static_cast<int>(
         std::chrono::duration_cast<std::chrono::seconds>(now - it->second.at)
@@ -256,10 +253,16 @@ struct HttpServer::Impl {
   Status BuildOrReuse(const std::string& key, bool reuse, std::string* out,
                       int* age_s, Build&& build) {
     *age_s = -1;
-    if (reuse && Kept(key, {}, out, age_s)) return Status::Ok();
+    // On the gate, Quick saw a kept build: serve it even if it has gone
+    // stale since (microseconds ago), never build there.
+    const std::chrono::steady_clock::duration max_age =
+        http::BoundedServer::OnGate()
+            ? std::chrono::steady_clock::duration::max()
+            : std::chrono::steady_clock::duration(options.profile_reuse);
+    if (reuse && Kept(key, max_age, out, age_s)) return Status::Ok();
     std::lock_guard building(build_mu);
     // Built by the request this one waited for?
-    if (reuse && Kept(key, {}, out, age_s)) return Status::Ok();
+    if (reuse && Kept(key, max_age, out, age_s)) return Status::Ok();
     *age_s = -1;
     Status st = build(out);
     if (st.ok() && options.profile_reuse.count() > 0) {
@@ -269,10 +272,37 @@ struct HttpServer::Impl {
     return st;
   }
 
+  // A page that changes only when the source takes a sample (the samples
+  // and alerts lists, which grow with the run): made once per sample, not
+  // per request. Guarded by pages_mu, held only to look up or store.
+  struct PerSamplePage {
+    uint64_t samples = ~uint64_t{0};  // the source's sample_count it is of
+    std::string body;
+  };
+  std::mutex pages_mu;
+  PerSamplePage samples_page, alerts_page;
+
+  // `page`'s body for the source's current sample, made by `make` when it
+  // is of an older one. The count is read before making: a sample taken
+  // meanwhile makes the next request make it again, never a page older
+  // than its count.
+  template <class Make>
+  std::string PerSample(PerSamplePage& page, Make&& make) {
+    const uint64_t samples = source->Stats().sample_count;
+    {
+      std::lock_guard lock(pages_mu);
+      if (page.samples == samples) return page.body;
+    }
+    std::string body = make();
+    std::lock_guard lock(pages_mu);
+    page = {samples, body};
+    return body;
+  }
+
   // Whether a request for `target` (path and query) has its answer ready
-  // in memory: pages made from what the source holds, and builds kept for
-  // a while yet (a second's margin, so that one does not expire between
-  // this answer and the handler's). The gate serves those itself
+  // in memory: pages made from what the source holds, and builds kept (the
+  // handler, on the gate, then serves the build seen here even if it
+  // expires in between: BuildOrReuse). The gate serves those itself
   // (BoundedServer::SetQuick); it may not block, and does not: the locks
   // taken here are held only to look up.
   bool Quick(std::string_view target) {
@@ -302,14 +332,12 @@ struct HttpServer::Impl {
     } else {
       return false;
     }
-    const auto margin = std::min<std::chrono::milliseconds>(
-        std::chrono::seconds(1), options.profile_reuse / 2);
     int age_s = -1;
     if (path != "/debug/pprof/allocs")
-      return Kept(key, margin, nullptr, &age_s);
+      return Kept(key, options.profile_reuse, nullptr, &age_s);
     // allocs: also converted from that heap profile already.
     std::string heap;
-    if (!Kept(key, margin, &heap, &age_s)) return false;
+    if (!Kept(key, options.profile_reuse, &heap, &age_s)) return false;
     std::lock_guard lock(allocs_mu);
     return allocs_of == heap;
   }
@@ -519,23 +547,32 @@ struct HttpServer::Impl {
                                              httplib::Response& res) {
       res.set_content(ToJson(source->Stats()) + "\n", "application/json");
     });
-    server.Get("/debug/memmon/samples",
-               [this](const httplib::Request&, httplib::Response& res) {
-                 std::string body = "[";
-                 for (const Sample& s : source->Samples()) {
-                   if (body.size() > 1) body += ",\n";
-                   body += ToJson(s);
-                 }
-                 res.set_content(body + "]\n", "application/json");
-               });
+    server.Get("/debug/memmon/samples", [this](const httplib::Request&,
+                                               httplib::Response& res) {
+      res.set_content(PerSample(samples_page,
+                                [this] {
+                                  std::string body = "[";
+                                  for (const Sample& s : source->Samples()) {
+                                    if (body.size() > 1) body += ",\n";
+                                    body += ToJson(s);
+                                  }
+                                  return body + "]\n";
+                                }),
+                      "application/json");
+    });
     server.Get("/debug/memmon/alerts",
                [this](const httplib::Request&, httplib::Response& res) {
-                 std::string body = "[";
-                 for (const MemoryAlert& a : source->Alerts()) {
-                   if (body.size() > 1) body += ",\n";
-                   body += ToJson(a);
-                 }
-                 res.set_content(body + "]\n", "application/json");
+                 res.set_content(
+                     PerSample(alerts_page,
+                               [this] {
+                                 std::string body = "[";
+                                 for (const MemoryAlert& a : source->Alerts()) {
+                                   if (body.size() > 1) body += ",\n";
+                                   body += ToJson(a);
+                                 }
+                                 return body + "]\n";
+                               }),
+                     "application/json");
                });
     server.Get("/debug/memmon/top_sites", [this](const httplib::Request& req,
                                                  httplib::Response& res) {

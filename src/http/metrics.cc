@@ -405,6 +405,10 @@ std::string ServerMetricsText(const ServerCounters& c) {
           "Requests the gate answered itself: pages ready in memory, served "
           "without waking a worker.",
           static_cast<double>(c.gate_served_total), "counter");
+  p.Gauge("memmon_http_gate_wakeups_total",
+          "Times the gate woke to requests: with many connections, a round "
+          "serves all that have arrived.",
+          static_cast<double>(c.gate_wakeups_total), "counter");
   p.Gauge("memmon_http_written_bytes_total",
           "Bytes the server wrote to its clients.",
           static_cast<double>(c.bytes_written_total), "counter");

@@ -69,6 +69,7 @@ struct ServerCounters {
   uint64_t shed_total = 0;                // connections refused with 503: full
   uint64_t keepalive_requests_total = 0;  // on a reused connection
   uint64_t gate_served_total = 0;         // served by the gate itself
+  uint64_t gate_wakeups_total = 0;        // the gate woke to requests (rounds)
   uint64_t bytes_written_total = 0;
   uint64_t response_bytes_held = 0;  // response bodies built, not yet sent
   std::vector<std::pair<int, uint64_t>> responses_by_status;  // ascending
