@@ -7,21 +7,27 @@
 # The program: bench/alloc_workload's `service` workload (one thread,
 # allocation-heavy like a cache server) under the preloaded sampler with
 # MEMMON_HTTP (the endpoint in the program, served from its agent's
-# threads). Two configurations, interleaved in ABBA order, each round a
-# fresh process:
-#   quiet    the endpoint up, nobody fetching
-#   scraped  a client on another CPU fetching, every 100 ms, /metrics,
-#            /debug/memmon/{stats,samples,alerts,top_sites}, /debug/pprof/
-#            and its heap, allocs, threads, goroutine, mutex, block, peak,
-#            mmap (no ?seconds), and the live page /
+# threads). Three configurations, in rotating order, each run a fresh
+# process:
+#   quiet      the endpoint up, nobody fetching
+#   scraped    a client on another CPU fetching, every 100 ms, /metrics,
+#              /debug/memmon/{stats,samples,alerts,top_sites},
+#              /debug/pprof/ and its heap, allocs, threads, goroutine,
+#              mutex, block, peak, mmap (no ?seconds), and the live page /
+#   neighbour  the endpoint up, nobody fetching from it; the same client
+#              fetching the same paths as often from a stand-in server on
+#              its own CPU (bench/http_floor minimal: the same 1550-byte
+#              page for every path, no parsing): the client's load on the
+#              machine without memmon serving it
 # The program (its work and the server's threads) is pinned to one CPU, the
 # client to another. Throughput is ops per second of wall time and ops per
 # second of the process's CPU time (user + system, the server's threads
 # included: what the program would get from a dedicated core). Prints the
-# median of scraped/quiet per round pair and the range of those ratios.
-# Those ratios also carry the clients' own load: on the benchmark machine a
-# busy CPU 1 alone cuts the program's ops per CPU second by 15-25 % (its
-# vCPUs share a core or a cache). So it also prints the direct figure: the
+# median of scraped/quiet and scraped/neighbour per round and their
+# ranges. scraped/quiet also carries the clients' own load: on the
+# benchmark machine a busy CPU 1 alone cuts the program's ops per CPU
+# second by several per cent (its vCPUs share a core or a cache);
+# scraped/neighbour has that load on both sides. It also prints the direct figure: the
 # CPU time of the server's threads (listener, gate and workers, found by
 # the names they give themselves; schedstat, ns) per second of the scraped
 # run: the share of a core the serving took from the program.
@@ -38,18 +44,18 @@
 # reused, as Prometheus's and Go's HTTP clients do) or `close` (a new
 # connection per fetch, as curl in a loop does).
 #
-#   bench/http_scrape_overhead.sh [build-dir] [pairs] [ops] [program-cpu] [client-cpu] [all|metrics] [keepalive|close] [warmup-s]
+#   bench/http_scrape_overhead.sh [build-dir] [rounds] [ops] [program-cpu] [client-cpu] [all|metrics] [keepalive|close] [warmup-s]
 set -euo pipefail
 build=${1:-build}
-pairs=${2:-6}
+pairs=${2:-6}  # rounds of the three configurations
 ops=${3:-1000000}
 cpu=${4:-0}
 client_cpu=${5:-1}
 endpoints=${6:-all}
 connections=${7:-keepalive}
 warmup=${8:-10}
-for f in "$build/bin/alloc_workload" "$build/lib/libmemmon_preload.so" "$build/lib/libmemmon_agent.so"; do
-  [[ -e $f ]] || { echo "http_scrape_overhead: $f missing (cmake --build $build --target alloc_workload memmon_preload memmon_agent)" >&2; exit 1; }
+for f in "$build/bin/alloc_workload" "$build/bin/http_floor" "$build/lib/libmemmon_preload.so" "$build/lib/libmemmon_agent.so"; do
+  [[ -e $f ]] || { echo "http_scrape_overhead: $f missing (cmake --build $build --target alloc_workload http_floor memmon_preload memmon_agent)" >&2; exit 1; }
 done
 command -v taskset >/dev/null || { echo "http_scrape_overhead: taskset (util-linux) not found" >&2; exit 1; }
 exec python3 - "$build" "$pairs" "$ops" "$cpu" "$client_cpu" "$endpoints" "$connections" "$warmup" <<'PY'
@@ -107,7 +113,8 @@ def fetch(port, path, statuses, conn):
 
 per_endpoint = collections.defaultdict(list)
 
-def run(scraped):
+def run(mode):
+    scraped = mode == "scraped"
     port = free_port()
     env = dict(os.environ, LD_PRELOAD=os.path.join(build, "lib/libmemmon_preload.so"),
                MEMMON_HTTP="127.0.0.1:%d" % port, MEMMON_HTTP_INTERVAL="1")
@@ -139,7 +146,12 @@ def run(scraped):
             time.sleep(0.05)
     watcher = threading.Thread(target=watch_threads)
     watcher.start()
-    if scraped:
+    stand_in = None
+    if mode == "neighbour":
+        port = free_port()  # the clients' target: the stand-in's
+        stand_in = subprocess.Popen(["taskset", "-c", client_cpu, os.path.join(build, "bin/http_floor"),
+                                     "minimal", str(port)], stdout=subprocess.DEVNULL)
+    if mode != "quiet":
         while proc.poll() is None:  # until the endpoint is up
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -170,8 +182,12 @@ def run(scraped):
         for t in clients:
             t.join()
         scrape_time = time.monotonic() - scrape_start
-        for p in ENDPOINTS:
-            per_endpoint[p].append(counts[p] / scrape_time)
+        if stand_in is not None:
+            stand_in.kill()
+            stand_in.wait()
+        if scraped:
+            for p in ENDPOINTS:
+                per_endpoint[p].append(counts[p] / scrape_time)
         slowest = min(counts[p] for p in ENDPOINTS) / scrape_time
     out, _ = proc.communicate()
     wall = time.monotonic() - start
@@ -191,28 +207,33 @@ def run(scraped):
             steady = (late[-1][1] - late[0][1]) / 1e9 / (late[-1][0] - late[0][0])
     return ops / wall, ops / cpu_s, slowest, statuses, side_s, wall, steady
 
-wall_ratios, cpu_ratios, server_shares, steady_shares = [], [], [], []
+wall_ratios, cpu_ratios, neighbour_ratios, server_shares, steady_shares = [], [], [], [], []
 all_status = collections.Counter()
-print("pair  quiet ops/s (wall, cpu)   scraped ops/s (wall, cpu)   ratio wall  ratio cpu  slowest endpoint fetches/s  server CPU share  steady")
+print("round  quiet ops/s (wall, cpu)  neighbour (wall, cpu)  scraped (wall, cpu)  scraped/quiet (wall, cpu)  scraped/neighbour wall  slowest fetches/s  server CPU share  steady")
+MODES = ["quiet", "scraped", "neighbour"]
 for i in range(pairs):
     res = {}
-    for scraped in ([False, True] if i % 2 == 0 else [True, False]):
-        res[scraped] = run(scraped)
-    q, s = res[False], res[True]
+    for k in range(3):
+        mode = MODES[(i + k) % 3]
+        res[mode] = run(mode)
+    q, n, s = res["quiet"], res["neighbour"], res["scraped"]
     wall_ratios.append(s[0] / q[0])
     cpu_ratios.append(s[1] / q[1])
+    neighbour_ratios.append(s[0] / n[0])
     all_status.update(s[3])
     # What serving took: the gate's and workers' CPU per second of the
     # scraped run, as a share of one core.
     server_shares.append(s[4] / s[5])
     if s[6] is not None:
         steady_shares.append(s[6])
-    print("%4d  %10.0f %10.0f      %10.0f %10.0f      %8.4f   %8.4f   %6.1f  %8.4f  %s" %
-          (i, q[0], q[1], s[0], s[1], wall_ratios[-1], cpu_ratios[-1], s[2], server_shares[-1],
+    print("%5d  %9.0f %9.0f  %9.0f %9.0f  %9.0f %9.0f  %8.4f %8.4f  %8.4f  %6.1f  %8.4f  %s" %
+          (i, q[0], q[1], n[0], n[1], s[0], s[1], wall_ratios[-1], cpu_ratios[-1],
+           neighbour_ratios[-1], s[2], server_shares[-1],
            "-" if s[6] is None else "%.4f" % s[6]))
-print("scraped/quiet throughput, median over %d pairs (range):" % pairs)
-print("  wall: %.4f (%.4f .. %.4f)" % (statistics.median(wall_ratios), min(wall_ratios), max(wall_ratios)))
-print("  cpu:  %.4f (%.4f .. %.4f)" % (statistics.median(cpu_ratios), min(cpu_ratios), max(cpu_ratios)))
+print("throughput ratios, median over %d rounds (range):" % pairs)
+print("  scraped/quiet, wall: %.4f (%.4f .. %.4f)" % (statistics.median(wall_ratios), min(wall_ratios), max(wall_ratios)))
+print("  scraped/quiet, cpu:  %.4f (%.4f .. %.4f)" % (statistics.median(cpu_ratios), min(cpu_ratios), max(cpu_ratios)))
+print("  scraped/neighbour, wall: %.4f (%.4f .. %.4f)" % (statistics.median(neighbour_ratios), min(neighbour_ratios), max(neighbour_ratios)))
 print("CPU of the server's threads per second of the scraped run (share of one core):")
 print("  %.4f (%.4f .. %.4f)" % (statistics.median(server_shares), min(server_shares), max(server_shares)))
 if steady_shares:
