@@ -35,6 +35,10 @@ namespace memmon {
 struct NoiseEstimate {
   double rho = std::numeric_limits<double>::quiet_NaN();
   double sd = std::numeric_limits<double>::quiet_NaN();
+  // rho's one-sided 95 % upper confidence bound (from the spread of the
+  // chunks' own estimates; rho when rho is 0 or one chunk is counted): what
+  // the early warnings judge with. NaN: unknown (then they take rho).
+  double rho_upper = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct DetectionInput {

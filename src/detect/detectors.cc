@@ -352,6 +352,15 @@ const ChunkTables& Tables() {
 // bend), not the noise, and would set the estimate alone.
 constexpr double kChunkWeightCap = 4.0;
 
+// The noise's rho as the early warnings take it is its one-sided 95 %
+// upper confidence bound (NoiseEstimate::rho_upper): a few hundred samples
+// of strongly correlated noise hold few independent values, the estimate
+// from them can run far low (0.53 for a true 0.8 after 275 samples, in one
+// realisation of forty), and that realisation's wander then passes for a
+// rise. The bound is that wide while the chunks are few and disagree, and
+// narrows as they accumulate.
+constexpr double kUpperZ = 1.645;
+
 }  // namespace
 
 void internal::NoiseCorrelationTrack::Add(double value) {
@@ -406,19 +415,41 @@ void internal::NoiseCorrelationTrack::Add(double value) {
   // the pooled ones at that rho.
   const std::array<ChunkExpectation, kExpectedSteps>& x = t.expected;
   auto ratio = [&x](std::size_t i) { return x[i].products / x[i].squares; };
+  auto index = [&](double r) {
+    double at = 0;  // the table's index, fractional
+    if (r >= ratio(kExpectedSteps - 1)) {
+      at = static_cast<double>(kExpectedSteps - 1);
+    } else if (r > ratio(0)) {
+      std::size_t i = 1;
+      while (ratio(i) <= r) ++i;  // ratio(i - 1) <= r < ratio(i)
+      at = static_cast<double>(i - 1) +
+           (r - ratio(i - 1)) / (ratio(i) - ratio(i - 1));
+    }
+    return at;
+  };
   double r = products / squares;
-  double at = 0;  // the table's index, fractional
-  if (r >= ratio(kExpectedSteps - 1)) {
-    at = static_cast<double>(kExpectedSteps - 1);
-  } else if (r > ratio(0)) {
-    std::size_t i = 1;
-    while (ratio(i) <= r) ++i;  // ratio(i - 1) <= r < ratio(i)
-    at = static_cast<double>(i - 1) +
-         (r - ratio(i - 1)) / (ratio(i) - ratio(i - 1));
-  }
+  double at = index(r);
   double rho = std::min(at / 100, kMaxNoiseRho);
   // Only a correlation the samples show at about 97.5 %.
   if (rho <= 2 / std::sqrt(static_cast<double>(k * kChunk))) rho = 0;
+  // Its upper confidence bound: the pooled ratio plus kUpperZ standard
+  // errors of the mean of the chunks' own ratios (their spread says how
+  // far a few chunks can be from the truth), mapped back the same way.
+  double upper = rho;
+  if (rho > 0 && k >= 2) {
+    double mean = 0, m2 = 0;
+    for (std::size_t c = 0; c < k; ++c) mean += products_[c] / squares_[c];
+    mean /= static_cast<double>(k);
+    for (std::size_t c = 0; c < k; ++c) {
+      double d = products_[c] / squares_[c] - mean;
+      m2 += d * d;
+    }
+    const double n = static_cast<double>(k);
+    double se = std::sqrt(m2 / (n - 1) / n);
+    upper =
+        std::max(rho, std::min(index(r + kUpperZ * se) / 100, kMaxNoiseRho));
+  }
+  estimate_.rho_upper = upper;
   at = rho * 100;
   std::size_t i = std::min(static_cast<std::size_t>(at), kExpectedSteps - 2);
   double expected = x[i].squares + (at - static_cast<double>(i)) *
@@ -490,9 +521,11 @@ std::optional<Finding> GrowthOf(const DetectionInput& in,
     const NoiseEstimate& run =
         field == &Sample::heap_inuse_bytes ? in.heap_noise : in.rss_noise;
     double noise_sd = run.sd > 0 ? run.sd : 0;
-    if (run.rho > 0) {
+    const double run_rho =
+        std::isfinite(run.rho_upper) ? run.rho_upper : run.rho;
+    if (run_rho > 0) {
       rho = std::max(
-          rho, std::pow(run.rho, static_cast<double>(
+          rho, std::pow(run_rho, static_cast<double>(
                                      std::max<std::size_t>(1, in.block))));
     }
     if (rho > 0) {
