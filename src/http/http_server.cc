@@ -198,6 +198,18 @@ Status BearerTokenFromEnvironment(std::string* token) {
   return Status::Ok();
 }
 
+// `items` as a JSON array, one element a line (as the files of `memmon
+// run` hold them, one a line).
+template <class T>
+std::string JsonArray(const std::vector<T>& items) {
+  std::string body = "[";
+  for (const T& item : items) {
+    if (body.size() > 1) body += ",\n";
+    body += ToJson(item);
+  }
+  return body + "]\n";
+}
+
 // The sampler's profiles served at /debug/pprof/NAME.
 constexpr std::array<std::string_view, 6> kProfiles = {
     "heap", "allocs", "peak", "mutex", "block", "mmap"};
@@ -547,33 +559,19 @@ struct HttpServer::Impl {
                                              httplib::Response& res) {
       res.set_content(ToJson(source->Stats()) + "\n", "application/json");
     });
-    server.Get("/debug/memmon/samples", [this](const httplib::Request&,
-                                               httplib::Response& res) {
-      res.set_content(PerSample(samples_page,
-                                [this] {
-                                  std::string body = "[";
-                                  for (const Sample& s : source->Samples()) {
-                                    if (body.size() > 1) body += ",\n";
-                                    body += ToJson(s);
-                                  }
-                                  return body + "]\n";
-                                }),
-                      "application/json");
-    });
-    server.Get("/debug/memmon/alerts",
+    server.Get("/debug/memmon/samples",
                [this](const httplib::Request&, httplib::Response& res) {
                  res.set_content(
-                     PerSample(alerts_page,
-                               [this] {
-                                 std::string body = "[";
-                                 for (const MemoryAlert& a : source->Alerts()) {
-                                   if (body.size() > 1) body += ",\n";
-                                   body += ToJson(a);
-                                 }
-                                 return body + "]\n";
-                               }),
+                     PerSample(samples_page,
+                               [this] { return JsonArray(source->Samples()); }),
                      "application/json");
                });
+    server.Get("/debug/memmon/alerts", [this](const httplib::Request&,
+                                              httplib::Response& res) {
+      res.set_content(PerSample(alerts_page,
+                                [this] { return JsonArray(source->Alerts()); }),
+                      "application/json");
+    });
     server.Get("/debug/memmon/top_sites", [this](const httplib::Request& req,
                                                  httplib::Response& res) {
       std::size_t n = 10;
