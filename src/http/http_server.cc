@@ -242,8 +242,8 @@ struct HttpServer::Impl {
   std::mutex allocs_mu;
   std::string allocs_of, allocs_body;
 
-  // `key`'s last build, when younger than `max_age`: into *out (when not
-  // null), its age in *age_s.
+  // `key`'s last build, when younger than `max_age`: into *out and its age
+  // into *age_s (each when not null).
   bool Kept(const std::string& key, std::chrono::steady_clock::duration max_age,
             std::string* out, int* age_s) {
     if (options.profile_reuse.count() <= 0) return false;
@@ -252,9 +252,11 @@ struct HttpServer::Impl {
     auto it = built.find(key);
     if (it == built.end() || now - it->second.at >= max_age) return false;
     if (out != nullptr) *out = it->second.body;
-    *age_s = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::seconds>(now - it->second.at)
-            .count());
+    if (age_s != nullptr) {
+      *age_s = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::seconds>(now - it->second.at)
+              .count());
+    }
     return true;
   }
 
@@ -275,7 +277,6 @@ struct HttpServer::Impl {
     std::lock_guard building(build_mu);
     // Built by the request this one waited for?
     if (reuse && Kept(key, max_age, out, age_s)) return Status::Ok();
-    *age_s = -1;
     Status st = build(out);
     if (st.ok() && options.profile_reuse.count() > 0) {
       std::lock_guard lock(built_mu);
@@ -344,12 +345,11 @@ struct HttpServer::Impl {
     } else {
       return false;
     }
-    int age_s = -1;
     if (path != "/debug/pprof/allocs")
-      return Kept(key, options.profile_reuse, nullptr, &age_s);
+      return Kept(key, options.profile_reuse, nullptr, nullptr);
     // allocs: also converted from that heap profile already.
     std::string heap;
-    if (!Kept(key, options.profile_reuse, &heap, &age_s)) return false;
+    if (!Kept(key, options.profile_reuse, &heap, nullptr)) return false;
     std::lock_guard lock(allocs_mu);
     return allocs_of == heap;
   }
